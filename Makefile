@@ -1,0 +1,32 @@
+# Everything runs in .venv, created on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: demo test bench vendor clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.demo: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[csrf,sniff]'
+	touch $@
+
+$(VENV)/.test: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test,csrf,sniff]'
+	touch $@
+
+demo: $(VENV)/.demo
+	$(PY) -m flask --app demo.app run --host $(HOST) --port $(PORT)
+
+test: $(VENV)/.test
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+vendor: | $(PY)
+	$(PY) scripts/vendor_dropzone.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis

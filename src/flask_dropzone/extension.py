@@ -1,0 +1,156 @@
+"""The Flask extension: registers settings, static files and the ``dropzone`` template global."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Optional
+
+from flask import Blueprint, Flask, current_app, request, url_for
+from markupsafe import Markup
+
+from . import _vendor, render
+from .settings import ALIASES, KEYWORDS, Options, canonical_keywords, resolve, setting_name
+from .utils import get_url
+
+
+def _options(where: str, overrides: dict[str, Any]) -> Options:
+    return resolve(current_app.config, canonical_keywords(overrides, where))
+
+
+def _nonce(nonce: Optional[str]) -> Optional[str]:
+    """The explicit nonce, else the app's ``csp_nonce()`` (Flask-Talisman's) if there is one."""
+    if nonce is not None:
+        return nonce or None
+    provider = current_app.jinja_env.globals.get("csp_nonce")
+    return (provider() or None) if callable(provider) else None
+
+
+def _csrf() -> dict[str, str]:
+    if "csrf" not in current_app.extensions:
+        raise RuntimeError(
+            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install 'Flask-Dropzone[csrf]' "
+            "and call CSRFProtect(app)."
+        )
+    from flask_wtf.csrf import generate_csrf
+
+    return {"field": current_app.config["WTF_CSRF_FIELD_NAME"], "token": generate_csrf()}
+
+
+class Dropzone:
+    """Flask-Dropzone. ``Dropzone(app)`` or ``Dropzone()`` then ``init_app(app)``.
+
+    The same object is the ``dropzone`` of templates (``load_css``, ``load_js``,
+    ``config``, ``create``, ``style``) and of views.
+    """
+
+    def __init__(self, app: Optional[Flask] = None) -> None:
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        for keyword in KEYWORDS:
+            app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
+        resolve(app.config)  # a bad setting fails at start-up, with its name
+        if "dropzone" not in app.blueprints:
+            static_url_path = "/dropzone" + (app.static_url_path or "/static")
+            app.register_blueprint(
+                Blueprint(
+                    "dropzone", __name__, static_folder="static", static_url_path=static_url_path
+                )
+            )
+        app.extensions["dropzone"] = self
+        app.add_template_global(self, "dropzone")
+
+    # Template helpers -------------------------------------------------------
+
+    @staticmethod
+    def load_css(
+        css_url: Optional[str] = None, version: str = _vendor.VERSION, nonce: Optional[str] = None
+    ) -> Markup:
+        """``<link>`` to Dropzone's stylesheet: ``css_url``, the vendored copy or jsDelivr."""
+        nonce = _nonce(nonce)
+        if css_url:
+            return render.stylesheet(css_url, nonce=nonce)
+        if current_app.config["DROPZONE_SERVE_LOCAL"] and version == _vendor.VERSION:
+            return render.stylesheet(
+                url_for("dropzone.static", filename="dropzone/dropzone.css"), nonce=nonce
+            )
+        return render.stylesheet(*render.cdn_asset(version, "css"), nonce=nonce)
+
+    @staticmethod
+    def load_js(
+        js_url: Optional[str] = None, version: str = _vendor.VERSION, nonce: Optional[str] = None
+    ) -> Markup:
+        """``<script>`` loading Dropzone.js: ``js_url``, the vendored copy or jsDelivr."""
+        nonce = _nonce(nonce)
+        if js_url:
+            return render.script(js_url, nonce=nonce)
+        if current_app.config["DROPZONE_SERVE_LOCAL"] and version == _vendor.VERSION:
+            return render.script(
+                url_for("dropzone.static", filename="dropzone/dropzone-min.js"), nonce=nonce
+            )
+        return render.script(*render.cdn_asset(version, "js"), nonce=nonce)
+
+    @staticmethod
+    def config(
+        redirect_url: Optional[str] = None,
+        custom_init: str = "",
+        custom_options: str = "",
+        nonce: Optional[str] = None,
+        id: str = "myDropzone",
+        **kwargs: Any,
+    ) -> Markup:
+        """Set up the zone ``id`` with the settings, overridden by ``kwargs``.
+
+        ``custom_init`` (the body of Dropzone's ``init``) and ``custom_options``
+        (extra ``key: value,`` pairs) are raw JavaScript, written as given.
+        """
+        options = _options("config()", kwargs)
+        if redirect_url is None and options.redirect_view:
+            redirect_url = url_for(options.redirect_view)
+        upload_url = get_url(options.upload_action) if options.in_form else None
+        csrf = _csrf() if options.enable_csrf else None
+        config = render.zone_config(
+            options, id=id, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf
+        )
+        return render.config_block(
+            config,
+            init_script_url=url_for("dropzone.static", filename="flask-dropzone.js"),
+            custom_init=custom_init,
+            custom_options=custom_options,
+            nonce=_nonce(nonce),
+        )
+
+    @staticmethod
+    def create(
+        action: str = "", csrf: bool = False, action_view: str = "", id: str = "myDropzone", **kwargs: Any
+    ) -> Markup:
+        """The drop zone element. Setting keywords (``in_form=True``) apply to it;
+        other keywords are URL values for the ``action`` endpoint."""
+        settings = {k: kwargs.pop(k) for k in list(kwargs) if k in KEYWORDS or k in ALIASES}
+        options = _options("create()", settings)
+        if csrf:
+            warnings.warn(
+                "create(csrf=...) does nothing; set DROPZONE_ENABLE_CSRF instead.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+        if options.in_form:
+            action_url = None
+        elif action:
+            action_url = get_url(action, **kwargs)
+        elif action_view:
+            warnings.warn(
+                "create(action_view=...) is deprecated; use action=...",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            action_url = url_for(action_view, **kwargs)
+        else:
+            action_url = request.full_path.rstrip("?")
+        return render.zone_element(id, action_url, options.in_form)
+
+    @staticmethod
+    def style(css: str, id: Optional[str] = None, nonce: Optional[str] = None) -> Markup:
+        """A ``<style>`` block for all zones, or for the zone ``id``."""
+        return render.style_block(css, id=id, nonce=_nonce(nonce))

@@ -1,0 +1,53 @@
+"""File names a client sent, made safe to store."""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+import uuid
+
+#: Longest stored name in UTF-8 bytes; below the usual 255 so " (12)" still fits.
+MAX_NAME_BYTES = 240
+_WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])$", re.IGNORECASE)
+_FORBIDDEN = set('<>:"/\\|?*')
+
+
+def safe_filename(name: str, fallback: str = "file") -> str:
+    """A name that is safe on any file system, keeping Unicode letters.
+
+    Unlike Werkzeug's ``secure_filename`` (which turns ``中文.png`` into
+    ``png``) this keeps every printable character except the few Windows
+    forbids; it drops directories, control and format characters, leading
+    dots and trailing dots or spaces, defuses Windows device names and bounds
+    the length, keeping the extension.
+    """
+    name = unicodedata.normalize("NFC", str(name))
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(
+        " " if char.isspace() else char
+        for char in name
+        if char not in _FORBIDDEN and unicodedata.category(char)[0] != "C"
+    )
+    name = re.sub(r" {2,}", " ", name).lstrip(". ").rstrip(". ")
+    if not name:
+        return fallback
+    stem, ext = os.path.splitext(name)
+    if _WINDOWS_RESERVED.match(stem.split(".")[0]):
+        stem = "_" + stem
+    return _bounded(stem, ext)
+
+
+def _bounded(stem: str, ext: str) -> str:
+    if len(ext.encode()) > MAX_NAME_BYTES // 2:
+        stem, ext = stem + ext, ""
+    room = MAX_NAME_BYTES - len(ext.encode())
+    encoded = stem.encode()
+    if len(encoded) > room:
+        stem = encoded[:room].decode(errors="ignore").rstrip(". ")
+    return (stem or "file") + ext
+
+
+def random_filename(old_filename: str) -> str:
+    """A random name (uuid4 hex) that keeps the sanitized extension of ``old_filename``."""
+    return uuid.uuid4().hex + os.path.splitext(safe_filename(old_filename))[1]

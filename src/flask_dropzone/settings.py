@@ -1,0 +1,249 @@
+"""The ``DROPZONE_*`` settings: one table for names, defaults, checks and docs.
+
+A setting ``DROPZONE_X`` is the keyword ``x`` of ``config()``, ``create()``,
+``files()`` and ``save()``; :func:`resolve` merges the app config with those
+keywords into one checked, immutable :class:`Options`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field, fields
+from typing import Any, Callable, Mapping, Optional
+
+PREFIX = "DROPZONE_"
+
+#: Flask-Dropzone's named file type groups, for ``DROPZONE_ALLOWED_FILE_TYPE``.
+#: ``default`` accepts every file (2.0.0 listed five MIME families, which
+#: refused files the browser cannot type, such as names without an extension).
+allowed_file_extensions: Mapping[str, str] = {
+    "default": "",
+    "image": "image/*",
+    "audio": "audio/*",
+    "video": "video/*",
+    "text": "text/*",
+    "app": "application/*",
+}
+
+#: Keywords Flask-Dropzone 2.0.0 accepted under another name.
+ALIASES = {"max_file_exceeded": "max_file_exceed"}
+
+
+class SettingError(ValueError):
+    """A setting or keyword has a value the extension cannot use."""
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+        return value.strip().lower() in ("true", "1")
+    raise ValueError(f"must be True or False, got {value!r}")
+
+
+def _number(value: Any) -> float:
+    if isinstance(value, bool):
+        raise ValueError(f"must be a number, got {value!r}")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"must be a number, got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"must be a finite number, got {value!r}")
+    return int(number) if number.is_integer() else number
+
+
+def _size_mib(value: Any) -> Optional[float]:
+    if value is None:
+        return None
+    number = _number(value)
+    if number <= 0:
+        raise ValueError(f"must be a positive number of MiB or None, got {value!r}")
+    return number
+
+
+def _count(minimum: int) -> Callable[[Any], int]:
+    def check(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, (int, str)):
+            raise ValueError(f"must be a whole number, got {value!r}")
+        try:
+            number = int(value)
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {value!r}") from None
+        if number < minimum:
+            raise ValueError(f"must be at least {minimum}, got {value!r}")
+        return number
+
+    return check
+
+
+def _optional(check: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def optional(value: Any) -> Any:
+        # "null" is how Flask-Dropzone 2.0.0 spelled "no limit".
+        if value is None or value == "null":
+            return None
+        return check(value)
+
+    return optional
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError(f"must be a string, got {value!r}")
+    return value
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"must be a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_name(value: Any) -> Optional[str]:
+    return None if value is None or value == "" else _name(value)
+
+
+def _setting(default: Any, check: Callable[[Any], Any], doc: str) -> Any:
+    return field(default=default, metadata={"check": check, "doc": doc})
+
+
+@dataclass(frozen=True)
+class Options:
+    """Every setting of one zone, checked; attribute names are the keywords."""
+
+    serve_local: bool = _setting(
+        True, _bool, "Serve the vendored Dropzone.js; False loads it from jsDelivr."
+    )
+    max_file_size: Optional[float] = _setting(
+        3, _size_mib, "Largest accepted file, in MiB (fractions allowed); None for no limit."
+    )
+    input_name: str = _setting("file", _name, "Form field name of the files (Dropzone's paramName).")
+    allowed_file_custom: bool = _setting(
+        False, _bool, "Read ALLOWED_FILE_TYPE as your own list of types instead of a group name."
+    )
+    allowed_file_type: str = _setting(
+        "default",
+        _text,
+        "A group (default, image, audio, video, text, app) or, with ALLOWED_FILE_CUSTOM, "
+        "Dropzone's acceptedFiles list: '.ext', 'type/*' and 'type/subtype', comma-separated.",
+    )
+    max_files: Optional[int] = _setting(
+        None, _optional(_count(1)), "Most files a zone takes (and a request carries); None for no limit."
+    )
+    timeout: Optional[int] = _setting(
+        None, _optional(_count(0)), "Upload request timeout in milliseconds; None or 0 for none."
+    )
+    redirect_view: Optional[str] = _setting(
+        None, _optional_name, "Endpoint to go to once every file of the queue has been uploaded."
+    )
+    upload_multiple: bool = _setting(
+        False, _bool, "Send several files in one request, as file[0], file[1], ..."
+    )
+    parallel_uploads: int = _setting(2, _count(1), "Requests (or files per request) at once.")
+    enable_csrf: bool = _setting(
+        False, _bool, "Send Flask-WTF's CSRF token with every upload (needs CSRFProtect)."
+    )
+    upload_action: str = _setting(
+        "", _text, "URL or endpoint that receives uploads in in-form mode (default: the form's action)."
+    )
+    upload_on_click: bool = _setting(
+        False, _bool, "Queue files and upload them when the UPLOAD_BTN_ID button is clicked."
+    )
+    upload_btn_id: str = _setting("upload", _name, "Id of the button that starts a click upload.")
+    in_form: bool = _setting(
+        False, _bool, "The zone sits inside your own <form>; files go with its fields on submit."
+    )
+    default_message: str = _setting(
+        "Drop files here or click to upload.", _text, "Text shown in the empty zone."
+    )
+    invalid_file_type: str = _setting(
+        "You can't upload files of this type.", _text, "Error for a file of a refused type."
+    )
+    file_too_big: str = _setting(
+        "File is too big {{filesize}}. Max filesize: {{maxFilesize}}MiB.",
+        _text,
+        "Error for a file over MAX_FILE_SIZE; {{filesize}} and {{maxFilesize}} are filled in.",
+    )
+    server_error: str = _setting(
+        "Server error: {{statusCode}}", _text, "Error when the server answers with no message."
+    )
+    browser_unsupported: str = _setting(
+        "Your browser does not support drag'n'drop file uploads.", _text, "Fallback text."
+    )
+    max_file_exceed: str = _setting(
+        "You can't upload any more files.", _text, "Error for a file beyond MAX_FILES."
+    )
+    cancel_upload: str = _setting("Cancel upload", _text, "Link that cancels an upload.")
+    remove_file: str = _setting("Remove file", _text, "Link that removes a file from the zone.")
+    cancel_confirmation: str = _setting(
+        "You really want to delete this file?", _text, "Question before cancelling an upload."
+    )
+    upload_canceled: str = _setting("Upload canceled", _text, "Error shown on a cancelled file.")
+
+    @property
+    def accepted_files(self) -> Optional[str]:
+        """Dropzone's ``acceptedFiles`` for this zone; None accepts every file."""
+        if self.allowed_file_custom:
+            return self.allowed_file_type or None
+        return allowed_file_extensions[self.allowed_file_type] or None
+
+
+KEYWORDS = tuple(f.name for f in fields(Options))
+_TYPE_RULE = re.compile(r"^(\.[^\s,/\\]+|[\w.+-]+/(\*|[\w.+-]+))$")
+
+
+def setting_name(keyword: str) -> str:
+    return PREFIX + keyword.upper()
+
+
+def canonical_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Map keyword arguments to setting keywords; unknown ones are an error, not ignored."""
+    result = {}
+    for key, value in overrides.items():
+        name = ALIASES.get(key, key)
+        if name not in KEYWORDS:
+            close = difflib.get_close_matches(name, KEYWORDS, n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            raise TypeError(f"{where} got an unknown setting keyword {key!r}.{hint}")
+        result[name] = value
+    return result
+
+
+def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}) -> Options:
+    """Check the app config and a zone's keywords (already canonical) and merge them."""
+    values = {}
+    for f in fields(Options):
+        if f.name in overrides:
+            raw, source = overrides[f.name], f"{f.name}="
+        else:
+            raw, source = config.get(setting_name(f.name), f.default), setting_name(f.name)
+        try:
+            values[f.name] = f.metadata["check"](raw)
+        except ValueError as error:
+            raise SettingError(f"{source} {error}") from None
+    _check_file_type(values)
+    return Options(**values)
+
+
+def _check_file_type(values: dict[str, Any]) -> None:
+    kind = values["allowed_file_type"]
+    if not values["allowed_file_custom"]:
+        if kind not in allowed_file_extensions:
+            keys = ", ".join(allowed_file_extensions)
+            raise SettingError(
+                f"DROPZONE_ALLOWED_FILE_TYPE {kind!r} is not a known type; use one of {keys} "
+                "or set DROPZONE_ALLOWED_FILE_CUSTOM = True to list your own types."
+            )
+        return
+    rules = [rule.strip() for rule in kind.split(",") if rule.strip()]
+    for rule in rules:
+        if not _TYPE_RULE.match(rule):
+            raise SettingError(
+                f"DROPZONE_ALLOWED_FILE_TYPE: {rule!r} is not a file type; write '.ext', "
+                "'type/*' or 'type/subtype', separated by commas."
+            )
+    values["allowed_file_type"] = ",".join(rules)

@@ -1,0 +1,145 @@
+/* Flask-Dropzone: sets up every zone described by a
+ * <script type="application/json" data-dropzone-config> block on the page.
+ * Served as a static file so that pages need no inline script (strict CSP).
+ */
+(function () {
+  "use strict";
+  var ns = (window.flaskDropzone = window.flaskDropzone || {});
+  if (ns.loaded) return; // the tag is emitted by every config() call
+  ns.loaded = true;
+  ns.hooks = ns.hooks || {};
+
+  function fail(message) {
+    console.error("flask-dropzone: " + message);
+  }
+
+  function goTo(url) {
+    var target = new URL(url, window.location.href);
+    if (target.protocol === "http:" || target.protocol === "https:") {
+      window.location.assign(target.href);
+    } else {
+      fail("refusing to redirect to " + target.protocol + " URL");
+    }
+  }
+
+  function onRedirect(dz, url) {
+    dz.on("queuecomplete", function () {
+      var files = dz.files;
+      var allDone = files.length > 0 && files.every(function (file) {
+        return file.status === window.Dropzone.SUCCESS;
+      });
+      if (allDone) goTo(url);
+    });
+  }
+
+  function onClickUpload(dz, button) {
+    button.addEventListener("click", function (event) {
+      event.preventDefault();
+      if (!dz.getQueuedFiles().length) return;
+      // Keep processing until the whole queue is sent, not just parallelUploads files.
+      dz.options.autoProcessQueue = true;
+      dz.processQueue();
+    });
+    dz.on("queuecomplete", function () {
+      dz.options.autoProcessQueue = false;
+    });
+  }
+
+  function hiddenInput(form, name, value) {
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = name;
+    input.value = value;
+    form.appendChild(input);
+  }
+
+  // In-form mode: the files travel with the form's own fields in one native
+  // submission, so the browser follows the response (redirect or re-rendered form).
+  function onFormSubmit(dz, form, config) {
+    form.addEventListener("submit", function () {
+      var added = form.querySelectorAll("input[data-dropzone-files]");
+      for (var i = 0; i < added.length; i++) added[i].remove();
+      dz.getAcceptedFiles().forEach(function (file, index) {
+        var transfer = new DataTransfer();
+        transfer.items.add(file);
+        var input = document.createElement("input");
+        input.type = "file";
+        input.hidden = true;
+        input.name = dz.options.paramName + "[" + index + "]";
+        input.setAttribute("data-dropzone-files", "");
+        input.files = transfer.files;
+        form.appendChild(input);
+      });
+      if (config.csrf && !form.querySelector('[name="' + CSS.escape(config.csrf.field) + '"]')) {
+        hiddenInput(form, config.csrf.field, config.csrf.token);
+      }
+      form.enctype = "multipart/form-data";
+      if (config.uploadUrl) form.action = config.uploadUrl;
+    });
+    if (config.uploadOnClick) {
+      var button = document.getElementById(config.uploadButton);
+      if (button && button.type !== "submit") {
+        button.addEventListener("click", function (event) {
+          event.preventDefault();
+          form.requestSubmit();
+        });
+      }
+    }
+  }
+
+  function setUp(config) {
+    var element = document.getElementById(config.id);
+    if (!element) return fail("no element with id " + JSON.stringify(config.id));
+    if (element.dropzone) element.dropzone.destroy(); // auto-discovered by Dropzone 5
+    var hooks = ns.hooks[config.id] || {};
+    var options = Object.assign({}, config.options, hooks.options || {});
+    var form = null;
+    if (config.inForm) {
+      form = element.closest("form");
+      if (!form) return fail("in-form zone " + JSON.stringify(config.id) + " is not inside a <form>");
+      options.url = config.uploadUrl || form.action;
+    }
+    var button = null;
+    if (config.uploadOnClick && !config.inForm) {
+      button = document.getElementById(config.uploadButton);
+      if (!button) fail("no upload button with id " + JSON.stringify(config.uploadButton));
+    }
+    var customInit = options.init;
+    options.init = function () {
+      if (config.redirectUrl) onRedirect(this, config.redirectUrl);
+      if (button) onClickUpload(this, button);
+      if (form) onFormSubmit(this, form, config);
+      if (hooks.init) hooks.init.call(this);
+      if (typeof customInit === "function") customInit.call(this);
+    };
+    var dz = new window.Dropzone(element, options);
+    element.dispatchEvent(new CustomEvent("dropzone:init", { bubbles: true, detail: { dropzone: dz } }));
+  }
+
+  function setUpAll() {
+    if (!window.Dropzone) return fail("Dropzone.js is not loaded; add {{ dropzone.load_js() }}");
+    window.Dropzone.autoDiscover = false;
+    var blocks = document.querySelectorAll('script[type="application/json"][data-dropzone-config]');
+    for (var i = 0; i < blocks.length; i++) {
+      var config;
+      try {
+        config = JSON.parse(blocks[i].textContent);
+      } catch (error) {
+        fail("unreadable zone configuration: " + error);
+        continue;
+      }
+      try {
+        setUp(config);
+      } catch (error) {
+        fail("zone " + JSON.stringify(config.id) + ": " + error.message);
+      }
+    }
+  }
+
+  if (window.Dropzone) window.Dropzone.autoDiscover = false;
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", setUpAll);
+  } else {
+    setUpAll();
+  }
+})();

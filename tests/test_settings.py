@@ -1,0 +1,147 @@
+import pytest
+from flask import Flask
+
+from flask_dropzone import Dropzone, SettingError, allowed_file_extensions
+from flask_dropzone.settings import KEYWORDS, Options, canonical_keywords, resolve
+
+# Flask-Dropzone 2.0.0's settings and defaults, except SERVE_LOCAL (now True) and
+# MAX_FILES (None; its "null" string still means no limit).
+DOCUMENTED_DEFAULTS = {
+    "DROPZONE_SERVE_LOCAL": True,
+    "DROPZONE_MAX_FILE_SIZE": 3,
+    "DROPZONE_INPUT_NAME": "file",
+    "DROPZONE_ALLOWED_FILE_CUSTOM": False,
+    "DROPZONE_ALLOWED_FILE_TYPE": "default",
+    "DROPZONE_MAX_FILES": None,
+    "DROPZONE_TIMEOUT": None,
+    "DROPZONE_REDIRECT_VIEW": None,
+    "DROPZONE_UPLOAD_MULTIPLE": False,
+    "DROPZONE_PARALLEL_UPLOADS": 2,
+    "DROPZONE_ENABLE_CSRF": False,
+    "DROPZONE_UPLOAD_ACTION": "",
+    "DROPZONE_UPLOAD_ON_CLICK": False,
+    "DROPZONE_UPLOAD_BTN_ID": "upload",
+    "DROPZONE_IN_FORM": False,
+    "DROPZONE_DEFAULT_MESSAGE": "Drop files here or click to upload.",
+    "DROPZONE_INVALID_FILE_TYPE": "You can't upload files of this type.",
+    "DROPZONE_FILE_TOO_BIG": "File is too big {{filesize}}. Max filesize: {{maxFilesize}}MiB.",
+    "DROPZONE_SERVER_ERROR": "Server error: {{statusCode}}",
+    "DROPZONE_BROWSER_UNSUPPORTED": "Your browser does not support drag'n'drop file uploads.",
+    "DROPZONE_MAX_FILE_EXCEED": "You can't upload any more files.",
+    "DROPZONE_CANCEL_UPLOAD": "Cancel upload",
+    "DROPZONE_REMOVE_FILE": "Remove file",
+    "DROPZONE_CANCEL_CONFIRMATION": "You really want to delete this file?",
+    "DROPZONE_UPLOAD_CANCELED": "Upload canceled",
+}
+
+
+def test_init_app_registers_the_documented_settings_with_their_defaults():
+    app = Flask(__name__)
+    Dropzone(app)
+    for name, default in DOCUMENTED_DEFAULTS.items():
+        assert app.config[name] == default, name
+
+
+def test_every_documented_setting_is_a_keyword():
+    assert len(DOCUMENTED_DEFAULTS) == 25
+    for name in DOCUMENTED_DEFAULTS:
+        assert name.removeprefix("DROPZONE_").lower() in KEYWORDS
+
+
+def test_init_app_keeps_values_the_app_set():
+    app = Flask(__name__)
+    app.config["DROPZONE_MAX_FILE_SIZE"] = 10
+    Dropzone(app)
+    assert app.config["DROPZONE_MAX_FILE_SIZE"] == 10
+
+
+def test_keyword_overrides_config():
+    options = resolve({"DROPZONE_MAX_FILE_SIZE": 10}, {"max_file_size": 0.5})
+    assert options.max_file_size == 0.5
+
+
+def test_fractional_size_stays_fractional():
+    assert resolve({"DROPZONE_MAX_FILE_SIZE": 0.5}).max_file_size == 0.5
+    assert resolve({"DROPZONE_MAX_FILE_SIZE": "2.5"}).max_file_size == 2.5
+
+
+def test_flask_dropzone_alias_max_file_exceeded():
+    assert canonical_keywords({"max_file_exceeded": "No more"}, "config()") == {
+        "max_file_exceed": "No more"
+    }
+
+
+def test_unknown_keyword_is_an_error_with_a_suggestion():
+    with pytest.raises(TypeError, match="'max_file_sise'.*Did you mean 'max_file_size'"):
+        canonical_keywords({"max_file_sise": 1}, "config()")
+
+
+def test_null_string_means_no_limit():
+    assert resolve({"DROPZONE_MAX_FILES": "null"}).max_files is None
+    assert resolve({"DROPZONE_MAX_FILES": 4}).max_files == 4
+
+
+@pytest.mark.parametrize(
+    "name, value, message",
+    [
+        ("DROPZONE_MAX_FILE_SIZE", 0, "positive number"),
+        ("DROPZONE_MAX_FILE_SIZE", "big", "must be a number"),
+        ("DROPZONE_MAX_FILE_SIZE", float("inf"), "finite"),
+        ("DROPZONE_PARALLEL_UPLOADS", 0, "at least 1"),
+        ("DROPZONE_PARALLEL_UPLOADS", 1.5, "whole number"),
+        ("DROPZONE_UPLOAD_MULTIPLE", "maybe", "True or False"),
+        ("DROPZONE_INPUT_NAME", "", "non-empty"),
+        ("DROPZONE_DEFAULT_MESSAGE", 3, "must be a string"),
+    ],
+)
+def test_bad_values_name_the_setting(name, value, message):
+    with pytest.raises(SettingError, match=f"{name}.*{message}"):
+        resolve({name: value})
+
+
+def test_bad_keyword_value_names_the_keyword():
+    with pytest.raises(SettingError, match="max_file_size= must be a positive number"):
+        resolve({}, {"max_file_size": -1})
+
+
+def test_string_booleans_from_the_environment():
+    assert resolve({"DROPZONE_UPLOAD_MULTIPLE": "true"}).upload_multiple is True
+    assert resolve({"DROPZONE_UPLOAD_MULTIPLE": "False"}).upload_multiple is False
+
+
+def test_unknown_file_type_names_the_valid_keys():
+    with pytest.raises(SettingError) as error:
+        resolve({"DROPZONE_ALLOWED_FILE_TYPE": "images"})
+    message = str(error.value)
+    assert "'images'" in message
+    for key in allowed_file_extensions:
+        assert key in message
+
+
+def test_bad_setting_fails_at_init_app():
+    app = Flask(__name__)
+    app.config["DROPZONE_ALLOWED_FILE_TYPE"] = "pictures"
+    with pytest.raises(SettingError, match="pictures"):
+        Dropzone(app)
+
+
+def test_file_type_groups():
+    assert set(allowed_file_extensions) == {"default", "image", "audio", "video", "text", "app"}
+    assert resolve({}).accepted_files is None  # default accepts every file
+    assert resolve({"DROPZONE_ALLOWED_FILE_TYPE": "image"}).accepted_files == "image/*"
+    assert resolve({"DROPZONE_ALLOWED_FILE_TYPE": "app"}).accepted_files == "application/*"
+
+
+def test_custom_file_types_are_checked_and_normalised():
+    options = resolve(
+        {"DROPZONE_ALLOWED_FILE_CUSTOM": True, "DROPZONE_ALLOWED_FILE_TYPE": "image/*, .pdf ,.txt"}
+    )
+    assert options.accepted_files == "image/*,.pdf,.txt"
+    with pytest.raises(SettingError, match="'png'"):
+        resolve({"DROPZONE_ALLOWED_FILE_CUSTOM": True, "DROPZONE_ALLOWED_FILE_TYPE": "png"})
+
+
+def test_options_are_immutable():
+    options = Options()
+    with pytest.raises(AttributeError):
+        options.max_file_size = 5  # type: ignore[misc]
