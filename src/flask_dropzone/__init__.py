@@ -1,15 +1,24 @@
 """Dropzone.js drag-and-drop uploads for Flask."""
 
+from .errors import BadUpload, FileTooLarge, FileTypeRefused, InsufficientStorage, UploadRefused
 from .extension import Dropzone
 from .filenames import random_filename, safe_filename
 from .settings import SettingError, allowed_file_extensions
+from .uploads import SavedFile, Upload
 from .utils import get_url
 
 __version__ = "3.0.0.dev0"
 
 __all__ = [
+    "BadUpload",
     "Dropzone",
+    "FileTooLarge",
+    "FileTypeRefused",
+    "InsufficientStorage",
+    "SavedFile",
     "SettingError",
+    "Upload",
+    "UploadRefused",
     "allowed_file_extensions",
     "get_url",
     "random_filename",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any, Optional
 
 from flask import Blueprint, Flask, current_app, request, url_for
 from markupsafe import Markup
 
-from . import _vendor, render
+from . import _vendor, receive, render
+from .uploads import SavedFile, Upload
 from .settings import ALIASES, KEYWORDS, Options, canonical_keywords, resolve, setting_name
 from .utils import get_url
 
@@ -60,6 +62,30 @@ class Dropzone:
             )
         app.extensions["dropzone"] = self
         app.add_template_global(self, "dropzone")
+        receive.plain_csrf_errors(app)
+
+    # Views ------------------------------------------------------------------
+
+    @staticmethod
+    def files(**kwargs: Any) -> list[Upload]:
+        """The uploaded files of this request, checked against the settings
+        (overridden by ``kwargs``), in the order the browser sent them.
+
+        Works for single and multiple uploads alike. A refused file raises an
+        :class:`~flask_dropzone.UploadRefused` whose response is its message.
+        """
+        return receive.uploads(_options("files()", kwargs))
+
+    @staticmethod
+    def save(folder: Optional[str] = None, **kwargs: Any) -> list[SavedFile]:
+        """Check and store every uploaded file of this request in ``folder``
+        (default ``DROPZONE_UPLOAD_FOLDER``) under a safe name that does not
+        replace an existing file; return what was stored."""
+        options = _options("save()", kwargs)
+        folder = os.path.abspath(
+            folder or options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+        )
+        return receive.store(receive.uploads(options, folder), folder)
 
     # Template helpers -------------------------------------------------------
 

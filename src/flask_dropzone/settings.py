@@ -183,6 +183,9 @@ class Options:
         "You really want to delete this file?", _text, "Question before cancelling an upload."
     )
     upload_canceled: str = _setting("Upload canceled", _text, "Error shown on a cancelled file.")
+    upload_folder: Optional[str] = _setting(
+        None, _optional_name, "Where save() stores files; None for <instance folder>/uploads."
+    )
 
     @property
     def accepted_files(self) -> Optional[str]:

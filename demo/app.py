@@ -1,0 +1,173 @@
+"""Flask-Dropzone demo: one page per feature. Run it with ``make demo``."""
+
+from __future__ import annotations
+
+import base64
+import os
+from typing import Any, Optional
+
+from flask import Flask, abort, redirect, render_template, request, url_for
+from flask_wtf.csrf import CSRFProtect
+
+from flask_dropzone import Dropzone, UploadRefused
+
+dropzone = Dropzone()
+csrf = CSRFProtect()
+
+#: Per-zone rules, passed by the same keywords to config() (the browser) and save() (the server).
+AVATAR = {"allowed_file_type": "image", "max_file_size": 1}
+DOCUMENTS = {"allowed_file_custom": True, "allowed_file_type": ".pdf,.txt,.csv", "max_file_size": 2}
+PARALLEL = {"upload_multiple": True, "parallel_uploads": 3}
+ALBUM = {"in_form": True, "allowed_file_type": "image", "max_files": 10}
+# The browser-side checks off, to see the server's own refusals.
+NO_BROWSER_CHECKS = "acceptedFiles: null, maxFilesize: null, maxFiles: null,"
+STRICT_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
+
+PAGES = [
+    ("basic", "Basic"),
+    ("parallel", "Parallel uploads"),
+    ("click_upload", "Click to upload"),
+    ("in_form", "In a form"),
+    ("csrf_page", "CSRF"),
+    ("strict_csp", "Strict CSP"),
+    ("nonce_csp", "CSP with a nonce"),
+    ("several", "Several zones"),
+    ("custom", "Custom options"),
+    ("redirect_page", "Redirect"),
+    ("validation", "Validation"),
+    ("stored", "Stored files"),
+]
+
+
+def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "demo only: set SECRET_KEY in production"),
+        DROPZONE_ENABLE_CSRF=True,
+        DROPZONE_MAX_FILE_SIZE=5,
+        DROPZONE_TIMEOUT=5 * 60 * 1000,
+    )
+    if test_config:
+        app.config.update(test_config)
+    dropzone.init_app(app)
+    csrf.init_app(app)
+    register(app)
+    return app
+
+
+def _upload_view(**rules: Any):
+    if request.method == "POST":
+        return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
+    return None
+
+
+def register(app: Flask) -> None:
+    @app.context_processor
+    def pages() -> dict[str, Any]:
+        return {"pages": PAGES}
+
+    @app.route("/")
+    def index():
+        return redirect(url_for("basic"))
+
+    @app.route("/basic", methods=["GET", "POST"])
+    def basic():
+        return _upload_view() or render_template("basic.html")
+
+    @app.route("/parallel", methods=["GET", "POST"])
+    def parallel():
+        return _upload_view() or render_template("parallel.html", rules=PARALLEL)
+
+    @app.route("/click-upload", methods=["GET", "POST"])
+    def click_upload():
+        return _upload_view() or render_template("click_upload.html")
+
+    @app.route("/in-form", methods=["GET", "POST"])
+    def in_form():
+        errors = {}
+        if request.method == "POST":
+            title = request.form.get("title", "").strip()
+            if not title:
+                errors["title"] = "Give the album a title."
+            try:
+                if not dropzone.files(**ALBUM):
+                    errors["files"] = "Add at least one picture."
+            except UploadRefused as refused:  # shown in the form rather than as a bare page
+                errors["files"] = refused.description
+            if not errors:
+                stored = [file.stored_name for file in dropzone.save(**ALBUM)]
+                return redirect(url_for("album", title=title, files=",".join(stored)))
+        return render_template("in_form.html", rules=ALBUM, errors=errors), 400 if errors else 200
+
+    @app.route("/album")
+    def album():
+        files = [name for name in request.args.get("files", "").split(",") if name]
+        return render_template("album.html", title=request.args.get("title", ""), files=files)
+
+    @app.route("/csrf", methods=["GET", "POST"])
+    def csrf_page():
+        return _upload_view() or render_template("csrf.html")
+
+    @app.route("/strict-csp", methods=["GET", "POST"])
+    def strict_csp():
+        result = _upload_view()
+        if result:
+            return result
+        page = render_template("strict_csp.html", policy=STRICT_CSP)
+        return page, 200, {"Content-Security-Policy": STRICT_CSP}
+
+    @app.route("/nonce-csp", methods=["GET", "POST"])
+    def nonce_csp():
+        result = _upload_view()
+        if result:
+            return result
+        nonce = base64.b64encode(os.urandom(18)).decode()
+        policy = f"{STRICT_CSP}; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
+        return render_template("nonce_csp.html", nonce=nonce), 200, {"Content-Security-Policy": policy}
+
+    @app.route("/several", methods=["GET"])
+    def several():
+        return render_template("several.html", avatar=AVATAR, documents=DOCUMENTS)
+
+    @app.route("/several/<zone>", methods=["POST"])
+    def several_upload(zone):
+        rules = {"avatar": AVATAR, "documents": DOCUMENTS}.get(zone)
+        if rules is None:
+            abort(404)
+        return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
+
+    @app.route("/custom", methods=["GET", "POST"])
+    def custom():
+        return _upload_view() or render_template("custom.html")
+
+    @app.route("/redirect", methods=["GET", "POST"])
+    def redirect_page():
+        return _upload_view(**AVATAR) or render_template("redirect.html", rules=AVATAR)
+
+    @app.route("/redirect/done")
+    def redirect_done():
+        return render_template("done.html")
+
+    @app.route("/validation", methods=["GET", "POST"])
+    def validation():
+        if request.method == "POST":
+            rules = AVATAR if request.args.get("zone") == "avatar" else DOCUMENTS
+            return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
+        browser_checks = request.args.get("browser_checks") != "off"
+        return render_template(
+            "validation.html",
+            avatar=AVATAR,
+            documents=DOCUMENTS,
+            custom_options="" if browser_checks else NO_BROWSER_CHECKS,
+            browser_checks=browser_checks,
+        )
+
+    @app.route("/stored")
+    def stored():
+        folder = os.path.join(app.instance_path, "uploads")
+        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+        files = [(name, os.path.getsize(os.path.join(folder, name))) for name in names]
+        return render_template("stored.html", files=files)
+
+
+app = create_app()

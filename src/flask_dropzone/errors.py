@@ -1,0 +1,56 @@
+"""Refused uploads, as HTTP errors whose body is the plain-text message Dropzone shows."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from werkzeug.exceptions import HTTPException
+
+
+class UploadRefused(HTTPException):
+    """An upload the server will not take. Its response is ``text/plain``, shown by
+    Dropzone under the file's thumbnail; catch it in a view to word it differently."""
+
+    code = 400
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return self.description or ""
+
+    def get_headers(
+        self, environ: Any = None, scope: Any = None
+    ) -> list[tuple[str, str]]:
+        return [("Content-Type", "text/plain; charset=utf-8")]
+
+
+class BadUpload(UploadRefused):
+    """Malformed request, bad chunk or too many files: 400."""
+
+    code = 400
+
+
+class FileTooLarge(UploadRefused):
+    """Over ``DROPZONE_MAX_FILE_SIZE`` or Flask's ``MAX_CONTENT_LENGTH``: 413."""
+
+    code = 413
+
+
+class FileTypeRefused(UploadRefused):
+    """Not one of the allowed types, or its content does not match its name: 415."""
+
+    code = 415
+
+
+class InsufficientStorage(UploadRefused):
+    """The disk is full: 507."""
+
+    code = 507
+
+
+def plain_text(error: HTTPException, description: Optional[str] = None) -> UploadRefused:
+    """The same error as ``error`` (same status) with a plain-text body."""
+    refused = UploadRefused(description or error.description or "")
+    refused.code = error.code
+    return refused

@@ -1,0 +1,82 @@
+"""The browser's rules, checked again on the server from the same settings.
+
+``acceptedFiles`` means what it means to Dropzone (``.ext`` name suffix,
+case-insensitive; ``type/*``; exact ``type/subtype``), applied to the type the
+file's content shows rather than the one the client declared; sizes are MiB
+like Dropzone's ``maxFilesize``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from . import sniffing
+from .errors import BadUpload, FileTooLarge, FileTypeRefused
+from .settings import Options
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class AcceptRules:
+    extensions: tuple[str, ...]
+    families: tuple[str, ...]
+    types: tuple[str, ...]
+
+    @classmethod
+    def parse(cls, accepted: Optional[str]) -> Optional["AcceptRules"]:
+        """Rules of an ``acceptedFiles`` string; None when it accepts everything."""
+        if not accepted:
+            return None
+        rules = [rule.strip().lower() for rule in accepted.split(",") if rule.strip()]
+        return cls(
+            extensions=tuple(rule for rule in rules if rule.startswith(".")),
+            families=tuple(rule[:-2] for rule in rules if rule.endswith("/*")),
+            types=tuple(rule for rule in rules if "/" in rule and not rule.endswith("/*")),
+        )
+
+    def allows(self, filename: str, mimetype: str) -> bool:
+        name = filename.lower()
+        return (
+            name.endswith(self.extensions)
+            or mimetype.split("/")[0] in self.families
+            or mimetype in self.types
+        )
+
+
+def size_limit(options: Options) -> Optional[int]:
+    """Largest accepted file in bytes, or None."""
+    return None if options.max_file_size is None else int(options.max_file_size * MIB)
+
+
+def _js_number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
+def too_large(size: int, options: Options) -> FileTooLarge:
+    """The refusal Dropzone itself would show, with the sizes filled in as it does."""
+    message = options.file_too_big.replace(
+        "{{filesize}}", _js_number(round(size / 1024 / 10.24) / 100)
+    ).replace("{{maxFilesize}}", _js_number(options.max_file_size or 0))
+    return FileTooLarge(message)
+
+
+def check_size(size: int, options: Options) -> None:
+    limit = size_limit(options)
+    if limit is not None and size > limit:
+        raise too_large(size, options)
+
+
+def check_count(count: int, options: Options) -> None:
+    if options.max_files is not None and count > options.max_files:
+        raise BadUpload(options.max_file_exceed)
+
+
+def check_type(filename: str, head: bytes, options: Options) -> str:
+    """The file's type, from its content where that can be told; refused if not allowed."""
+    mimetype, consistent = sniffing.identify(filename, head)
+    rules = AcceptRules.parse(options.accepted_files)
+    if rules is not None and not (consistent and rules.allows(filename, mimetype)):
+        raise FileTypeRefused(options.invalid_file_type)
+    return mimetype

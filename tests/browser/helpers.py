@@ -1,0 +1,91 @@
+"""Putting files into zones the way a user does, and reading what the page shows."""
+
+from __future__ import annotations
+
+import base64
+import mimetypes
+import random
+import struct
+import zlib
+from typing import Optional, Sequence
+
+DROP = """
+([id, files]) => {
+  const zone = document.getElementById(id);
+  const transfer = new DataTransfer();
+  for (const f of files) {
+    const bytes = Uint8Array.from(atob(f.data), (c) => c.charCodeAt(0));
+    transfer.items.add(new File([bytes], f.name, { type: f.type }));
+  }
+  for (const type of ["dragenter", "dragover", "drop"]) {
+    zone.dispatchEvent(new DragEvent(type, { dataTransfer: transfer, bubbles: true, cancelable: true }));
+  }
+}
+"""
+
+
+def png(width: int = 8, height: int = 8, seed: int = 0) -> bytes:
+    """A valid PNG of random pixels."""
+    rng = random.Random(seed)
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + bytes(rng.randrange(256) for _ in range(width * 3)) for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def payload(size: int, seed: int = 0) -> bytes:
+    return random.Random(seed).randbytes(size)
+
+
+def browser_type(name: str) -> str:
+    """The type a browser gives a file it takes from disk: from the extension, or none."""
+    return mimetypes.guess_type(name)[0] or ""
+
+
+def drop_files(page, zone_id: str, files: Sequence[tuple[str, bytes]], types: Optional[Sequence[str]] = None) -> None:
+    """Drag files onto the zone."""
+    items = [
+        {"name": name, "data": base64.b64encode(data).decode(), "type": types[i] if types else browser_type(name)}
+        for i, (name, data) in enumerate(files)
+    ]
+    page.evaluate(DROP, [zone_id, items])
+
+
+def choose_files(page, zone_id: str, files: Sequence[tuple[str, bytes]]) -> None:
+    """Pick files through the zone's file dialog input."""
+    handle = page.evaluate_handle("id => document.getElementById(id).dropzone.hiddenFileInput", zone_id)
+    handle.as_element().set_input_files(
+        [{"name": name, "mimeType": browser_type(name), "buffer": data} for name, data in files]
+    )
+
+
+def wait_settled(page, zone_id: str, count: int) -> None:
+    """Wait until the zone holds ``count`` files and none is queued or uploading."""
+    page.wait_for_function(
+        """([id, count]) => {
+          const dz = document.getElementById(id).dropzone;
+          return dz && dz.files.length === count && dz.getActiveFiles().length === 0
+            && dz.getAddedFiles().length === 0;
+        }""",
+        arg=[zone_id, count],
+    )
+
+
+def statuses(page, zone_id: str) -> list[str]:
+    return page.evaluate("id => document.getElementById(id).dropzone.files.map(f => f.status)", zone_id)
+
+
+def error_messages(page, zone_id: str) -> list[str]:
+    """The messages shown under the zone's thumbnails (empty for files without error)."""
+    return page.evaluate(
+        """id => Array.from(document.getElementById(id).querySelectorAll(".dz-preview"),
+                            p => p.querySelector("[data-dz-errormessage]").textContent)""",
+        zone_id,
+    )
+
+
+def violations(page) -> list[str]:
+    return page.evaluate("window.__violations")
