@@ -11,12 +11,12 @@ from markupsafe import Markup
 
 from . import _vendor, receive, render
 from .uploads import SavedFile, Upload
-from .settings import ALIASES, KEYWORDS, Options, canonical_keywords, resolve, setting_name
+from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
 from .utils import get_url
 
 
 def _options(where: str, overrides: dict[str, Any]) -> Options:
-    return resolve(current_app.config, canonical_keywords(overrides, where))
+    return resolve(current_app.config, overrides, where)
 
 
 def _nonce(nonce: Optional[str]) -> Optional[str]:

@@ -27,7 +27,7 @@ def safe_filename(name: str, fallback: str = "file") -> str:
     name = "".join(
         " " if char.isspace() else char
         for char in name
-        if char not in _FORBIDDEN and unicodedata.category(char)[0] != "C"
+        if char.isspace() or (char not in _FORBIDDEN and unicodedata.category(char)[0] != "C")
     )
     name = re.sub(r" {2,}", " ", name).lstrip(". ").rstrip(". ")
     if not name:

@@ -216,8 +216,9 @@ def canonical_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, An
     return result
 
 
-def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}) -> Options:
-    """Check the app config and a zone's keywords (already canonical) and merge them."""
+def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where: str = "") -> Options:
+    """Check the app config and the keywords given to ``where`` and merge them."""
+    overrides = canonical_keywords(overrides, where or "resolve()")
     values = {}
     for f in fields(Options):
         if f.name in overrides:

@@ -87,5 +87,14 @@ def error_messages(page, zone_id: str) -> list[str]:
     )
 
 
+def responses(page, zone_id: str) -> list[list]:
+    """Each file's server response: [status, body], or None if it was never sent."""
+    return page.evaluate(
+        """id => document.getElementById(id).dropzone.files.map(
+             f => f.xhr ? [f.xhr.status, f.xhr.responseText] : null)""",
+        zone_id,
+    )
+
+
 def violations(page) -> list[str]:
     return page.evaluate("window.__violations")

@@ -1,0 +1,313 @@
+"""dropzone.files() and dropzone.save() on real requests (Flask's test client)."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+import os
+import tracemalloc
+
+import pytest
+from flask import Flask, request
+from werkzeug.datastructures import FileStorage
+
+from flask_dropzone import Dropzone, SavedFile, Upload
+from flask_dropzone import storage
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
+
+
+@pytest.fixture
+def app(tmp_path):
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config["SECRET_KEY"] = "test"
+    app.extensions["test_seen"] = []
+    dropzone = Dropzone(app)
+
+    @app.post("/files")
+    def files():
+        found = dropzone.files(**request.args)
+        return {"files": [[f.name, f.filename, f.size, f.detected_type, f.read().decode("latin-1")] for f in found]}
+
+    @app.post("/save")
+    def save():
+        saved = dropzone.save(**request.args)
+        return {"saved": [[s.filename, s.stored_name, s.size, s.mimetype] for s in saved]}
+
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def upload_folder(app) -> str:
+    return os.path.join(app.instance_path, "uploads")
+
+
+def post(client, url, files, **fields):
+    data = dict(fields)
+    data.update({name: (io.BytesIO(content), filename) for name, filename, content in files})
+    return client.post(url, data=data, content_type="multipart/form-data")
+
+
+def test_single_file(client):
+    response = post(client, "/files", [("file", "a.txt", b"hello")])
+    assert response.json == {"files": [["file", "a.txt", 5, "text/plain", "hello"]]}
+
+
+def test_upload_multiple_fields_in_index_order(client):
+    files = [(f"file[{index}]", f"f{index}.txt", str(index).encode()) for index in (10, 2, 0, 1, 9, 11)]
+    response = post(client, "/files", files)
+    assert [entry[0] for entry in response.json["files"]] == [
+        "file[0]", "file[1]", "file[2]", "file[9]", "file[10]", "file[11]"
+    ]
+
+
+def test_repeated_fields_keep_their_order(client):
+    body = multipart([("file", "b.txt", b"b"), ("file", "a.txt", b"a"), ("other", "x.txt", b"x")])
+    response = client.post("/files", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    assert [entry[1] for entry in response.json["files"]] == ["b.txt", "a.txt"]
+
+
+def test_input_name_setting_and_keyword(client, app):
+    assert post(client, "/files?input_name=photo", [("photo", "p.txt", b"p"), ("file", "f.txt", b"f")]).json[
+        "files"
+    ][0][:2] == ["photo", "p.txt"]
+    app.config["DROPZONE_INPUT_NAME"] = "doc"
+    assert post(client, "/files", [("doc[0]", "d.txt", b"d")]).json["files"][0][:2] == ["doc[0]", "d.txt"]
+
+
+def test_empty_file_fields_are_ignored(client):
+    assert post(client, "/files", [("file", "", b"")]).json == {"files": []}
+
+
+def test_not_multipart_gives_no_files(client):
+    assert client.post("/files", data=b"raw", content_type="application/octet-stream").json == {"files": []}
+
+
+def test_other_fields_and_files_stay_available_to_the_view(app, client):
+    seen = {}
+
+    @app.post("/mixed")
+    def mixed():
+        app.extensions["dropzone"].files()
+        seen["form"] = request.form.to_dict()
+        seen["other"] = request.files["attachment"].read()
+        return ""
+
+    post(client, "/mixed", [("file", "a.txt", b"a"), ("attachment", "x.bin", b"xyz")], title="T")
+    assert seen == {"form": {"title": "T"}, "other": b"xyz"}
+
+
+def test_save_stores_under_safe_names_and_reports_them(client, app):
+    response = post(client, "/save", [("file", "../../中文 photo.png", PNG)])
+    assert response.json == {"saved": [["../../中文 photo.png", "中文 photo.png", len(PNG), "image/png"]]}
+    with open(os.path.join(upload_folder(app), "中文 photo.png"), "rb") as stored:
+        assert stored.read() == PNG
+
+
+def test_save_never_overwrites(client, app):
+    for content in (b"one", b"two", b"three"):
+        post(client, "/save", [("file", "same.txt", content)])
+    folder = upload_folder(app)
+    assert {name: open(os.path.join(folder, name), "rb").read() for name in os.listdir(folder)} == {
+        "same.txt": b"one",
+        "same (1).txt": b"two",
+        "same (2).txt": b"three",
+    }
+
+
+def test_save_to_a_folder_and_the_upload_folder_setting(app, client, tmp_path):
+    @app.post("/elsewhere")
+    def elsewhere():
+        return {"saved": [s.path for s in app.extensions["dropzone"].save(str(tmp_path / "given"))]}
+
+    app.config["DROPZONE_UPLOAD_FOLDER"] = str(tmp_path / "configured")
+    post(client, "/save", [("file", "a.txt", b"a")])
+    assert os.listdir(tmp_path / "configured") == ["a.txt"]
+
+    assert post(client, "/elsewhere", [("file", "b.txt", b"b")]).json == {
+        "saved": [str(tmp_path / "given" / "b.txt")]
+    }
+
+
+def test_refusals_are_plain_text_and_store_nothing(client, app):
+    cases = [
+        ("/save?allowed_file_type=image", "page.png", b"<html><script>x</script>", 415),
+        ("/save?max_file_size=0.001", "big.txt", b"x" * 2000, 413),
+        ("/save?max_files=1", None, None, 400),
+    ]
+    for url, name, content, status in cases:
+        files = [("file", name, content)] if name else [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")]
+        response = post(client, url, files)
+        assert response.status_code == status
+        assert response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "You can't upload any more files."
+    assert not os.path.exists(upload_folder(app)) or os.listdir(upload_folder(app)) == []
+
+
+def test_a_view_can_reword_a_refusal(app, client):
+    from flask_dropzone import UploadRefused
+
+    @app.post("/reworded")
+    def reworded():
+        try:
+            app.extensions["dropzone"].save(allowed_file_type="image")
+        except UploadRefused as refused:
+            return f"Pictures only ({refused.code})", refused.code
+        return ""
+
+    response = post(client, "/reworded", [("file", "a.txt", b"a")])
+    assert (response.status_code, response.get_data(as_text=True)) == (415, "Pictures only (415)")
+
+
+def test_oversized_request_is_refused_from_its_headers(client):
+    class Unreadable(io.RawIOBase):
+        def tell(self):
+            return 0
+
+        def seek(self, offset, whence=0):
+            return 0
+
+        def readinto(self, buffer):
+            raise AssertionError("the body was read")
+
+    response = client.post(
+        "/save?max_files=1&max_file_size=1",
+        input_stream=Unreadable(),
+        environ_overrides={"CONTENT_LENGTH": str(50 * 1024 * 1024)},
+        content_type=f"multipart/form-data; boundary={BOUNDARY}",
+    )
+    assert response.status_code == 413
+    assert response.get_data(as_text=True).startswith("File is too big 50.")
+
+
+def test_max_content_length_is_plain_text_413(app, client):
+    app.config["MAX_CONTENT_LENGTH"] = 1000
+    response = post(client, "/save", [("file", "a.txt", b"x" * 5000)])
+    assert response.status_code == 413 and response.mimetype == "text/plain"
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (b"--" + b"B" * 10 + b"\r\nno headers here", "multipart/form-data; boundary=BBBBBBBBBB"),
+        (b"garbage", "multipart/form-data"),
+        (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc", "multipart/form-data; boundary=b"),
+    ],
+)
+def test_malformed_bodies_are_400(client, body, content_type):
+    response = client.post("/save", data=body, content_type=content_type)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+
+
+def test_large_upload_streams_to_disk_without_buffering(app, client):
+    peaks = {}
+
+    @app.post("/measured")
+    def measured():
+        tracemalloc.start()
+        try:
+            saved = app.extensions["dropzone"].save(max_file_size=64)
+            peaks["peak"] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        return {"size": saved[0].size}
+
+    content = os.urandom(24 * 1024 * 1024)
+    assert post(client, "/measured", [("file", "big.bin", content)]).json == {"size": len(content)}
+    assert peaks["peak"] < 2 * 1024 * 1024
+    with open(os.path.join(upload_folder(app), "big.bin"), "rb") as stored:
+        assert stored.read() == content
+
+
+def test_fast_path_writes_once_and_parsed_requests_still_work(app, client, monkeypatch):
+    @app.post("/parsed-first")
+    def parsed_first():
+        request.form  # what Flask-WTF's CSRFProtect does before the view
+        return {"saved": [s.size for s in app.extensions["dropzone"].save()]}
+
+    copies = []
+    original = storage.copy_into
+    monkeypatch.setattr(storage, "copy_into", lambda *args: copies.append(1) or original(*args))
+    post(client, "/save", [("file", "a.bin", os.urandom(700_000))])
+    assert copies == []  # parsed straight into the upload folder, then linked
+
+    assert post(client, "/parsed-first", [("file", "b.bin", b"b" * 700_000)]).json == {"saved": [700_000]}
+    assert copies == [1]
+
+
+def test_files_then_save_in_one_request(app, client):
+    @app.post("/both")
+    def both():
+        names = [f.filename for f in app.extensions["dropzone"].files()]
+        saved = [s.stored_name for s in app.extensions["dropzone"].save()]
+        return {"names": names, "saved": saved}
+
+    assert post(client, "/both", [("file", "a.txt", b"a")]).json == {"names": ["a.txt"], "saved": ["a.txt"]}
+
+
+def test_upload_save_links_and_a_second_save_copies(tmp_path):
+    temp = storage.TempFile(str(tmp_path))
+    temp.write(b"data")
+    temp.file.seek(0)
+    upload = Upload(temp.file, "a.txt", "file", FileStorage().headers, 4, b"data", temp)
+    upload.save(str(tmp_path / "first.txt"))
+    upload.save(str(tmp_path / "second.txt"))
+    first, second = os.stat(tmp_path / "first.txt"), os.stat(tmp_path / "second.txt")
+    assert first.st_ino != second.st_ino  # a copy, not another name of the same file
+    assert (tmp_path / "second.txt").read_bytes() == b"data"
+    upload.close()
+    assert sorted(os.listdir(tmp_path)) == ["first.txt", "second.txt"]
+
+
+def test_seed_loop_keeps_working(app, client, tmp_path):
+    @app.post("/seed")
+    def seed():
+        for key, f in request.files.items():
+            if key.startswith("file"):
+                f.save(os.path.join(str(tmp_path), f.filename))
+        return ""
+
+    post(client, "/seed", [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")])
+    assert (tmp_path / "a.txt").read_bytes() == b"a" and (tmp_path / "b.txt").read_bytes() == b"b"
+
+
+def _publish_many(folder: str, worker: int, count: int) -> None:
+    for index in range(count):
+        temp = storage.TempFile(folder)
+        temp.write(f"{worker}:{index}".encode() * 1000)
+        storage.publish(temp, folder, "same.txt")
+        temp.close()
+
+
+def test_concurrent_processes_never_overwrite_each_other(tmp_path):
+    folder = str(tmp_path)
+    workers = [multiprocessing.Process(target=_publish_many, args=(folder, w, 25)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(60)
+        assert worker.exitcode == 0
+    contents = sorted((tmp_path / name).read_bytes() for name in os.listdir(folder))
+    assert contents == sorted(f"{w}:{i}".encode() * 1000 for w in range(4) for i in range(25))
+
+
+def test_saved_file_fields():
+    saved = SavedFile("a b.png", "a b.png", "/x/a b.png", 3, "image/png")
+    assert (saved.filename, saved.stored_name, saved.size, saved.mimetype) == ("a b.png", "a b.png", 3, "image/png")
+
+
+BOUNDARY = "testboundary1234"
+
+
+def multipart(parts) -> bytes:
+    body = b""
+    for name, filename, content in parts:
+        body += (
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+            "Content-Type: application/octet-stream\r\n\r\n"
+        ).encode() + content + b"\r\n"
+    return body + f"--{BOUNDARY}--\r\n".encode()
