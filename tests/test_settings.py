@@ -145,3 +145,17 @@ def test_options_are_immutable():
     options = Options()
     with pytest.raises(AttributeError):
         options.max_file_size = 5  # type: ignore[misc]
+
+
+def test_readme_documents_every_setting_with_its_default():
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = dict(re.findall(r"^\| `(DROPZONE_\w+)` \| `(.+?)` \|", readme, re.MULTILINE))
+    app = Flask(__name__)
+    Dropzone(app)
+    expected = {name: value for name, value in app.config.items() if name.startswith("DROPZONE_")}
+    assert set(rows) == set(expected)
+    for name, value in expected.items():
+        assert rows[name] == (f'"{value}"' if isinstance(value, str) else repr(value)), name
