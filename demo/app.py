@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+import random
 from typing import Any, Optional
 
 from flask import Flask, abort, redirect, render_template, request, url_for
@@ -19,6 +20,14 @@ AVATAR = {"allowed_file_type": "image", "max_file_size": 1}
 DOCUMENTS = {"allowed_file_custom": True, "allowed_file_type": ".pdf,.txt,.csv", "max_file_size": 2}
 PARALLEL = {"upload_multiple": True, "parallel_uploads": 3}
 ALBUM = {"in_form": True, "allowed_file_type": "image", "max_files": 10}
+BIG_FILES = {
+    "chunking": True,
+    "chunk_size": 1024 * 1024,
+    "parallel_chunk_uploads": True,
+    "parallel_uploads": 4,
+    "retry_chunks_limit": 5,
+    "max_file_size": 2048,
+}
 # The browser-side checks off, to see the server's own refusals.
 NO_BROWSER_CHECKS = "acceptedFiles: null, maxFilesize: null, maxFiles: null,"
 STRICT_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -35,6 +44,7 @@ PAGES = [
     ("custom", "Custom options"),
     ("redirect_page", "Redirect"),
     ("validation", "Validation"),
+    ("chunked", "Big files in chunks"),
     ("stored", "Stored files"),
 ]
 
@@ -161,6 +171,16 @@ def register(app: Flask) -> None:
             custom_options="" if browser_checks else NO_BROWSER_CHECKS,
             browser_checks=browser_checks,
         )
+
+    @app.route("/chunked", methods=["GET", "POST"])
+    def chunked():
+        if request.method == "POST":
+            # Test-only switch: fail some chunk requests to exercise Dropzone's retries.
+            if random.random() < app.config.get("DEMO_CHUNK_FAILURE_RATE", 0):
+                request.get_data()
+                abort(500)
+            return {"stored": [file.stored_name for file in dropzone.save(**BIG_FILES)]}
+        return render_template("chunked.html", rules=BIG_FILES)
 
     @app.route("/stored")
     def stored():

@@ -10,6 +10,7 @@ from flask import Blueprint, Flask, current_app, request, url_for
 from markupsafe import Markup
 
 from . import _vendor, receive, render
+from .cli import dropzone_cli
 from .uploads import SavedFile, Upload
 from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
 from .utils import get_url
@@ -63,6 +64,8 @@ class Dropzone:
         app.extensions["dropzone"] = self
         app.add_template_global(self, "dropzone")
         receive.plain_csrf_errors(app)
+        if "dropzone" not in app.cli.commands:
+            app.cli.add_command(dropzone_cli)
 
     # Views ------------------------------------------------------------------
 
@@ -136,6 +139,8 @@ class Dropzone:
             redirect_url = url_for(options.redirect_view)
         upload_url = get_url(options.upload_action) if options.in_form else None
         csrf = _csrf() if options.enable_csrf else None
+        if options.chunking:
+            receive.client_id()  # before the page loads, so that parallel chunks share it
         config = render.zone_config(
             options, id=id, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf
         )

@@ -5,16 +5,23 @@ from __future__ import annotations
 import errno
 import io
 import os
-from typing import Optional
+import re
+import secrets
+from typing import Optional, Union
 
-from flask import Flask, current_app, g, request
+from flask import Flask, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import multipart, validation
+from . import chunks, multipart, validation
+from .chunkstore import ChunkStore
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, UploadRefused, plain_text
 from .settings import Options
-from .uploads import MEMORY_LIMIT, FileSink, SavedFile, Upload, field_index, in_order
+from .uploads import MEMORY_LIMIT, ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
+
+Sink = Union[FileSink, ChunkSink]
+#: The session key of the random id that partial uploads are filed under.
+CLIENT_KEY = "_dropzone_client"
 
 #: After refusing an upload, read at most this much of the rest of its body so
 #: that the browser receives the refusal instead of a reset connection.
@@ -55,53 +62,121 @@ def _disk_error(error: OSError) -> Exception:
     return error
 
 
-def _receive(options: Options, folder: Optional[str]) -> list[Upload]:
-    if "form" in request.__dict__ or "_cached_data" in request.__dict__:
-        # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
-        return [Upload.wrap(file) for _, file in request.files.items(multi=True)]
-    boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
-    if not boundary:
-        raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
-    _check_length(options)
-    if folder is None and (request.content_length or MEMORY_LIMIT + 1) > MEMORY_LIMIT:
-        folder = options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+def client_id() -> str:
+    """This client's id (in its session): partial uploads are filed under it, so that
+    knowing another client's ``dzuuid`` does not let anyone write into its upload."""
+    client = session.get(CLIENT_KEY)
+    if not isinstance(client, str) or not re.fullmatch(r"[0-9a-f]{32}", client):
+        client = session[CLIENT_KEY] = secrets.token_hex(16)
+    return client
 
-    sinks: list[FileSink] = []
+
+def chunk_store(options: Options) -> ChunkStore:
+    return ChunkStore(options.chunk_folder or os.path.join(current_app.instance_path, "dropzone-chunks"))
+
+
+def _receive(options: Options, folder: Optional[str]) -> list[Upload]:
+    sinks: list[Sink] = []
     count = 0
 
-    def open_file(name: str, filename: str, headers: Headers, fields: MultiDict) -> FileSink:
+    def open_sink(name: str, filename: str, headers: Headers, fields: MultiDict) -> Sink:
         nonlocal count
         mine = filename != "" and field_index(name, options.input_name) is not None
         if mine:
             count += 1
             validation.check_count(count, options)
-        sink = FileSink(name, filename, headers, folder, options if mine else None)
+        sink: Sink
+        if mine and chunks.is_chunk(fields):
+            chunk = chunks.parse(fields, filename, options.chunk_size)
+            sink = ChunkSink(name, headers, chunk, options, chunk_store(options), client_id())
+            _clean_later(options)
+        else:
+            sink = FileSink(name, filename, headers, folder, options if mine else None)
         sinks.append(sink)
         return sink
 
+    try:
+        if "form" in request.__dict__ or "_cached_data" in request.__dict__:
+            # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
+            received = _from_parsed(open_sink)
+        else:
+            folder = folder or _spool_folder(options)
+            received = _from_stream(options, open_sink, sinks)
+    except BaseException:
+        for sink in sinks:
+            sink.discard()
+        raise
+    return received
+
+
+def _spool_folder(options: Options) -> Optional[str]:
+    """Where files go while the view decides: memory for small requests, else the upload folder."""
+    if (request.content_length or MEMORY_LIMIT + 1) <= MEMORY_LIMIT:
+        return None
+    return options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+
+
+def _from_parsed(open_sink) -> list[Upload]:
+    """Uploads from files Werkzeug's form parser already stored."""
+    if not chunks.is_chunk(request.form):
+        return [Upload.wrap(file) for _, file in request.files.items(multi=True)]
+    received = []
+    for name, file in request.files.items(multi=True):
+        sink = open_sink(name, file.filename or "", file.headers, request.form)
+        if isinstance(sink, ChunkSink):
+            while True:
+                block = file.stream.read(multipart.READ_SIZE)
+                if not block:
+                    break
+                sink.write(block)
+            sink.finish()
+            if sink.upload is not None:
+                received.append(sink.upload)
+        else:
+            received.append(Upload.wrap(file))
+    return received
+
+
+def _from_stream(options: Options, open_sink, sinks: list[Sink]) -> list[Upload]:
+    """Uploads parsed from the request body as it arrives, each file straight into its sink."""
+    boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+    if not boundary:
+        raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
+    _check_length(options)
     body = _Body()
     try:
         fields = multipart.parse(
             body.read,
             boundary,
-            open_file,
+            open_sink,
             max_form_memory_size=getattr(request, "max_form_memory_size", None),
             max_form_parts=getattr(request, "max_form_parts", None),
         )
+        if chunks.is_chunk(fields) and any(isinstance(s, FileSink) and s.options for s in sinks):
+            raise chunks.BadChunk("The chunk fields must come before the file.")
     except BaseException as error:
-        for sink in sinks:
-            sink.discard()
         refusal = _refusal(error, body)
         if refusal is error:
             raise
         raise refusal from error
     received = [sink.upload for sink in sinks if sink.upload is not None]
-    request.__dict__.update(
-        form=fields,
-        files=MultiDict([(upload.name, upload) for upload in received]),
-        stream=io.BytesIO(),
-    )
+    files = MultiDict([(upload.name, upload) for upload in received])
+    request.__dict__.update(form=fields, files=files, stream=io.BytesIO())
     return received
+
+
+def _clean_later(options: Options) -> None:
+    """Once in a while, after a chunk request, remove abandoned partial uploads."""
+    if g.get("_dropzone_clean"):
+        return
+    g._dropzone_clean = True
+    store = chunk_store(options)
+    interval = min(options.chunk_expires / 4, 3600)
+
+    @after_this_request
+    def clean(response):
+        response.call_on_close(lambda: store.clean_if_due(options.chunk_expires, interval))
+        return response
 
 
 def _check_length(options: Options) -> None:

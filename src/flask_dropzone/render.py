@@ -87,6 +87,11 @@ def dropzone_options(options: Options, csrf_token: Optional[str] = None) -> dict
         "dictRemoveFile": options.remove_file,
         "dictCancelUploadConfirmation": options.cancel_confirmation,
         "dictUploadCanceled": options.upload_canceled,
+        "chunking": options.chunking,
+        "chunkSize": options.chunk_size,
+        "parallelChunkUploads": options.parallel_chunk_uploads,
+        "retryChunks": options.retry_chunks,
+        "retryChunksLimit": options.retry_chunks_limit,
     }
     for key in _HTML_MESSAGES:
         # escape() keeps Markup as it is: a developer's Markup message is trusted HTML.

@@ -66,6 +66,13 @@ def _size_mib(value: Any) -> Optional[float]:
     return number
 
 
+def _size_seconds(value: Any) -> float:
+    number = _number(value)
+    if number <= 0:
+        raise ValueError(f"must be a positive number of seconds, got {value!r}")
+    return number
+
+
 def _count(minimum: int) -> Callable[[Any], int]:
     def check(value: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, (int, str)):
@@ -186,6 +193,22 @@ class Options:
     upload_folder: Optional[str] = _setting(
         None, _optional_name, "Where save() stores files; None for <instance folder>/uploads."
     )
+    chunking: bool = _setting(False, _bool, "Send files larger than CHUNK_SIZE in chunks.")
+    chunk_size: int = _setting(8 * 1024 * 1024, _count(1), "Bytes per chunk.")
+    parallel_chunk_uploads: bool = _setting(
+        False, _bool, "Send a file's chunks in parallel (PARALLEL_UPLOADS at a time)."
+    )
+    retry_chunks: bool = _setting(True, _bool, "Send a failed chunk again.")
+    retry_chunks_limit: int = _setting(3, _count(0), "How many times a chunk is sent again.")
+    chunk_folder: Optional[str] = _setting(
+        None, _optional_name, "Where partial uploads live; None for <instance folder>/dropzone-chunks."
+    )
+    chunk_expires: float = _setting(
+        24 * 60 * 60, _size_seconds, "Seconds an idle partial upload is kept."
+    )
+    chunk_quota: Optional[float] = _setting(
+        1024, _size_mib, "Most MiB of unfinished chunked uploads one client may have; None for no limit."
+    )
 
     @property
     def accepted_files(self) -> Optional[str]:
@@ -230,6 +253,11 @@ def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where:
         except ValueError as error:
             raise SettingError(f"{source} {error}") from None
     _check_file_type(values)
+    if values["chunking"] and values["upload_multiple"]:
+        raise SettingError(
+            "DROPZONE_CHUNKING and DROPZONE_UPLOAD_MULTIPLE cannot both be on: "
+            "Dropzone sends chunked files one per request."
+        )
     return Options(**values)
 
 

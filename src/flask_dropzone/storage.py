@@ -37,6 +37,15 @@ class TempFile:
             os.chmod(self.path, 0o644)
         self.file: BinaryIO = os.fdopen(fd, "w+b", buffering=0)
 
+    @classmethod
+    def existing(cls, path: str) -> "TempFile":
+        """An existing file, taken over: removed on close unless published."""
+        temp = cls.__new__(cls)
+        temp.folder = os.path.dirname(os.path.abspath(path))
+        temp.path = path
+        temp.file = open(path, "r+b", buffering=0)
+        return temp
+
     def write(self, data: bytes) -> None:
         self.file.write(data)
 

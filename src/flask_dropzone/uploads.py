@@ -11,7 +11,9 @@ from typing import Any, BinaryIO, Optional, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
-from . import storage, validation
+from . import chunks, storage, validation
+from .chunkstore import ChunkStore
+from .errors import FileTypeRefused
 from .filenames import safe_filename
 from .settings import Options
 from .sniffing import HEAD_SIZE
@@ -184,3 +186,87 @@ class FileSink:
             self.upload.close()
         elif self.temp is not None:
             self.temp.close()
+
+
+class ChunkSink:
+    """One chunk of a chunked upload: checked, then written at its offset in the
+    partial file; the request that completes the file gets it as an Upload."""
+
+    def __init__(
+        self,
+        name: str,
+        headers: Headers,
+        chunk: chunks.Chunk,
+        options: Options,
+        store: ChunkStore,
+        client: str,
+    ) -> None:
+        manifest = chunk.manifest
+        # Refused on the first chunk that arrives, before any byte is stored.
+        validation.check_size(manifest.total_size, options)
+        validation.check_name(manifest.filename, options)
+        quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
+        self.name, self.headers, self.chunk, self.options = name, headers, chunk, options
+        self.partial = store.open(client, chunk, quota)
+        if self.partial.refused:
+            raise FileTypeRefused(options.invalid_file_type)
+        self.fd = self.partial.open_for_chunk()  # None: a late copy of a finished upload's chunk
+        self.received = 0
+        self.head = b""
+        self.upload: Optional[Upload] = None
+
+    def write(self, data: bytes) -> None:
+        problem = chunks.check_length(self.chunk, self.received + len(data), finished=False)
+        if problem:
+            raise chunks.BadChunk(problem)
+        if self.fd is not None:
+            view, position = memoryview(data), self.chunk.offset + self.received
+            while view:
+                written = os.pwrite(self.fd, view, position)
+                view, position = view[written:], position + written
+        self.received += len(data)
+        if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
+            self.head += data[: HEAD_SIZE - len(self.head)]
+            if len(self.head) == HEAD_SIZE:
+                self._check_type()
+
+    def _check_type(self) -> None:
+        try:
+            validation.check_type(self.chunk.manifest.filename, self.head, self.options)
+        except FileTypeRefused:
+            self.partial.refuse()  # the whole upload is refused
+            raise
+
+    def finish(self) -> None:
+        problem = chunks.check_length(self.chunk, self.received, finished=True)
+        if problem:
+            raise chunks.BadChunk(problem)
+        if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
+            self._check_type()
+        if self.fd is None:
+            return
+        try:
+            self.partial.mark_received(self.chunk.index)
+        except FileNotFoundError:
+            if self.partial.refused:
+                raise FileTypeRefused(self.options.invalid_file_type) from None
+            raise chunks.BadChunk("This upload has expired.") from None
+        finally:
+            os.close(self.fd)  # releases the lock
+            self.fd = None
+        temp = self.partial.claim()
+        if temp is not None:
+            head = os.pread(temp.file.fileno(), HEAD_SIZE, 0)
+            manifest = self.chunk.manifest
+            self.upload = Upload(
+                temp.file, manifest.filename, self.name, self.headers, manifest.total_size, head, temp
+            )
+
+    def discard(self) -> None:
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None
+        if self.upload is not None:
+            self.upload.close()
+        else:
+            self.partial.discard_if_unused()

@@ -73,6 +73,14 @@ def check_count(count: int, options: Options) -> None:
         raise BadUpload(options.max_file_exceed)
 
 
+def check_name(filename: str, options: Options) -> None:
+    """Refuse, before any of its bytes arrive, a file whose name alone rules it out."""
+    rules = AcceptRules.parse(options.accepted_files)
+    by_name = sniffing.type_by_name(filename)
+    if rules is not None and by_name is not None and not rules.allows(filename, by_name):
+        raise FileTypeRefused(options.invalid_file_type)
+
+
 def check_type(filename: str, head: bytes, options: Options) -> str:
     """The file's type, from its content where that can be told; refused if not allowed."""
     mimetype, consistent = sniffing.identify(filename, head)

@@ -1,0 +1,373 @@
+"""Chunked uploads end to end through Flask: any order, duplicates, concurrency, refusals."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import random
+import threading
+import time
+import uuid as uuids
+from pathlib import Path
+
+import pytest
+from flask import Flask, request
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
+from flask_dropzone import Dropzone, SettingError
+from flask_dropzone.chunkstore import ChunkStore
+
+CHUNK = 1000
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
+
+
+def make_app(instance: str, **rules) -> Flask:
+    app = Flask(__name__, instance_path=instance)
+    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    dropzone = Dropzone(app)
+
+    @app.post("/save")
+    def save():
+        return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
+
+    @app.post("/files")
+    def files():
+        found = dropzone.files(**rules)
+        return {"files": [[f.filename, f.size, f.detected_type, len(f.read())] for f in found]}
+
+    @app.post("/parsed-first")
+    def parsed_first():
+        request.form  # as Flask-WTF's CSRFProtect does
+        return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
+
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(str(tmp_path / "instance"))
+
+
+def uploads_dir(app) -> Path:
+    return Path(app.instance_path) / "uploads"
+
+
+def chunk_dir(app) -> Path:
+    return Path(app.instance_path) / "dropzone-chunks"
+
+
+def stray_files(app) -> list[str]:
+    root = chunk_dir(app)
+    return [str(path.relative_to(root)) for path in root.rglob("*") if path.is_file() and path.name != ".last-clean"]
+
+
+def send(client, request_body, url="/save"):
+    response = client.post(url, data=request_body, content_type=CONTENT_TYPE)
+    response.get_data()
+    response.close()  # as a WSGI server does once the response is sent
+    return response
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    size=st.one_of(st.integers(0, 12 * CHUNK), st.integers(0, 12).map(lambda n: n * CHUNK)),
+    data=st.data(),
+)
+def test_any_order_with_duplicates_gives_the_file_once(tmp_path_factory, size, data):
+    app = make_app(str(tmp_path_factory.mktemp("instance")))
+    client = app.test_client()
+    content = random.Random(size).randbytes(size)
+    count = max(1, -(-size // CHUNK))
+    order = data.draw(st.permutations(range(count)))
+    extra = data.draw(st.lists(st.integers(0, count - 1), max_size=4))
+    positions = [data.draw(st.integers(0, len(order) + i)) for i in range(len(extra))]
+    sequence = list(order)
+    for index, position in zip(extra, positions):
+        sequence.insert(position, index)
+    bodies = chunk_requests(content, "file.bin", CHUNK)
+    completions = []
+    for index in sequence:
+        response = send(client, bodies[index])
+        assert response.status_code == 200, response.get_data(as_text=True)
+        completions += response.json["saved"]
+    assert completions == [["file.bin", size]]
+    assert (uploads_dir(app) / "file.bin").read_bytes() == content
+    assert sorted(os.listdir(uploads_dir(app))) == ["file.bin"]
+    # What is left of the upload is its record, not its bytes.
+    assert sorted(Path(name).name for name in stray_files(app)) == ["complete", "manifest.json"]
+
+
+def test_files_returns_nothing_until_the_file_is_whole(app):
+    client = app.test_client()
+    bodies = chunk_requests(PNG, "pic.png", CHUNK)
+    answers = [send(client, chunk, "/files").json["files"] for chunk in bodies]
+    assert answers[:-1] == [[]] * (len(bodies) - 1)
+    assert answers[-1] == [["pic.png", len(PNG), "image/png", len(PNG)]]
+
+
+def test_the_finished_file_is_linked_into_place_not_copied(app, monkeypatch):
+    from flask_dropzone import storage
+
+    copies = []
+    monkeypatch.setattr(storage, "copy_into", lambda *a: copies.append(a))
+    client = app.test_client()
+    for chunk in chunk_requests(os.urandom(3500), "a.bin", CHUNK):
+        send(client, chunk)
+    assert copies == [] and os.listdir(uploads_dir(app)) == ["a.bin"]
+
+
+def test_chunks_parsed_by_someone_else_first_still_assemble(app):
+    client = app.test_client()
+    content = os.urandom(4200)
+    saved = [send(client, chunk, "/parsed-first").json["saved"] for chunk in chunk_requests(content, "p.bin", CHUNK)]
+    assert saved[-1] == [["p.bin", 4200]]
+    assert (uploads_dir(app) / "p.bin").read_bytes() == content
+
+
+def test_concurrent_threads_complete_the_file_exactly_once(app):
+    content = os.urandom(40 * CHUNK + 123)
+    bodies = chunk_requests(content, "t.bin", CHUNK)
+    cookie_client = app.test_client()
+    send(cookie_client, bodies[0])  # the session every thread shares
+    cookie = cookie_client.get_cookie("session").value
+    completions, errors = [], []
+    barrier = threading.Barrier(8)
+
+    def worker(seed):
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        order = list(range(len(bodies)))
+        random.Random(seed).shuffle(order)
+        barrier.wait()
+        for index in order:
+            response = send(client, bodies[index])
+            if response.status_code != 200:
+                errors.append(response.get_data(as_text=True))
+            else:
+                completions.extend(response.json["saved"])
+
+    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert completions == [["t.bin", len(content)]]
+    assert (uploads_dir(app) / "t.bin").read_bytes() == content
+
+
+def _process_sender(instance, cookie, bodies, seed, results):
+    app = make_app(instance)
+    client = app.test_client()
+    client.set_cookie("session", cookie)
+    order = list(range(len(bodies)))
+    random.Random(seed).shuffle(order)
+    saved = []
+    for index in order:
+        response = send(client, bodies[index])
+        assert response.status_code == 200
+        saved += response.json["saved"]
+    results.put(saved)
+
+
+def test_concurrent_processes_complete_the_file_exactly_once(app):
+    content = os.urandom(60 * CHUNK + 7)
+    bodies = chunk_requests(content, "p.bin", CHUNK)
+    client = app.test_client()
+    client.get("/files")  # no-op request: make sure the app is set up
+    send(client, bodies[0])
+    cookie = client.get_cookie("session").value
+    results = multiprocessing.Queue()
+    senders = [
+        multiprocessing.Process(target=_process_sender, args=(app.instance_path, cookie, bodies, seed, results))
+        for seed in range(4)
+    ]
+    for sender in senders:
+        sender.start()
+    saved = [item for _ in senders for item in results.get(timeout=60)]
+    for sender in senders:
+        sender.join(30)
+        assert sender.exitcode == 0
+    assert saved == [["p.bin", len(content)]]
+    assert (uploads_dir(app) / "p.bin").read_bytes() == content
+
+
+def test_a_chunk_cut_short_is_completed_by_its_retry(app):
+    client = app.test_client()
+    content = os.urandom(3 * CHUNK)
+    bodies = chunk_requests(content, "r.bin", CHUNK)
+    send(client, bodies[0])
+    send(client, bodies[1])
+    # The last chunk's connection drops half-way (a killed worker, a lost network).
+    cut = bodies[2][: len(bodies[2]) // 2]
+    import io
+
+    response = client.post(
+        "/save",
+        input_stream=io.BytesIO(cut),
+        content_type=CONTENT_TYPE,
+        environ_overrides={"CONTENT_LENGTH": str(len(bodies[2]))},
+    )
+    assert response.status_code == 400
+    assert not (uploads_dir(app) / "r.bin").exists()
+    assert send(client, bodies[2]).json["saved"] == [["r.bin", 3 * CHUNK]]
+    assert (uploads_dir(app) / "r.bin").read_bytes() == content
+
+
+def test_another_client_cannot_write_into_or_complete_an_upload(app):
+    alice, mallory = app.test_client(), app.test_client()
+    file_id = str(uuids.uuid4())
+    content = os.urandom(3 * CHUNK)
+    bodies = chunk_requests(content, "a.bin", CHUNK, file_id=file_id)
+    evil = chunk_requests(os.urandom(3 * CHUNK), "a.bin", CHUNK, file_id=file_id)
+    send(alice, bodies[0])
+    send(alice, bodies[1])
+    # Mallory knows the dzuuid and sends the last chunk, then all the others.
+    assert send(mallory, evil[2]).json["saved"] == []
+    assert send(mallory, evil[0]).json["saved"] == []
+    assert send(mallory, evil[1]).json["saved"] == [["a.bin", 3 * CHUNK]]  # her own file, apart
+    assert send(alice, bodies[2]).json["saved"] == [["a (1).bin", 3 * CHUNK]]
+    assert (uploads_dir(app) / "a (1).bin").read_bytes() == content
+
+
+def hostile(field_changes=None, content=b"x" * CHUNK, filename="h.bin", total=2 * CHUNK):
+    fields = chunk_fields(str(uuids.uuid4()), 0, total, CHUNK)
+    fields.update(field_changes or {})
+    return body({k: v for k, v in fields.items() if v is not None}, "file", filename, content)
+
+
+@pytest.mark.parametrize(
+    "request_body, status",
+    [
+        (hostile({"dzchunkindex": "-1"}), 400),
+        (hostile({"dzchunkindex": "99999999999"}), 400),
+        (hostile({"dztotalchunkcount": "7"}), 400),
+        (hostile({"dzchunkbyteoffset": "5"}), 400),
+        (hostile({"dzuuid": "../../../tmp/x"}), 400),
+        (hostile({"dzuuid": "a/b"}), 400),
+        (hostile({"dzchunksize": "1"}), 400),
+        (hostile({"dztotalfilesize": None}), 400),
+        (hostile(content=b"x" * (CHUNK + 1)), 400),  # longer than declared
+        (hostile(content=b"x" * (CHUNK - 1)), 400),  # shorter than declared
+        (hostile(total=10 * 1024 * 1024), 413),  # declared total over the 1 MiB limit
+    ],
+)
+def test_hostile_chunks_are_refused_and_leave_nothing(app, request_body, status):
+    response = send(app.test_client(), request_body)
+    assert response.status_code == status
+    assert response.mimetype == "text/plain"
+    assert stray_files(app) == []
+    assert not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []
+
+
+def test_oversized_file_is_refused_before_any_byte_is_stored(tmp_path):
+    app = make_app(str(tmp_path))
+    fields = chunk_fields(str(uuids.uuid4()), 5, 10 * 1024**3, CHUNK)  # a 10 GiB file, chunk 5 first
+    response = send(app.test_client(), body(fields, "file", "huge.bin", b"x" * CHUNK))
+    assert response.status_code == 413
+    assert not chunk_dir(app).exists() or stray_files(app) == []
+
+
+def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path):
+    app = make_app(str(tmp_path), allowed_file_type="image")
+    client = app.test_client()
+    text = chunk_requests(b"t" * 3 * CHUNK, "notes.txt", CHUNK, order=[2])
+    assert send(client, text[0]).status_code == 415  # refused by its name, before storing
+    fake = chunk_requests(b"<html>" + b"x" * 3000, "fake.png", CHUNK, order=[1, 0, 2])
+    assert send(client, fake[0]).status_code == 200  # chunk 1: its bytes say nothing yet
+    assert send(client, fake[1]).status_code == 415  # chunk 0 is not a PNG: the upload is refused
+    assert send(client, fake[2]).status_code == 415  # and so is whatever else comes of it
+    assert sorted(Path(name).name for name in stray_files(app)) == ["manifest.json", "refused"]
+    good = chunk_requests(PNG, "real.png", CHUNK)
+    assert [send(client, chunk).json["saved"] for chunk in good][-1] == [["real.png", len(PNG)]]
+
+
+def test_client_quota_bounds_unfinished_uploads(tmp_path):
+    app = make_app(str(tmp_path), chunk_quota=0.005, max_file_size=1)  # about 5 KB
+    client = app.test_client()
+    first = chunk_requests(os.urandom(4 * CHUNK), "a.bin", CHUNK)
+    second = chunk_requests(os.urandom(4 * CHUNK), "b.bin", CHUNK)
+    assert send(client, first[0]).status_code == 200
+    response = send(client, second[0])
+    assert response.status_code == 400 and "unfinished" in response.get_data(as_text=True)
+    for chunk in first[1:]:
+        send(client, chunk)
+    assert send(client, second[0]).status_code == 200  # the first is done: room again
+
+
+def test_clean_removes_idle_partial_uploads(app):
+    client = app.test_client()
+    send(client, chunk_requests(os.urandom(3 * CHUNK), "idle.bin", CHUNK)[0])
+    fresh = chunk_requests(os.urandom(3 * CHUNK), "fresh.bin", CHUNK)
+    send(client, fresh[0])
+    store = ChunkStore(str(chunk_dir(app)))
+    (idle,) = [p for p in chunk_dir(app).glob("*/*") if b"idle" in (p / "manifest.json").read_bytes()]
+    old = time.time() - 2 * 86400
+    for path in [idle, *idle.rglob("*")]:
+        os.utime(path, (old, old))
+    removed, freed = store.clean(86400)
+    assert removed == 1 and freed >= CHUNK
+    assert not idle.exists()
+    for chunk in fresh[1:]:
+        send(client, chunk)
+    assert (uploads_dir(app) / "fresh.bin").exists()
+
+
+def test_clean_command_reports_what_it_freed(app):
+    client = app.test_client()
+    send(client, chunk_requests(os.urandom(3 * CHUNK), "idle.bin", CHUNK)[0])
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["dropzone", "clean"])
+    assert result.output == "Removed 0 partial uploads, freed 0 bytes.\n"
+    time.sleep(0.05)
+    result = runner.invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    assert result.exit_code == 0
+    removed, freed = result.output.split(" partial")[0], int(result.output.split("freed ")[1].split()[0])
+    assert removed == "Removed 1" and freed >= CHUNK
+    assert list(chunk_dir(app).glob("*/*")) == []
+
+
+def test_cleanup_runs_on_its_own_after_chunk_requests(tmp_path):
+    app = make_app(str(tmp_path), chunk_expires=60)
+    client = app.test_client()
+    send(client, chunk_requests(os.urandom(3 * CHUNK), "old.bin", CHUNK)[0])
+    old = time.time() - 3600
+    for path in [*chunk_dir(app).rglob("*")]:
+        os.utime(path, (old, old))  # both the upload and the last cleaning are an hour old
+    send(client, chunk_requests(os.urandom(3 * CHUNK), "new.bin", CHUNK)[0])
+    manifests = [p.read_bytes() for p in chunk_dir(app).glob("*/*/manifest.json")]
+    assert len(manifests) == 1 and b"new.bin" in manifests[0]
+
+
+def test_chunking_and_upload_multiple_cannot_both_be_on():
+    app = Flask(__name__)
+    app.config.update(DROPZONE_CHUNKING=True, DROPZONE_UPLOAD_MULTIPLE=True)
+    with pytest.raises(SettingError, match="cannot both be on"):
+        Dropzone(app)
+
+
+def test_config_emits_chunk_options_and_starts_the_session(app):
+    from conftest import zone_config
+
+    with app.test_request_context():
+        from flask import session
+
+        html = app.extensions["dropzone"].config(chunking=True, parallel_chunk_uploads=True)
+        assert session["_dropzone_client"]
+    options = zone_config(html)["options"]
+    assert (options["chunking"], options["chunkSize"], options["parallelChunkUploads"]) == (True, CHUNK, True)
+    assert (options["retryChunks"], options["retryChunksLimit"]) == (True, 3)
+
+
+def test_a_late_chunk_cannot_change_a_finished_file(app):
+    client = app.test_client()
+    file_id = str(uuids.uuid4())
+    content = os.urandom(3 * CHUNK)
+    for chunk in chunk_requests(content, "f.bin", CHUNK, file_id=file_id):
+        send(client, chunk)
+    forged = chunk_requests(b"\x00" * 3 * CHUNK, "f.bin", CHUNK, file_id=file_id)[1]
+    assert send(client, forged).json["saved"] == []
+    assert (uploads_dir(app) / "f.bin").read_bytes() == content
+    assert sorted(Path(name).name for name in stray_files(app)) == ["complete", "manifest.json"]

@@ -1,0 +1,86 @@
+"""Chunked uploads under gunicorn with several worker processes and threads."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from chunking import CONTENT_TYPE, chunk_requests
+
+MIB = 1024 * 1024
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn(tmp_path):
+    port = free_port()
+    env = dict(os.environ, DROPZONE_TEST_INSTANCE=str(tmp_path / "instance"))
+    tests = Path(__file__).parent
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "2", "--bind", f"127.0.0.1:{port}",
+         "--chdir", str(tests), "--log-level", "warning", "gunicorn_app:create_app()"],
+        env=env,
+    )
+    try:
+        deadline = time.time() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.time() > deadline or process.poll() is not None:
+                    raise RuntimeError("gunicorn did not start")
+                time.sleep(0.1)
+        yield port, tmp_path / "instance"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def session_cookie(port: int) -> str:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    response.read()
+    return response.getheader("Set-Cookie").split(";")[0]
+
+
+def post_chunk(port: int, cookie: str, body: bytes) -> list:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    connection.request("POST", "/upload", body=body, headers={"Content-Type": CONTENT_TYPE, "Cookie": cookie})
+    response = connection.getresponse()
+    payload = response.read()
+    assert response.status == 200, payload
+    import json
+
+    return json.loads(payload)["saved"]
+
+
+def test_eight_files_in_parallel_chunks_across_four_workers(gunicorn):
+    port, instance = gunicorn
+    files = {f"file{index}.bin": os.urandom(20 * MIB) for index in range(8)}
+    jobs = []
+    for name, content in files.items():
+        cookie = session_cookie(port)  # one browser per file
+        jobs += [(cookie, body) for body in chunk_requests(content, name, MIB)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        saved = [item for result in pool.map(lambda job: post_chunk(port, *job), jobs) for item in result]
+    assert sorted(saved) == sorted([name, 20 * MIB] for name in files)
+    for name, content in files.items():
+        stored = (instance / "uploads" / name).read_bytes()
+        assert hashlib.sha256(stored).digest() == hashlib.sha256(content).digest(), name
