@@ -39,6 +39,17 @@ def _csrf() -> dict[str, str]:
     return {"field": current_app.config["WTF_CSRF_FIELD_NAME"], "token": generate_csrf()}
 
 
+def _asset(kind: str, url: Optional[str], version: str, nonce: Optional[str]) -> Markup:
+    tag = render.script if kind == "js" else render.stylesheet
+    nonce = _nonce(nonce)
+    if url:
+        return tag(url, nonce=nonce)
+    if current_app.config["DROPZONE_SERVE_LOCAL"] and version == _vendor.VERSION:
+        local = url_for("dropzone.static", filename="dropzone/" + render.DIST_FILES[kind])
+        return tag(local, nonce=nonce)
+    return tag(*render.cdn_asset(version, kind), nonce=nonce)
+
+
 class Dropzone:
     """Flask-Dropzone. ``Dropzone(app)`` or ``Dropzone()`` then ``init_app(app)``.
 
@@ -85,9 +96,7 @@ class Dropzone:
         (default ``DROPZONE_UPLOAD_FOLDER``) under a safe name that does not
         replace an existing file; return what was stored."""
         options = _options("save()", kwargs)
-        folder = os.path.abspath(
-            folder or options.upload_folder or os.path.join(current_app.instance_path, "uploads")
-        )
+        folder = os.path.abspath(folder or receive.upload_folder(options))
         return receive.store(receive.uploads(options, folder), folder)
 
     # Template helpers -------------------------------------------------------
@@ -97,28 +106,14 @@ class Dropzone:
         css_url: Optional[str] = None, version: str = _vendor.VERSION, nonce: Optional[str] = None
     ) -> Markup:
         """``<link>`` to Dropzone's stylesheet: ``css_url``, the vendored copy or jsDelivr."""
-        nonce = _nonce(nonce)
-        if css_url:
-            return render.stylesheet(css_url, nonce=nonce)
-        if current_app.config["DROPZONE_SERVE_LOCAL"] and version == _vendor.VERSION:
-            return render.stylesheet(
-                url_for("dropzone.static", filename="dropzone/dropzone.css"), nonce=nonce
-            )
-        return render.stylesheet(*render.cdn_asset(version, "css"), nonce=nonce)
+        return _asset("css", css_url, version, nonce)
 
     @staticmethod
     def load_js(
         js_url: Optional[str] = None, version: str = _vendor.VERSION, nonce: Optional[str] = None
     ) -> Markup:
         """``<script>`` loading Dropzone.js: ``js_url``, the vendored copy or jsDelivr."""
-        nonce = _nonce(nonce)
-        if js_url:
-            return render.script(js_url, nonce=nonce)
-        if current_app.config["DROPZONE_SERVE_LOCAL"] and version == _vendor.VERSION:
-            return render.script(
-                url_for("dropzone.static", filename="dropzone/dropzone-min.js"), nonce=nonce
-            )
-        return render.script(*render.cdn_asset(version, "js"), nonce=nonce)
+        return _asset("js", js_url, version, nonce)
 
     @staticmethod
     def config(

@@ -71,6 +71,10 @@ def client_id() -> str:
     return client
 
 
+def upload_folder(options: Options) -> str:
+    return options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+
+
 def chunk_store(options: Options) -> ChunkStore:
     return ChunkStore(options.chunk_folder or os.path.join(current_app.instance_path, "dropzone-chunks"))
 
@@ -113,7 +117,7 @@ def _spool_folder(options: Options) -> Optional[str]:
     """Where files go while the view decides: memory for small requests, else the upload folder."""
     if (request.content_length or MEMORY_LIMIT + 1) <= MEMORY_LIMIT:
         return None
-    return options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+    return upload_folder(options)
 
 
 def _from_parsed(open_sink) -> list[Upload]:

@@ -18,6 +18,8 @@ from . import _vendor
 from .settings import Options
 
 CDN = "https://cdn.jsdelivr.net/npm/dropzone@{version}/dist/{path}"
+#: Dropzone 6's dist files, vendored and on the CDN.
+DIST_FILES = {"js": "dropzone-min.js", "css": "dropzone.css"}
 _VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
 # Dropzone inserts these three messages with innerHTML; the others with textContent.
 _HTML_MESSAGES = {"dictDefaultMessage", "dictCancelUpload", "dictRemoveFile"}
@@ -43,8 +45,7 @@ def cdn_asset(version: str, kind: str) -> tuple[str, Optional[str]]:
     if not _VERSION.match(version):
         raise ValueError(f"version must look like '6.3.5', got {version!r}")
     if int(version.split(".")[0]) >= 6:
-        name = {"js": "dropzone-min.js", "css": "dropzone.css"}[kind]
-        path = name
+        name = path = DIST_FILES[kind]
     else:
         name = {"js": "dropzone.min.js", "css": "dropzone.min.css"}[kind]
         path = "min/" + name
