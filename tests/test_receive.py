@@ -216,9 +216,9 @@ def test_large_upload_streams_to_disk_without_buffering(app, client):
             tracemalloc.stop()
         return {"size": saved[0].size}
 
-    content = os.urandom(24 * 1024 * 1024)
+    content = os.urandom(32 * 1024 * 1024)
     assert post(client, "/measured", [("file", "big.bin", content)]).json == {"size": len(content)}
-    assert peaks["peak"] < 2 * 1024 * 1024
+    assert peaks["peak"] < 4 * 1024 * 1024  # a few read buffers, not the file
     with open(os.path.join(upload_folder(app), "big.bin"), "rb") as stored:
         assert stored.read() == content
 

@@ -159,3 +159,13 @@ def test_readme_documents_every_setting_with_its_default():
     assert set(rows) == set(expected)
     for name, value in expected.items():
         assert rows[name] == (f'"{value}"' if isinstance(value, str) else repr(value)), name
+
+
+def test_remembered_options_tell_markup_from_text():
+    from markupsafe import Markup
+
+    text = resolve({}, {"default_message": "<b>x</b>"})
+    markup = resolve({}, {"default_message": Markup("<b>x</b>")})
+    assert type(text.default_message) is str and type(markup.default_message) is Markup
+    assert resolve({"DROPZONE_MAX_FILE_SIZE": 4}).max_file_size == 4
+    assert resolve({"DROPZONE_MAX_FILE_SIZE": 5}).max_file_size == 5

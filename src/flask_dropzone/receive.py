@@ -104,7 +104,7 @@ def _receive(options: Options, folder: Optional[str]) -> list[Upload]:
             # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
             received = _from_parsed(open_sink)
         else:
-            folder = folder or _spool_folder(options)
+            folder = _spool_folder(options, folder)
             received = _from_stream(options, open_sink, sinks)
     except BaseException:
         for sink in sinks:
@@ -113,11 +113,12 @@ def _receive(options: Options, folder: Optional[str]) -> list[Upload]:
     return received
 
 
-def _spool_folder(options: Options) -> Optional[str]:
-    """Where files go while the view decides: memory for small requests, else the upload folder."""
+def _spool_folder(options: Options, folder: Optional[str]) -> Optional[str]:
+    """Where files are received: memory for small requests (None), else a folder on the
+    disk they are expected to end up on (``folder``, or the upload folder)."""
     if (request.content_length or MEMORY_LIMIT + 1) <= MEMORY_LIMIT:
         return None
-    return upload_folder(options)
+    return folder or upload_folder(options)
 
 
 def _from_parsed(open_sink) -> list[Upload]:

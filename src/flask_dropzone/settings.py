@@ -239,8 +239,27 @@ def canonical_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, An
     return result
 
 
+_NAMES = tuple(setting_name(keyword) for keyword in KEYWORDS)
+_resolved: dict[Any, Options] = {}
+
+
 def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where: str = "") -> Options:
     """Check the app config and the keywords given to ``where`` and merge them."""
+    try:  # every upload request resolves its options: remember recent answers
+        # Types are part of the key: Markup("<b>") == "<b>" but renders differently.
+        values = [config.get(name) for name in _NAMES] + [*overrides.keys(), *overrides.values()]
+        key = tuple((type(value), value) for value in values)
+        return _resolved[key]
+    except TypeError:  # a value that cannot be a key: no memory
+        return _resolve(config, overrides, where)
+    except KeyError:
+        if len(_resolved) > 256:
+            _resolved.clear()
+        options = _resolved[key] = _resolve(config, overrides, where)
+        return options
+
+
+def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str) -> Options:
     overrides = canonical_keywords(overrides, where or "resolve()")
     values = {}
     for f in fields(Options):

@@ -12,10 +12,36 @@ import errno
 import os
 import shutil
 import tempfile
-from typing import BinaryIO, Optional
+from typing import BinaryIO, Callable, Optional
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
-_NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT)
+_NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
+
+
+_proc_fd: tuple[int, int] = (-1, -1)  # (pid, descriptor of /proc/<pid>/fd)
+_tmpfile_works = bool(_O_TMPFILE) and os.path.isdir("/proc/self/fd")
+
+
+def _anonymous(folder: str) -> int:
+    """An unnamed file in ``folder`` (O_TMPFILE), or -1 where that is not supported."""
+    global _tmpfile_works
+    if _tmpfile_works:
+        try:
+            return os.open(folder, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o644)
+        except OSError as error:
+            if error.errno == errno.ENOENT or error.errno not in _NO_TMPFILE:
+                raise
+            _tmpfile_works = False  # this file system has no O_TMPFILE
+    return -1
+
+
+def _proc_fds() -> int:
+    """A descriptor of this process's /proc/<pid>/fd, opened once per process (not per fork)."""
+    global _proc_fd
+    pid = os.getpid()
+    if _proc_fd[0] != pid:
+        _proc_fd = (pid, os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+    return _proc_fd[1]
 
 
 class TempFile:
@@ -23,17 +49,14 @@ class TempFile:
 
     def __init__(self, folder: str) -> None:
         self.folder = os.path.abspath(folder)
-        os.makedirs(self.folder, exist_ok=True)
         self.path: Optional[str] = None  # a visible name only where O_TMPFILE is missing
-        fd = -1
-        if _O_TMPFILE and os.path.exists("/proc/self/fd"):
-            try:
-                fd = os.open(folder, _O_TMPFILE | os.O_RDWR, 0o644)
-            except OSError as error:
-                if error.errno not in _NO_TMPFILE:
-                    raise
+        try:
+            fd = _anonymous(self.folder)
+        except FileNotFoundError:
+            os.makedirs(self.folder, exist_ok=True)
+            fd = _anonymous(self.folder)
         if fd < 0:
-            fd, self.path = tempfile.mkstemp(dir=folder, prefix=".dropzone-", suffix=".part")
+            fd, self.path = tempfile.mkstemp(dir=self.folder, prefix=".dropzone-", suffix=".part")
             os.chmod(self.path, 0o644)
         self.file: BinaryIO = os.fdopen(fd, "w+b", buffering=0)
 
@@ -56,11 +79,7 @@ class TempFile:
             return
         # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N names an O_TMPFILE file;
         # os.link only uses linkat when given a directory fd.
-        fds = os.open("/proc/self/fd", os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.link(str(self.file.fileno()), target, src_dir_fd=fds, follow_symlinks=True)
-        finally:
-            os.close(fds)
+        os.link(str(self.file.fileno()), target, src_dir_fd=_proc_fds(), follow_symlinks=True)
 
     def replace(self, target: str) -> None:
         """Give the file the name ``target``, replacing whatever had it."""
@@ -88,16 +107,49 @@ def numbered(name: str, number: int) -> str:
     return f"{stem} ({number}){dot}{ext}"
 
 
-def publish(file: TempFile, folder: str, name: str, attempts: int = 10_000) -> str:
-    """Link ``file`` into ``folder`` under ``name`` or the first free numbered variant."""
+def _first_free(folder: str, name: str, create: Callable[[str], None], attempts: int = 10_000) -> str:
+    """Call ``create`` with ``name`` or its numbered variants until one is not taken."""
     for number in range(attempts):
         candidate = numbered(name, number)
         try:
-            file.link(os.path.join(folder, candidate))
+            create(os.path.join(folder, candidate))
             return candidate
         except FileExistsError:
             continue
+        except FileNotFoundError:
+            if os.path.isdir(folder):
+                raise
+            os.makedirs(folder, exist_ok=True)
+            create(os.path.join(folder, candidate))
+            return candidate
     raise FileExistsError(f"no free name for {name!r} in {folder!r}")
+
+
+def publish(file: TempFile, folder: str, name: str) -> str:
+    """Link ``file`` into ``folder`` under ``name`` or the first free numbered variant."""
+    return _first_free(folder, name, file.link)
+
+
+def write_new(data: bytes, folder: str, name: str) -> str:
+    """Write ``data`` to a new file in ``folder`` named ``name`` or the first free variant.
+
+    For small files held in memory: one exclusive create and one write, cheaper
+    than an unnamed file (which ext4 has to track until it is linked).
+    """
+
+    def create(path: str) -> None:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+        except BaseException:
+            os.unlink(path)  # ours, and incomplete
+            raise
+        finally:
+            os.close(fd)
+
+    return _first_free(folder, name, create)
 
 
 def copy_into(source: BinaryIO, folder: str) -> TempFile:

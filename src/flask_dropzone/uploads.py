@@ -92,7 +92,6 @@ class Upload(FileStorage):
     def publish(self, folder: str) -> SavedFile:
         """Store the file in ``folder`` under a safe, free name; never overwrite."""
         folder = os.path.abspath(folder)
-        os.makedirs(folder, exist_ok=True)
         name = safe_filename(self.filename or "")
         stored = None
         temp = self._take_temp()
@@ -102,6 +101,8 @@ class Upload(FileStorage):
             except OSError as error:
                 if error.errno not in _NOT_LINKABLE:
                     raise
+        elif isinstance(self.stream, io.BytesIO):
+            stored = storage.write_new(self.stream.getvalue(), folder, name)
         if stored is None:
             self.stream.seek(0)
             copy = storage.copy_into(self.stream, folder)

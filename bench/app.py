@@ -1,0 +1,64 @@
+"""The server side of the benchmark: three ways to receive the same uploads.
+
+- ``/ours``: ``dropzone.save()`` (single requests and Dropzone chunks alike);
+- ``/documented``: Flask-Dropzone's documented handler, ``request.files`` then ``f.save()``;
+- ``/raw``: ``request.stream`` copied to a file, the limit no multipart parser can beat.
+
+Served by gunicorn (see run.py); ``BENCH_DIR`` is where files are stored.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from flask import Flask, render_template_string, request
+
+from flask_dropzone import Dropzone
+
+CHUNK_SIZE = 8 * 1024 * 1024
+READ_SIZE = 1024 * 1024  # what dropzone.save() reads at once too
+RULES = {
+    "max_file_size": 4096,
+    "chunk_size": CHUNK_SIZE,
+    "chunk_quota": None,
+}
+SMALL_FILE_RULES = {**RULES, "allowed_file_type": "image"}
+
+
+def create_app() -> Flask:
+    root = os.environ["BENCH_DIR"]
+    folders = {name: os.path.join(root, name) for name in ("ours", "documented", "raw")}
+    for folder in folders.values():
+        os.makedirs(folder, exist_ok=True)
+    app = Flask(__name__, instance_path=os.path.join(root, "instance"))
+    app.config["SECRET_KEY"] = "benchmark"
+    dropzone = Dropzone(app)
+
+    @app.get("/session")
+    def page():
+        # What a page with a chunking zone does: its session gets the client id chunks are filed under.
+        return render_template_string("{{ dropzone.config(chunking=True, **rules) }}", rules=RULES)
+
+    @app.post("/ours")
+    def ours():
+        rules = SMALL_FILE_RULES if request.args.get("rules") == "image" else RULES
+        return {"saved": len(dropzone.save(folders["ours"], **rules))}
+
+    @app.post("/documented")
+    def documented():
+        f = request.files.get("file")
+        f.save(os.path.join(folders["documented"], f.filename))
+        return {"saved": 1}
+
+    @app.post("/raw")
+    def raw():
+        with open(os.path.join(folders["raw"], uuid.uuid4().hex), "wb", buffering=0) as target:
+            while True:
+                block = request.stream.read(READ_SIZE)
+                if not block:
+                    break
+                target.write(block)
+        return {"saved": 1}
+
+    return app
