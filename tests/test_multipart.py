@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -94,6 +95,9 @@ def bodies(draw):
 @given(body=bodies(), sizes=st.lists(st.integers(1, 50), max_size=30))
 def test_reads_what_werkzeug_reads_however_the_body_arrives(body, sizes):
     data, boundary = body
+    # One deliberate difference: only CRLF, as RFC 7578 says, ends a part (Werkzeug
+    # also takes a lone CR or LF before the boundary).
+    assume(not re.search(rb"(?<!\r)\n--" + re.escape(boundary) + rb"|\r--" + re.escape(boundary), data))
     assert outcome(ours, data, boundary, sizes) == outcome(werkzeugs, data, boundary)
 
 

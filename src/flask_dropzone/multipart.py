@@ -136,10 +136,9 @@ def _undecided(block: bytes, start: int, delimiter: bytes) -> int:
 def _headers(data: bytes) -> Headers:
     headers = Headers()
     for line in data.decode().replace("\r\n\t", " ").replace("\r\n ", " ").split("\r\n"):
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise ValueError("a part header has no colon")
-        headers.add(name.strip(), value.strip())
+        name, _, value = line.partition(":")  # a line without a colon is kept, as Werkzeug does
+        if name.strip():
+            headers.add(name.strip(), value.strip())
     return headers
 
 
