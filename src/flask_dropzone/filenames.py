@@ -10,7 +10,8 @@ import uuid
 #: Longest stored name in UTF-8 bytes; below the usual 255 so " (12)" still fits.
 MAX_NAME_BYTES = 240
 _WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])$", re.IGNORECASE)
-_FORBIDDEN = set('<>:"/\\|?*')
+_FORBIDDEN = str.maketrans("", "", '<>:"/\\|?*')
+_SPACES = re.compile(" {2,}")
 
 
 def safe_filename(name: str, fallback: str = "file") -> str:
@@ -22,14 +23,14 @@ def safe_filename(name: str, fallback: str = "file") -> str:
     dots and trailing dots or spaces, defuses Windows device names and bounds
     the length, keeping the extension.
     """
-    name = unicodedata.normalize("NFC", str(name))
-    name = re.split(r"[/\\]", name)[-1]
-    name = "".join(
-        " " if char.isspace() else char
-        for char in name
-        if char.isspace() or (char not in _FORBIDDEN and unicodedata.category(char)[0] != "C")
-    )
-    name = re.sub(r" {2,}", " ", name).lstrip(". ").rstrip(". ")
+    name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rpartition("/")[2]
+    if not name.isprintable():  # control, format or unassigned characters, or odd spaces
+        name = "".join(
+            " " if char.isspace() else char
+            for char in name
+            if char.isspace() or unicodedata.category(char)[0] != "C"
+        )
+    name = _SPACES.sub(" ", name.translate(_FORBIDDEN)).lstrip(". ").rstrip(". ")
     if not name:
         return fallback
     stem, ext = os.path.splitext(name)

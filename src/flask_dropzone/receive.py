@@ -7,9 +7,9 @@ import io
 import os
 import re
 import secrets
-from typing import Optional, Union
+from typing import IO, Optional, Union
 
-from flask import Flask, after_this_request, current_app, g, request, session
+from flask import Flask, Request, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
@@ -80,94 +80,101 @@ def chunk_store(options: Options) -> ChunkStore:
 
 
 def _receive(options: Options, folder: Optional[str]) -> list[Upload]:
-    sinks: list[Sink] = []
-    count = 0
+    receiver = _Receiver(request._get_current_object(), options, folder)  # type: ignore[attr-defined]
+    try:
+        return receiver.receive()
+    except BaseException:
+        for sink in receiver.sinks:
+            sink.discard()
+        raise
 
-    def open_sink(name: str, filename: str, headers: Headers, fields: MultiDict) -> Sink:
-        nonlocal count
+
+class _Receiver:
+    """Reads one request's uploads, each file part into its sink as it arrives."""
+
+    def __init__(self, req: Request, options: Options, folder: Optional[str]) -> None:
+        self.req, self.options, self.folder = req, options, folder
+        self.sinks: list[Sink] = []
+        self.count = 0
+
+    def receive(self) -> list[Upload]:
+        if "form" in self.req.__dict__ or "_cached_data" in self.req.__dict__:
+            # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
+            return self._from_parsed()
+        if (self.req.content_length or MEMORY_LIMIT + 1) <= MEMORY_LIMIT:
+            self.folder = None  # small requests are received in memory
+        else:
+            self.folder = self.folder or upload_folder(self.options)
+        return self._from_stream()
+
+    def open_sink(self, name: str, filename: str, headers: Headers, fields: MultiDict) -> Sink:
+        options = self.options
         mine = filename != "" and field_index(name, options.input_name) is not None
         if mine:
-            count += 1
-            validation.check_count(count, options)
+            self.count += 1
+            validation.check_count(self.count, options)
         sink: Sink
         if mine and chunks.is_chunk(fields):
             chunk = chunks.parse(fields, filename, options.chunk_size)
             sink = ChunkSink(name, headers, chunk, options, chunk_store(options), client_id())
             _clean_later(options)
         else:
-            sink = FileSink(name, filename, headers, folder, options if mine else None)
-        sinks.append(sink)
+            sink = FileSink(name, filename, headers, self.folder, options if mine else None)
+        self.sinks.append(sink)
         return sink
 
-    try:
-        if "form" in request.__dict__ or "_cached_data" in request.__dict__:
-            # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
-            received = _from_parsed(open_sink)
-        else:
-            folder = _spool_folder(options, folder)
-            received = _from_stream(options, open_sink, sinks)
-    except BaseException:
-        for sink in sinks:
-            sink.discard()
-        raise
-    return received
+    def _from_parsed(self) -> list[Upload]:
+        """Uploads from files Werkzeug's form parser already stored."""
+        form, files = self.req.form, self.req.files
+        if not chunks.is_chunk(form):
+            return [Upload.wrap(file) for _, file in files.items(multi=True)]
+        received = []
+        for name, file in files.items(multi=True):
+            sink = self.open_sink(name, file.filename or "", file.headers, form)
+            if isinstance(sink, ChunkSink):
+                while True:
+                    block = file.stream.read(multipart.READ_SIZE)
+                    if not block:
+                        break
+                    sink.write(block)
+                sink.finish()
+                if sink.upload is not None:
+                    received.append(sink.upload)
+            else:
+                received.append(Upload.wrap(file))
+        return received
 
-
-def _spool_folder(options: Options, folder: Optional[str]) -> Optional[str]:
-    """Where files are received: memory for small requests (None), else a folder on the
-    disk they are expected to end up on (``folder``, or the upload folder)."""
-    if (request.content_length or MEMORY_LIMIT + 1) <= MEMORY_LIMIT:
-        return None
-    return folder or upload_folder(options)
-
-
-def _from_parsed(open_sink) -> list[Upload]:
-    """Uploads from files Werkzeug's form parser already stored."""
-    if not chunks.is_chunk(request.form):
-        return [Upload.wrap(file) for _, file in request.files.items(multi=True)]
-    received = []
-    for name, file in request.files.items(multi=True):
-        sink = open_sink(name, file.filename or "", file.headers, request.form)
-        if isinstance(sink, ChunkSink):
-            while True:
-                block = file.stream.read(multipart.READ_SIZE)
-                if not block:
-                    break
-                sink.write(block)
-            sink.finish()
-            if sink.upload is not None:
-                received.append(sink.upload)
-        else:
-            received.append(Upload.wrap(file))
-    return received
-
-
-def _from_stream(options: Options, open_sink, sinks: list[Sink]) -> list[Upload]:
-    """Uploads parsed from the request body as it arrives, each file straight into its sink."""
-    boundary = request.mimetype_params.get("boundary", "").encode("latin-1", "replace")
-    if not boundary:
-        raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
-    _check_length(options)
-    body = _Body()
-    try:
-        fields = multipart.parse(
-            body.read,
-            boundary,
-            open_sink,
-            max_form_memory_size=getattr(request, "max_form_memory_size", None),
-            max_form_parts=getattr(request, "max_form_parts", None),
-        )
-        if chunks.is_chunk(fields) and any(isinstance(s, FileSink) and s.options for s in sinks):
-            raise chunks.BadChunk("The chunk fields must come before the file.")
-    except BaseException as error:
-        refusal = _refusal(error, body)
-        if refusal is error:
-            raise
-        raise refusal from error
-    received = [sink.upload for sink in sinks if sink.upload is not None]
-    files = MultiDict([(upload.name, upload) for upload in received])
-    request.__dict__.update(form=fields, files=files, stream=io.BytesIO())
-    return received
+    def _from_stream(self) -> list[Upload]:
+        """Uploads parsed from the body as it arrives, each file straight into its sink."""
+        req, options = self.req, self.options
+        boundary = req.mimetype_params.get("boundary", "").encode("latin-1", "replace")
+        if not boundary:
+            raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
+        limit = validation.size_limit(options)
+        length = req.content_length
+        if length is not None and limit is not None and options.max_files is not None:
+            if length > options.max_files * limit + OVERHEAD:
+                raise validation.too_large(length, options)  # refused from the headers alone
+        body = _Body(req)
+        try:
+            fields = multipart.parse(
+                body.read,
+                boundary,
+                self.open_sink,
+                max_form_memory_size=getattr(req, "max_form_memory_size", None),
+                max_form_parts=getattr(req, "max_form_parts", None),
+            )
+            if chunks.is_chunk(fields) and any(isinstance(s, FileSink) and s.options for s in self.sinks):
+                raise chunks.BadChunk("The chunk fields must come before the file.")
+        except BaseException as error:
+            refusal = _refusal(error, body)
+            if refusal is error:
+                raise
+            raise refusal from error
+        received = [sink.upload for sink in self.sinks if sink.upload is not None]
+        files = MultiDict([(upload.name, upload) for upload in received])
+        req.__dict__.update(form=fields, files=files, stream=io.BytesIO())
+        return received
 
 
 def _clean_later(options: Options) -> None:
@@ -184,31 +191,23 @@ def _clean_later(options: Options) -> None:
         return response
 
 
-def _check_length(options: Options) -> None:
-    """Refuse from the headers alone a body that cannot fit the limits."""
-    limit = validation.size_limit(options)
-    length = request.content_length
-    if length is not None and limit is not None and options.max_files is not None:
-        if length > options.max_files * limit + OVERHEAD:
-            raise validation.too_large(length, options)
-
-
 class _Body:
     """The request body, read on demand, counting what was read."""
 
-    def __init__(self) -> None:
-        self.stream: Optional[io.RawIOBase] = None
+    def __init__(self, req: Request) -> None:
+        self.req = req
+        self.stream: Optional[IO[bytes]] = None
         self.consumed = 0
 
     def read(self, size: int) -> bytes:
         if self.stream is None:
-            self.stream = request.stream  # raises RequestEntityTooLarge past MAX_CONTENT_LENGTH
+            self.stream = self.req.stream  # raises RequestEntityTooLarge past MAX_CONTENT_LENGTH
         data = self.stream.read(size)
         self.consumed += len(data)
         return data
 
     def drain(self) -> None:
-        length = request.content_length
+        length = self.req.content_length
         if self.stream is None or length is None or length - self.consumed > DRAIN_LIMIT:
             return
         try:

@@ -246,9 +246,9 @@ _resolved: dict[Any, Options] = {}
 def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where: str = "") -> Options:
     """Check the app config and the keywords given to ``where`` and merge them."""
     try:  # every upload request resolves its options: remember recent answers
+        values = (*map(config.get, _NAMES), *overrides.items())
         # Types are part of the key: Markup("<b>") == "<b>" but renders differently.
-        values = [config.get(name) for name in _NAMES] + [*overrides.keys(), *overrides.values()]
-        key = tuple((type(value), value) for value in values)
+        key = (values, tuple(map(type, values)), tuple(map(type, overrides.values())))
         return _resolved[key]
     except TypeError:  # a value that cannot be a key: no memory
         return _resolve(config, overrides, where)

@@ -9,6 +9,7 @@ like Dropzone's ``maxFilesize``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from . import sniffing
@@ -25,6 +26,7 @@ class AcceptRules:
     types: tuple[str, ...]
 
     @classmethod
+    @lru_cache(maxsize=64)
     def parse(cls, accepted: Optional[str]) -> Optional["AcceptRules"]:
         """Rules of an ``acceptedFiles`` string; None when it accepts everything."""
         if not accepted:

@@ -1,6 +1,6 @@
 """Profile one contender on one workload with py-spy; print where the worker spends its time.
 
-    python bench/profile.py W1 ours [--mib 512]
+    python bench/hotspots.py W1 ours [--mib 512]
 
 Samples the gunicorn worker (native frames off, idle threads off) while the
 client runs, then prints the functions by time spent inside them and under them.
