@@ -25,6 +25,9 @@ demo: $(VENV)/.demo
 test: $(VENV)/.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+bench: $(VENV)/.test
+	$(PY) bench/run.py $(BENCH_ARGS)
+
 vendor: | $(PY)
 	$(PY) scripts/vendor_dropzone.py
 

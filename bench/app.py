@@ -15,6 +15,7 @@ import uuid
 from flask import Flask, render_template_string, request
 
 from flask_dropzone import Dropzone
+from flask_dropzone.storage import TempFile
 
 CHUNK_SIZE = 8 * 1024 * 1024
 READ_SIZE = 1024 * 1024  # what dropzone.save() reads at once too
@@ -53,12 +54,18 @@ def create_app() -> Flask:
 
     @app.post("/raw")
     def raw():
-        with open(os.path.join(folders["raw"], uuid.uuid4().hex), "wb", buffering=0) as target:
+        # Stored like ours (an unnamed file, then a name), so that the two differ only by
+        # parsing and checks: on ext4 here, plain open() files were several times slower.
+        target = TempFile(folders["raw"])
+        try:
             while True:
                 block = request.stream.read(READ_SIZE)
                 if not block:
                     break
                 target.write(block)
+            target.link(os.path.join(folders["raw"], uuid.uuid4().hex))
+        finally:
+            target.close()
         return {"saved": 1}
 
     return app
