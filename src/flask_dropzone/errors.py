@@ -52,5 +52,5 @@ class InsufficientStorage(UploadRefused):
 def plain_text(error: HTTPException, description: Optional[str] = None) -> UploadRefused:
     """The same error as ``error`` (same status) with a plain-text body."""
     refused = UploadRefused(description or error.description or "")
-    refused.code = error.code
+    refused.code = error.code or 400
     return refused

@@ -11,8 +11,8 @@ from markupsafe import Markup
 
 from . import _vendor, receive, render
 from .cli import dropzone_cli
-from .uploads import SavedFile, Upload
 from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
+from .uploads import SavedFile, Upload
 from .utils import get_url
 
 
@@ -73,7 +73,7 @@ class Dropzone:
                 )
             )
         app.extensions["dropzone"] = self
-        app.add_template_global(self, "dropzone")
+        app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         receive.plain_csrf_errors(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)

@@ -107,7 +107,7 @@ class _Receiver:
             self.folder = self.folder or upload_folder(self.options)
         return self._from_stream()
 
-    def open_sink(self, name: str, filename: str, headers: Headers, fields: MultiDict) -> Sink:
+    def open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
         options = self.options
         mine = filename != "" and field_index(name, options.input_name) is not None
         if mine:

@@ -12,7 +12,7 @@ import errno
 import os
 import shutil
 import tempfile
-from typing import BinaryIO, Callable, Optional
+from typing import IO, Callable, Optional
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
@@ -58,7 +58,7 @@ class TempFile:
         if fd < 0:
             fd, self.path = tempfile.mkstemp(dir=self.folder, prefix=".dropzone-", suffix=".part")
             os.chmod(self.path, 0o644)
-        self.file: BinaryIO = os.fdopen(fd, "w+b", buffering=0)
+        self.file: IO[bytes] = os.fdopen(fd, "w+b", buffering=0)
 
     @classmethod
     def existing(cls, path: str) -> "TempFile":
@@ -152,7 +152,7 @@ def write_new(data: bytes, folder: str, name: str) -> str:
     return _first_free(folder, name, create)
 
 
-def copy_into(source: BinaryIO, folder: str) -> TempFile:
+def copy_into(source: IO[bytes], folder: str) -> TempFile:
     """A temporary file in ``folder`` holding the rest of ``source``."""
     file = TempFile(folder)
     try:

@@ -7,7 +7,7 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, BinaryIO, Optional, Union
+from typing import IO, Any, Optional, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
@@ -44,7 +44,7 @@ class Upload(FileStorage):
 
     def __init__(
         self,
-        stream: BinaryIO,
+        stream: IO[bytes],
         filename: str,
         name: str,
         headers: Headers,
@@ -76,7 +76,7 @@ class Upload(FileStorage):
         temp, self._linkable = (self._temp if self._linkable else None), False
         return temp
 
-    def save(self, dst: Union[str, "os.PathLike[str]", BinaryIO], buffer_size: int = 16384) -> None:
+    def save(self, dst: Union[str, "os.PathLike[str]", IO[bytes]], buffer_size: int = 16384) -> None:
         if isinstance(dst, (str, os.PathLike)):
             temp = self._take_temp()
             if temp is not None:
@@ -135,7 +135,8 @@ def field_index(field: str, input_name: str) -> Optional[int]:
 def in_order(uploads: list[Upload], input_name: str) -> list[Upload]:
     """The files of ``input_name`` in the order the browser sent them: repeated
     fields as they came, indexed fields by index (``file[10]`` after ``file[9]``)."""
-    mine = [(index, upload) for upload in uploads if (index := field_index(upload.name or "", input_name)) is not None]
+    indexed = [(field_index(upload.name or "", input_name), upload) for upload in uploads]
+    mine = [(index, upload) for index, upload in indexed if index is not None]
     return [upload for _, upload in sorted(mine, key=lambda pair: pair[0])]
 
 
@@ -160,7 +161,7 @@ class FileSink:
         self.buffer: Optional[io.BytesIO] = None if self.temp else io.BytesIO()
         self.upload: Optional[Upload] = None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: Union[bytes, memoryview]) -> None:
         self.size += len(data)
         if self.limit is not None and self.size > self.limit:
             raise validation.too_large(self.size, self.options)  # type: ignore[arg-type]
@@ -216,7 +217,7 @@ class ChunkSink:
         self.head = b""
         self.upload: Optional[Upload] = None
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: Union[bytes, memoryview]) -> None:
         problem = chunks.check_length(self.chunk, self.received + len(data), finished=False)
         if problem:
             raise chunks.BadChunk(problem)
