@@ -27,7 +27,13 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def gunicorn(tmp_path):
+def gunicorn(gunicorn_pid):
+    port, instance, _ = gunicorn_pid
+    return port, instance
+
+
+@pytest.fixture
+def gunicorn_pid(tmp_path):
     port = free_port()
     env = dict(os.environ, DROPZONE_TEST_INSTANCE=str(tmp_path / "instance"))
     tests = Path(__file__).parent
@@ -46,7 +52,7 @@ def gunicorn(tmp_path):
                 if time.time() > deadline or process.poll() is not None:
                     raise RuntimeError("gunicorn did not start")
                 time.sleep(0.1)
-        yield port, tmp_path / "instance"
+        yield port, tmp_path / "instance", process.pid
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(30)
@@ -84,3 +90,40 @@ def test_eight_files_in_parallel_chunks_across_four_workers(gunicorn):
     for name, content in files.items():
         stored = (instance / "uploads" / name).read_bytes()
         assert hashlib.sha256(stored).digest() == hashlib.sha256(content).digest(), name
+
+
+def workers(master: int) -> list[int]:
+    path = Path(f"/proc/{master}/task/{master}/children")
+    return [int(pid) for pid in path.read_text().split()]
+
+
+def test_a_worker_killed_mid_chunk_is_recovered_by_the_retry(gunicorn_pid):
+    port, instance, master = gunicorn_pid
+    content = os.urandom(4 * MIB)
+    bodies = chunk_requests(content, "killed.bin", MIB)
+    cookie = session_cookie(port)
+    for body in bodies[:-1]:
+        assert post_chunk(port, cookie, body) == []
+    # The last chunk is all but sent, most of it already written, when every worker is killed.
+    half = socket.create_connection(("127.0.0.1", port))
+    half.sendall(
+        f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {CONTENT_TYPE}\r\n"
+        f"Cookie: {cookie}\r\nContent-Length: {len(bodies[-1])}\r\n\r\n".encode() + bodies[-1][:-100]
+    )
+    time.sleep(0.5)
+    killed = workers(master)
+    for pid in killed:
+        os.kill(pid, signal.SIGKILL)
+    half.close()
+    deadline = time.time() + 30
+    while not (set(workers(master)) - set(killed)) and time.time() < deadline:
+        time.sleep(0.1)
+    # Dropzone sends the failed chunk again.
+    for _ in range(50):
+        try:
+            saved = post_chunk(port, cookie, bodies[-1])
+            break
+        except (ConnectionError, http.client.HTTPException, AssertionError):
+            time.sleep(0.2)
+    assert saved == [["killed.bin", len(content)]]
+    assert (instance / "uploads" / "killed.bin").read_bytes() == content
