@@ -106,3 +106,14 @@ def test_refusals_are_plain_text_responses():
     assert response.status_code == 413
     assert response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == "Too big."
+
+
+def test_without_the_sniff_extra_types_come_from_names_with_a_warning(monkeypatch):
+    from flask_dropzone import sniffing, validation
+
+    monkeypatch.setattr(sniffing, "filetype", None)
+    validation._warn_unsniffed.cache_clear()
+    with pytest.warns(RuntimeWarning, match=r"Flask-Dropzone\[sniff\]"):
+        assert check_type("page.png", HTML, IMAGES) == "image/png"  # the name is all it knows
+    with pytest.raises(FileTypeRefused):
+        check_type("notes.txt", b"text", IMAGES)

@@ -8,6 +8,7 @@ like Dropzone's ``maxFilesize``.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -87,6 +88,18 @@ def check_type(filename: str, head: bytes, options: Options) -> str:
     """The file's type, from its content where that can be told; refused if not allowed."""
     mimetype, consistent = sniffing.identify(filename, head)
     rules = AcceptRules.parse(options.accepted_files)
+    if rules is not None and not sniffing.available():
+        _warn_unsniffed()
     if rules is not None and not (consistent and rules.allows(filename, mimetype)):
         raise FileTypeRefused(options.invalid_file_type)
     return mimetype
+
+
+@lru_cache(maxsize=1)
+def _warn_unsniffed() -> None:
+    warnings.warn(
+        "Flask-Dropzone checks file types by name only: install 'Flask-Dropzone[sniff]' "
+        "to check their content too.",
+        RuntimeWarning,
+        stacklevel=3,
+    )
