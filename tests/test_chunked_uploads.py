@@ -59,8 +59,13 @@ def chunk_dir(app) -> Path:
 
 
 def stray_files(app) -> list[str]:
+    """Files left in upload folders of the chunk store (a client's lock is not one)."""
     root = chunk_dir(app)
-    return [str(path.relative_to(root)) for path in root.rglob("*") if path.is_file() and path.name != ".last-clean"]
+    return [str(path.relative_to(root)) for path in root.glob("*/*/*") if path.is_file()]
+
+
+def upload_dirs(app) -> list[Path]:
+    return [path for path in chunk_dir(app).glob("*/*") if path.is_dir()]
 
 
 def send(client, request_body, url="/save"):
@@ -232,6 +237,18 @@ def test_another_client_cannot_write_into_or_complete_an_upload(app):
     assert (uploads_dir(app) / "a (1).bin").read_bytes() == content
 
 
+def client_of(test_client) -> str:
+    with test_client.session_transaction() as session:
+        return session["_dropzone_client"]
+
+
+def age(path: Path, seconds: float) -> None:
+    """Make ``path`` and everything under it look untouched for ``seconds``."""
+    old = time.time() - seconds
+    for entry in [path, *path.rglob("*")]:
+        os.utime(entry, (old, old), follow_symlinks=False)
+
+
 def hostile(field_changes=None, content=b"x" * CHUNK, filename="h.bin", total=2 * CHUNK):
     fields = chunk_fields(str(uuids.uuid4()), 0, total, CHUNK)
     fields.update(field_changes or {})
@@ -280,6 +297,7 @@ def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path)
     assert send(client, fake[1]).status_code == 415  # chunk 0 is not a PNG: the upload is refused
     assert send(client, fake[2]).status_code == 415  # and so is whatever else comes of it
     assert sorted(Path(name).name for name in stray_files(app)) == ["manifest.json", "refused"]
+    assert app.extensions["dropzone"] and ChunkStore(str(chunk_dir(app))).pending_bytes(client_of(client)) == 0
     good = chunk_requests(PNG, "real.png", CHUNK)
     assert [send(client, chunk).json["saved"] for chunk in good][-1] == [["real.png", len(PNG)]]
 
@@ -303,13 +321,12 @@ def test_clean_removes_idle_partial_uploads(app):
     fresh = chunk_requests(os.urandom(3 * CHUNK), "fresh.bin", CHUNK)
     send(client, fresh[0])
     store = ChunkStore(str(chunk_dir(app)))
-    (idle,) = [p for p in chunk_dir(app).glob("*/*") if b"idle" in (p / "manifest.json").read_bytes()]
-    old = time.time() - 2 * 86400
-    for path in [idle, *idle.rglob("*")]:
-        os.utime(path, (old, old))
-    removed, freed = store.clean(86400)
-    assert removed == 1 and freed >= CHUNK
-    assert not idle.exists()
+    (idle,) = [p for p in upload_dirs(app) if b"idle" in (p / "manifest.json").read_bytes()]
+    age(idle, 2 * 86400)
+    report = store.clean(86400)
+    assert (report.partial_uploads, report.records) == (1, 0) and report.freed >= CHUNK
+    # Its bytes are gone; its record stays, so that a late chunk is told it expired.
+    assert sorted(os.listdir(idle)) == ["expired", "manifest.json"]
     for chunk in fresh[1:]:
         send(client, chunk)
     assert (uploads_dir(app) / "fresh.bin").exists()
@@ -326,19 +343,21 @@ def test_clean_command_reports_what_it_freed(app):
     assert result.exit_code == 0
     removed, freed = result.output.split(" partial")[0], int(result.output.split("freed ")[1].split()[0])
     assert removed == "Removed 1" and freed >= CHUNK
-    assert list(chunk_dir(app).glob("*/*")) == []
+    assert [sorted(os.listdir(path)) for path in upload_dirs(app)] == [["expired", "manifest.json"]]
+    time.sleep(0.05)  # the record goes once it too is older than --expires
+    result = runner.invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    assert result.output.startswith("Removed 0 partial uploads")
+    assert upload_dirs(app) == [] and [p.name for p in chunk_dir(app).iterdir()] == [".last-clean"]
 
 
 def test_cleanup_runs_on_its_own_after_chunk_requests(tmp_path):
     app = make_app(str(tmp_path), chunk_expires=60)
     client = app.test_client()
     send(client, chunk_requests(os.urandom(3 * CHUNK), "old.bin", CHUNK)[0])
-    old = time.time() - 3600
-    for path in [*chunk_dir(app).rglob("*")]:
-        os.utime(path, (old, old))  # both the upload and the last cleaning are an hour old
+    age(chunk_dir(app), 3600)  # both the upload and the last cleaning are an hour old
     send(client, chunk_requests(os.urandom(3 * CHUNK), "new.bin", CHUNK)[0])
-    manifests = [p.read_bytes() for p in chunk_dir(app).glob("*/*/manifest.json")]
-    assert len(manifests) == 1 and b"new.bin" in manifests[0]
+    state = {(p / "manifest.json").read_bytes().split(b'"')[3]: sorted(os.listdir(p)) for p in upload_dirs(app)}
+    assert state == {b"old.bin": ["expired", "manifest.json"], b"new.bin": ["data", "manifest.json", "received"]}
 
 
 def test_chunking_and_upload_multiple_cannot_both_be_on():

@@ -218,7 +218,7 @@ def test_large_upload_streams_to_disk_without_buffering(app, client):
 
     content = os.urandom(32 * 1024 * 1024)
     assert post(client, "/measured", [("file", "big.bin", content)]).json == {"size": len(content)}
-    assert peaks["peak"] < 4 * 1024 * 1024  # a few read buffers, not the file
+    assert peaks["peak"] < 8 * 1024 * 1024  # a few read buffers, not the file
     with open(os.path.join(upload_folder(app), "big.bin"), "rb") as stored:
         assert stored.read() == content
 
@@ -253,7 +253,7 @@ def test_upload_save_links_and_a_second_save_copies(tmp_path):
     temp = storage.TempFile(str(tmp_path))
     temp.write(b"data")
     temp.file.seek(0)
-    upload = Upload(temp.file, "a.txt", "file", FileStorage().headers, 4, b"data", temp)
+    upload = Upload(temp.file, "a.txt", "file", FileStorage().headers, 4, b"data", temp=temp)
     upload.save(str(tmp_path / "first.txt"))
     upload.save(str(tmp_path / "second.txt"))
     first, second = os.stat(tmp_path / "first.txt"), os.stat(tmp_path / "second.txt")

@@ -177,7 +177,7 @@ def test_click_upload(ctx):
 def test_in_form_zone_honours_id_and_has_an_upload_url(ctx):
     dropzone = ctx.extensions["dropzone"]
     html = dropzone.create(id="album-files", in_form=True)
-    assert parse(html) == [("div", {"class": "dropzone", "id": "album-files"}, "")]
+    assert parse(html) == [("div", {"class": "dropzone", "id": "album-files", "data-flask-dropzone": None}, "")]
     config = zone_config(dropzone.config(id="album-files", in_form=True, upload_action="upload"))
     assert config["inForm"] is True
     assert config["uploadUrl"] == "/upload"
@@ -200,7 +200,9 @@ def test_create_escapes_id_and_action(ctx):
     (element,) = parse(ctx.extensions["dropzone"].create(action='/u?a="><script>', id=HOSTILE))
     assert element[0] == "form"
     assert element[1]["id"] == HOSTILE
-    assert element[1]["action"] == '/u?a="><script>'
+    # Percent-encoded: the same URL, and safe where Dropzone writes it into HTML (its fallback form).
+    assert element[1]["action"] == "/u?a=%22%3E%3Cscript%3E"
+    assert "data-flask-dropzone" in element[1]
 
 
 def test_csrf_token_is_sent_as_header(ctx):

@@ -90,13 +90,21 @@ def test_null_string_means_no_limit():
         ("DROPZONE_PARALLEL_UPLOADS", 0, "at least 1"),
         ("DROPZONE_PARALLEL_UPLOADS", 1.5, "whole number"),
         ("DROPZONE_UPLOAD_MULTIPLE", "maybe", "True or False"),
-        ("DROPZONE_INPUT_NAME", "", "non-empty"),
+        ("DROPZONE_INPUT_NAME", "", "form field name"),
+        # Dropzone writes the field name into HTML in its fallback form.
+        ("DROPZONE_INPUT_NAME", '"><img src=x onerror=alert(1)>', "form field name"),
+        ("DROPZONE_INPUT_NAME", "file name", "form field name"),
         ("DROPZONE_DEFAULT_MESSAGE", 3, "must be a string"),
     ],
 )
 def test_bad_values_name_the_setting(name, value, message):
     with pytest.raises(SettingError, match=f"{name}.*{message}"):
         resolve({name: value})
+
+
+def test_field_names_dropzone_and_php_users_write_are_accepted():
+    for name in ("file", "photo_1", "files[]", "doc.pdf", "upload-2", "ünïcode"):
+        assert resolve({}, {"input_name": name}).input_name == name
 
 
 def test_bad_keyword_value_names_the_keyword():

@@ -5,8 +5,7 @@ import pytest
 from flask_dropzone import FileTooLarge, FileTypeRefused
 from flask_dropzone.errors import BadUpload
 from flask_dropzone.settings import resolve
-from flask_dropzone.sniffing import identify
-from flask_dropzone.validation import AcceptRules, check_count, check_size, check_type
+from flask_dropzone.validation import AcceptRules, check_count, check_name, check_size, check_type
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
@@ -29,7 +28,7 @@ CUSTOM = options(allowed_file_custom=True, allowed_file_type=".pdf, .TXT, text/c
     [
         ("photo.png", PNG, IMAGES, True),
         ("PHOTO.PNG", PNG, IMAGES, True),
-        ("photo", PNG, IMAGES, True),  # no extension: the content says it is a picture
+        ("photo", PNG, IMAGES, False),  # no extension: the browser refuses it too (no type)
         ("photo.jpg", PNG, IMAGES, True),  # a PNG named .jpg is still a picture
         ("page.png", HTML, IMAGES, False),  # HTML renamed .png
         ("run.png", SCRIPT, IMAGES, False),  # a script renamed .png
@@ -48,6 +47,17 @@ CUSTOM = options(allowed_file_custom=True, allowed_file_type=".pdf, .TXT, text/c
         ("archive.zip", ZIP, CUSTOM, False),
         ("anything", HTML, options(), True),  # the default type accepts every file
         ("page.png", HTML, options(), True),
+        # A name whose type is unknown is not an allowed type, whatever the content.
+        ("shell.png.php", PNG, IMAGES, False),
+        ("shell.phtml", PNG, IMAGES, False),
+        ("page.xhtml", PNG, IMAGES, False),
+        ("ssi.shtml", PNG, IMAGES, False),
+        ("run.hta", PNG, IMAGES, False),
+        ("shell.php.png", PNG, IMAGES, True),  # the last extension is the one that counts
+        ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", IMAGES, True),  # as in the browser
+        ("notes.md", b"# hi", options(allowed_file_type="text"), False),  # no type for .md here
+        ("notes.md", b"# hi", options(allowed_file_custom=True, allowed_file_type=".md"), True),
+        ("blob.dat", PNG, options(allowed_file_custom=True, allowed_file_type=".dat"), True),
     ],
 )
 def test_type_rules(name, head, rules, accepted):
@@ -60,12 +70,20 @@ def test_type_rules(name, head, rules, accepted):
         assert refused.value.description == "You can't upload files of this type."
 
 
-def test_identified_type_comes_from_content():
-    assert identify("photo.jpg", PNG) == ("image/png", True)
-    assert identify("table.csv", b"a,b") == ("text/csv", True)
-    assert identify("archive.tar.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20) == ("application/gzip", True)
-    assert identify("data", b"\x00\x01") == ("application/octet-stream", True)
-    assert identify("page.png", HTML) == ("image/png", False)
+def test_the_type_reported_comes_from_content_then_name():
+    assert check_type("photo.jpg", PNG, IMAGES) == "image/png"
+    assert check_type("table.csv", b"a,b", options()) == "text/csv"
+    assert check_type("archive.tar.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20, options()) == "application/gzip"
+    assert check_type("data", b"\x00\x01", options()) == "application/octet-stream"
+    assert check_type("page.png", HTML, options()) == "image/png"
+
+
+def test_check_name_refuses_before_any_byte():
+    check_name("a.PNG", IMAGES)
+    check_name("anything", options())
+    for name in ("a.txt", "noext", "a.png.php"):
+        with pytest.raises(FileTypeRefused):
+            check_name(name, IMAGES)
 
 
 def test_rules_parse_like_dropzone():
@@ -108,12 +126,11 @@ def test_refusals_are_plain_text_responses():
     assert response.get_data(as_text=True) == "Too big."
 
 
-def test_without_the_sniff_extra_types_come_from_names_with_a_warning(monkeypatch):
-    from flask_dropzone import sniffing, validation
+def test_sniffing_is_on_with_a_plain_install():
+    # filetype is a core dependency: an HTML page named .png is refused, with no warning.
+    import warnings
 
-    monkeypatch.setattr(sniffing, "filetype", None)
-    validation._warn_unsniffed.cache_clear()
-    with pytest.warns(RuntimeWarning, match=r"Flask-Dropzone\[sniff\]"):
-        assert check_type("page.png", HTML, IMAGES) == "image/png"  # the name is all it knows
-    with pytest.raises(FileTypeRefused):
-        check_type("notes.txt", b"text", IMAGES)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(FileTypeRefused):
+            check_type("evil.png", HTML, IMAGES)

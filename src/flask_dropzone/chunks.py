@@ -25,8 +25,8 @@ FIELDS = (
     "dztotalchunkcount",
     "dzchunkbyteoffset",
 )
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-_INTEGER = re.compile(r"^[0-9]{1,16}$")  # no sign, no spaces; below 2**53 like a JS number
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_INTEGER = re.compile(r"[0-9]{1,16}")  # no sign, no spaces; below 2**53 like a JS number
 
 
 class BadChunk(BadUpload):
@@ -71,7 +71,7 @@ def _integer(fields: Mapping[str, str], name: str) -> int:
     value = fields.get(name)
     if value is None:
         raise BadChunk(f"The chunk has no {name} field.")
-    if not _INTEGER.match(value):
+    if not _INTEGER.fullmatch(value):
         raise BadChunk(f"The chunk's {name} is not a whole number: {value[:40]!r}.")
     return int(value)
 
@@ -79,7 +79,7 @@ def _integer(fields: Mapping[str, str], name: str) -> int:
 def parse(fields: Mapping[str, str], filename: str, chunk_size: int) -> Chunk:
     """The chunk a request declares, if its fields hold together and use ``chunk_size``."""
     uuid = fields.get("dzuuid", "")
-    if not _UUID.match(uuid):
+    if not _UUID.fullmatch(uuid):
         raise BadChunk("The chunk's dzuuid is not a UUID.")
     index, total, size, count, offset = (_integer(fields, name) for name in FIELDS[1:])
     if size != chunk_size:

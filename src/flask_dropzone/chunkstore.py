@@ -1,26 +1,43 @@
 """Partial chunked uploads on disk, shared by every worker process and thread.
 
-One directory per upload, under the client it belongs to::
+One folder per upload, under the client it belongs to::
 
-    <chunk folder>/<client>/<dzuuid>/manifest.json   what the upload declared
+    <chunk folder>/<client>/lock                     taken to start an upload (the quota)
+    <chunk folder>/<client>/<dzuuid>/manifest.json   what the upload declared; its lock
                                      data            the file, each chunk written at its offset
-                                     received/<n>    chunk n arrived whole
-                                     complete        the file was handed over (once)
-                                     refused         its content was refused: so are its chunks
+                                     received        one byte per chunk, set once it is written
+                                     complete        the file was handed over
+                                     refused         its content was refused
+                                     expired         the sweep removed its bytes
 
 Coordination is by the file system, so any number of processes and threads can
-serve one upload: the manifest and the ``complete`` marker are created
-exclusively (concurrent chunks agree on one manifest; one request hands the
-file over), and ``flock`` on the data file keeps chunk writers and that hand-over
-apart. A chunk cut short (a killed worker, a dropped connection) leaves no
-``received`` marker, so the client's retry writes it again.
+serve one upload. Open-file-description locks (``F_OFD_SETLKW``) on the
+manifest keep chunk writers (shared) apart from the hand-over, a refusal and
+the sweep (exclusive); unlike ``flock`` they hold between the threads of one
+process and on NFS. A chunk cut short (a killed worker, a dropped connection)
+is not marked received, so the client's retry writes it again.
+
+The hand-over holds its exclusive lock until the request that received the
+file has answered: committed if it succeeded, given back otherwise, so that a
+resent chunk hands the file over again. An upload that ended leaves its
+manifest and a state marker behind for ``CHUNK_EXPIRES`` seconds, so that a
+late chunk is answered for what happened instead of starting a new upload.
+
+Nothing here follows a symbolic link: every entry is opened relative to its
+folder's descriptor with ``O_NOFOLLOW`` and checked to be what it should be,
+and the sweep removes only entries of this layout.
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import shutil
+import re
+import secrets
+import stat
+import struct
 import time
+from dataclasses import dataclass
 from typing import Iterator, Optional
 
 try:
@@ -28,213 +45,582 @@ try:
 except ImportError:  # pragma: no cover - Windows: no locks; run a single worker process there
     fcntl = None  # type: ignore[assignment]
 
-from .chunks import BadChunk, Chunk, Manifest, check_same_upload
-from .storage import TempFile
+from .chunks import Chunk, Manifest, check_same_upload
+from .storage import TEMP_NAME, allocated, make_folder, write_all
 
+CLIENT_NAME = re.compile(r"[0-9a-f]{32}")
+UPLOAD_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+MANIFEST, DATA, RECEIVED, LOCK = "manifest.json", "data", "received", "lock"
+COMPLETE, REFUSED, EXPIRED = "complete", "refused", "expired"
+STATES = (COMPLETE, REFUSED, EXPIRED)
+_OWN_FILES = frozenset({MANIFEST, DATA, RECEIVED, *STATES})
 _CLEAN_STAMP = ".last-clean"
+#: Times a request starts over when the upload it opened was removed under it.
+_ATTEMPTS = 5
+
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# O_NONBLOCK: a FIFO planted among our files must not hang the request.
+_ENTRY = getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
+_FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _ENTRY
+
+
+class UnsafeEntry(OSError):
+    """Something that is not ours (a symlink, a file where a folder belongs) sits in the chunk folder."""
+
+
+class QuotaExceeded(Exception):
+    """Starting this upload would put the client over its quota."""
+
+
+class StoreBusy(Exception):
+    """The upload kept being removed while this request opened it."""
+
+
+# Locks ---------------------------------------------------------------------------
+
+_F_OFD_SETLK = getattr(fcntl, "F_OFD_SETLK", None)
+_F_OFD_SETLKW = getattr(fcntl, "F_OFD_SETLKW", None)
+
+
+def _lock(fd: int, exclusive: bool, wait: bool = True) -> bool:
+    """Lock the whole file for this open file description; False if ``wait`` is off and it is held."""
+    if fcntl is None:
+        return True
+    try:
+        if _F_OFD_SETLKW is not None and _F_OFD_SETLK is not None:
+            kind = fcntl.F_WRLCK if exclusive else fcntl.F_RDLCK
+            request = struct.pack("hhqqi4x", kind, os.SEEK_SET, 0, 0, 0)  # struct flock, l_pid 0
+            fcntl.fcntl(fd, _F_OFD_SETLKW if wait else _F_OFD_SETLK, request)
+        else:  # pragma: no cover - systems without OFD locks: flock is per open file too
+            operation = fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH
+            fcntl.flock(fd, operation if wait else operation | fcntl.LOCK_NB)
+    except OSError as error:
+        if not wait and error.errno in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+            return False
+        raise
+    return True
+
+
+def _removed(fd: int) -> bool:
+    """Whether the file open as ``fd`` lost its name while we waited for its lock."""
+    return os.fstat(fd).st_nlink == 0
+
+
+# Entries, relative to their folder ------------------------------------------------
+
+
+def _open_folder(name: str, dir_fd: int, create: bool = False) -> int:
+    if create:
+        try:
+            os.mkdir(name, 0o777, dir_fd=dir_fd)
+        except FileExistsError:
+            pass
+    try:
+        return os.open(name, _FOLDER, dir_fd=dir_fd)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENOTDIR):
+            raise UnsafeEntry(error.errno, "not a folder of the chunk store", name) from None
+        raise
+
+
+def _open_file(name: str, dir_fd: int, flags: int, mode: int = 0o666) -> int:
+    try:
+        fd = os.open(name, flags | _ENTRY, mode, dir_fd=dir_fd)
+    except OSError as error:
+        if error.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
+            raise UnsafeEntry(error.errno, "not a file of the chunk store", name) from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafeEntry(errno.EINVAL, "not a file of the chunk store", name)
+    return fd
+
+
+def _exists(name: str, dir_fd: int) -> bool:
+    try:
+        os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        return True
+    except FileNotFoundError:
+        return False
+
+
+def _touch(name: str, dir_fd: int) -> None:
+    os.close(_open_file(name, dir_fd, os.O_CREAT | os.O_WRONLY))
+
+
+def _unlink(name: str, dir_fd: int) -> int:
+    """Remove the entry ``name`` (not what it points to); the bytes this frees."""
+    try:
+        info = os.stat(name, dir_fd=dir_fd, follow_symlinks=False)
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return 0
+    return allocated(info) if stat.S_ISREG(info.st_mode) else 0
+
+
+def _write_new(name: str, dir_fd: int, data: bytes) -> None:
+    """Create ``name`` holding ``data``, all at once: readers never see it partly written."""
+    staging = f".dropzone-{secrets.token_hex(8)}.part"
+    fd = _open_file(staging, dir_fd, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+    try:
+        write_all(fd, data)
+        os.link(staging, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+    finally:
+        os.close(fd)
+        os.unlink(staging, dir_fd=dir_fd)
+
+
+def _client_lock(client_fd: int, wait: bool) -> Optional[int]:
+    """The client's lock, held; None if it is busy (``wait`` off) or was removed meanwhile."""
+    lock = _open_file(LOCK, client_fd, os.O_RDWR | os.O_CREAT)
+    if not _lock(lock, exclusive=True, wait=wait) or _removed(lock):
+        os.close(lock)
+        return None
+    return lock
+
+
+def _state(dir_fd: int) -> Optional[str]:
+    return next((state for state in STATES if _exists(state, dir_fd)), None)
+
+
+def _own_entries(dir_fd: int) -> list[str]:
+    return [name for name in os.listdir(dir_fd) if name in _OWN_FILES or TEMP_NAME.fullmatch(name)]
+
+
+def _last_change(dir_fd: int) -> float:
+    """When the upload last changed: the newest of its entries and of its folder."""
+    newest = os.fstat(dir_fd).st_mtime
+    for name in _own_entries(dir_fd):
+        try:
+            newest = max(newest, os.stat(name, dir_fd=dir_fd, follow_symlinks=False).st_mtime)
+        except FileNotFoundError:
+            pass
+    return newest
+
+
+def _read_manifest(dir_fd: int) -> Optional[Manifest]:
+    try:
+        fd = _open_file(MANIFEST, dir_fd, os.O_RDONLY)
+    except (FileNotFoundError, UnsafeEntry):
+        return None
+    try:
+        return Manifest.from_json(os.read(fd, 64 * 1024))
+    except (ValueError, TypeError):
+        return None
+    finally:
+        os.close(fd)
+
+
+# One upload ----------------------------------------------------------------------
 
 
 class PartialUpload:
-    """One upload's directory. Chunk writers hold a shared lock on the data file
-    while they write and record a chunk; the request that finds every chunk
-    received takes the exclusive lock to hand the file over, so no byte can be
-    written into a file once it is handed over."""
+    """One chunk request's view of its upload, holding the shared lock until :meth:`release`."""
 
-    def __init__(self, path: str, manifest: Manifest, created: bool) -> None:
-        self.path = path
+    def __init__(self, dir_fd: int, lock_fd: int, manifest: Manifest, created: bool) -> None:
+        self.dir_fd, self.lock_fd = dir_fd, lock_fd
         self.manifest = manifest
         self.created = created  # this request started the upload
+        #: None while the upload is open, else ``complete``, ``refused`` or ``expired``.
+        self.state = _state(dir_fd)
+        self._data: Optional[int] = None
 
-    def _marker(self, name: str) -> str:
-        return os.path.join(self.path, name)
+    def _data_file(self) -> int:
+        if self._data is None:
+            self._data = _open_file(DATA, self.dir_fd, os.O_RDWR | os.O_CREAT)
+        return self._data
 
-    @property
-    def data_path(self) -> str:
-        return self._marker("data")
-
-    @property
-    def complete(self) -> bool:
-        return os.path.exists(self._marker("complete"))
-
-    @property
-    def refused(self) -> bool:
-        return os.path.exists(self._marker("refused"))
-
-    def open_for_chunk(self) -> Optional[int]:
-        """The data file, locked for writing a chunk, or None if the upload is over."""
-        fd = os.open(self.data_path, os.O_RDWR | os.O_CREAT, 0o644)
-        _lock(fd, shared=True)
-        if self.complete or self.refused:
-            _unlink_if_same(self.data_path, fd)  # created by this late chunk
-            os.close(fd)
-            return None
-        return fd  # written at offsets: it reaches its full size with the last chunk
+    def write(self, data: bytes, offset: int) -> None:
+        write_all(self._data_file(), data, offset)
 
     def mark_received(self, index: int) -> None:
-        """Record chunk ``index`` as written whole (while its writer still holds the lock)."""
-        marker = os.path.join(self._marker("received"), str(index))
-        os.close(os.open(marker, os.O_CREAT | os.O_WRONLY, 0o644))
-
-    def _received(self) -> int:
+        """Record chunk ``index`` as written whole (while the shared lock is held)."""
+        self._data_file()  # an empty file has its data file too
+        fd = _open_file(RECEIVED, self.dir_fd, os.O_WRONLY | os.O_CREAT)
         try:
-            return len(os.listdir(self._marker("received")))
-        except FileNotFoundError:
-            return 0
-
-    def claim(self) -> Optional[TempFile]:
-        """The finished file, for exactly one caller, once every chunk was received."""
-        if self._received() != self.manifest.count:
-            return None
-        try:
-            fd = os.open(self.data_path, os.O_RDWR)
-        except FileNotFoundError:
-            return None  # another request claimed it
-        try:
-            _lock(fd, shared=False)  # waits for chunk writers still at work
-            if self.complete or self.refused or self._received() != self.manifest.count:
-                return None
-            os.close(os.open(self._marker("complete"), os.O_CREAT | os.O_EXCL | os.O_WRONLY))
-            taken = self._marker(f"data-{os.urandom(8).hex()}.complete")
-            os.rename(self.data_path, taken)
-            shutil.rmtree(self._marker("received"), ignore_errors=True)
-            return TempFile.existing(taken)  # removed once the request is done with it
+            write_all(fd, b"\x01", index)
         finally:
             os.close(fd)
 
-    def refuse(self) -> None:
-        """Drop the upload's bytes and remember that its later chunks are refused too."""
-        os.close(os.open(self._marker("refused"), os.O_CREAT | os.O_WRONLY, 0o644))
-        shutil.rmtree(self._marker("received"), ignore_errors=True)
+    def held(self) -> list[int]:
+        """The indices of the chunks received whole."""
         try:
-            os.unlink(self.data_path)
+            fd = _open_file(RECEIVED, self.dir_fd, os.O_RDONLY)
         except FileNotFoundError:
-            pass
-
-    def discard(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
+            return []
         try:
-            os.rmdir(os.path.dirname(self.path))  # the client's folder, if now empty
-        except OSError:
-            pass
+            marks = os.pread(fd, self.manifest.count, 0)
+        finally:
+            os.close(fd)
+        return [index for index, mark in enumerate(marks) if mark]
+
+    def _all_received(self) -> bool:
+        try:
+            fd = _open_file(RECEIVED, self.dir_fd, os.O_RDONLY)
+        except FileNotFoundError:
+            return False
+        try:
+            marks = os.pread(fd, self.manifest.count + 1, 0)
+        finally:
+            os.close(fd)
+        return len(marks) == self.manifest.count and b"\x00" not in marks
+
+    def release(self) -> None:
+        """Drop the shared lock (the upload's folder stays open for what follows)."""
+        if self._data is not None:
+            os.close(self._data)
+            self._data = None
+        if self.lock_fd >= 0:
+            os.close(self.lock_fd)
+            self.lock_fd = -1
+
+    def close(self) -> None:
+        self.release()
+        if self.dir_fd >= 0:
+            os.close(self.dir_fd)
+            self.dir_fd = -1
+
+    def _exclusive(self, wait: bool) -> Optional[int]:
+        """The manifest locked exclusively, or None if it is held (``wait`` off) or gone."""
+        try:
+            fd = _open_file(MANIFEST, self.dir_fd, os.O_RDWR)
+        except FileNotFoundError:
+            return None
+        if not _lock(fd, exclusive=True, wait=wait) or _removed(fd):
+            os.close(fd)
+            return None
+        return fd
+
+    def hand_over(self) -> Optional["HandOver"]:
+        """The finished file, for one request at a time, once every chunk is received.
+
+        Waits for chunk writers still at work. None if the upload is not whole or
+        has ended (another request handed it over)."""
+        assert self.lock_fd < 0, "release() the shared lock first"
+        lock = self._exclusive(wait=True)
+        if lock is None:
+            return None
+        try:
+            if _state(self.dir_fd) is not None or not self._all_received():
+                os.close(lock)
+                return None
+            data = _open_file(DATA, self.dir_fd, os.O_RDONLY)
+        except BaseException:
+            os.close(lock)
+            raise
+        return HandOver(self.dir_fd, lock, data)
+
+    def refuse(self) -> None:
+        """Refuse the upload: its later chunks are refused too, and its bytes dropped."""
+        assert self.lock_fd < 0, "release() the shared lock first"
+        _touch(REFUSED, self.dir_fd)
+        lock = self._exclusive(wait=True)
+        if lock is not None:
+            _drop_bytes(self.dir_fd)
+            os.close(lock)
 
     def discard_if_unused(self) -> None:
-        """Remove the upload this request started if no chunk of it was received."""
-        if self.created and not self.complete and not self.refused and self._received() == 0:
-            self.discard()
+        """Remove the upload this request started if no chunk of it was received,
+        unless another request is working on it."""
+        assert self.lock_fd < 0, "release() the shared lock first"
+        if not self.created:
+            return
+        lock = self._exclusive(wait=False)
+        if lock is None:
+            return
+        try:
+            if _state(self.dir_fd) is None and not self.held():
+                _remove_upload(self.dir_fd)
+        finally:
+            os.close(lock)
 
 
-def _lock(fd: int, shared: bool) -> None:
-    if fcntl is not None:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+class HandOver:
+    """The finished file of a chunked upload, lent to one request.
+
+    :meth:`commit` once the request succeeded: the upload is complete and its
+    data file leaves the chunk folder. :meth:`give_back` if it failed: the
+    upload stays whole and a resent chunk hands it over again.
+    """
+
+    def __init__(self, dir_fd: int, lock_fd: int, data_fd: int) -> None:
+        self.dir_fd = os.dup(dir_fd)
+        self.lock_fd = lock_fd
+        self.data_fd = data_fd  # the caller's to read and close
+
+    def _end(self) -> None:
+        os.close(self.lock_fd)
+        os.close(self.dir_fd)
+        self.lock_fd = self.dir_fd = -1
+
+    def commit(self) -> None:
+        if self.lock_fd < 0:
+            return
+        try:
+            _touch(COMPLETE, self.dir_fd)
+            _drop_bytes(self.dir_fd)
+        finally:
+            self._end()
+
+    def refuse(self) -> None:
+        if self.lock_fd < 0:
+            return
+        try:
+            _touch(REFUSED, self.dir_fd)
+            _drop_bytes(self.dir_fd)
+        finally:
+            self._end()
+
+    def give_back(self) -> None:
+        if self.lock_fd >= 0:
+            self._end()
 
 
-def _unlink_if_same(path: str, fd: int) -> None:
-    try:
-        if os.stat(path).st_ino == os.fstat(fd).st_ino:
-            os.unlink(path)
-    except FileNotFoundError:
-        pass
+def _drop_bytes(dir_fd: int) -> int:
+    return _unlink(DATA, dir_fd) + _unlink(RECEIVED, dir_fd)
+
+
+def _remove_upload(dir_fd: int) -> int:
+    """Remove the upload's own entries (the sweep removes the emptied folder)."""
+    return sum(_unlink(name, dir_fd) for name in _own_entries(dir_fd))
+
+
+# The store -----------------------------------------------------------------------
+
+
+@dataclass
+class CleanReport:
+    partial_uploads: int = 0  #: unfinished uploads whose bytes were removed
+    records: int = 0  #: records of ended uploads forgotten
+    temporaries: int = 0  #: temporary files of dead processes removed
+    freed: int = 0  #: bytes given back to the disk
+
+    def add(self, other: "CleanReport") -> None:
+        for name in ("partial_uploads", "records", "temporaries", "freed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
 class ChunkStore:
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
 
-    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> PartialUpload:
-        """The partial upload ``chunk`` belongs to, started by this chunk if it is the first."""
-        path = os.path.join(self.root, client, chunk.uuid)
-        manifest_path = os.path.join(path, "manifest.json")
-        created = False
-        if not os.path.exists(manifest_path):
-            if quota is not None and self.pending_bytes(client) + chunk.manifest.total_size > quota:
-                raise BadChunk("Too many unfinished uploads; finish or cancel some first.")
-            os.makedirs(os.path.join(path, "received"), exist_ok=True)
-            staging = TempFile(path)
-            try:
-                staging.write(chunk.manifest.to_json())
-                staging.link(manifest_path)
-                created = True
-            except FileExistsError:
-                pass  # another chunk of this upload got there first
-            finally:
-                staging.close()
-        with open(manifest_path, "rb") as recorded:
-            check_same_upload(Manifest.from_json(recorded.read()), chunk)
-        return PartialUpload(path, chunk.manifest, created)
+    def _root(self) -> int:
+        try:
+            return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+        except FileNotFoundError:
+            make_folder(self.root)
+            return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
 
-    def _uploads(self, client: Optional[str] = None) -> Iterator[str]:
-        clients = [client] if client else _listdir(self.root)
-        for name in clients:
-            if name.startswith("."):
-                continue
-            for upload in _listdir(os.path.join(self.root, name)):
-                yield os.path.join(self.root, name, upload)
+    def _client(self, client: str) -> int:
+        root = self._root()
+        try:
+            return _open_folder(client, root, create=True)
+        finally:
+            os.close(root)
+
+    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> PartialUpload:
+        """The partial upload ``chunk`` belongs to, started by this chunk if it is the
+        first; the shared lock is held. Raises QuotaExceeded, BadChunk for a chunk
+        that does not match its upload, and StoreBusy if the upload keeps vanishing."""
+        assert CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(chunk.uuid)
+        for _ in range(_ATTEMPTS):
+            client_fd = self._client(client)
+            try:
+                partial = self._open_upload(client_fd, chunk, quota)
+            except FileNotFoundError:
+                partial = None  # a folder was removed under us: start over
+            finally:
+                os.close(client_fd)
+            if partial is not None:
+                return partial
+        raise StoreBusy()
+
+    def _open_upload(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> Optional[PartialUpload]:
+        dir_fd, created = self._start(client_fd, chunk, quota)
+        try:
+            lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
+        except BaseException:
+            os.close(dir_fd)
+            raise
+        try:
+            _lock(lock, exclusive=False)
+            if _removed(lock):
+                os.close(lock)
+                os.close(dir_fd)
+                return None
+            recorded = Manifest.from_json(os.pread(lock, 64 * 1024, 0))
+            check_same_upload(recorded, chunk)
+        except BaseException:
+            os.close(lock)
+            os.close(dir_fd)
+            raise
+        return PartialUpload(dir_fd, lock, recorded, created)
+
+    def _start(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> tuple[int, bool]:
+        """The upload's folder, with its manifest; (folder, whether this request started it).
+
+        An upload is started under the client's lock, so that concurrent first
+        chunks of several uploads cannot pass the quota together, and the sweep
+        (which takes that lock too) cannot remove what is being started."""
+        try:
+            dir_fd = _open_folder(chunk.uuid, client_fd)
+            if _exists(MANIFEST, dir_fd):
+                return dir_fd, False  # the usual case: the upload is under way
+            os.close(dir_fd)
+        except FileNotFoundError:
+            pass
+        lock = _client_lock(client_fd, wait=True)
+        if lock is None:
+            raise FileNotFoundError(errno.ENOENT, "the client's folder was removed")
+        try:
+            dir_fd = _open_folder(chunk.uuid, client_fd, create=True)
+            try:
+                if _exists(MANIFEST, dir_fd):
+                    return dir_fd, False  # another chunk was first
+                if quota is not None and _pending(client_fd) + chunk.manifest.total_size > quota:
+                    raise QuotaExceeded()
+                _write_new(MANIFEST, dir_fd, chunk.manifest.to_json())
+            except BaseException:
+                os.close(dir_fd)
+                raise
+            return dir_fd, True
+        finally:
+            os.close(lock)
 
     def pending_bytes(self, client: str) -> int:
         """Declared size of the client's unfinished uploads."""
-        total = 0
-        for path in self._uploads(client):
-            try:
-                with open(os.path.join(path, "manifest.json"), "rb") as recorded:
-                    manifest = Manifest.from_json(recorded.read())
-            except (OSError, ValueError, TypeError):
-                continue
-            if not os.path.exists(os.path.join(path, "complete")):
-                total += manifest.total_size
-        return total
-
-    def clean(self, expires: float, now: Optional[float] = None) -> tuple[int, int]:
-        """Remove uploads idle for more than ``expires`` seconds; return (how many, bytes freed)."""
-        now = time.time() if now is None else now
-        removed = freed = 0
-        for path in list(self._uploads()):
-            entries = _tree(path)
-            if not entries or now - max(stat.st_mtime for stat in entries) <= expires:
-                continue
-            shutil.rmtree(path, ignore_errors=True)
-            if not os.path.exists(path):
-                removed += 1
-                freed += sum(_allocated(stat) for stat in entries)
-        for client in _listdir(self.root):
-            if not client.startswith("."):
-                try:
-                    os.rmdir(os.path.join(self.root, client))  # only if empty
-                except OSError:
-                    pass
-        return removed, freed
-
-    def clean_if_due(self, expires: float, interval: float) -> None:
-        """Run :meth:`clean` if no process did in the last ``interval`` seconds."""
-        stamp = os.path.join(self.root, _CLEAN_STAMP)
+        client_fd = self._client(client)
         try:
-            if time.time() - os.stat(stamp).st_mtime < interval:
-                return
+            return _pending(client_fd)
+        finally:
+            os.close(client_fd)
+
+    # The sweep -------------------------------------------------------------------
+
+    def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
+        """Remove the bytes of uploads idle for more than ``expires`` seconds, and the
+        records of uploads that ended more than ``expires`` seconds ago."""
+        cutoff = (time.time() if now is None else now) - expires
+        report = CleanReport()
+        try:
+            root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         except FileNotFoundError:
-            pass
-        os.makedirs(self.root, exist_ok=True)
-        with open(stamp, "a"):
-            os.utime(stamp)
-        self.clean(expires)
+            return report
+        try:
+            for client in _folders(root, CLIENT_NAME):
+                report.add(_clean_client(root, client, cutoff))
+        finally:
+            os.close(root)
+        return report
 
-
-def _listdir(path: str) -> list[str]:
-    try:
-        return os.listdir(path)
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def _tree(path: str) -> list[os.stat_result]:
-    stats = []
-    for folder, _, files in os.walk(path):
-        for name in [None, *files]:
+    def clean_due(self, interval: float) -> bool:
+        """Whether no process started a sweep in the last ``interval`` seconds; if so,
+        the caller is the one to run it now."""
+        root = self._root()
+        try:
             try:
-                stats.append(os.stat(folder if name is None else os.path.join(folder, name)))
+                if time.time() - os.stat(_CLEAN_STAMP, dir_fd=root, follow_symlinks=False).st_mtime < interval:
+                    return False
             except FileNotFoundError:
                 pass
-    return stats
+            try:
+                stamp = _open_file(_CLEAN_STAMP, root, os.O_WRONLY | os.O_CREAT)
+            except UnsafeEntry:
+                return False  # not ours: leave it, and clean on demand only
+            try:
+                os.utime(stamp)
+            finally:
+                os.close(stamp)
+            return True
+        finally:
+            os.close(root)
 
 
-def _allocated(stat: os.stat_result) -> int:
-    blocks = getattr(stat, "st_blocks", None)
-    return blocks * 512 if blocks is not None else stat.st_size
+def _folders(dir_fd: int, pattern: "re.Pattern[str]") -> Iterator[str]:
+    """Names of real folders (not symlinks) in ``dir_fd`` that match ``pattern``."""
+    with os.scandir(dir_fd) as entries:
+        names = [entry.name for entry in entries if pattern.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
+    return iter(names)
+
+
+def _pending(client_fd: int) -> int:
+    total = 0
+    for name in _folders(client_fd, UPLOAD_NAME):
+        try:
+            dir_fd = _open_folder(name, client_fd)
+        except (FileNotFoundError, UnsafeEntry):
+            continue
+        try:
+            manifest = _read_manifest(dir_fd)
+            if manifest is not None and _state(dir_fd) is None:
+                total += manifest.total_size
+        finally:
+            os.close(dir_fd)
+    return total
+
+
+def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
+    """Clean one client's uploads under its lock (skipped while an upload is being started),
+    then remove its folder if no upload is left."""
+    report = CleanReport()
+    try:
+        client_fd = _open_folder(client, root)
+    except (FileNotFoundError, UnsafeEntry):
+        return report
+    try:
+        lock = _client_lock(client_fd, wait=False)
+    except (FileNotFoundError, UnsafeEntry):
+        lock = None
+    if lock is None:
+        os.close(client_fd)
+        return report
+    try:
+        for name in _folders(client_fd, UPLOAD_NAME):
+            report.add(_clean_upload(client_fd, name, cutoff))
+        if not any(True for _ in _folders(client_fd, UPLOAD_NAME)):
+            os.unlink(LOCK, dir_fd=client_fd)  # a request waiting on it starts over
+            try:
+                os.rmdir(client, dir_fd=root)
+            except OSError:
+                pass  # something that is not ours is in it: left alone
+    finally:
+        os.close(lock)
+        os.close(client_fd)
+    return report
+
+
+def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
+    report = CleanReport()
+    try:
+        dir_fd = _open_folder(name, client_fd)
+    except (FileNotFoundError, UnsafeEntry):
+        return report
+    try:
+        if _last_change(dir_fd) > cutoff:
+            return report
+        try:
+            lock: Optional[int] = _open_file(MANIFEST, dir_fd, os.O_RDWR)
+        except FileNotFoundError:
+            lock = None  # a start cut short: nothing can be waiting on it
+        except UnsafeEntry:
+            return report
+        try:
+            if lock is not None and (not _lock(lock, exclusive=True, wait=False) or _removed(lock)):
+                return report  # a request is at work on it
+            if lock is None or _state(dir_fd) is not None:
+                report.freed += _remove_upload(dir_fd)
+                report.records += 1
+                try:
+                    os.rmdir(name, dir_fd=client_fd)
+                except OSError:
+                    pass  # something that is not ours is in it: left alone
+            else:
+                report.freed += _drop_bytes(dir_fd)
+                _touch(EXPIRED, dir_fd)
+                report.partial_uploads += 1
+        finally:
+            if lock is not None:
+                os.close(lock)
+    finally:
+        os.close(dir_fd)
+    return report

@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .receive import chunk_store
+from .receive import clean as clean_uploads
 from .settings import resolve
 
 dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
@@ -21,9 +21,19 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
     default=None,
     help="Remove uploads idle for more than this many seconds (default: DROPZONE_CHUNK_EXPIRES).",
 )
-def clean(expires: Optional[float]) -> None:
-    """Remove partial chunked uploads idle longer than DROPZONE_CHUNK_EXPIRES."""
+@click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    help="Another folder given to save() whose stale temporary files to remove (repeatable).",
+)
+def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
+    """Remove partial chunked uploads idle longer than DROPZONE_CHUNK_EXPIRES, records of
+    finished ones, and temporary files of processes that died."""
     options = resolve(current_app.config)
-    store = chunk_store(options)
-    removed, freed = store.clean(options.chunk_expires if expires is None else expires)
-    click.echo(f"Removed {removed} partial upload{'s' if removed != 1 else ''}, freed {freed} bytes.")
+    report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
+    removed = report.partial_uploads
+    line = f"Removed {removed} partial upload{'s' if removed != 1 else ''}"
+    if report.temporaries:
+        line += f" and {report.temporaries} temporary file{'s' if report.temporaries != 1 else ''}"
+    click.echo(f"{line}, freed {report.freed} bytes.")

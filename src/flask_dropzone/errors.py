@@ -49,6 +49,18 @@ class InsufficientStorage(UploadRefused):
     code = 507
 
 
+class UploadExpired(BadUpload):
+    """A chunk of an upload that was removed after ``DROPZONE_CHUNK_EXPIRES``: 410."""
+
+    code = 410
+
+
+class UploadBusy(UploadRefused):
+    """The upload kept changing under the request; the chunk may be sent again: 503."""
+
+    code = 503
+
+
 def plain_text(error: HTTPException, description: Optional[str] = None) -> UploadRefused:
     """The same error as ``error`` (same status) with a plain-text body."""
     refused = UploadRefused(description or error.description or "")

@@ -6,12 +6,14 @@ import os
 import warnings
 from typing import Any, Optional
 
-from flask import Blueprint, Flask, current_app, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, current_app, g, request, url_for
 from markupsafe import Markup
 
 from . import _vendor, receive, render
 from .cli import dropzone_cli
-from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
+from .settings import ALIASES, KEYWORDS, Options, check_folders, resolve, setting_name
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
@@ -39,6 +41,13 @@ def _csrf() -> dict[str, str]:
     return {"field": current_app.config["WTF_CSRF_FIELD_NAME"], "token": generate_csrf()}
 
 
+def _current_url() -> str:
+    """This page's URL under the app's prefix (``SCRIPT_NAME``), as sent."""
+    path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~")
+    query = request.query_string.decode("latin-1")
+    return path + ("?" + query if query else "")
+
+
 def _asset(kind: str, url: Optional[str], version: str, nonce: Optional[str]) -> Markup:
     tag = render.script if kind == "js" else render.stylesheet
     nonce = _nonce(nonce)
@@ -64,7 +73,6 @@ class Dropzone:
     def init_app(self, app: Flask) -> None:
         for keyword in KEYWORDS:
             app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
-        resolve(app.config)  # a bad setting fails at start-up, with its name
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             app.register_blueprint(
@@ -72,8 +80,13 @@ class Dropzone:
                     "dropzone", __name__, static_folder="static", static_url_path=static_url_path
                 )
             )
+        options = resolve(app.config)
+        with app.app_context():
+            check_folders(receive.upload_folder(options), receive.chunk_folder(options))
         app.extensions["dropzone"] = self
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
+        if receive.end_request not in app.teardown_request_funcs.get(None, []):
+            app.teardown_request(receive.end_request)
         receive.plain_csrf_errors(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)
@@ -133,11 +146,12 @@ class Dropzone:
         if redirect_url is None and options.redirect_view:
             redirect_url = url_for(options.redirect_view)
         upload_url = get_url(options.upload_action) if options.in_form else None
+        url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
         if options.chunking:
             receive.client_id()  # before the page loads, so that parallel chunks share it
         config = render.zone_config(
-            options, id=id, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf
+            options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf
         )
         return render.config_block(
             config,
@@ -152,7 +166,11 @@ class Dropzone:
         action: str = "", csrf: bool = False, action_view: str = "", id: str = "myDropzone", **kwargs: Any
     ) -> Markup:
         """The drop zone element. Setting keywords (``in_form=True``) apply to it;
-        other keywords are URL values for the ``action`` endpoint."""
+        other keywords are URL values for the ``action`` endpoint.
+
+        The element carries a marker the init script finds it by (an element of
+        the page's content with the same id does not take the zone over), and
+        ``config()`` called after it carries its URL as well."""
         settings = {k: kwargs.pop(k) for k in list(kwargs) if k in KEYWORDS or k in ALIASES}
         options = _options("create()", settings)
         if csrf:
@@ -173,7 +191,9 @@ class Dropzone:
             )
             action_url = url_for(action_view, **kwargs)
         else:
-            action_url = request.full_path.rstrip("?")
+            action_url = _current_url()
+        if action_url is not None:
+            g.setdefault("_dropzone_actions", {})[id] = action_url
         return render.zone_element(id, action_url, options.in_form)
 
     @staticmethod

@@ -9,7 +9,8 @@ import uuid
 
 #: Longest stored name in UTF-8 bytes; below the usual 255 so " (12)" still fits.
 MAX_NAME_BYTES = 240
-_WINDOWS_RESERVED = re.compile(r"^(CON|PRN|AUX|NUL|COM[0-9¹²³]|LPT[0-9¹²³])$", re.IGNORECASE)
+# Device names Windows resolves whatever extension follows, and whatever dots or spaces end them.
+_WINDOWS_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])", re.IGNORECASE)
 _FORBIDDEN = str.maketrans("", "", '<>:"/\\|?*')
 _SPACES = re.compile(" {2,}")
 
@@ -20,7 +21,7 @@ def safe_filename(name: str, fallback: str = "file") -> str:
     Unlike Werkzeug's ``secure_filename`` (which turns ``中文.png`` into
     ``png``) this keeps every printable character except the few Windows
     forbids; it drops directories, control and format characters, leading
-    dots and trailing dots or spaces, defuses Windows device names and bounds
+    dots and trailing dots or spaces, defuses Windows device names (``CON .txt``, ``CONIN$``, ``COM¹``) and bounds
     the length, keeping the extension.
     """
     name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rpartition("/")[2]
@@ -34,7 +35,7 @@ def safe_filename(name: str, fallback: str = "file") -> str:
     if not name:
         return fallback
     stem, ext = os.path.splitext(name)
-    if _WINDOWS_RESERVED.match(stem.split(".")[0]):
+    if _WINDOWS_RESERVED.fullmatch(stem.split(".")[0].rstrip(". ")):
         stem = "_" + stem
     return _bounded(stem, ext)
 

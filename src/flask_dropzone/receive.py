@@ -7,17 +7,19 @@ import io
 import os
 import re
 import secrets
+import time
 from typing import IO, Optional, Union
 
 from flask import Flask, Request, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import chunks, multipart, validation
-from .chunkstore import ChunkStore
+from . import chunks, formdata, validation
+from .chunkstore import ChunkStore, CleanReport
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, UploadRefused, plain_text
-from .settings import Options
-from .uploads import MEMORY_LIMIT, ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
+from .settings import Options, check_folders
+from .storage import remove_stale_temporaries
+from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
 
 Sink = Union[FileSink, ChunkSink]
 #: The session key of the random id that partial uploads are filed under.
@@ -40,12 +42,12 @@ def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
         return []
     received = g.get("_dropzone_uploads")
     if received is None:
-        received = g._dropzone_uploads = _receive(options, folder)
+        received = g._dropzone_uploads = _receive(options, folder or upload_folder(options))
     mine = [upload for upload in in_order(received, options.input_name) if upload.filename]
     validation.check_count(len(mine), options)
     for upload in mine:
         validation.check_size(upload.size, options)
-        upload.detected_type = validation.check_type(upload.filename or "", upload.head, options)
+        upload.detected_type = validation.check_type(upload.safe_name, upload.head, options)
     return mine
 
 
@@ -53,13 +55,22 @@ def store(files: list[Upload], folder: str) -> list[SavedFile]:
     try:
         return [upload.publish(folder) for upload in files]
     except OSError as error:
-        raise _disk_error(error) from error
+        raise disk_error(error) from error
 
 
-def _disk_error(error: OSError) -> Exception:
+def disk_error(error: OSError) -> Exception:
+    """The refusal for a full disk or a file too large for it; other errors as they are."""
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return InsufficientStorage("The server has no room for this file.")
+    if error.errno == errno.EFBIG:
+        return FileTooLarge("The file is larger than the server can store.")
     return error
+
+
+def end_request(exception: Optional[BaseException] = None) -> None:
+    """Teardown: give back hand-overs the request did not settle, and close its files."""
+    for upload in g.pop("_dropzone_uploads", None) or ():
+        upload.close()
 
 
 def client_id() -> str:
@@ -72,39 +83,56 @@ def client_id() -> str:
 
 
 def upload_folder(options: Options) -> str:
-    return options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+    return os.path.abspath(options.upload_folder or os.path.join(current_app.instance_path, "uploads"))
+
+
+def chunk_folder(options: Options) -> str:
+    return os.path.abspath(options.chunk_folder or os.path.join(current_app.instance_path, "dropzone-chunks"))
 
 
 def chunk_store(options: Options) -> ChunkStore:
-    return ChunkStore(options.chunk_folder or os.path.join(current_app.instance_path, "dropzone-chunks"))
+    return ChunkStore(chunk_folder(options))
 
 
-def _receive(options: Options, folder: Optional[str]) -> list[Upload]:
-    receiver = _Receiver(request._get_current_object(), options, folder)  # type: ignore[attr-defined]
+def _receive(options: Options, folder: str) -> list[Upload]:
+    receiver = Receiver(request._get_current_object(), options, folder)  # type: ignore[attr-defined]
     try:
-        return receiver.receive()
+        received = receiver.receive()
     except BaseException:
         for sink in receiver.sinks:
             sink.discard()
         raise
+    if any(upload._handover is not None for upload in received):
+        _settle_after_response(received)
+    if any(isinstance(sink, FileSink) and sink.temp is not None and sink.temp.path for sink in receiver.sinks):
+        _clean_later(options)  # no O_TMPFILE here: a dead process would leave its file behind
+    return received
 
 
-class _Receiver:
+def _settle_after_response(received: list[Upload]) -> None:
+    """Commit or give back the request's hand-overs once its status is known."""
+
+    @after_this_request
+    def settle(response):
+        for upload in received:
+            upload.settle(response.status_code)
+        return response
+
+
+class Receiver:
     """Reads one request's uploads, each file part into its sink as it arrives."""
 
-    def __init__(self, req: Request, options: Options, folder: Optional[str]) -> None:
+    def __init__(self, req: Request, options: Options, folder: str) -> None:
         self.req, self.options, self.folder = req, options, folder
         self.sinks: list[Sink] = []
         self.count = 0
+        self.memory = 0  #: bytes of file parts held in memory
+        self.open_files = 0  #: temporary files of finished parts kept open
 
     def receive(self) -> list[Upload]:
         if "form" in self.req.__dict__ or "_cached_data" in self.req.__dict__:
             # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
             return self._from_parsed()
-        if (self.req.content_length or MEMORY_LIMIT + 1) <= MEMORY_LIMIT:
-            self.folder = None  # small requests are received in memory
-        else:
-            self.folder = self.folder or upload_folder(self.options)
         return self._from_stream()
 
     def open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
@@ -115,33 +143,39 @@ class _Receiver:
             validation.check_count(self.count, options)
         sink: Sink
         if mine and chunks.is_chunk(fields):
-            chunk = chunks.parse(fields, filename, options.chunk_size)
-            sink = ChunkSink(name, headers, chunk, options, chunk_store(options), client_id())
-            _clean_later(options)
+            sink = self._chunk_sink(name, filename, headers, fields)
         else:
-            sink = FileSink(name, filename, headers, self.folder, options if mine else None)
+            sink = FileSink(self, name, filename, headers, self.folder, options if mine else None)
         self.sinks.append(sink)
+        return sink
+
+    def _chunk_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> ChunkSink:
+        options = self.options
+        chunk = chunks.parse(fields, filename, options.chunk_size)
+        store = chunk_store(options)
+        check_folders(self.folder, store.root)
+        sink = ChunkSink(name, headers, chunk, options, store, client_id())
+        _clean_later(options)
         return sink
 
     def _from_parsed(self) -> list[Upload]:
         """Uploads from files Werkzeug's form parser already stored."""
         form, files = self.req.form, self.req.files
-        if not chunks.is_chunk(form):
-            return [Upload.wrap(file) for _, file in files.items(multi=True)]
         received = []
         for name, file in files.items(multi=True):
-            sink = self.open_sink(name, file.filename or "", file.headers, form)
-            if isinstance(sink, ChunkSink):
-                while True:
-                    block = file.stream.read(multipart.READ_SIZE)
-                    if not block:
-                        break
-                    sink.write(block)
-                sink.finish()
-                if sink.upload is not None:
-                    received.append(sink.upload)
-            else:
+            if not (chunks.is_chunk(form) and file.filename and field_index(name, self.options.input_name) is not None):
                 received.append(Upload.wrap(file))
+                continue
+            sink = self._chunk_sink(name, file.filename, file.headers, form)
+            self.sinks.append(sink)
+            while True:
+                block = file.stream.read(formdata.READ_SIZE)
+                if not block:
+                    break
+                sink.write(block)
+            sink.finish()
+            if sink.upload is not None:
+                received.append(sink.upload)
         return received
 
     def _from_stream(self) -> list[Upload]:
@@ -157,7 +191,7 @@ class _Receiver:
                 raise validation.too_large(length, options)  # refused from the headers alone
         body = _Body(req)
         try:
-            fields = multipart.parse(
+            fields = formdata.parse(
                 body.read,
                 boundary,
                 self.open_sink,
@@ -177,17 +211,38 @@ class _Receiver:
         return received
 
 
+def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> CleanReport:
+    """Remove abandoned partial uploads, and temporary files of dead processes from the
+    upload folder and ``folders``."""
+    return _sweep(chunk_store(options), (upload_folder(options), *folders), expires)
+
+
+def _sweep(store: ChunkStore, folders: tuple[str, ...], expires: float) -> CleanReport:
+    report = store.clean(expires)
+    older_than = time.time() - expires
+    for folder in folders:
+        removed, freed = remove_stale_temporaries(folder, older_than)
+        report.temporaries += removed
+        report.freed += freed
+    return report
+
+
 def _clean_later(options: Options) -> None:
-    """Once in a while, after a chunk request, remove abandoned partial uploads."""
+    """Once in a while, after a request that used the chunk folder or hidden temporary
+    files, run :func:`clean` (after the response is sent)."""
     if g.get("_dropzone_clean"):
         return
     g._dropzone_clean = True
-    store = chunk_store(options)
+    store, folders = chunk_store(options), (upload_folder(options),)
     interval = min(options.chunk_expires / 4, 3600)
 
+    def clean_if_due() -> None:  # runs after the response, outside the app context
+        if store.clean_due(interval):
+            _sweep(store, folders, options.chunk_expires)
+
     @after_this_request
-    def clean(response):
-        response.call_on_close(lambda: store.clean_if_due(options.chunk_expires, interval))
+    def later(response):
+        response.call_on_close(clean_if_due)
         return response
 
 
@@ -211,7 +266,7 @@ class _Body:
         if self.stream is None or length is None or length - self.consumed > DRAIN_LIMIT:
             return
         try:
-            while self.read(multipart.READ_SIZE):
+            while self.read(formdata.READ_SIZE):
                 pass
         except (OSError, HTTPException, ValueError):
             pass
@@ -224,7 +279,7 @@ def _refusal(error: BaseException, body: _Body) -> BaseException:
     elif isinstance(error, ValueError):
         error = BadUpload(f"The upload is not valid multipart/form-data: {error}")
     elif isinstance(error, OSError):
-        error = _disk_error(error)
+        error = disk_error(error)
     if isinstance(error, UploadRefused):
         body.drain()
     return error

@@ -20,7 +20,7 @@ from .settings import Options
 CDN = "https://cdn.jsdelivr.net/npm/dropzone@{version}/dist/{path}"
 #: Dropzone 6's dist files, vendored and on the CDN.
 DIST_FILES = {"js": "dropzone-min.js", "css": "dropzone.css"}
-_VERSION = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?$")
+_VERSION = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
 # Dropzone inserts these three messages with innerHTML; the others with textContent.
 _HTML_MESSAGES = {"dictDefaultMessage", "dictCancelUpload", "dictRemoveFile"}
 
@@ -42,7 +42,7 @@ def cdn_asset(version: str, kind: str) -> tuple[str, Optional[str]]:
     Dropzone 6 moved its files: 5.x has ``dist/min/dropzone.min.js``, 6.x has
     ``dist/dropzone-min.js``.
     """
-    if not _VERSION.match(version):
+    if not _VERSION.fullmatch(version):
         raise ValueError(f"version must look like '6.3.5', got {version!r}")
     if int(version.split(".")[0]) >= 6:
         name = path = DIST_FILES[kind]
@@ -102,10 +102,24 @@ def dropzone_options(options: Options, csrf_token: Optional[str] = None) -> dict
     return result
 
 
+def html_safe_url(url: Optional[str]) -> Optional[str]:
+    """``url`` with the characters that could end an HTML attribute percent-encoded.
+
+    Dropzone writes its ``url`` into HTML in its fallback form; the encoded URL
+    names the same resource."""
+    if url is None:
+        return None
+    return url.translate(_URL_UNSAFE)
+
+
+_URL_UNSAFE = str.maketrans({char: f"%{ord(char):02X}" for char in "\"'<>` \t\r\n"})
+
+
 def zone_config(
     options: Options,
     *,
     id: str,
+    url: Optional[str] = None,
     redirect_url: Optional[str] = None,
     upload_url: Optional[str] = None,
     csrf: Optional[Mapping[str, str]] = None,
@@ -113,12 +127,13 @@ def zone_config(
     """Everything ``flask-dropzone.js`` needs to set one zone up."""
     return {
         "id": id,
+        "url": html_safe_url(url),
         "options": dropzone_options(options, csrf["token"] if csrf else None),
         "redirectUrl": redirect_url,
         "uploadOnClick": options.upload_on_click,
         "uploadButton": options.upload_btn_id,
         "inForm": options.in_form,
-        "uploadUrl": upload_url,
+        "uploadUrl": html_safe_url(upload_url),
         "csrf": dict(csrf) if csrf else None,
     }
 
@@ -150,11 +165,17 @@ def config_block(
 
 
 def zone_element(id: str, action: Optional[str], in_form: bool) -> Markup:
-    """The drop zone: a ``<form>`` posting to ``action``, or a ``<div>`` inside your form."""
+    """The drop zone: a ``<form>`` posting to ``action``, or a ``<div>`` inside your form;
+    ``data-flask-dropzone`` marks it as the extension's."""
     if in_form:
-        return Markup(f'<div{_attrs(class_="dropzone", id=id)}></div>')
+        return Markup(f'<div{_attrs(class_="dropzone", id=id, data_flask_dropzone=True)}></div>')
     attrs = _attrs(
-        action=action, method="post", class_="dropzone", id=id, enctype="multipart/form-data"
+        action=html_safe_url(action),
+        method="post",
+        class_="dropzone",
+        id=id,
+        enctype="multipart/form-data",
+        data_flask_dropzone=True,
     )
     return Markup(f"<form{attrs}></form>")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Mapping, Optional
@@ -110,6 +111,18 @@ def _name(value: Any) -> str:
     return value
 
 
+# A form field name that is safe wherever Dropzone writes it (its fallback form is HTML).
+_FIELD_NAME = re.compile(r"[\w.:\-\[\]]{1,100}")
+
+
+def _field_name(value: Any) -> str:
+    if not isinstance(value, str) or not _FIELD_NAME.fullmatch(value):
+        raise ValueError(
+            f"must be a form field name of letters, digits and _ . : - [ ], got {value!r}"
+        )
+    return value
+
+
 def _optional_name(value: Any) -> Optional[str]:
     return None if value is None or value == "" else _name(value)
 
@@ -128,7 +141,9 @@ class Options:
     max_file_size: Optional[float] = _setting(
         3, _size_mib, "Largest accepted file, in MiB (fractions allowed); None for no limit."
     )
-    input_name: str = _setting("file", _name, "Form field name of the files (Dropzone's paramName).")
+    input_name: str = _setting(
+        "file", _field_name, "Form field name of the files (Dropzone's paramName): letters, digits, _ . : - [ ]."
+    )
     allowed_file_custom: bool = _setting(
         False, _bool, "Read ALLOWED_FILE_TYPE as your own list of types instead of a group name."
     )
@@ -219,7 +234,7 @@ class Options:
 
 
 KEYWORDS = tuple(f.name for f in fields(Options))
-_TYPE_RULE = re.compile(r"^(\.[^\s,/\\]+|[\w.+-]+/(\*|[\w.+-]+))$")
+_TYPE_RULE = re.compile(r"\.[^\s,/\\]+|[\w.+-]+/(\*|[\w.+-]+)")
 
 
 def setting_name(keyword: str) -> str:
@@ -280,6 +295,20 @@ def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str
     return Options(**values)
 
 
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def check_folders(upload_folder: str, chunk_folder: str) -> None:
+    """The chunk folder is the chunk store's alone: it may neither hold nor sit in the upload folder."""
+    uploads, chunks = os.path.realpath(upload_folder), os.path.realpath(chunk_folder)
+    if _inside(uploads, chunks) or _inside(chunks, uploads):
+        raise SettingError(
+            f"DROPZONE_CHUNK_FOLDER ({chunk_folder!r}) and DROPZONE_UPLOAD_FOLDER ({upload_folder!r}) "
+            "must be apart: neither may hold the other (the sweep removes what is in the chunk folder)."
+        )
+
+
 def _check_file_type(values: dict[str, Any]) -> None:
     kind = values["allowed_file_type"]
     if not values["allowed_file_custom"]:
@@ -292,7 +321,7 @@ def _check_file_type(values: dict[str, Any]) -> None:
         return
     rules = [rule.strip() for rule in kind.split(",") if rule.strip()]
     for rule in rules:
-        if not _TYPE_RULE.match(rule):
+        if not _TYPE_RULE.fullmatch(rule):
             raise SettingError(
                 f"DROPZONE_ALLOWED_FILE_TYPE: {rule!r} is not a file type; write '.ext', "
                 "'type/*' or 'type/subtype', separated by commas."

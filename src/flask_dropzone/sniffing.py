@@ -1,7 +1,7 @@
 """What a file is, from its leading bytes (the ``filetype`` library) and from its name.
 
-``filetype`` (pure Python, the ``sniff`` extra) recognises binary formats by
-their signatures. Without it, types come from names alone.
+``filetype`` (pure Python, no dependencies) recognises binary formats by their
+signatures; text formats have none and are known by their names only.
 """
 
 from __future__ import annotations
@@ -9,10 +9,7 @@ from __future__ import annotations
 import mimetypes
 from typing import Optional
 
-try:
-    import filetype
-except ImportError:  # pragma: no cover - exercised by installs without the extra
-    filetype = None
+import filetype
 
 #: Bytes of a file's start that identification reads.
 HEAD_SIZE = 8192
@@ -21,14 +18,8 @@ _NAMES = mimetypes.MimeTypes()  # Python's own table only, not the host's /etc/m
 _ENCODINGS = {"gzip": "application/gzip", "bzip2": "application/x-bzip2", "xz": "application/x-xz"}
 _EXTENSION_ALIASES = {"jpeg": "jpg", "jpe": "jpg", "tiff": "tif", "mpeg": "mpg", "mid": "midi"}
 # Extension -> type of every format the sniffer can recognise by content.
-_SIGNED: dict[str, str] = (
-    {kind.extension.lower(): kind.mime for kind in filetype.types} if filetype else {}
-)
+_SIGNED: dict[str, str] = {kind.extension.lower(): kind.mime for kind in filetype.types}
 _ZIP_BASED = ("openxmlformats", "opendocument", "epub+zip", "java-archive")
-
-
-def available() -> bool:
-    return filetype is not None
 
 
 def extension(filename: str) -> str:
@@ -48,7 +39,7 @@ def type_by_name(filename: str) -> Optional[str]:
 
 
 def type_by_content(head: bytes) -> Optional[str]:
-    if filetype is None or not head:
+    if not head:
         return None
     match = filetype.guess(head)
     return match.mime if match else None
@@ -68,16 +59,3 @@ def agree(by_name: str, by_content: str) -> bool:
         return True  # a PNG saved as .jpg is still a picture
     zips = {by_name, by_content} - {"application/zip"}
     return len(zips) == 1 and any(mark in zips.pop() for mark in _ZIP_BASED)
-
-
-def identify(filename: str, head: bytes) -> tuple[str, bool]:
-    """The file's type and whether its name and its content agree on it."""
-    by_name = type_by_name(filename)
-    by_content = type_by_content(head)
-    if by_content is None:
-        # No signature found: fine for text formats, a mismatch for signed ones.
-        consistent = not has_signature(filename) or filetype is None
-        return by_name or "application/octet-stream", consistent
-    if by_name is None:
-        return by_content, True
-    return by_content, agree(by_name, by_content)

@@ -1,38 +1,72 @@
-"""Files on disk: anonymous temporary files, and publishing them under a free name.
+"""Files on disk: written whole, named without replacing anything, never through a symlink.
 
-A file is written once, into an unnamed temporary file in the folder it will
-live in, then given its name with a hard link. ``link`` never replaces an
-existing file and is atomic, so two processes saving ``a.png`` at the same
-time end up with ``a.png`` and ``a (1).png``, each complete.
+A received file is written once, into an unnamed temporary file (``O_TMPFILE``)
+in the folder it will live in, then given its name with a hard link: a link
+never replaces an existing name and is atomic, so two processes saving
+``a.png`` at the same time end up with ``a.png`` and ``a (1).png``, each
+complete. Where the file system has no ``O_TMPFILE`` (NFS, some FUSE file
+systems) the temporary file has a hidden name, ``.dropzone-<random>.part``,
+which ``flask dropzone clean`` removes if its process died.
+
+Every write is checked: a write that stores fewer bytes is continued, one that
+stores none is a full disk, and a file's size is checked before it is named.
+
+Modes are those of ``open()`` and ``mkdir``: files 0666 and folders 0777, less
+the process umask (022 gives 0644 and 0755; 077 keeps uploads to the app's user).
 """
 
 from __future__ import annotations
 
 import errno
 import os
-import shutil
-import tempfile
-from typing import IO, Callable, Optional
+import re
+import secrets
+import stat
+from typing import IO, Callable, Iterator, Optional, Union
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
+#: Hidden names of temporary files, where a file system has no unnamed ones.
+TEMP_NAME = re.compile(r"\.dropzone-[0-9a-f]{16}\.part")
+#: Numbered names tried (``a (1).png`` ... ``a (99).png``) before random ones.
+NUMBERED_NAMES = 100
+_RANDOM_NAMES = 20
 
+Bytes = Union[bytes, bytearray, memoryview]
+
+_tmpfile_folders: dict[str, bool] = {}  # folder -> whether O_TMPFILE works there
 _proc_fd: tuple[int, int] = (-1, -1)  # (pid, descriptor of /proc/<pid>/fd)
-_tmpfile_works = bool(_O_TMPFILE) and os.path.isdir("/proc/self/fd")
 
 
-def _anonymous(folder: str) -> int:
-    """An unnamed file in ``folder`` (O_TMPFILE), or -1 where that is not supported."""
-    global _tmpfile_works
-    if _tmpfile_works:
-        try:
-            return os.open(folder, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o644)
-        except OSError as error:
-            if error.errno == errno.ENOENT or error.errno not in _NO_TMPFILE:
-                raise
-            _tmpfile_works = False  # this file system has no O_TMPFILE
-    return -1
+def write_all(fd: int, data: Bytes, offset: Optional[int] = None) -> None:
+    """Write every byte of ``data`` (at ``offset``, if given).
+
+    ``write(2)`` may store fewer bytes than asked when a disk, quota or file
+    size limit is reached; the rest is written again, and a write that stores
+    nothing is reported as a full disk.
+    """
+    view = memoryview(data).cast("B")
+    while view:
+        written = os.write(fd, view) if offset is None else os.pwrite(fd, view, offset)
+        if written == 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+        if offset is not None:
+            offset += written
+
+
+def check_size(file: Union[int, str], expected: int) -> None:
+    """Refuse to name a file (a descriptor or our own path) whose size is not what was received."""
+    size = (os.fstat(file) if isinstance(file, int) else os.stat(file, follow_symlinks=False)).st_size
+    if size != expected:
+        raise OSError(errno.ENOSPC, f"the stored file has {size} bytes instead of {expected}")
+
+
+def make_folder(path: str) -> None:
+    """Create ``path`` and its parents; harmless when other requests create them at once."""
+    os.makedirs(path, exist_ok=True)
 
 
 def _proc_fds() -> int:
@@ -44,51 +78,87 @@ def _proc_fds() -> int:
     return _proc_fd[1]
 
 
+def link_checked(fd: int, size: int, target: str) -> None:
+    """Give the open file ``fd``, checked to hold ``size`` bytes, the name ``target``."""
+    check_size(fd, size)
+    link_descriptor(fd, target)
+
+
+def link_descriptor(fd: int, target: str) -> None:
+    """Give the open file ``fd`` the name ``target``; FileExistsError if it is taken.
+
+    ``linkat(AT_SYMLINK_FOLLOW)`` on /proc/self/fd/N names the very file that is
+    open, unnamed or not, whatever happened to its old name since.
+    """
+    os.link(str(fd), target, src_dir_fd=_proc_fds(), follow_symlinks=True)
+
+
 class TempFile:
-    """A file being received in ``folder``; it vanishes unless published."""
+    """A file being received in ``folder``; it vanishes unless given a name."""
 
     def __init__(self, folder: str) -> None:
         self.folder = os.path.abspath(folder)
-        self.path: Optional[str] = None  # a visible name only where O_TMPFILE is missing
+        self.path: Optional[str] = None  # a hidden name, where there is one
+        self.size = 0
         try:
-            fd = _anonymous(self.folder)
+            fd = self._create()
         except FileNotFoundError:
-            os.makedirs(self.folder, exist_ok=True)
-            fd = _anonymous(self.folder)
-        if fd < 0:
-            fd, self.path = tempfile.mkstemp(dir=self.folder, prefix=".dropzone-", suffix=".part")
-            os.chmod(self.path, 0o644)
-        self.file: IO[bytes] = os.fdopen(fd, "w+b", buffering=0)
+            make_folder(self.folder)
+            fd = self._create()
+        self.file: Optional[IO[bytes]] = os.fdopen(fd, "w+b", buffering=0)
 
-    @classmethod
-    def existing(cls, path: str) -> "TempFile":
-        """An existing file, taken over: removed on close unless published."""
-        temp = cls.__new__(cls)
-        temp.folder = os.path.dirname(os.path.abspath(path))
-        temp.path = path
-        temp.file = open(path, "r+b", buffering=0)
-        return temp
+    def _create(self) -> int:
+        if _O_TMPFILE and _tmpfile_folders.get(self.folder, True):
+            try:
+                return os.open(self.folder, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o666)
+            except OSError as error:
+                if error.errno not in _NO_TMPFILE:
+                    raise
+                _tmpfile_folders[self.folder] = False
+        path = os.path.join(self.folder, f".dropzone-{secrets.token_hex(8)}.part")
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | _NOFOLLOW, 0o666)
+        self.path = path
+        return fd
 
-    def write(self, data: bytes) -> None:
-        self.file.write(data)
+    def fileno(self) -> int:
+        assert self.file is not None, "the file was parked"
+        return self.file.fileno()
+
+    def write(self, data: Bytes) -> None:
+        write_all(self.fileno(), data)
+        self.size += len(data)
+
+    def park(self) -> None:
+        """Close the descriptor, keeping the file under its hidden name (bounds open files)."""
+        if self.file is None:
+            return
+        if self.path is None:
+            path = os.path.join(self.folder, f".dropzone-{secrets.token_hex(8)}.part")
+            link_descriptor(self.fileno(), path)
+            self.path = path
+        self.file.close()
+        self.file = None
+
+    def reopen(self) -> IO[bytes]:
+        """The file, opened again if it was parked."""
+        if self.file is None:
+            assert self.path is not None
+            self.file = os.fdopen(os.open(self.path, os.O_RDWR | _NOFOLLOW), "w+b", buffering=0)
+        return self.file
 
     def link(self, target: str) -> None:
         """Give the file the name ``target``; FileExistsError if that name is taken."""
-        if self.path:
-            os.link(self.path, target)
-            return
-        # linkat(AT_SYMLINK_FOLLOW) on /proc/self/fd/N names an O_TMPFILE file;
-        # os.link only uses linkat when given a directory fd.
-        os.link(str(self.file.fileno()), target, src_dir_fd=_proc_fds(), follow_symlinks=True)
-
-    def replace(self, target: str) -> None:
-        """Give the file the name ``target``, replacing whatever had it."""
-        staging = os.path.join(os.path.dirname(target), f".dropzone-{os.urandom(8).hex()}.part")
-        self.link(staging)
-        os.replace(staging, target)
+        if self.file is None:
+            assert self.path is not None
+            check_size(self.path, self.size)
+            os.link(self.path, target, follow_symlinks=False)
+        else:
+            link_checked(self.fileno(), self.size, target)
 
     def close(self) -> None:
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
+            self.file = None
         if self.path:
             try:
                 os.unlink(self.path)
@@ -97,7 +167,7 @@ class TempFile:
             self.path = None
 
 
-def numbered(name: str, number: int) -> str:
+def numbered(name: str, number: Union[int, str]) -> str:
     """``name`` with `` (number)`` before its extension; ``name`` itself for 0."""
     if number == 0:
         return name
@@ -107,30 +177,38 @@ def numbered(name: str, number: int) -> str:
     return f"{stem} ({number}){dot}{ext}"
 
 
-def _first_free(folder: str, name: str, create: Callable[[str], None], attempts: int = 10_000) -> str:
-    """Call ``create`` with ``name`` or its numbered variants until one is not taken."""
-    for number in range(attempts):
-        candidate = numbered(name, number)
+def _candidates(name: str) -> Iterator[str]:
+    for number in range(NUMBERED_NAMES):
+        yield numbered(name, number)
+    for _ in range(_RANDOM_NAMES):  # a crowded name: a random suffix is free at once
+        yield numbered(name, secrets.token_hex(4))
+
+
+def free_name(folder: str, name: str, create: Callable[[str], None]) -> str:
+    """Call ``create`` with the path of ``name`` or of a variant until one is not taken;
+    ``folder`` is created if it is missing."""
+    for candidate in _candidates(name):
+        path = os.path.join(folder, candidate)
         try:
-            create(os.path.join(folder, candidate))
-            return candidate
+            create(path)
         except FileExistsError:
             continue
         except FileNotFoundError:
-            if os.path.isdir(folder):
-                raise
-            os.makedirs(folder, exist_ok=True)
-            create(os.path.join(folder, candidate))
-            return candidate
-    raise FileExistsError(f"no free name for {name!r} in {folder!r}")
+            make_folder(folder)
+            try:
+                create(path)
+            except FileExistsError:
+                continue
+        return candidate
+    raise FileExistsError(errno.EEXIST, f"no free name for {name!r}", folder)
 
 
 def publish(file: TempFile, folder: str, name: str) -> str:
-    """Link ``file`` into ``folder`` under ``name`` or the first free numbered variant."""
-    return _first_free(folder, name, file.link)
+    """Link ``file`` into ``folder`` under ``name`` or the first free variant."""
+    return free_name(folder, name, file.link)
 
 
-def write_new(data: bytes, folder: str, name: str) -> str:
+def write_new(data: Bytes, folder: str, name: str) -> str:
     """Write ``data`` to a new file in ``folder`` named ``name`` or the first free variant.
 
     For small files held in memory: one exclusive create and one write, cheaper
@@ -138,26 +216,59 @@ def write_new(data: bytes, folder: str, name: str) -> str:
     """
 
     def create(path: str) -> None:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | os.O_CLOEXEC, 0o644)
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY | _NOFOLLOW, 0o666)
         try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view):]
+            write_all(fd, data)
         except BaseException:
             os.unlink(path)  # ours, and incomplete
             raise
         finally:
             os.close(fd)
 
-    return _first_free(folder, name, create)
+    return free_name(folder, name, create)
 
 
-def copy_into(source: IO[bytes], folder: str) -> TempFile:
+def copy_into(source: IO[bytes], folder: str, block_size: int = 1024 * 1024) -> TempFile:
     """A temporary file in ``folder`` holding the rest of ``source``."""
     file = TempFile(folder)
     try:
-        shutil.copyfileobj(source, file.file, 1024 * 1024)
+        while True:
+            block = source.read(block_size)
+            if not block:
+                return file
+            file.write(block)
     except BaseException:
         file.close()
         raise
-    return file
+
+
+def remove_stale_temporaries(folder: str, older_than: float) -> tuple[int, int]:
+    """Remove hidden temporary files last written before ``older_than`` (their process
+    died); return how many and the bytes freed. Only regular files with the hidden
+    name are touched."""
+    removed = freed = 0
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return 0, 0
+    for entry in entries:
+        if not TEMP_NAME.fullmatch(entry.name):
+            continue
+        try:
+            info = entry.stat(follow_symlinks=False)
+            if not stat.S_ISREG(info.st_mode) or info.st_mtime >= older_than:
+                continue
+            os.unlink(entry.path)
+        except FileNotFoundError:
+            continue
+        removed += 1
+        freed += allocated(info)
+    return removed, freed
+
+
+def allocated(info: os.stat_result) -> int:
+    """Bytes that removing the last name of this file gives back to the disk."""
+    if info.st_nlink > 1:
+        return 0  # another name keeps the data
+    blocks = getattr(info, "st_blocks", None)
+    return blocks * 512 if blocks is not None else info.st_size

@@ -7,23 +7,30 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, Any, Optional, Union
+from typing import IO, TYPE_CHECKING, Callable, Optional, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
 from . import chunks, storage, validation
-from .chunkstore import ChunkStore
-from .errors import FileTypeRefused
+from .chunkstore import COMPLETE, EXPIRED, REFUSED, ChunkStore, HandOver, QuotaExceeded, StoreBusy
+from .errors import FileTypeRefused, UploadBusy, UploadExpired
 from .filenames import safe_filename
 from .settings import Options
 from .sniffing import HEAD_SIZE
 
+if TYPE_CHECKING:
+    from .receive import Receiver
+
 # Linking fails across file systems (and where hard links are not allowed): copy instead.
 _NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
 
-#: Requests up to this size keep their files in memory when no folder is known
-#: to be their destination (Werkzeug's own threshold).
+#: A file part is held in memory up to this size (Werkzeug's own threshold), then
+#: written to a temporary file in the folder it will be stored in.
 MEMORY_LIMIT = 500 * 1024
+#: Most bytes of file parts one request holds in memory; later parts go to disk at once.
+REQUEST_MEMORY = 4 * 1024 * 1024
+#: Most temporary files one request keeps open; the others are closed under a hidden name.
+MAX_OPEN_FILES = 16
 
 
 @dataclass(frozen=True)
@@ -39,26 +46,45 @@ class SavedFile:
 
 class Upload(FileStorage):
     """A received file: a Werkzeug ``FileStorage`` that also knows its ``size``,
-    its first bytes and, once checked, its ``detected_type``; its ``save()``
-    links instead of copying when the bytes already sit on the same disk."""
+    its ``safe_name`` (the name it is judged and stored under), its first bytes
+    and, once checked, its ``detected_type``; its ``save()`` links instead of
+    copying when the bytes already sit on the same disk."""
 
     def __init__(
         self,
-        stream: IO[bytes],
+        stream: Optional[IO[bytes]],
         filename: str,
         name: str,
         headers: Headers,
         size: int,
         head: bytes,
+        *,
         temp: Optional[storage.TempFile] = None,
+        handover: Optional[HandOver] = None,
     ) -> None:
         super().__init__(stream, filename, name, headers=headers)
+        self._stream = stream  # None: a parked temporary file, opened again when read
         self.size = size
         self.head = head
+        #: The name it is judged by and stored under: :func:`safe_filename` of ``filename``.
+        self.safe_name = safe_filename(filename)
         #: The type from the content where it can be told, else from the name.
         self.detected_type = "application/octet-stream"
         self._temp = temp
-        self._linkable = temp is not None  # until its bytes have been given a name
+        self._handover = handover
+        self._linkable = temp is not None or handover is not None  # until its bytes have a name
+        self._published: list[str] = []
+
+    @property  # type: ignore[override]
+    def stream(self) -> IO[bytes]:
+        if self._stream is None:
+            assert self._temp is not None
+            self._stream = self._temp.reopen()
+        return self._stream
+
+    @stream.setter
+    def stream(self, value: IO[bytes]) -> None:
+        self._stream = value
 
     @classmethod
     def wrap(cls, file: FileStorage) -> "Upload":
@@ -70,56 +96,103 @@ class Upload(FileStorage):
         stream.seek(0)
         return cls(stream, file.filename or "", file.name or "", file.headers, size, head)
 
-    def _take_temp(self) -> Optional[storage.TempFile]:
-        """The temporary file holding the bytes, once: a second name must be a copy,
-        not another link to the same inode."""
-        temp, self._linkable = (self._temp if self._linkable else None), False
-        return temp
+    def _linker(self) -> Optional[Callable[[str], None]]:
+        """How to give the received bytes a name without copying them, once: a second
+        name must be a copy, not another link to the same file."""
+        if not self._linkable:
+            return None
+        self._linkable = False
+        if self._temp is not None:
+            return self._temp.link
+        assert self._handover is not None
+        fd, size = self._handover.data_fd, self.size
+        return lambda path: storage.link_checked(fd, size, path)
+
+    def _copy(self, folder: str) -> storage.TempFile:
+        self.stream.seek(0)
+        copy = storage.copy_into(self.stream, folder)
+        if copy.size != self.size:
+            copy.close()
+            raise OSError(errno.EIO, "the file changed while it was stored")
+        return copy
 
     def save(self, dst: Union[str, "os.PathLike[str]", IO[bytes]], buffer_size: int = 16384) -> None:
         if isinstance(dst, (str, os.PathLike)):
-            temp = self._take_temp()
-            if temp is not None:
+            target = os.path.abspath(os.fspath(dst))
+            staging = os.path.join(os.path.dirname(target), f".dropzone-{os.urandom(8).hex()}.part")
+            link = self._linker()
+            if link is not None:
                 try:
-                    temp.replace(os.fspath(dst))
-                    return
+                    link(staging)
                 except OSError as error:
                     if error.errno not in _NOT_LINKABLE:
                         raise
+                else:
+                    os.replace(staging, target)
+                    self._published.append(target)
+                    return
         self.stream.seek(0)
         super().save(dst, buffer_size)
 
     def publish(self, folder: str) -> SavedFile:
-        """Store the file in ``folder`` under a safe, free name; never overwrite."""
+        """Store the file in ``folder`` under its safe name or a free variant; never overwrite."""
         folder = os.path.abspath(folder)
-        name = safe_filename(self.filename or "")
+        name = self.safe_name
         stored = None
-        temp = self._take_temp()
-        if temp is not None:
+        link = self._linker()
+        if link is not None:
             try:
-                stored = storage.publish(temp, folder, name)
+                stored = storage.free_name(folder, name, link)
             except OSError as error:
                 if error.errno not in _NOT_LINKABLE:
                     raise
-        elif isinstance(self.stream, io.BytesIO):
-            stored = storage.write_new(self.stream.getvalue(), folder, name)
+        elif isinstance(self._stream, io.BytesIO):
+            stored = storage.write_new(self._stream.getbuffer(), folder, name)
         if stored is None:
-            self.stream.seek(0)
-            copy = storage.copy_into(self.stream, folder)
+            copy = self._copy(folder)
             try:
                 stored = storage.publish(copy, folder, name)
             finally:
                 copy.close()
+        path = os.path.join(folder, stored)
+        self._published.append(path)
         return SavedFile(
             filename=self.filename or "",
             stored_name=stored,
-            path=os.path.join(folder, stored),
+            path=path,
             size=self.size,
             mimetype=self.detected_type,
         )
 
+    def settle(self, status: Optional[int]) -> None:
+        """End a chunked upload's hand-over once the request has answered ``status``
+        (None: it failed): committed on success; refused with its file; otherwise
+        given back, the names it was given removed, for a resent chunk to hand over again."""
+        handover, self._handover = self._handover, None
+        if handover is None:
+            return
+        if status is not None and status < 400:
+            handover.commit()
+        elif status in (413, 415):
+            handover.refuse()
+        else:
+            self._unpublish(handover.data_fd)
+            handover.give_back()
+
+    def _unpublish(self, fd: int) -> None:
+        info = os.fstat(fd)
+        for path in self._published:
+            try:
+                named = os.stat(path, follow_symlinks=False)
+                if (named.st_dev, named.st_ino) == (info.st_dev, info.st_ino):
+                    os.unlink(path)
+            except FileNotFoundError:
+                pass
+
     def close(self) -> None:
-        super().close()
+        self.settle(None)
+        if self._stream is not None:
+            self._stream.close()
         if self._temp is not None:
             self._temp.close()
 
@@ -141,27 +214,31 @@ def in_order(uploads: list[Upload], input_name: str) -> list[Upload]:
 
 
 class FileSink:
-    """Where one file part's bytes go while it arrives; checks them if ``options`` is set."""
+    """Where one file part's bytes go while it arrives: memory, then a temporary file
+    in ``folder`` once it is large; checked as it arrives if ``options`` is set."""
 
     def __init__(
         self,
+        receiver: "Receiver",
         name: str,
         filename: str,
         headers: Headers,
-        folder: Optional[str],
+        folder: str,
         options: Optional[Options],
     ) -> None:
-        self.name, self.filename, self.headers = name, filename, headers
+        self.receiver = receiver
+        self.name, self.filename, self.headers, self.folder = name, filename, headers, folder
+        self.safe_name = safe_filename(filename)
         self.options = options
         self.limit = validation.size_limit(options) if options else None
         self.size = 0
         self.head = b""
         self.typed = options is None
-        self.temp = storage.TempFile(folder) if folder else None
-        self.buffer: Optional[io.BytesIO] = None if self.temp else io.BytesIO()
+        self.memory: Optional[bytearray] = bytearray()
+        self.temp: Optional[storage.TempFile] = None
         self.upload: Optional[Upload] = None
 
-    def write(self, data: Union[bytes, memoryview]) -> None:
+    def write(self, data: bytes) -> None:
         self.size += len(data)
         if self.limit is not None and self.size > self.limit:
             raise validation.too_large(self.size, self.options)  # type: ignore[arg-type]
@@ -169,19 +246,42 @@ class FileSink:
             self.head += data[: HEAD_SIZE - len(self.head)]
             if len(self.head) == HEAD_SIZE:
                 self._check_type()
-        (self.temp.file if self.temp else self.buffer).write(data)  # type: ignore[union-attr]
+        if self.memory is not None:
+            if self.size <= MEMORY_LIMIT and self.receiver.memory + len(data) <= REQUEST_MEMORY:
+                self.memory += data
+                self.receiver.memory += len(data)
+                return
+            self._spill()
+        self.temp.write(data)  # type: ignore[union-attr]
+
+    def _spill(self) -> None:
+        assert self.memory is not None
+        self.temp = storage.TempFile(self.folder)
+        self.temp.write(self.memory)
+        self.receiver.memory -= len(self.memory)
+        self.memory = None
 
     def _check_type(self) -> None:
         if not self.typed:
             self.typed = True
-            validation.check_type(self.filename, self.head, self.options)  # type: ignore[arg-type]
+            validation.check_type(self.safe_name, self.head, self.options)  # type: ignore[arg-type]
 
     def finish(self) -> None:
-        stream: Any = self.temp.file if self.temp else self.buffer
-        stream.seek(0)
+        self._check_type()
+        stream: Optional[IO[bytes]]
+        if self.temp is None:
+            stream = io.BytesIO(self.memory)  # type: ignore[arg-type]
+        elif self.receiver.open_files < MAX_OPEN_FILES:
+            self.receiver.open_files += 1
+            stream = self.temp.file
+            stream.seek(0)  # type: ignore[union-attr]
+        else:
+            self.temp.park()
+            stream = None
         self.upload = Upload(
-            stream, self.filename, self.name, self.headers, self.size, self.head, self.temp
+            stream, self.filename, self.name, self.headers, self.size, self.head, temp=self.temp
         )
+        self.memory = None
 
     def discard(self) -> None:
         if self.upload is not None:
@@ -204,28 +304,35 @@ class ChunkSink:
         client: str,
     ) -> None:
         manifest = chunk.manifest
+        self.safe_name = safe_filename(manifest.filename)
         # Refused on the first chunk that arrives, before any byte is stored.
         validation.check_size(manifest.total_size, options)
-        validation.check_name(manifest.filename, options)
+        validation.check_name(self.safe_name, options)
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
         self.name, self.headers, self.chunk, self.options = name, headers, chunk, options
-        self.partial = store.open(client, chunk, quota)
-        if self.partial.refused:
-            raise FileTypeRefused(options.invalid_file_type)
-        self.fd = self.partial.open_for_chunk()  # None: a late copy of a finished upload's chunk
+        try:
+            self.partial = store.open(client, chunk, quota)
+        except QuotaExceeded:
+            raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
+        except StoreBusy:
+            raise UploadBusy("The server is busy with this upload; send the chunk again.") from None
+        state = self.partial.state
+        if state in (REFUSED, EXPIRED):
+            self.partial.close()
+            if state == REFUSED:
+                raise FileTypeRefused(options.invalid_file_type)
+            raise UploadExpired("This upload has expired; add the file again.")
+        self.late = state == COMPLETE  # a copy of a chunk of a finished upload: not kept
         self.received = 0
         self.head = b""
         self.upload: Optional[Upload] = None
 
-    def write(self, data: Union[bytes, memoryview]) -> None:
+    def write(self, data: bytes) -> None:
         problem = chunks.check_length(self.chunk, self.received + len(data), finished=False)
         if problem:
             raise chunks.BadChunk(problem)
-        if self.fd is not None:
-            view, position = memoryview(data), self.chunk.offset + self.received
-            while view:
-                written = os.pwrite(self.fd, view, position)
-                view, position = view[written:], position + written
+        if not self.late:
+            self.partial.write(data, self.chunk.offset + self.received)
         self.received += len(data)
         if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
             self.head += data[: HEAD_SIZE - len(self.head)]
@@ -233,9 +340,12 @@ class ChunkSink:
                 self._check_type()
 
     def _check_type(self) -> None:
+        if self.late:
+            return
         try:
-            validation.check_type(self.chunk.manifest.filename, self.head, self.options)
+            validation.check_type(self.safe_name, self.head, self.options)
         except FileTypeRefused:
+            self.partial.release()
             self.partial.refuse()  # the whole upload is refused
             raise
 
@@ -245,30 +355,26 @@ class ChunkSink:
             raise chunks.BadChunk(problem)
         if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
             self._check_type()
-        if self.fd is None:
+        if self.late:
+            self.partial.close()
             return
-        try:
-            self.partial.mark_received(self.chunk.index)
-        except FileNotFoundError:
-            if self.partial.refused:
-                raise FileTypeRefused(self.options.invalid_file_type) from None
-            raise chunks.BadChunk("This upload has expired.") from None
-        finally:
-            os.close(self.fd)  # releases the lock
-            self.fd = None
-        temp = self.partial.claim()
-        if temp is not None:
-            head = os.pread(temp.file.fileno(), HEAD_SIZE, 0)
+        self.partial.mark_received(self.chunk.index)
+        self.partial.release()
+        handover = self.partial.hand_over()
+        self.partial.close()
+        if handover is not None:
             manifest = self.chunk.manifest
+            stream = os.fdopen(handover.data_fd, "rb", buffering=0)  # the Upload closes it
+            head = os.pread(handover.data_fd, HEAD_SIZE, 0)
             self.upload = Upload(
-                temp.file, manifest.filename, self.name, self.headers, manifest.total_size, head, temp
+                stream, manifest.filename, self.name, self.headers, manifest.total_size, head,
+                handover=handover,
             )
 
     def discard(self) -> None:
-        if self.fd is not None:
-            os.close(self.fd)
-            self.fd = None
         if self.upload is not None:
             self.upload.close()
-        else:
+        elif self.partial.dir_fd >= 0:
+            self.partial.release()
             self.partial.discard_if_unused()
+            self.partial.close()

@@ -1,14 +1,13 @@
 """The browser's rules, checked again on the server from the same settings.
 
 ``acceptedFiles`` means what it means to Dropzone (``.ext`` name suffix,
-case-insensitive; ``type/*``; exact ``type/subtype``), applied to the type the
-file's content shows rather than the one the client declared; sizes are MiB
-like Dropzone's ``maxFilesize``.
+case-insensitive; ``type/*``; exact ``type/subtype`` of the type the name
+gives), and the content must not contradict the name; sizes are MiB like
+Dropzone's ``maxFilesize``.
 """
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
@@ -76,30 +75,30 @@ def check_count(count: int, options: Options) -> None:
         raise BadUpload(options.max_file_exceed)
 
 
-def check_name(filename: str, options: Options) -> None:
-    """Refuse, before any of its bytes arrive, a file whose name alone rules it out."""
+def check_name(name: str, options: Options) -> None:
+    """Refuse a file whose (safe) name the zone does not allow, as the browser does:
+    by its suffix or by the type the name gives (a name of unknown type has none)."""
     rules = AcceptRules.parse(options.accepted_files)
-    by_name = sniffing.type_by_name(filename)
-    if rules is not None and by_name is not None and not rules.allows(filename, by_name):
+    if rules is not None and not rules.allows(name, sniffing.type_by_name(name) or ""):
         raise FileTypeRefused(options.invalid_file_type)
 
 
-def check_type(filename: str, head: bytes, options: Options) -> str:
-    """The file's type, from its content where that can be told; refused if not allowed."""
-    mimetype, consistent = sniffing.identify(filename, head)
-    rules = AcceptRules.parse(options.accepted_files)
-    if rules is not None and not sniffing.available():
-        _warn_unsniffed()
-    if rules is not None and not (consistent and rules.allows(filename, mimetype)):
+def _content_agrees(name: str, by_content: Optional[str]) -> bool:
+    """Whether content of type ``by_content`` (None: unknown) may carry ``name``."""
+    if by_content is None:
+        return not sniffing.has_signature(name)  # a .png that does not start like one
+    by_name = sniffing.type_by_name(name)
+    return by_name is None or sniffing.agree(by_name, by_content)
+
+
+def check_type(name: str, head: bytes, options: Options) -> str:
+    """The file's type, from its content where that can be told, else from its name.
+
+    ``name`` is the safe name it will be stored under. In a typed zone the name
+    must be allowed (:func:`check_name`) and the content must agree with it.
+    """
+    check_name(name, options)
+    by_content = sniffing.type_by_content(head)
+    if options.accepted_files and not _content_agrees(name, by_content):
         raise FileTypeRefused(options.invalid_file_type)
-    return mimetype
-
-
-@lru_cache(maxsize=1)
-def _warn_unsniffed() -> None:
-    warnings.warn(
-        "Flask-Dropzone checks file types by name only: install 'Flask-Dropzone[sniff]' "
-        "to check their content too.",
-        RuntimeWarning,
-        stacklevel=3,
-    )
+    return by_content or sniffing.type_by_name(name) or "application/octet-stream"

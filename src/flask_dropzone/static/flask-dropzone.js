@@ -87,8 +87,19 @@
     }
   }
 
+  // The zone create() emitted carries data-flask-dropzone: an element of the page's
+  // content with the same id (say, in a sanitized comment) must not take the zone over.
+  // A zone written by hand, without the marker, is found by its id.
+  function findZone(id) {
+    var marked = document.querySelectorAll("[data-flask-dropzone]");
+    for (var i = 0; i < marked.length; i++) {
+      if (marked[i].id === id) return marked[i];
+    }
+    return document.getElementById(id);
+  }
+
   function setUp(config) {
-    var element = document.getElementById(config.id);
+    var element = findZone(config.id);
     if (!element) return fail("no element with id " + JSON.stringify(config.id));
     if (element.dropzone) element.dropzone.destroy(); // auto-discovered by Dropzone 5
     var hooks = ns.hooks[config.id] || {};
@@ -98,6 +109,8 @@
       form = element.closest("form");
       if (!form) return fail("in-form zone " + JSON.stringify(config.id) + " is not inside a <form>");
       options.url = config.uploadUrl || form.action;
+    } else if (config.url && !options.url) {
+      options.url = config.url; // the URL create() gave, not whatever the element says
     }
     var button = null;
     if (config.uploadOnClick && !config.inForm) {
