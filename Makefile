@@ -5,18 +5,18 @@ PY     := $(VENV)/bin/python
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test bench vendor clean
+.PHONY: demo test bench fuzz vendor clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[csrf,sniff]'
+	$(PY) -m pip install --quiet -e '.[csrf]'
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,csrf,sniff]'
+	$(PY) -m pip install --quiet -e '.[test,csrf,bench]'
 	touch $@
 
 demo: $(VENV)/.demo
@@ -26,7 +26,12 @@ test: $(VENV)/.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test
+	$(PY) bench/parsers.py
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+FUZZ_SECONDS ?= 600
+fuzz: $(VENV)/.test
+	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
 vendor: | $(PY)
 	$(PY) scripts/vendor_dropzone.py

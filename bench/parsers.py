@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "src"))
+sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
+from hostile_bodies import JUNK_FAMILIES, reads  # noqa: E402
 
 MIB = 1024 * 1024
 READ = MIB
@@ -40,42 +42,6 @@ def _w1_reads(size_mib: int) -> Callable[[], Callable[[int], bytes]]:
         return lambda size: next(sequence, b"")
 
     return reads
-
-
-def _part(name: str, filename: str = "") -> bytes:
-    disposition = f'form-data; name="{name}"' + (f'; filename="{filename}"' if filename else "")
-    return b"--B\r\nContent-Disposition: " + disposition.encode() + b"\r\n\r\n"
-
-
-def junk_families(size: int) -> dict[str, bytes]:
-    """Bodies (boundary ``B``) of about ``size`` bytes, one per way of wasting a parser's time."""
-    file = _part("file", "j.bin")
-    return {
-        "blanks after a delimiter": file + b"x\r\n--B" + b" " * size + b"Z\r\n--B--\r\n",
-        "blanks in a field": _part("f") + b"x\r\n--B" + b"\t" * size + b"\r\n--B--\r\n",
-        "CRLF runs": file + b"\r\n" * (size // 2) + b"\r\n--B--\r\n",
-        "LF runs": file + b"\n" * size + b"\r\n--B--\r\n",
-        "CR runs": file + b"\r" * size + b"\r\n--B--\r\n",
-        "- runs": file + b"-" * size + b"\r\n--B--\r\n",
-        "CRLF-- runs": file + b"\r\n--" * (size // 4) + b"\r\n--B--\r\n",
-        "near-delimiters": file + b"\r\n--C" * (size // 5) + b"\r\n--B--\r\n",
-        "preamble junk": b"\r\n-" * (size // 3) + b"\r\n" + _part("a") + b"v\r\n--B--\r\n",
-        "many tiny parts": (_part("a") + b"v\r\n") * (size // 40) + b"--B--\r\n",
-        "endless header": b"--B\r\n" + b"X" * size,
-        "random bytes": file + os.urandom(size) + b"\r\n--B--\r\n",
-    }
-
-
-def _reads(body: bytes) -> Callable[[int], bytes]:
-    view, position = memoryview(body), 0
-
-    def read(size: int) -> bytes:
-        nonlocal position
-        data = bytes(view[position : position + size])
-        position += len(data)
-        return data
-
-    return read
 
 
 # Candidates: each parses a whole body from ``read`` with ``boundary``, discarding file data.
@@ -184,23 +150,24 @@ def main() -> int:
     candidates = {name: CANDIDATES[name] for name in args.only}
 
     print(f"W1's parse: one {args.w1_mib} MiB file, 1 MiB reads, best of {args.runs}")
-    reads = _w1_reads(args.w1_mib)
+    w1 = _w1_reads(args.w1_mib)
     for name, parse in candidates.items():
-        runs = [timed(parse, reads(), BOUNDARY) for _ in range(args.runs)]
+        runs = [timed(parse, w1(), BOUNDARY) for _ in range(args.runs)]
         if any(outcome != "parsed" for _, outcome in runs):
             raise SystemExit(f"{name} did not parse W1: {runs}")
         best = min(seconds for seconds, _ in runs)
         print(f"  {name:24} {args.w1_mib * MIB / best / 1e9:6.2f} GB/s")
 
     print("\nJunk families: seconds, and what the parser made of the body")
-    print(f"  {'family':26} {'MiB':>4}  " + "  ".join(f"{name:>30}" for name in candidates))
+    print(f"  {'family':34} {'MiB':>4}  " + "  ".join(f"{name:>30}" for name in candidates))
     for size in args.sizes:
-        for family, body in junk_families(size * MIB).items():
+        for family, make in JUNK_FAMILIES.items():
+            body = make(size * MIB)
             cells = []
             for parse in candidates.values():
-                seconds, outcome = timed(parse, _reads(body), b"B", args.limit)
+                seconds, outcome = timed(parse, reads(body), b"B", args.limit)
                 cells.append(f"{seconds:7.3f} s {outcome[:20]:>20}")
-            print(f"  {family:26} {size:4}  " + "  ".join(cells), flush=True)
+            print(f"  {family:34} {size:4}  " + "  ".join(cells), flush=True)
     return 0
 
 

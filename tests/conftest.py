@@ -1,12 +1,28 @@
 from __future__ import annotations
 
 import json
+import os
 from html.parser import HTMLParser
 
 import pytest
 from flask import Flask
+from hypothesis import HealthCheck, settings
 
 from flask_dropzone import Dropzone
+
+
+# `make test`: the same examples on every run and no example database, so that a checkout
+# never replays a failure found elsewhere. `make fuzz` (scripts/fuzz.py): random, many more.
+_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
+settings.register_profile("test", derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET)
+settings.register_profile("fuzz", derandomize=False, deadline=None, suppress_health_check=_QUIET, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "test"))
+FUZZING = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+
+
+def examples(test: int, fuzz: int) -> int:
+    """How many examples a property test tries: in `make test`, and in each `make fuzz` round."""
+    return fuzz if FUZZING else test
 
 
 class Elements(HTMLParser):

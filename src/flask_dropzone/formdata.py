@@ -46,101 +46,112 @@ def decode_field(data: bytes, charset: Optional[str]) -> str:
 
 
 class _Form:
-    """The parser's events turned into fields and sinks.
-
-    Werkzeug's test client (``client.post(data=...)``) writes an empty part
-    without the blank line that ends its headers: the delimiter that follows
-    supplies it. Werkzeug's parser reads such a part as empty, and so must we,
-    or the part would swallow the next one. Where a header block ends right
-    before a delimiter, the body is fed so that a piece ends there; if the next
-    piece starts with the delimiter, the part is empty and a new parser takes
-    over at the delimiter line.
-    """
+    """What the parse produces: the fields, the sinks, the limits, shared by its levels."""
 
     def __init__(self, boundary: bytes, open_file: OpenFile, max_memory: Optional[int], max_parts: Optional[int]):
         self.boundary, self.open_file = boundary, open_file
         self.max_memory, self.max_parts = max_memory, max_parts
         self.delimiter_line = b"--" + boundary
-        self.parser = self._parser()
         self.fields: MultiDict[str, str] = MultiDict()
         self.parts = 0
-        self.segment: Optional[MultipartSegment] = None
-        self.sink: Optional[Sink] = None
-        self.value: list[bytes] = []
-        self.size = 0
-        self.at_body_start = False
 
-    def _parser(self) -> PushMultipartParser:
+    def parser(self) -> PushMultipartParser:
         return PushMultipartParser(
             self.boundary, max_header_size=MAX_HEADER_SIZE, max_header_count=MAX_HEADER_COUNT
         )
 
-    def feed(self, piece: bytes) -> None:
-        if self.at_body_start and self._starts_with_delimiter(piece):
-            self._end_part()  # an empty part, as Werkzeug's test client writes it
-            self.parser = self._parser()
-        self.at_body_start = False
-        for event in self.parser.parse(piece):
-            self.at_body_start = False
+
+class _Level:
+    """One parser's events turned into fields and sinks.
+
+    Werkzeug's test client (``client.post(data=...)``) writes an empty part
+    without the blank line that ends its headers: the delimiter that follows
+    supplies it, so the part's body seems to start with a delimiter line.
+    Werkzeug's parser reads such a part as empty, and so must we, or it would
+    swallow the part after it. Such a body (only a client that writes an empty
+    part this way sends one: it cannot hold a delimiter) is read by a parser
+    of its own, as a multipart body of its own; browsers' bodies never take
+    this path, so they are scanned once.
+    """
+
+    def __init__(self, form: _Form) -> None:
+        self.form = form
+        self.parser = form.parser()
+        self.segment: Optional[MultipartSegment] = None
+        self.sink: Optional[Sink] = None
+        self.value: list[bytes] = []
+        self.size = 0
+        self.start: Optional[bytes] = None  # a body's first bytes, until they tell
+        self.inner: Optional[_Level] = None
+
+    def feed(self, data: bytes) -> None:
+        for event in self.parser.parse(data):
             if isinstance(event, MultipartSegment):
                 self._start_part(event)
-                self.at_body_start = True
             elif event is None:
-                self._end_part()
-            elif self.sink is not None:
-                self.sink.write(event)
+                if self.start is not None:
+                    self._body(self.start, ended=True)
+                if self.inner is not None:
+                    self.inner.feed(b"\r\n" + self.form.delimiter_line + b"--\r\n")
+                    self.inner.finish()
+                    self.inner = None
+                else:
+                    self._end_part()
+            elif self.start is not None:
+                self._body(self.start + event, ended=False)
             else:
-                self.size += len(event)
-                if self.max_memory is not None and self.size > self.max_memory:
-                    raise RequestEntityTooLarge()
-                self.value.append(event)
+                self._data(event)
 
-    def _starts_with_delimiter(self, piece: bytes) -> bool:
-        after = piece[len(self.delimiter_line) : len(self.delimiter_line) + 2]
-        return piece.startswith(self.delimiter_line) and after in (b"\r\n", b"--")
+    def finish(self) -> None:
+        """The end of the input: the parser checks the body was complete."""
+        if self.inner is not None:
+            self.inner.finish()  # this level's own parser was left inside a part
+        else:
+            self.feed(b"")
+
+    def _body(self, start: bytes, ended: bool) -> None:
+        """Decide from a body's first bytes whether it is a delimiter line (see above)."""
+        line = self.form.delimiter_line
+        if len(start) < len(line) + 2 and not ended:
+            self.start = start
+            return
+        self.start = None
+        if start.startswith(line) and start[len(line) : len(line) + 2] in (b"\r\n", b"--"):
+            self._end_part()  # an empty part, as Werkzeug's test client writes it
+            self.inner = _Level(self.form)
+            self.inner.feed(start)
+        elif start:
+            self._data(start)
+
+    def _data(self, data: bytes) -> None:
+        if self.inner is not None:
+            self.inner.feed(data)
+        elif self.sink is not None:
+            self.sink.write(data)
+        else:
+            self.size += len(data)
+            if self.form.max_memory is not None and self.size > self.form.max_memory:
+                raise RequestEntityTooLarge()
+            self.value.append(data)
 
     def _start_part(self, segment: MultipartSegment) -> None:
-        self.parts += 1
-        if self.max_parts is not None and self.parts > self.max_parts:
+        form = self.form
+        form.parts += 1
+        if form.max_parts is not None and form.parts > form.max_parts:
             raise RequestEntityTooLarge()
         if not segment.name:
             raise ValueError("a part has no name")
-        self.segment, self.value, self.size = segment, [], 0
+        self.segment, self.value, self.size, self.start = segment, [], 0, b""
         if segment.filename is not None:
-            self.sink = self.open_file(segment.name, segment.filename, Headers(segment.headerlist), self.fields)
+            self.sink = form.open_file(segment.name, segment.filename, Headers(segment.headerlist), form.fields)
 
     def _end_part(self) -> None:
         if self.sink is not None:
             self.sink.finish()
             self.sink = None
         elif self.segment is not None:
-            self.fields.add(self.segment.name, decode_field(b"".join(self.value), self.segment.charset))
+            self.form.fields.add(self.segment.name, decode_field(b"".join(self.value), self.segment.charset))
         self.segment = None
-
-
-def _split_points(data: bytes, marker: bytes, final: bool) -> tuple[list[int], int]:
-    """Where to cut ``data`` so that a piece ends right after each ``\\r\\n\\r\\n`` of
-    ``marker`` (a header block's end followed by a delimiter), and how much of it
-    to feed now: the rest could be the start of a marker cut short by the read."""
-    points, start = [], 0
-    keep = len(data)
-    while True:
-        index = data.find(marker, start)
-        if index < 0:
-            break
-        if index + len(marker) + 2 > len(data) and not final:
-            keep = index  # the bytes after the delimiter are still to come
-            break
-        points.append(index + 4)
-        start = index + len(marker) + 2  # the delimiter line's start stays in one piece
-    if not final and keep == len(data):
-        index = data.find(b"\r", max(start, len(data) - len(marker) + 1))
-        while index >= 0:  # the first candidate is the longest
-            if marker.startswith(data[index:]):
-                keep = index
-                break
-            index = data.find(b"\r", index + 1)
-    return points, keep
 
 
 def parse(
@@ -159,22 +170,13 @@ def parse(
     """
     try:
         form = _Form(boundary, open_file, max_form_memory_size, max_form_parts)
-        marker = b"\r\n\r\n--" + boundary
-        held = b""
+        level = _Level(form)
         while True:
             block = read(READ_SIZE)
-            data = held + block if held else block
-            points, keep = _split_points(data, marker, final=not block)
-            start = 0
-            for point in points:
-                form.feed(data[start:point])
-                start = point
-            if keep > start:
-                form.feed(data[start:keep] if start or keep < len(data) else data)
-            held = data[keep:]
             if not block:
-                form.feed(b"")  # the end: the parser checks the body was complete
+                level.finish()
                 return form.fields
+            level.feed(block)
     except ParserLimitReached:
         raise RequestEntityTooLarge() from None
     except MultipartError as error:
