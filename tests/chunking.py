@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import math
 import uuid as uuids
+import os
+import time
+from pathlib import Path
 from typing import Iterable, Optional
+
+from flask import Flask, request
+
+from flask_dropzone import Dropzone
 
 BOUNDARY = "----dropzonechunkboundary7MA4YWxkTrZu0gW"
 
@@ -55,3 +62,66 @@ def chunk_requests(
         )
         for index in indexes
     ]
+
+
+CHUNK = 1000
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
+
+
+def make_app(instance: str, **rules) -> Flask:
+    app = Flask(__name__, instance_path=instance)
+    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    dropzone = Dropzone(app)
+
+    @app.post("/save")
+    def save():
+        return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
+
+    @app.post("/files")
+    def files():
+        found = dropzone.files(**rules)
+        return {"files": [[f.filename, f.size, f.detected_type, len(f.read())] for f in found]}
+
+    @app.post("/parsed-first")
+    def parsed_first():
+        request.form  # as Flask-WTF's CSRFProtect does
+        return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
+
+    return app
+
+
+def uploads_dir(app) -> Path:
+    return Path(app.instance_path) / "uploads"
+
+
+def chunk_dir(app) -> Path:
+    return Path(app.instance_path) / "dropzone-chunks"
+
+
+def stray_files(app) -> list[str]:
+    """Files left in upload folders of the chunk store (a client's lock is not one)."""
+    root = chunk_dir(app)
+    return [str(path.relative_to(root)) for path in root.glob("*/*/*") if path.is_file()]
+
+
+def upload_dirs(app) -> list[Path]:
+    return [path for path in chunk_dir(app).glob("*/*") if path.is_dir()]
+
+
+def send(client, request_body, url="/save"):
+    response = client.post(url, data=request_body, content_type=CONTENT_TYPE)
+    response.get_data()
+    response.close()  # as a WSGI server does once the response is sent
+    return response
+
+
+def client_of(test_client) -> str:
+    with test_client.session_transaction() as session:
+        return session["_dropzone_client"]
+
+
+def age(path: Path, seconds: float) -> None:
+    """Make ``path`` and everything under it look untouched for ``seconds``."""
+    old = time.time() - seconds
+    for entry in [path, *path.rglob("*")]:
+        os.utime(entry, (old, old), follow_symlinks=False)

@@ -92,3 +92,4 @@ def app(tmp_path):
 def ctx(app):
     with app.test_request_context("/page?x=1"):
         yield app
+

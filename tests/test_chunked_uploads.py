@@ -11,38 +11,17 @@ import uuid as uuids
 from pathlib import Path
 
 import pytest
-from flask import Flask, request
-from hypothesis import HealthCheck, given, settings
+from flask import Flask
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
+from chunking import (
+    CHUNK, CONTENT_TYPE, PNG, age, body, chunk_dir, chunk_fields, chunk_requests, client_of, make_app, send,
+    stray_files, upload_dirs, uploads_dir,
+)
+from conftest import examples
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.chunkstore import ChunkStore
-
-CHUNK = 1000
-PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
-
-
-def make_app(instance: str, **rules) -> Flask:
-    app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
-    dropzone = Dropzone(app)
-
-    @app.post("/save")
-    def save():
-        return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
-
-    @app.post("/files")
-    def files():
-        found = dropzone.files(**rules)
-        return {"files": [[f.filename, f.size, f.detected_type, len(f.read())] for f in found]}
-
-    @app.post("/parsed-first")
-    def parsed_first():
-        request.form  # as Flask-WTF's CSRFProtect does
-        return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
-
-    return app
 
 
 @pytest.fixture
@@ -50,32 +29,8 @@ def app(tmp_path):
     return make_app(str(tmp_path / "instance"))
 
 
-def uploads_dir(app) -> Path:
-    return Path(app.instance_path) / "uploads"
-
-
-def chunk_dir(app) -> Path:
-    return Path(app.instance_path) / "dropzone-chunks"
-
-
-def stray_files(app) -> list[str]:
-    """Files left in upload folders of the chunk store (a client's lock is not one)."""
-    root = chunk_dir(app)
-    return [str(path.relative_to(root)) for path in root.glob("*/*/*") if path.is_file()]
-
-
-def upload_dirs(app) -> list[Path]:
-    return [path for path in chunk_dir(app).glob("*/*") if path.is_dir()]
-
-
-def send(client, request_body, url="/save"):
-    response = client.post(url, data=request_body, content_type=CONTENT_TYPE)
-    response.get_data()
-    response.close()  # as a WSGI server does once the response is sent
-    return response
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.fuzz
+@settings(max_examples=examples(60, 2000))
 @given(
     size=st.one_of(st.integers(0, 12 * CHUNK), st.integers(0, 12).map(lambda n: n * CHUNK)),
     data=st.data(),
@@ -237,18 +192,6 @@ def test_another_client_cannot_write_into_or_complete_an_upload(app):
     assert (uploads_dir(app) / "a (1).bin").read_bytes() == content
 
 
-def client_of(test_client) -> str:
-    with test_client.session_transaction() as session:
-        return session["_dropzone_client"]
-
-
-def age(path: Path, seconds: float) -> None:
-    """Make ``path`` and everything under it look untouched for ``seconds``."""
-    old = time.time() - seconds
-    for entry in [path, *path.rglob("*")]:
-        os.utime(entry, (old, old), follow_symlinks=False)
-
-
 def hostile(field_changes=None, content=b"x" * CHUNK, filename="h.bin", total=2 * CHUNK):
     fields = chunk_fields(str(uuids.uuid4()), 0, total, CHUNK)
     fields.update(field_changes or {})
@@ -390,3 +333,202 @@ def test_a_late_chunk_cannot_change_a_finished_file(app):
     assert send(client, forged).json["saved"] == []
     assert (uploads_dir(app) / "f.bin").read_bytes() == content
     assert sorted(Path(name).name for name in stray_files(app)) == ["complete", "manifest.json"]
+
+
+# Nothing is lost silently --------------------------------------------------------------
+
+
+def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
+    client = app.test_client()
+    bodies = chunk_requests(os.urandom(5 * CHUNK), "late.bin", CHUNK)
+    for index in (0, 3):
+        assert send(client, bodies[index]).status_code == 200
+    age(chunk_dir(app), 2 * 86400)
+    assert ChunkStore(str(chunk_dir(app))).clean(86400).partial_uploads == 1
+    for index in (4, 1, 0, 2, 3):
+        response = send(client, bodies[index])
+        assert response.status_code == 410, index
+        assert response.get_data(as_text=True) == "This upload has expired; add the file again."
+    assert not uploads_dir(app).exists() and [sorted(os.listdir(p)) for p in upload_dirs(app)] == [
+        ["expired", "manifest.json"]
+    ]
+
+
+def test_the_quota_holds_under_concurrent_first_chunks(tmp_path):
+    for trial in range(20):
+        app = make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=8)
+        cookie_client = app.test_client()
+        cookie_client.get("/files")
+        with cookie_client.session_transaction() as session:
+            session["_dropzone_client"] = "ab" * 16
+        cookie = cookie_client.get_cookie("session").value
+        firsts = [chunk_requests(os.urandom(3 * 1024 * 1024), f"{n}.bin", CHUNK, order=[0])[0] for n in range(8)]
+        barrier, statuses = threading.Barrier(8), []
+
+        def first_chunk(request_body):
+            client = app.test_client()
+            client.set_cookie("session", cookie)
+            barrier.wait()
+            statuses.append(send(client, request_body).status_code)
+
+        threads = [threading.Thread(target=first_chunk, args=(b,)) for b in firsts]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+        assert sorted(statuses) == [200] + [400] * 7, (trial, statuses)
+
+
+def test_a_completed_upload_leaves_nothing_but_its_record_whoever_read_the_form(app):
+    client = app.test_client()
+    for url in ("/save", "/parsed-first", "/files"):
+        content = os.urandom(4 * CHUNK + 10)
+        for chunk in chunk_requests(content, f"{url[1:]}.bin", CHUNK):
+            assert send(client, chunk, url).status_code == 200
+    assert sorted(Path(name).name for name in stray_files(app)) == ["complete"] * 3 + ["manifest.json"] * 3
+    assert not any(path.name.startswith("data") for path in chunk_dir(app).rglob("*"))
+
+
+def test_the_sweep_reports_only_what_it_removed_and_freed(app):
+    client = app.test_client()
+    for name in ("done1.bin", "done2.bin"):
+        for chunk in chunk_requests(os.urandom(20 * CHUNK), name, CHUNK):
+            send(client, chunk)
+    unfinished = chunk_requests(os.urandom(20 * CHUNK), "partial.bin", CHUNK)
+    for chunk in unfinished[:10]:
+        send(client, chunk)
+    time.sleep(0.05)
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    freed = int(result.output.split("freed ")[1].split()[0])
+    assert result.output.startswith("Removed 1 partial upload, freed ")
+    # The partial upload's 10,000 bytes (in whole blocks) and its small files; nothing of the
+    # finished files, which live on in the upload folder.
+    assert 10 * CHUNK <= freed < 10 * CHUNK + 64 * 1024
+    assert sorted(os.listdir(uploads_dir(app))) == ["done1.bin", "done2.bin"]
+
+
+def _failing_app(tmp_path, fail):
+    """An app whose view stores the file and then fails as ``fail`` says."""
+    app = make_app(str(tmp_path / "instance"))
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/then-fail")
+    def then_fail():
+        saved = dropzone.save()
+        if saved and fail["times"] > 0:
+            fail["times"] -= 1
+            raise RuntimeError("the database is down")
+        return {"saved": [[s.stored_name, s.size] for s in saved]}
+
+    return app
+
+
+def test_a_failed_hand_over_is_given_back_and_a_resent_chunk_hands_it_over_again(tmp_path):
+    fail = {"times": 2}
+    app = _failing_app(tmp_path, fail)
+    client = app.test_client()
+    content = os.urandom(3 * CHUNK + 1)
+    bodies = chunk_requests(content, "retry.bin", CHUNK)
+    for chunk in bodies[:-1]:
+        assert send(client, chunk, "/then-fail").json["saved"] == []
+    assert send(client, bodies[-1], "/then-fail").status_code == 500  # the view failed after save()
+    assert not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []  # its stored copy is removed
+    assert send(client, bodies[1], "/then-fail").status_code == 500  # Dropzone resends a chunk: again
+    response = send(client, bodies[0], "/then-fail")
+    assert response.json["saved"] == [["retry.bin", len(content)]]
+    assert os.listdir(uploads_dir(app)) == ["retry.bin"]
+    assert (uploads_dir(app) / "retry.bin").read_bytes() == content
+    assert send(client, bodies[2], "/then-fail").json["saved"] == []  # a late copy: done already
+
+
+def test_a_full_disk_at_the_hand_over_is_507_then_retried(app, monkeypatch):
+    import errno
+
+    from flask_dropzone import storage
+
+    client = app.test_client()
+    content = os.urandom(2 * CHUNK)
+    bodies = chunk_requests(content, "full.bin", CHUNK)
+    send(client, bodies[0])
+    real = storage.link_checked
+
+    def disk_full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(storage, "link_checked", disk_full)
+    response = send(client, bodies[1])
+    assert response.status_code == 507 and response.mimetype == "text/plain"
+    monkeypatch.setattr(storage, "link_checked", real)
+    assert send(client, bodies[1]).json["saved"] == [["full.bin", len(content)]]
+    assert (uploads_dir(app) / "full.bin").read_bytes() == content
+
+
+def test_a_file_refused_at_the_hand_over_is_refused_for_good(app):
+    @app.post("/pictures")  # the view applies stricter rules to the finished file than chunk 0 met
+    def pictures():
+        return {"saved": len(app.extensions["dropzone"].save(allowed_file_type="image"))}
+
+    client = app.test_client()
+    bodies = chunk_requests(b"not a picture!" * 100 + b"x" * 600, "fake.png", CHUNK)  # two chunks
+    send(client, bodies[0])  # to a view without rules
+    response = send(client, bodies[1], "/pictures")  # completes the file: its content is checked
+    assert response.status_code == 415
+    assert send(client, bodies[1]).status_code == 415  # refused for good, even by the lenient view
+    assert sorted(Path(name).name for name in stray_files(app)) == ["manifest.json", "refused"]
+    assert not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []
+
+
+@pytest.mark.parametrize("field, value", [("dzuuid", "{uuid}\n"), ("dzchunkindex", "0\n"), ("dztotalfilesize", "2000\n")])
+def test_protocol_fields_must_match_in_full(app, field, value):
+    file_id = str(uuids.uuid4())
+    fields = chunk_fields(file_id, 0, 2 * CHUNK, CHUNK)
+    fields[field] = value.format(uuid=file_id)
+    response = send(app.test_client(), body(fields, "file", "n.bin", b"x" * CHUNK))
+    assert response.status_code == 400 and stray_files(app) == []
+
+
+def test_an_offset_past_the_largest_file_is_413_not_500(tmp_path):
+    app = make_app(str(tmp_path / "instance"), max_file_size=None, chunk_quota=None)
+    total = 2**52  # far past any file system's largest file (ext4: 16 TiB)
+    fields = chunk_fields(str(uuids.uuid4()), total // CHUNK - 1, total, CHUNK)
+    response = send(app.test_client(), body(fields, "file", "huge.bin", b"x" * CHUNK))
+    assert response.status_code == 413 and response.mimetype == "text/plain"
+
+
+def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypatch):
+    from flask_dropzone import chunkstore
+
+    store = ChunkStore(str(chunk_dir(app)))
+    write = chunkstore.PartialUpload.write
+
+    def write_while_sweeping(self, data, offset):
+        store.clean(0)  # every upload looks abandoned, but this one is being written
+        write(self, data, offset)
+
+    monkeypatch.setattr(chunkstore.PartialUpload, "write", write_while_sweeping)
+    client = app.test_client()
+    content = os.urandom(3 * CHUNK)
+    statuses = [send(client, chunk).status_code for chunk in chunk_requests(content, "race.bin", CHUNK)]
+    assert statuses == [200, 200, 200]
+    assert (uploads_dir(app) / "race.bin").read_bytes() == content
+
+
+def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app):
+    from chunking import chunk_fields as fields_of
+    from flask_dropzone.chunks import parse as parse_chunk
+
+    store = ChunkStore(str(chunk_dir(app)))
+    file_id, client = str(uuids.uuid4()), "cd" * 16
+    first = parse_chunk(fields_of(file_id, 0, 2 * CHUNK, CHUNK), "p.bin", CHUNK)
+    second = parse_chunk(fields_of(file_id, 1, 2 * CHUNK, CHUNK), "p.bin", CHUNK)
+    starter, parallel = store.open(client, first), store.open(client, second)
+    assert (starter.created, parallel.created) == (True, False)
+    starter.release()  # its chunk turned out bad: it would discard the upload it started
+    starter.discard_if_unused()  # but the parallel chunk holds its lock: left alone
+    parallel.write(b"y" * CHUNK, CHUNK)
+    parallel.mark_received(1)
+    parallel.release()
+    starter.discard_if_unused()  # a chunk was received: left alone
+    assert parallel.held() == [1]
+    for partial in (starter, parallel):
+        partial.close()

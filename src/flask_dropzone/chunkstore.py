@@ -144,8 +144,13 @@ def _exists(name: str, dir_fd: int) -> bool:
         return False
 
 
-def _touch(name: str, dir_fd: int) -> None:
-    os.close(_open_file(name, dir_fd, os.O_CREAT | os.O_WRONLY))
+def _touch(name: str, dir_fd: int, content: bytes = b"") -> None:
+    fd = _open_file(name, dir_fd, os.O_CREAT | os.O_WRONLY)
+    try:
+        if content:
+            write_all(fd, content, 0)
+    finally:
+        os.close(fd)
 
 
 def _unlink(name: str, dir_fd: int) -> int:
@@ -177,6 +182,17 @@ def _client_lock(client_fd: int, wait: bool) -> Optional[int]:
         os.close(lock)
         return None
     return lock
+
+
+def _refusal(dir_fd: int) -> int:
+    try:
+        fd = _open_file(REFUSED, dir_fd, os.O_RDONLY)
+    except (FileNotFoundError, UnsafeEntry):
+        return 415
+    try:
+        return 413 if os.read(fd, 8) == b"413" else 415
+    finally:
+        os.close(fd)
 
 
 def _state(dir_fd: int) -> Optional[str]:
@@ -223,6 +239,8 @@ class PartialUpload:
         self.created = created  # this request started the upload
         #: None while the upload is open, else ``complete``, ``refused`` or ``expired``.
         self.state = _state(dir_fd)
+        #: Why it was refused: the status of the refusal (413 or 415).
+        self.refusal = _refusal(dir_fd) if self.state == REFUSED else None
         self._data: Optional[int] = None
 
     def _data_file(self) -> int:
@@ -310,10 +328,11 @@ class PartialUpload:
             raise
         return HandOver(self.dir_fd, lock, data)
 
-    def refuse(self) -> None:
-        """Refuse the upload: its later chunks are refused too, and its bytes dropped."""
+    def refuse(self, status: int = 415) -> None:
+        """Refuse the upload (``status``: 413 or 415): its later chunks are refused too,
+        and its bytes dropped."""
         assert self.lock_fd < 0, "release() the shared lock first"
-        _touch(REFUSED, self.dir_fd)
+        _touch(REFUSED, self.dir_fd, str(status).encode())
         lock = self._exclusive(wait=True)
         if lock is not None:
             _drop_bytes(self.dir_fd)
@@ -362,11 +381,11 @@ class HandOver:
         finally:
             self._end()
 
-    def refuse(self) -> None:
+    def refuse(self, status: int) -> None:
         if self.lock_fd < 0:
             return
         try:
-            _touch(REFUSED, self.dir_fd)
+            _touch(REFUSED, self.dir_fd, str(status).encode())
             _drop_bytes(self.dir_fd)
         finally:
             self._end()

@@ -28,6 +28,10 @@ MAX_HEADER_COUNT = 8
 CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
 
 
+class Malformed(ValueError):
+    """The body is not valid multipart/form-data."""
+
+
 class Sink(Protocol):
     def write(self, data: bytes) -> None:
         """Bytes of the part, in order."""
@@ -140,7 +144,7 @@ class _Level:
         if form.max_parts is not None and form.parts > form.max_parts:
             raise RequestEntityTooLarge()
         if not segment.name:
-            raise ValueError("a part has no name")
+            raise Malformed("a part has no name")
         self.segment, self.value, self.size, self.start = segment, [], 0, b""
         if segment.filename is not None:
             self.sink = form.open_file(segment.name, segment.filename, Headers(segment.headerlist), form.fields)
@@ -165,7 +169,7 @@ def parse(
     """Parse the body ``read`` returns and return its fields; each file part goes to
     the sink ``open_file`` gives for it, knowing the fields before it.
 
-    Raises ValueError for a malformed body and RequestEntityTooLarge past the limits
+    Raises Malformed (a ValueError) for a malformed body and RequestEntityTooLarge past the limits
     (Werkzeug's ``MAX_FORM_MEMORY_SIZE`` per field and ``MAX_FORM_PARTS``).
     """
     try:
@@ -180,4 +184,4 @@ def parse(
     except ParserLimitReached:
         raise RequestEntityTooLarge() from None
     except MultipartError as error:
-        raise ValueError(str(error)) from None
+        raise Malformed(str(error)) from None

@@ -276,7 +276,7 @@ def _refusal(error: BaseException, body: _Body) -> BaseException:
     """The refusal to answer with for ``error``, after draining what is left of the body."""
     if isinstance(error, RequestEntityTooLarge):
         error = FileTooLarge("The upload is larger than the server accepts.")
-    elif isinstance(error, ValueError):
+    elif isinstance(error, formdata.Malformed):
         error = BadUpload(f"The upload is not valid multipart/form-data: {error}")
     elif isinstance(error, OSError):
         error = disk_error(error)

@@ -174,7 +174,7 @@ class Upload(FileStorage):
         if status is not None and status < 400:
             handover.commit()
         elif status in (413, 415):
-            handover.refuse()
+            handover.refuse(status)
         else:
             self._unpublish(handover.data_fd)
             handover.give_back()
@@ -316,10 +316,12 @@ class ChunkSink:
             raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
         except StoreBusy:
             raise UploadBusy("The server is busy with this upload; send the chunk again.") from None
-        state = self.partial.state
+        state, refusal = self.partial.state, self.partial.refusal
         if state in (REFUSED, EXPIRED):
             self.partial.close()
-            if state == REFUSED:
+            if refusal == 413:
+                raise validation.too_large(manifest.total_size, options)
+            if refusal == 415:
                 raise FileTypeRefused(options.invalid_file_type)
             raise UploadExpired("This upload has expired; add the file again.")
         self.late = state == COMPLETE  # a copy of a chunk of a finished upload: not kept

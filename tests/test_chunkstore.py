@@ -1,0 +1,189 @@
+"""The chunk folder: nothing in it is followed out of it, and the sweep removes only its own."""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid as uuids
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from chunking import (
+    CHUNK, age, chunk_dir, chunk_fields, chunk_requests, client_of, make_app, send, upload_dirs, uploads_dir,
+)
+from flask_dropzone import Dropzone, SettingError
+from flask_dropzone.chunks import parse as parse_chunk
+from flask_dropzone.chunkstore import ChunkStore
+
+
+@pytest.fixture
+def app(tmp_path):
+    return make_app(str(tmp_path / "instance"))
+
+
+@pytest.fixture
+def outside(tmp_path):
+    """A folder outside the chunk folder, with a file that must not change."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "precious.txt").write_bytes(b"keep me")
+    return folder
+
+
+def untouched(outside: Path) -> bool:
+    return sorted(os.listdir(outside)) == ["precious.txt"] and (outside / "precious.txt").read_bytes() == b"keep me"
+
+
+def started(app, client, name="s.bin", chunks=(0,)):
+    """Start an upload of three chunks; return its chunk bodies and its folder."""
+    bodies = chunk_requests(os.urandom(3 * CHUNK), name, CHUNK)
+    for index in chunks:
+        assert send(client, bodies[index]).status_code == 200
+    (folder,) = [path for path in upload_dirs(app) if name.encode() in (path / "manifest.json").read_bytes()]
+    return bodies, folder
+
+
+def test_a_symlinked_client_folder_is_neither_written_into_nor_cleaned(app, outside):
+    client = app.test_client()
+    started(app, client)  # the session now has a client id
+    client_folder = chunk_dir(app) / client_of(client)
+    os.rename(client_folder, outside.parent / "moved")
+    client_folder.symlink_to(outside)
+    response = send(client, chunk_requests(os.urandom(2 * CHUNK), "new.bin", CHUNK)[0])
+    assert response.status_code == 500  # a planted link is the server's problem, not followed
+    age(outside, 3 * 86400)
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "0"])
+    assert result.output == "Removed 0 partial uploads, freed 0 bytes.\n"
+    assert untouched(outside) and client_folder.is_symlink()
+
+
+def test_a_planted_data_link_is_not_written_through_nor_stored(app, outside):
+    client = app.test_client()
+    bodies, folder = started(app, client)
+    (folder / "data").unlink()
+    (folder / "data").symlink_to(outside / "precious.txt")
+    for body in bodies[1:]:
+        assert send(client, body).status_code == 500
+    assert untouched(outside)
+    assert not uploads_dir(app).exists() or not any(p.is_symlink() for p in uploads_dir(app).iterdir())
+
+
+def test_a_symlinked_upload_folder_is_not_followed(app, outside):
+    client = app.test_client()
+    bodies, folder = started(app, client)
+    os.rename(folder, outside.parent / "moved-upload")
+    folder.symlink_to(outside)
+    assert send(client, bodies[1]).status_code == 500
+    assert untouched(outside)
+
+
+@pytest.mark.parametrize("name", ["manifest.json", "received"])
+def test_planted_links_for_the_other_files_are_not_followed(app, outside, name):
+    client = app.test_client()
+    bodies, folder = started(app, client)
+    (folder / name).unlink()
+    (folder / name).symlink_to(outside / "precious.txt")
+    for body in bodies[1:]:
+        send(client, body)
+    assert untouched(outside)
+
+
+def test_a_planted_fifo_does_not_hang_a_request(app):
+    client = app.test_client()
+    bodies, folder = started(app, client)
+    (folder / "data").unlink()
+    os.mkfifo(folder / "data")
+    start = time.monotonic()
+    assert send(client, bodies[1]).status_code == 500
+    assert time.monotonic() - start < 5
+
+
+def test_the_clean_stamp_is_not_followed(app, outside):
+    client = app.test_client()
+    started(app, client)
+    stamp = chunk_dir(app) / ".last-clean"
+    if stamp.exists():
+        stamp.unlink()
+    stamp.symlink_to(outside / "precious.txt")
+    age(chunk_dir(app), 86400)
+    os.utime(outside / "precious.txt", (1, 1))
+    send(client, chunk_requests(os.urandom(2 * CHUNK), "more.bin", CHUNK)[0])  # the sweep would be due
+    assert untouched(outside) and os.stat(outside / "precious.txt").st_mtime == 1
+
+
+def test_the_sweep_removes_only_what_has_the_stores_layout(tmp_path):
+    instance = tmp_path / "instance"
+    app = make_app(str(instance))
+    client = app.test_client()
+    started(app, client)
+    root = chunk_dir(app)
+    foreign = {
+        root / "alice" / "holiday.jpg": b"a",  # a user's folder, two levels down
+        root / client_of(client) / "notes" / "n.txt": b"n",  # a folder that is not an upload
+        root / client_of(client) / "readme.txt": b"r",
+        root / ("ab" * 16) / "not-a-uuid" / "data": b"d",
+    }
+    for path, content in foreign.items():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content)
+    age(root, 3 * 86400)
+    report = ChunkStore(str(root)).clean(86400)
+    assert report.partial_uploads == 1
+    assert all(path.read_bytes() == content for path, content in foreign.items())
+    (upload,) = [path for path in upload_dirs(app) if (path / "manifest.json").exists()]
+    report = ChunkStore(str(root)).clean(0, now=time.time() + 3 * 86400)  # the record's turn
+    assert report.records == 1 and not upload.exists()
+    assert all(path.read_bytes() == content for path, content in foreign.items())
+
+
+@pytest.mark.parametrize(
+    "chunk_folder, upload_folder",
+    [
+        ("{instance}", None),  # the chunk folder holds the default upload folder
+        ("{instance}/files/chunks", "{instance}/files"),  # inside the upload folder
+        ("{instance}/same", "{instance}/same"),
+    ],
+)
+def test_a_chunk_folder_that_holds_or_sits_in_the_upload_folder_is_refused(tmp_path, chunk_folder, upload_folder):
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config["DROPZONE_CHUNK_FOLDER"] = chunk_folder.format(instance=tmp_path)
+    if upload_folder:
+        app.config["DROPZONE_UPLOAD_FOLDER"] = upload_folder.format(instance=tmp_path)
+    with pytest.raises(SettingError, match="DROPZONE_CHUNK_FOLDER.*DROPZONE_UPLOAD_FOLDER"):
+        Dropzone(app)
+
+
+def test_a_chunk_saved_to_a_folder_inside_the_chunk_folder_is_refused(app):
+    @app.post("/inside")
+    def inside():
+        return {"saved": len(app.extensions["dropzone"].save(str(chunk_dir(app) / "uploads")))}
+
+    app.testing = True  # the error reaches the test
+    with pytest.raises(SettingError, match="DROPZONE_CHUNK_FOLDER"):
+        send(app.test_client(), chunk_requests(b"x" * CHUNK, "a.bin", CHUNK)[0], "/inside")
+
+
+def test_opening_an_upload_gives_the_locks_back(app):
+    """Every descriptor a chunk request opens is closed when it ends."""
+    client = app.test_client()
+    for body in chunk_requests(os.urandom(2 * CHUNK), "warm.bin", CHUNK):
+        send(client, body)  # a process opens /proc/self/fd once, to name finished files
+    before = len(os.listdir("/proc/self/fd"))
+    for body in chunk_requests(os.urandom(5 * CHUNK), "fds.bin", CHUNK):
+        send(client, body)
+    send(client, chunk_requests(b"<html>", "bad.png", CHUNK)[0], "/save")
+    assert len(os.listdir("/proc/self/fd")) <= before
+
+
+def test_pending_bytes_leave_out_ended_uploads(app):
+    store = ChunkStore(str(chunk_dir(app)))
+    client = "ef" * 16
+    fields = chunk_fields(str(uuids.uuid4()), 0, 3 * CHUNK, CHUNK)
+    partial = store.open(client, parse_chunk(fields, "a.bin", CHUNK))
+    assert store.pending_bytes(client) == 3 * CHUNK
+    partial.release()
+    partial.refuse()
+    partial.close()
+    assert store.pending_bytes(client) == 0
