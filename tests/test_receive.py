@@ -311,3 +311,66 @@ def multipart(parts) -> bytes:
             "Content-Type: application/octet-stream\r\n\r\n"
         ).encode() + content + b"\r\n"
     return body + f"--{BOUNDARY}--\r\n".encode()
+
+
+# The name judged is the name stored, on all three receiving paths ------------------------
+
+SCRIPTED_PNG = PNG + b"<script>alert(document.cookie)</script>"
+SVG = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(1)</script></svg>"
+
+
+def _receive_by(path: str, client, name: str, content: bytes, rules: dict):
+    """Send one file by the streamed, chunked or already-parsed path; return the status."""
+    from urllib.parse import urlencode
+
+    from chunking import chunk_requests, send
+
+    query = "?" + urlencode(rules)
+    if path == "chunked":
+        statuses = [send(client, chunk, "/save" + query + "&chunk_size=40").status_code
+                    for chunk in chunk_requests(content, name, 40)]
+        return statuses[-1] if all(s == 200 for s in statuses) else next(s for s in statuses if s != 200)
+    url = "/save" if path == "streamed" else "/parsed-first"
+    return post(client, url + query, [("file", name, content)]).status_code
+
+
+@pytest.fixture
+def three_paths_app(app):
+    @app.post("/parsed-first")
+    def parsed_first():
+        request.form  # what Flask-WTF's CSRFProtect does before the view
+        saved = app.extensions["dropzone"].save(**request.args)
+        return {"saved": [[s.filename, s.stored_name, s.size, s.mimetype] for s in saved]}
+
+    return app
+
+
+@pytest.mark.parametrize("path", ["streamed", "chunked", "parsed-first"])
+@pytest.mark.parametrize(
+    "name, content, rules",
+    [
+        ("x.html.", SCRIPTED_PNG, {"allowed_file_type": "image"}),  # stored as x.html
+        ("x.html ", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("x.html\u200b", SCRIPTED_PNG, {"allowed_file_type": "image"}),  # a format character
+        ("x.html. . ", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("x.svg ", SVG, {"allowed_file_type": "app"}),  # stored as x.svg, not an application/*
+        ("shell.png.php", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("shell.phtml", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("page.xhtml", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("ssi.shtml", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("run.hta", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("no-extension", SCRIPTED_PNG, {"allowed_file_type": "image"}),
+        ("evil.png", b"<html><script>alert(1)</script></html>", {"allowed_file_type": "image"}),
+    ],
+)
+def test_names_that_are_not_allowed_are_refused_on_every_path(three_paths_app, path, name, content, rules):
+    client = three_paths_app.test_client()
+    assert _receive_by(path, client, name, content, rules) == 415
+    assert not os.path.exists(upload_folder(three_paths_app)) or os.listdir(upload_folder(three_paths_app)) == []
+
+
+@pytest.mark.parametrize("path", ["streamed", "chunked", "parsed-first"])
+def test_an_allowed_file_is_stored_under_the_name_it_was_judged_by(three_paths_app, path):
+    client = three_paths_app.test_client()
+    assert _receive_by(path, client, "holiday.png. ", SCRIPTED_PNG, {"allowed_file_type": "image"}) == 200
+    assert os.listdir(upload_folder(three_paths_app)) == ["holiday.png"]

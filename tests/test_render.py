@@ -279,3 +279,18 @@ def test_style_cannot_close_its_element():
 )
 def test_css_identifier(value, escaped):
     assert render.css_identifier(value) == escaped
+
+
+def test_create_without_action_posts_to_this_page_under_the_apps_prefix(app):
+    with app.test_request_context("/p%C3%A4ge?x=1&y=a%20b", base_url="http://localhost/myapp"):
+        (element,) = parse(app.extensions["dropzone"].create())
+    assert element[1]["action"] == "/myapp/p%C3%A4ge?x=1&y=a%20b"
+
+
+def test_config_carries_the_url_create_gave_its_zone(ctx):
+    dropzone = ctx.extensions["dropzone"]
+    assert zone_config(dropzone.config(id="later"))["url"] is None  # create() comes after: the element says
+    dropzone.create("upload", id="z")
+    assert zone_config(dropzone.config(id="z"))["url"] == "/upload"
+    dropzone.create(action='/u?q="<x>', id="h")
+    assert zone_config(dropzone.config(id="h"))["url"] == "/u?q=%22%3Cx%3E"

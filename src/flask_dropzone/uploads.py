@@ -147,7 +147,7 @@ class Upload(FileStorage):
                 if error.errno not in _NOT_LINKABLE:
                     raise
         elif isinstance(self._stream, io.BytesIO):
-            stored = storage.write_new(self._stream.getbuffer(), folder, name)
+            stored = storage.write_new(self._stream.getvalue(), folder, name)
         if stored is None:
             copy = self._copy(folder)
             try:
