@@ -532,3 +532,29 @@ def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app
     assert parallel.held() == [1]
     for partial in (starter, parallel):
         partial.close()
+
+
+def test_a_sweep_racing_chunks_never_makes_a_500(app):
+    """Chunks arrive while the sweep removes everything it may (every upload looks abandoned)."""
+    store = ChunkStore(str(chunk_dir(app)))
+    stop = threading.Event()
+
+    def sweep():
+        while not stop.is_set():
+            store.clean(0, now=time.time() + 10 * 86400)
+
+    sweeper = threading.Thread(target=sweep)
+    sweeper.start()
+    statuses, contents = [], {}
+    try:
+        client = app.test_client()
+        for number in range(40):
+            contents[f"{number}.bin"] = content = os.urandom(3 * CHUNK)
+            for chunk in chunk_requests(content, f"{number}.bin", CHUNK, order=[2, 0, 1, 0]):
+                statuses.append(send(client, chunk).status_code)
+    finally:
+        stop.set()
+        sweeper.join(30)
+    assert set(statuses) <= {200, 410}, sorted(set(statuses))  # done, or told it expired
+    stored = os.listdir(uploads_dir(app)) if uploads_dir(app).exists() else []
+    assert all((uploads_dir(app) / name).read_bytes() == contents[name] for name in stored)
