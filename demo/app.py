@@ -17,6 +17,7 @@ csrf = CSRFProtect()
 
 #: Per-zone rules, passed by the same keywords to config() (the browser) and save() (the server).
 AVATAR = {"allowed_file_type": "image", "max_file_size": 1}
+ONE_AVATAR = {**AVATAR, "max_files": 1, "default_message": "Drop one picture (1 MiB at most)"}
 DOCUMENTS = {"allowed_file_custom": True, "allowed_file_type": ".pdf,.txt,.csv", "max_file_size": 2}
 PARALLEL = {"upload_multiple": True, "parallel_uploads": 3}
 ALBUM = {"in_form": True, "allowed_file_type": "image", "max_files": 10}
@@ -137,11 +138,11 @@ def register(app: Flask) -> None:
 
     @app.route("/several", methods=["GET"])
     def several():
-        return render_template("several.html", avatar=AVATAR, documents=DOCUMENTS)
+        return render_template("several.html", avatar=ONE_AVATAR, documents=DOCUMENTS)
 
     @app.route("/several/<zone>", methods=["POST"])
     def several_upload(zone):
-        rules = {"avatar": AVATAR, "documents": DOCUMENTS}.get(zone)
+        rules = {"avatar": ONE_AVATAR, "documents": DOCUMENTS}.get(zone)
         if rules is None:
             abort(404)
         return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
