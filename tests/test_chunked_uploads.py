@@ -558,3 +558,50 @@ def test_a_sweep_racing_chunks_never_makes_a_500(app):
     assert set(statuses) <= {200, 410}, sorted(set(statuses))  # done, or told it expired
     stored = os.listdir(uploads_dir(app)) if uploads_dir(app).exists() else []
     assert all((uploads_dir(app) / name).read_bytes() == contents[name] for name in stored)
+
+
+PROTOCOL_FIELDS = ("dzuuid", "dzchunkindex", "dztotalfilesize", "dzchunksize", "dztotalchunkcount", "dzchunkbyteoffset")
+ODD_VALUES = st.one_of(
+    st.sampled_from(["", "0", "-1", "1e3", " 1", "1\n", "99999999999999999", "00", "0x10", "NaN", "١"]),
+    st.integers(-2, 5 * CHUNK).map(str),
+    st.text(max_size=12),
+)
+
+
+@pytest.mark.fuzz
+@settings(max_examples=examples(60, 2000))
+@given(
+    mutations=st.lists(
+        st.tuples(st.integers(0, 3), st.sampled_from(PROTOCOL_FIELDS), ODD_VALUES, st.integers(0, CHUNK + 5)),
+        max_size=8,
+    ),
+    order=st.permutations(range(4)),
+)
+def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(tmp_path_factory, mutations, order):
+    """Forged copies of an upload's chunks (odd fields, wrong lengths) come in among its real
+    chunks: none is a 500, and whatever is stored is stored once and holds the real bytes."""
+    app = make_app(str(tmp_path_factory.mktemp("instance")))
+    client = app.test_client()
+    file_id = str(uuids.uuid4())
+    content = random.Random(len(mutations)).randbytes(4 * CHUNK - 7)
+    real = chunk_requests(content, "real.bin", CHUNK, file_id=file_id)
+    saved = []
+    for index in order:
+        for target, field, value, length in (m for m in mutations if m[0] == index):
+            fields = chunk_fields(file_id, index, len(content), CHUNK)
+            fields[field] = value
+            forged = body(fields, "file", "real.bin", content[index * CHUNK : index * CHUNK + length])
+            response = send(client, forged)
+            assert response.status_code in (200, 400, 413), response.get_data(as_text=True)
+            if response.status_code == 200:
+                saved += response.json["saved"]
+        response = send(client, real[index])
+        assert response.status_code in (200, 400), response.get_data(as_text=True)
+        saved += response.json["saved"] if response.status_code == 200 else []
+    assert len(saved) <= 1
+    if saved:  # a forged chunk that declares the same file is a valid chunk of it
+        stored = (uploads_dir(app) / saved[0][0]).read_bytes()
+        assert len(stored) == saved[0][1]
+        assert stored == content[: len(stored)] or len(stored) != len(content)
+    if not any(m[1] != "dzuuid" for m in mutations):  # nothing could change the declared file
+        assert saved == [["real.bin", len(content)]]

@@ -1,6 +1,14 @@
 """Dropzone.js drag-and-drop uploads for Flask."""
 
-from .errors import BadUpload, FileTooLarge, FileTypeRefused, InsufficientStorage, UploadRefused
+from .errors import (
+    BadUpload,
+    FileTooLarge,
+    FileTypeRefused,
+    InsufficientStorage,
+    UploadBusy,
+    UploadExpired,
+    UploadRefused,
+)
 from .extension import Dropzone
 from .filenames import random_filename, safe_filename
 from .settings import SettingError, allowed_file_extensions
@@ -18,6 +26,8 @@ __all__ = [
     "SavedFile",
     "SettingError",
     "Upload",
+    "UploadBusy",
+    "UploadExpired",
     "UploadRefused",
     "allowed_file_extensions",
     "get_url",

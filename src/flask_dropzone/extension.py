@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import warnings
 from typing import Any, Optional
-
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, current_app, g, request, url_for
