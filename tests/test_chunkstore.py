@@ -187,3 +187,22 @@ def test_pending_bytes_leave_out_ended_uploads(app):
     partial.refuse()
     partial.close()
     assert store.pending_bytes(client) == 0
+
+
+def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_descriptors(tmp_path):
+    """Open-file-description locks: not the per-process POSIX locks NFS turns flock into,
+    under which a process never conflicts with itself and closing any descriptor unlocks."""
+    from flask_dropzone.chunkstore import _lock
+
+    path = tmp_path / "manifest.json"
+    path.write_bytes(b"{}")
+    holder = os.open(path, os.O_RDWR)
+    other = os.open(path, os.O_RDWR)
+    _lock(holder, exclusive=True)
+    assert _lock(other, exclusive=True, wait=False) is False
+    assert _lock(other, exclusive=False, wait=False) is False
+    os.close(os.open(path, os.O_RDONLY))  # another descriptor of the file opened and closed
+    assert _lock(other, exclusive=True, wait=False) is False
+    os.close(holder)
+    assert _lock(other, exclusive=True, wait=False) is True
+    os.close(other)
