@@ -2,7 +2,7 @@ import hashlib
 import base64
 from pathlib import Path
 
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, url_for
 
 import flask_dropzone
 from flask_dropzone import Dropzone, _vendor, get_url, random_filename
@@ -50,18 +50,31 @@ def test_vendored_dropzone_matches_its_pinned_integrity():
     assert f"var e=`{_vendor.VERSION}`" in (STATIC / "dropzone" / "dropzone-min.js").read_text()
 
 
-def test_static_files_are_served(app):
+def test_static_files_are_served_also_under_2_0_names(app):
     client = app.test_client()
-    response = client.get("/dropzone/static/dropzone/dropzone-min.js")
-    assert response.data == (STATIC / "dropzone" / "dropzone-min.js").read_bytes()
-    assert client.get("/dropzone/static/dropzone/dropzone.css").status_code == 200
+    js, css = (STATIC / "dropzone" / "dropzone-min.js").read_bytes(), (STATIC / "dropzone" / "dropzone.css").read_bytes()
+    assert client.get("/dropzone/static/dropzone/dropzone-min.js").data == js
+    assert client.get("/dropzone/static/dropzone/dropzone.css").data == css
+    with app.test_request_context():  # the names 2.0.0's templates link directly
+        js_url = url_for("dropzone.static", filename="dropzone.min.js")
+        css_url = url_for("dropzone.static", filename="dropzone.min.css")
+    assert (client.get(js_url).data, client.get(css_url).data) == (js, css)
+    assert client.get("/dropzone/static/flask-dropzone.js").status_code == 200
+    assert client.get("/dropzone/static/nothing.min.js").status_code == 404
+
+
+def test_2_0_private_names_stay_importable():
+    from flask_dropzone import Dropzone as Extension
+    from flask_dropzone import _Dropzone, allowed_file_extensions, get_url
+
+    assert _Dropzone is Extension and callable(get_url) and "image" in allowed_file_extensions
 
 
 def test_static_url_follows_the_app_static_url_path():
     app = Flask(__name__, static_url_path="/assets")
     Dropzone(app)
     with app.test_request_context():
-        assert "/dropzone/assets/dropzone/dropzone-min.js" in app.extensions["dropzone"].load_js()
+        assert "/dropzone/assets/dropzone.min.js" in app.extensions["dropzone"].load_js()
 
 
 def test_get_url(app):

@@ -221,10 +221,10 @@ def test_csrf_without_csrfprotect_says_what_to_do(ctx):
 
 def test_local_assets(ctx):
     dropzone = ctx.extensions["dropzone"]
-    assert parse(dropzone.load_js())[0][1] == {"src": "/dropzone/static/dropzone/dropzone-min.js"}
+    assert parse(dropzone.load_js())[0][1] == {"src": "/dropzone/static/dropzone.min.js"}
     assert parse(dropzone.load_css())[0][1] == {
         "rel": "stylesheet",
-        "href": "/dropzone/static/dropzone/dropzone.css",
+        "href": "/dropzone/static/dropzone.min.css",
     }
     assert parse(dropzone.load_js(js_url="/my.js"))[0][1] == {"src": "/my.js"}
     assert parse(dropzone.load_css(css_url="/my.css"))[0][1]["href"] == "/my.css"

@@ -15,6 +15,10 @@ from .settings import SettingError, allowed_file_extensions
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
+#: Flask-Dropzone 2.0.0's name for the object templates know as ``dropzone``; code
+#: that imported it (its own tests, say) keeps working.
+_Dropzone = Dropzone
+
 __version__ = "3.0.0.dev0"
 
 __all__ = [

@@ -7,7 +7,7 @@ import warnings
 from typing import Any, Optional
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, current_app, g, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
 from . import _vendor, receive, render
@@ -40,6 +40,16 @@ def _csrf() -> dict[str, str]:
     return {"field": current_app.config["WTF_CSRF_FIELD_NAME"], "token": generate_csrf()}
 
 
+class _StaticBlueprint(Blueprint):
+    """The extension's static files, also under the names Flask-Dropzone 2.0.0 served
+    them by (``dropzone.min.js``, ``dropzone.min.css``), which templates link directly."""
+
+    OLD_NAMES = {f"dropzone.min.{kind}": "dropzone/" + name for kind, name in render.DIST_FILES.items()}
+
+    def send_static_file(self, filename: str) -> Response:
+        return super().send_static_file(self.OLD_NAMES.get(filename, filename))
+
+
 def _current_url() -> str:
     """This page's URL under the app's prefix (``SCRIPT_NAME``), as sent."""
     path = quote(request.script_root + request.path, safe="/:@!$&'()*+,;=~")
@@ -53,7 +63,7 @@ def _asset(kind: str, url: Optional[str], version: str, nonce: Optional[str]) ->
     if url:
         return tag(url, nonce=nonce)
     if current_app.config["DROPZONE_SERVE_LOCAL"] and version == _vendor.VERSION:
-        local = url_for("dropzone.static", filename="dropzone/" + render.DIST_FILES[kind])
+        local = url_for("dropzone.static", filename=f"dropzone.min.{kind}")  # 2.0.0's names
         return tag(local, nonce=nonce)
     return tag(*render.cdn_asset(version, kind), nonce=nonce)
 
@@ -75,7 +85,7 @@ class Dropzone:
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             app.register_blueprint(
-                Blueprint(
+                _StaticBlueprint(
                     "dropzone", __name__, static_folder="static", static_url_path=static_url_path
                 )
             )

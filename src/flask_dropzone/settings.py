@@ -170,7 +170,10 @@ class Options:
         False, _bool, "Send Flask-WTF's CSRF token with every upload (needs CSRFProtect)."
     )
     upload_action: str = _setting(
-        "", _text, "URL or endpoint that receives uploads in in-form mode (default: the form's action)."
+        "",
+        _text,
+        "In-form mode: URL or endpoint the files are uploaded to before the form is submitted; "
+        "empty (or the form's own action) sends files and fields in one request.",
     )
     upload_on_click: bool = _setting(
         False, _bool, "Queue files and upload them when the UPLOAD_BTN_ID button is clicked."

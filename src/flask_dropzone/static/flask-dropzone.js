@@ -53,9 +53,15 @@
     form.appendChild(input);
   }
 
-  // In-form mode: the files travel with the form's own fields in one native
-  // submission, so the browser follows the response (redirect or re-rendered form).
-  function onFormSubmit(dz, form, config) {
+  function addCsrfField(form, config) {
+    if (config.csrf && !form.querySelector('[name="' + CSS.escape(config.csrf.field) + '"]')) {
+      hiddenInput(form, config.csrf.field, config.csrf.token);
+    }
+  }
+
+  // In-form mode, one request: the files travel with the form's own fields in one
+  // native submission, so the browser follows the response (redirect or re-rendered form).
+  function sendFilesWithForm(dz, form, config) {
     form.addEventListener("submit", function () {
       var added = form.querySelectorAll("input[data-dropzone-files]");
       for (var i = 0; i < added.length; i++) added[i].remove();
@@ -70,12 +76,60 @@
         input.files = transfer.files;
         form.appendChild(input);
       });
-      if (config.csrf && !form.querySelector('[name="' + CSS.escape(config.csrf.field) + '"]')) {
-        hiddenInput(form, config.csrf.field, config.csrf.token);
-      }
+      addCsrfField(form, config);
       form.enctype = "multipart/form-data";
-      if (config.uploadUrl) form.action = config.uploadUrl;
     });
+  }
+
+  // In-form mode, files first (UPLOAD_ACTION names another URL than the form's, as in
+  // Flask-Dropzone 2.0.0): submitting uploads the queued files to UPLOAD_ACTION, then,
+  // if every file succeeded, submits the form natively to its own action. A failed
+  // file keeps the page where it is, with the file's message shown.
+  function uploadFilesThenSubmit(dz, form, config) {
+    var uploading = false; // the files of a submission are on their way
+    var sending = false; // the form's own submission, after the files
+    var submitter = null;
+    form.addEventListener("submit", function (event) {
+      if (sending) return;
+      var queued = dz.getQueuedFiles();
+      var failed = dz.getFilesWithStatus(window.Dropzone.ERROR);
+      if (!queued.length && !failed.length) {
+        addCsrfField(form, config);
+        return; // nothing left to upload: the form goes as it is
+      }
+      event.preventDefault();
+      if (!queued.length) return; // a failed file: stay and show it
+      submitter = event.submitter || null;
+      uploading = true;
+      dz.options.autoProcessQueue = true;
+      dz.processQueue();
+    });
+    dz.on("queuecomplete", function () {
+      if (!uploading) return; // a file refused as it was added, say
+      uploading = false;
+      dz.options.autoProcessQueue = false;
+      var done = dz.files.length > 0 && dz.files.every(function (file) {
+        return file.status === window.Dropzone.SUCCESS;
+      });
+      if (!done) return;
+      addCsrfField(form, config);
+      sending = true;
+      if (submitter && submitter.form === form) form.requestSubmit(submitter);
+      else form.requestSubmit();
+      sending = false;
+    });
+  }
+
+  function sameUrl(a, b) {
+    return new URL(a, window.location.href).href === new URL(b, window.location.href).href;
+  }
+
+  function onFormSubmit(dz, form, config) {
+    if (config.uploadUrl && !sameUrl(config.uploadUrl, form.action)) {
+      uploadFilesThenSubmit(dz, form, config);
+    } else {
+      sendFilesWithForm(dz, form, config);
+    }
     if (config.uploadOnClick) {
       var button = document.getElementById(config.uploadButton);
       if (button && button.type !== "submit") {
