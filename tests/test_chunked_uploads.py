@@ -555,7 +555,9 @@ def test_a_sweep_racing_chunks_never_makes_a_500(app):
     finally:
         stop.set()
         sweeper.join(30)
-    assert set(statuses) <= {200, 410}, sorted(set(statuses))  # done, or told it expired
+    # Done; or told it expired; or, when the sweep removed its upload at every try, told to
+    # send the chunk again (Dropzone does): never a 500, never a file lost without a word.
+    assert set(statuses) <= {200, 410, 503}, sorted(set(statuses))
     stored = os.listdir(uploads_dir(app)) if uploads_dir(app).exists() else []
     assert all((uploads_dir(app) / name).read_bytes() == contents[name] for name in stored)
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 from urllib.parse import quote
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
-from . import _vendor, receive, render
+from . import _vendor, checks, receive, render
 from .cli import dropzone_cli
-from .settings import ALIASES, KEYWORDS, Options, check_folders, resolve, setting_name
+from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
@@ -68,6 +68,19 @@ def _asset(kind: str, url: Optional[str], version: str, nonce: Optional[str]) ->
     return tag(*render.cdn_asset(version, kind), nonce=nonce)
 
 
+def _first_request_checks(app: Flask) -> Callable[[], None]:
+    """Check, once, what an app factory may set after ``init_app``."""
+    checked = False
+
+    def check() -> None:
+        nonlocal checked
+        if not checked:
+            checks.check_at_first_request(app, resolve(app.config))
+            checked = True
+
+    return check
+
+
 class Dropzone:
     """Flask-Dropzone. ``Dropzone(app)`` or ``Dropzone()`` then ``init_app(app)``.
 
@@ -82,6 +95,9 @@ class Dropzone:
     def init_app(self, app: Flask) -> None:
         for keyword in KEYWORDS:
             app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
+        options = resolve(app.config)  # a bad setting fails at start-up, with its name
+        with app.app_context():
+            checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             app.register_blueprint(
@@ -89,13 +105,11 @@ class Dropzone:
                     "dropzone", __name__, static_folder="static", static_url_path=static_url_path
                 )
             )
-        options = resolve(app.config)
-        with app.app_context():
-            check_folders(receive.upload_folder(options), receive.chunk_folder(options))
         app.extensions["dropzone"] = self
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
+            app.before_request(_first_request_checks(app))
         receive.plain_csrf_errors(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)

@@ -14,7 +14,7 @@ from flask import Flask, Request, after_this_request, current_app, g, request, s
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import chunks, formdata, validation
+from . import checks, chunks, formdata, validation
 from .chunkstore import ChunkStore, CleanReport
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, UploadRefused, plain_text
 from .settings import Options, check_folders
@@ -76,6 +76,7 @@ def end_request(exception: Optional[BaseException] = None) -> None:
 def client_id() -> str:
     """This client's id (in its session): partial uploads are filed under it, so that
     knowing another client's ``dzuuid`` does not let anyone write into its upload."""
+    checks.needs_secret_key(current_app, "Chunked uploads (DROPZONE_CHUNKING, or chunking=True)")
     client = session.get(CLIENT_KEY)
     if not isinstance(client, str) or not re.fullmatch(r"[0-9a-f]{32}", client):
         client = session[CLIENT_KEY] = secrets.token_hex(16)

@@ -1,0 +1,60 @@
+"""Settings that cannot work, refused when the app starts, naming the setting.
+
+``init_app`` checks what the config says then: the folders (a folder, writable by
+the app's user, the chunk folder apart from the upload folder). What the app may
+still set after ``init_app`` in a factory (``SECRET_KEY``, its views) is checked
+at its first request.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+from flask import Flask
+
+from .settings import Options, SettingError, check_folders, setting_name
+
+Access = Callable[[str, int], bool]
+
+
+def check_folder(setting: str, path: str, access: Access = os.access) -> None:
+    """``path`` is a folder the process may create files in, or can be created as one."""
+    path = os.path.abspath(path)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        where = "" if existing == path else f" ({existing!r} is a file)"
+        raise SettingError(f"{setting} ({path!r}) must be a folder{where}.")
+    if not access(existing, os.W_OK | os.X_OK):
+        verb = "write to it" if existing == path else f"create it in {existing!r}"
+        raise SettingError(f"{setting} ({path!r}): the app's user cannot {verb}.")
+
+
+def check_at_start(upload_folder: str, chunk_folder: str, access: Access = os.access) -> None:
+    check_folder(setting_name("upload_folder"), upload_folder, access)
+    check_folder(setting_name("chunk_folder"), chunk_folder, access)
+    check_folders(upload_folder, chunk_folder)
+
+
+def needs_secret_key(app: Flask, what: str) -> None:
+    if not app.secret_key:
+        raise SettingError(
+            f"{what} needs Flask's SECRET_KEY: chunked uploads are filed under an id kept in the "
+            "session. Set SECRET_KEY (or turn chunking off)."
+        )
+
+
+def check_at_first_request(app: Flask, options: Options) -> None:
+    """What the app may have set after ``init_app``: its secret key and its views."""
+    if options.chunking:
+        needs_secret_key(app, setting_name("chunking"))
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    for keyword in ("redirect_view", "upload_action"):
+        value = getattr(options, keyword)
+        # A URL, or a blueprint-relative ".endpoint", cannot be looked up here.
+        if not value or value.startswith(("http://", "https://", "/", ".")):
+            continue
+        if value not in endpoints:
+            raise SettingError(f"{setting_name(keyword)} names {value!r}, which is not an endpoint of the app.")
