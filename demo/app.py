@@ -28,6 +28,7 @@ BIG_FILES = {
     "parallel_uploads": 4,
     "retry_chunks_limit": 5,
     "max_file_size": 2048,
+    "chunk_quota": 4096,
 }
 # The browser-side checks off, to see the server's own refusals.
 NO_BROWSER_CHECKS = "acceptedFiles: null, maxFilesize: null, maxFiles: null,"

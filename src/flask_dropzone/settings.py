@@ -290,6 +290,12 @@ def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str
         except ValueError as error:
             raise SettingError(f"{source} {error}") from None
     _check_file_type(values)
+    quota, largest = values["chunk_quota"], values["max_file_size"]
+    if values["chunking"] and quota is not None and largest is not None and quota < largest:
+        raise SettingError(
+            f"DROPZONE_CHUNK_QUOTA ({quota} MiB) is below DROPZONE_MAX_FILE_SIZE ({largest} MiB): "
+            "a file between the two could never be uploaded in chunks."
+        )
     if values["chunking"] and values["upload_multiple"]:
         raise SettingError(
             "DROPZONE_CHUNKING and DROPZONE_UPLOAD_MULTIPLE cannot both be on: "
