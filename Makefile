@@ -2,10 +2,11 @@
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test bench fuzz vendor clean
+.PHONY: demo test test-floors bench fuzz vendor clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +26,18 @@ demo: $(VENV)/.demo
 test: $(VENV)/.test
 	$(PY) -m pytest $(PYTEST_ARGS)
 
+# The suite again with every runtime dependency at the floor pyproject.toml declares.
+$(FLOORS)/.test: pyproject.toml scripts/floors.py
+	$(PYTHON) -m venv $(FLOORS)
+	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
+	$(FLOORS)/bin/python scripts/floors.py csrf > $(FLOORS)/constraints.txt
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf]'
+	touch $@
+
+test-floors: $(FLOORS)/.test
+	$(FLOORS)/bin/python -m pip list --format=freeze | grep -iE '^(flask|werkzeug|filetype|multipart|flask-wtf)=='
+	$(FLOORS)/bin/python -m pytest $(PYTEST_ARGS)
+
 bench: $(VENV)/.test
 	$(PY) bench/parsers.py
 	$(PY) bench/run.py $(BENCH_ARGS)
@@ -37,4 +50,4 @@ vendor: | $(PY)
 	$(PY) scripts/vendor_dropzone.py
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(FLOORS) build src/*.egg-info .pytest_cache .hypothesis

@@ -443,7 +443,10 @@ class ChunkStore:
         that does not match its upload, and StoreBusy if the upload keeps vanishing."""
         assert CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(chunk.uuid)
         for _ in range(_ATTEMPTS):
-            client_fd = self._client(client)
+            try:
+                client_fd = self._client(client)
+            except FileNotFoundError:
+                continue  # the sweep removed the client's folder between creating and opening it
             try:
                 partial = self._open_upload(client_fd, chunk, quota)
             except FileNotFoundError:
