@@ -12,6 +12,7 @@ from .errors import (
 from .extension import Dropzone
 from .filenames import random_filename, safe_filename
 from .settings import SettingError, allowed_file_extensions
+from .signals import file_stored, upload_refused
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
@@ -34,7 +35,9 @@ __all__ = [
     "UploadExpired",
     "UploadRefused",
     "allowed_file_extensions",
+    "file_stored",
     "get_url",
     "random_filename",
     "safe_filename",
+    "upload_refused",
 ]

@@ -12,9 +12,17 @@ class UploadRefused(HTTPException):
     Dropzone under the file's thumbnail; catch it in a view to word it differently."""
 
     code = 400
+    #: The client's name of the file refused, where one file is concerned.
+    filename: Optional[str] = None
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
+
+    def about(self, filename: str) -> "UploadRefused":
+        """Name the file this refusal concerns, unless it is named already."""
+        if self.filename is None:
+            self.filename = filename
+        return self
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
         return self.description or ""

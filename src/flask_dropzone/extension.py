@@ -13,6 +13,7 @@ from markupsafe import Markup
 from . import _vendor, checks, receive, render
 from .cli import dropzone_cli
 from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
+from .errors import UploadRefused
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
@@ -124,7 +125,12 @@ class Dropzone:
         Works for single and multiple uploads alike. A refused file raises an
         :class:`~flask_dropzone.UploadRefused` whose response is its message.
         """
-        return receive.uploads(_options("files()", kwargs))
+        options = _options("files()", kwargs)
+        try:
+            return receive.uploads(options)
+        except UploadRefused as refused:
+            receive.report(refused)
+            raise
 
     @staticmethod
     def save(folder: Optional[str] = None, **kwargs: Any) -> list[SavedFile]:
@@ -133,7 +139,11 @@ class Dropzone:
         replace an existing file; return what was stored."""
         options = _options("save()", kwargs)
         folder = os.path.abspath(folder or receive.upload_folder(options))
-        return receive.store(receive.uploads(options, folder), folder)
+        try:
+            return receive.store(receive.uploads(options, folder), folder)
+        except UploadRefused as refused:
+            receive.report(refused)
+            raise
 
     # Template helpers -------------------------------------------------------
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import io
+import logging
 import os
 import re
 import secrets
@@ -14,7 +15,7 @@ from flask import Flask, Request, after_this_request, current_app, g, request, s
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import checks, chunks, formdata, validation
+from . import checks, chunks, formdata, signals, validation
 from .chunkstore import ChunkStore, CleanReport
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, UploadRefused, plain_text
 from .settings import Options, check_folders
@@ -22,6 +23,7 @@ from .storage import remove_stale_temporaries
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
 
 Sink = Union[FileSink, ChunkSink]
+log = logging.getLogger("flask_dropzone")
 #: The session key of the random id that partial uploads are filed under.
 CLIENT_KEY = "_dropzone_client"
 
@@ -46,20 +48,47 @@ def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
     mine = [upload for upload in in_order(received, options.input_name) if upload.filename]
     validation.check_count(len(mine), options)
     for upload in mine:
-        validation.check_size(upload.size, options)
-        upload.detected_type = validation.check_type(upload.safe_name, upload.head, options)
+        try:
+            validation.check_size(upload.size, options)
+            upload.detected_type = validation.check_type(upload.safe_name, upload.head, options)
+        except UploadRefused as refused:
+            raise refused.about(upload.filename or "") from None
     return mine
 
 
 def store(files: list[Upload], folder: str) -> list[SavedFile]:
-    try:
-        return [upload.publish(folder) for upload in files]
-    except OSError as error:
-        raise disk_error(error) from error
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stored = []
+    for upload in files:
+        try:
+            saved = upload.publish(folder)
+        except OSError as error:
+            refusal = disk_error(error)
+            if isinstance(refusal, UploadRefused):
+                raise refusal.about(upload.filename or "") from error
+            raise
+        stored.append(saved)
+        signals.file_stored.send(app, saved=saved)
+    return stored
+
+
+def report(refused: UploadRefused) -> None:
+    """Tell the app (``upload_refused``) and the log (one INFO line) about a refusal."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    log.info(
+        "upload refused, %s: %s (file %s, client %s)",
+        refused.code,
+        refused.description,
+        "-" if refused.filename is None else repr(refused.filename),  # repr: a name cannot forge a line
+        request.remote_addr,
+    )
+    signals.upload_refused.send(app, filename=refused.filename, status=refused.code, reason=refused.description)
 
 
 def disk_error(error: OSError) -> Exception:
-    """The refusal for a full disk or a file too large for it; other errors as they are."""
+    """The refusal for a full disk or a file too large for it; other errors as they are.
+    Each is logged: an operator wants to know the disk is full."""
+    log.error("storing an upload failed: %s", error)
     if error.errno in (errno.ENOSPC, errno.EDQUOT):
         return InsufficientStorage("The server has no room for this file.")
     if error.errno == errno.EFBIG:
@@ -99,7 +128,9 @@ def _receive(options: Options, folder: str) -> list[Upload]:
     receiver = Receiver(request._get_current_object(), options, folder)  # type: ignore[attr-defined]
     try:
         received = receiver.receive()
-    except BaseException:
+    except BaseException as error:
+        if isinstance(error, UploadRefused) and receiver.current is not None:
+            error.about(receiver.current)
         for sink in receiver.sinks:
             sink.discard()
         raise
@@ -127,6 +158,7 @@ class Receiver:
         self.req, self.options, self.folder = req, options, folder
         self.sinks: list[Sink] = []
         self.count = 0
+        self.opening: Optional[str] = None  #: the file whose sink is being made
         self.memory = 0  #: bytes of file parts held in memory
         self.open_files = 0  #: temporary files of finished parts kept open
 
@@ -136,7 +168,21 @@ class Receiver:
             return self._from_parsed()
         return self._from_stream()
 
+    @property
+    def current(self) -> Optional[str]:
+        """The client's name of the file being received, if one is."""
+        if self.opening is not None:
+            return self.opening
+        sink = self.sinks[-1] if self.sinks else None
+        return sink.filename if sink is not None and not sink.finished else None
+
     def open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
+        self.opening = filename or None
+        sink = self._open_sink(name, filename, headers, fields)
+        self.opening = None
+        return sink
+
+    def _open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
         options = self.options
         mine = filename != "" and field_index(name, options.input_name) is not None
         if mine:
@@ -167,7 +213,9 @@ class Receiver:
             if not (chunks.is_chunk(form) and file.filename and field_index(name, self.options.input_name) is not None):
                 received.append(Upload.wrap(file))
                 continue
+            self.opening = file.filename
             sink = self._chunk_sink(name, file.filename, file.headers, form)
+            self.opening = None
             self.sinks.append(sink)
             while True:
                 block = file.stream.read(formdata.READ_SIZE)

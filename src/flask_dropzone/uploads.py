@@ -254,6 +254,10 @@ class FileSink:
             self._spill()
         self.temp.write(data)  # type: ignore[union-attr]
 
+    @property
+    def finished(self) -> bool:
+        return self.upload is not None
+
     def _spill(self) -> None:
         assert self.memory is not None
         self.temp = storage.TempFile(self.folder)
@@ -304,6 +308,7 @@ class ChunkSink:
         client: str,
     ) -> None:
         manifest = chunk.manifest
+        self.filename = manifest.filename
         self.safe_name = safe_filename(manifest.filename)
         # Refused on the first chunk that arrives, before any byte is stored.
         validation.check_size(manifest.total_size, options)
@@ -325,6 +330,7 @@ class ChunkSink:
                 raise FileTypeRefused(options.invalid_file_type)
             raise UploadExpired("This upload has expired; add the file again.")
         self.late = state == COMPLETE  # a copy of a chunk of a finished upload: not kept
+        self.finished = False
         self.received = 0
         self.head = b""
         self.upload: Optional[Upload] = None
@@ -357,6 +363,7 @@ class ChunkSink:
             raise chunks.BadChunk(problem)
         if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
             self._check_type()
+        self.finished = True
         if self.late:
             self.partial.close()
             return

@@ -1,0 +1,19 @@
+"""Signals an app can connect to, sent with the app as sender (blinker, as Flask's own).
+
+``file_stored``: a file ``dropzone.save()`` stored, with ``saved``, the
+:class:`~flask_dropzone.SavedFile` that ``save()`` returns for it; single,
+parallel and chunked uploads alike (a chunked file once, when it is whole).
+
+``upload_refused``: a file (or a request) refused, with ``filename`` (the
+client's name for the file, None when the whole request was refused before a
+file was known), ``status`` and ``reason`` (the message the client is shown).
+"""
+
+from __future__ import annotations
+
+from blinker import Namespace
+
+_signals = Namespace()
+
+file_stored = _signals.signal("file-stored")
+upload_refused = _signals.signal("upload-refused")
