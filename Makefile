@@ -40,6 +40,7 @@ test-floors: $(FLOORS)/.test
 
 bench: $(VENV)/.test
 	$(PY) bench/parsers.py
+	$(PY) bench/chunk_cost.py
 	$(PY) bench/run.py $(BENCH_ARGS)
 
 FUZZ_SECONDS ?= 600
