@@ -54,7 +54,13 @@ CUSTOM = options(allowed_file_custom=True, allowed_file_type=".pdf, .TXT, text/c
         ("ssi.shtml", PNG, IMAGES, False),
         ("run.hta", PNG, IMAGES, False),
         ("shell.php.png", PNG, IMAGES, True),  # the last extension is the one that counts
-        ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", IMAGES, True),  # as in the browser
+        # An image zone is for raster images: SVG runs script when opened, unless asked for by name.
+        ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", IMAGES, False),
+        ("drawing.svg", b"<svg/>", options(allowed_file_custom=True, allowed_file_type="image/svg+xml"), True),
+        ("photo.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 32, IMAGES, True),
+        ("icon.ico", b"\x00\x00\x01\x00" + b"\x00" * 32, IMAGES, True),
+        ("scan.tiff", b"II*\x00" + b"\x00" * 32, IMAGES, True),
+        ("photo.gif", b"GIF89a" + b"\x00" * 32, IMAGES, True),
         ("notes.md", b"# hi", options(allowed_file_type="text"), False),  # no type for .md here
         ("notes.md", b"# hi", options(allowed_file_custom=True, allowed_file_type=".md"), True),
         ("blob.dat", PNG, options(allowed_file_custom=True, allowed_file_type=".dat"), True),

@@ -83,3 +83,23 @@ def test_twelve_files_in_one_request_arrive_complete_and_in_order(page, serve, t
     assert statuses(page, "myDropzone") == ["success"] * 12
     assert seen == [[(f"file[{index}]", name) for index, (name, _) in enumerate(files)]]
     assert stored(app) == dict(files)
+
+
+SVG = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.domain)</script></svg>"
+
+
+def test_an_image_zone_takes_raster_images_only_on_both_sides(page, demo, demo_app):
+    page.goto(demo.url + "/validation")
+    accept = page.evaluate("() => document.getElementById('avatar').dropzone.hiddenFileInput.accept")
+    assert "image/png" in accept and "image/*" not in accept and "svg" not in accept
+    requests = []
+    page.on("request", lambda request: requests.append(request) if request.method == "POST" else None)
+    drop_files(page, "avatar", [("logo.svg", SVG)])
+    wait_settled(page, "avatar", 1)
+    assert error_messages(page, "avatar") == ["You can't upload files of this type."] and requests == []
+    # With the browser's checks off, the server refuses it too.
+    page.goto(demo.url + "/validation?browser_checks=off")
+    drop_files(page, "avatar", [("logo.svg", SVG), ("photo.png", png(seed=3))])
+    wait_settled(page, "avatar", 2)
+    assert responses(page, "avatar")[0] == [415, "You can't upload files of this type."]
+    assert stored(demo_app) == {"photo.png": png(seed=3)}
