@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import multiprocessing
 import os
+import re
 import tracemalloc
 
 import pytest
@@ -374,3 +375,83 @@ def test_an_allowed_file_is_stored_under_the_name_it_was_judged_by(three_paths_a
     client = three_paths_app.test_client()
     assert _receive_by(path, client, "holiday.png. ", SCRIPTED_PNG, {"allowed_file_type": "image"}) == 200
     assert os.listdir(upload_folder(three_paths_app)) == ["holiday.png"]
+
+
+# Stored names: DROPZONE_STORED_NAME ------------------------------------------------------
+
+
+def test_the_original_name_is_the_default(client, app):
+    assert post(client, "/save", [("file", "Jane Doe passport.PNG", PNG)]).json["saved"][0][1] == "Jane Doe passport.PNG"
+
+
+def test_random_names_keep_the_lower_cased_extension(client, app):
+    stored = {post(client, "/save?stored_name=random", [("file", "Jane Doe passport.PNG", PNG)]).json["saved"][0][1]
+              for _ in range(3)}
+    assert len(stored) == 3
+    for name in stored:
+        assert re.fullmatch(r"[0-9a-f]{32}\.png", name)
+    app.config["DROPZONE_STORED_NAME"] = "random"
+    assert re.fullmatch(r"[0-9a-f]{32}", post(client, "/save", [("file", "README", b"r")]).json["saved"][0][1])
+
+
+@pytest.mark.parametrize(
+    "returned, stored",
+    [
+        ("photo-{size}.png", f"photo-{len(PNG)}.png"),  # the function sees the file
+        ("../../etc/passwd", "passwd"),
+        ("/absolute/path/x.png", "x.png"),
+        ("..\\..\\win.ini", "win.ini"),
+        ("", "file"),
+        ("..", "file"),
+        ("CON.png", "_CON.png"),
+        ("a\x00b.png", "ab.png"),
+        ("x" * 400 + ".png", "x" * 236 + ".png"),
+    ],
+)
+def test_a_naming_function_is_made_safe_and_kept_in_the_folder(tmp_path, returned, stored):
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config["DROPZONE_STORED_NAME"] = lambda file: returned.format(size=file.size)
+    dropzone = Dropzone(app)
+
+    @app.post("/save")
+    def save():
+        return {"saved": [s.stored_name for s in dropzone.save()]}
+
+    assert post(app.test_client(), "/save", [("file", "orig.png", PNG)]).json == {"saved": [stored]}
+    assert os.listdir(os.path.join(app.instance_path, "uploads")) == [stored]
+    assert not os.path.exists(tmp_path / "etc") and not os.path.exists("/absolute")
+
+
+def test_a_naming_function_never_overwrites(tmp_path):
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    dropzone = Dropzone(app)
+
+    @app.post("/save")
+    def save():
+        return {"saved": [s.stored_name for s in dropzone.save(stored_name=lambda file: "same.bin")]}
+
+    client = app.test_client()
+    names = [post(client, "/save", [("file", f"{n}.bin", bytes([n]))]).json["saved"][0] for n in range(3)]
+    assert names == ["same.bin", "same (1).bin", "same (2).bin"]
+
+
+def test_a_naming_function_must_return_text(tmp_path):
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.testing = True
+    dropzone = Dropzone(app)
+
+    @app.post("/save")
+    def save():
+        return {"saved": len(dropzone.save(stored_name=lambda file: None))}
+
+    with pytest.raises(TypeError, match="must return a str"):
+        post(app.test_client(), "/save", [("file", "a.bin", b"a")])
+
+
+def test_an_unknown_naming_policy_fails_at_start_up():
+    from flask_dropzone import SettingError
+
+    app = Flask(__name__)
+    app.config["DROPZONE_STORED_NAME"] = "uuid"
+    with pytest.raises(SettingError, match="DROPZONE_STORED_NAME must be 'original', 'random' or a function"):
+        Dropzone(app)

@@ -6,6 +6,7 @@ import os
 import re
 import unicodedata
 import uuid
+from typing import Any
 
 #: Longest stored name in UTF-8 bytes; below the usual 255 so " (12)" still fits.
 MAX_NAME_BYTES = 240
@@ -48,6 +49,19 @@ def _bounded(stem: str, ext: str) -> str:
     if len(encoded) > room:
         stem = encoded[:room].decode(errors="ignore").rstrip(". ")
     return (stem or "file") + ext
+
+
+def stored_name(filename: str, policy: Any, file: Any = None) -> str:
+    """The name a file is stored under by the naming ``policy`` (``DROPZONE_STORED_NAME``):
+    whatever the policy returns is made safe, so it stays inside the folder."""
+    if policy == "original":
+        return safe_filename(filename)
+    if policy == "random":
+        return uuid.uuid4().hex + os.path.splitext(safe_filename(filename))[1].lower()
+    name = policy(file)
+    if not isinstance(name, str):
+        raise TypeError(f"DROPZONE_STORED_NAME's function must return a str, not {name!r}")
+    return safe_filename(name)
 
 
 def random_filename(old_filename: str) -> str:

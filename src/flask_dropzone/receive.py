@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import checks, chunks, formdata, signals, validation
 from .chunkstore import ChunkStore, CleanReport
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, UploadRefused, plain_text
+from .filenames import stored_name
 from .settings import Options, check_folders
 from .storage import remove_stale_temporaries
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
@@ -56,12 +57,13 @@ def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
     return mine
 
 
-def store(files: list[Upload], folder: str) -> list[SavedFile]:
+def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stored = []
     for upload in files:
+        name = stored_name(upload.filename or "", options.stored_name, upload)
         try:
-            saved = upload.publish(folder)
+            saved = upload.publish(folder, name)
         except OSError as error:
             refusal = disk_error(error)
             if isinstance(refusal, UploadRefused):

@@ -131,6 +131,12 @@ def _field_name(value: Any) -> str:
     return value
 
 
+def _naming_policy(value: Any) -> Any:
+    if value in ("original", "random") or callable(value):
+        return value
+    raise ValueError(f"must be 'original', 'random' or a function of the file, got {value!r}")
+
+
 def _optional_name(value: Any) -> Optional[str]:
     return None if value is None or value == "" else _name(value)
 
@@ -218,6 +224,12 @@ class Options:
     upload_canceled: str = _setting("Upload canceled", _text, "Error shown on a cancelled file.")
     upload_folder: Optional[str] = _setting(
         None, _optional_name, "Where save() stores files; None for <instance folder>/uploads."
+    )
+    stored_name: Any = _setting(
+        "original",
+        _naming_policy,
+        "How save() names files: 'original' (the client's name, made safe), 'random' (32 hex "
+        "characters and the extension) or a function of the file returning a name (made safe too).",
     )
     chunking: bool = _setting(False, _bool, "Send files larger than CHUNK_SIZE in chunks.")
     chunk_size: int = _setting(8 * 1024 * 1024, _count(1), "Bytes per chunk.")

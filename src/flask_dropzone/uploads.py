@@ -134,10 +134,11 @@ class Upload(FileStorage):
         self.stream.seek(0)
         super().save(dst, buffer_size)
 
-    def publish(self, folder: str) -> SavedFile:
-        """Store the file in ``folder`` under its safe name or a free variant; never overwrite."""
+    def publish(self, folder: str, name: Optional[str] = None) -> SavedFile:
+        """Store the file in ``folder`` under ``name`` (a safe name; default ``safe_name``)
+        or a free variant of it; never overwrite."""
         folder = os.path.abspath(folder)
-        name = self.safe_name
+        name = name or self.safe_name
         stored = None
         link = self._linker()
         if link is not None:
