@@ -455,3 +455,101 @@ def test_an_unknown_naming_policy_fails_at_start_up():
     app.config["DROPZONE_STORED_NAME"] = "uuid"
     with pytest.raises(SettingError, match="DROPZONE_STORED_NAME must be 'original', 'random' or a function"):
         Dropzone(app)
+
+
+# Several files in one request: one outcome per file --------------------------------------
+
+HTML_AS_PNG = b"<!doctype html><script>alert(1)</script>"
+
+
+def test_a_batch_stores_its_good_files_and_says_which_was_refused(client, app):
+    files = [("file[0]", "a.png", PNG), ("file[1]", "evil.png", HTML_AS_PNG), ("file[2]", "c.png", PNG)]
+    response = post(client, "/save?allowed_file_type=image&upload_multiple=true", files)
+    assert response.status_code == 415 and response.mimetype == "application/json"
+    assert response.json == {
+        "error": "You can't upload files of this type.",
+        "files": [
+            {"filename": "a.png", "stored_name": "a.png"},
+            {"filename": "evil.png", "status": 415, "error": "You can't upload files of this type."},
+            {"filename": "c.png", "stored_name": "c.png"},
+        ],
+    }
+    assert sorted(os.listdir(upload_folder(app))) == ["a.png", "c.png"]
+
+
+def test_a_file_too_large_in_a_batch_is_refused_alone_while_the_others_arrive(client, app):
+    big = os.urandom(2 * 1024 * 1024)
+    files = [("file[0]", "a.bin", b"a"), ("file[1]", "big.bin", big), ("file[2]", "c.bin", b"c")]
+    response = post(client, "/save?max_file_size=1&upload_multiple=true", files)
+    assert response.status_code == 413
+    assert [entry.get("status") for entry in response.json["files"]] == [None, 413, None]
+    assert sorted(os.listdir(upload_folder(app))) == ["a.bin", "c.bin"]
+
+
+def test_different_refusals_in_a_batch_answer_400_with_each_message(client, app):
+    files = [("file[0]", "a.png", PNG + b"x" * 2_000_000), ("file[1]", "b.png", HTML_AS_PNG), ("file[2]", "c.png", PNG)]
+    response = post(client, "/save?allowed_file_type=image&max_file_size=1&upload_multiple=true", files)
+    assert response.status_code == 400
+    assert response.json["error"] == "2 of 3 files were refused."
+    assert [entry.get("status") for entry in response.json["files"]] == [413, 415, None]
+
+
+def test_in_a_form_a_refused_file_refuses_the_submission(client, app):
+    files = [("file[0]", "a.png", PNG), ("file[1]", "evil.png", HTML_AS_PNG)]
+    response = post(client, "/save?allowed_file_type=image&in_form=true&upload_multiple=true", files)
+    assert response.status_code == 415 and response.mimetype == "text/plain"
+    assert not os.path.exists(upload_folder(app)) or os.listdir(upload_folder(app)) == []
+
+
+def test_a_view_can_say_which_file_was_wrong(app, client):
+    from flask_dropzone import SomeFilesRefused, UploadRefused
+
+    seen = []
+
+    @app.post("/album")
+    def album():
+        try:
+            app.extensions["dropzone"].save(allowed_file_type="image", in_form=True)
+        except UploadRefused as refused:  # in a form: the file that made the submission fail
+            seen.append((refused.filename, refused.code))
+        try:
+            app.extensions["dropzone"].save()  # the same refusal again: the body was not read further
+        except UploadRefused as refused:
+            seen.append((refused.filename, refused.code))
+        return ""
+
+    @app.post("/batch")
+    def batch():
+        try:
+            app.extensions["dropzone"].files(allowed_file_type="image", upload_multiple=True)
+        except SomeFilesRefused as refused:  # several files: each one's outcome
+            seen.append(([(r.filename, r.code) for r in refused.refusals], [u.filename for u in refused.accepted]))
+        return ""
+
+    files = [("file[0]", "a.png", PNG), ("file[1]", "evil.png", HTML_AS_PNG)]
+    post(client, "/album", files)
+    post(client, "/batch", files)
+    assert seen == [("evil.png", 415), ("evil.png", 415), ([("evil.png", 415)], ["a.png"])]
+
+
+@pytest.mark.parametrize(
+    "url, files, expected",
+    [
+        ("/save?allowed_file_type=image", [("file", "a.txt", b"a")], ("a.txt", 415)),
+        ("/save?max_file_size=0.001", [("file", "big.bin", b"x" * 5000)], ("big.bin", 413)),  # while it arrives
+        ("/save?max_file_size=0.0001", [("file", "small.bin", b"x" * 200)], ("small.bin", 413)),  # once received
+        ("/save?max_files=1", [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")], ("b.txt", 400)),
+    ],
+)
+def test_every_refusal_names_its_file(app, client, url, files, expected):
+    from flask_dropzone import UploadRefused, upload_refused
+
+    heard = []
+
+    def refused(sender, filename, status, reason):
+        heard.append((filename, status))
+
+    with upload_refused.connected_to(refused, app):
+        post(client, url, files)
+    assert heard == [expected]
+    assert UploadRefused("x").filename is None  # a refusal of the request itself names no file

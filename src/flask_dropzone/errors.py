@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, Optional
 
 from werkzeug.exceptions import HTTPException
@@ -67,6 +68,35 @@ class UploadBusy(UploadRefused):
     """The upload kept changing under the request; the chunk may be sent again: 503."""
 
     code = 503
+
+
+class SomeFilesRefused(UploadRefused):
+    """Some files of a request that carried several were refused; the others were
+    accepted (and, by ``save()``, stored). Its response is JSON, so that each of the
+    zone's previews shows its own outcome: ``{"error": message, "files": [...]}``, one
+    entry per file in the order sent (``filename`` and ``stored_name``, or ``filename``,
+    ``status`` and ``error``), with the refusals' status (400 if they differ)."""
+
+    def __init__(self, entries: list[dict[str, Any]], refusals: list[UploadRefused], accepted: list[Any]) -> None:
+        messages = {refused.description for refused in refusals}
+        if len(messages) == 1:
+            message = messages.pop() or ""
+        else:
+            message = f"{len(refusals)} of {len(entries)} files were refused."
+        super().__init__(message)
+        codes = {refused.code for refused in refusals}
+        self.code = codes.pop() if len(codes) == 1 else 400
+        self.entries = entries
+        #: The refusals, each naming its file (``filename``).
+        self.refusals = refusals
+        #: What was accepted: the ``Upload`` objects (``files()``) or ``SavedFile`` objects (``save()``).
+        self.accepted = accepted
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return json.dumps({"error": self.description, "files": self.entries})
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [("Content-Type", "application/json")]
 
 
 def plain_text(error: HTTPException, description: Optional[str] = None) -> UploadRefused:

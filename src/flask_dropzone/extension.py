@@ -140,7 +140,7 @@ class Dropzone:
         options = _options("save()", kwargs)
         folder = os.path.abspath(folder or receive.upload_folder(options))
         try:
-            return receive.store(receive.uploads(options, folder), folder, options)
+            return receive.save(options, folder)
         except UploadRefused as refused:
             receive.report(refused)
             raise

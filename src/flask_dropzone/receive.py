@@ -9,7 +9,7 @@ import os
 import re
 import secrets
 import time
-from typing import IO, Optional, Union
+from typing import IO, Any, Optional, Sequence, Union
 
 from flask import Flask, Request, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
@@ -17,7 +17,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import checks, chunks, formdata, signals, validation
 from .chunkstore import ChunkStore, CleanReport
-from .errors import BadUpload, FileTooLarge, InsufficientStorage, UploadRefused, plain_text
+from .errors import BadUpload, FileTooLarge, InsufficientStorage, SomeFilesRefused, UploadRefused, plain_text
 from .filenames import stored_name
 from .settings import Options, check_folders
 from .storage import remove_stale_temporaries
@@ -36,25 +36,84 @@ OVERHEAD = 1024 * 1024
 
 
 def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
-    """This request's files under ``options.input_name``, checked against ``options``.
+    """This request's files under ``options.input_name``, checked against ``options``;
+    refused files raise (several files with some refused: :class:`SomeFilesRefused`)."""
+    judged = judge(options, folder)
+    if judged.refusals:
+        raise judged.refusal(accepted=judged.accepted, entries=[_entry(u) for u in judged.accepted])
+    return judged.accepted
 
-    The body is parsed on the first call; ``folder`` is where files are
-    expected to end up, so that storing them there is a rename, not a copy.
-    """
+
+def save(options: Options, folder: str) -> list[SavedFile]:
+    """Store this request's accepted files; several files with some refused store the
+    others and raise :class:`SomeFilesRefused`."""
+    judged = judge(options, folder)
+    if judged.refusals and not judged.per_file:
+        raise judged.refusal()
+    stored = store(judged.accepted, folder, options)
+    if judged.refusals:
+        raise judged.refusal(accepted=stored, entries=[_entry(s) for s in stored])
+    return stored
+
+
+def _entry(accepted: Union[Upload, SavedFile]) -> dict[str, Any]:
+    entry: dict[str, Any] = {"filename": accepted.filename or ""}
+    if isinstance(accepted, SavedFile):
+        entry["stored_name"] = accepted.stored_name
+    return entry
+
+
+class Judged:
+    """The files of a request, each accepted or refused, in the order they were sent."""
+
+    def __init__(self, order: list[Union[Upload, UploadRefused]], per_file: bool) -> None:
+        self.order = order
+        self.accepted = [item for item in order if isinstance(item, Upload)]
+        self.refusals = [item for item in order if isinstance(item, UploadRefused)]
+        #: Several files, not in a form: each has its own outcome.
+        self.per_file = per_file
+
+    def refusal(self, accepted: Sequence[Any] = (), entries: Sequence[dict[str, Any]] = ()) -> UploadRefused:
+        """The exception to raise: the refusal itself, or one outcome per file."""
+        if not self.per_file:
+            return self.refusals[0]
+        by_file = iter(entries)
+        listed = [
+            {"filename": item.filename or "", "status": item.code, "error": item.description}
+            if isinstance(item, UploadRefused)
+            else next(by_file)
+            for item in self.order
+        ]
+        return SomeFilesRefused(listed, self.refusals, list(accepted))
+
+
+def judge(options: Options, folder: Optional[str] = None) -> Judged:
     if request.mimetype != "multipart/form-data":
-        return []
+        return Judged([], per_file=False)
     received = g.get("_dropzone_uploads")
     if received is None:
-        received = g._dropzone_uploads = _receive(options, folder or upload_folder(options))
-    mine = [upload for upload in in_order(received, options.input_name) if upload.filename]
-    validation.check_count(len(mine), options)
-    for upload in mine:
+        if "_dropzone_refusal" in g:
+            raise g._dropzone_refusal  # the body was refused, and read no further: so it stays
         try:
-            validation.check_size(upload.size, options)
-            upload.detected_type = validation.check_type(upload.safe_name, upload.head, options)
+            received = g._dropzone_uploads = _receive(options, folder or upload_folder(options))
         except UploadRefused as refused:
-            raise refused.about(upload.filename or "") from None
-    return mine
+            g._dropzone_refusal = refused
+            raise
+    mine = [item for item in in_order(received, options.input_name) if not isinstance(item, Upload) or item.filename]
+    validation.check_count(len(mine), options)
+    order: list[Union[Upload, UploadRefused]] = []
+    for item in mine:
+        if isinstance(item, UploadRefused):
+            order.append(item)
+            continue
+        try:
+            validation.check_size(item.size, options)
+            item.detected_type = validation.check_type(item.safe_name, item.head, options)
+        except UploadRefused as refused:
+            order.append(refused.about(item.filename or ""))
+            continue
+        order.append(item)
+    return Judged(order, per_file=len(order) > 1 and not options.in_form)
 
 
 def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]:
@@ -75,7 +134,11 @@ def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]
 
 
 def report(refused: UploadRefused) -> None:
-    """Tell the app (``upload_refused``) and the log (one INFO line) about a refusal."""
+    """Tell the app (``upload_refused``) and the log (one INFO line) about each refusal."""
+    if isinstance(refused, SomeFilesRefused):
+        for each in refused.refusals:
+            report(each)
+        return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     log.info(
         "upload refused, %s: %s (file %s, client %s)",
@@ -100,8 +163,9 @@ def disk_error(error: OSError) -> Exception:
 
 def end_request(exception: Optional[BaseException] = None) -> None:
     """Teardown: give back hand-overs the request did not settle, and close its files."""
-    for upload in g.pop("_dropzone_uploads", None) or ():
-        upload.close()
+    for _, item in g.pop("_dropzone_uploads", None) or ():
+        if isinstance(item, Upload):
+            item.close()
 
 
 def client_id() -> str:
@@ -126,7 +190,12 @@ def chunk_store(options: Options) -> ChunkStore:
     return ChunkStore(chunk_folder(options))
 
 
-def _receive(options: Options, folder: str) -> list[Upload]:
+Part = Union[Upload, UploadRefused]
+
+
+def _receive(options: Options, folder: str) -> list[tuple[str, Part]]:
+    """The request's file parts as (field, file) pairs: each received, or refused on
+    its own (several files in a zone: one outcome per file)."""
     receiver = Receiver(request._get_current_object(), options, folder)  # type: ignore[attr-defined]
     try:
         received = receiver.receive()
@@ -140,7 +209,9 @@ def _receive(options: Options, folder: str) -> list[Upload]:
         _settle_after_response(received)
     if any(isinstance(sink, FileSink) and sink.temp is not None and sink.temp.path for sink in receiver.sinks):
         _clean_later(options)  # no O_TMPFILE here: a dead process would leave its file behind
-    return received
+    parts: list[tuple[str, Part]] = [(upload.name or "", upload) for upload in received]
+    parts += [(sink.name, sink.refusal) for sink in receiver.sinks if isinstance(sink, FileSink) and sink.refusal]
+    return parts
 
 
 def _settle_after_response(received: list[Upload]) -> None:
@@ -160,6 +231,8 @@ class Receiver:
         self.req, self.options, self.folder = req, options, folder
         self.sinks: list[Sink] = []
         self.count = 0
+        #: Files of a zone sending several per request are refused one by one, not all at once.
+        self.per_file = options.upload_multiple and not options.in_form
         self.opening: Optional[str] = None  #: the file whose sink is being made
         self.memory = 0  #: bytes of file parts held in memory
         self.open_files = 0  #: temporary files of finished parts kept open

@@ -7,19 +7,21 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Callable, Optional, Union
+from typing import IO, TYPE_CHECKING, Callable, Optional, TypeVar, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
 from . import chunks, storage, validation
 from .chunkstore import COMPLETE, EXPIRED, REFUSED, ChunkStore, HandOver, QuotaExceeded, StoreBusy
-from .errors import FileTypeRefused, UploadBusy, UploadExpired
+from .errors import FileTypeRefused, UploadBusy, UploadExpired, UploadRefused
 from .filenames import safe_filename
 from .settings import Options
 from .sniffing import HEAD_SIZE
 
 if TYPE_CHECKING:
     from .receive import Receiver
+
+T = TypeVar("T")
 
 # Linking fails across file systems (and where hard links are not allowed): copy instead.
 _NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
@@ -206,12 +208,13 @@ def field_index(field: str, input_name: str) -> Optional[int]:
     return int(match.group(1)) if match else None
 
 
-def in_order(uploads: list[Upload], input_name: str) -> list[Upload]:
-    """The files of ``input_name`` in the order the browser sent them: repeated
-    fields as they came, indexed fields by index (``file[10]`` after ``file[9]``)."""
-    indexed = [(field_index(upload.name or "", input_name), upload) for upload in uploads]
-    mine = [(index, upload) for index, upload in indexed if index is not None]
-    return [upload for _, upload in sorted(mine, key=lambda pair: pair[0])]
+def in_order(parts: list[tuple[str, T]], input_name: str) -> list[T]:
+    """The files of ``input_name``, from (field, file) pairs, in the order the browser
+    sent them: repeated fields as they came, indexed fields by index (``file[10]``
+    after ``file[9]``)."""
+    indexed = [(field_index(field, input_name), item) for field, item in parts]
+    mine = [(index, item) for index, item in indexed if index is not None]
+    return [item for _, item in sorted(mine, key=lambda pair: pair[0])]
 
 
 class FileSink:
@@ -238,15 +241,23 @@ class FileSink:
         self.memory: Optional[bytearray] = bytearray()
         self.temp: Optional[storage.TempFile] = None
         self.upload: Optional[Upload] = None
+        self.refusal: Optional[UploadRefused] = None
+        self.done = False
 
     def write(self, data: bytes) -> None:
+        if self.refusal is not None:
+            return  # refused: the rest of its bytes are read, not kept
         self.size += len(data)
-        if self.limit is not None and self.size > self.limit:
-            raise validation.too_large(self.size, self.options)  # type: ignore[arg-type]
-        if len(self.head) < HEAD_SIZE:
-            self.head += data[: HEAD_SIZE - len(self.head)]
-            if len(self.head) == HEAD_SIZE:
-                self._check_type()
+        try:
+            if self.limit is not None and self.size > self.limit:
+                raise validation.too_large(self.size, self.options)  # type: ignore[arg-type]
+            if len(self.head) < HEAD_SIZE:
+                self.head += data[: HEAD_SIZE - len(self.head)]
+                if len(self.head) == HEAD_SIZE:
+                    self._check_type()
+        except UploadRefused as refused:
+            self._refuse(refused)
+            return
         if self.memory is not None:
             if self.size <= MEMORY_LIMIT and self.receiver.memory + len(data) <= REQUEST_MEMORY:
                 self.memory += data
@@ -255,9 +266,22 @@ class FileSink:
             self._spill()
         self.temp.write(data)  # type: ignore[union-attr]
 
+    def _refuse(self, refused: UploadRefused) -> None:
+        """Refuse the file: the whole request, or (one outcome per file) this file alone."""
+        refused.about(self.filename)
+        if not self.receiver.per_file:
+            raise refused
+        self.refusal = refused
+        if self.memory is not None:
+            self.receiver.memory -= len(self.memory)
+            self.memory = None
+        if self.temp is not None:
+            self.temp.close()
+            self.temp = None
+
     @property
     def finished(self) -> bool:
-        return self.upload is not None
+        return self.upload is not None or self.done
 
     def _spill(self) -> None:
         assert self.memory is not None
@@ -272,7 +296,14 @@ class FileSink:
             validation.check_type(self.safe_name, self.head, self.options)  # type: ignore[arg-type]
 
     def finish(self) -> None:
-        self._check_type()
+        self.done = True
+        if self.refusal is None:
+            try:
+                self._check_type()
+            except UploadRefused as refused:
+                self._refuse(refused)
+        if self.refusal is not None:
+            return
         stream: Optional[IO[bytes]]
         if self.temp is None:
             stream = io.BytesIO(self.memory)  # type: ignore[arg-type]

@@ -45,6 +45,28 @@
     });
   }
 
+  // Several files in one request: when some are refused, the server answers with one
+  // outcome per file (JSON, in the order sent); each preview shows its own.
+  function onOutcomes(dz) {
+    dz.on("errormultiple", function (files, response) {
+      if (!response || !Array.isArray(response.files) || response.files.length !== files.length) return;
+      files.forEach(function (file, index) {
+        var outcome = response.files[index];
+        var messages = file.previewElement
+          ? file.previewElement.querySelectorAll("[data-dz-errormessage]")
+          : [];
+        if (outcome.error === undefined) {
+          file.status = window.Dropzone.SUCCESS;
+          if (file.previewElement) file.previewElement.classList.remove("dz-error");
+          for (var i = 0; i < messages.length; i++) messages[i].textContent = "";
+          dz.emit("success", file, outcome);
+        } else {
+          for (var j = 0; j < messages.length; j++) messages[j].textContent = outcome.error;
+        }
+      });
+    });
+  }
+
   function hiddenInput(form, name, value) {
     var input = document.createElement("input");
     input.type = "hidden";
@@ -173,6 +195,7 @@
     }
     var customInit = options.init;
     options.init = function () {
+      onOutcomes(this);
       if (config.redirectUrl) onRedirect(this, config.redirectUrl);
       if (button) onClickUpload(this, button);
       if (form) onFormSubmit(this, form, config);

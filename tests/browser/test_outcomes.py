@@ -1,0 +1,58 @@
+"""Several files per request (the seed's parallel uploads): each preview shows its own outcome."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, render_template_string
+
+from flask_dropzone import Dropzone
+
+from .helpers import drop_files, error_messages, png, statuses, wait_settled
+
+PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}
+{# Dropzone's own "Failed to load the image" for a fake picture is the usability issue's;
+   here, no thumbnails, so that only the server's outcomes show. #}
+{{ dropzone.config(custom_options='createImageThumbnails: false,') }}</body></html>"""
+
+
+def batch_app(folder: Path) -> Flask:
+    app = Flask(__name__)
+    app.config.update(
+        DROPZONE_ALLOWED_FILE_TYPE="image", DROPZONE_UPLOAD_MULTIPLE=True, DROPZONE_PARALLEL_UPLOADS=3,
+        DROPZONE_UPLOAD_FOLDER=str(folder),
+    )
+    dropzone = Dropzone(app)
+
+    @app.route("/", methods=["GET"])
+    def index():
+        return render_template_string(PAGE)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+
+    return app
+
+
+def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(page, serve, tmp_path):
+    folder = tmp_path / "uploads"
+    server = serve(batch_app(folder))
+    page.goto(server.url + "/")
+    successes = []
+    page.expose_function("recordSuccess", lambda name: successes.append(name))
+    page.evaluate("""() => document.getElementById('myDropzone').dropzone.on('success',
+                       (file) => window.recordSuccess(file.name))""")
+    # An HTML page named .png passes the browser (its type comes from the name); the server sniffs it.
+    files = [("a.png", png(seed=1)), ("evil.png", b"<!doctype html><script>alert(1)</script>"), ("c.png", png(seed=2))]
+    drop_files(page, "myDropzone", files)
+    wait_settled(page, "myDropzone", 3)
+    page.wait_for_timeout(200)
+    assert statuses(page, "myDropzone") == ["success", "error", "success"]
+    assert error_messages(page, "myDropzone") == ["", "You can't upload files of this type.", ""]
+    classes = page.evaluate("""() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'),
+                                 p => [p.classList.contains('dz-success'), p.classList.contains('dz-error')])""")
+    assert classes == [[True, False], [False, True], [True, False]]
+    assert sorted(successes) == ["a.png", "c.png"]
+    assert sorted(path.name for path in folder.iterdir()) == ["a.png", "c.png"]
