@@ -38,6 +38,7 @@ class Client:
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.cookie: Optional[str] = None
+        self.headers: dict[str, str] = {}
 
     def upload(self, path: str, filename: str, source: BinaryIO, offset: int, count: int,
                fields: Optional[dict[str, str]] = None) -> dict:
@@ -49,6 +50,8 @@ class Client:
         connection.putheader("Content-Length", str(len(head) + count + len(TAIL)))
         if self.cookie:
             connection.putheader("Cookie", self.cookie)
+        for name, value in self.headers.items():
+            connection.putheader(name, value)
         connection.endheaders()
         connection.sock.sendall(head)
         if count:
@@ -75,10 +78,21 @@ def session_cookie(client: Client) -> str:
     return response.getheader("Set-Cookie").split(";")[0]
 
 
+def csrf_token(client: Client) -> None:
+    """Give the client a session and its CSRF token header, as a page with a CSRF zone does."""
+    client.connection.request("GET", "/csrf-token")
+    response = client.connection.getresponse()
+    token = json.loads(response.read())["token"]
+    client.cookie = response.getheader("Set-Cookie").split(";")[0]
+    client.headers = {"X-CSRFToken": token, "X-Requested-With": "XMLHttpRequest"}
+
+
 def single(port: int, path: str, source_path: str, filename: str) -> float:
     """One file in one request; returns seconds."""
     size = os.path.getsize(source_path)
     client = Client(port)
+    if "csrf" in path:
+        csrf_token(client)
     with open(source_path, "rb") as source:
         start = time.perf_counter()
         client.upload(path, filename, source, 0, size)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from flask import Flask, render_template_string
+from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from conftest import zone_config
@@ -68,3 +68,71 @@ def test_the_apps_own_handler_wins_whenever_it_is_registered():
     for app in (make_app(handler_first=True), make_app(handler_after=True)):
         response = upload(app.test_client(), XHR)
         assert (response.status_code, response.get_data(as_text=True)) == (418, "handled by the app")
+
+
+def upload_app(tmp_path, **config) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="test", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
+    dropzone = Dropzone(app)
+    CSRFProtect(app)
+
+    @app.route("/", methods=["GET", "POST"])
+    def index():
+        if request.method == "POST":
+            return {"saved": [s.stored_name for s in dropzone.save()]}
+        return render_template_string("{{ dropzone.config() }}")
+
+    return app
+
+
+def token_headers(client) -> dict:
+    token = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"]["X-CSRF-Token"]
+    return {**XHR, "X-CSRF-Token": token}
+
+
+def test_with_csrfprotect_a_large_file_is_written_once_into_place(tmp_path, monkeypatch):
+    """CSRFProtect reads the form before the view; the file still goes through the
+    extension's reader, straight into the upload folder, and is linked, not copied."""
+    import os
+
+    import werkzeug.formparser
+    from flask_dropzone import storage
+
+    app = upload_app(tmp_path)
+    client = app.test_client()
+    headers = token_headers(client)
+    spooled, written = [], []
+    monkeypatch.setattr(werkzeug.formparser, "default_stream_factory", lambda *a, **k: spooled.append(1))
+    monkeypatch.setattr(storage, "copy_into", lambda *a, **k: spooled.append("copy"))
+    write = storage.write_all
+    monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
+    content = os.urandom(8 * 1024 * 1024)
+    data = {"file": (io.BytesIO(content), "big.bin")}
+    response = client.post("/", data=data, content_type="multipart/form-data", headers=headers)
+    assert response.json == {"saved": ["big.bin"]}
+    assert spooled == [] and sum(written) == len(content)  # one write per byte
+    assert (tmp_path / "instance" / "uploads" / "big.bin").read_bytes() == content
+
+
+def test_with_csrfprotect_max_content_length_is_refused_in_plain_text(tmp_path):
+    app = upload_app(tmp_path, MAX_CONTENT_LENGTH=1000)
+    client = app.test_client()
+    headers = token_headers(client)
+    data = {"file": (io.BytesIO(b"x" * 5000), "a.bin")}
+    response = client.post("/", data=data, content_type="multipart/form-data", headers=headers)
+    assert response.status_code == 413 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "The upload is larger than the server accepts."
+
+
+def test_other_forms_of_the_app_still_read_their_fields_and_files(tmp_path):
+    app = upload_app(tmp_path)
+    app.config["WTF_CSRF_ENABLED"] = False
+
+    @app.post("/profile")
+    def profile():
+        avatar = request.files["avatar"]
+        return {"name": request.form["name"], "avatar": avatar.read().decode(), "filename": avatar.filename}
+
+    data = {"name": "Ada", "avatar": (io.BytesIO(b"pixels"), "me.png")}
+    response = app.test_client().post("/profile", data=data, content_type="multipart/form-data")
+    assert response.json == {"name": "Ada", "avatar": "pixels", "filename": "me.png"}

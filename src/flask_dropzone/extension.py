@@ -111,7 +111,8 @@ class Dropzone:
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
             app.before_request(_first_request_checks(app))
-        receive.plain_csrf_errors(app)
+        receive.plain_upload_errors(app)
+        receive.install(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)
 

@@ -14,12 +14,13 @@ from typing import IO, Any, Optional, Sequence, Union
 from flask import Flask, Request, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.formparser import FormDataParser
 
 from . import checks, chunks, formdata, signals, validation
 from .chunkstore import ChunkStore, CleanReport
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, SomeFilesRefused, UploadRefused, plain_text
 from .filenames import stored_name
-from .settings import Options, check_folders
+from .settings import Options, check_folders, resolve
 from .storage import remove_stale_temporaries
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
 
@@ -90,16 +91,8 @@ class Judged:
 def judge(options: Options, folder: Optional[str] = None) -> Judged:
     if request.mimetype != "multipart/form-data":
         return Judged([], per_file=False)
-    received = g.get("_dropzone_uploads")
-    if received is None:
-        if "_dropzone_refusal" in g:
-            raise g._dropzone_refusal  # the body was refused, and read no further: so it stays
-        try:
-            received = g._dropzone_uploads = _receive(options, folder or upload_folder(options))
-        except UploadRefused as refused:
-            g._dropzone_refusal = refused
-            raise
-    mine = [item for item in in_order(received, options.input_name) if not isinstance(item, Upload) or item.filename]
+    parts = _parts(options, folder or upload_folder(options))
+    mine = [item for item in in_order(parts, options.input_name) if not isinstance(item, Upload) or item.filename]
     validation.check_count(len(mine), options)
     order: list[Union[Upload, UploadRefused]] = []
     for item in mine:
@@ -114,6 +107,69 @@ def judge(options: Options, folder: Optional[str] = None) -> Judged:
             continue
         order.append(item)
     return Judged(order, per_file=len(order) > 1 and not options.in_form)
+
+
+def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
+    """The request's file parts, received once: by the request's form parser (ours), with
+    ``options`` if the body is read now, or as they were received when something read the
+    form before (Flask-WTF's CSRFProtect): then the chunk protocol is applied to them now."""
+    if "_dropzone_refusal" in g:
+        raise g._dropzone_refusal  # the body was refused and read no further: so it stays
+    if "_dropzone_parts" not in g:
+        if isinstance(request._get_current_object(), UploadRequest):  # type: ignore[attr-defined]
+            g._dropzone_zone = (options, folder)
+            try:
+                request.files  # our parser reads the body, checked against options
+            finally:
+                g.pop("_dropzone_zone", None)
+            if "_dropzone_refusal" in g:
+                raise g._dropzone_refusal
+        else:  # the app replaced its request class after init_app: Werkzeug parsed the body
+            g._dropzone_parts = [(name, Upload.wrap(file)) for name, file in request.files.items(multi=True)]
+            g._dropzone_checked = False
+    if not g.get("_dropzone_checked"):
+        g._dropzone_parts = _apply_chunks(g._dropzone_parts, options, folder)
+        g._dropzone_checked = True
+    return g._dropzone_parts
+
+
+def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str) -> list[tuple[str, "Part"]]:
+    """Files received before the zone's settings were known: a chunk among them is
+    written into its upload now (a copy, the one place a chunk's bytes are written twice)."""
+    form = request.form
+    if not chunks.is_chunk(form):
+        return parts
+    receiver = Receiver(request._get_current_object(), options, folder, checked=True)  # type: ignore[attr-defined]
+    result: list[tuple[str, Part]] = []
+    for name, item in parts:
+        if not (isinstance(item, Upload) and item.filename and field_index(name, options.input_name) is not None):
+            result.append((name, item))
+            continue
+        receiver.opening = item.filename
+        sink = receiver._chunk_sink(name, item.filename, item.headers, form)
+        receiver.opening = None
+        receiver.sinks.append(sink)
+        try:
+            item.stream.seek(0)
+            while True:
+                block = item.stream.read(formdata.READ_SIZE)
+                if not block:
+                    break
+                sink.write(block)
+            sink.finish()
+        except BaseException as error:
+            refusal = _refusal(error, None)
+            if isinstance(refusal, UploadRefused):
+                refusal.about(item.filename)
+            sink.discard()
+            if refusal is error:
+                raise
+            raise refusal from error
+        item.close()
+        if sink.upload is not None:
+            result.append((name, sink.upload))
+            _settle_after_response([sink.upload])
+    return result
 
 
 def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]:
@@ -163,7 +219,7 @@ def disk_error(error: OSError) -> Exception:
 
 def end_request(exception: Optional[BaseException] = None) -> None:
     """Teardown: give back hand-overs the request did not settle, and close its files."""
-    for _, item in g.pop("_dropzone_uploads", None) or ():
+    for _, item in g.pop("_dropzone_parts", None) or ():
         if isinstance(item, Upload):
             item.close()
 
@@ -193,29 +249,61 @@ def chunk_store(options: Options) -> ChunkStore:
 Part = Union[Upload, UploadRefused]
 
 
-def _receive(options: Options, folder: str) -> list[tuple[str, Part]]:
-    """The request's file parts as (field, file) pairs: each received, or refused on
-    its own (several files in a zone: one outcome per file)."""
-    receiver = Receiver(request._get_current_object(), options, folder)  # type: ignore[attr-defined]
-    try:
-        received = receiver.receive()
-    except BaseException as error:
-        if isinstance(error, UploadRefused) and receiver.current is not None:
-            error.about(receiver.current)
-        for sink in receiver.sinks:
-            sink.discard()
-        raise
-    if any(upload._handover is not None for upload in received):
-        _settle_after_response(received)
-    if any(isinstance(sink, FileSink) and sink.temp is not None and sink.temp.path for sink in receiver.sinks):
-        _clean_later(options)  # no O_TMPFILE here: a dead process would leave its file behind
-    parts: list[tuple[str, Part]] = [(upload.name or "", upload) for upload in received]
-    parts += [(sink.name, sink.refusal) for sink in receiver.sinks if isinstance(sink, FileSink) and sink.refusal]
-    return parts
+class UploadFormParser(FormDataParser):
+    """The app's form body parser (Werkzeug's ``form_data_parser_class``): a multipart
+    body is read by ours, each file written once, into the upload folder, whoever reads
+    the form first. Read by ``files()`` or ``save()``, it is checked against the zone's
+    settings while bytes arrive; read before (by Flask-WTF's CSRFProtect, say), its files
+    are received unchecked and judged when the view asks for them."""
+
+    request: Optional[Request] = None
+
+    def parse(self, stream: IO[bytes], mimetype: str, content_length: Optional[int], options: Any = None) -> Any:
+        if mimetype != "multipart/form-data" or self.request is None:
+            return super().parse(stream, mimetype, content_length, options)
+        zone = g.get("_dropzone_zone")
+        if zone is not None:
+            settings, folder, checked = zone[0], zone[1], True
+        else:
+            settings = resolve(current_app.config)
+            folder, checked = upload_folder(settings), False
+        receiver = Receiver(self.request, settings, folder, checked=checked)
+        try:
+            fields = receiver.parse(stream, (options or {}).get("boundary", ""))
+        except UploadRefused as refused:
+            g._dropzone_refusal = refused
+            if checked or not isinstance(refused, BadUpload) or not self.silent:
+                raise
+            return io.BytesIO(), self.cls(), self.cls()  # Werkzeug's way with a malformed body
+        g._dropzone_parts, g._dropzone_checked = receiver.parts(), checked
+        files = self.cls([(name, item) for name, item in g._dropzone_parts if isinstance(item, Upload)])
+        return io.BytesIO(), fields, files
+
+
+class UploadRequest(Request):
+    """Marks the app's request class as ours; see :func:`install`."""
+
+    form_data_parser_class = UploadFormParser
+
+    def make_form_data_parser(self) -> FormDataParser:
+        parser = super().make_form_data_parser()
+        if isinstance(parser, UploadFormParser):
+            parser.request = self
+        return parser
+
+
+def install(app: Flask) -> None:
+    """Give the app a request class whose form parser is ours (a subclass of its own)."""
+    if not issubclass(app.request_class, UploadRequest):
+        base = app.request_class
+        app.request_class = type(base.__name__, (UploadRequest, base), {})  # type: ignore[assignment]
 
 
 def _settle_after_response(received: list[Upload]) -> None:
     """Commit or give back the request's hand-overs once its status is known."""
+    received = [upload for upload in received if upload._handover is not None]
+    if not received:
+        return
 
     @after_this_request
     def settle(response):
@@ -225,23 +313,18 @@ def _settle_after_response(received: list[Upload]) -> None:
 
 
 class Receiver:
-    """Reads one request's uploads, each file part into its sink as it arrives."""
+    """Reads one request's body, each file part into its sink as it arrives: checked
+    against ``options`` (``checked``), or received as it is, to be judged later."""
 
-    def __init__(self, req: Request, options: Options, folder: str) -> None:
-        self.req, self.options, self.folder = req, options, folder
+    def __init__(self, req: Request, options: Options, folder: str, checked: bool = True) -> None:
+        self.req, self.options, self.folder, self.checked = req, options, folder, checked
         self.sinks: list[Sink] = []
         self.count = 0
         #: Files of a zone sending several per request are refused one by one, not all at once.
-        self.per_file = options.upload_multiple and not options.in_form
+        self.per_file = checked and options.upload_multiple and not options.in_form
         self.opening: Optional[str] = None  #: the file whose sink is being made
         self.memory = 0  #: bytes of file parts held in memory
         self.open_files = 0  #: temporary files of finished parts kept open
-
-    def receive(self) -> list[Upload]:
-        if "form" in self.req.__dict__ or "_cached_data" in self.req.__dict__:
-            # Something (Flask-WTF's CSRFProtect, say) parsed the body already.
-            return self._from_parsed()
-        return self._from_stream()
 
     @property
     def current(self) -> Optional[str]:
@@ -251,6 +334,33 @@ class Receiver:
         sink = self.sinks[-1] if self.sinks else None
         return sink.filename if sink is not None and not sink.finished else None
 
+    def parts(self) -> list[tuple[str, Part]]:
+        """The file parts received, as (field, file) pairs; a file refused on its own
+        (one outcome per file) is its refusal."""
+        parts: list[tuple[str, Part]] = []
+        for sink in self.sinks:
+            if sink.upload is not None:
+                parts.append((sink.name, sink.upload))
+            elif isinstance(sink, FileSink) and sink.refusal is not None:
+                parts.append((sink.name, sink.refusal))
+        return parts
+
+    def parse(self, stream: IO[bytes], boundary: str) -> "MultiDict[str, str]":
+        """Read the body; return its fields. A refusal names its file, and leaves nothing."""
+        try:
+            fields = self._parse(stream, boundary)
+        except BaseException as error:
+            if isinstance(error, UploadRefused) and self.current is not None:
+                error.about(self.current)
+            for sink in self.sinks:
+                sink.discard()
+            raise
+        received = [sink.upload for sink in self.sinks if sink.upload is not None]
+        _settle_after_response(received)
+        if any(isinstance(sink, FileSink) and sink.temp is not None and sink.temp.path for sink in self.sinks):
+            _clean_later(self.options)  # no O_TMPFILE here: a dead process would leave its file behind
+        return fields
+
     def open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
         self.opening = filename or None
         sink = self._open_sink(name, filename, headers, fields)
@@ -259,7 +369,7 @@ class Receiver:
 
     def _open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
         options = self.options
-        mine = filename != "" and field_index(name, options.input_name) is not None
+        mine = self.checked and filename != "" and field_index(name, options.input_name) is not None
         if mine:
             self.count += 1
             validation.check_count(self.count, options)
@@ -280,47 +390,23 @@ class Receiver:
         _clean_later(options)
         return sink
 
-    def _from_parsed(self) -> list[Upload]:
-        """Uploads from files Werkzeug's form parser already stored."""
-        form, files = self.req.form, self.req.files
-        received = []
-        for name, file in files.items(multi=True):
-            if not (chunks.is_chunk(form) and file.filename and field_index(name, self.options.input_name) is not None):
-                received.append(Upload.wrap(file))
-                continue
-            self.opening = file.filename
-            sink = self._chunk_sink(name, file.filename, file.headers, form)
-            self.opening = None
-            self.sinks.append(sink)
-            while True:
-                block = file.stream.read(formdata.READ_SIZE)
-                if not block:
-                    break
-                sink.write(block)
-            sink.finish()
-            if sink.upload is not None:
-                received.append(sink.upload)
-        return received
-
-    def _from_stream(self) -> list[Upload]:
-        """Uploads parsed from the body as it arrives, each file straight into its sink."""
+    def _parse(self, stream: IO[bytes], boundary: str) -> "MultiDict[str, str]":
         req, options = self.req, self.options
-        boundary = req.mimetype_params.get("boundary", "").encode("latin-1", "replace")
         if not boundary:
             raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
         limit = validation.size_limit(options)
         length = req.content_length
-        if length is not None and limit is not None and options.max_files is not None:
+        if self.checked and length is not None and limit is not None and options.max_files is not None:
             if length > options.max_files * limit + OVERHEAD:
                 raise validation.too_large(length, options)  # refused from the headers alone
-        body = _Body(req)
+        body = _Body(stream, length)
         try:
             fields = formdata.parse(
                 body.read,
-                boundary,
+                boundary.encode("latin-1", "replace"),
                 self.open_sink,
-                max_form_memory_size=getattr(req, "max_form_memory_size", None),
-                max_form_parts=getattr(req, "max_form_parts", None),
+                max_form_memory_size=req.max_form_memory_size,
+                max_form_parts=req.max_form_parts,
             )
             if chunks.is_chunk(fields) and any(isinstance(s, FileSink) and s.options for s in self.sinks):
                 raise chunks.BadChunk("The chunk fields must come before the file.")
@@ -329,10 +415,7 @@ class Receiver:
             if refusal is error:
                 raise
             raise refusal from error
-        received = [sink.upload for sink in self.sinks if sink.upload is not None]
-        files = MultiDict([(upload.name, upload) for upload in received])
-        req.__dict__.update(form=fields, files=files, stream=io.BytesIO())
-        return received
+        return fields
 
 
 def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> CleanReport:
@@ -373,21 +456,19 @@ def _clean_later(options: Options) -> None:
 class _Body:
     """The request body, read on demand, counting what was read."""
 
-    def __init__(self, req: Request) -> None:
-        self.req = req
-        self.stream: Optional[IO[bytes]] = None
+    def __init__(self, stream: IO[bytes], length: Optional[int]) -> None:
+        self.stream, self.length = stream, length
         self.consumed = 0
 
     def read(self, size: int) -> bytes:
-        if self.stream is None:
-            self.stream = self.req.stream  # raises RequestEntityTooLarge past MAX_CONTENT_LENGTH
-        data = self.stream.read(size)
+        data = self.stream.read(size)  # past MAX_CONTENT_LENGTH: RequestEntityTooLarge
         self.consumed += len(data)
         return data
 
     def drain(self) -> None:
-        length = self.req.content_length
-        if self.stream is None or length is None or length - self.consumed > DRAIN_LIMIT:
+        """Read what is left, when little is, so that the client receives the refusal
+        instead of a reset connection."""
+        if self.length is None or self.length - self.consumed > DRAIN_LIMIT:
             return
         try:
             while self.read(formdata.READ_SIZE):
@@ -396,7 +477,7 @@ class _Body:
             pass
 
 
-def _refusal(error: BaseException, body: _Body) -> BaseException:
+def _refusal(error: BaseException, body: Optional[_Body]) -> BaseException:
     """The refusal to answer with for ``error``, after draining what is left of the body."""
     if isinstance(error, RequestEntityTooLarge):
         error = FileTooLarge("The upload is larger than the server accepts.")
@@ -404,19 +485,29 @@ def _refusal(error: BaseException, body: _Body) -> BaseException:
         error = BadUpload(f"The upload is not valid multipart/form-data: {error}")
     elif isinstance(error, OSError):
         error = disk_error(error)
-    if isinstance(error, UploadRefused):
+    if isinstance(error, UploadRefused) and body is not None:
         body.drain()
     return error
 
 
-def plain_csrf_errors(app: Flask) -> None:
-    """Show Flask-WTF's CSRF errors as plain text under Dropzone's thumbnails,
-    unless the app handles CSRFError itself."""
+def plain_upload_errors(app: Flask) -> None:
+    """Answer uploads refused before the view runs in plain text, as Dropzone shows it
+    under the thumbnails: Flask-WTF's CSRF errors, and a body over ``MAX_CONTENT_LENGTH``
+    (Werkzeug's own 413 is an HTML page); unless the app handles these errors itself."""
+    handlers = app.error_handler_spec[None]
+
+    def too_large(error: HTTPException) -> HTTPException:
+        if request.mimetype != "multipart/form-data":
+            return error
+        return FileTooLarge("The upload is larger than the server accepts.")
+
+    if RequestEntityTooLarge not in handlers.get(413, {}):
+        app.register_error_handler(RequestEntityTooLarge, too_large)
     try:
         from flask_wtf.csrf import CSRFError
     except ImportError:
         return
-    if CSRFError in app.error_handler_spec[None][400]:
+    if CSRFError in handlers.get(400, {}):
         return
 
     def csrf_error(error: HTTPException) -> HTTPException:
@@ -424,4 +515,3 @@ def plain_csrf_errors(app: Flask) -> None:
         return plain_text(error) if is_upload else error
 
     app.register_error_handler(CSRFError, csrf_error)
-
