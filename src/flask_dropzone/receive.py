@@ -113,24 +113,26 @@ def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
     """The request's file parts, received once: by the request's form parser (ours), with
     ``options`` if the body is read now, or as they were received when something read the
     form before (Flask-WTF's CSRFProtect): then the chunk protocol is applied to them now."""
-    if "_dropzone_refusal" in g:
-        raise g._dropzone_refusal  # the body was refused and read no further: so it stays
-    if "_dropzone_parts" not in g:
-        if isinstance(request._get_current_object(), UploadRequest):  # type: ignore[attr-defined]
-            g._dropzone_zone = (options, folder)
+    state = g._get_current_object()  # type: ignore[attr-defined]  # looked up once: the hot path
+    if "_dropzone_refusal" in state:
+        raise state._dropzone_refusal  # the body was refused and read no further: so it stays
+    if "_dropzone_parts" not in state:
+        req = request._get_current_object()  # type: ignore[attr-defined]
+        if isinstance(req, UploadRequest):
+            state._dropzone_zone = (options, folder)
             try:
-                request.files  # our parser reads the body, checked against options
+                req.files  # our parser reads the body, checked against options
             finally:
-                g.pop("_dropzone_zone", None)
-            if "_dropzone_refusal" in g:
-                raise g._dropzone_refusal
+                state.pop("_dropzone_zone", None)
+            if "_dropzone_refusal" in state:
+                raise state._dropzone_refusal
         else:  # the app replaced its request class after init_app: Werkzeug parsed the body
-            g._dropzone_parts = [(name, Upload.wrap(file)) for name, file in request.files.items(multi=True)]
-            g._dropzone_checked = False
-    if not g.get("_dropzone_checked"):
-        g._dropzone_parts = _apply_chunks(g._dropzone_parts, options, folder)
-        g._dropzone_checked = True
-    return g._dropzone_parts
+            state._dropzone_parts = [(name, Upload.wrap(file)) for name, file in req.files.items(multi=True)]
+            state._dropzone_checked = False
+    if not state.get("_dropzone_checked"):
+        state._dropzone_parts = _apply_chunks(state._dropzone_parts, options, folder)
+        state._dropzone_checked = True
+    return state._dropzone_parts
 
 
 def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str) -> list[tuple[str, "Part"]]:
