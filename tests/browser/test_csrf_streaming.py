@@ -1,0 +1,56 @@
+"""With Flask-WTF's CSRFProtect (the seed's §2), uploads stream as without it, and refusals stay plain text."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template_string
+from flask_wtf.csrf import CSRFProtect
+
+from flask_dropzone import Dropzone, storage
+
+from .helpers import drop_files, error_messages, payload, statuses, wait_settled
+
+PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
+
+
+def csrf_app(tmp_path, **config) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
+    dropzone = Dropzone(app)
+    CSRFProtect(app)
+
+    @app.get("/")
+    def index():
+        return render_template_string(PAGE)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+
+    return app
+
+
+def test_a_large_upload_under_csrfprotect_is_written_once(page, serve, tmp_path, monkeypatch):
+    written, copies = [], []
+    write = storage.write_all
+    monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
+    copy = storage.copy_into
+    monkeypatch.setattr(storage, "copy_into", lambda *a, **k: copies.append(1) or copy(*a, **k))
+    app = csrf_app(tmp_path)
+    server = serve(app)
+    page.goto(server.url + "/")
+    big = payload(20 * 1024 * 1024, seed=5)
+    drop_files(page, "myDropzone", [("big.bin", big)])
+    wait_settled(page, "myDropzone", 1)
+    assert statuses(page, "myDropzone") == ["success"]
+    assert (tmp_path / "instance" / "uploads" / "big.bin").read_bytes() == big
+    assert copies == [] and sum(written) == len(big)  # one write per byte, the CSRF check included
+
+
+def test_max_content_length_under_csrfprotect_shows_plain_text(page, serve, tmp_path):
+    app = csrf_app(tmp_path, MAX_CONTENT_LENGTH=1024 * 1024)
+    server = serve(app)
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("big.bin", payload(3 * 1024 * 1024, seed=6))])
+    wait_settled(page, "myDropzone", 1)
+    assert error_messages(page, "myDropzone") == ["The upload is larger than the server accepts."]
