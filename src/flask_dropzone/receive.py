@@ -96,8 +96,8 @@ def judge(options: Options, folder: Optional[str] = None) -> Judged:
     validation.check_count(len(mine), options)
     order: list[Union[Upload, UploadRefused]] = []
     for item in mine:
-        if isinstance(item, UploadRefused):
-            order.append(item)
+        if isinstance(item, UploadRefused) or item.judged_by is options:
+            order.append(item)  # refused, or judged by these settings while it arrived
             continue
         try:
             validation.check_size(item.size, options)

@@ -76,6 +76,8 @@ class Upload(FileStorage):
         self._handover = handover
         self._linkable = temp is not None or handover is not None  # until its bytes have a name
         self._published: list[str] = []
+        #: The settings it was judged by while it arrived (None: not judged yet).
+        self.judged_by: Optional[Options] = None
 
     @property  # type: ignore[override]
     def stream(self) -> IO[bytes]:
@@ -238,6 +240,7 @@ class FileSink:
         self.size = 0
         self.head = b""
         self.typed = options is None
+        self.detected_type = "application/octet-stream"
         self.memory: Optional[bytearray] = bytearray()
         self.temp: Optional[storage.TempFile] = None
         self.upload: Optional[Upload] = None
@@ -293,7 +296,9 @@ class FileSink:
     def _check_type(self) -> None:
         if not self.typed:
             self.typed = True
-            validation.check_type(self.safe_name, self.head, self.options)  # type: ignore[arg-type]
+            options = self.options
+            assert options is not None
+            self.detected_type = validation.check_type(self.safe_name, self.head, options)
 
     def finish(self) -> None:
         self.done = True
@@ -317,6 +322,8 @@ class FileSink:
         self.upload = Upload(
             stream, self.filename, self.name, self.headers, self.size, self.head, temp=self.temp
         )
+        if self.options is not None:  # judged while it arrived: size and type need no second look
+            self.upload.judged_by, self.upload.detected_type = self.options, self.detected_type
         self.memory = None
 
     def discard(self) -> None:
