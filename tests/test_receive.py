@@ -483,7 +483,13 @@ def test_a_file_too_large_in_a_batch_is_refused_alone_while_the_others_arrive(cl
     response = post(client, "/save?max_file_size=1&upload_multiple=true", files)
     assert response.status_code == 413
     assert [entry.get("status") for entry in response.json["files"]] == [None, 413, None]
+    assert response.json["files"][1]["error"] == "File is too big 2. Max filesize: 1MiB."  # its whole size
     assert sorted(os.listdir(upload_folder(app))) == ["a.bin", "c.bin"]
+
+
+def test_a_single_file_refused_while_it_arrives_is_told_its_whole_size(client):
+    response = post(client, "/save?max_file_size=1", [("file", "big.bin", os.urandom(5 * 1024 * 1024 + 300_000))])
+    assert response.get_data(as_text=True) == "File is too big 5.29. Max filesize: 1MiB."
 
 
 def test_different_refusals_in_a_batch_answer_400_with_each_message(client, app):

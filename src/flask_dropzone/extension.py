@@ -10,7 +10,7 @@ from urllib.parse import quote
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
-from . import _vendor, checks, receive, render
+from . import _vendor, checks, receive, render, zonerules
 from .cli import dropzone_cli
 from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
 from .errors import UploadRefused
@@ -184,8 +184,9 @@ class Dropzone:
         csrf = _csrf() if options.enable_csrf else None
         if options.chunking:
             receive.client_id()  # before the page loads, so that parallel chunks share it
+        rules = zonerules.sign(current_app._get_current_object(), kwargs)  # type: ignore[attr-defined]
         config = render.zone_config(
-            options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf
+            options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules
         )
         return render.config_block(
             config,

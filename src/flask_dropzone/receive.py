@@ -16,7 +16,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from . import checks, chunks, formdata, signals, validation
+from . import checks, chunks, formdata, signals, validation, zonerules
 from .chunkstore import ChunkStore, CleanReport
 from .errors import BadUpload, FileTooLarge, InsufficientStorage, SomeFilesRefused, UploadRefused, plain_text
 from .filenames import stored_name
@@ -96,7 +96,7 @@ def judge(options: Options, folder: Optional[str] = None) -> Judged:
     validation.check_count(len(mine), options)
     order: list[Union[Upload, UploadRefused]] = []
     for item in mine:
-        if isinstance(item, UploadRefused) or item.judged_by is options:
+        if isinstance(item, UploadRefused) or item.judged_by == options:
             order.append(item)  # refused, or judged by these settings while it arrived
             continue
         try:
@@ -254,20 +254,26 @@ Part = Union[Upload, UploadRefused]
 class UploadFormParser(FormDataParser):
     """The app's form body parser (Werkzeug's ``form_data_parser_class``): a multipart
     body is read by ours, each file written once, into the upload folder, whoever reads
-    the form first. Read by ``files()`` or ``save()``, it is checked against the zone's
-    settings while bytes arrive; read before (by Flask-WTF's CSRFProtect, say), its files
-    are received unchecked and judged when the view asks for them."""
+    the form first. Its files are checked while bytes arrive against the rules the
+    zone signed (:mod:`.zonerules`), or else, read by ``files()`` or ``save()``, against
+    theirs; read before without rules, they are received unchecked. ``files()`` and
+    ``save()`` judge again by their own settings where these differ."""
 
     request: Optional[Request] = None
 
     def parse(self, stream: IO[bytes], mimetype: str, content_length: Optional[int], options: Any = None) -> Any:
         if mimetype != "multipart/form-data" or self.request is None:
             return super().parse(stream, mimetype, content_length, options)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
         zone = g.get("_dropzone_zone")
-        if zone is not None:
+        rules = zonerules.options(app, self.request.headers.get(zonerules.HEADER))
+        if rules is not None:  # the zone's own settings, signed: whoever reads the form
+            settings, checked = rules, True
+            folder = zone[1] if zone is not None else upload_folder(rules)
+        elif zone is not None:
             settings, folder, checked = zone[0], zone[1], True
         else:
-            settings = resolve(current_app.config)
+            settings = resolve(app.config)
             folder, checked = upload_folder(settings), False
         receiver = Receiver(self.request, settings, folder, checked=checked)
         try:
@@ -327,6 +333,17 @@ class Receiver:
         self.opening: Optional[str] = None  #: the file whose sink is being made
         self.memory = 0  #: bytes of file parts held in memory
         self.open_files = 0  #: temporary files of finished parts kept open
+        self.boundary = ""
+
+    def size_of_only_file(self, sink: FileSink) -> int:
+        """The size of a file refused while it arrives, for its message: the body's length
+        less the framing around one file part, as a zone sends it (at least what came)."""
+        length = self.req.content_length
+        if length is None or self.options.upload_multiple or self.options.in_form or len(self.sinks) > 1:
+            return sink.size
+        headers = sum(len(key) + len(value) + 4 for key, value in sink.headers.items())
+        framing = 2 * len(self.boundary) + headers + 14  # --B CRLF, headers, CRLF, CRLF --B-- CRLF
+        return max(sink.size, length - framing)
 
     @property
     def current(self) -> Optional[str]:
@@ -394,6 +411,7 @@ class Receiver:
 
     def _parse(self, stream: IO[bytes], boundary: str) -> "MultiDict[str, str]":
         req, options = self.req, self.options
+        self.boundary = boundary
         if not boundary:
             raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
         limit = validation.size_limit(options)

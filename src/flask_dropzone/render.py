@@ -16,6 +16,7 @@ from markupsafe import Markup, escape
 
 from . import _vendor
 from .settings import Options
+from .zonerules import HEADER as RULES_HEADER
 
 CDN = "https://cdn.jsdelivr.net/npm/dropzone@{version}/dist/{path}"
 #: Dropzone 6's dist files, vendored and on the CDN.
@@ -67,8 +68,11 @@ def script(src: str, integrity: Optional[str] = None, nonce: Optional[str] = Non
     return Markup(f"<script{attrs}></script>\n")
 
 
-def dropzone_options(options: Options, csrf_token: Optional[str] = None) -> dict[str, Any]:
-    """The zone's settings as Dropzone.js options."""
+def dropzone_options(
+    options: Options, csrf_token: Optional[str] = None, rules: Optional[str] = None
+) -> dict[str, Any]:
+    """The zone's settings as Dropzone.js options; ``rules``, the zone's signed rules, go
+    with every upload (see :mod:`.zonerules`)."""
     result: dict[str, Any] = {
         "paramName": options.input_name,
         "maxFilesize": options.max_file_size,
@@ -97,8 +101,13 @@ def dropzone_options(options: Options, csrf_token: Optional[str] = None) -> dict
     for key in _HTML_MESSAGES:
         # escape() keeps Markup as it is: a developer's Markup message is trusted HTML.
         result[key] = str(escape(result[key]))
+    headers = {}
     if csrf_token is not None:
-        result["headers"] = {"X-CSRF-Token": csrf_token}
+        headers["X-CSRF-Token"] = csrf_token
+    if rules is not None:
+        headers[RULES_HEADER] = rules
+    if headers:
+        result["headers"] = headers
     return result
 
 
@@ -123,12 +132,13 @@ def zone_config(
     redirect_url: Optional[str] = None,
     upload_url: Optional[str] = None,
     csrf: Optional[Mapping[str, str]] = None,
+    rules: Optional[str] = None,
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up."""
     return {
         "id": id,
         "url": html_safe_url(url),
-        "options": dropzone_options(options, csrf["token"] if csrf else None),
+        "options": dropzone_options(options, csrf["token"] if csrf else None, rules),
         "redirectUrl": redirect_url,
         "uploadOnClick": options.upload_on_click,
         "uploadButton": options.upload_btn_id,

@@ -13,7 +13,7 @@ from werkzeug.datastructures import FileStorage, Headers
 
 from . import chunks, storage, validation
 from .chunkstore import COMPLETE, EXPIRED, REFUSED, ChunkStore, HandOver, QuotaExceeded, StoreBusy
-from .errors import FileTypeRefused, UploadBusy, UploadExpired, UploadRefused
+from .errors import FileTooLarge, FileTypeRefused, UploadBusy, UploadExpired, UploadRefused
 from .filenames import safe_filename
 from .settings import Options
 from .sniffing import HEAD_SIZE
@@ -249,11 +249,13 @@ class FileSink:
 
     def write(self, data: bytes) -> None:
         if self.refusal is not None:
-            return  # refused: the rest of its bytes are read, not kept
+            self.size += len(data)  # refused: the rest is read and counted, not kept
+            return
         self.size += len(data)
         try:
             if self.limit is not None and self.size > self.limit:
-                raise validation.too_large(self.size, self.options)  # type: ignore[arg-type]
+                size = self.size if self.receiver.per_file else self.receiver.size_of_only_file(self)
+                raise validation.too_large(size, self.options)  # type: ignore[arg-type]
             if len(self.head) < HEAD_SIZE:
                 self.head += data[: HEAD_SIZE - len(self.head)]
                 if len(self.head) == HEAD_SIZE:
@@ -307,6 +309,8 @@ class FileSink:
                 self._check_type()
             except UploadRefused as refused:
                 self._refuse(refused)
+        if isinstance(self.refusal, FileTooLarge):  # now its whole size is known
+            self.refusal = validation.too_large(self.size, self.options).about(self.filename)  # type: ignore[arg-type]
         if self.refusal is not None:
             return
         stream: Optional[IO[bytes]]

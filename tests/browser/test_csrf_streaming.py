@@ -13,7 +13,7 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
 
 
-def csrf_app(tmp_path, **config) -> Flask:
+def csrf_app(tmp_path, page=PAGE, **config) -> Flask:
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
     app.config.update(SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
     dropzone = Dropzone(app)
@@ -21,7 +21,7 @@ def csrf_app(tmp_path, **config) -> Flask:
 
     @app.get("/")
     def index():
-        return render_template_string(PAGE)
+        return render_template_string(page)
 
     @app.post("/upload")
     def upload():
@@ -54,3 +54,23 @@ def test_max_content_length_under_csrfprotect_shows_plain_text(page, serve, tmp_
     drop_files(page, "myDropzone", [("big.bin", payload(3 * 1024 * 1024, seed=6))])
     wait_settled(page, "myDropzone", 1)
     assert error_messages(page, "myDropzone") == ["The upload is larger than the server accepts."]
+
+
+def test_under_csrfprotect_the_zones_rules_refuse_a_file_while_it_arrives(page, serve, tmp_path, monkeypatch):
+    """The browser is told to send anything (custom_options); the server still refuses by
+    the zone's settings before the file reaches the disk, though CSRFProtect reads the form."""
+    written = []
+    write = storage.write_all
+    monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
+    zone = (
+        "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}"
+        "{{ dropzone.config(max_file_size=1, custom_options='maxFilesize: null,') }}"
+    )
+    app = csrf_app(tmp_path, page=PAGE.replace(PAGE[PAGE.index("{{ dropzone.create"):PAGE.index("</body>")], zone))
+    server = serve(app)
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("big.bin", payload(20 * 1024 * 1024, seed=7))])
+    wait_settled(page, "myDropzone", 1)
+    assert error_messages(page, "myDropzone") == ["File is too big 20. Max filesize: 1MiB."]
+    assert sum(written) <= 2 * 1024 * 1024
+    assert not (tmp_path / "instance" / "uploads").exists() or not any((tmp_path / "instance" / "uploads").iterdir())

@@ -4,6 +4,7 @@
  */
 (function () {
   "use strict";
+  var RULES_HEADER = "X-Dropzone-Zone";
   var ns = (window.flaskDropzone = window.flaskDropzone || {});
   if (ns.loaded) return; // the tag is emitted by every config() call
   ns.loaded = true;
@@ -163,6 +164,16 @@
     }
   }
 
+  // The zone's signed rules are for the app that made the page: a zone posting to another
+  // origin does not send them (nor ask that origin's CORS preflight to allow the header).
+  function dropForeignRules(options, element) {
+    var url = options.url || element.getAttribute("action") || window.location.href;
+    if (!options.headers || !(RULES_HEADER in options.headers) || typeof url !== "string") return;
+    if (new URL(url, window.location.href).origin === window.location.origin) return;
+    options.headers = Object.assign({}, options.headers);
+    delete options.headers[RULES_HEADER];
+  }
+
   // The zone create() emitted carries data-flask-dropzone: an element of the page's
   // content with the same id (say, in a sanitized comment) must not take the zone over.
   // A zone written by hand, without the marker, is found by its id.
@@ -188,6 +199,7 @@
     } else if (config.url && !options.url) {
       options.url = config.url; // the URL create() gave, not whatever the element says
     }
+    dropForeignRules(options, element);
     var button = null;
     if (config.uploadOnClick && !config.inForm) {
       button = document.getElementById(config.uploadButton);

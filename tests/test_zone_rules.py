@@ -1,0 +1,184 @@
+"""A zone's signed rules: files refused while they arrive whoever reads the form first."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+
+import pytest
+from flask import Flask, render_template_string, request
+from flask_wtf.csrf import CSRFProtect
+
+from chunking import CONTENT_TYPE, body, chunk_requests
+from conftest import zone_config
+from flask_dropzone import Dropzone, chunkstore, storage, zonerules
+
+MiB = 1024 * 1024
+PAGE = "{{ dropzone.config(max_file_size=1, allowed_file_type='image') }}"
+
+
+def rules_app(tmp_path, csrf=True, page=PAGE, **rules) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="zone rules", DROPZONE_ENABLE_CSRF=csrf, DROPZONE_MAX_FILE_SIZE=64)
+    dropzone = Dropzone(app)
+    if csrf:
+        CSRFProtect(app)
+
+    @app.get("/")
+    def index():
+        return render_template_string(page)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save(**rules)]}
+
+    @app.post("/as-in-2.0")
+    def as_in_2_0():
+        return {"got": [f.filename for f in request.files.getlist("file")]}
+
+    return app
+
+
+def zone_headers(client) -> dict:
+    return zone_config(client.get("/").get_data(as_text=True))["options"].get("headers", {})
+
+
+def post(client, url, data: bytes, headers: dict, filename="photo.png"):
+    return client.post(url, data=body({}, "file", filename, data), content_type=CONTENT_TYPE, headers=headers)
+
+
+@pytest.fixture
+def written(monkeypatch) -> list[int]:
+    """The sizes of every write of file bytes to disk."""
+    sizes: list[int] = []
+    write = storage.write_all
+
+    def counted(fd, data, *args):
+        sizes.append(len(data))
+        return write(fd, data, *args)
+
+    monkeypatch.setattr(storage, "write_all", counted)
+    monkeypatch.setattr(chunkstore, "write_all", counted)
+    return sizes
+
+
+def png(size: int) -> bytes:
+    return b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + os.urandom(size - 16)
+
+
+def stored(app) -> list[str]:
+    folder = os.path.join(app.instance_path, "uploads")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_under_csrfprotect_a_file_over_the_zones_limit_is_refused_while_it_arrives(tmp_path, written):
+    app = rules_app(tmp_path)
+    client = app.test_client()
+    response = post(client, "/upload", png(16 * MiB), zone_headers(client))
+    assert response.status_code == 413 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "File is too big 16. Max filesize: 1MiB."
+    assert sum(written) <= 2 * MiB  # refused at the limit, not after receiving 16 MiB
+    assert stored(app) == []
+
+
+def test_under_csrfprotect_content_of_another_type_is_refused_from_its_first_bytes(tmp_path, written):
+    app = rules_app(tmp_path)
+    client = app.test_client()
+    zip_bytes = b"PK\x03\x04" + os.urandom(MiB // 2)
+    response = post(client, "/upload", zip_bytes, zone_headers(client))
+    assert response.status_code == 415 and response.mimetype == "text/plain"
+    assert sum(written) == 0  # judged by its first bytes, before any reached the disk
+    assert stored(app) == []
+
+
+def test_under_csrfprotect_without_the_rules_the_view_refuses_after_the_body(tmp_path, written):
+    """What the signed rules buy: without them the view's settings come after the body."""
+    app = rules_app(tmp_path, page="{{ dropzone.config() }}", max_file_size=1)
+    client = app.test_client()
+    headers = zone_headers(client)
+    headers.pop(zonerules.HEADER)
+    response = post(client, "/upload", png(8 * MiB), headers)
+    assert response.status_code == 413 and sum(written) == 8 * MiB
+    assert stored(app) == []
+
+
+def test_a_file_within_the_rules_is_stored_once(tmp_path, monkeypatch, written):
+    copies = []
+    monkeypatch.setattr(storage, "copy_into", lambda *a, **k: copies.append(1))
+    app = rules_app(tmp_path, max_file_size=1, allowed_file_type="image")
+    client = app.test_client()
+    data = png(MiB // 2)
+    response = post(client, "/upload", data, zone_headers(client))
+    assert response.json == {"stored": ["photo.png"]}
+    assert copies == [] and sum(written) == len(data)
+
+
+def test_chunks_under_csrfprotect_are_written_once_into_their_upload(tmp_path, written):
+    page = "{{ dropzone.config(chunking=True, chunk_size=65536, max_file_size=1) }}"
+    app = rules_app(tmp_path, page=page)
+    client = app.test_client()
+    headers = zone_headers(client)
+    data = png(200_000)
+    for request_body in chunk_requests(data, "big.png", 65536):
+        response = client.post("/upload", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+    assert (tmp_path / "instance" / "uploads" / "big.png").read_bytes() == data
+    assert sum(written) < 1.01 * len(data)  # the chunks, their bitmap and manifest: no copy
+
+
+@pytest.mark.parametrize(("page_limit", "view_limit"), [(1, 8), (8, 1)])
+def test_the_stricter_of_the_zones_rules_and_the_views_holds(tmp_path, page_limit, view_limit):
+    app = rules_app(tmp_path, csrf=False, page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}",
+                    max_file_size=view_limit)
+    client = app.test_client()
+    response = post(client, "/upload", png(2 * MiB), zone_headers(client))
+    assert response.status_code == 413 and stored(app) == []
+
+
+def test_a_view_reading_request_files_as_in_2_0_gets_only_files_the_zone_accepts(tmp_path):
+    app = rules_app(tmp_path, csrf=False)
+    client = app.test_client()
+    headers = zone_headers(client)
+    response = post(client, "/as-in-2.0", png(1000), headers)
+    assert response.json == {"got": ["photo.png"]}
+    response = post(client, "/as-in-2.0", b"PK\x03\x04" + bytes(1000), headers)
+    assert response.status_code == 415
+
+
+def test_forged_or_foreign_rules_are_ignored(tmp_path):
+    app = rules_app(tmp_path, csrf=False, max_file_size=64)
+    client = app.test_client()
+    token = zone_headers(client)[zonerules.HEADER]
+    payload, signature = token.rsplit(".", 1)
+    forged = base64.urlsafe_b64encode(json.dumps({"max_file_size": 0.001}).encode()).decode().rstrip("=")
+    other = Flask(__name__)
+    other.secret_key = "another app"
+    for value in (f"{forged}.{signature}", token[:-2] + "xx", zonerules.sign(other, {}), "", "garbage"):
+        response = post(client, "/upload", png(1000), {zonerules.HEADER: value})
+        assert response.status_code == 200, value
+    assert len(stored(app)) == 5
+
+
+def test_the_rules_hold_only_settings_that_judge_files(tmp_path):
+    app = rules_app(tmp_path, csrf=False)
+    with app.test_request_context():
+        token = zonerules.sign(app, {"max_file_size": 2, "upload_folder": "/srv/secret", "default_message": "Hi"})
+        payload = token.split(".")[0]
+        rules = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert rules == {"max_file_size": 2}
+    assert zonerules.options(app, token).max_file_size == 2
+
+
+def test_rules_signed_before_a_key_rotation_still_hold(tmp_path):
+    app = rules_app(tmp_path, csrf=False)
+    token = zonerules.sign(app, {"max_file_size": 2})
+    app.config.update(SECRET_KEY="rotated", SECRET_KEY_FALLBACKS=["zone rules"])
+    assert zonerules.options(app, token).max_file_size == 2
+    assert zonerules.options(app, zonerules.sign(app, {"max_file_size": 3})).max_file_size == 3
+
+
+def test_without_a_secret_key_no_rules_are_sent(tmp_path):
+    app = rules_app(tmp_path, csrf=False)
+    app.config["SECRET_KEY"] = None
+    assert zonerules.HEADER not in zone_headers(app.test_client())
