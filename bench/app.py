@@ -17,7 +17,7 @@ from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from flask_dropzone import Dropzone
-from flask_dropzone.storage import TempFile
+from flask_dropzone.stores.disk import DiskFiles
 
 CHUNK_SIZE = 8 * 1024 * 1024
 READ_SIZE = 1024 * 1024  # what dropzone.save() reads at once too
@@ -71,7 +71,7 @@ def create_app():
     def raw():
         # Stored like ours (an unnamed file, then a name), so that the two differ only by
         # parsing and checks: on ext4 here, plain open() files were several times slower.
-        target = TempFile(folders["raw"])
+        target = DiskFiles().stage(folders["raw"])
         try:
             while True:
                 block = request.stream.read(READ_SIZE)

@@ -21,7 +21,7 @@ from chunking import (
 )
 from conftest import examples
 from flask_dropzone import Dropzone, SettingError
-from flask_dropzone.chunkstore import ChunkStore
+from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
 @pytest.fixture
@@ -68,10 +68,10 @@ def test_files_returns_nothing_until_the_file_is_whole(app):
 
 
 def test_the_finished_file_is_linked_into_place_not_copied(app, monkeypatch):
-    from flask_dropzone import storage
+    from flask_dropzone.stores import disk as storage
 
     copies = []
-    monkeypatch.setattr(storage, "copy_into", lambda *a: copies.append(a))
+    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a: copies.append(a))
     client = app.test_client()
     for chunk in chunk_requests(os.urandom(3500), "a.bin", CHUNK):
         send(client, chunk)
@@ -240,7 +240,7 @@ def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path)
     assert send(client, fake[1]).status_code == 415  # chunk 0 is not a PNG: the upload is refused
     assert send(client, fake[2]).status_code == 415  # and so is whatever else comes of it
     assert sorted(Path(name).name for name in stray_files(app)) == ["manifest.json", "refused"]
-    assert app.extensions["dropzone"] and ChunkStore(str(chunk_dir(app))).pending_bytes(client_of(client)) == 0
+    assert app.extensions["dropzone"] and DiskChunks(str(chunk_dir(app))).pending_bytes(client_of(client)) == 0
     good = chunk_requests(PNG, "real.png", CHUNK)
     assert [send(client, chunk).json["saved"] for chunk in good][-1] == [["real.png", len(PNG)]]
 
@@ -263,7 +263,7 @@ def test_clean_removes_idle_partial_uploads(app):
     send(client, chunk_requests(os.urandom(3 * CHUNK), "idle.bin", CHUNK)[0])
     fresh = chunk_requests(os.urandom(3 * CHUNK), "fresh.bin", CHUNK)
     send(client, fresh[0])
-    store = ChunkStore(str(chunk_dir(app)))
+    store = DiskChunks(str(chunk_dir(app)))
     (idle,) = [p for p in upload_dirs(app) if b"idle" in (p / "manifest.json").read_bytes()]
     age(idle, 2 * 86400)
     report = store.clean(86400)
@@ -344,7 +344,7 @@ def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
     for index in (0, 3):
         assert send(client, bodies[index]).status_code == 200
     age(chunk_dir(app), 2 * 86400)
-    assert ChunkStore(str(chunk_dir(app))).clean(86400).partial_uploads == 1
+    assert DiskChunks(str(chunk_dir(app))).clean(86400).partial_uploads == 1
     for index in (4, 1, 0, 2, 3):
         response = send(client, bodies[index])
         assert response.status_code == 410, index
@@ -444,21 +444,21 @@ def test_a_failed_hand_over_is_given_back_and_a_resent_chunk_hands_it_over_again
 def test_a_full_disk_at_the_hand_over_is_507_then_retried(app, monkeypatch):
     import errno
 
-    from flask_dropzone import storage
+    from flask_dropzone.stores import disk as storage
 
     client = app.test_client()
     content = os.urandom(2 * CHUNK)
     bodies = chunk_requests(content, "full.bin", CHUNK)
     send(client, bodies[0])
-    real = storage.link_checked
+    real = storage.DiskFiles.link_checked
 
     def disk_full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(storage, "link_checked", disk_full)
+    monkeypatch.setattr(storage.DiskFiles, "link_checked", disk_full)
     response = send(client, bodies[1])
     assert response.status_code == 507 and response.mimetype == "text/plain"
-    monkeypatch.setattr(storage, "link_checked", real)
+    monkeypatch.setattr(storage.DiskFiles, "link_checked", real)
     assert send(client, bodies[1]).json["saved"] == [["full.bin", len(content)]]
     assert (uploads_dir(app) / "full.bin").read_bytes() == content
 
@@ -496,16 +496,16 @@ def test_an_offset_past_the_largest_file_is_413_not_500(tmp_path):
 
 
 def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypatch):
-    from flask_dropzone import chunkstore
+    from flask_dropzone.stores import disk_chunks as chunkstore
 
-    store = ChunkStore(str(chunk_dir(app)))
-    write = chunkstore.PartialUpload.write
+    store = DiskChunks(str(chunk_dir(app)))
+    write = chunkstore.DiskPartial.write
 
     def write_while_sweeping(self, data, offset):
         store.clean(0)  # every upload looks abandoned, but this one is being written
         write(self, data, offset)
 
-    monkeypatch.setattr(chunkstore.PartialUpload, "write", write_while_sweeping)
+    monkeypatch.setattr(chunkstore.DiskPartial, "write", write_while_sweeping)
     client = app.test_client()
     content = os.urandom(3 * CHUNK)
     statuses = [send(client, chunk).status_code for chunk in chunk_requests(content, "race.bin", CHUNK)]
@@ -517,7 +517,7 @@ def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app
     from chunking import chunk_fields as fields_of
     from flask_dropzone.chunks import parse as parse_chunk
 
-    store = ChunkStore(str(chunk_dir(app)))
+    store = DiskChunks(str(chunk_dir(app)))
     file_id, client = str(uuids.uuid4()), "cd" * 16
     first = parse_chunk(fields_of(file_id, 0, 2 * CHUNK, CHUNK), "p.bin", CHUNK)
     second = parse_chunk(fields_of(file_id, 1, 2 * CHUNK, CHUNK), "p.bin", CHUNK)
@@ -536,7 +536,7 @@ def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app
 
 def test_a_sweep_racing_chunks_never_makes_a_500(app):
     """Chunks arrive while the sweep removes everything it may (every upload looks abandoned)."""
-    store = ChunkStore(str(chunk_dir(app)))
+    store = DiskChunks(str(chunk_dir(app)))
     stop = threading.Event()
 
     def sweep():

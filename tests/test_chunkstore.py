@@ -15,7 +15,7 @@ from chunking import (
 )
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.chunks import parse as parse_chunk
-from flask_dropzone.chunkstore import ChunkStore
+from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
 @pytest.fixture
@@ -129,11 +129,11 @@ def test_the_sweep_removes_only_what_has_the_stores_layout(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     age(root, 3 * 86400)
-    report = ChunkStore(str(root)).clean(86400)
+    report = DiskChunks(str(root)).clean(86400)
     assert report.partial_uploads == 1
     assert all(path.read_bytes() == content for path, content in foreign.items())
     (upload,) = [path for path in upload_dirs(app) if (path / "manifest.json").exists()]
-    report = ChunkStore(str(root)).clean(0, now=time.time() + 3 * 86400)  # the record's turn
+    report = DiskChunks(str(root)).clean(0, now=time.time() + 3 * 86400)  # the record's turn
     assert report.records == 1 and not upload.exists()
     assert all(path.read_bytes() == content for path, content in foreign.items())
 
@@ -178,7 +178,7 @@ def test_opening_an_upload_gives_the_locks_back(app):
 
 
 def test_pending_bytes_leave_out_ended_uploads(app):
-    store = ChunkStore(str(chunk_dir(app)))
+    store = DiskChunks(str(chunk_dir(app)))
     client = "ef" * 16
     fields = chunk_fields(str(uuids.uuid4()), 0, 3 * CHUNK, CHUNK)
     partial = store.open(client, parse_chunk(fields, "a.bin", CHUNK))
@@ -192,7 +192,7 @@ def test_pending_bytes_leave_out_ended_uploads(app):
 def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_descriptors(tmp_path):
     """Open-file-description locks: not the per-process POSIX locks NFS turns flock into,
     under which a process never conflicts with itself and closing any descriptor unlocks."""
-    from flask_dropzone.chunkstore import _lock
+    from flask_dropzone.stores.disk_chunks import _lock
 
     path = tmp_path / "manifest.json"
     path.write_bytes(b"{}")

@@ -96,14 +96,14 @@ def test_with_csrfprotect_a_large_file_is_written_once_into_place(tmp_path, monk
     import os
 
     import werkzeug.formparser
-    from flask_dropzone import storage
+    from flask_dropzone.stores import disk as storage
 
     app = upload_app(tmp_path)
     client = app.test_client()
     headers = token_headers(client)
     spooled, written = [], []
     monkeypatch.setattr(werkzeug.formparser, "default_stream_factory", lambda *a, **k: spooled.append(1))
-    monkeypatch.setattr(storage, "copy_into", lambda *a, **k: spooled.append("copy"))
+    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a, **k: spooled.append("copy"))
     write = storage.write_all
     monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
     content = os.urandom(8 * 1024 * 1024)

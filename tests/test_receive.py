@@ -13,7 +13,7 @@ from flask import Flask, request
 from werkzeug.datastructures import FileStorage
 
 from flask_dropzone import Dropzone, SavedFile, Upload
-from flask_dropzone import storage
+from flask_dropzone.stores import disk as storage
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 
@@ -231,8 +231,8 @@ def test_files_are_written_once_whoever_reads_the_form_first(app, client, monkey
         return {"saved": [s.size for s in app.extensions["dropzone"].save()]}
 
     copies = []
-    original = storage.copy_into
-    monkeypatch.setattr(storage, "copy_into", lambda *args: copies.append(1) or original(*args))
+    original = storage.DiskFiles.copy_into
+    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *args: copies.append(1) or original(*args))
     post(client, "/save", [("file", "a.bin", os.urandom(700_000))])
     assert copies == []  # parsed straight into the upload folder, then linked
 
@@ -251,10 +251,10 @@ def test_files_then_save_in_one_request(app, client):
 
 
 def test_upload_save_links_and_a_second_save_copies(tmp_path):
-    temp = storage.TempFile(str(tmp_path))
+    files = storage.DiskFiles()
+    temp = files.stage(str(tmp_path))
     temp.write(b"data")
-    temp.file.seek(0)
-    upload = Upload(temp.file, "a.txt", "file", FileStorage().headers, 4, b"data", temp=temp)
+    upload = Upload(temp.open(), "a.txt", "file", FileStorage().headers, 4, b"data", store=files, staged=temp)
     upload.save(str(tmp_path / "first.txt"))
     upload.save(str(tmp_path / "second.txt"))
     first, second = os.stat(tmp_path / "first.txt"), os.stat(tmp_path / "second.txt")
@@ -278,9 +278,10 @@ def test_seed_loop_keeps_working(app, client, tmp_path):
 
 def _publish_many(folder: str, worker: int, count: int) -> None:
     for index in range(count):
-        temp = storage.TempFile(folder)
+        files = storage.DiskFiles()
+        temp = files.stage(folder)
         temp.write(f"{worker}:{index}".encode() * 1000)
-        storage.publish(temp, folder, "same.txt")
+        files.publish(temp, folder, "same.txt", temp.size)
         temp.close()
 
 

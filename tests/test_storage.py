@@ -15,7 +15,8 @@ import pytest
 from flask import Flask, request
 
 from chunking import CHUNK, chunk_requests, send
-from flask_dropzone import Dropzone, storage
+from flask_dropzone import Dropzone
+from flask_dropzone.stores import disk as storage
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 TESTS = Path(__file__).parent

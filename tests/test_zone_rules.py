@@ -12,7 +12,9 @@ from flask_wtf.csrf import CSRFProtect
 
 from chunking import CONTENT_TYPE, body, chunk_requests
 from conftest import zone_config
-from flask_dropzone import Dropzone, chunkstore, storage, zonerules
+from flask_dropzone import Dropzone, zonerules
+from flask_dropzone.stores import disk as storage
+from flask_dropzone.stores import disk_chunks as chunkstore
 
 MiB = 1024 * 1024
 PAGE = "{{ dropzone.config(max_file_size=1, allowed_file_type='image') }}"
@@ -105,7 +107,7 @@ def test_under_csrfprotect_without_the_rules_the_view_refuses_after_the_body(tmp
 
 def test_a_file_within_the_rules_is_stored_once(tmp_path, monkeypatch, written):
     copies = []
-    monkeypatch.setattr(storage, "copy_into", lambda *a, **k: copies.append(1))
+    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a, **k: copies.append(1))
     app = rules_app(tmp_path, max_file_size=1, allowed_file_type="image")
     client = app.test_client()
     data = png(MiB // 2)

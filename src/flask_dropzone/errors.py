@@ -53,9 +53,15 @@ class FileTypeRefused(UploadRefused):
 
 
 class InsufficientStorage(UploadRefused):
-    """The disk is full: 507."""
+    """The store is full: 507."""
 
     code = 507
+
+
+class StorageUnavailable(UploadRefused):
+    """The store cannot be used (its cause is in the log): 503."""
+
+    code = 503
 
 
 class UploadExpired(BadUpload):

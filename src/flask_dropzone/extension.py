@@ -6,11 +6,12 @@ import os
 import warnings
 from typing import Any, Callable, Optional
 from urllib.parse import quote
+from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
-from . import _vendor, checks, receive, render, zonerules
+from . import _vendor, checks, receive, render, stores, zonerules
 from .cli import dropzone_cli
 from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
 from .errors import UploadRefused
@@ -90,6 +91,8 @@ class Dropzone:
     """
 
     def __init__(self, app: Optional[Flask] = None) -> None:
+        #: Each app's stores, built by :meth:`init_app`.
+        self.stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
         if app is not None:
             self.init_app(app)
 
@@ -107,6 +110,7 @@ class Dropzone:
                 )
             )
         app.extensions["dropzone"] = self
+        self.stores[app] = stores.build(options)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)

@@ -16,12 +16,19 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from . import checks, chunks, formdata, signals, validation, zonerules
-from .chunkstore import ChunkStore, CleanReport
-from .errors import BadUpload, FileTooLarge, InsufficientStorage, SomeFilesRefused, UploadRefused, plain_text
+from . import checks, chunks, formdata, signals, stores, validation, zonerules
+from .errors import (
+    BadUpload,
+    FileTooLarge,
+    InsufficientStorage,
+    SomeFilesRefused,
+    StorageUnavailable,
+    UploadRefused,
+    plain_text,
+)
 from .filenames import stored_name
 from .settings import Options, check_folders, resolve
-from .storage import remove_stale_temporaries
+from .stores import CleanReport, FileStore, PartialStore, StoreFull, StoreLimit, StoreUnavailable
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
 
 Sink = Union[FileSink, ChunkSink]
@@ -127,7 +134,8 @@ def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
             if "_dropzone_refusal" in state:
                 raise state._dropzone_refusal
         else:  # the app replaced its request class after init_app: Werkzeug parsed the body
-            state._dropzone_parts = [(name, Upload.wrap(file)) for name, file in req.files.items(multi=True)]
+            files = stores.of(current_app).files
+            state._dropzone_parts = [(name, Upload.wrap(file, files)) for name, file in req.files.items(multi=True)]
             state._dropzone_checked = False
     if not state.get("_dropzone_checked"):
         state._dropzone_parts = _apply_chunks(state._dropzone_parts, options, folder)
@@ -181,11 +189,8 @@ def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]
         name = stored_name(upload.filename or "", options.stored_name, upload)
         try:
             saved = upload.publish(folder, name)
-        except OSError as error:
-            refusal = disk_error(error)
-            if isinstance(refusal, UploadRefused):
-                raise refusal.about(upload.filename or "") from error
-            raise
+        except STORE_ERRORS as error:
+            raise store_error(error).about(upload.filename or "") from error
         stored.append(saved)
         signals.file_stored.send(app, saved=saved)
     return stored
@@ -208,15 +213,18 @@ def report(refused: UploadRefused) -> None:
     signals.upload_refused.send(app, filename=refused.filename, status=refused.code, reason=refused.description)
 
 
-def disk_error(error: OSError) -> Exception:
-    """The refusal for a full disk or a file too large for it; other errors as they are.
-    Each is logged: an operator wants to know the disk is full."""
+STORE_ERRORS = (StoreFull, StoreLimit, StoreUnavailable)
+
+
+def store_error(error: Exception) -> UploadRefused:
+    """The refusal for a store that is full, cannot hold so large a file, or cannot be
+    used. Each is logged: an operator wants to know the disk is full."""
     log.error("storing an upload failed: %s", error)
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+    if isinstance(error, StoreFull):
         return InsufficientStorage("The server has no room for this file.")
-    if error.errno == errno.EFBIG:
+    if isinstance(error, StoreLimit):
         return FileTooLarge("The file is larger than the server can store.")
-    return error
+    return StorageUnavailable("The server cannot store files right now; try again later.")
 
 
 def end_request(exception: Optional[BaseException] = None) -> None:
@@ -244,8 +252,8 @@ def chunk_folder(options: Options) -> str:
     return os.path.abspath(options.chunk_folder or os.path.join(current_app.instance_path, "dropzone-chunks"))
 
 
-def chunk_store(options: Options) -> ChunkStore:
-    return ChunkStore(chunk_folder(options))
+def chunk_store(options: Options) -> PartialStore:
+    return stores.of(current_app).partials(chunk_folder(options))
 
 
 Part = Union[Upload, UploadRefused]
@@ -326,6 +334,7 @@ class Receiver:
 
     def __init__(self, req: Request, options: Options, folder: str, checked: bool = True) -> None:
         self.req, self.options, self.folder, self.checked = req, options, folder, checked
+        self.files = stores.of(current_app).files
         self.sinks: list[Sink] = []
         self.count = 0
         #: Files of a zone sending several per request are refused one by one, not all at once.
@@ -376,7 +385,7 @@ class Receiver:
             raise
         received = [sink.upload for sink in self.sinks if sink.upload is not None]
         _settle_after_response(received)
-        if any(isinstance(sink, FileSink) and sink.temp is not None and sink.temp.path for sink in self.sinks):
+        if any(isinstance(sink, FileSink) and sink.staged is not None and sink.staged.leaves_traces for sink in self.sinks):
             _clean_later(self.options)  # no O_TMPFILE here: a dead process would leave its file behind
         return fields
 
@@ -404,8 +413,8 @@ class Receiver:
         options = self.options
         chunk = chunks.parse(fields, filename, options.chunk_size)
         store = chunk_store(options)
-        check_folders(self.folder, store.root)
-        sink = ChunkSink(name, headers, chunk, options, store, client_id())
+        check_folders(self.folder, chunk_folder(options))
+        sink = ChunkSink(name, headers, chunk, options, store, self.files, client_id())
         _clean_later(options)
         return sink
 
@@ -441,16 +450,15 @@ class Receiver:
 def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> CleanReport:
     """Remove abandoned partial uploads, and temporary files of dead processes from the
     upload folder and ``folders``."""
-    return _sweep(chunk_store(options), (upload_folder(options), *folders), expires)
+    files = stores.of(current_app).files
+    return _sweep(chunk_store(options), files, (upload_folder(options), *folders), expires)
 
 
-def _sweep(store: ChunkStore, folders: tuple[str, ...], expires: float) -> CleanReport:
+def _sweep(store: PartialStore, files: FileStore, folders: tuple[str, ...], expires: float) -> CleanReport:
     report = store.clean(expires)
-    older_than = time.time() - expires
-    for folder in folders:
-        removed, freed = remove_stale_temporaries(folder, older_than)
-        report.temporaries += removed
-        report.freed += freed
+    removed, freed = files.clean(folders, expires)
+    report.temporaries += removed
+    report.freed += freed
     return report
 
 
@@ -460,12 +468,12 @@ def _clean_later(options: Options) -> None:
     if g.get("_dropzone_clean"):
         return
     g._dropzone_clean = True
-    store, folders = chunk_store(options), (upload_folder(options),)
+    store, files, folders = chunk_store(options), stores.of(current_app).files, (upload_folder(options),)
     interval = min(options.chunk_expires / 4, 3600)
 
     def clean_if_due() -> None:  # runs after the response, outside the app context
         if store.clean_due(interval):
-            _sweep(store, folders, options.chunk_expires)
+            _sweep(store, files, folders, options.chunk_expires)
 
     @after_this_request
     def later(response):
@@ -503,8 +511,8 @@ def _refusal(error: BaseException, body: Optional[_Body]) -> BaseException:
         error = FileTooLarge("The upload is larger than the server accepts.")
     elif isinstance(error, formdata.Malformed):
         error = BadUpload(f"The upload is not valid multipart/form-data: {error}")
-    elif isinstance(error, OSError):
-        error = disk_error(error)
+    elif isinstance(error, STORE_ERRORS):
+        error = store_error(error)
     if isinstance(error, UploadRefused) and body is not None:
         body.drain()
     return error

@@ -11,8 +11,19 @@ from typing import IO, TYPE_CHECKING, Callable, Optional, TypeVar, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
-from . import chunks, storage, validation
-from .chunkstore import COMPLETE, EXPIRED, REFUSED, ChunkStore, HandOver, QuotaExceeded, StoreBusy
+from . import chunks, validation
+from .stores import (
+    COMPLETE,
+    EXPIRED,
+    REFUSED,
+    FileStore,
+    HandOver,
+    PartialStore,
+    QuotaExceeded,
+    Staged,
+    StoreBusy,
+    Stored,
+)
 from .errors import FileTooLarge, FileTypeRefused, UploadBusy, UploadExpired, UploadRefused
 from .filenames import safe_filename
 from .settings import Options
@@ -22,9 +33,6 @@ if TYPE_CHECKING:
     from .receive import Receiver
 
 T = TypeVar("T")
-
-# Linking fails across file systems (and where hard links are not allowed): copy instead.
-_NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
 
 #: A file part is held in memory up to this size (Werkzeug's own threshold), then
 #: written to a temporary file in the folder it will be stored in.
@@ -41,16 +49,17 @@ class SavedFile:
 
     filename: str  #: the name the client gave
     stored_name: str  #: the name it has in the folder
-    path: str
+    path: Optional[str]  #: where it is on disk (None in object storage)
     size: int
     mimetype: str  #: from its content where that can be told, else from its name
+    location: str = ""  #: where it is in its store: the path on disk, the key in a bucket
 
 
 class Upload(FileStorage):
     """A received file: a Werkzeug ``FileStorage`` that also knows its ``size``,
     its ``safe_name`` (the name it is judged and stored under), its first bytes
-    and, once checked, its ``detected_type``; its ``save()`` links instead of
-    copying when the bytes already sit on the same disk."""
+    and, once checked, its ``detected_type``; it is stored through the app's file
+    store, which names the bytes it already holds instead of copying them."""
 
     def __init__(
         self,
@@ -61,29 +70,30 @@ class Upload(FileStorage):
         size: int,
         head: bytes,
         *,
-        temp: Optional[storage.TempFile] = None,
+        store: FileStore,
+        staged: Optional[Staged] = None,
         handover: Optional[HandOver] = None,
     ) -> None:
         super().__init__(stream, filename, name, headers=headers)
-        self._stream = stream  # None: a parked temporary file, opened again when read
+        self._stream = stream  # None: a staged file at rest, opened again when read
         self.size = size
         self.head = head
         #: The name it is judged by and stored under: :func:`safe_filename` of ``filename``.
         self.safe_name = safe_filename(filename)
         #: The type from the content where it can be told, else from the name.
         self.detected_type = "application/octet-stream"
-        self._temp = temp
+        self._store = store
+        self._staged = staged
         self._handover = handover
-        self._linkable = temp is not None or handover is not None  # until its bytes have a name
-        self._published: list[str] = []
+        self._published: list[Stored] = []
         #: The settings it was judged by while it arrived (None: not judged yet).
         self.judged_by: Optional[Options] = None
 
     @property  # type: ignore[override]
     def stream(self) -> IO[bytes]:
         if self._stream is None:
-            assert self._temp is not None
-            self._stream = self._temp.reopen()
+            assert self._staged is not None
+            self._stream = self._staged.open()
         return self._stream
 
     @stream.setter
@@ -91,82 +101,53 @@ class Upload(FileStorage):
         self._stream = value
 
     @classmethod
-    def wrap(cls, file: FileStorage) -> "Upload":
+    def wrap(cls, file: FileStorage, store: FileStore) -> "Upload":
         """An Upload over a file Werkzeug's form parser already stored."""
         stream = file.stream
         stream.seek(0)
         head = stream.read(HEAD_SIZE)
         size = stream.seek(0, os.SEEK_END)
         stream.seek(0)
-        return cls(stream, file.filename or "", file.name or "", file.headers, size, head)
-
-    def _linker(self) -> Optional[Callable[[str], None]]:
-        """How to give the received bytes a name without copying them, once: a second
-        name must be a copy, not another link to the same file."""
-        if not self._linkable:
-            return None
-        self._linkable = False
-        if self._temp is not None:
-            return self._temp.link
-        assert self._handover is not None
-        fd, size = self._handover.data_fd, self.size
-        return lambda path: storage.link_checked(fd, size, path)
-
-    def _copy(self, folder: str) -> storage.TempFile:
-        self.stream.seek(0)
-        copy = storage.copy_into(self.stream, folder)
-        if copy.size != self.size:
-            copy.close()
-            raise OSError(errno.EIO, "the file changed while it was stored")
-        return copy
+        return cls(stream, file.filename or "", file.name or "", file.headers, size, head, store=store)
 
     def save(self, dst: Union[str, "os.PathLike[str]", IO[bytes]], buffer_size: int = 16384) -> None:
-        if isinstance(dst, (str, os.PathLike)):
+        source = self._staged or self._handover
+        if isinstance(dst, (str, os.PathLike)) and source is not None:
             target = os.path.abspath(os.fspath(dst))
-            staging = os.path.join(os.path.dirname(target), f".dropzone-{os.urandom(8).hex()}.part")
-            link = self._linker()
-            if link is not None:
-                try:
-                    link(staging)
-                except OSError as error:
-                    if error.errno not in _NOT_LINKABLE:
-                        raise
-                else:
-                    os.replace(staging, target)
-                    self._published.append(target)
-                    return
+            if self._store.save_as(source, target):
+                self._published.append(Stored(os.path.basename(target), target, target))
+                return
         self.stream.seek(0)
         super().save(dst, buffer_size)
 
     def publish(self, folder: str, name: Optional[str] = None) -> SavedFile:
         """Store the file in ``folder`` under ``name`` (a safe name; default ``safe_name``)
         or a free variant of it; never overwrite."""
-        folder = os.path.abspath(folder)
+        store = self._store
         name = name or self.safe_name
-        stored = None
-        link = self._linker()
-        if link is not None:
-            try:
-                stored = storage.free_name(folder, name, link)
-            except OSError as error:
-                if error.errno not in _NOT_LINKABLE:
-                    raise
+        source = self._staged or self._handover
+        if source is not None:
+            stored = store.publish(source, folder, name, self.size)
         elif isinstance(self._stream, io.BytesIO):
-            stored = storage.write_new(self._stream.getvalue(), folder, name)
-        if stored is None:
-            copy = self._copy(folder)
+            stored = store.publish(self._stream.getvalue(), folder, name, self.size)
+        else:  # a file Werkzeug received: staged again by the store
+            staged = store.stage(folder)
             try:
-                stored = storage.publish(copy, folder, name)
+                self.stream.seek(0)
+                for block in iter(lambda: self.stream.read(1024 * 1024), b""):
+                    staged.write(block)
+                staged.finish()
+                stored = store.publish(staged, folder, name, self.size)
             finally:
-                copy.close()
-        path = os.path.join(folder, stored)
-        self._published.append(path)
+                staged.close()
+        self._published.append(stored)
         return SavedFile(
             filename=self.filename or "",
-            stored_name=stored,
-            path=path,
+            stored_name=stored.name,
+            path=stored.path,
             size=self.size,
             mimetype=self.detected_type,
+            location=stored.location,
         )
 
     def settle(self, status: Optional[int]) -> None:
@@ -181,25 +162,15 @@ class Upload(FileStorage):
         elif status in (413, 415):
             handover.refuse(status)
         else:
-            self._unpublish(handover.data_fd)
+            self._store.unpublish(handover, self._published)
             handover.give_back()
-
-    def _unpublish(self, fd: int) -> None:
-        info = os.fstat(fd)
-        for path in self._published:
-            try:
-                named = os.stat(path, follow_symlinks=False)
-                if (named.st_dev, named.st_ino) == (info.st_dev, info.st_ino):
-                    os.unlink(path)
-            except FileNotFoundError:
-                pass
 
     def close(self) -> None:
         self.settle(None)
         if self._stream is not None:
             self._stream.close()
-        if self._temp is not None:
-            self._temp.close()
+        if self._staged is not None:
+            self._staged.close()
 
 
 def field_index(field: str, input_name: str) -> Optional[int]:
@@ -242,7 +213,7 @@ class FileSink:
         self.typed = options is None
         self.detected_type = "application/octet-stream"
         self.memory: Optional[bytearray] = bytearray()
-        self.temp: Optional[storage.TempFile] = None
+        self.staged: Optional[Staged] = None
         self.upload: Optional[Upload] = None
         self.refusal: Optional[UploadRefused] = None
         self.done = False
@@ -269,7 +240,7 @@ class FileSink:
                 self.receiver.memory += len(data)
                 return
             self._spill()
-        self.temp.write(data)  # type: ignore[union-attr]
+        self.staged.write(data)  # type: ignore[union-attr]
 
     def _refuse(self, refused: UploadRefused) -> None:
         """Refuse the file: the whole request, or (one outcome per file) this file alone."""
@@ -280,9 +251,9 @@ class FileSink:
         if self.memory is not None:
             self.receiver.memory -= len(self.memory)
             self.memory = None
-        if self.temp is not None:
-            self.temp.close()
-            self.temp = None
+        if self.staged is not None:
+            self.staged.close()
+            self.staged = None
 
     @property
     def finished(self) -> bool:
@@ -290,8 +261,8 @@ class FileSink:
 
     def _spill(self) -> None:
         assert self.memory is not None
-        self.temp = storage.TempFile(self.folder)
-        self.temp.write(self.memory)
+        self.staged = self.receiver.files.stage(self.folder)
+        self.staged.write(self.memory)
         self.receiver.memory -= len(self.memory)
         self.memory = None
 
@@ -314,17 +285,19 @@ class FileSink:
         if self.refusal is not None:
             return
         stream: Optional[IO[bytes]]
-        if self.temp is None:
+        if self.staged is None:
             stream = io.BytesIO(self.memory)  # type: ignore[arg-type]
-        elif self.receiver.open_files < MAX_OPEN_FILES:
-            self.receiver.open_files += 1
-            stream = self.temp.file
-            stream.seek(0)  # type: ignore[union-attr]
         else:
-            self.temp.park()
-            stream = None
+            self.staged.finish()
+            if self.receiver.open_files < MAX_OPEN_FILES:
+                self.receiver.open_files += 1
+                stream = self.staged.open()
+            else:
+                self.staged.rest()
+                stream = None
         self.upload = Upload(
-            stream, self.filename, self.name, self.headers, self.size, self.head, temp=self.temp
+            stream, self.filename, self.name, self.headers, self.size, self.head,
+            store=self.receiver.files, staged=self.staged,
         )
         if self.options is not None:  # judged while it arrived: size and type need no second look
             self.upload.judged_by, self.upload.detected_type = self.options, self.detected_type
@@ -333,8 +306,8 @@ class FileSink:
     def discard(self) -> None:
         if self.upload is not None:
             self.upload.close()
-        elif self.temp is not None:
-            self.temp.close()
+        elif self.staged is not None:
+            self.staged.close()
 
 
 class ChunkSink:
@@ -347,7 +320,8 @@ class ChunkSink:
         headers: Headers,
         chunk: chunks.Chunk,
         options: Options,
-        store: ChunkStore,
+        store: PartialStore,
+        files: FileStore,
         client: str,
     ) -> None:
         manifest = chunk.manifest
@@ -357,7 +331,7 @@ class ChunkSink:
         validation.check_size(manifest.total_size, options)
         validation.check_name(self.safe_name, options)
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
-        self.name, self.headers, self.chunk, self.options = name, headers, chunk, options
+        self.name, self.headers, self.chunk, self.options, self.files = name, headers, chunk, options, files
         try:
             self.partial = store.open(client, chunk, quota)
         except QuotaExceeded:
@@ -416,17 +390,18 @@ class ChunkSink:
         self.partial.close()
         if handover is not None:
             manifest = self.chunk.manifest
-            stream = os.fdopen(handover.data_fd, "rb", buffering=0)  # the Upload closes it
-            head = os.pread(handover.data_fd, HEAD_SIZE, 0)
+            stream = handover.open()  # the Upload closes it
+            head = stream.read(HEAD_SIZE)
+            stream.seek(0)
             self.upload = Upload(
                 stream, manifest.filename, self.name, self.headers, manifest.total_size, head,
-                handover=handover,
+                store=self.files, handover=handover,
             )
 
     def discard(self) -> None:
         if self.upload is not None:
             self.upload.close()
-        elif self.partial.dir_fd >= 0:
+        elif not self.partial.closed:
             self.partial.release()
             self.partial.discard_if_unused()
             self.partial.close()

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, render_template_string
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone, storage
+from flask_dropzone import Dropzone
+from flask_dropzone.stores import disk as storage
 
 from .helpers import drop_files, error_messages, payload, statuses, wait_settled
 
@@ -34,8 +35,8 @@ def test_a_large_upload_under_csrfprotect_is_written_once(page, serve, tmp_path,
     written, copies = [], []
     write = storage.write_all
     monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
-    copy = storage.copy_into
-    monkeypatch.setattr(storage, "copy_into", lambda *a, **k: copies.append(1) or copy(*a, **k))
+    copy = storage.DiskFiles.copy_into
+    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a, **k: copies.append(1) or copy(*a, **k))
     app = csrf_app(tmp_path)
     server = serve(app)
     page.goto(server.url + "/")

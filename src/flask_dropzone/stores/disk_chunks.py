@@ -1,4 +1,4 @@
-"""Partial chunked uploads on disk, shared by every worker process and thread.
+"""The disk partial store: chunked uploads on disk, shared by every worker process and thread.
 
 One folder per upload, under the client it belongs to::
 
@@ -37,21 +37,30 @@ import secrets
 import stat
 import struct
 import time
-from dataclasses import dataclass
-from typing import Iterator, Optional
+from typing import IO, Iterator, Optional
 
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows: no locks; run a single worker process there
     fcntl = None  # type: ignore[assignment]
 
-from .chunks import Chunk, Manifest, check_same_upload
-from .storage import TEMP_NAME, allocated, make_folder, write_all
+from ..chunks import Chunk, Manifest, check_same_upload
+from .base import (
+    COMPLETE,
+    EXPIRED,
+    REFUSED,
+    CleanReport,
+    HandOver,
+    Partial,
+    PartialStore,
+    QuotaExceeded,
+    StoreBusy,
+)
+from .disk import TEMP_NAME, allocated, disk_errors, make_folder, write_all
 
 CLIENT_NAME = re.compile(r"[0-9a-f]{32}")
 UPLOAD_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MANIFEST, DATA, RECEIVED, LOCK = "manifest.json", "data", "received", "lock"
-COMPLETE, REFUSED, EXPIRED = "complete", "refused", "expired"
 STATES = (COMPLETE, REFUSED, EXPIRED)
 _OWN_FILES = frozenset({MANIFEST, DATA, RECEIVED, *STATES})
 _CLEAN_STAMP = ".last-clean"
@@ -66,14 +75,6 @@ _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _ENTRY
 
 class UnsafeEntry(OSError):
     """Something that is not ours (a symlink, a file where a folder belongs) sits in the chunk folder."""
-
-
-class QuotaExceeded(Exception):
-    """Starting this upload would put the client over its quota."""
-
-
-class StoreBusy(Exception):
-    """The upload kept being removed while this request opened it."""
 
 
 # Locks ---------------------------------------------------------------------------
@@ -230,7 +231,7 @@ def _read_manifest(dir_fd: int) -> Optional[Manifest]:
 # One upload ----------------------------------------------------------------------
 
 
-class PartialUpload:
+class DiskPartial(Partial):
     """One chunk request's view of its upload, holding the shared lock until :meth:`release`."""
 
     def __init__(self, dir_fd: int, lock_fd: int, manifest: Manifest, created: bool) -> None:
@@ -249,16 +250,18 @@ class PartialUpload:
         return self._data
 
     def write(self, data: bytes, offset: int) -> None:
-        write_all(self._data_file(), data, offset)
+        with disk_errors():
+            write_all(self._data_file(), data, offset)
 
     def mark_received(self, index: int) -> None:
         """Record chunk ``index`` as written whole (while the shared lock is held)."""
-        self._data_file()  # an empty file has its data file too
-        fd = _open_file(RECEIVED, self.dir_fd, os.O_WRONLY | os.O_CREAT)
-        try:
-            write_all(fd, b"\x01", index)
-        finally:
-            os.close(fd)
+        with disk_errors():
+            self._data_file()  # an empty file has its data file too
+            fd = _open_file(RECEIVED, self.dir_fd, os.O_WRONLY | os.O_CREAT)
+            try:
+                write_all(fd, b"\x01", index)
+            finally:
+                os.close(fd)
 
     def held(self) -> list[int]:
         """The indices of the chunks received whole."""
@@ -298,6 +301,10 @@ class PartialUpload:
             os.close(self.dir_fd)
             self.dir_fd = -1
 
+    @property
+    def closed(self) -> bool:
+        return self.dir_fd < 0
+
     def _exclusive(self, wait: bool) -> Optional[int]:
         """The manifest locked exclusively, or None if it is held (``wait`` off) or gone."""
         try:
@@ -309,7 +316,7 @@ class PartialUpload:
             return None
         return fd
 
-    def hand_over(self) -> Optional["HandOver"]:
+    def hand_over(self) -> Optional["DiskHandOver"]:
         """The finished file, for one request at a time, once every chunk is received.
 
         Waits for chunk writers still at work. None if the upload is not whole or
@@ -326,7 +333,7 @@ class PartialUpload:
         except BaseException:
             os.close(lock)
             raise
-        return HandOver(self.dir_fd, lock, data)
+        return DiskHandOver(self.dir_fd, lock, data, self.manifest.total_size)
 
     def refuse(self, status: int = 415) -> None:
         """Refuse the upload (``status``: 413 or 415): its later chunks are refused too,
@@ -354,7 +361,7 @@ class PartialUpload:
             os.close(lock)
 
 
-class HandOver:
+class DiskHandOver(HandOver):
     """The finished file of a chunked upload, lent to one request.
 
     :meth:`commit` once the request succeeded: the upload is complete and its
@@ -362,10 +369,19 @@ class HandOver:
     upload stays whole and a resent chunk hands it over again.
     """
 
-    def __init__(self, dir_fd: int, lock_fd: int, data_fd: int) -> None:
+    def __init__(self, dir_fd: int, lock_fd: int, data_fd: int, size: int) -> None:
         self.dir_fd = os.dup(dir_fd)
         self.lock_fd = lock_fd
-        self.data_fd = data_fd  # the caller's to read and close
+        self.data_fd = data_fd  # closed with the stream open() gives
+        self.size = size
+        self.linked = False  # its bytes were given a name: another name is a copy
+        self._stream: Optional[IO[bytes]] = None
+
+    def open(self) -> IO[bytes]:
+        if self._stream is None:
+            self._stream = os.fdopen(self.data_fd, "rb", buffering=0)
+        self._stream.seek(0)
+        return self._stream
 
     def _end(self) -> None:
         os.close(self.lock_fd)
@@ -407,19 +423,9 @@ def _remove_upload(dir_fd: int) -> int:
 # The store -----------------------------------------------------------------------
 
 
-@dataclass
-class CleanReport:
-    partial_uploads: int = 0  #: unfinished uploads whose bytes were removed
-    records: int = 0  #: records of ended uploads forgotten
-    temporaries: int = 0  #: temporary files of dead processes removed
-    freed: int = 0  #: bytes given back to the disk
+class DiskChunks(PartialStore):
+    """Partial uploads in the chunk folder ``root``."""
 
-    def add(self, other: "CleanReport") -> None:
-        for name in ("partial_uploads", "records", "temporaries", "freed"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-class ChunkStore:
     def __init__(self, root: str) -> None:
         self.root = os.path.abspath(root)
 
@@ -437,7 +443,7 @@ class ChunkStore:
         finally:
             os.close(root)
 
-    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> PartialUpload:
+    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> DiskPartial:
         """The partial upload ``chunk`` belongs to, started by this chunk if it is the
         first; the shared lock is held. Raises QuotaExceeded, BadChunk for a chunk
         that does not match its upload, and StoreBusy if the upload keeps vanishing."""
@@ -457,7 +463,7 @@ class ChunkStore:
                 return partial
         raise StoreBusy()
 
-    def _open_upload(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> Optional[PartialUpload]:
+    def _open_upload(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> Optional[DiskPartial]:
         dir_fd, created = self._start(client_fd, chunk, quota)
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
@@ -476,7 +482,7 @@ class ChunkStore:
             os.close(lock)
             os.close(dir_fd)
             raise
-        return PartialUpload(dir_fd, lock, recorded, created)
+        return DiskPartial(dir_fd, lock, recorded, created)
 
     def _start(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> tuple[int, bool]:
         """The upload's folder, with its manifest; (folder, whether this request started it).

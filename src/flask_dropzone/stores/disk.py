@@ -1,4 +1,5 @@
-"""Files on disk: written whole, named without replacing anything, never through a symlink.
+"""The disk file store: files written whole, named without replacing anything, never
+through a symlink.
 
 A received file is written once, into an unnamed temporary file (``O_TMPFILE``)
 in the folder it will live in, then given its name with a hard link: a link
@@ -22,7 +23,11 @@ import os
 import re
 import secrets
 import stat
+import time
+from contextlib import contextmanager
 from typing import IO, Callable, Iterator, Optional, Union
+
+from .base import Bytes, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
@@ -34,10 +39,21 @@ TEMP_NAME = re.compile(r"\.dropzone-[0-9a-f]{16}\.part")
 NUMBERED_NAMES = 100
 _RANDOM_NAMES = 20
 
-Bytes = Union[bytes, bytearray, memoryview]
+# Linking fails across file systems (and where hard links are not allowed): copy instead.
+_NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
 
-_tmpfile_folders: dict[str, bool] = {}  # folder -> whether O_TMPFILE works there
-_proc_fd: tuple[int, int] = (-1, -1)  # (pid, descriptor of /proc/<pid>/fd)
+
+@contextmanager
+def disk_errors() -> Iterator[None]:
+    """A full disk or quota, or a file too large for the file system, as the store's errors."""
+    try:
+        yield
+    except OSError as error:
+        if error.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise StoreFull(str(error)) from error
+        if error.errno == errno.EFBIG:
+            raise StoreLimit(str(error)) from error
+        raise
 
 
 def write_all(fd: int, data: Bytes, offset: Optional[int] = None) -> None:
@@ -69,37 +85,15 @@ def make_folder(path: str) -> None:
     os.makedirs(path, exist_ok=True)
 
 
-def _proc_fds() -> int:
-    """A descriptor of this process's /proc/<pid>/fd, opened once per process (not per fork)."""
-    global _proc_fd
-    pid = os.getpid()
-    if _proc_fd[0] != pid:
-        _proc_fd = (pid, os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
-    return _proc_fd[1]
-
-
-def link_checked(fd: int, size: int, target: str) -> None:
-    """Give the open file ``fd``, checked to hold ``size`` bytes, the name ``target``."""
-    check_size(fd, size)
-    link_descriptor(fd, target)
-
-
-def link_descriptor(fd: int, target: str) -> None:
-    """Give the open file ``fd`` the name ``target``; FileExistsError if it is taken.
-
-    ``linkat(AT_SYMLINK_FOLLOW)`` on /proc/self/fd/N names the very file that is
-    open, unnamed or not, whatever happened to its old name since.
-    """
-    os.link(str(fd), target, src_dir_fd=_proc_fds(), follow_symlinks=True)
-
-
-class TempFile:
+class DiskStaged(Staged):
     """A file being received in ``folder``; it vanishes unless given a name."""
 
-    def __init__(self, folder: str) -> None:
+    def __init__(self, store: "DiskFiles", folder: str) -> None:
+        self.store = store
         self.folder = os.path.abspath(folder)
         self.path: Optional[str] = None  # a hidden name, where there is one
         self.size = 0
+        self.linked = False  # its bytes were given a name: another name is a copy
         try:
             fd = self._create()
         except FileNotFoundError:
@@ -108,42 +102,48 @@ class TempFile:
         self.file: Optional[IO[bytes]] = os.fdopen(fd, "w+b", buffering=0)
 
     def _create(self) -> int:
-        if _O_TMPFILE and _tmpfile_folders.get(self.folder, True):
+        if _O_TMPFILE and self.store.unnamed_files_work(self.folder):
             try:
                 return os.open(self.folder, _O_TMPFILE | os.O_RDWR | os.O_CLOEXEC, 0o666)
             except OSError as error:
                 if error.errno not in _NO_TMPFILE:
                     raise
-                _tmpfile_folders[self.folder] = False
+                self.store.no_unnamed_files(self.folder)
         path = os.path.join(self.folder, f".dropzone-{secrets.token_hex(8)}.part")
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_RDWR | _NOFOLLOW, 0o666)
         self.path = path
         return fd
+
+    @property
+    def leaves_traces(self) -> bool:  # type: ignore[override]
+        return self.path is not None  # a hidden name, not an unnamed file
 
     def fileno(self) -> int:
         assert self.file is not None, "the file was parked"
         return self.file.fileno()
 
     def write(self, data: Bytes) -> None:
-        write_all(self.fileno(), data)
+        with disk_errors():
+            write_all(self.fileno(), data)
         self.size += len(data)
 
-    def park(self) -> None:
+    def rest(self) -> None:
         """Close the descriptor, keeping the file under its hidden name (bounds open files)."""
         if self.file is None:
             return
         if self.path is None:
             path = os.path.join(self.folder, f".dropzone-{secrets.token_hex(8)}.part")
-            link_descriptor(self.fileno(), path)
+            self.store.link_descriptor(self.fileno(), path)
             self.path = path
         self.file.close()
         self.file = None
 
-    def reopen(self) -> IO[bytes]:
-        """The file, opened again if it was parked."""
+    def open(self) -> IO[bytes]:
+        """The file, opened again if it was parked, at its start."""
         if self.file is None:
             assert self.path is not None
             self.file = os.fdopen(os.open(self.path, os.O_RDWR | _NOFOLLOW), "w+b", buffering=0)
+        self.file.seek(0)
         return self.file
 
     def link(self, target: str) -> None:
@@ -153,7 +153,7 @@ class TempFile:
             check_size(self.path, self.size)
             os.link(self.path, target, follow_symlinks=False)
         else:
-            link_checked(self.fileno(), self.size, target)
+            self.store.link_checked(self.fileno(), self.size, target)
 
     def close(self) -> None:
         if self.file is not None:
@@ -203,11 +203,6 @@ def free_name(folder: str, name: str, create: Callable[[str], None]) -> str:
     raise FileExistsError(errno.EEXIST, f"no free name for {name!r}", folder)
 
 
-def publish(file: TempFile, folder: str, name: str) -> str:
-    """Link ``file`` into ``folder`` under ``name`` or the first free variant."""
-    return free_name(folder, name, file.link)
-
-
 def write_new(data: Bytes, folder: str, name: str) -> str:
     """Write ``data`` to a new file in ``folder`` named ``name`` or the first free variant.
 
@@ -226,20 +221,6 @@ def write_new(data: Bytes, folder: str, name: str) -> str:
             os.close(fd)
 
     return free_name(folder, name, create)
-
-
-def copy_into(source: IO[bytes], folder: str, block_size: int = 1024 * 1024) -> TempFile:
-    """A temporary file in ``folder`` holding the rest of ``source``."""
-    file = TempFile(folder)
-    try:
-        while True:
-            block = source.read(block_size)
-            if not block:
-                return file
-            file.write(block)
-    except BaseException:
-        file.close()
-        raise
 
 
 def remove_stale_temporaries(folder: str, older_than: float) -> tuple[int, int]:
@@ -272,3 +253,141 @@ def allocated(info: os.stat_result) -> int:
         return 0  # another name keeps the data
     blocks = getattr(info, "st_blocks", None)
     return blocks * 512 if blocks is not None else info.st_size
+
+
+class DiskFiles(FileStore):
+    """Files in folders of the local disk (or of a network file system)."""
+
+    def __init__(self) -> None:
+        self._unnamed: dict[str, bool] = {}  # folder -> whether O_TMPFILE works there
+        self._proc_fd = (-1, -1)  # (pid, descriptor of /proc/<pid>/fd)
+
+    def unnamed_files_work(self, folder: str) -> bool:
+        return self._unnamed.get(folder, True)
+
+    def no_unnamed_files(self, folder: str) -> None:
+        self._unnamed[folder] = False
+
+    def _proc_fds(self) -> int:
+        """A descriptor of this process's /proc/<pid>/fd, opened once per process (not per fork)."""
+        pid = os.getpid()
+        if self._proc_fd[0] != pid:
+            self._proc_fd = (pid, os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        return self._proc_fd[1]
+
+    def link_descriptor(self, fd: int, target: str) -> None:
+        """Give the open file ``fd`` the name ``target``; FileExistsError if it is taken.
+
+        ``linkat(AT_SYMLINK_FOLLOW)`` on /proc/self/fd/N names the very file that is
+        open, unnamed or not, whatever happened to its old name since.
+        """
+        os.link(str(fd), target, src_dir_fd=self._proc_fds(), follow_symlinks=True)
+
+    def link_checked(self, fd: int, size: int, target: str) -> None:
+        """Give the open file ``fd``, checked to hold ``size`` bytes, the name ``target``."""
+        check_size(fd, size)
+        self.link_descriptor(fd, target)
+
+    def folder(self, folder: str) -> str:
+        return os.path.abspath(folder)
+
+    def stage(self, folder: str) -> DiskStaged:
+        with disk_errors():
+            return DiskStaged(self, folder)
+
+    def _linker(self, source: Union[Staged, HandOver]) -> Optional[Callable[[str], None]]:
+        """How to give ``source``'s bytes a name without copying them, once: a second
+        name must be a copy, not another link to the same file."""
+        if getattr(source, "linked", True):
+            return None
+        source.linked = True  # type: ignore[union-attr]
+        if isinstance(source, DiskStaged):
+            return source.link
+        fd, size = source.data_fd, source.size  # type: ignore[union-attr]
+        return lambda path: self.link_checked(fd, size, path)
+
+    def copy_into(self, source: IO[bytes], folder: str, size: int, block_size: int = 1024 * 1024) -> DiskStaged:
+        """A staged file in ``folder`` holding ``source``, which must have ``size`` bytes."""
+        copy = self.stage(folder)
+        try:
+            while True:
+                block = source.read(block_size)
+                if not block:
+                    break
+                copy.write(block)
+            if copy.size != size:
+                raise OSError(errno.EIO, "the file changed while it was stored")
+        except BaseException:
+            copy.close()
+            raise
+        return copy
+
+    def publish(self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int) -> Stored:
+        folder = os.path.abspath(folder)
+        with disk_errors():
+            if isinstance(source, (bytes, bytearray, memoryview)):
+                stored = write_new(source, folder, name)
+            else:
+                stored = self._publish(source, folder, name, size)
+        path = os.path.join(folder, stored)
+        return Stored(stored, location=path, path=path)
+
+    def _publish(self, source: Union[Staged, HandOver], folder: str, name: str, size: int) -> str:
+        link = self._linker(source)
+        if link is not None:
+            try:
+                return free_name(folder, name, link)
+            except OSError as error:
+                if error.errno not in _NOT_LINKABLE:
+                    raise
+        copy = self.copy_into(source.open(), folder, size)
+        try:
+            return free_name(folder, name, copy.link)
+        finally:
+            copy.close()
+
+    def save_as(self, source: Union[Staged, HandOver], path: str) -> bool:
+        target = os.path.abspath(path)
+        link = self._linker(source)
+        if link is None:
+            return False
+        staging = os.path.join(os.path.dirname(target), f".dropzone-{os.urandom(8).hex()}.part")
+        try:
+            link(staging)
+        except OSError as error:
+            if error.errno not in _NOT_LINKABLE:
+                raise
+            return False
+        os.replace(staging, target)
+        return True
+
+    def unpublish(self, source: HandOver, stored: list[Stored]) -> None:
+        info = os.fstat(source.data_fd)  # type: ignore[attr-defined]
+        for each in stored:
+            if each.path is None:
+                continue
+            try:
+                named = os.stat(each.path, follow_symlinks=False)
+                if (named.st_dev, named.st_ino) == (info.st_dev, info.st_ino):
+                    os.unlink(each.path)
+            except FileNotFoundError:
+                pass
+
+    def open(self, folder: str, name: str) -> IO[bytes]:
+        fd = os.open(os.path.join(os.path.abspath(folder), name), os.O_RDONLY | _NOFOLLOW)
+        return os.fdopen(fd, "rb")
+
+    def delete(self, folder: str, name: str) -> bool:
+        try:
+            os.unlink(os.path.join(os.path.abspath(folder), name))
+        except FileNotFoundError:
+            return False
+        return True
+
+    def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
+        older_than = time.time() - expires
+        removed = freed = 0
+        for folder in dict.fromkeys(folders):
+            count, size = remove_stale_temporaries(folder, older_than)
+            removed, freed = removed + count, freed + size
+        return removed, freed

@@ -1,0 +1,208 @@
+"""The store interface: where received files are kept, named and read back, and where
+the chunks of a partial upload wait. Receiving and the chunk protocol use only this;
+each backend (``disk``, ``s3``) implements it."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import IO, Optional, Union
+
+from ..chunks import Chunk, Manifest
+
+Bytes = Union[bytes, bytearray, memoryview]
+
+
+class StoreFull(Exception):
+    """The store has no room for the file (a full disk or quota)."""
+
+
+class StoreLimit(Exception):
+    """The file is larger than the store can hold."""
+
+
+class StoreUnavailable(Exception):
+    """The store cannot be used (a bucket missing, credentials refused); the message says why."""
+
+
+class QuotaExceeded(Exception):
+    """Starting the upload would take the client over its quota of pending bytes."""
+
+
+class StoreBusy(Exception):
+    """The partial upload kept changing under the request; the chunk should be sent again."""
+
+
+@dataclass(frozen=True)
+class Stored:
+    """Where a published file is: its name, its store-neutral location, and its path on disk."""
+
+    name: str
+    location: str
+    path: Optional[str] = None
+
+
+class Staged(ABC):
+    """The bytes of one file being received, kept until published or closed."""
+
+    size: int = 0
+
+    @abstractmethod
+    def write(self, data: Bytes) -> None: ...
+
+    def finish(self) -> None:
+        """Every byte was written."""
+
+    def rest(self) -> None:
+        """Give back what an idle staged file holds (an open descriptor) until it is read."""
+
+    #: Whether a process that dies while receiving leaves something for ``clean`` to remove.
+    leaves_traces = False
+
+    @abstractmethod
+    def open(self) -> IO[bytes]:
+        """The bytes, to read from the start."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Forget the bytes, unless they were published."""
+
+
+class HandOver(ABC):
+    """The finished file of a partial upload, lent to the one request that completed it."""
+
+    size: int
+
+    @abstractmethod
+    def open(self) -> IO[bytes]:
+        """The file's bytes, to read from the start (closed by the caller)."""
+
+    @abstractmethod
+    def commit(self) -> None:
+        """The request succeeded: the upload is complete, its bytes leave the partial store."""
+
+    @abstractmethod
+    def refuse(self, status: int) -> None:
+        """The file was refused (413 or 415): the upload is refused, its bytes dropped."""
+
+    @abstractmethod
+    def give_back(self) -> None:
+        """The request failed: the upload stays whole, and a resent chunk hands it over again."""
+
+
+class FileStore(ABC):
+    """Where files are stored under names that never replace one another."""
+
+    @abstractmethod
+    def folder(self, folder: str) -> str:
+        """The canonical form of a folder the app names (a path, a key prefix)."""
+
+    @abstractmethod
+    def stage(self, folder: str) -> Staged:
+        """Somewhere to receive a file that will be published into ``folder``."""
+
+    @abstractmethod
+    def publish(self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int) -> Stored:
+        """Store ``source`` (``size`` bytes) in ``folder`` under ``name`` or the first free
+        variant of it, never replacing anything; a source can be published more than once."""
+
+    def save_as(self, source: Union[Staged, HandOver], path: str) -> bool:
+        """Give ``source`` the local ``path`` (replacing it) without copying, if the store can."""
+        return False
+
+    def unpublish(self, source: HandOver, stored: list[Stored]) -> None:
+        """Remove what was published from ``source`` (a hand-over that is given back)."""
+
+    @abstractmethod
+    def open(self, folder: str, name: str) -> IO[bytes]:
+        """A stored file, to read."""
+
+    @abstractmethod
+    def delete(self, folder: str, name: str) -> bool:
+        """Remove a stored file; whether there was one."""
+
+    def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
+        """Remove what dead processes left while receiving; (how many, bytes freed)."""
+        return 0, 0
+
+
+@dataclass
+class CleanReport:
+    partial_uploads: int = 0  #: unfinished uploads whose bytes were removed
+    records: int = 0  #: records of ended uploads forgotten
+    temporaries: int = 0  #: temporary files of dead processes removed
+    freed: int = 0  #: bytes given back to the store
+
+    def add(self, other: "CleanReport") -> None:
+        for name in ("partial_uploads", "records", "temporaries", "freed"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
+#: The states of an ended upload.
+COMPLETE, REFUSED, EXPIRED = "complete", "refused", "expired"
+
+
+class Partial(ABC):
+    """One chunk request's view of its upload."""
+
+    manifest: Manifest
+    created: bool  #: this request started the upload
+    state: Optional[str]  #: None while the upload is open, else COMPLETE, REFUSED or EXPIRED
+    refusal: Optional[int]  #: the status it was refused with (413 or 415)
+
+    @abstractmethod
+    def write(self, data: bytes, offset: int) -> None:
+        """Bytes of the chunk being received, at ``offset`` in the file."""
+
+    @abstractmethod
+    def mark_received(self, index: int) -> None:
+        """Chunk ``index`` was received whole: keep it (a resent chunk replaces it)."""
+
+    @abstractmethod
+    def held(self) -> list[int]:
+        """The indices of the chunks kept."""
+
+    @abstractmethod
+    def release(self) -> None:
+        """The chunk is written; what follows (hand-over, refusal) may begin."""
+
+    @abstractmethod
+    def hand_over(self) -> Optional[HandOver]:
+        """The finished file, for exactly one request, once every chunk is kept."""
+
+    @abstractmethod
+    def refuse(self, status: int = 415) -> None:
+        """Refuse the upload: its later chunks are refused too, its bytes dropped."""
+
+    @abstractmethod
+    def discard_if_unused(self) -> None:
+        """Remove the upload this request started if no chunk of it was kept."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    @property
+    @abstractmethod
+    def closed(self) -> bool: ...
+
+
+class PartialStore(ABC):
+    """Where the chunks of unfinished uploads wait, per client."""
+
+    @abstractmethod
+    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> Partial:
+        """The upload ``chunk`` belongs to, started (once, whoever is first) by this chunk
+        if it is the first. Raises QuotaExceeded, BadChunk for a chunk that does not
+        match its upload, and StoreBusy."""
+
+    @abstractmethod
+    def pending_bytes(self, client: str) -> int:
+        """Declared size of the client's unfinished uploads."""
+
+    @abstractmethod
+    def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
+        """Drop uploads idle for more than ``expires`` seconds and old records of ended ones."""
+
+    @abstractmethod
+    def clean_due(self, interval: float) -> bool:
+        """Whether nobody cleaned in the last ``interval`` seconds (then the caller does)."""
