@@ -17,7 +17,7 @@ $(VENV)/.demo: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,csrf,bench]'
+	$(PY) -m pip install --quiet -e '.[test,csrf,s3,bench]'
 	touch $@
 
 demo: $(VENV)/.demo
@@ -30,12 +30,12 @@ test: $(VENV)/.test
 $(FLOORS)/.test: pyproject.toml scripts/floors.py
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
-	$(FLOORS)/bin/python scripts/floors.py csrf > $(FLOORS)/constraints.txt
-	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf]'
+	$(FLOORS)/bin/python scripts/floors.py csrf s3 > $(FLOORS)/constraints.txt
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf,s3]'
 	touch $@
 
 test-floors: $(FLOORS)/.test
-	$(FLOORS)/bin/python -m pip list --format=freeze | grep -iE '^(flask|werkzeug|filetype|multipart|flask-wtf)=='
+	$(FLOORS)/bin/python -m pip list --format=freeze | grep -iE '^(flask|werkzeug|filetype|multipart|flask-wtf|boto3)=='
 	$(FLOORS)/bin/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.test

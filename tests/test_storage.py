@@ -17,6 +17,7 @@ from flask import Flask, request
 from chunking import CHUNK, chunk_requests, send
 from flask_dropzone import Dropzone
 from flask_dropzone.stores import disk as storage
+from flask_dropzone.stores import names
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 TESTS = Path(__file__).parent
@@ -58,8 +59,8 @@ def post(client, url, *files, **fields):
 def test_a_crowded_name_is_stored_after_a_bounded_number_of_tries(app, monkeypatch):
     folder = uploads(app)
     folder.mkdir(parents=True)
-    for number in range(storage.NUMBERED_NAMES):
-        (folder / storage.numbered("same.txt", number)).write_bytes(b"old")
+    for number in range(names.NUMBERED_NAMES):
+        (folder / names.numbered("same.txt", number)).write_bytes(b"old")
     tries = []
     link = os.link
 
@@ -74,7 +75,7 @@ def test_a_crowded_name_is_stored_after_a_bounded_number_of_tries(app, monkeypat
         (stored,) = response.json["saved"]
         assert stored[0].startswith("same (") and len(stored[0]) == len("same (12345678).txt")
         assert (folder / stored[0]).read_bytes() == content
-    assert len(tries) <= storage.NUMBERED_NAMES + 2
+    assert len(tries) <= names.NUMBERED_NAMES + 2
 
 
 def test_a_name_free_at_once_is_used_at_once(app):

@@ -11,7 +11,7 @@ from weakref import WeakKeyDictionary
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
-from . import _vendor, checks, receive, render, stores, zonerules
+from . import _vendor, checks, receive, render, storage_settings, stores, zonerules
 from .cli import dropzone_cli
 from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
 from .errors import UploadRefused
@@ -20,7 +20,11 @@ from .utils import get_url
 
 
 def _options(where: str, overrides: dict[str, Any]) -> Options:
-    return resolve(current_app.config, overrides, where)
+    options = resolve(current_app.config, overrides, where)
+    if overrides.get("chunk_size") is not None or overrides.get("chunking"):
+        storage = stores.of(current_app).settings
+        storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, f"{where} chunk_size")
+    return options
 
 
 def _nonce(nonce: Optional[str]) -> Optional[str]:
@@ -99,9 +103,16 @@ class Dropzone:
     def init_app(self, app: Flask) -> None:
         for keyword in KEYWORDS:
             app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
+        for name, default in storage_settings.DEFAULTS.items():
+            app.config.setdefault(name, default)
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
-        with app.app_context():
-            checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
+        storage = storage_settings.storage(app.config)
+        storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, "DROPZONE_CHUNK_SIZE")
+        app.extensions["dropzone"] = self
+        self.stores[app] = stores.build(storage)
+        if self.stores[app].files.local:
+            with app.app_context():
+                checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             app.register_blueprint(
@@ -109,8 +120,6 @@ class Dropzone:
                     "dropzone", __name__, static_folder="static", static_url_path=static_url_path
                 )
             )
-        app.extensions["dropzone"] = self
-        self.stores[app] = stores.build(options)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
@@ -143,7 +152,7 @@ class Dropzone:
         (default ``DROPZONE_UPLOAD_FOLDER``) under a safe name that does not
         replace an existing file; return what was stored."""
         options = _options("save()", kwargs)
-        folder = os.path.abspath(folder or receive.upload_folder(options))
+        folder = receive.upload_folder(options, folder)
         try:
             return receive.save(options, folder)
         except UploadRefused as refused:

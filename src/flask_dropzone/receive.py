@@ -244,8 +244,10 @@ def client_id() -> str:
     return client
 
 
-def upload_folder(options: Options) -> str:
-    return os.path.abspath(options.upload_folder or os.path.join(current_app.instance_path, "uploads"))
+def upload_folder(options: Options, folder: Optional[str] = None) -> str:
+    """Where ``save()`` stores files: ``folder``, else the upload folder, as the store names it."""
+    default = options.upload_folder or os.path.join(current_app.instance_path, "uploads")
+    return stores.of(current_app).files.folder(folder, default)
 
 
 def chunk_folder(options: Options) -> str:
@@ -413,7 +415,8 @@ class Receiver:
         options = self.options
         chunk = chunks.parse(fields, filename, options.chunk_size)
         store = chunk_store(options)
-        check_folders(self.folder, chunk_folder(options))
+        if self.files.local:
+            check_folders(self.folder, chunk_folder(options))
         sink = ChunkSink(name, headers, chunk, options, store, self.files, client_id())
         _clean_later(options)
         return sink

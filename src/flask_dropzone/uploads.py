@@ -338,19 +338,25 @@ class ChunkSink:
             raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
         except StoreBusy:
             raise UploadBusy("The server is busy with this upload; send the chunk again.") from None
-        state, refusal = self.partial.state, self.partial.refusal
-        if state in (REFUSED, EXPIRED):
-            self.partial.close()
-            if refusal == 413:
-                raise validation.too_large(manifest.total_size, options)
-            if refusal == 415:
-                raise FileTypeRefused(options.invalid_file_type)
-            raise UploadExpired("This upload has expired; add the file again.")
-        self.late = state == COMPLETE  # a copy of a chunk of a finished upload: not kept
+        self._refuse_if_ended()
+        self.late = self.partial.state == COMPLETE  # a copy of a chunk of a finished upload: not kept
         self.finished = False
         self.received = 0
         self.head = b""
         self.upload: Optional[Upload] = None
+
+    def _refuse_if_ended(self) -> None:
+        """A chunk of an upload that was refused or expired is refused for the same reason
+        (a store may learn that only once it tries to keep the chunk)."""
+        state, refusal = self.partial.state, self.partial.refusal
+        if state not in (REFUSED, EXPIRED):
+            return
+        self.partial.close()
+        if refusal == 413:
+            raise validation.too_large(self.chunk.manifest.total_size, self.options)
+        if refusal == 415:
+            raise FileTypeRefused(self.options.invalid_file_type)
+        raise UploadExpired("This upload has expired; add the file again.")
 
     def write(self, data: bytes) -> None:
         problem = chunks.check_length(self.chunk, self.received + len(data), finished=False)
@@ -385,6 +391,7 @@ class ChunkSink:
             self.partial.close()
             return
         self.partial.mark_received(self.chunk.index)
+        self._refuse_if_ended()
         self.partial.release()
         handover = self.partial.hand_over()
         self.partial.close()

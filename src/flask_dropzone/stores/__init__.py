@@ -7,7 +7,7 @@ from typing import Callable
 
 from flask import Flask
 
-from ..settings import Options
+from ..storage_settings import Storage
 
 from .base import (
     COMPLETE,
@@ -52,7 +52,8 @@ __all__ = [
 class Stores:
     """An app's file store, and its partial store for each chunk folder in use."""
 
-    def __init__(self, files: FileStore, partials: Callable[[str], PartialStore]) -> None:
+    def __init__(self, settings: Storage, files: FileStore, partials: Callable[[str], PartialStore]) -> None:
+        self.settings = settings
         self.files = files
         self._make_partials = partials
         self._partials: dict[str, PartialStore] = {}
@@ -64,12 +65,19 @@ class Stores:
         return store
 
 
-def build(options: Options) -> Stores:
-    """The stores ``options`` ask for."""
+def build(settings: Storage) -> Stores:
+    """The stores the app's storage settings ask for."""
+    if settings.kind == "s3":
+        from .s3 import S3Files, client_maker
+        from .s3_chunks import S3Partials
+
+        assert settings.s3_bucket is not None
+        files = S3Files(client_maker(settings.s3_endpoint_url), settings.s3_bucket, settings.s3_prefix)
+        return Stores(settings, files, lambda chunk_folder: S3Partials(files))
     from .disk import DiskFiles
     from .disk_chunks import DiskChunks
 
-    return Stores(DiskFiles(), DiskChunks)
+    return Stores(settings, DiskFiles(), DiskChunks)
 
 
 def of(app: Flask) -> Stores:

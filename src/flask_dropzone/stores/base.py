@@ -94,8 +94,9 @@ class FileStore(ABC):
     """Where files are stored under names that never replace one another."""
 
     @abstractmethod
-    def folder(self, folder: str) -> str:
-        """The canonical form of a folder the app names (a path, a key prefix)."""
+    def folder(self, folder: Optional[str], default: str) -> str:
+        """The canonical form of a folder the app names, or of ``default`` (the upload
+        folder's path) when it names none: a path, a key prefix."""
 
     @abstractmethod
     def stage(self, folder: str) -> Staged:
@@ -124,6 +125,9 @@ class FileStore(ABC):
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         """Remove what dead processes left while receiving; (how many, bytes freed)."""
         return 0, 0
+
+    #: Whether files are kept in the local file system (folders to check at start-up).
+    local = False
 
 
 @dataclass

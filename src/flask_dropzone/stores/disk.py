@@ -28,6 +28,7 @@ from contextlib import contextmanager
 from typing import IO, Callable, Iterator, Optional, Union
 
 from .base import Bytes, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
+from .names import candidates
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
 _NO_TMPFILE = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL)
@@ -35,9 +36,6 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 #: Hidden names of temporary files, where a file system has no unnamed ones.
 TEMP_NAME = re.compile(r"\.dropzone-[0-9a-f]{16}\.part")
-#: Numbered names tried (``a (1).png`` ... ``a (99).png``) before random ones.
-NUMBERED_NAMES = 100
-_RANDOM_NAMES = 20
 
 # Linking fails across file systems (and where hard links are not allowed): copy instead.
 _NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
@@ -167,27 +165,10 @@ class DiskStaged(Staged):
             self.path = None
 
 
-def numbered(name: str, number: Union[int, str]) -> str:
-    """``name`` with `` (number)`` before its extension; ``name`` itself for 0."""
-    if number == 0:
-        return name
-    stem, dot, ext = name.rpartition(".")
-    if not stem:
-        return f"{name} ({number})"
-    return f"{stem} ({number}){dot}{ext}"
-
-
-def _candidates(name: str) -> Iterator[str]:
-    for number in range(NUMBERED_NAMES):
-        yield numbered(name, number)
-    for _ in range(_RANDOM_NAMES):  # a crowded name: a random suffix is free at once
-        yield numbered(name, secrets.token_hex(4))
-
-
 def free_name(folder: str, name: str, create: Callable[[str], None]) -> str:
     """Call ``create`` with the path of ``name`` or of a variant until one is not taken;
     ``folder`` is created if it is missing."""
-    for candidate in _candidates(name):
+    for candidate in candidates(name):
         path = os.path.join(folder, candidate)
         try:
             create(path)
@@ -288,8 +269,10 @@ class DiskFiles(FileStore):
         check_size(fd, size)
         self.link_descriptor(fd, target)
 
-    def folder(self, folder: str) -> str:
-        return os.path.abspath(folder)
+    local = True
+
+    def folder(self, folder: Optional[str], default: str) -> str:
+        return os.path.abspath(folder or default)
 
     def stage(self, folder: str) -> DiskStaged:
         with disk_errors():

@@ -1,0 +1,366 @@
+"""The S3 file store: files in a bucket of S3 or of any S3-compatible server.
+
+A file is received into a staging object under the store's own prefix, streamed
+there as it arrives (a multipart upload once it passes one part; memory stays
+about two parts a file), and published by a server-side copy to its name. A copy
+is made only with ``If-None-Match: *``, so an existing object is never replaced,
+also when several app servers store the same name at the same instant: the
+loser takes the next free name. Nothing touches the local disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import time
+from typing import IO, Any, Callable, Iterator, Optional, Union
+
+from .base import Bytes, FileStore, HandOver, Staged, Stored, StoreLimit, StoreUnavailable
+from .names import candidates
+
+log = logging.getLogger("flask_dropzone")
+
+#: Bytes of a part while a file streams in (S3 takes 5 MiB to 5 GiB, but the last).
+PART_SIZE = 8 * 1024 * 1024
+#: The largest object one CopyObject makes.
+COPY_LIMIT = 5 * 1024**3
+#: The folder-like prefix of the store's own objects, inside the app's prefix.
+OWN = "_dropzone/"
+#: Statuses of a conditional write that found the name taken (409: a write in progress).
+_TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
+#: What an unusable bucket or credentials answer.
+_UNAVAILABLE = (
+    "NoSuchBucket",
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "InvalidBucketName",
+    "AllAccessDisabled",
+    "ExpiredToken",
+    "InvalidToken",
+)
+
+
+def error_code(error: BaseException) -> str:
+    response = getattr(error, "response", None) or {}
+    return str(response.get("Error", {}).get("Code", ""))
+
+
+def _status(error: BaseException) -> int:
+    response = getattr(error, "response", None) or {}
+    return int(response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+
+
+class S3Errors:
+    """Turns boto3's errors into the store's: a bucket or credentials that cannot be
+    used (or a server that cannot be reached) is :class:`StoreUnavailable`."""
+
+    def __init__(self, bucket: str) -> None:
+        self.bucket = bucket
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, error: Optional[BaseException], traceback: Any) -> None:
+        if error is None:
+            return
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if isinstance(error, ClientError):
+            code = error_code(error)
+            if code == "EntityTooLarge":
+                raise StoreLimit(f"S3 refused the object as too large ({code})") from error
+            if code in _UNAVAILABLE or _status(error) in (401, 403) or _status(error) >= 500:
+                raise StoreUnavailable(f"bucket {self.bucket!r}: {code or _status(error)}: {error}") from error
+        elif isinstance(error, BotoCoreError):  # no connection, no credentials, a timeout
+            raise StoreUnavailable(f"bucket {self.bucket!r}: {error}") from error
+
+
+class ObjectReader:
+    """An object's bytes as a file to read; ``seek(0)`` starts it again."""
+
+    def __init__(self, files: "S3Files", key: str) -> None:
+        self.files, self.key = files, key
+        self._body: Any = None
+        self.closed = False
+
+    def _stream(self) -> Any:
+        if self._body is None:
+            with self.files.errors:
+                self._body = self.files.client.get_object(Bucket=self.files.bucket, Key=self.key)["Body"]
+        return self._body
+
+    def read(self, size: int = -1) -> bytes:
+        return self._stream().read(None if size is None or size < 0 else size)  # type: ignore[no-any-return]
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        if (offset, whence) != (0, 0):
+            raise OSError("an object is read from its start")
+        self.close()
+        self.closed = False
+        return 0
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(lambda: self.read(1024 * 1024), b"")
+
+    def close(self) -> None:
+        if self._body is not None:
+            self._body.close()
+            self._body = None
+        self.closed = True
+
+    def __enter__(self) -> "ObjectReader":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+class S3Staged(Staged):
+    """A file streaming into a staging object: in memory until it fills a part, then
+    a multipart upload, one part at a time."""
+
+    leaves_traces = True  # an abandoned multipart upload or staging object
+
+    def __init__(self, files: "S3Files") -> None:
+        self.files = files
+        self.key = f"{files.own}staging/{secrets.token_hex(16)}"
+        self.size = 0
+        self._buffer = bytearray()
+        self._upload_id: Optional[str] = None
+        self._parts: list[dict[str, Any]] = []
+        self.finished = False
+
+    def write(self, data: Bytes) -> None:
+        self._buffer += data
+        self.size += len(data)
+        while len(self._buffer) >= PART_SIZE:
+            part = bytes(self._buffer[:PART_SIZE])
+            del self._buffer[:PART_SIZE]
+            self._upload_part(part)
+
+    def _upload_part(self, part: bytes) -> None:
+        files = self.files
+        with files.errors:
+            if self._upload_id is None:
+                created = files.client.create_multipart_upload(Bucket=files.bucket, Key=self.key)
+                self._upload_id = created["UploadId"]
+            number = len(self._parts) + 1
+            answer = files.client.upload_part(
+                Bucket=files.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=part
+            )
+        self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+    def finish(self) -> None:
+        if self.finished:
+            return
+        files = self.files
+        with files.errors:
+            if self._upload_id is None:
+                files.client.put_object(Bucket=files.bucket, Key=self.key, Body=bytes(self._buffer))
+            else:
+                if self._buffer:
+                    self._upload_part(bytes(self._buffer))
+                files.client.complete_multipart_upload(
+                    Bucket=files.bucket,
+                    Key=self.key,
+                    UploadId=self._upload_id,
+                    MultipartUpload={"Parts": self._parts},
+                )
+                self._upload_id = None
+        self._buffer = bytearray()
+        self.finished = True
+
+    def open(self) -> IO[bytes]:
+        self.finish()
+        return ObjectReader(self.files, self.key)  # type: ignore[return-value]
+
+    def close(self) -> None:
+        """Remove the staging object (or abandon its multipart upload): published copies stay."""
+        files = self.files
+        try:
+            with files.errors:
+                if self._upload_id is not None:
+                    files.client.abort_multipart_upload(Bucket=files.bucket, Key=self.key, UploadId=self._upload_id)
+                    self._upload_id = None
+                elif self.finished:
+                    files.client.delete_object(Bucket=files.bucket, Key=self.key)
+        except StoreUnavailable as error:  # left for `flask dropzone clean`
+            log.warning("could not remove staging object %s: %s", self.key, error)
+        self._buffer = bytearray()
+
+
+def client_maker(endpoint_url: Optional[str]) -> Callable[[], Any]:
+    """Makes the S3 client of a process, once (a client made before a fork is not the child's):
+    credentials and region from boto3's own configuration."""
+    made: dict[int, Any] = {}
+
+    def client() -> Any:
+        pid = os.getpid()
+        if pid not in made:
+            import boto3
+            from botocore.config import Config
+
+            config = Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"})
+            made.clear()
+            made[pid] = boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
+        return made[pid]
+
+    return client
+
+
+class S3Files(FileStore):
+    """Files in ``bucket`` under ``prefix``; the store's own objects under ``prefix + OWN``."""
+
+    def __init__(self, client: Callable[[], Any], bucket: str, prefix: str = "") -> None:
+        self._client, self.bucket, self.prefix = client, bucket, prefix
+        self.own = prefix + OWN
+        self.errors = S3Errors(bucket)
+
+    @property
+    def client(self) -> Any:
+        return self._client()
+
+    def folder(self, folder: Optional[str], default: str) -> str:
+        """The key prefix of ``folder``: the store's prefix, then the folder's own path
+        (the upload folder's path means nothing in a bucket)."""
+        parts = [part for part in (folder or "").replace("\\", "/").split("/") if part not in ("", ".")]
+        if ".." in parts:
+            raise ValueError(f"folder {folder!r} must stay inside DROPZONE_S3_PREFIX")
+        inner = "/".join(parts)
+        if inner + "/" == OWN or inner.startswith(OWN):
+            raise ValueError(f"folder {folder!r} is the store's own")
+        return self.prefix + (inner + "/" if inner else "")
+
+    def stage(self, folder: str) -> S3Staged:
+        return S3Staged(self)
+
+    def publish(self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int) -> Stored:
+        if isinstance(source, (bytes, bytearray, memoryview)):
+            body = bytes(source)
+            return self._first_free(folder, name, lambda key: self._put_new(key, body))
+        source_key = self._source_key(source)
+        return self._first_free(folder, name, lambda key: self._copy_new(source_key, key, size))
+
+    def _source_key(self, source: Union[Staged, HandOver]) -> str:
+        if isinstance(source, S3Staged):
+            source.finish()
+            return source.key
+        key = getattr(source, "key", None)
+        if not isinstance(key, str):
+            raise TypeError(f"S3Files cannot publish a {type(source).__name__}")
+        return key
+
+    def _first_free(self, folder: str, name: str, create: Any) -> Stored:
+        for candidate in candidates(name):
+            key = folder + candidate
+            if create(key):
+                return Stored(candidate, location=key)
+        raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
+
+    def _put_new(self, key: str, body: bytes) -> bool:
+        """Create ``key`` unless it exists; whether it was created."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.errors:
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*")
+        except ClientError as error:
+            if error_code(error) in _TAKEN:
+                return False
+            raise
+        return True
+
+    def _copy_new(self, source: str, key: str, size: int) -> bool:
+        """Copy ``source`` to ``key`` unless it exists; whether it was copied."""
+        from botocore.exceptions import ClientError
+
+        if size > COPY_LIMIT:
+            return self._copy_in_parts(source, key, size)
+        try:
+            with self.errors:
+                self.client.copy_object(
+                    Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}, IfNoneMatch="*"
+                )
+        except ClientError as error:
+            if error_code(error) in _TAKEN:
+                return False
+            raise
+        return True
+
+    def _copy_in_parts(self, source: str, key: str, size: int) -> bool:
+        """Over 5 GiB, a copy is a multipart upload of ranges. The name is taken first by a
+        create-only empty object, which the completed copy replaces: completing with
+        ``If-None-Match`` is not atomic on every S3 server (SeaweedFS lets racers through)."""
+        from botocore.exceptions import ClientError
+
+        if not self._put_new(key, b""):
+            return False
+        with self.errors:
+            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+        try:
+            parts = []
+            for number, start in enumerate(range(0, size, COPY_LIMIT), 1):
+                end = min(start + COPY_LIMIT, size) - 1
+                with self.errors:
+                    answer = self.client.upload_part_copy(
+                        Bucket=self.bucket, Key=key, UploadId=upload, PartNumber=number,
+                        CopySource={"Bucket": self.bucket, "Key": source}, CopySourceRange=f"bytes={start}-{end}",
+                    )
+                parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+            with self.errors:
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+                )
+        except BaseException:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
+            self.client.delete_object(Bucket=self.bucket, Key=key)  # the name it took
+            raise
+        return True
+
+    def open(self, folder: str, name: str) -> IO[bytes]:
+        return ObjectReader(self, folder + name)  # type: ignore[return-value]
+
+    def delete(self, folder: str, name: str) -> bool:
+        from botocore.exceptions import ClientError
+
+        key = folder + name
+        try:
+            with self.errors:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+        except ClientError as error:
+            if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+                return False
+            raise
+        with self.errors:
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+        return True
+
+    def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
+        """Remove staging objects and abandon staging multipart uploads older than ``expires``."""
+        cutoff = time.time() - expires
+        staging = self.own + "staging/"
+        removed = freed = 0
+        with self.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=staging)
+            for page in pages:
+                for entry in page.get("Contents", ()):
+                    if entry["LastModified"].timestamp() < cutoff:
+                        self.client.delete_object(Bucket=self.bucket, Key=entry["Key"])
+                        removed, freed = removed + 1, freed + entry.get("Size", 0)
+            uploads = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=staging)
+            for page in uploads:
+                for upload in page.get("Uploads", ()):
+                    if upload["Initiated"].timestamp() < cutoff:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        removed += 1
+        return removed, freed

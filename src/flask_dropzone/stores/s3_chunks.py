@@ -1,0 +1,467 @@
+"""The S3 partial store: the chunks of an upload are the parts of one multipart upload,
+and S3's conditional writes coordinate every app server, with no shared disk, no
+lock server and no sticky sessions.
+
+Objects of one upload, under ``<prefix>_dropzone/chunks/<client>/<dzuuid>/``::
+
+    manifest   what the upload declared and its multipart upload's id; created once
+               (``If-None-Match: *``): a server that loses the race aborts its own upload
+    got/<i>    chunk i is kept (written after its part)
+    status     absent while open; ``waiting`` once a check found chunks missing;
+               ``complete``, ``refused <status>`` or ``expired`` once it ended
+    claim      the hand-over, created once; a claim older than its lease (its server
+               died) is taken over by a conditional overwrite
+    data       the assembled file, from completing the multipart upload
+
+and ``<prefix>_dropzone/pending/<client>/<dzuuid>.<size>`` while it is open, for
+the client's quota.
+
+A chunk costs its ``UploadPart``, the ``got`` marker and one read of ``status``;
+only the last chunks list the markers. A chunk that arrives out of order after
+those checks finds ``waiting`` (written before the checker lists again) and
+checks itself, so the chunk that completes a file always notices.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import IO, Any, Optional
+
+from ..chunks import BadChunk, Chunk, Manifest, check_same_upload
+from .base import COMPLETE, EXPIRED, REFUSED, CleanReport, HandOver, Partial, PartialStore, QuotaExceeded, StoreBusy
+from .s3 import ObjectReader, S3Files, error_code
+
+#: The last chunks of a file check whether it is whole (and any chunk once one found it not).
+TAIL = 16
+#: Seconds a hand-over is held before another server may take it over (its server died).
+LEASE = 120.0
+#: Seconds a resent chunk waits for the request it replaces to end the upload.
+RESENT_WAIT = 20.0
+#: Seconds a client's start lock is held at most.
+START_LEASE = 30.0
+#: S3's most parts in a multipart upload.
+MAX_PARTS = 10_000
+_MISSING = ("404", "NoSuchKey", "NotFound")
+_TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+
+
+def _code(error: BaseException) -> str:
+    return error_code(error) or str(getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+
+
+class S3Partial(Partial):
+    """One chunk request's view of its upload."""
+
+    def __init__(self, store: "S3Partials", base: str, manifest: Manifest, upload_id: str, created: bool) -> None:
+        self.store, self.base, self.manifest, self.upload_id = store, base, manifest, upload_id
+        self.created = created
+        self.state: Optional[str] = None
+        self.refusal: Optional[int] = None
+        self._buffer = bytearray()
+        self._closed = False
+        self._index: Optional[int] = None  #: the chunk this request kept
+        self._assembled = False  #: the file was assembled already (a hand-over given back)
+
+    def read_status(self) -> None:
+        status = self.store.get_text(self.base + "status")
+        if status is None or status == "waiting":
+            self.state, self.refusal = None, None
+            return
+        word, _, detail = status.partition(" ")
+        self.state = word if word in (COMPLETE, REFUSED, EXPIRED) else None
+        self.refusal = int(detail) if word == REFUSED and detail.isdigit() else None
+
+    def write(self, data: bytes, offset: int) -> None:
+        self._buffer += data  # one chunk, sent as one part once it is whole
+
+    def mark_received(self, index: int) -> None:
+        files = self.store.files
+        from botocore.exceptions import ClientError
+
+        try:
+            with files.errors:
+                files.client.upload_part(
+                    Bucket=files.bucket,
+                    Key=self.base + "data",
+                    UploadId=self.upload_id,
+                    PartNumber=index + 1,
+                    Body=bytes(self._buffer),
+                )
+        except ClientError as error:
+            if _code(error) != "NoSuchUpload":
+                raise
+            self._buffer = bytearray()
+            self.read_status()  # it ended, or its file was assembled, meanwhile
+            if self.state is None:
+                if not self.store.exists(self.base + "data"):
+                    raise StoreBusy() from error
+                self._index, self._assembled = index, True
+            return
+        self._buffer = bytearray()
+        self.store.put(self.base + f"got/{index}", b"")
+        self._index = index
+
+    def held(self) -> list[int]:
+        prefix = self.base + "got/"
+        return sorted(int(key[len(prefix):]) for key in self.store.keys(prefix))
+
+    def release(self) -> None:
+        self._buffer = bytearray()
+
+    def _whole(self) -> bool:
+        """Whether every chunk is kept; the last chunks (or any, once a check found chunks
+        missing) look, writing ``waiting`` before looking again when some are missing."""
+        count = self.manifest.count
+        tail = self._index is not None and self._index >= count - TAIL
+        if not tail and self.store.get_text(self.base + "status") != "waiting":
+            return False
+        if len(self.held()) == count:
+            return True
+        self.store.put(self.base + "status", b"waiting", create_only=True)
+        return len(self.held()) == count
+
+    def hand_over(self) -> Optional["S3HandOver"]:
+        store = self.store
+        if self._index is None or self.state is not None:
+            return None
+        if not self._assembled and not self._whole():
+            return None
+        if not store.claim(self.base, self.manifest.total_size, self._index):
+            return None  # another request hands it over
+        self.read_status()
+        if self.state is not None:
+            store.delete_keys([self.base + "claim"])
+            return None
+        store.assemble(self.base, self.upload_id, self.manifest.count)
+        return S3HandOver(store, self.base, self.manifest.total_size, self.manifest.filename)
+
+    def refuse(self, status: int = 415) -> None:
+        self.store.end(self.base, f"{REFUSED} {status}", self.upload_id)
+
+    def discard_if_unused(self) -> None:
+        if not self.created or self.held():
+            return
+        self.store.forget(self.base, self.upload_id)
+
+    def close(self) -> None:
+        self._buffer = bytearray()
+        self._closed = True
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+
+class S3HandOver(HandOver):
+    """The assembled file of a chunked upload, lent to the request that completed it."""
+
+    def __init__(self, store: "S3Partials", base: str, size: int, filename: str) -> None:
+        self.store, self.base, self.size = store, base, size
+        self.key = base + "data"  # what the file store publishes from
+        self._reader: Optional[ObjectReader] = None
+        self._ended = False
+
+    def open(self) -> IO[bytes]:
+        if self._reader is None:
+            self._reader = ObjectReader(self.store.files, self.key)
+        self._reader.seek(0)
+        return self._reader  # type: ignore[return-value]
+
+    def commit(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.store.end(self.base, COMPLETE, None)
+
+    def refuse(self, status: int) -> None:
+        if not self._ended:
+            self._ended = True
+            self.store.end(self.base, f"{REFUSED} {status}", None)
+
+    def give_back(self) -> None:
+        if not self._ended:
+            self._ended = True
+            self.store.delete_keys([self.base + "claim"])  # the data stays: a resent chunk hands it over
+
+
+class S3Partials(PartialStore):
+    """Partial uploads in the bucket of ``files``."""
+
+    def __init__(self, files: S3Files) -> None:
+        self.files = files
+        self.root = files.own + "chunks/"
+        self.pending_root = files.own + "pending/"
+        self._manifests: dict[str, tuple[Manifest, str]] = {}  # recent uploads: manifests never change
+
+    # Small object operations ----------------------------------------------------------
+
+    @property
+    def client(self) -> Any:
+        return self.files.client
+
+    def get_text(self, key: str) -> Optional[str]:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.files.errors:
+                body = self.client.get_object(Bucket=self.files.bucket, Key=key)["Body"]
+                return body.read().decode("utf-8", "replace")  # type: ignore[no-any-return]
+        except ClientError as error:
+            if _code(error) in _MISSING:
+                return None
+            raise
+
+    def exists(self, key: str) -> bool:
+        return self.head(key) is not None
+
+    def head(self, key: str) -> Optional[dict[str, Any]]:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.files.errors:
+                return self.client.head_object(Bucket=self.files.bucket, Key=key)  # type: ignore[no-any-return]
+        except ClientError as error:
+            if _code(error) in _MISSING:
+                return None
+            raise
+
+    def put(self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None) -> bool:
+        """Write ``key``; with ``create_only`` or ``if_match``, whether the condition held."""
+        from botocore.exceptions import ClientError
+
+        conditions: dict[str, str] = {}
+        if create_only:
+            conditions["IfNoneMatch"] = "*"
+        if if_match is not None:
+            conditions["IfMatch"] = if_match
+        try:
+            with self.files.errors:
+                self.client.put_object(Bucket=self.files.bucket, Key=key, Body=body, **conditions)
+        except ClientError as error:
+            if conditions and _code(error) in _TAKEN + _MISSING:
+                return False
+            raise
+        return True
+
+    def keys(self, prefix: str) -> list[str]:
+        with self.files.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.files.bucket, Prefix=prefix)
+            return [entry["Key"] for page in pages for entry in page.get("Contents", ())]
+
+    def delete_keys(self, keys: list[str]) -> None:
+        with self.files.errors:
+            for start in range(0, len(keys), 1000):
+                batch = [{"Key": key} for key in keys[start : start + 1000]]
+                if batch:
+                    self.client.delete_objects(Bucket=self.files.bucket, Delete={"Objects": batch, "Quiet": True})
+
+    def abort(self, key: str, upload_id: Optional[str]) -> None:
+        from botocore.exceptions import ClientError
+
+        if upload_id is None:
+            return
+        try:
+            with self.files.errors:
+                self.client.abort_multipart_upload(Bucket=self.files.bucket, Key=key, UploadId=upload_id)
+        except ClientError as error:
+            if _code(error) not in ("NoSuchUpload",) + _MISSING:
+                raise
+
+    def claim(self, base: str, size: int, index: int) -> bool:
+        """Take the upload's hand-over, for exactly one request.
+
+        The chunk whose request holds it may be sent again when that request's server
+        died: the resent chunk waits for the holder to end the upload (then it is late),
+        and takes the hand-over over if it does not; so does any chunk once the lease ran
+        out. Another chunk leaves it to the holder."""
+        key = base + "claim"
+        body = json.dumps({"index": index, "at": time.time()}).encode()
+        lease = LEASE + size / (50 * 1024 * 1024)  # time to publish the file, too
+        deadline = time.monotonic() + min(lease, RESENT_WAIT)
+        while True:
+            if self.put(key, body, create_only=True):
+                return True
+            held = self._read_claim(key)
+            if held is None:
+                continue  # given back meanwhile: try again
+            holder, etag, age = held
+            if age >= lease or (holder == index and time.monotonic() >= deadline):
+                return self.put(key, body, if_match=etag)
+            if holder != index or self.get_text(base + "status") not in (None, "waiting"):
+                return False
+            time.sleep(0.25)
+
+    def _read_claim(self, key: str) -> Optional[tuple[int, str, float]]:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.files.errors:
+                answer = self.client.get_object(Bucket=self.files.bucket, Key=key)
+                record = json.loads(answer["Body"].read())
+        except ClientError as error:
+            if _code(error) in _MISSING:
+                return None
+            raise
+        return int(record.get("index", -1)), answer["ETag"], time.time() - answer["LastModified"].timestamp()
+
+    # The upload's life ----------------------------------------------------------------
+
+    def _base(self, client: str, chunk: Chunk) -> str:
+        return f"{self.root}{client}/{chunk.uuid}/"
+
+    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> Partial:
+        if chunk.manifest.count > MAX_PARTS:
+            raise BadChunk(f"A file is at most {MAX_PARTS} chunks here; send larger chunks.")
+        base = self._base(client, chunk)
+        known = self._manifests.get(base)
+        created = False
+        if known is None:
+            known, created = self._start(client, chunk, base, quota)
+            if len(self._manifests) > 1024:
+                self._manifests.clear()
+            self._manifests[base] = known
+        manifest, upload_id = known
+        check_same_upload(manifest, chunk)
+        partial = S3Partial(self, base, manifest, upload_id, created)
+        if not created and chunk.index == 0:
+            partial.read_status()  # chunk 0 is judged again: a refused upload says so at once
+        return partial
+
+    def _read_manifest(self, base: str) -> Optional[tuple[Manifest, str]]:
+        text = self.get_text(base + "manifest")
+        if text is None:
+            return None
+        record = json.loads(text)
+        return Manifest(**record["manifest"]), record["upload_id"]
+
+    def _start(self, client: str, chunk: Chunk, base: str, quota: Optional[int]) -> tuple[tuple[Manifest, str], bool]:
+        found = self._read_manifest(base)
+        if found is not None:
+            return found, False
+        lock = f"{self.pending_root}{client}/.lock"
+        for _ in range(200):  # the client's start lock: quota checks of one client in turn
+            if self.claim_start(lock):
+                break
+            time.sleep(0.05)
+        else:
+            raise StoreBusy()
+        try:
+            found = self._read_manifest(base)
+            if found is not None:
+                return found, False
+            if quota is not None and self.pending_bytes(client) + chunk.manifest.total_size > quota:
+                raise QuotaExceeded()
+            files = self.files
+            with files.errors:
+                upload_id = files.client.create_multipart_upload(Bucket=files.bucket, Key=base + "data")["UploadId"]
+            record = {"manifest": json.loads(chunk.manifest.to_json()), "upload_id": upload_id}
+            if not self.put(base + "manifest", json.dumps(record).encode(), create_only=True):
+                self.abort(base + "data", upload_id)  # another server started it first
+                found = self._read_manifest(base)
+                if found is None:
+                    raise StoreBusy()
+                return found, False
+            self.put(f"{self.pending_root}{client}/{chunk.uuid}.{chunk.manifest.total_size}", b"")
+            return (chunk.manifest, upload_id), True
+        finally:
+            self.delete_keys([lock])
+
+    def claim_start(self, lock: str) -> bool:
+        if self.put(lock, b"", create_only=True):
+            return True
+        held = self.head(lock)
+        if held is not None and time.time() - held["LastModified"].timestamp() > START_LEASE:
+            return self.put(lock, b"", if_match=held["ETag"])  # its holder died
+        return False
+
+    def assemble(self, base: str, upload_id: str, count: int) -> None:
+        """Complete the multipart upload into ``data`` (once: a second time finds it done)."""
+        from botocore.exceptions import ClientError
+
+        if self.exists(base + "data"):
+            return
+        files = self.files
+        latest: dict[int, dict[str, Any]] = {}
+        try:
+            with files.errors:
+                pages = files.client.get_paginator("list_parts").paginate(
+                    Bucket=files.bucket, Key=base + "data", UploadId=upload_id
+                )
+                for page in pages:
+                    for part in page.get("Parts", ()):
+                        number = part["PartNumber"]
+                        # A part sent again may be listed twice: the newest one counts.
+                        if number not in latest or part["LastModified"] >= latest[number]["LastModified"]:
+                            latest[number] = part
+                parts = [{"PartNumber": n, "ETag": latest[n]["ETag"]} for n in sorted(latest)]
+                if len(parts) != count:
+                    raise StoreBusy()
+                files.client.complete_multipart_upload(
+                    Bucket=files.bucket, Key=base + "data", UploadId=upload_id, MultipartUpload={"Parts": parts}
+                )
+        except ClientError as error:
+            if _code(error) == "NoSuchUpload" and self.exists(base + "data"):
+                return  # a server that died after completing it
+            raise
+
+    def end(self, base: str, status: str, upload_id: Optional[str]) -> None:
+        """End the upload with ``status``: its bytes and markers go, its record stays for late chunks."""
+        self.put(base + "status", status.encode())
+        self.abort(base + "data", upload_id)
+        keys = [key for key in self.keys(base) if not key.endswith(("/manifest", "/status"))]
+        self.delete_keys(keys + self._pending_keys(base))
+
+    def forget(self, base: str, upload_id: str) -> None:
+        """Remove an upload nobody sent a chunk of."""
+        self.abort(base + "data", upload_id)
+        self.delete_keys(self.keys(base) + self._pending_keys(base))
+        self._manifests.pop(base, None)
+
+    def _pending_keys(self, base: str) -> list[str]:
+        client, uuid = base[len(self.root) :].strip("/").split("/")
+        return [key for key in self.keys(f"{self.pending_root}{client}/{uuid}.")]
+
+    def pending_bytes(self, client: str) -> int:
+        total = 0
+        for key in self.keys(f"{self.pending_root}{client}/"):
+            size = key.rsplit(".", 1)[-1]
+            total += int(size) if size.isdigit() else 0
+        return total
+
+    # The sweep ------------------------------------------------------------------------
+
+    def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
+        cutoff = (time.time() if now is None else now) - expires
+        report = CleanReport()
+        with self.files.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.files.bucket, Prefix=self.root)
+            uploads: dict[str, list[dict[str, Any]]] = {}
+            for page in pages:
+                for entry in page.get("Contents", ()):
+                    rest = entry["Key"][len(self.root) :].split("/")
+                    if len(rest) >= 3:
+                        uploads.setdefault(f"{self.root}{rest[0]}/{rest[1]}/", []).append(entry)
+        for base, entries in uploads.items():
+            if max(entry["LastModified"].timestamp() for entry in entries) > cutoff:
+                continue
+            keys = {entry["Key"][len(base) :]: entry for entry in entries}
+            status = self.get_text(base + "status") if "status" in keys else None
+            if status is not None and status != "waiting":  # an ended upload's record
+                self.delete_keys([entry["Key"] for entry in entries])
+                report.records += 1
+                continue
+            found = self._read_manifest(base) if "manifest" in keys else None
+            report.freed += sum(entry.get("Size", 0) for name, entry in keys.items() if name == "data")
+            self.end(base, EXPIRED, found[1] if found else None)
+            self._manifests.pop(base, None)
+            report.partial_uploads += 1
+        return report
+
+    def clean_due(self, interval: float) -> bool:
+        stamp = self.files.own + "last-clean"
+        held = self.head(stamp)
+        if held is None:
+            return self.put(stamp, b"", create_only=True)
+        if time.time() - held["LastModified"].timestamp() < interval:
+            return False
+        return self.put(stamp, b"", if_match=held["ETag"])

@@ -1,0 +1,221 @@
+"""DROPZONE_STORAGE = "s3": settings checked at start-up, uploads stored in a real S3 server."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+
+import pytest
+from flask import Flask
+
+from chunking import CONTENT_TYPE, body, chunk_requests
+from flask_dropzone import Dropzone, SettingError
+
+MiB = 1024 * 1024
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
+
+
+def s3_app(tmp_path, server, bucket, monkeypatch, **config) -> Flask:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(
+        SECRET_KEY="s3 tests",
+        DROPZONE_STORAGE="s3",
+        DROPZONE_S3_BUCKET=bucket,
+        DROPZONE_S3_PREFIX="uploads/",
+        DROPZONE_S3_ENDPOINT_URL=server.endpoint_url,
+        DROPZONE_MAX_FILE_SIZE=64,
+        DROPZONE_CHUNK_SIZE=5 * MiB,
+        **config,
+    )
+    dropzone = Dropzone(app)
+
+    @app.post("/save")
+    def save():
+        return {"saved": [[s.stored_name, s.location, s.path, s.size] for s in dropzone.save()]}
+
+    @app.post("/typed")
+    def typed():
+        return {"saved": [s.location for s in dropzone.save(allowed_file_type="image")]}
+
+    return app
+
+
+@pytest.fixture
+def s3(s3_server, s3_bucket):
+    from s3server import make_client
+
+    client = make_client(s3_server)
+
+    class S3:
+        server, bucket = s3_server, s3_bucket
+
+        @staticmethod
+        def get(key: str) -> bytes:
+            return client.get_object(Bucket=s3_bucket, Key=key)["Body"].read()
+
+        @staticmethod
+        def keys() -> list[str]:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
+            return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))
+
+        @staticmethod
+        def open_uploads() -> list[str]:
+            return [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])]
+
+    return S3
+
+
+def local_files(tmp_path) -> list[str]:
+    return [str(p) for p in tmp_path.rglob("*") if p.is_file()]
+
+
+def post(client, url, filename, data):
+    return client.post(url, data=body({}, "file", filename, data), content_type=CONTENT_TYPE)
+
+
+# Settings ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ({"DROPZONE_STORAGE": "nfs"}, "DROPZONE_STORAGE"),
+        ({"DROPZONE_STORAGE": "s3"}, "DROPZONE_S3_BUCKET"),
+        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "Not_A_Bucket"}, "DROPZONE_S3_BUCKET"),
+        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_S3_PREFIX": "/abs"}, "DROPZONE_S3_PREFIX"),
+        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_S3_ENDPOINT_URL": "localhost"},
+         "DROPZONE_S3_ENDPOINT_URL"),
+        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_CHUNKING": True,
+          "DROPZONE_CHUNK_SIZE": MiB}, "DROPZONE_CHUNK_SIZE"),
+    ],
+)
+def test_storage_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tmp_path, config, named):
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(config)
+    with pytest.raises(SettingError, match=named):
+        Dropzone(app)
+
+
+def test_s3_without_boto3_says_how_to_install_it(tmp_path, monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a))
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(DROPZONE_STORAGE="s3", DROPZONE_S3_BUCKET="uploads")
+    with pytest.raises(SettingError, match=r"Flask-Dropzone\[s3\]"):
+        Dropzone(app)
+
+
+def test_a_zones_chunk_size_too_small_for_s3_is_an_error_where_it_is_given(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    with app.test_request_context():
+        with pytest.raises(SettingError, match="chunk_size"):
+            app.extensions["dropzone"].config(chunking=True, chunk_size=MiB)
+
+
+def test_storage_settings_are_not_keywords(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    with app.test_request_context(), pytest.raises(TypeError, match="storage"):
+        app.extensions["dropzone"].save(storage="disk")
+
+
+# Uploads -------------------------------------------------------------------------------
+
+
+def test_a_large_upload_streams_into_the_bucket_without_touching_the_disk(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    data = os.urandom(20 * MiB + 3)
+    response = post(app.test_client(), "/save", "big.bin", data)
+    assert response.json == {"saved": [["big.bin", "uploads/big.bin", None, len(data)]]}
+    assert hashlib.sha256(s3.get("uploads/big.bin")).digest() == hashlib.sha256(data).digest()
+    assert local_files(tmp_path) == []
+    assert s3.keys() == ["uploads/big.bin"] and s3.open_uploads() == []
+
+
+def test_small_files_and_taken_names(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    client = app.test_client()
+    first = post(client, "/save", "a.txt", b"first").json["saved"][0]
+    second = post(client, "/save", "a.txt", b"second").json["saved"][0]
+    assert (first[1], second[1]) == ("uploads/a.txt", "uploads/a (1).txt")
+    assert s3.get("uploads/a.txt") == b"first" and s3.get("uploads/a (1).txt") == b"second"
+
+
+def test_a_refused_file_leaves_nothing_in_the_bucket(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    client = app.test_client()
+    assert post(client, "/typed", "evil.png", b"<html>" + os.urandom(9 * MiB)).status_code == 415
+    assert post(client, "/save", "huge.bin", os.urandom(65 * MiB)).status_code == 413
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_a_view_saving_to_a_path_as_in_2_0_reads_from_the_bucket(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    target = tmp_path / "copy.bin"
+
+    @app.post("/seed")
+    def seed():
+        app.extensions["dropzone"].files()[0].save(str(target))
+        return ""
+
+    data = os.urandom(9 * MiB)
+    assert post(app.test_client(), "/seed", "x.bin", data).status_code == 200
+    assert target.read_bytes() == data
+
+
+def test_a_chunked_upload_is_assembled_in_the_bucket(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    client = app.test_client()
+    data = os.urandom(12 * MiB + 5)
+    answers = [client.post("/save", data=b, content_type=CONTENT_TYPE) for b in chunk_requests(data, "c.bin", 5 * MiB)]
+    assert [a.status_code for a in answers] == [200, 200, 200]
+    assert answers[-1].json["saved"] == [["c.bin", "uploads/c.bin", None, len(data)]]
+    assert s3.get("uploads/c.bin") == data
+    assert s3.open_uploads() == []
+    assert [key for key in s3.keys() if not key.endswith(("/manifest", "/status"))] == ["uploads/c.bin"]
+    assert local_files(tmp_path) == []
+
+
+def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_path, s3, monkeypatch, caplog):
+    """SeaweedFS creates a missing bucket on a write, as AWS does not: AWS's answer is stubbed."""
+    import boto3
+    from botocore.stub import Stubber
+
+    from flask_dropzone import stores
+
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    client = boto3.session.Session().client("s3", endpoint_url=s3.server.endpoint_url)
+    stubber = Stubber(client)
+    stubber.add_client_error("put_object", service_error_code="NoSuchBucket", http_status_code=404)
+    stubber.activate()
+    monkeypatch.setattr(stores.of(app).files, "_client", lambda: client)
+    caplog.set_level(logging.ERROR, logger="flask_dropzone")
+    response = post(app.test_client(), "/save", "a.txt", b"x" * 1000)
+    assert response.status_code == 503 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "The server cannot store files right now; try again later."
+    assert any("NoSuchBucket" in record.getMessage() for record in caplog.records)
+    stubber.assert_no_pending_responses()
+
+
+def test_credentials_that_are_refused_are_a_503(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
+    response = post(app.test_client(), "/save", "a.txt", b"tiny")
+    assert response.status_code == 503 and s3.keys() == []
+
+
+def test_clean_expires_partial_uploads_in_the_bucket(tmp_path, s3, monkeypatch):
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    client = app.test_client()
+    data = os.urandom(12 * MiB)
+    first = chunk_requests(data, "p.bin", 5 * MiB)[0]
+    assert client.post("/save", data=first, content_type=CONTENT_TYPE).status_code == 200
+    assert s3.open_uploads() != []
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "-1"])
+    assert "Removed 1 partial upload" in result.output, result.output
+    assert s3.open_uploads() == []

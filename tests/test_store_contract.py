@@ -1,0 +1,271 @@
+"""What every store promises, tested against each: the disk and a real S3 server (SeaweedFS)."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid as uuids
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from flask_dropzone.chunks import BadChunk, Chunk, Manifest
+from flask_dropzone.stores import COMPLETE, EXPIRED, REFUSED, FileStore, PartialStore, QuotaExceeded
+
+MiB = 1024 * 1024
+CHUNK = 5 * MiB  # S3's smallest part
+CLIENT = "c" * 32
+
+
+@dataclass
+class Backend:
+    files: FileStore
+    partials: PartialStore
+    folder: str
+    listing: Any  # () -> every name (path or key) the store holds
+
+
+@pytest.fixture(params=["disk", "s3"])
+def backend(request, tmp_path):
+    if request.param == "disk":
+        from flask_dropzone.stores.disk import DiskFiles
+        from flask_dropzone.stores.disk_chunks import DiskChunks
+
+        folder = str(tmp_path / "uploads")
+
+        def listing():  # a client's lock file is coordination, not something kept
+            names = (str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
+            return sorted(name for name in names if not name.endswith(("/lock", ".last-clean")))
+
+        return Backend(DiskFiles(), DiskChunks(str(tmp_path / "chunks")), folder, listing)
+    from s3server import make_client
+
+    from flask_dropzone.stores.s3 import S3Files
+    from flask_dropzone.stores.s3_chunks import S3Partials
+
+    server, bucket = request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket")
+    client = make_client(server)
+    files = S3Files(lambda: client, bucket, "app/")
+
+    def listing():
+        pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket)
+        keys = [entry["Key"] for page in pages for entry in page.get("Contents", ())]
+        uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
+        return sorted(keys + [f"(open upload) {u['Key']}" for u in uploads])
+
+    return Backend(files, S3Partials(files), files.folder(None, ""), listing)
+
+
+def staged(backend: Backend, data: bytes):
+    stage = backend.files.stage(backend.folder)
+    for start in range(0, len(data), 1 << 20):
+        stage.write(data[start : start + (1 << 20)])
+    stage.finish()
+    return stage
+
+
+def read(backend: Backend, name: str) -> bytes:
+    with backend.files.open(backend.folder, name) as stream:
+        return stream.read()
+
+
+# Files ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [0, 1000, 9 * MiB + 7])
+def test_a_staged_file_is_published_whole_under_its_name(backend, size):
+    data = os.urandom(size)
+    stage = staged(backend, data)
+    stored = backend.files.publish(stage, backend.folder, "a.bin", size)
+    stage.close()
+    assert stored.name == "a.bin" and read(backend, "a.bin") == data
+    assert stored.location.endswith("a.bin")
+
+
+def test_publishing_never_replaces_a_file(backend):
+    first = backend.files.publish(b"first", backend.folder, "same.txt", 5)
+    second = backend.files.publish(b"second", backend.folder, "same.txt", 6)
+    assert (first.name, second.name) == ("same.txt", "same (1).txt")
+    assert read(backend, "same.txt") == b"first" and read(backend, "same (1).txt") == b"second"
+
+
+def test_one_staged_file_published_twice_gives_two_whole_files(backend):
+    data = os.urandom(300_000)
+    stage = staged(backend, data)
+    names = [backend.files.publish(stage, backend.folder, "twice.bin", len(data)).name for _ in range(2)]
+    stage.close()
+    assert names == ["twice.bin", "twice (1).bin"]
+    assert read(backend, "twice.bin") == data and read(backend, "twice (1).bin") == data
+
+
+def test_servers_storing_one_name_at_once_each_get_their_own(backend):
+    results: dict[int, str] = {}
+
+    def store(worker: int) -> None:
+        results[worker] = backend.files.publish(f"{worker}".encode() * 100, backend.folder, "race.txt", 100).name
+
+    threads = [threading.Thread(target=store, args=(worker,)) for worker in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(set(results.values())) == 8
+    for worker, name in results.items():
+        assert read(backend, name) == f"{worker}".encode() * 100
+
+
+def test_a_staged_file_closed_unpublished_leaves_nothing(backend):
+    before = backend.listing()
+    stage = staged(backend, os.urandom(9 * MiB))
+    stage.close()
+    small = backend.files.stage(backend.folder)
+    small.write(b"never finished")
+    small.close()
+    assert backend.listing() == before
+
+
+def test_delete_removes_a_file_once(backend):
+    backend.files.publish(b"x", backend.folder, "gone.txt", 1)
+    assert backend.files.delete(backend.folder, "gone.txt") is True
+    assert backend.files.delete(backend.folder, "gone.txt") is False
+
+
+def test_clean_removes_what_a_dead_process_left(backend):
+    stage = staged(backend, os.urandom(2000))  # finished, never published nor closed: its process died
+    if backend.files.local:
+        stage.rest()  # on disk only a named temporary file outlives its process
+    assert stage.leaves_traces
+    removed, _ = backend.files.clean((backend.folder,), expires=-1)
+    assert removed >= 1
+    assert backend.listing() == []
+
+
+# Partial uploads -----------------------------------------------------------------------
+
+
+def chunk_of(upload: str, data: bytes, index: int, name="big.bin") -> Chunk:
+    count = max(1, -(-len(data) // CHUNK))
+    return Chunk(upload, index, index * CHUNK, Manifest(name, len(data), CHUNK, count))
+
+
+def send_chunk(backend: Backend, upload: str, data: bytes, index: int, quota=None):
+    """One chunk request: keep the chunk, then try the hand-over (None if not whole)."""
+    chunk = chunk_of(upload, data, index)
+    partial = backend.partials.open(CLIENT, chunk, quota)
+    if partial.state is not None:
+        partial.close()
+        return partial, None
+    partial.write(data[chunk.offset : chunk.offset + chunk.length], chunk.offset)
+    partial.mark_received(index)
+    partial.release()
+    handover = partial.hand_over() if partial.state is None else None
+    partial.close()
+    return partial, handover
+
+
+def test_chunks_in_any_order_are_handed_over_once_whole(backend):
+    data = os.urandom(2 * CHUNK + 12345)
+    upload = str(uuids.uuid4())
+    assert send_chunk(backend, upload, data, 2)[1] is None
+    assert send_chunk(backend, upload, data, 0)[1] is None
+    _, handover = send_chunk(backend, upload, data, 1)
+    assert handover is not None and handover.size == len(data)
+    assert handover.open().read() == data
+    stored = backend.files.publish(handover, backend.folder, "big.bin", len(data))
+    handover.commit()
+    assert read(backend, stored.name) == data
+    late, again = send_chunk(backend, upload, data, 1)  # a copy of a chunk, sent late
+    assert again is None and late.state in (None, COMPLETE)
+
+
+def test_a_hand_over_given_back_is_handed_over_again(backend):
+    data = os.urandom(CHUNK + 10)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    _, handover = send_chunk(backend, upload, data, 1)
+    assert handover is not None
+    handover.give_back()  # the view failed
+    _, resent = send_chunk(backend, upload, data, 1)
+    assert resent is not None and resent.open().read() == data
+    resent.commit()
+
+
+def test_only_one_of_two_last_chunks_racing_gets_the_file(backend):
+    data = os.urandom(2 * CHUNK)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    results = []
+    barrier = threading.Barrier(2)
+
+    def last_chunk():  # one request: the winner's view stores the file, then its answer commits
+        barrier.wait()
+        handover = send_chunk(backend, upload, data, 1)[1]
+        results.append(handover)
+        if handover is not None:
+            handover.commit()
+
+    threads = [threading.Thread(target=last_chunk) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len([h for h in results if h is not None]) == 1
+
+
+def test_a_refused_upload_refuses_its_later_chunks_and_keeps_nothing(backend):
+    data = os.urandom(2 * CHUNK)
+    upload = str(uuids.uuid4())
+    partial, _ = send_chunk(backend, upload, data, 0)
+    reopened = backend.partials.open(CLIENT, chunk_of(upload, data, 1))
+    reopened.release()
+    reopened.refuse(415)
+    reopened.close()
+    late, handover = send_chunk(backend, upload, data, 1)
+    assert handover is None and (late.state, late.refusal) == (REFUSED, 415)
+    assert not [name for name in backend.listing() if name.endswith("data") or "open upload" in name]
+
+
+def test_a_chunk_that_does_not_match_its_upload_is_refused(backend):
+    data = os.urandom(CHUNK + 1)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    wrong = Chunk(upload, 1, CHUNK, Manifest("other.bin", len(data), CHUNK, 2))
+    with pytest.raises(BadChunk):
+        backend.partials.open(CLIENT, wrong)
+
+
+def test_the_quota_counts_unfinished_uploads_only(backend):
+    data = os.urandom(CHUNK + 1)
+    first = str(uuids.uuid4())
+    send_chunk(backend, first, data, 0, quota=3 * CHUNK)
+    assert backend.partials.pending_bytes(CLIENT) == len(data)
+    with pytest.raises(QuotaExceeded):
+        send_chunk(backend, str(uuids.uuid4()), os.urandom(2 * CHUNK + 1), 0, quota=3 * CHUNK)
+    _, handover = send_chunk(backend, first, data, 1)
+    handover.commit()
+    assert backend.partials.pending_bytes(CLIENT) == 0
+
+
+def test_an_unused_upload_is_discarded(backend):
+    data = os.urandom(CHUNK + 1)
+    before = backend.listing()
+    partial = backend.partials.open(CLIENT, chunk_of(str(uuids.uuid4()), data, 0))
+    assert partial.created
+    partial.release()
+    partial.discard_if_unused()
+    partial.close()
+    assert backend.listing() == before and backend.partials.pending_bytes(CLIENT) == 0
+
+
+def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
+    data = os.urandom(CHUNK + 1)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    report = backend.partials.clean(expires=-1)
+    assert report.partial_uploads == 1
+    late, handover = send_chunk(backend, upload, data, 1)
+    assert handover is None and late.state == EXPIRED
+    assert backend.partials.pending_bytes(CLIENT) == 0
+    backend.partials.clean(expires=-1)  # the record of the expired upload goes next
+    assert [name for name in backend.listing() if "last-clean" not in name] == []
