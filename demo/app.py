@@ -10,7 +10,8 @@ from typing import Any, Optional
 from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone, UploadRefused
+from flask_dropzone import Dropzone, UploadRefused, receive, stores
+from flask_dropzone.settings import resolve
 
 dropzone = Dropzone()
 csrf = CSRFProtect()
@@ -30,6 +31,15 @@ BIG_FILES = {
     "max_file_size": 2048,
     "chunk_quota": 4096,
 }
+
+
+def big_files(app: Flask) -> dict[str, Any]:
+    """BIG_FILES, with chunks S3 takes as parts (5 MiB at least) when the demo stores on S3."""
+    if app.config["DROPZONE_STORAGE"] == "s3":
+        return {**BIG_FILES, "chunk_size": 5 * 1024 * 1024}
+    return BIG_FILES
+
+
 # The browser-side checks off, to see the server's own refusals.
 NO_BROWSER_CHECKS = "acceptedFiles: null, maxFilesize: null, maxFiles: null,"
 STRICT_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -181,15 +191,13 @@ def register(app: Flask) -> None:
             if random.random() < app.config.get("DEMO_CHUNK_FAILURE_RATE", 0):
                 request.get_data()
                 abort(500)
-            return {"stored": [file.stored_name for file in dropzone.save(**BIG_FILES)]}
-        return render_template("chunked.html", rules=BIG_FILES)
+            return {"stored": [file.stored_name for file in dropzone.save(**big_files(app))]}
+        return render_template("chunked.html", rules=big_files(app))
 
     @app.route("/stored")
     def stored():
-        folder = os.path.join(app.instance_path, "uploads")
-        names = sorted(os.listdir(folder)) if os.path.isdir(folder) else []
-        files = [(name, os.path.getsize(os.path.join(folder, name))) for name in names]
-        return render_template("stored.html", files=files)
+        store = stores.of(app).files  # the instance folder, or the bucket with `make demo-s3`
+        return render_template("stored.html", files=store.listing(receive.upload_folder(resolve(app.config))))
 
 
 app = create_app()

@@ -131,6 +131,14 @@ def test_delete_removes_a_file_once(backend):
     assert backend.files.delete(backend.folder, "gone.txt") is False
 
 
+def test_a_listing_shows_stored_files_and_nothing_of_the_stores_own(backend):
+    backend.files.publish(b"abc", backend.folder, "b.txt", 3)
+    backend.files.publish(b"", backend.folder, "a.txt", 0)
+    backend.files.stage(backend.folder).write(b"arriving")  # a file being received
+    backend.partials.open(CLIENT, chunk_of(str(uuids.uuid4()), os.urandom(CHUNK + 1), 0)).close()
+    assert backend.files.listing(backend.folder) == [("a.txt", 0), ("b.txt", 3)]
+
+
 def test_clean_removes_what_a_dead_process_left(backend):
     stage = staged(backend, os.urandom(2000))  # finished, never published nor closed: its process died
     if backend.files.local:

@@ -122,6 +122,10 @@ class FileStore(ABC):
     def delete(self, folder: str, name: str) -> bool:
         """Remove a stored file; whether there was one."""
 
+    @abstractmethod
+    def listing(self, folder: str) -> list[tuple[str, int]]:
+        """The files stored in ``folder`` itself, as (name, size), by name."""
+
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         """Remove what dead processes left while receiving; (how many, bytes freed)."""
         return 0, 0

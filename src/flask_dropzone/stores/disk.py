@@ -367,6 +367,17 @@ class DiskFiles(FileStore):
             return False
         return True
 
+    def listing(self, folder: str) -> list[tuple[str, int]]:
+        try:
+            entries = list(os.scandir(os.path.abspath(folder)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        return sorted(
+            (entry.name, entry.stat(follow_symlinks=False).st_size)
+            for entry in entries
+            if entry.is_file(follow_symlinks=False) and not TEMP_NAME.fullmatch(entry.name)
+        )
+
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         older_than = time.time() - expires
         removed = freed = 0

@@ -343,6 +343,18 @@ class S3Files(FileStore):
             self.client.delete_object(Bucket=self.bucket, Key=key)
         return True
 
+    def listing(self, folder: str) -> list[tuple[str, int]]:
+        with self.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=folder, Delimiter="/"
+            )
+            found = [
+                (entry["Key"][len(folder) :], int(entry.get("Size", 0)))
+                for page in pages
+                for entry in page.get("Contents", ())
+            ]
+        return sorted(found)
+
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         """Remove staging objects and abandon staging multipart uploads older than ``expires``."""
         cutoff = time.time() - expires
