@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Optional
 
 sys.path.insert(0, str(Path(__file__).parent))
 import client  # noqa: E402
@@ -42,15 +43,16 @@ TARGETS = {
 class Server:
     """gunicorn with one worker process (so that its memory and I/O can be read)."""
 
-    def __init__(self, bench_dir: str, threads: int = 8) -> None:
+    def __init__(self, bench_dir: str, threads: int = 8, app: str = "app:create_app()",
+                 env: Optional[dict[str, str]] = None, pin: bool = True) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
-        env = dict(os.environ, BENCH_DIR=bench_dir)
+        env = dict(os.environ, BENCH_DIR=bench_dir, **(env or {}))
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
              "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", "--timeout", "600",
-             "--chdir", str(HERE), "--log-level", "warning", "app:create_app()"],
+             "--chdir", str(HERE), "--log-level", "warning", app],
             env=env,
         )
         try:
@@ -58,7 +60,7 @@ class Server:
         except BaseException:
             self.stop()
             raise
-        if os.cpu_count() and os.cpu_count() > 1:
+        if pin and os.cpu_count() and os.cpu_count() > 1:
             # The worker on one core, the client on the others: less noise from the scheduler.
             for pid in (self.process.pid, self.worker):
                 for task in os.listdir(f"/proc/{pid}/task"):

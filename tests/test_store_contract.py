@@ -277,3 +277,56 @@ def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
     assert backend.partials.pending_bytes(CLIENT) == 0
     backend.partials.clean(expires=-1)  # the record of the expired upload goes next
     assert [name for name in backend.listing() if "last-clean" not in name] == []
+
+
+def send_chunk_to(backend: Backend, upload: str, data: bytes, index: int, name: str):
+    """A chunk request of a view that stores into ``backend.folder`` under ``name``."""
+    chunk = chunk_of(upload, data, index)
+    partial = backend.partials.open(CLIENT, chunk, None, (backend.folder, name))
+    partial.write(data[chunk.offset : chunk.offset + chunk.length], chunk.offset)
+    partial.mark_received(index)
+    partial.release()
+    handover = partial.hand_over()
+    partial.close()
+    return handover
+
+
+def test_a_file_in_chunks_and_one_stored_meanwhile_under_its_name_both_keep_theirs(backend):
+    data = os.urandom(CHUNK + 99)
+    upload = str(uuids.uuid4())
+    assert send_chunk_to(backend, upload, data, 0, "photo.jpg") is None
+    other = backend.files.publish(b"stored meanwhile", backend.folder, "photo.jpg", 16)
+    handover = send_chunk_to(backend, upload, data, 1, "photo.jpg")
+    stored = backend.files.publish(handover, backend.folder, "photo.jpg", len(data))
+    handover.commit()
+    assert {other.name, stored.name} == {"photo.jpg", "photo (1).jpg"}
+    assert read(backend, other.name) == b"stored meanwhile" and read(backend, stored.name) == data
+    assert backend.files.listing(backend.folder) == sorted([(other.name, 16), (stored.name, len(data))])
+
+
+def test_a_file_in_chunks_stored_where_it_was_assembled_is_not_copied(backend, monkeypatch):
+    copies = []
+    if not backend.files.local:
+        real = type(backend.files)._copy_new
+        monkeypatch.setattr(type(backend.files), "_copy_new", lambda *a: copies.append(a) or real(*a))
+    data = os.urandom(CHUNK + 5)
+    upload = str(uuids.uuid4())
+    send_chunk_to(backend, upload, data, 0, "here.bin")
+    handover = send_chunk_to(backend, upload, data, 1, "here.bin")
+    stored = backend.files.publish(handover, backend.folder, "here.bin", len(data))
+    handover.commit()
+    assert stored.name == "here.bin" and read(backend, "here.bin") == data and copies == []
+    assert backend.files.listing(backend.folder) == [("here.bin", len(data))]
+
+
+def test_a_refused_or_expired_file_in_chunks_frees_its_name(backend):
+    data = os.urandom(CHUNK + 5)
+    refused, expired = str(uuids.uuid4()), str(uuids.uuid4())
+    send_chunk_to(backend, refused, data, 0, "r.bin")
+    send_chunk_to(backend, expired, data, 0, "e.bin")
+    partial = backend.partials.open(CLIENT, chunk_of(refused, data, 1), None, (backend.folder, "r.bin"))
+    partial.release()
+    partial.refuse(415)
+    partial.close()
+    backend.partials.clean(expires=-1)
+    assert backend.files.listing(backend.folder) == []

@@ -186,7 +186,11 @@ def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stored = []
     for upload in files:
-        name = stored_name(upload.filename or "", options.stored_name, upload)
+        reserved = upload.reserved
+        if reserved is not None and reserved[0] == folder and options.stored_name == "random":
+            name = reserved[1]  # the random name drawn when its first chunk came
+        else:
+            name = stored_name(upload.filename or "", options.stored_name, upload)
         try:
             saved = upload.publish(folder, name)
         except STORE_ERRORS as error:
@@ -417,7 +421,7 @@ class Receiver:
         store = chunk_store(options)
         if self.files.local:
             check_folders(self.folder, chunk_folder(options))
-        sink = ChunkSink(name, headers, chunk, options, store, self.files, client_id())
+        sink = ChunkSink(name, headers, chunk, options, store, self.files, client_id(), self.folder)
         _clean_later(options)
         return sink
 

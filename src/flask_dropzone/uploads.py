@@ -25,7 +25,7 @@ from .stores import (
     Stored,
 )
 from .errors import FileTooLarge, FileTypeRefused, UploadBusy, UploadExpired, UploadRefused
-from .filenames import safe_filename
+from .filenames import safe_filename, stored_name
 from .settings import Options
 from .sniffing import HEAD_SIZE
 
@@ -88,6 +88,11 @@ class Upload(FileStorage):
         self._published: list[Stored] = []
         #: The settings it was judged by while it arrived (None: not judged yet).
         self.judged_by: Optional[Options] = None
+
+    @property
+    def reserved(self) -> Optional[tuple[str, str]]:
+        """The folder and name its store held for it while it arrived in chunks, if any."""
+        return getattr(self._handover, "reserved", None)
 
     @property  # type: ignore[override]
     def stream(self) -> IO[bytes]:
@@ -323,6 +328,7 @@ class ChunkSink:
         store: PartialStore,
         files: FileStore,
         client: str,
+        folder: str,
     ) -> None:
         manifest = chunk.manifest
         self.filename = manifest.filename
@@ -333,7 +339,7 @@ class ChunkSink:
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
         self.name, self.headers, self.chunk, self.options, self.files = name, headers, chunk, options, files
         try:
-            self.partial = store.open(client, chunk, quota)
+            self.partial = store.open(client, chunk, quota, self._destination(folder, options))
         except QuotaExceeded:
             raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
         except StoreBusy:
@@ -344,6 +350,12 @@ class ChunkSink:
         self.received = 0
         self.head = b""
         self.upload: Optional[Upload] = None
+
+    def _destination(self, folder: str, options: Options) -> Optional[tuple[str, str]]:
+        """Where the file will likely be stored, when its name does not depend on the file."""
+        if options.stored_name not in ("original", "random"):
+            return None
+        return folder, stored_name(self.filename, options.stored_name)
 
     def _refuse_if_ended(self) -> None:
         """A chunk of an upload that was refused or expired is refused for the same reason

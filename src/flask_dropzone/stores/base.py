@@ -198,10 +198,13 @@ class PartialStore(ABC):
     """Where the chunks of unfinished uploads wait, per client."""
 
     @abstractmethod
-    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> Partial:
+    def open(
+        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+    ) -> Partial:
         """The upload ``chunk`` belongs to, started (once, whoever is first) by this chunk
-        if it is the first. Raises QuotaExceeded, BadChunk for a chunk that does not
-        match its upload, and StoreBusy."""
+        if it is the first. ``destination`` is the folder and name the file will likely be
+        stored under, for a store that can assemble it there. Raises QuotaExceeded,
+        BadChunk for a chunk that does not match its upload, and StoreBusy."""
 
     @abstractmethod
     def pending_bytes(self, client: str) -> int:

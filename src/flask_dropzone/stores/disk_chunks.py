@@ -443,7 +443,9 @@ class DiskChunks(PartialStore):
         finally:
             os.close(root)
 
-    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> DiskPartial:
+    def open(
+        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+    ) -> DiskPartial:
         """The partial upload ``chunk`` belongs to, started by this chunk if it is the
         first; the shared lock is held. Raises QuotaExceeded, BadChunk for a chunk
         that does not match its upload, and StoreBusy if the upload keeps vanishing."""

@@ -10,6 +10,7 @@ loser takes the next free name. Nothing touches the local disk.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import secrets
@@ -78,21 +79,36 @@ class S3Errors:
 
 
 class ObjectReader:
-    """An object's bytes as a file to read; ``seek(0)`` starts it again."""
+    """An object's bytes as a file to read; ``seek(0)`` starts it again. A first small read
+    (a file's head, to sniff) asks for those bytes only, not for the whole object."""
 
     def __init__(self, files: "S3Files", key: str) -> None:
         self.files, self.key = files, key
         self._body: Any = None
+        self._position = 0
         self.closed = False
 
-    def _stream(self) -> Any:
-        if self._body is None:
+    def _get(self, byte_range: str) -> Any:
+        from botocore.exceptions import ClientError
+
+        try:
             with self.files.errors:
-                self._body = self.files.client.get_object(Bucket=self.files.bucket, Key=self.key)["Body"]
-        return self._body
+                return self.files.client.get_object(Bucket=self.files.bucket, Key=self.key, Range=byte_range)["Body"]
+        except ClientError as error:
+            if error_code(error) == "InvalidRange":  # at the end (of an empty object, say)
+                return io.BytesIO()
+            raise
 
     def read(self, size: int = -1) -> bytes:
-        return self._stream().read(None if size is None or size < 0 else size)  # type: ignore[no-any-return]
+        if self._body is None and 0 <= size <= 64 * 1024:
+            data: bytes = self._get(f"bytes={self._position}-{self._position + max(size, 1) - 1}").read()
+            data = data[:size]
+        else:
+            if self._body is None:
+                self._body = self._get(f"bytes={self._position}-")
+            data = self._body.read(None if size is None or size < 0 else size)
+        self._position += len(data)
+        return data
 
     def readable(self) -> bool:
         return True
@@ -105,6 +121,7 @@ class ObjectReader:
             raise OSError("an object is read from its start")
         self.close()
         self.closed = False
+        self._position = 0
         return 0
 
     def __iter__(self) -> Iterator[bytes]:
@@ -246,6 +263,11 @@ class S3Files(FileStore):
         if isinstance(source, (bytes, bytearray, memoryview)):
             body = bytes(source)
             return self._first_free(folder, name, lambda key: self._put_new(key, body))
+        reserved = getattr(source, "reserved", None)
+        if reserved == (folder, name) and not getattr(source, "in_place", True):
+            source.in_place = True  # type: ignore[union-attr]  # assembled under the name held for it
+            key = self._source_key(source)
+            return Stored(key[len(folder) :], location=key)
         source_key = self._source_key(source)
         return self._first_free(folder, name, lambda key: self._copy_new(source_key, key, size))
 
@@ -324,6 +346,16 @@ class S3Files(FileStore):
             self.client.delete_object(Bucket=self.bucket, Key=key)  # the name it took
             raise
         return True
+
+    def unpublish(self, source: HandOver, stored: list[Stored]) -> None:
+        """Remove copies made of a hand-over given back (the file held at its own name stays
+        for the chunk that hands it over again)."""
+        copies = [each.location for each in stored if each.location != getattr(source, "key", None)]
+        with self.errors:
+            for key in copies:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+        if getattr(source, "in_place", False):
+            source.in_place = False  # type: ignore[attr-defined]
 
     def open(self, folder: str, name: str) -> IO[bytes]:
         return ObjectReader(self, folder + name)  # type: ignore[return-value]

@@ -26,10 +26,12 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import IO, Any, Optional
 
 from ..chunks import BadChunk, Chunk, Manifest, check_same_upload
 from .base import COMPLETE, EXPIRED, REFUSED, CleanReport, HandOver, Partial, PartialStore, QuotaExceeded, StoreBusy
+from .names import candidates
 from .s3 import ObjectReader, S3Files, error_code
 
 #: The last chunks of a file check whether it is whole (and any chunk once one found it not).
@@ -42,8 +44,34 @@ RESENT_WAIT = 20.0
 START_LEASE = 30.0
 #: S3's most parts in a multipart upload.
 MAX_PARTS = 10_000
+#: The ETag of an empty object: a name held for an upload, not yet its file.
+EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+
+
+@dataclass(frozen=True)
+class Record:
+    """What an upload's first chunk recorded: the declared file, its multipart upload, the
+    key it is assembled at, and the folder and name held for it there, if any."""
+
+    manifest: Manifest
+    upload_id: str
+    key: str
+    folder: Optional[str] = None
+    name: Optional[str] = None
+
+    def to_json(self) -> bytes:
+        record = {"manifest": json.loads(self.manifest.to_json()), "upload_id": self.upload_id, "key": self.key}
+        if self.name is not None:
+            record.update(folder=self.folder, name=self.name)
+        return json.dumps(record).encode()
+
+    @classmethod
+    def from_json(cls, text: str) -> "Record":
+        record = json.loads(text)
+        return cls(Manifest(**record["manifest"]), record["upload_id"], record["key"], record.get("folder"),
+                   record.get("name"))
 
 
 def _code(error: BaseException) -> str:
@@ -53,8 +81,9 @@ def _code(error: BaseException) -> str:
 class S3Partial(Partial):
     """One chunk request's view of its upload."""
 
-    def __init__(self, store: "S3Partials", base: str, manifest: Manifest, upload_id: str, created: bool) -> None:
-        self.store, self.base, self.manifest, self.upload_id = store, base, manifest, upload_id
+    def __init__(self, store: "S3Partials", base: str, record: Record, created: bool) -> None:
+        self.store, self.base, self.record = store, base, record
+        self.manifest, self.upload_id = record.manifest, record.upload_id
         self.created = created
         self.state: Optional[str] = None
         self.refusal: Optional[int] = None
@@ -83,10 +112,10 @@ class S3Partial(Partial):
             with files.errors:
                 files.client.upload_part(
                     Bucket=files.bucket,
-                    Key=self.base + "data",
+                    Key=self.record.key,
                     UploadId=self.upload_id,
                     PartNumber=index + 1,
-                    Body=bytes(self._buffer),
+                    Body=self._buffer,
                 )
         except ClientError as error:
             if _code(error) != "NoSuchUpload":
@@ -94,7 +123,7 @@ class S3Partial(Partial):
             self._buffer = bytearray()
             self.read_status()  # it ended, or its file was assembled, meanwhile
             if self.state is None:
-                if not self.store.exists(self.base + "data"):
+                if not self.store.assembled(self.record):
                     raise StoreBusy() from error
                 self._index, self._assembled = index, True
             return
@@ -133,16 +162,16 @@ class S3Partial(Partial):
         if self.state is not None:
             store.delete_keys([self.base + "claim"])
             return None
-        store.assemble(self.base, self.upload_id, self.manifest.count)
-        return S3HandOver(store, self.base, self.manifest.total_size, self.manifest.filename)
+        store.assemble(self.record)
+        return S3HandOver(store, self.base, self.record)
 
     def refuse(self, status: int = 415) -> None:
-        self.store.end(self.base, f"{REFUSED} {status}", self.upload_id)
+        self.store.end(self.base, f"{REFUSED} {status}", self.record)
 
     def discard_if_unused(self) -> None:
         if not self.created or self.held():
             return
-        self.store.forget(self.base, self.upload_id)
+        self.store.forget(self.base, self.record)
 
     def close(self) -> None:
         self._buffer = bytearray()
@@ -156,9 +185,13 @@ class S3Partial(Partial):
 class S3HandOver(HandOver):
     """The assembled file of a chunked upload, lent to the request that completed it."""
 
-    def __init__(self, store: "S3Partials", base: str, size: int, filename: str) -> None:
-        self.store, self.base, self.size = store, base, size
-        self.key = base + "data"  # what the file store publishes from
+    def __init__(self, store: "S3Partials", base: str, record: Record) -> None:
+        self.store, self.base, self.record, self.size = store, base, record, record.manifest.total_size
+        self.key = record.key  # what the file store publishes from
+        #: The folder and name held for the file, where it was assembled: published there, it
+        #: is not copied.
+        self.reserved = (record.folder, record.name) if record.name is not None else None
+        self.in_place = False  # published where it was assembled
         self._reader: Optional[ObjectReader] = None
         self._ended = False
 
@@ -171,12 +204,12 @@ class S3HandOver(HandOver):
     def commit(self) -> None:
         if not self._ended:
             self._ended = True
-            self.store.end(self.base, COMPLETE, None)
+            self.store.end(self.base, COMPLETE, self.record, keep_file=self.in_place)
 
     def refuse(self, status: int) -> None:
         if not self._ended:
             self._ended = True
-            self.store.end(self.base, f"{REFUSED} {status}", None)
+            self.store.end(self.base, f"{REFUSED} {status}", self.record)
 
     def give_back(self) -> None:
         if not self._ended:
@@ -191,7 +224,8 @@ class S3Partials(PartialStore):
         self.files = files
         self.root = files.own + "chunks/"
         self.pending_root = files.own + "pending/"
-        self._manifests: dict[str, tuple[Manifest, str]] = {}  # recent uploads: manifests never change
+        self._manifests: dict[str, Record] = {}  # recent uploads: records never change
+        self._next_look = 0.0  # when this process next asks whether a sweep is due
 
     # Small object operations ----------------------------------------------------------
 
@@ -309,33 +343,36 @@ class S3Partials(PartialStore):
     def _base(self, client: str, chunk: Chunk) -> str:
         return f"{self.root}{client}/{chunk.uuid}/"
 
-    def open(self, client: str, chunk: Chunk, quota: Optional[int] = None) -> Partial:
+    def open(
+        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+    ) -> Partial:
+        """``destination``, the folder and name the file will likely be stored under, lets
+        the first chunk hold that name (an empty object, created only if the name is free)
+        and assemble the file there: published under it, it is not copied."""
         if chunk.manifest.count > MAX_PARTS:
             raise BadChunk(f"A file is at most {MAX_PARTS} chunks here; send larger chunks.")
         base = self._base(client, chunk)
-        known = self._manifests.get(base)
+        record = self._manifests.get(base)
         created = False
-        if known is None:
-            known, created = self._start(client, chunk, base, quota)
+        if record is None:
+            record, created = self._start(client, chunk, base, quota, destination)
             if len(self._manifests) > 1024:
                 self._manifests.clear()
-            self._manifests[base] = known
-        manifest, upload_id = known
-        check_same_upload(manifest, chunk)
-        partial = S3Partial(self, base, manifest, upload_id, created)
+            self._manifests[base] = record
+        check_same_upload(record.manifest, chunk)
+        partial = S3Partial(self, base, record, created)
         if not created and chunk.index == 0:
             partial.read_status()  # chunk 0 is judged again: a refused upload says so at once
         return partial
 
-    def _read_manifest(self, base: str) -> Optional[tuple[Manifest, str]]:
+    def _read_record(self, base: str) -> Optional[Record]:
         text = self.get_text(base + "manifest")
-        if text is None:
-            return None
-        record = json.loads(text)
-        return Manifest(**record["manifest"]), record["upload_id"]
+        return None if text is None else Record.from_json(text)
 
-    def _start(self, client: str, chunk: Chunk, base: str, quota: Optional[int]) -> tuple[tuple[Manifest, str], bool]:
-        found = self._read_manifest(base)
+    def _start(
+        self, client: str, chunk: Chunk, base: str, quota: Optional[int], destination: Optional[tuple[str, str]]
+    ) -> tuple[Record, bool]:
+        found = self._read_record(base)
         if found is not None:
             return found, False
         lock = f"{self.pending_root}{client}/.lock"
@@ -346,25 +383,41 @@ class S3Partials(PartialStore):
         else:
             raise StoreBusy()
         try:
-            found = self._read_manifest(base)
+            found = self._read_record(base)
             if found is not None:
                 return found, False
             if quota is not None and self.pending_bytes(client) + chunk.manifest.total_size > quota:
                 raise QuotaExceeded()
-            files = self.files
-            with files.errors:
-                upload_id = files.client.create_multipart_upload(Bucket=files.bucket, Key=base + "data")["UploadId"]
-            record = {"manifest": json.loads(chunk.manifest.to_json()), "upload_id": upload_id}
-            if not self.put(base + "manifest", json.dumps(record).encode(), create_only=True):
-                self.abort(base + "data", upload_id)  # another server started it first
-                found = self._read_manifest(base)
+            record = self._create(chunk, base, destination)
+            if not self.put(base + "manifest", record.to_json(), create_only=True):
+                self._drop(record)  # another server started it first
+                found = self._read_record(base)
                 if found is None:
                     raise StoreBusy()
                 return found, False
             self.put(f"{self.pending_root}{client}/{chunk.uuid}.{chunk.manifest.total_size}", b"")
-            return (chunk.manifest, upload_id), True
+            return record, True
         finally:
             self.delete_keys([lock])
+
+    def _create(self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]]) -> Record:
+        """The multipart upload, at a free name held for it in ``destination``, else in ``base``."""
+        key, folder, name = base + "data", None, None
+        if destination is not None:
+            for candidate in candidates(destination[1]):
+                if self.put(destination[0] + candidate, b"", create_only=True):
+                    key, folder, name = destination[0] + candidate, destination[0], destination[1]
+                    break
+        files = self.files
+        with files.errors:
+            upload_id = files.client.create_multipart_upload(Bucket=files.bucket, Key=key)["UploadId"]
+        return Record(chunk.manifest, upload_id, key, folder, name)
+
+    def _drop(self, record: Record, keep_file: bool = False) -> None:
+        """Abort the record's multipart upload and free the name held for it."""
+        self.abort(record.key, record.upload_id)
+        if record.name is not None and not keep_file:
+            self.delete_keys([record.key])
 
     def claim_start(self, lock: str) -> bool:
         if self.put(lock, b"", create_only=True):
@@ -374,18 +427,21 @@ class S3Partials(PartialStore):
             return self.put(lock, b"", if_match=held["ETag"])  # its holder died
         return False
 
-    def assemble(self, base: str, upload_id: str, count: int) -> None:
-        """Complete the multipart upload into ``data`` (once: a second time finds it done)."""
+    def assembled(self, record: Record) -> bool:
+        """Whether the file was assembled at its key (not only held by an empty object)."""
+        head = self.head(record.key)
+        return head is not None and head["ETag"].strip('"') != EMPTY_ETAG
+
+    def assemble(self, record: Record) -> None:
+        """Complete the multipart upload at its key (once: a second time finds it done)."""
         from botocore.exceptions import ClientError
 
-        if self.exists(base + "data"):
-            return
         files = self.files
         latest: dict[int, dict[str, Any]] = {}
         try:
             with files.errors:
                 pages = files.client.get_paginator("list_parts").paginate(
-                    Bucket=files.bucket, Key=base + "data", UploadId=upload_id
+                    Bucket=files.bucket, Key=record.key, UploadId=record.upload_id
                 )
                 for page in pages:
                     for part in page.get("Parts", ()):
@@ -394,26 +450,27 @@ class S3Partials(PartialStore):
                         if number not in latest or part["LastModified"] >= latest[number]["LastModified"]:
                             latest[number] = part
                 parts = [{"PartNumber": n, "ETag": latest[n]["ETag"]} for n in sorted(latest)]
-                if len(parts) != count:
+                if len(parts) != record.manifest.count:
                     raise StoreBusy()
                 files.client.complete_multipart_upload(
-                    Bucket=files.bucket, Key=base + "data", UploadId=upload_id, MultipartUpload={"Parts": parts}
+                    Bucket=files.bucket, Key=record.key, UploadId=record.upload_id, MultipartUpload={"Parts": parts}
                 )
         except ClientError as error:
-            if _code(error) == "NoSuchUpload" and self.exists(base + "data"):
-                return  # a server that died after completing it
+            if _code(error) == "NoSuchUpload" and self.assembled(record):
+                return  # assembled before: a hand-over given back, or a server that died after
             raise
 
-    def end(self, base: str, status: str, upload_id: Optional[str]) -> None:
-        """End the upload with ``status``: its bytes and markers go, its record stays for late chunks."""
+    def end(self, base: str, status: str, record: Record, keep_file: bool = False) -> None:
+        """End the upload with ``status``: its bytes and markers go (the file too, unless it
+        was stored where it was assembled), its record stays for late chunks."""
         self.put(base + "status", status.encode())
-        self.abort(base + "data", upload_id)
+        self._drop(record, keep_file)
         keys = [key for key in self.keys(base) if not key.endswith(("/manifest", "/status"))]
         self.delete_keys(keys + self._pending_keys(base))
 
-    def forget(self, base: str, upload_id: str) -> None:
+    def forget(self, base: str, record: Record) -> None:
         """Remove an upload nobody sent a chunk of."""
-        self.abort(base + "data", upload_id)
+        self._drop(record)
         self.delete_keys(self.keys(base) + self._pending_keys(base))
         self._manifests.pop(base, None)
 
@@ -450,14 +507,20 @@ class S3Partials(PartialStore):
                 self.delete_keys([entry["Key"] for entry in entries])
                 report.records += 1
                 continue
-            found = self._read_manifest(base) if "manifest" in keys else None
+            found = self._read_record(base) if "manifest" in keys else None
             report.freed += sum(entry.get("Size", 0) for name, entry in keys.items() if name == "data")
-            self.end(base, EXPIRED, found[1] if found else None)
+            if found is not None:
+                self.end(base, EXPIRED, found)
+            else:  # a start cut short: nothing else of it exists
+                self.delete_keys([entry["Key"] for entry in entries])
             self._manifests.pop(base, None)
             report.partial_uploads += 1
         return report
 
     def clean_due(self, interval: float) -> bool:
+        if time.monotonic() < self._next_look:
+            return False  # this process looked a moment ago: no request to S3 after every chunk
+        self._next_look = time.monotonic() + min(interval, 60)
         stamp = self.files.own + "last-clean"
         held = self.head(stamp)
         if held is None:
