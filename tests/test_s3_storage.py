@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
+import threading
 
 import pytest
 from flask import Flask
@@ -219,3 +221,75 @@ def test_clean_expires_partial_uploads_in_the_bucket(tmp_path, s3, monkeypatch):
     result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "-1"])
     assert "Removed 1 partial upload" in result.output, result.output
     assert s3.open_uploads() == []
+
+
+class HeldBody(io.RawIOBase):
+    """A request body read up to its middle, then held until released (or cut there)."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data, self.position, self.middle = data, 0, len(data) // 2
+        self.reached, self.released, self.cut = threading.Event(), threading.Event(), False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.position = offset if whence == 0 else (len(self.data) + offset if whence == 2 else self.position + offset)
+        return self.position
+
+    def readinto(self, buffer) -> int:
+        if self.position >= self.middle and not self.released.is_set():
+            self.reached.set()
+            self.released.wait(60)
+        if self.cut and self.position >= self.middle:
+            return 0
+        end = len(self.data) if self.released.is_set() else self.middle
+        count = min(len(buffer), end - self.position)
+        buffer[:count] = self.data[self.position : self.position + count]
+        self.position += count
+        return count
+
+
+def test_a_chunk_whose_upload_vanished_under_it_is_answered_503_and_its_resend_joins(tmp_path, s3, monkeypatch):
+    """Server A's first chunk fails after server B read the upload's record: A removes the
+    upload it started; B answers "send it again", and forgets the stale record."""
+    servers = [s3_app(tmp_path / name, s3.server, s3.bucket, monkeypatch) for name in "ab"]
+    a, b = (server.test_client() for server in servers)
+    with a.session_transaction() as session:
+        session["_dropzone_client"] = "ab" * 16  # as the page with the zone does
+    b.set_cookie("session", a.get_cookie("session").value)  # one client, two servers
+    data = os.urandom(12 * MiB)
+    bodies = chunk_requests(data, "f.bin", 5 * MiB)
+    answers = {}
+
+    def send(name, client, request_body):
+        held = HeldBody(request_body)
+
+        def run():
+            answer = client.post("/save", input_stream=held, content_type=CONTENT_TYPE, content_length=len(request_body))
+            answers[name] = answer.status_code
+
+        thread = threading.Thread(target=run)
+        thread.start()
+        assert held.reached.wait(60)
+        return held, thread
+
+    first, first_thread = send("a0", a, bodies[0])  # starts the upload
+    second, second_thread = send("b1", b, bodies[1])  # B reads its record
+    first.cut = True
+    first.released.set()
+    first_thread.join()
+    second.released.set()
+    second_thread.join()
+    assert answers == {"a0": 400, "b1": 503}
+    assert a.post("/save", data=bodies[0], content_type=CONTENT_TYPE).status_code == 200
+    assert b.post("/save", data=bodies[1], content_type=CONTENT_TYPE).status_code == 200
+    last = b.post("/save", data=bodies[2], content_type=CONTENT_TYPE)
+    assert last.json["saved"] == [["f.bin", "uploads/f.bin", None, len(data)]]
+    assert s3.get("uploads/f.bin") == data

@@ -402,10 +402,14 @@ class ChunkSink:
         if self.late:
             self.partial.close()
             return
-        self.partial.mark_received(self.chunk.index)
-        self._refuse_if_ended()
-        self.partial.release()
-        handover = self.partial.hand_over()
+        try:
+            self.partial.mark_received(self.chunk.index)
+            self._refuse_if_ended()
+            self.partial.release()
+            handover = self.partial.hand_over()
+        except StoreBusy:
+            self.partial.close()
+            raise UploadBusy("The server is busy with this upload; send the chunk again.") from None
         self.partial.close()
         if handover is not None:
             manifest = self.chunk.manifest

@@ -124,6 +124,9 @@ class S3Partial(Partial):
             self.read_status()  # it ended, or its file was assembled, meanwhile
             if self.state is None:
                 if not self.store.assembled(self.record):
+                    # Its record was removed (its first chunk failed): what this process
+                    # remembers of it is stale, and the chunk sent again starts afresh.
+                    self.store.forget_record(self.base)
                     raise StoreBusy() from error
                 self._index, self._assembled = index, True
             return
@@ -171,7 +174,9 @@ class S3Partial(Partial):
     def discard_if_unused(self) -> None:
         if not self.created or self.held():
             return
-        self.store.forget(self.base, self.record)
+        self.read_status()
+        if self.state is None:  # a refused upload keeps its record, for its later chunks
+            self.store.forget(self.base, self.record)
 
     def close(self) -> None:
         self._buffer = bytearray()
@@ -467,6 +472,9 @@ class S3Partials(PartialStore):
         self._drop(record, keep_file)
         keys = [key for key in self.keys(base) if not key.endswith(("/manifest", "/status"))]
         self.delete_keys(keys + self._pending_keys(base))
+
+    def forget_record(self, base: str) -> None:
+        self._manifests.pop(base, None)
 
     def forget(self, base: str, record: Record) -> None:
         """Remove an upload nobody sent a chunk of."""
