@@ -46,6 +46,7 @@ bench: $(VENV)/.test
 	$(PY) bench/parsers.py
 	$(PY) bench/chunk_cost.py
 	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/s3.py
 
 FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.test

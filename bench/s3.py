@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
+import http.client
 import json
 import math
 import os
@@ -46,6 +47,7 @@ def ours(servers: list[Server], source: str) -> float:
     cookie = http_client.session_cookie(first)
     first.close()
     local = threading.local()
+    failures: list[str] = []
 
     def send(index: int) -> None:
         if not hasattr(local, "clients"):
@@ -62,14 +64,25 @@ def ours(servers: list[Server], source: str) -> float:
             "dztotalchunkcount": str(count),
             "dzchunkbyteoffset": str(offset),
         }
-        local.clients[index % len(servers)].upload(
-            "/upload", "w5.bin", local.source, offset, min(CHUNK, size - offset), fields
-        )
+        for attempt in range(4):  # as Dropzone does (retryChunks), on a new connection
+            number = index % len(servers)
+            try:
+                local.clients[number].upload("/upload", "w5.bin", local.source, offset, min(CHUNK, size - offset), fields)
+                return
+            except (OSError, RuntimeError, http.client.HTTPException) as error:
+                failures.append(f"chunk {index}: {error!r}"[:200])
+                local.clients[number].close()
+                local.clients[number] = http_client.Client(servers[number].port)
+                local.clients[number].cookie = cookie
+        raise RuntimeError(f"chunk {index} failed 4 times: {failures[-4:]}")
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=IN_FLIGHT) as pool:
         list(pool.map(send, range(count)))
-    return time.perf_counter() - start
+    elapsed = time.perf_counter() - start
+    for failure in failures:
+        print("retried:", failure, file=sys.stderr)
+    return elapsed
 
 
 def boto3_upload(s3: S3Server, bucket: str, source: str) -> float:

@@ -10,7 +10,9 @@ loser takes the next free name. Nothing touches the local disk.
 
 from __future__ import annotations
 
+import bisect
 import io
+import itertools
 import logging
 import os
 import secrets
@@ -140,6 +142,46 @@ class ObjectReader:
         self.close()
 
 
+class Blocks(io.RawIOBase):
+    """Bytes kept as the blocks they arrived in, read as one seekable file: a part is sent
+    (and its checksum computed, and sent again on a retry) without being joined into a copy."""
+
+    def __init__(self, blocks: list[bytes]) -> None:
+        self.blocks = blocks
+        self.starts = list(itertools.accumulate((len(block) for block in blocks), initial=0))
+        self.size = self.starts[-1]
+        self.position = 0
+
+    def __len__(self) -> int:
+        return self.size
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        base = {io.SEEK_SET: 0, io.SEEK_CUR: self.position, io.SEEK_END: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        written = 0
+        while written < len(view) and self.position < self.size:
+            index = bisect.bisect_right(self.starts, self.position) - 1
+            offset = self.position - self.starts[index]
+            piece = self.blocks[index][offset : offset + len(view) - written]
+            view[written : written + len(piece)] = piece
+            written += len(piece)
+            self.position += len(piece)
+        return written
+
+
 class S3Staged(Staged):
     """A file streaming into a staging object: in memory until it fills a part, then
     a multipart upload, one part at a time."""
@@ -150,20 +192,26 @@ class S3Staged(Staged):
         self.files = files
         self.key = f"{files.own}staging/{secrets.token_hex(16)}"
         self.size = 0
-        self._buffer = bytearray()
+        self._blocks: list[bytes] = []  # of the part being filled
+        self._filled = 0
         self._upload_id: Optional[str] = None
         self._parts: list[dict[str, Any]] = []
         self.finished = False
 
     def write(self, data: Bytes) -> None:
-        self._buffer += data
+        data = bytes(data)
         self.size += len(data)
-        while len(self._buffer) >= PART_SIZE:
-            part = bytes(self._buffer[:PART_SIZE])
-            del self._buffer[:PART_SIZE]
-            self._upload_part(part)
+        while self._filled + len(data) >= PART_SIZE:
+            room = PART_SIZE - self._filled
+            self._blocks.append(data[:room])
+            data = data[room:]
+            self._upload_part(Blocks(self._blocks))
+            self._blocks, self._filled = [], 0
+        if data:
+            self._blocks.append(data)
+            self._filled += len(data)
 
-    def _upload_part(self, part: bytes) -> None:
+    def _upload_part(self, part: Blocks) -> None:
         files = self.files
         with files.errors:
             if self._upload_id is None:
@@ -181,10 +229,10 @@ class S3Staged(Staged):
         files = self.files
         with files.errors:
             if self._upload_id is None:
-                files.client.put_object(Bucket=files.bucket, Key=self.key, Body=bytes(self._buffer))
+                files.client.put_object(Bucket=files.bucket, Key=self.key, Body=Blocks(self._blocks))
             else:
-                if self._buffer:
-                    self._upload_part(bytes(self._buffer))
+                if self._filled:
+                    self._upload_part(Blocks(self._blocks))
                 files.client.complete_multipart_upload(
                     Bucket=files.bucket,
                     Key=self.key,
@@ -192,7 +240,7 @@ class S3Staged(Staged):
                     MultipartUpload={"Parts": self._parts},
                 )
                 self._upload_id = None
-        self._buffer = bytearray()
+        self._blocks, self._filled = [], 0
         self.finished = True
 
     def open(self) -> IO[bytes]:
@@ -211,7 +259,7 @@ class S3Staged(Staged):
                     files.client.delete_object(Bucket=files.bucket, Key=self.key)
         except StoreUnavailable as error:  # left for `flask dropzone clean`
             log.warning("could not remove staging object %s: %s", self.key, error)
-        self._buffer = bytearray()
+        self._blocks, self._filled = [], 0
 
 
 def client_maker(endpoint_url: Optional[str]) -> Callable[[], Any]:

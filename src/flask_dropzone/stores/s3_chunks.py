@@ -32,7 +32,7 @@ from typing import IO, Any, Optional
 from ..chunks import BadChunk, Chunk, Manifest, check_same_upload
 from .base import COMPLETE, EXPIRED, REFUSED, CleanReport, HandOver, Partial, PartialStore, QuotaExceeded, StoreBusy
 from .names import candidates
-from .s3 import ObjectReader, S3Files, error_code
+from .s3 import Blocks, ObjectReader, S3Files, error_code
 
 #: The last chunks of a file check whether it is whole (and any chunk once one found it not).
 TAIL = 16
@@ -87,7 +87,7 @@ class S3Partial(Partial):
         self.created = created
         self.state: Optional[str] = None
         self.refusal: Optional[int] = None
-        self._buffer = bytearray()
+        self._blocks: list[bytes] = []  # the chunk, as it arrived
         self._closed = False
         self._index: Optional[int] = None  #: the chunk this request kept
         self._assembled = False  #: the file was assembled already (a hand-over given back)
@@ -102,7 +102,7 @@ class S3Partial(Partial):
         self.refusal = int(detail) if word == REFUSED and detail.isdigit() else None
 
     def write(self, data: bytes, offset: int) -> None:
-        self._buffer += data  # one chunk, sent as one part once it is whole
+        self._blocks.append(bytes(data))  # one chunk, sent as one part once it is whole
 
     def mark_received(self, index: int) -> None:
         files = self.store.files
@@ -115,12 +115,12 @@ class S3Partial(Partial):
                     Key=self.record.key,
                     UploadId=self.upload_id,
                     PartNumber=index + 1,
-                    Body=self._buffer,
+                    Body=Blocks(self._blocks),
                 )
         except ClientError as error:
             if _code(error) != "NoSuchUpload":
                 raise
-            self._buffer = bytearray()
+            self._blocks = []
             self.read_status()  # it ended, or its file was assembled, meanwhile
             if self.state is None:
                 if not self.store.assembled(self.record):
@@ -130,7 +130,7 @@ class S3Partial(Partial):
                     raise StoreBusy() from error
                 self._index, self._assembled = index, True
             return
-        self._buffer = bytearray()
+        self._blocks = []
         self.store.put(self.base + f"got/{index}", b"")
         self._index = index
 
@@ -139,7 +139,7 @@ class S3Partial(Partial):
         return sorted(int(key[len(prefix):]) for key in self.store.keys(prefix))
 
     def release(self) -> None:
-        self._buffer = bytearray()
+        self._blocks = []
 
     def _whole(self) -> bool:
         """Whether every chunk is kept; the last chunks (or any, once a check found chunks
@@ -179,7 +179,7 @@ class S3Partial(Partial):
             self.store.forget(self.base, self.record)
 
     def close(self) -> None:
-        self._buffer = bytearray()
+        self._blocks = []
         self._closed = True
 
     @property
@@ -469,7 +469,11 @@ class S3Partials(PartialStore):
         """End the upload with ``status``: its bytes and markers go (the file too, unless it
         was stored where it was assembled), its record stays for late chunks."""
         self.put(base + "status", status.encode())
-        self._drop(record, keep_file)
+        if status == COMPLETE:  # its multipart upload was completed: only the name may go
+            if record.name is not None and not keep_file:
+                self.delete_keys([record.key])
+        else:
+            self._drop(record, keep_file)
         keys = [key for key in self.keys(base) if not key.endswith(("/manifest", "/status"))]
         self.delete_keys(keys + self._pending_keys(base))
 

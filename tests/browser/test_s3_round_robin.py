@@ -1,0 +1,101 @@
+"""Chromium uploads a big file in parallel chunks through a round-robin proxy in front of
+two app servers storing into S3: no shared disk, no sticky sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import itertools
+import os
+import threading
+from collections import Counter
+
+from werkzeug.serving import make_server
+
+from .helpers import statuses
+from .test_chunked import wait_settled_long
+
+MIB = 1024 * 1024
+_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
+
+
+class RoundRobin:
+    """A WSGI proxy sending each request to the next of ``ports`` in turn."""
+
+    def __init__(self, ports: list[int]) -> None:
+        self.ports = ports
+        self.turn = itertools.count()
+        self.lock = threading.Lock()
+        self.posts: Counter[int] = Counter()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            port = self.ports[next(self.turn) % len(self.ports)]
+        method = environ["REQUEST_METHOD"]
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length) if length else None
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _HOP
+        }
+        if environ.get("CONTENT_TYPE"):
+            headers["Content-Type"] = environ["CONTENT_TYPE"]
+        path = environ.get("PATH_INFO", "/") + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        connection.request(method, path, body, headers)
+        answer = connection.getresponse()
+        data = answer.read()
+        connection.close()
+        if method == "POST":
+            with self.lock:
+                self.posts[port] += 1
+        kept = [(key, value) for key, value in answer.getheaders() if key.lower() not in _HOP]
+        start_response(f"{answer.status} {answer.reason}", kept + [("Content-Length", str(len(data)))])
+        return [data]
+
+
+def test_a_64_mib_file_in_parallel_chunks_over_two_servers_lands_whole_in_the_bucket(
+    page, serve, tmp_path, s3_server, s3_bucket, monkeypatch
+):
+    from demo.app import create_app
+    from s3server import make_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    settings = {
+        "SECRET_KEY": "one key for every server",
+        "DROPZONE_STORAGE": "s3",
+        "DROPZONE_S3_BUCKET": s3_bucket,
+        "DROPZONE_S3_PREFIX": "uploads/",
+        "DROPZONE_S3_ENDPOINT_URL": s3_server.endpoint_url,
+    }
+    servers = []
+    for name in ("one", "two"):
+        app = create_app(settings)
+        app.instance_path = str(tmp_path / name)  # each server's own disk, never written
+        servers.append(serve(app))
+    proxy = RoundRobin([server.server.server_port for server in servers])
+    front = make_server("127.0.0.1", 0, proxy, threaded=True)
+    thread = threading.Thread(target=front.serve_forever, daemon=True)
+    thread.start()
+    try:
+        source = tmp_path / "big.bin"
+        source.write_bytes(os.urandom(64 * MIB))
+        page.goto(f"http://127.0.0.1:{front.server_port}/chunked")
+        handle = page.evaluate_handle("document.getElementById('myDropzone').dropzone.hiddenFileInput")
+        handle.as_element().set_input_files(str(source))
+        page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 1")
+        wait_settled_long(page)
+        assert statuses(page, "myDropzone") == ["success"]
+    finally:
+        front.shutdown()
+        front.server_close()
+        thread.join(10)
+    client = make_client(s3_server)
+    stored = client.get_object(Bucket=s3_bucket, Key="uploads/big.bin")["Body"].read()
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+    assert len(proxy.posts) == 2 and min(proxy.posts.values()) >= 5  # 13 chunks, spread over both
+    assert not any(path.is_file() for name in ("one", "two") for path in (tmp_path / name).rglob("*"))
