@@ -293,3 +293,27 @@ def test_a_chunk_whose_upload_vanished_under_it_is_answered_503_and_its_resend_j
     last = b.post("/save", data=bodies[2], content_type=CONTENT_TYPE)
     assert last.json["saved"] == [["f.bin", "uploads/f.bin", None, len(data)]]
     assert s3.get("uploads/f.bin") == data
+
+
+def test_a_hand_over_whose_server_died_is_taken_over_by_its_resent_chunk(tmp_path, s3, monkeypatch):
+    from flask_dropzone.stores import s3_chunks
+
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
+    client = app.test_client()
+    data = os.urandom(5 * MiB + 5)
+    first, last = chunk_requests(data, "d.bin", 5 * MiB)
+    assert client.post("/save", data=first, content_type=CONTENT_TYPE).status_code == 200
+    real = s3_chunks.S3Partials.assemble
+
+    def dies(self, record):  # the server that won the hand-over, dying before it is done
+        raise RuntimeError("the server died")
+
+    monkeypatch.setattr(s3_chunks.S3Partials, "assemble", dies)
+    assert client.post("/save", data=last, content_type=CONTENT_TYPE).status_code == 500
+    monkeypatch.setattr(s3_chunks.S3Partials, "assemble", real)
+    monkeypatch.setattr(s3_chunks, "RESENT_WAIT", 0.5)
+    other = client.post("/save", data=first, content_type=CONTENT_TYPE)  # another chunk leaves it to its holder
+    assert other.json["saved"] == []
+    resent = client.post("/save", data=last, content_type=CONTENT_TYPE)
+    assert resent.json["saved"] == [["d.bin", "uploads/d.bin", None, len(data)]]
+    assert s3.get("uploads/d.bin") == data and s3.open_uploads() == []

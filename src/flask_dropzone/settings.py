@@ -282,19 +282,29 @@ _resolved: dict[Any, Options] = {}
 
 
 def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where: str = "") -> Options:
-    """Check the app config and the keywords given to ``where`` and merge them."""
-    try:  # every upload request resolves its options: remember recent answers
-        values = (*map(config.get, _NAMES), *overrides.items())
-        # Types are part of the key: Markup("<b>") == "<b>" but renders differently.
-        key = (values, tuple(map(type, values)), tuple(map(type, overrides.values())))
-        return _resolved[key]
-    except TypeError:  # a value that cannot be a key: no memory
+    """Check the app config and the keywords given to ``where`` and merge them.
+
+    Every upload request resolves its options, so recent answers are remembered, by the
+    values they were made from (and their types: Markup("<b>") == "<b>" but renders
+    differently); a value that cannot be a key (a list) is resolved afresh each time."""
+    values = (*map(config.get, _NAMES), *overrides.items())
+    key = (values, tuple(map(type, values)), tuple(map(type, overrides.values())))
+    if not _hashable(key):
         return _resolve(config, overrides, where)
-    except KeyError:
+    options = _resolved.get(key)
+    if options is None:
         if len(_resolved) > 256:
             _resolved.clear()
         options = _resolved[key] = _resolve(config, overrides, where)
-        return options
+    return options
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str) -> Options:

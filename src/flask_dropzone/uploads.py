@@ -195,6 +195,25 @@ def in_order(parts: list[tuple[str, T]], input_name: str) -> list[T]:
     return [item for _, item in sorted(mine, key=lambda pair: pair[0])]
 
 
+class Head:
+    """A file's first bytes, kept as they arrive, to judge its type by once there are enough
+    (or once the file ends)."""
+
+    def __init__(self) -> None:
+        self.data = b""
+
+    @property
+    def complete(self) -> bool:
+        return len(self.data) >= HEAD_SIZE
+
+    def add(self, data: bytes) -> bool:
+        """Keep what the head still lacks of ``data``; whether that completed it."""
+        if self.complete:
+            return False
+        self.data += bytes(data[: HEAD_SIZE - len(self.data)])
+        return self.complete
+
+
 class FileSink:
     """Where one file part's bytes go while it arrives: memory, then a temporary file
     in ``folder`` once it is large; checked as it arrives if ``options`` is set."""
@@ -214,7 +233,7 @@ class FileSink:
         self.options = options
         self.limit = validation.size_limit(options) if options else None
         self.size = 0
-        self.head = b""
+        self.head = Head()
         self.typed = options is None
         self.detected_type = "application/octet-stream"
         self.memory: Optional[bytearray] = bytearray()
@@ -232,10 +251,8 @@ class FileSink:
             if self.limit is not None and self.size > self.limit:
                 size = self.size if self.receiver.per_file else self.receiver.size_of_only_file(self)
                 raise validation.too_large(size, self.options)  # type: ignore[arg-type]
-            if len(self.head) < HEAD_SIZE:
-                self.head += data[: HEAD_SIZE - len(self.head)]
-                if len(self.head) == HEAD_SIZE:
-                    self._check_type()
+            if self.head.add(data):
+                self._check_type()
         except UploadRefused as refused:
             self._refuse(refused)
             return
@@ -276,7 +293,7 @@ class FileSink:
             self.typed = True
             options = self.options
             assert options is not None
-            self.detected_type = validation.check_type(self.safe_name, self.head, options)
+            self.detected_type = validation.check_type(self.safe_name, self.head.data, options)
 
     def finish(self) -> None:
         self.done = True
@@ -301,7 +318,7 @@ class FileSink:
                 self.staged.rest()
                 stream = None
         self.upload = Upload(
-            stream, self.filename, self.name, self.headers, self.size, self.head,
+            stream, self.filename, self.name, self.headers, self.size, self.head.data,
             store=self.receiver.files, staged=self.staged,
         )
         if self.options is not None:  # judged while it arrived: size and type need no second look
@@ -348,7 +365,7 @@ class ChunkSink:
         self.late = self.partial.state == COMPLETE  # a copy of a chunk of a finished upload: not kept
         self.finished = False
         self.received = 0
-        self.head = b""
+        self.head = Head()  # of chunk 0
         self.upload: Optional[Upload] = None
 
     def _destination(self, folder: str, options: Options) -> Optional[tuple[str, str]]:
@@ -377,16 +394,14 @@ class ChunkSink:
         if not self.late:
             self.partial.write(data, self.chunk.offset + self.received)
         self.received += len(data)
-        if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
-            self.head += data[: HEAD_SIZE - len(self.head)]
-            if len(self.head) == HEAD_SIZE:
-                self._check_type()
+        if self.chunk.index == 0 and self.head.add(data):
+            self._check_type()
 
     def _check_type(self) -> None:
         if self.late:
             return
         try:
-            validation.check_type(self.safe_name, self.head, self.options)
+            validation.check_type(self.safe_name, self.head.data, self.options)
         except FileTypeRefused:
             self.partial.release()
             self.partial.refuse()  # the whole upload is refused
@@ -396,7 +411,7 @@ class ChunkSink:
         problem = chunks.check_length(self.chunk, self.received, finished=True)
         if problem:
             raise chunks.BadChunk(problem)
-        if self.chunk.index == 0 and len(self.head) < HEAD_SIZE:
+        if self.chunk.index == 0 and not self.head.complete:
             self._check_type()
         self.finished = True
         if self.late:
