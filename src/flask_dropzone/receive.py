@@ -58,7 +58,7 @@ def save(options: Options, folder: str) -> list[SavedFile]:
     judged = judge(options, folder)
     if judged.refusals and not judged.per_file:
         raise judged.refusal()
-    stored = store(judged.accepted, folder, options)
+    stored = publish(judged.accepted, folder, options)
     if judged.refusals:
         raise judged.refusal(accepted=stored, entries=[_entry(s) for s in stored])
     return stored
@@ -182,7 +182,9 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     return result
 
 
-def store(files: list[Upload], folder: str, options: Options) -> list[SavedFile]:
+def publish(files: list[Upload], folder: str, options: Options) -> list[SavedFile]:
+    """Give each accepted file its name in ``folder`` (the naming policy's, or a free
+    variant), through the app's file store, and tell ``file_stored``."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     stored = []
     for upload in files:

@@ -215,8 +215,10 @@ class Head:
 
 
 class FileSink:
-    """Where one file part's bytes go while it arrives: memory, then a temporary file
-    in ``folder`` once it is large; checked as it arrives if ``options`` is set."""
+    """Where one file part's bytes go while it arrives: memory, then the file store's
+    staging once it is large. ``options`` are the settings it is judged by while it
+    arrives; None for a part received as it is (another field's file, or a form read
+    before the zone's settings were known)."""
 
     def __init__(
         self,
