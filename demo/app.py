@@ -21,6 +21,7 @@ AVATAR = {"allowed_file_type": "image", "max_file_size": 1}
 ONE_AVATAR = {**AVATAR, "max_files": 1, "default_message": "Drop one picture (1 MiB at most)"}
 DOCUMENTS = {"allowed_file_custom": True, "allowed_file_type": ".pdf,.txt,.csv", "max_file_size": 2}
 PARALLEL = {"upload_multiple": True, "parallel_uploads": 3}
+REMOVABLE = {"delete_on_remove": True}
 ALBUM = {"in_form": True, "allowed_file_type": "image", "max_files": 10}
 BIG_FILES = {
     "chunking": True,
@@ -57,6 +58,7 @@ PAGES = [
     ("redirect_page", "Redirect"),
     ("validation", "Validation"),
     ("chunked", "Big files in chunks"),
+    ("remove", "Delete from the remove link"),
     ("stored", "Stored files"),
 ]
 
@@ -193,6 +195,10 @@ def register(app: Flask) -> None:
                 abort(500)
             return {"stored": [file.stored_name for file in dropzone.save(**big_files(app))]}
         return render_template("chunked.html", rules=big_files(app))
+
+    @app.route("/remove", methods=["GET", "POST"])
+    def remove():
+        return _upload_view(**REMOVABLE) or render_template("remove.html", rules=REMOVABLE)
 
     @app.route("/stored")
     def stored():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 import uuid as uuids
 from dataclasses import dataclass
 from typing import Any
@@ -330,3 +331,13 @@ def test_a_refused_or_expired_file_in_chunks_frees_its_name(backend):
     partial.close()
     backend.partials.clean(expires=-1)
     assert backend.files.listing(backend.folder) == []
+
+
+def test_a_file_stored_again_under_the_same_name_has_another_version(backend):
+    backend.files.publish(b"first", backend.folder, "v.txt", 5)
+    first = backend.files.version(backend.folder, "v.txt")
+    backend.files.delete(backend.folder, "v.txt")
+    assert backend.files.version(backend.folder, "v.txt") is None
+    time.sleep(0.01)
+    backend.files.publish(b"second", backend.folder, "v.txt", 6)
+    assert first is not None and backend.files.version(backend.folder, "v.txt") not in (None, first)

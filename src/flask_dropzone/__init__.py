@@ -13,7 +13,7 @@ from .errors import (
 from .extension import Dropzone
 from .filenames import random_filename, safe_filename
 from .settings import SettingError, allowed_file_extensions
-from .signals import file_stored, upload_refused
+from .signals import file_deleted, file_stored, upload_refused
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
@@ -37,6 +37,7 @@ __all__ = [
     "UploadExpired",
     "UploadRefused",
     "allowed_file_extensions",
+    "file_deleted",
     "file_stored",
     "get_url",
     "random_filename",

@@ -97,6 +97,7 @@ class Dropzone:
     def __init__(self, app: Optional[Flask] = None) -> None:
         #: Each app's stores, built by :meth:`init_app`.
         self.stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
+        self._delete_checks: list[Callable[[str, str], Any]] = []
         if app is not None:
             self.init_app(app)
 
@@ -115,11 +116,11 @@ class Dropzone:
                 checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
-            app.register_blueprint(
-                _StaticBlueprint(
-                    "dropzone", __name__, static_folder="static", static_url_path=static_url_path
-                )
+            blueprint = _StaticBlueprint("dropzone", __name__, static_folder="static", static_url_path=static_url_path)
+            blueprint.add_url_rule(
+                "/dropzone/delete", "delete", lambda: receive.delete_stored(self._delete_checks), methods=["POST"]
             )
+            app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
@@ -128,6 +129,13 @@ class Dropzone:
         receive.install(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)
+
+    def before_delete(self, check: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
+        """Register ``check(name, folder)``, called before a file is deleted from its remove
+        link (``DELETE_ON_REMOVE``); returning False keeps the file (403). After a delete,
+        ``file_deleted`` is sent."""
+        self._delete_checks.append(check)
+        return check
 
     # Views ------------------------------------------------------------------
 
@@ -195,11 +203,13 @@ class Dropzone:
         upload_url = get_url(options.upload_action) if options.in_form else None
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
-        if options.chunking:
-            receive.client_id()  # before the page loads, so that parallel chunks share it
+        if options.chunking or options.delete_on_remove:
+            receive.client_id()  # before the page loads: parallel chunks share it, deletes check it
         rules = zonerules.sign(current_app._get_current_object(), kwargs)  # type: ignore[attr-defined]
+        delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
         config = render.zone_config(
-            options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules
+            options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
+            delete_url=delete_url,
         )
         return render.config_block(
             config,

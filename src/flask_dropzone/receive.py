@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import errno
 import io
+import json
 import logging
 import os
 import re
 import secrets
 import time
-from typing import IO, Any, Optional, Sequence, Union
+from typing import IO, Any, Callable, Optional, Sequence, Union
 
-from flask import Flask, Request, after_this_request, current_app, g, request, session
+from flask import Flask, Request, Response, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from . import checks, chunks, formdata, signals, stores, validation, zonerules
+from . import checks, chunks, deletion, formdata, signals, stores, validation, zonerules
 from .errors import (
     BadUpload,
     FileTooLarge,
@@ -199,7 +200,55 @@ def publish(files: list[Upload], folder: str, options: Options) -> list[SavedFil
             raise store_error(error).about(upload.filename or "") from error
         stored.append(saved)
         signals.file_stored.send(app, saved=saved)
+    if options.delete_on_remove and stored:
+        _send_delete_tokens(app, stored, folder, options)
     return stored
+
+
+def _send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options) -> None:
+    """Add to the response a token for each stored file, for its remove link to delete it."""
+    files, label = stores.of(app).files, "" if folder == upload_folder(options) else folder
+    client = client_id()
+    entries = [
+        {
+            "filename": saved.filename,
+            "token": deletion.make_token(
+                app,
+                deletion.Claim(label, saved.stored_name, files.version(folder, saved.stored_name), client,
+                               options.delete_window, 0.0),
+            ),
+        }
+        for saved in stored
+    ]
+    value = json.dumps(entries)  # ASCII: a header value
+
+    @after_this_request
+    def add_tokens(response):
+        response.headers[deletion.HEADER] = value
+        return response
+
+
+def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
+    """The delete endpoint: a person removed a stored file from its zone."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        claim = deletion.read_token(app, request.form.get("token"), session.get(CLIENT_KEY))
+        files = stores.of(app).files
+        folder = upload_folder(resolve(app.config)) if claim.folder == "" else claim.folder
+        if claim.version is not None and files.version(folder, claim.name) != claim.version:
+            raise deletion.NotYours("There is no such file to delete.")  # deleted, or another file since
+        if any(check(claim.name, folder) is False for check in checks):
+            raise deletion.Vetoed("This file cannot be deleted.")
+        if not files.delete(folder, claim.name):
+            raise deletion.NotYours("There is no such file to delete.")
+    except deletion.DeleteRefused as refused:
+        log.info("delete refused, %s: %s (client %s)", refused.code, refused.description, request.remote_addr)
+        raise
+    except STORE_ERRORS as error:
+        raise store_error(error) from error
+    signals.file_deleted.send(app, name=claim.name, folder=folder)
+    log.info("deleted %r from %r at the client's request", claim.name, folder)
+    return Response("Deleted.", mimetype="text/plain")
 
 
 def report(refused: UploadRefused) -> None:
@@ -528,8 +577,8 @@ def _refusal(error: BaseException, body: Optional[_Body]) -> BaseException:
 
 
 def plain_upload_errors(app: Flask) -> None:
-    """Answer uploads refused before the view runs in plain text, as Dropzone shows it
-    under the thumbnails: Flask-WTF's CSRF errors, and a body over ``MAX_CONTENT_LENGTH``
+    """Answer uploads (and deletes from a remove link) refused before the view runs in
+    plain text, as Dropzone shows it under the thumbnails: Flask-WTF's CSRF errors, and a body over ``MAX_CONTENT_LENGTH``
     (Werkzeug's own 413 is an HTML page); unless the app handles these errors itself."""
     handlers = app.error_handler_spec[None]
 
@@ -549,6 +598,6 @@ def plain_upload_errors(app: Flask) -> None:
 
     def csrf_error(error: HTTPException) -> HTTPException:
         is_upload = request.headers.get("X-Requested-With") == "XMLHttpRequest" and request.files
-        return plain_text(error) if is_upload else error
+        return plain_text(error) if is_upload or request.endpoint == "dropzone.delete" else error
 
     app.register_error_handler(CSRFError, csrf_error)

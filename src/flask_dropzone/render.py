@@ -97,6 +97,7 @@ def dropzone_options(
         "parallelChunkUploads": options.parallel_chunk_uploads,
         "retryChunks": options.retry_chunks,
         "retryChunksLimit": options.retry_chunks_limit,
+        "addRemoveLinks": options.add_remove_links or options.delete_on_remove,
     }
     for key in _HTML_MESSAGES:
         # escape() keeps Markup as it is: a developer's Markup message is trusted HTML.
@@ -133,6 +134,7 @@ def zone_config(
     upload_url: Optional[str] = None,
     csrf: Optional[Mapping[str, str]] = None,
     rules: Optional[str] = None,
+    delete_url: Optional[str] = None,
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up."""
     return {
@@ -145,6 +147,7 @@ def zone_config(
         "inForm": options.in_form,
         "uploadUrl": html_safe_url(upload_url),
         "csrf": dict(csrf) if csrf else None,
+        "deleteUrl": html_safe_url(delete_url),
     }
 
 

@@ -231,6 +231,18 @@ class Options:
         "How save() names files: 'original' (the client's name, made safe), 'random' (32 hex "
         "characters and the extension) or a function of the file returning a name (made safe too).",
     )
+    add_remove_links: bool = _setting(
+        False, _bool, "A remove link under each file (Dropzone's addRemoveLinks), worded by REMOVE_FILE."
+    )
+    delete_on_remove: bool = _setting(
+        False,
+        _bool,
+        "A person's click on a stored file's remove link deletes it from the server "
+        "(within DELETE_WINDOW seconds of its upload, by the client that uploaded it).",
+    )
+    delete_window: float = _setting(
+        3600, _size_seconds, "Seconds after its upload that a file may be deleted from its remove link."
+    )
     chunking: bool = _setting(False, _bool, "Send files larger than CHUNK_SIZE in chunks.")
     chunk_size: int = _setting(8 * 1024 * 1024, _count(1), "Bytes per chunk.")
     parallel_chunk_uploads: bool = _setting(

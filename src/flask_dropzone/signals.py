@@ -4,6 +4,9 @@
 :class:`~flask_dropzone.SavedFile` that ``save()`` returns for it; single,
 parallel and chunked uploads alike (a chunked file once, when it is whole).
 
+``file_deleted``: a stored file deleted from its zone's remove link, with ``name``
+and ``folder`` (as its store names it: a path, or a key prefix).
+
 ``upload_refused``: a file (or a request) refused, with ``filename`` (the
 client's name for the file, None when the whole request was refused before a
 file was known), ``status`` and ``reason`` (the message the client is shown).
@@ -16,4 +19,5 @@ from blinker import Namespace
 _signals = Namespace()
 
 file_stored = _signals.signal("file-stored")
+file_deleted = _signals.signal("file-deleted")
 upload_refused = _signals.signal("upload-refused")

@@ -183,3 +183,20 @@ def test_stored_files_page_lists_uploads(page, demo):
     wait_settled(page, "myDropzone", 1)
     page.goto(demo.url + "/stored")
     assert "listed.txt" in page.text_content("#stored")
+
+
+def test_the_remove_link_page_deletes_what_it_stored(page, demo, demo_app):
+    page.goto(demo.url + "/remove")
+    drop_files(page, "myDropzone", [("gone.txt", b"soon gone"), ("kept.txt", b"stays")])
+    wait_settled(page, "myDropzone", 2)
+    assert sorted(stored(demo_app)) == ["gone.txt", "kept.txt"]
+    page.evaluate(
+        """() => new Promise(resolve => {
+             const zone = document.getElementById('myDropzone');
+             zone.addEventListener('dropzone:deleted', () => resolve(), { once: true });
+             const previews = [...zone.querySelectorAll('.dz-preview')];
+             const gone = previews.find(p => p.textContent.includes('gone.txt'));
+             gone.querySelector('[data-dz-remove]').click();
+           })"""
+    )
+    assert stored(demo_app) == {"kept.txt": b"stays"}

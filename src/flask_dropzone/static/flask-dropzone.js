@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var RULES_HEADER = "X-Dropzone-Zone";
+  var DELETE_HEADER = "X-Dropzone-Delete";
   var ns = (window.flaskDropzone = window.flaskDropzone || {});
   if (ns.loaded) return; // the tag is emitted by every config() call
   ns.loaded = true;
@@ -64,6 +65,54 @@
         } else {
           for (var j = 0; j < messages.length; j++) messages[j].textContent = outcome.error;
         }
+      });
+    });
+  }
+
+  // DELETE_ON_REMOVE: a stored file's response carries a delete token (X-Dropzone-Delete,
+  // one per stored file); a person's click on its remove link sends it to the extension's
+  // delete endpoint. Removing files otherwise (removeAllFiles, destroy, maxfilesexceeded)
+  // deletes nothing.
+  function onDelete(dz, element, config) {
+    var REMOVED_BY_PERSON = "flaskDropzoneRemovedByPerson";
+    element.addEventListener("click", function (event) {
+      var link = event.target && event.target.closest ? event.target.closest("[data-dz-remove]") : null;
+      if (!link) return;
+      dz.files.forEach(function (file) {
+        if (file.previewElement && file.previewElement.contains(link)) file[REMOVED_BY_PERSON] = true;
+      });
+    }, true); // before Dropzone's own handler removes the file
+    dz.on("success", function (file) {
+      var header = file.xhr ? file.xhr.getResponseHeader(DELETE_HEADER) : null;
+      if (!header) return;
+      var entries;
+      try {
+        entries = JSON.parse(header);
+      } catch (error) {
+        return;
+      }
+      var taken = dz.files.map(function (other) { return other.flaskDropzoneDelete; });
+      for (var i = 0; i < entries.length; i++) {
+        if (entries[i].filename === file.name && taken.indexOf(entries[i].token) < 0) {
+          file.flaskDropzoneDelete = entries[i].token;
+          return;
+        }
+      }
+    });
+    dz.on("removedfile", function (file) {
+      if (!file[REMOVED_BY_PERSON] || !file.flaskDropzoneDelete) return;
+      var headers = { "X-Requested-With": "XMLHttpRequest" };
+      if (config.csrf) headers["X-CSRFToken"] = config.csrf.token;
+      fetch(config.deleteUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: headers,
+        body: new URLSearchParams({ token: file.flaskDropzoneDelete }),
+      }).then(function (response) {
+        if (!response.ok) {
+          return response.text().then(function (message) { fail("could not delete " + file.name + ": " + message); });
+        }
+        element.dispatchEvent(new CustomEvent("dropzone:deleted", { bubbles: true, detail: { file: file } }));
       });
     });
   }
@@ -211,6 +260,7 @@
       if (config.redirectUrl) onRedirect(this, config.redirectUrl);
       if (button) onClickUpload(this, button);
       if (form) onFormSubmit(this, form, config);
+      if (config.deleteUrl) onDelete(this, element, config);
       if (hooks.init) hooks.init.call(this);
       if (typeof customInit === "function") customInit.call(this);
     };

@@ -123,6 +123,11 @@ class FileStore(ABC):
         """Remove a stored file; whether there was one."""
 
     @abstractmethod
+    def version(self, folder: str, name: str) -> Optional[str]:
+        """What tells this stored file from another stored later under the same name; None
+        if there is none."""
+
+    @abstractmethod
     def listing(self, folder: str) -> list[tuple[str, int]]:
         """The files stored in ``folder`` itself, as (name, size), by name."""
 

@@ -367,6 +367,13 @@ class DiskFiles(FileStore):
             return False
         return True
 
+    def version(self, folder: str, name: str) -> Optional[str]:
+        try:
+            info = os.stat(os.path.join(os.path.abspath(folder), name), follow_symlinks=False)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        return f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}" if stat.S_ISREG(info.st_mode) else None
+
     def listing(self, folder: str) -> list[tuple[str, int]]:
         try:
             entries = list(os.scandir(os.path.abspath(folder)))

@@ -423,6 +423,18 @@ class S3Files(FileStore):
             self.client.delete_object(Bucket=self.bucket, Key=key)
         return True
 
+    def version(self, folder: str, name: str) -> Optional[str]:
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.errors:
+                answer = self.client.head_object(Bucket=self.bucket, Key=folder + name)
+        except ClientError as error:
+            if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        return str(answer["ETag"]).strip('"') + f":{answer['LastModified'].timestamp()}"
+
     def listing(self, folder: str) -> list[tuple[str, int]]:
         with self.errors:
             pages = self.client.get_paginator("list_objects_v2").paginate(

@@ -1,0 +1,102 @@
+"""A person's click on a stored file's remove link deletes it from the server; nothing else does."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from flask import Flask, render_template_string
+
+from flask_dropzone import Dropzone
+
+from .helpers import drop_files, statuses, wait_settled
+
+PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
+
+
+def delete_app(tmp_path, **config) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update({"SECRET_KEY": "delete in a browser", "DROPZONE_DELETE_ON_REMOVE": True, **config})
+    dropzone = Dropzone(app)
+
+    @app.get("/")
+    def index():
+        return render_template_string(PAGE)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+
+    return app
+
+
+def on_disk(app) -> list[str]:
+    folder = os.path.join(app.instance_path, "uploads")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def upload_two(page, server) -> None:
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("a.txt", b"first"), ("b.txt", b"second")])
+    wait_settled(page, "myDropzone", 2)
+    assert statuses(page, "myDropzone") == ["success", "success"]
+
+
+def click_remove(page, index: int) -> None:
+    """Click the remove link of the zone's file ``index``; return once the server deleted it."""
+    page.evaluate(
+        """i => new Promise(resolve => {
+             const zone = document.getElementById('myDropzone');
+             zone.addEventListener('dropzone:deleted', () => resolve(), { once: true });
+             zone.querySelectorAll('[data-dz-remove]')[i].click();
+           })""",
+        index,
+    )
+
+
+def test_the_remove_link_deletes_the_stored_file(page, serve, tmp_path):
+    app = delete_app(tmp_path)
+    server = serve(app)
+    upload_two(page, server)
+    assert on_disk(app) == ["a.txt", "b.txt"]
+    click_remove(page, 0)
+    assert on_disk(app) == ["b.txt"]
+    assert page.locator(".dz-preview").count() == 1
+
+
+@pytest.mark.parametrize("how", ["removeAllFiles(true)", "destroy()"])
+def test_removing_files_from_script_deletes_nothing(page, serve, tmp_path, how):
+    app = delete_app(tmp_path)
+    server = serve(app)
+    upload_two(page, server)
+    posts = []
+    page.on("request", lambda r: r.method == "POST" and posts.append(r.url))
+    page.evaluate(f"document.getElementById('myDropzone').dropzone.{how}")
+    page.wait_for_timeout(300)  # a delete request, if one were sent, would have left by now
+    assert posts == [] and on_disk(app) == ["a.txt", "b.txt"]
+
+
+def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bucket, monkeypatch):
+    from s3server import make_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    app = delete_app(
+        tmp_path,
+        DROPZONE_STORAGE="s3",
+        DROPZONE_S3_BUCKET=s3_bucket,
+        DROPZONE_S3_PREFIX="uploads/",
+        DROPZONE_S3_ENDPOINT_URL=s3_server.endpoint_url,
+    )
+    server = serve(app)
+    upload_two(page, server)
+    client = make_client(s3_server)
+
+    def keys():
+        return sorted(e["Key"] for e in client.list_objects_v2(Bucket=s3_bucket).get("Contents", []))
+
+    assert keys() == ["uploads/a.txt", "uploads/b.txt"]
+    click_remove(page, 1)
+    assert keys() == ["uploads/a.txt"]

@@ -1,0 +1,163 @@
+"""DELETE_ON_REMOVE: the delete token a stored file's response carries, and the endpoint's checks."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+
+import pytest
+from flask import Flask
+
+from flask_dropzone import Dropzone, deletion, file_deleted
+
+XHR = {"X-Requested-With": "XMLHttpRequest"}
+
+
+def delete_app(tmp_path, **config) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update({"SECRET_KEY": "delete tests", "DROPZONE_DELETE_ON_REMOVE": True, **config})
+    dropzone = Dropzone(app)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+
+    app.dropzone = dropzone  # type: ignore[attr-defined]
+    return app
+
+
+def upload(client, name="a.txt", content=b"hello"):
+    response = client.post("/upload", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return json.loads(response.headers[deletion.HEADER])
+
+
+def delete(client, token, **headers):
+    return client.post("/dropzone/delete", data={"token": token}, headers={**XHR, **headers})
+
+
+def stored(app) -> list[str]:
+    folder = os.path.join(app.instance_path, "uploads")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def test_a_stored_files_token_deletes_it_once(tmp_path):
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    entries = upload(client)
+    assert [entry["filename"] for entry in entries] == ["a.txt"] and stored(app) == ["a.txt"]
+    deleted = []
+    file_deleted.connect(lambda sender, **info: deleted.append(info["name"]), app, weak=False)
+    response = delete(client, entries[0]["token"])
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (200, "text/plain", "Deleted.")
+    assert stored(app) == [] and deleted == ["a.txt"]
+    again = delete(client, entries[0]["token"])  # replayed
+    assert (again.status_code, again.get_data(as_text=True)) == (404, "There is no such file to delete.")
+
+
+def test_the_token_names_no_server_path(tmp_path):
+    app = delete_app(tmp_path)
+    token = upload(app.test_client())[0]["token"]
+    assert str(tmp_path) not in deletion._serializer(app).loads(token).__repr__()
+
+
+@pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "", lambda t: "a" * 5000])
+def test_a_tampered_or_missing_token_is_400_and_deletes_nothing(tmp_path, mangle):
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    response = delete(client, mangle(token))
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert stored(app) == ["a.txt"]
+
+
+def test_another_clients_token_is_404(tmp_path):
+    app = delete_app(tmp_path)
+    token = upload(app.test_client())[0]["token"]
+    response = delete(app.test_client(), token)  # another browser: another session
+    assert response.status_code == 404 and stored(app) == ["a.txt"]
+
+
+def test_a_token_for_a_file_stored_again_under_its_name_deletes_nothing(tmp_path):
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    old = upload(client)[0]["token"]
+    assert delete(client, old).status_code == 200
+    upload(client, content=b"a new file under the old name")
+    assert delete(client, old).status_code == 404 and stored(app) == ["a.txt"]
+
+
+def test_a_token_past_its_window_is_410(tmp_path, monkeypatch):
+    app = delete_app(tmp_path, DROPZONE_DELETE_WINDOW=60)
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    later = deletion.time.time() + 61
+    monkeypatch.setattr(deletion.time, "time", lambda: later)
+    response = delete(client, token)
+    assert response.status_code == 410 and stored(app) == ["a.txt"]
+
+
+def test_the_apps_check_can_keep_a_file(tmp_path):
+    app = delete_app(tmp_path)
+    asked = []
+
+    @app.dropzone.before_delete
+    def keep(name, folder):
+        asked.append(name)
+        return False
+
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    response = delete(client, token)
+    assert (response.status_code, response.get_data(as_text=True)) == (403, "This file cannot be deleted.")
+    assert asked == ["a.txt"] and stored(app) == ["a.txt"]
+
+
+def test_without_delete_on_remove_no_token_is_sent(tmp_path):
+    app = delete_app(tmp_path, DROPZONE_DELETE_ON_REMOVE=False)
+    response = app.test_client().post(
+        "/upload", data={"file": (io.BytesIO(b"x"), "a.txt")}, content_type="multipart/form-data"
+    )
+    assert deletion.HEADER not in response.headers
+
+
+def test_with_csrfprotect_a_delete_needs_the_csrf_token(tmp_path):
+    from flask_wtf.csrf import CSRFProtect, generate_csrf
+
+    app = delete_app(tmp_path, DROPZONE_ENABLE_CSRF=True)
+    CSRFProtect(app)
+
+    @app.get("/token")
+    def csrf_token():
+        return generate_csrf()
+
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    token = upload(client)[0]["token"]
+    app.config["WTF_CSRF_ENABLED"] = True
+    refused = delete(client, token)
+    assert refused.status_code == 400 and refused.mimetype == "text/plain" and stored(app) == ["a.txt"]
+    csrf = client.get("/token").get_data(as_text=True)
+    assert delete(client, token, **{"X-CSRFToken": csrf}).status_code == 200 and stored(app) == []
+
+
+def test_a_file_in_s3_is_deleted_from_its_remove_link(tmp_path, s3_server, s3_bucket, monkeypatch):
+    from s3server import make_client
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    app = delete_app(
+        tmp_path,
+        DROPZONE_STORAGE="s3",
+        DROPZONE_S3_BUCKET=s3_bucket,
+        DROPZONE_S3_PREFIX="uploads/",
+        DROPZONE_S3_ENDPOINT_URL=s3_server.endpoint_url,
+    )
+    client = app.test_client()
+    token = upload(client, "photo.bin", os.urandom(1000))[0]["token"]
+    bucket = make_client(s3_server)
+    assert [e["Key"] for e in bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", [])] == ["uploads/photo.bin"]
+    assert delete(client, token).status_code == 200
+    assert bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", []) == []
