@@ -76,3 +76,18 @@ def s3_bucket(s3_server: S3Server) -> Iterator[str]:
         _empty_and_delete(client, bucket)
     except Exception as error:  # a leftover bucket harms no other test: each has its own
         warnings.warn(f"could not remove bucket {bucket}: {error!r}", stacklevel=1)
+
+
+@pytest.fixture
+def s3_settings(s3_server: S3Server, s3_bucket: str, monkeypatch: pytest.MonkeyPatch) -> dict:
+    """The app settings that store into ``s3_bucket`` (under ``uploads/``), with boto3's
+    credentials for the test server in the environment, as an app in production has them."""
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    return {
+        "DROPZONE_STORAGE": "s3",
+        "DROPZONE_S3_BUCKET": s3_bucket,
+        "DROPZONE_S3_PREFIX": "uploads/",
+        "DROPZONE_S3_ENDPOINT_URL": s3_server.endpoint_url,
+    }

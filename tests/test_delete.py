@@ -142,19 +142,10 @@ def test_with_csrfprotect_a_delete_needs_the_csrf_token(tmp_path):
     assert delete(client, token, **{"X-CSRFToken": csrf}).status_code == 200 and stored(app) == []
 
 
-def test_a_file_in_s3_is_deleted_from_its_remove_link(tmp_path, s3_server, s3_bucket, monkeypatch):
+def test_a_file_in_s3_is_deleted_from_its_remove_link(tmp_path, s3_server, s3_bucket, s3_settings):
     from s3server import make_client
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    app = delete_app(
-        tmp_path,
-        DROPZONE_STORAGE="s3",
-        DROPZONE_S3_BUCKET=s3_bucket,
-        DROPZONE_S3_PREFIX="uploads/",
-        DROPZONE_S3_ENDPOINT_URL=s3_server.endpoint_url,
-    )
+    app = delete_app(tmp_path, **s3_settings)
     client = app.test_client()
     token = upload(client, "photo.bin", os.urandom(1000))[0]["token"]
     bucket = make_client(s3_server)

@@ -77,19 +77,10 @@ def test_removing_files_from_script_deletes_nothing(page, serve, tmp_path, how):
     assert posts == [] and on_disk(app) == ["a.txt", "b.txt"]
 
 
-def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bucket, monkeypatch):
+def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bucket, s3_settings):
     from s3server import make_client
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    app = delete_app(
-        tmp_path,
-        DROPZONE_STORAGE="s3",
-        DROPZONE_S3_BUCKET=s3_bucket,
-        DROPZONE_S3_PREFIX="uploads/",
-        DROPZONE_S3_ENDPOINT_URL=s3_server.endpoint_url,
-    )
+    app = delete_app(tmp_path, **s3_settings)
     server = serve(app)
     upload_two(page, server)
     client = make_client(s3_server)

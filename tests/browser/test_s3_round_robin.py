@@ -56,21 +56,12 @@ class RoundRobin:
 
 
 def test_a_64_mib_file_in_parallel_chunks_over_two_servers_lands_whole_in_the_bucket(
-    page, serve, tmp_path, s3_server, s3_bucket, monkeypatch
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
 ):
     from demo.app import create_app
     from s3server import make_client
 
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", s3_server.access_key)
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", s3_server.secret_key)
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    settings = {
-        "SECRET_KEY": "one key for every server",
-        "DROPZONE_STORAGE": "s3",
-        "DROPZONE_S3_BUCKET": s3_bucket,
-        "DROPZONE_S3_PREFIX": "uploads/",
-        "DROPZONE_S3_ENDPOINT_URL": s3_server.endpoint_url,
-    }
+    settings = {"SECRET_KEY": "one key for every server", **s3_settings}
     servers = []
     for name in ("one", "two"):
         app = create_app(settings)
