@@ -152,3 +152,21 @@ def test_a_file_in_s3_is_deleted_from_its_remove_link(tmp_path, s3_server, s3_bu
     assert [e["Key"] for e in bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", [])] == ["uploads/photo.bin"]
     assert delete(client, token).status_code == 200
     assert bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", []) == []
+
+
+def test_a_client_cancels_its_own_partial_upload_and_no_other(tmp_path):
+    from chunking import CONTENT_TYPE, chunk_requests
+
+    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=1000)
+    client = app.test_client()
+    data = os.urandom(2500)
+    bodies = chunk_requests(data, "c.bin", 1000, file_id="0f0f0f0f-0000-4000-8000-000000000001")
+    assert client.post("/upload", data=bodies[0], content_type=CONTENT_TYPE).status_code == 200
+    other = app.test_client().post("/dropzone/cancel", data={"dzuuid": "0f0f0f0f-0000-4000-8000-000000000001"})
+    assert (other.status_code, other.get_data(as_text=True)) == (404, "There is no such upload.")
+    mine = client.post("/dropzone/cancel", data={"dzuuid": "0f0f0f0f-0000-4000-8000-000000000001"})
+    assert (mine.status_code, mine.get_data(as_text=True)) == (200, "Cancelled.")
+    late = client.post("/upload", data=bodies[1], content_type=CONTENT_TYPE)
+    assert late.status_code == 410
+    chunks = os.path.join(app.instance_path, "dropzone-chunks")
+    assert not [f for _, _, files in os.walk(chunks) for f in files if f in ("data", "received")]

@@ -341,3 +341,18 @@ def test_a_file_stored_again_under_the_same_name_has_another_version(backend):
     time.sleep(0.01)
     backend.files.publish(b"second", backend.folder, "v.txt", 6)
     assert first is not None and backend.files.version(backend.folder, "v.txt") not in (None, first)
+
+
+def test_a_client_cancels_its_own_unfinished_upload_only(backend):
+    data = os.urandom(CHUNK + 5)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    assert backend.partials.cancel("d" * 32, upload) is False  # another client
+    assert backend.partials.cancel(CLIENT, str(uuids.uuid4())) is False  # no such upload
+    assert backend.partials.cancel(CLIENT, "../" + upload) is False
+    assert backend.partials.cancel(CLIENT, upload) is True
+    assert backend.partials.pending_bytes(CLIENT) == 0
+    late, handover = send_chunk(backend, upload, data, 1)
+    assert handover is None and late.state == EXPIRED
+    assert backend.partials.cancel(CLIENT, upload) is False  # ended already
+    assert not [name for name in backend.listing() if name.endswith("data") or "open upload" in name]

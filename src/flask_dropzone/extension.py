@@ -120,6 +120,7 @@ class Dropzone:
             blueprint.add_url_rule(
                 "/dropzone/delete", "delete", lambda: receive.delete_stored(self._delete_checks), methods=["POST"]
             )
+            blueprint.add_url_rule("/dropzone/cancel", "cancel", receive.cancel_upload, methods=["POST"])
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
@@ -207,9 +208,10 @@ class Dropzone:
             receive.client_id()  # before the page loads: parallel chunks share it, deletes check it
         rules = zonerules.sign(current_app._get_current_object(), kwargs)  # type: ignore[attr-defined]
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
+        cancel_url = url_for("dropzone.cancel") if options.chunking else None
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            delete_url=delete_url,
+            delete_url=delete_url, cancel_url=cancel_url,
         )
         return render.config_block(
             config,

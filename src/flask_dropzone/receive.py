@@ -228,6 +228,18 @@ def _send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, option
         return response
 
 
+def cancel_upload() -> Response:
+    """The cancel endpoint: a person removed a file whose chunks were still on their way;
+    its partial upload (this client's only) ends now rather than at the sweep."""
+    upload = request.form.get("dzuuid", "")
+    client = session.get(CLIENT_KEY)
+    store = chunk_store(resolve(current_app.config))
+    if not isinstance(client, str) or not store.cancel(client, upload):
+        raise deletion.NotYours("There is no such upload.")
+    log.info("upload %s cancelled by its client", upload)
+    return Response("Cancelled.", mimetype="text/plain")
+
+
 def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
     """The delete endpoint: a person removed a stored file from its zone."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -598,6 +610,7 @@ def plain_upload_errors(app: Flask) -> None:
 
     def csrf_error(error: HTTPException) -> HTTPException:
         is_upload = request.headers.get("X-Requested-With") == "XMLHttpRequest" and request.files
-        return plain_text(error) if is_upload or request.endpoint == "dropzone.delete" else error
+        mine = request.endpoint in ("dropzone.delete", "dropzone.cancel")
+        return plain_text(error) if is_upload or mine else error
 
     app.register_error_handler(CSRFError, csrf_error)

@@ -135,6 +135,7 @@ def zone_config(
     csrf: Optional[Mapping[str, str]] = None,
     rules: Optional[str] = None,
     delete_url: Optional[str] = None,
+    cancel_url: Optional[str] = None,
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up."""
     return {
@@ -148,6 +149,7 @@ def zone_config(
         "uploadUrl": html_safe_url(upload_url),
         "csrf": dict(csrf) if csrf else None,
         "deleteUrl": html_safe_url(delete_url),
+        "cancelUrl": html_safe_url(cancel_url),
     }
 
 

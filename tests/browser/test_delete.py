@@ -91,3 +91,37 @@ def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bu
     assert keys() == ["uploads/a.txt", "uploads/b.txt"]
     click_remove(page, 1)
     assert keys() == ["uploads/a.txt"]
+
+
+def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, tmp_path):
+    import threading
+
+    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_MAX_FILE_SIZE=64)
+    arrived = threading.Event()
+    release = threading.Event()
+
+    @app.before_request
+    def slow_second_chunk():  # holds chunk 1 until the person has cancelled
+        from flask import request
+
+        if request.path == "/upload" and request.form.get("dzchunkindex") == "1":
+            arrived.set()
+            release.wait(30)
+
+    server = serve(app)
+    page.goto(server.url + "/")
+    page.on("dialog", lambda dialog: dialog.accept())  # "You really want to delete this file?"
+    drop_files(page, "myDropzone", [("big.bin", os.urandom(1024 * 1024))])
+    assert arrived.wait(30)
+    page.evaluate(
+        """() => new Promise(resolve => {
+             const zone = document.getElementById('myDropzone');
+             zone.addEventListener('dropzone:cancelled', () => resolve(), { once: true });
+             zone.querySelector('[data-dz-remove]').click();
+           })"""
+    )
+    release.set()
+    chunks = os.path.join(app.instance_path, "dropzone-chunks")
+    page.wait_for_timeout(200)  # the held chunk answers (410: its upload ended)
+    assert not [f for _, _, files in os.walk(chunks) for f in files if f in ("data", "received")]
+    assert on_disk(app) == []

@@ -69,19 +69,47 @@
     });
   }
 
-  // DELETE_ON_REMOVE: a stored file's response carries a delete token (X-Dropzone-Delete,
-  // one per stored file); a person's click on its remove link sends it to the extension's
-  // delete endpoint. Removing files otherwise (removeAllFiles, destroy, maxfilesexceeded)
-  // deletes nothing.
-  function onDelete(dz, element, config) {
-    var REMOVED_BY_PERSON = "flaskDropzoneRemovedByPerson";
+  // The extension's endpoints take the zone's CSRF token and the session's cookie.
+  function post(url, fields, config) {
+    var headers = { "X-Requested-With": "XMLHttpRequest" };
+    if (config.csrf) headers["X-CSRFToken"] = config.csrf.token;
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: headers,
+      body: new URLSearchParams(fields),
+    });
+  }
+
+  // Marks the file whose remove (or cancel) link a person clicked, before Dropzone's own
+  // handler removes it: only such a removal deletes or cancels anything on the server.
+  var REMOVED_BY_PERSON = "flaskDropzoneRemovedByPerson";
+  function onPersonRemoving(dz, element) {
     element.addEventListener("click", function (event) {
       var link = event.target && event.target.closest ? event.target.closest("[data-dz-remove]") : null;
       if (!link) return;
       dz.files.forEach(function (file) {
         if (file.previewElement && file.previewElement.contains(link)) file[REMOVED_BY_PERSON] = true;
       });
-    }, true); // before Dropzone's own handler removes the file
+    }, true);
+  }
+
+  // CHUNKING: a file removed by a person while its chunks are on their way ends its
+  // partial upload on the server now, not at the sweep.
+  function onCancel(dz, config) {
+    dz.on("removedfile", function (file) {
+      if (!file[REMOVED_BY_PERSON] || file.status !== window.Dropzone.CANCELED || !file.upload) return;
+      post(config.cancelUrl, { dzuuid: file.upload.uuid }, config).then(function () {
+        dz.element.dispatchEvent(new CustomEvent("dropzone:cancelled", { bubbles: true, detail: { file: file } }));
+      });
+    });
+  }
+
+  // DELETE_ON_REMOVE: a stored file's response carries a delete token (X-Dropzone-Delete,
+  // one per stored file); a person's click on its remove link sends it to the extension's
+  // delete endpoint. Removing files otherwise (removeAllFiles, destroy, maxfilesexceeded)
+  // deletes nothing.
+  function onDelete(dz, element, config) {
     dz.on("success", function (file) {
       var header = file.xhr ? file.xhr.getResponseHeader(DELETE_HEADER) : null;
       if (!header) return;
@@ -101,14 +129,7 @@
     });
     dz.on("removedfile", function (file) {
       if (!file[REMOVED_BY_PERSON] || !file.flaskDropzoneDelete) return;
-      var headers = { "X-Requested-With": "XMLHttpRequest" };
-      if (config.csrf) headers["X-CSRFToken"] = config.csrf.token;
-      fetch(config.deleteUrl, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: headers,
-        body: new URLSearchParams({ token: file.flaskDropzoneDelete }),
-      }).then(function (response) {
+      post(config.deleteUrl, { token: file.flaskDropzoneDelete }, config).then(function (response) {
         if (!response.ok) {
           return response.text().then(function (message) { fail("could not delete " + file.name + ": " + message); });
         }
@@ -260,7 +281,9 @@
       if (config.redirectUrl) onRedirect(this, config.redirectUrl);
       if (button) onClickUpload(this, button);
       if (form) onFormSubmit(this, form, config);
+      if (config.deleteUrl || config.cancelUrl) onPersonRemoving(this, element);
       if (config.deleteUrl) onDelete(this, element, config);
+      if (config.cancelUrl) onCancel(this, config);
       if (hooks.init) hooks.init.call(this);
       if (typeof customInit === "function") customInit.call(this);
     };

@@ -4,6 +4,7 @@ each backend (``disk``, ``s3``) implements it."""
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import IO, Optional, Union
@@ -151,6 +152,10 @@ class CleanReport:
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
+#: A client's id (in its session) and an upload's id (Dropzone's ``dzuuid``), as stores use them.
+CLIENT_NAME = re.compile(r"[0-9a-f]{32}")
+UPLOAD_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
 #: The states of an ended upload.
 COMPLETE, REFUSED, EXPIRED = "complete", "refused", "expired"
 
@@ -210,6 +215,11 @@ class PartialStore(ABC):
         if it is the first. ``destination`` is the folder and name the file will likely be
         stored under, for a store that can assemble it there. Raises QuotaExceeded,
         BadChunk for a chunk that does not match its upload, and StoreBusy."""
+
+    @abstractmethod
+    def cancel(self, client: str, upload: str) -> bool:
+        """End the client's unfinished upload ``upload`` (its ``dzuuid``): its bytes go and its
+        later chunks are answered as expired. Whether there was one to end."""
 
     @abstractmethod
     def pending_bytes(self, client: str) -> int:

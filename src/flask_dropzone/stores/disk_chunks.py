@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - Windows: no locks; run a single worker
 
 from ..chunks import Chunk, Manifest, check_same_upload
 from .base import (
+    CLIENT_NAME,
     COMPLETE,
     EXPIRED,
     REFUSED,
@@ -55,11 +56,10 @@ from .base import (
     PartialStore,
     QuotaExceeded,
     StoreBusy,
+    UPLOAD_NAME,
 )
 from .disk import TEMP_NAME, allocated, disk_errors, make_folder, write_all
 
-CLIENT_NAME = re.compile(r"[0-9a-f]{32}")
-UPLOAD_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MANIFEST, DATA, RECEIVED, LOCK = "manifest.json", "data", "received", "lock"
 STATES = (COMPLETE, REFUSED, EXPIRED)
 _OWN_FILES = frozenset({MANIFEST, DATA, RECEIVED, *STATES})
@@ -516,6 +516,38 @@ class DiskChunks(PartialStore):
             return dir_fd, True
         finally:
             os.close(lock)
+
+    def cancel(self, client: str, upload: str) -> bool:
+        if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
+            return False
+        root = self._root()
+        try:
+            client_fd = _open_folder(client, root)
+        except (FileNotFoundError, UnsafeEntry):
+            return False
+        finally:
+            os.close(root)
+        try:
+            dir_fd = _open_folder(upload, client_fd)
+        except (FileNotFoundError, UnsafeEntry):
+            return False
+        finally:
+            os.close(client_fd)
+        try:
+            lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
+        except (FileNotFoundError, UnsafeEntry):
+            os.close(dir_fd)
+            return False
+        try:
+            _lock(lock, exclusive=True, wait=True)  # chunk writers finish first
+            if _removed(lock) or _state(dir_fd) is not None:
+                return False
+            _touch(EXPIRED, dir_fd)
+            _drop_bytes(dir_fd)
+            return True
+        finally:
+            os.close(lock)
+            os.close(dir_fd)
 
     def pending_bytes(self, client: str) -> int:
         """Declared size of the client's unfinished uploads."""

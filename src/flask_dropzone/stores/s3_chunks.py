@@ -30,7 +30,19 @@ from dataclasses import dataclass
 from typing import IO, Any, Optional
 
 from ..chunks import BadChunk, Chunk, Manifest, check_same_upload
-from .base import COMPLETE, EXPIRED, REFUSED, CleanReport, HandOver, Partial, PartialStore, QuotaExceeded, StoreBusy
+from .base import (
+    CLIENT_NAME,
+    COMPLETE,
+    EXPIRED,
+    REFUSED,
+    UPLOAD_NAME,
+    CleanReport,
+    HandOver,
+    Partial,
+    PartialStore,
+    QuotaExceeded,
+    StoreBusy,
+)
 from .names import candidates
 from .s3 import Blocks, ObjectReader, S3Files, error_code
 
@@ -489,6 +501,17 @@ class S3Partials(PartialStore):
     def _pending_keys(self, base: str) -> list[str]:
         client, uuid = base[len(self.root) :].strip("/").split("/")
         return [key for key in self.keys(f"{self.pending_root}{client}/{uuid}.")]
+
+    def cancel(self, client: str, upload: str) -> bool:
+        if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
+            return False
+        base = f"{self.root}{client}/{upload}/"
+        record = self._read_record(base)
+        if record is None or self.get_text(base + "status") not in (None, "waiting"):
+            return False
+        self.end(base, EXPIRED, record)
+        self._manifests.pop(base, None)
+        return True
 
     def pending_bytes(self, client: str) -> int:
         total = 0
