@@ -198,7 +198,10 @@ def register(app: Flask) -> None:
 
     @app.route("/remove", methods=["GET", "POST"])
     def remove():
-        return _upload_view(**REMOVABLE) or render_template("remove.html", rules=REMOVABLE)
+        # The files already stored are shown too (a demo: anyone may delete them here).
+        folder = receive.upload_folder(resolve(app.config))
+        existing = [{"name": name, "size": size} for name, size in stores.of(app).files.listing(folder)]
+        return _upload_view(**REMOVABLE) or render_template("remove.html", rules=REMOVABLE, existing=existing)
 
     @app.route("/stored")
     def stored():

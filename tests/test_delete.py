@@ -170,3 +170,37 @@ def test_a_client_cancels_its_own_partial_upload_and_no_other(tmp_path):
     assert late.status_code == 410
     chunks = os.path.join(app.instance_path, "dropzone-chunks")
     assert not [f for _, _, files in os.walk(chunks) for f in files if f in ("data", "received")]
+
+
+def test_existing_files_reach_the_page_as_escaped_json_with_their_tokens(tmp_path):
+    from conftest import zone_config
+
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    saved = []
+
+    @app.post("/saved")
+    def saved_view():
+        saved.extend(app.dropzone.save())
+        return ""
+
+    @app.get("/edit")
+    def edit():
+        from flask import render_template_string
+
+        hostile = {"name": "</script><script>alert(1)</script>", "size": 3}
+        return render_template_string("{{ dropzone.config(existing=items) }}", items=[*saved, hostile])
+
+    upload(client, "kept.txt")
+    client.post("/saved", data={"file": (io.BytesIO(b"abc"), "s.txt")}, content_type="multipart/form-data")
+    html = client.get("/edit").get_data(as_text=True)
+    assert "</script><script>" not in html
+    existing = zone_config(html)["existing"]
+    assert [(e["name"], e["size"]) for e in existing] == [("s.txt", 3), ("</script><script>alert(1)</script>", 3)]
+    assert delete(client, existing[0]["token"]).status_code == 200 and stored(app) == ["kept.txt"]
+
+
+def test_existing_takes_saved_files_or_dicts_with_a_name(tmp_path):
+    app = delete_app(tmp_path)
+    with app.test_request_context(), pytest.raises(TypeError, match="existing="):
+        app.dropzone.config(existing=[{"size": 1}])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Sequence
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
@@ -191,9 +191,12 @@ class Dropzone:
         custom_options: str = "",
         nonce: Optional[str] = None,
         id: str = "myDropzone",
+        existing: Sequence[Any] = (),
         **kwargs: Any,
     ) -> Markup:
-        """Set up the zone ``id`` with the settings, overridden by ``kwargs``.
+        """Set up the zone ``id`` with the settings, overridden by ``kwargs``; ``existing``
+        lists files already stored (what ``save()`` returned, or dicts with ``name``,
+        ``size``, ``url``, ``thumbnail``) that the zone shows, with working remove links.
 
         ``custom_init`` (the body of Dropzone's ``init``) and ``custom_options``
         (extra ``key: value,`` pairs) are raw JavaScript, written as given.
@@ -211,7 +214,7 @@ class Dropzone:
         cancel_url = url_for("dropzone.cancel") if options.chunking else None
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            delete_url=delete_url, cancel_url=cancel_url,
+            delete_url=delete_url, cancel_url=cancel_url, existing=receive.existing_files(existing, options),
         )
         return render.config_block(
             config,

@@ -10,7 +10,7 @@ import os
 import re
 import secrets
 import time
-from typing import IO, Any, Callable, Optional, Sequence, Union
+from typing import IO, Any, Callable, Mapping, Optional, Sequence, Union
 
 from flask import Flask, Request, Response, after_this_request, current_app, g, request, session
 from werkzeug.datastructures import Headers, MultiDict
@@ -205,19 +205,39 @@ def publish(files: list[Upload], folder: str, options: Options) -> list[SavedFil
     return stored
 
 
+def delete_token(app: Flask, folder: str, name: str, options: Options) -> str:
+    """The token that lets this client delete the stored file ``name`` of ``folder``."""
+    files = stores.of(app).files
+    label = "" if folder == upload_folder(options) else folder  # no server path on the page
+    claim = deletion.Claim(label, name, files.version(folder, name), client_id(), options.delete_window, 0.0)
+    return deletion.make_token(app, claim)
+
+
+def existing_files(items: Sequence[Any], options: Options) -> list[dict[str, Any]]:
+    """Files already stored, for a zone to show: what ``save()`` returned, or dicts with
+    ``name`` (stored in the upload folder), ``size`` and, if any, ``url`` and ``thumbnail``."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    entries = []
+    for item in items:
+        if isinstance(item, SavedFile):
+            folder, name = stores.of(app).files.locate(item.location)
+            entry: dict[str, Any] = {"name": item.stored_name, "size": item.size}
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            folder, name = upload_folder(options), item["name"]
+            entry = {"name": name, "size": int(item.get("size") or 0)}
+            entry.update({key: str(item[key]) for key in ("url", "thumbnail") if item.get(key)})
+        else:
+            raise TypeError(f"existing= takes what save() returned or dicts with a 'name', not {item!r}")
+        if options.delete_on_remove:
+            entry["token"] = delete_token(app, folder, name, options)
+        entries.append(entry)
+    return entries
+
+
 def _send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options) -> None:
     """Add to the response a token for each stored file, for its remove link to delete it."""
-    files, label = stores.of(app).files, "" if folder == upload_folder(options) else folder
-    client = client_id()
     entries = [
-        {
-            "filename": saved.filename,
-            "token": deletion.make_token(
-                app,
-                deletion.Claim(label, saved.stored_name, files.version(folder, saved.stored_name), client,
-                               options.delete_window, 0.0),
-            ),
-        }
+        {"filename": saved.filename, "token": delete_token(app, folder, saved.stored_name, options)}
         for saved in stored
     ]
     value = json.dumps(entries)  # ASCII: a header value

@@ -9,7 +9,7 @@ raw JavaScript, because they are the developer's own code.
 from __future__ import annotations
 
 import re
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
@@ -136,6 +136,7 @@ def zone_config(
     rules: Optional[str] = None,
     delete_url: Optional[str] = None,
     cancel_url: Optional[str] = None,
+    existing: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up."""
     return {
@@ -150,6 +151,7 @@ def zone_config(
         "csrf": dict(csrf) if csrf else None,
         "deleteUrl": html_safe_url(delete_url),
         "cancelUrl": html_safe_url(cancel_url),
+        "existing": list(existing),
     }
 
 

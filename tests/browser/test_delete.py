@@ -125,3 +125,40 @@ def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, tmp_p
     page.wait_for_timeout(200)  # the held chunk answers (410: its upload ended)
     assert not [f for _, _, files in os.walk(chunks) for f in files if f in ("data", "received")]
     assert on_disk(app) == []
+
+
+EXISTING_PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}
+{{ dropzone.config(existing=existing, max_files=3) }}</body></html>"""
+
+
+def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_path):
+    app = delete_app(tmp_path)
+    folder = tmp_path / "instance" / "uploads"
+    folder.mkdir(parents=True)
+    (folder / "report.pdf").write_bytes(b"%PDF- twelve")
+    hostile = '<img src=x onerror="window.hit=1">.txt'
+    (folder / hostile).write_bytes(b"hi")
+
+    @app.get("/edit")
+    def edit():
+        from flask import render_template_string
+
+        existing = [
+            {"name": "report.pdf", "size": 12, "url": "/files/report.pdf"},
+            {"name": hostile, "size": 2, "url": "javascript:alert(1)"},
+        ]
+        return render_template_string(EXISTING_PAGE, existing=existing)
+
+    server = serve(app)
+    page.goto(server.url + "/edit")
+    names = page.locator(".dz-preview [data-dz-name]").all_text_contents()
+    assert names == ["report.pdf", hostile]  # shown as text, never as markup
+    assert page.evaluate("window.hit") is None
+    assert page.get_attribute(".dz-preview [data-dz-name] a", "href").endswith("/files/report.pdf")
+    assert page.locator(".dz-preview [data-dz-name] a").count() == 1  # no javascript: link
+    drop_files(page, "myDropzone", [("a.txt", b"1"), ("b.txt", b"2")])  # two more, with room for one
+    page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 4")
+    assert page.evaluate("document.getElementById('myDropzone').dropzone.getRejectedFiles().length") == 1
+    click_remove(page, 0)
+    assert not (folder / "report.pdf").exists() and (folder / hostile).exists()

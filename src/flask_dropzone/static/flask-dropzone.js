@@ -138,6 +138,52 @@
     });
   }
 
+  function safeUrl(url) {
+    try {
+      var target = new URL(url, window.location.href);
+      return target.protocol === "http:" || target.protocol === "https:" ? target.href : null;
+    } catch (error) {
+      return null;
+    }
+  }
+
+  // existing=: files already stored, shown as uploaded, counted against maxFiles (they are
+  // accepted files of the zone), each with its remove link (and delete token, if any).
+  function showExisting(dz, config) {
+    config.existing.forEach(function (entry) {
+      var file = {
+        name: entry.name,
+        size: entry.size,
+        accepted: true,
+        status: window.Dropzone.SUCCESS,
+        flaskDropzoneDelete: entry.token,
+        flaskDropzoneExisting: true,
+      };
+      dz.files.push(file);
+      dz.emit("addedfile", file);
+      var thumbnail = entry.thumbnail ? safeUrl(entry.thumbnail) : null;
+      if (thumbnail) dz.emit("thumbnail", file, thumbnail);
+      dz.emit("complete", file);
+      if (file.previewElement) {
+        file.previewElement.classList.add("dz-success");
+        var url = entry.url ? safeUrl(entry.url) : null;
+        var names = file.previewElement.querySelectorAll("[data-dz-name]");
+        for (var i = 0; url && i < names.length; i++) {
+          var link = document.createElement("a");
+          link.href = url;
+          link.textContent = entry.name;
+          names[i].textContent = "";
+          names[i].appendChild(link);
+        }
+      }
+    });
+    var max = dz.options.maxFiles;
+    if (max != null && dz.getAcceptedFiles().length >= max) {
+      dz.element.classList.add("dz-max-files-reached"); // as Dropzone marks a full zone
+      if (dz.getAcceptedFiles().length === max) dz.emit("maxfilesreached", dz.files);
+    }
+  }
+
   function hiddenInput(form, name, value) {
     var input = document.createElement("input");
     input.type = "hidden";
@@ -284,6 +330,7 @@
       if (config.deleteUrl || config.cancelUrl) onPersonRemoving(this, element);
       if (config.deleteUrl) onDelete(this, element, config);
       if (config.cancelUrl) onCancel(this, config);
+      if (config.existing && config.existing.length) showExisting(this, config);
       if (hooks.init) hooks.init.call(this);
       if (typeof customInit === "function") customInit.call(this);
     };

@@ -124,6 +124,10 @@ class FileStore(ABC):
         """Remove a stored file; whether there was one."""
 
     @abstractmethod
+    def locate(self, location: str) -> tuple[str, str]:
+        """The folder and name of a stored file's location (``SavedFile.location``)."""
+
+    @abstractmethod
     def version(self, folder: str, name: str) -> Optional[str]:
         """What tells this stored file from another stored later under the same name; None
         if there is none."""

@@ -367,6 +367,10 @@ class DiskFiles(FileStore):
             return False
         return True
 
+    def locate(self, location: str) -> tuple[str, str]:
+        folder, name = os.path.split(os.path.abspath(location))
+        return folder, name
+
     def version(self, folder: str, name: str) -> Optional[str]:
         try:
             info = os.stat(os.path.join(os.path.abspath(folder), name), follow_symlinks=False)

@@ -423,6 +423,10 @@ class S3Files(FileStore):
             self.client.delete_object(Bucket=self.bucket, Key=key)
         return True
 
+    def locate(self, location: str) -> tuple[str, str]:
+        folder, slash, name = location.rpartition("/")
+        return folder + slash, name
+
     def version(self, folder: str, name: str) -> Optional[str]:
         from botocore.exceptions import ClientError
 
