@@ -356,3 +356,18 @@ def test_a_client_cancels_its_own_unfinished_upload_only(backend):
     assert handover is None and late.state == EXPIRED
     assert backend.partials.cancel(CLIENT, upload) is False  # ended already
     assert not [name for name in backend.listing() if name.endswith("data") or "open upload" in name]
+
+
+def test_the_chunks_an_unfinished_upload_holds_are_told_to_its_client_only(backend):
+    data = os.urandom(2 * CHUNK + 5)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 2)
+    send_chunk(backend, upload, data, 0)
+    manifest, held = backend.partials.held_chunks(CLIENT, upload)
+    assert held == [0, 2] and (manifest.total_size, manifest.count) == (len(data), 3)
+    assert backend.partials.held_chunks("d" * 32, upload) is None
+    assert backend.partials.held_chunks(CLIENT, str(uuids.uuid4())) is None
+    assert backend.partials.held_chunks(CLIENT, "../x") is None
+    _, handover = send_chunk(backend, upload, data, 1)
+    handover.commit()
+    assert backend.partials.held_chunks(CLIENT, upload) is None  # finished: a new upload starts

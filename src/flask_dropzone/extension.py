@@ -121,6 +121,7 @@ class Dropzone:
                 "/dropzone/delete", "delete", lambda: receive.delete_stored(self._delete_checks), methods=["POST"]
             )
             blueprint.add_url_rule("/dropzone/cancel", "cancel", receive.cancel_upload, methods=["POST"])
+            blueprint.add_url_rule("/dropzone/status", "status", receive.upload_status, methods=["GET"])
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
@@ -212,9 +213,11 @@ class Dropzone:
         rules = zonerules.sign(current_app._get_current_object(), kwargs)  # type: ignore[attr-defined]
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
         cancel_url = url_for("dropzone.cancel") if options.chunking else None
+        status_url = url_for("dropzone.status") if options.chunking and options.resume else None
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            delete_url=delete_url, cancel_url=cancel_url, existing=receive.existing_files(existing, options),
+            delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
+            existing=receive.existing_files(existing, options),
         )
         return render.config_block(
             config,

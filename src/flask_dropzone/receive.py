@@ -248,6 +248,20 @@ def _send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, option
         return response
 
 
+def upload_status() -> Response:
+    """The status endpoint: the chunks this client's unfinished upload holds, for a zone
+    resuming it (``RESUME``); 404 for an upload that is not this client's, or not open."""
+    client = session.get(CLIENT_KEY)
+    found = None
+    if isinstance(client, str):
+        found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
+    if found is None:
+        raise deletion.NotYours("There is no such upload.")
+    manifest, held = found
+    status = {"held": held, "size": manifest.total_size, "chunkSize": manifest.chunk_size, "count": manifest.count}
+    return Response(json.dumps(status), mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
 def cancel_upload() -> Response:
     """The cancel endpoint: a person removed a file whose chunks were still on their way;
     its partial upload (this client's only) ends now rather than at the sweep."""

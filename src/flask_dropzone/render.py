@@ -136,6 +136,7 @@ def zone_config(
     rules: Optional[str] = None,
     delete_url: Optional[str] = None,
     cancel_url: Optional[str] = None,
+    status_url: Optional[str] = None,
     existing: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up."""
@@ -151,6 +152,8 @@ def zone_config(
         "csrf": dict(csrf) if csrf else None,
         "deleteUrl": html_safe_url(delete_url),
         "cancelUrl": html_safe_url(cancel_url),
+        "statusUrl": html_safe_url(status_url),
+        "chunkExpires": options.chunk_expires,
         "existing": list(existing),
     }
 

@@ -249,6 +249,12 @@ class Options:
         False, _bool, "Send a file's chunks in parallel (PARALLEL_UPLOADS at a time)."
     )
     retry_chunks: bool = _setting(True, _bool, "Send a failed chunk again.")
+    resume: bool = _setting(
+        True,
+        _bool,
+        "With CHUNKING: a file added again (after a reload, a crash, a failure) sends only the "
+        "chunks the server does not hold yet, into the same upload.",
+    )
     retry_chunks_limit: int = _setting(3, _count(0), "How many times a chunk is sent again.")
     chunk_folder: Optional[str] = _setting(
         None, _optional_name, "Where partial uploads live; None for <instance folder>/dropzone-chunks."

@@ -138,6 +138,140 @@
     });
   }
 
+  // RESUME: a chunked upload is remembered in localStorage (by zone URL, file name, size,
+  // type, lastModified and chunk size) until it succeeds, is removed, or CHUNK_EXPIRES
+  // passes. The same file added again asks the server which chunks it holds and sends
+  // only the others, into the same upload, through Dropzone's public options: an async
+  // `accept` looks the upload up, `transformFile` keeps only the missing chunks, and
+  // `params` gives each its own index and offset in the whole file.
+  var RESUME_PREFIX = "flask-dropzone:upload:";
+
+  function resumeKey(dz, file) {
+    var url = typeof dz.options.url === "string" ? new URL(dz.options.url, window.location.href).href : "";
+    return RESUME_PREFIX + JSON.stringify([url, file.name, file.size, file.type, file.lastModified, dz.options.chunkSize]);
+  }
+
+  function forget(key) {
+    try {
+      window.localStorage.removeItem(key);
+    } catch (error) {
+      /* storage off: nothing was remembered */
+    }
+  }
+
+  function remembered(key, expires) {
+    var entry = null;
+    try {
+      entry = JSON.parse(window.localStorage.getItem(key));
+    } catch (error) {
+      entry = null;
+    }
+    if (!entry || typeof entry.uuid !== "string" || !(Date.now() - entry.time < expires * 1000)) {
+      forget(key);
+      return null;
+    }
+    return entry;
+  }
+
+  function canResume(options, custom) {
+    return !custom.transformFile && !custom.params && !options.resizeWidth && !options.resizeHeight;
+  }
+
+  function resumable(options, config) {
+    var theirAccept = options.accept;
+    var forceChunking = Boolean(options.forceChunking);
+    options.accept = function (file, done) {
+      var dz = this;
+      var finish = function () {
+        if (theirAccept) theirAccept.call(dz, file, done);
+        else done();
+      };
+      var chunked = dz.options.chunking && (forceChunking || file.size > dz.options.chunkSize);
+      if (!chunked) return finish();
+      var key = resumeKey(dz, file);
+      var entry = remembered(key, config.chunkExpires);
+      if (!entry) return finish();
+      fetch(config.statusUrl + "?dzuuid=" + encodeURIComponent(entry.uuid), {
+        credentials: "same-origin",
+        headers: { "X-Requested-With": "XMLHttpRequest" },
+      })
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(function (status) {
+          if (!status || status.size !== file.size || status.chunkSize !== dz.options.chunkSize) {
+            forget(key); // expired, finished, refused or another file: it starts over
+            return;
+          }
+          var held = {};
+          status.held.forEach(function (index) { held[index] = true; });
+          var missing = [];
+          for (var index = 0; index < status.count; index++) if (!held[index]) missing.push(index);
+          if (!missing.length) missing.push(status.count - 1); // every chunk there: hand it over again
+          file.upload.uuid = entry.uuid;
+          file.flaskDropzoneMissing = missing;
+        })
+        .catch(function () {
+          /* the server could not say: upload from the start */
+        })
+        .then(finish);
+    };
+    options.transformFile = function (file, done) {
+      var missing = file.flaskDropzoneMissing;
+      // Dropzone decides whether to chunk from what this gives: the missing chunks of a
+      // file are chunks even when they are fewer bytes than one.
+      this.options.forceChunking = forceChunking || Boolean(missing);
+      if (!missing) return done(file);
+      var size = this.options.chunkSize;
+      done(new Blob(missing.map(function (index) {
+        return file.slice(index * size, Math.min((index + 1) * size, file.size));
+      })));
+    };
+    options.params = function (files, xhr, chunk) {
+      if (!chunk) return undefined;
+      var file = chunk.file;
+      var size = this.options.chunkSize;
+      var index = file.flaskDropzoneMissing ? file.flaskDropzoneMissing[chunk.index] : chunk.index;
+      return {
+        dzuuid: file.upload.uuid,
+        dzchunkindex: index,
+        dztotalfilesize: file.size,
+        dzchunksize: size,
+        dztotalchunkcount: Math.ceil(file.size / size),
+        dzchunkbyteoffset: index * size,
+      };
+    };
+  }
+
+  function onResume(dz) {
+    dz.on("sending", function (file) {
+      if (!file.upload || !file.upload.chunked || file.flaskDropzoneRemembered) return;
+      // (sent again after a failure, a resumed file keeps its entry: it is the same upload)
+      file.flaskDropzoneRemembered = true;
+      try {
+        window.localStorage.setItem(resumeKey(dz, file), JSON.stringify({ uuid: file.upload.uuid, time: Date.now() }));
+      } catch (error) {
+        /* storage full or off: this upload cannot be resumed */
+      }
+    });
+    dz.on("success", function (file) {
+      if (file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
+    });
+    dz.on("removedfile", function (file) {
+      if (file[REMOVED_BY_PERSON] && file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
+    });
+  }
+
+  // While a file is uploading, leaving the page asks first.
+  function onLeaving(dz) {
+    window.addEventListener("beforeunload", function (event) {
+      if (dz.getUploadingFiles().length) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
+  }
+
   function safeUrl(url) {
     try {
       var target = new URL(url, window.location.href);
@@ -321,6 +455,8 @@
       button = document.getElementById(config.uploadButton);
       if (!button) fail("no upload button with id " + JSON.stringify(config.uploadButton));
     }
+    var resume = Boolean(config.statusUrl) && canResume(options, hooks.options || {});
+    if (resume) resumable(options, config);
     var customInit = options.init;
     options.init = function () {
       onOutcomes(this);
@@ -328,6 +464,8 @@
       if (button) onClickUpload(this, button);
       if (form) onFormSubmit(this, form, config);
       if (config.deleteUrl || config.cancelUrl) onPersonRemoving(this, element);
+      if (resume) onResume(this);
+      onLeaving(this);
       if (config.deleteUrl) onDelete(this, element, config);
       if (config.cancelUrl) onCancel(this, config);
       if (config.existing && config.existing.length) showExisting(this, config);

@@ -221,6 +221,11 @@ class PartialStore(ABC):
         BadChunk for a chunk that does not match its upload, and StoreBusy."""
 
     @abstractmethod
+    def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:
+        """What the client's unfinished upload ``upload`` declared and the chunks it holds,
+        for a browser resuming it; None if there is no such open upload."""
+
+    @abstractmethod
     def cancel(self, client: str, upload: str) -> bool:
         """End the client's unfinished upload ``upload`` (its ``dzuuid``): its bytes go and its
         later chunks are answered as expired. Whether there was one to end."""

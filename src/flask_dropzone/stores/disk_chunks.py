@@ -228,6 +228,18 @@ def _read_manifest(dir_fd: int) -> Optional[Manifest]:
         os.close(fd)
 
 
+def _held(dir_fd: int, count: int) -> list[int]:
+    try:
+        fd = _open_file(RECEIVED, dir_fd, os.O_RDONLY)
+    except FileNotFoundError:
+        return []
+    try:
+        marks = os.pread(fd, count, 0)
+    finally:
+        os.close(fd)
+    return [index for index, mark in enumerate(marks) if mark]
+
+
 # One upload ----------------------------------------------------------------------
 
 
@@ -265,15 +277,7 @@ class DiskPartial(Partial):
 
     def held(self) -> list[int]:
         """The indices of the chunks received whole."""
-        try:
-            fd = _open_file(RECEIVED, self.dir_fd, os.O_RDONLY)
-        except FileNotFoundError:
-            return []
-        try:
-            marks = os.pread(fd, self.manifest.count, 0)
-        finally:
-            os.close(fd)
-        return [index for index, mark in enumerate(marks) if mark]
+        return _held(self.dir_fd, self.manifest.count)
 
     def _all_received(self) -> bool:
         try:
@@ -516,6 +520,30 @@ class DiskChunks(PartialStore):
             return dir_fd, True
         finally:
             os.close(lock)
+
+    def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:
+        if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
+            return None
+        root = self._root()
+        try:
+            client_fd = _open_folder(client, root)
+            try:
+                dir_fd = _open_folder(upload, client_fd)
+            finally:
+                os.close(client_fd)
+        except (FileNotFoundError, UnsafeEntry):
+            return None
+        finally:
+            os.close(root)
+        try:
+            manifest = _read_manifest(dir_fd)
+            if manifest is None or _state(dir_fd) is not None:
+                return None
+            return manifest, _held(dir_fd, manifest.count)
+        except (FileNotFoundError, UnsafeEntry):
+            return None
+        finally:
+            os.close(dir_fd)
 
     def cancel(self, client: str, upload: str) -> bool:
         if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):

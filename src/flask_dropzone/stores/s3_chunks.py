@@ -502,6 +502,16 @@ class S3Partials(PartialStore):
         client, uuid = base[len(self.root) :].strip("/").split("/")
         return [key for key in self.keys(f"{self.pending_root}{client}/{uuid}.")]
 
+    def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:
+        if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
+            return None
+        base = f"{self.root}{client}/{upload}/"
+        record = self._read_record(base)
+        if record is None or self.get_text(base + "status") not in (None, "waiting"):
+            return None
+        prefix = base + "got/"
+        return record.manifest, sorted(int(key[len(prefix) :]) for key in self.keys(prefix))
+
     def cancel(self, client: str, upload: str) -> bool:
         if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
             return False

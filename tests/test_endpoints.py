@@ -1,4 +1,4 @@
-"""DELETE_ON_REMOVE: the delete token a stored file's response carries, and the endpoint's checks."""
+"""The extension's endpoints: delete (DELETE_ON_REMOVE, with existing= files), cancel and status (chunked uploads)."""
 
 from __future__ import annotations
 
@@ -204,3 +204,20 @@ def test_existing_takes_saved_files_or_dicts_with_a_name(tmp_path):
     app = delete_app(tmp_path)
     with app.test_request_context(), pytest.raises(TypeError, match="existing="):
         app.dropzone.config(existing=[{"size": 1}])
+
+
+def test_the_status_of_an_upload_is_told_to_its_client_only(tmp_path):
+    from chunking import CONTENT_TYPE, chunk_requests
+
+    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=1000)
+    client = app.test_client()
+    upload_id = "0f0f0f0f-0000-4000-8000-000000000002"
+    bodies = chunk_requests(os.urandom(2500), "c.bin", 1000, order=[2, 0], file_id=upload_id)
+    for request_body in bodies:
+        assert client.post("/upload", data=request_body, content_type=CONTENT_TYPE).status_code == 200
+    status = client.get(f"/dropzone/status?dzuuid={upload_id}")
+    assert status.json == {"held": [0, 2], "size": 2500, "chunkSize": 1000, "count": 3}
+    assert status.headers["Cache-Control"] == "no-store"
+    for other in (app.test_client().get(f"/dropzone/status?dzuuid={upload_id}"),
+                  client.get("/dropzone/status?dzuuid=not-an-id"), client.get("/dropzone/status")):
+        assert (other.status_code, other.mimetype) == (404, "text/plain")
