@@ -221,3 +221,17 @@ def test_the_status_of_an_upload_is_told_to_its_client_only(tmp_path):
     for other in (app.test_client().get(f"/dropzone/status?dzuuid={upload_id}"),
                   client.get("/dropzone/status?dzuuid=not-an-id"), client.get("/dropzone/status")):
         assert (other.status_code, other.mimetype) == (404, "text/plain")
+
+
+def test_remove_links_are_dropzones_add_remove_links(tmp_path):
+    from conftest import zone_config
+
+    app = delete_app(tmp_path, DROPZONE_DELETE_ON_REMOVE=False)
+    with app.test_request_context():
+        plain = zone_config(str(app.dropzone.config()))
+        links = zone_config(str(app.dropzone.config(add_remove_links=True, remove_file="Take it away")))
+        deleting = zone_config(str(app.dropzone.config(delete_on_remove=True)))
+    assert plain["options"]["addRemoveLinks"] is False and plain["deleteUrl"] is None
+    assert links["options"]["addRemoveLinks"] is True and links["options"]["dictRemoveFile"] == "Take it away"
+    assert links["deleteUrl"] is None  # links that only take the file out of the zone
+    assert deleting["options"]["addRemoveLinks"] is True and deleting["deleteUrl"] == "/dropzone/delete"

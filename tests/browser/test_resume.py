@@ -134,3 +134,28 @@ def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(page, serve, tmp
     stored = make_client(s3_server).get_object(Bucket=s3_settings["DROPZONE_S3_BUCKET"], Key="uploads/big.bin")
     assert stored["Body"].read() == source.read_bytes()
     assert len(proxy.posts) == 2
+
+
+def test_leaving_the_page_mid_upload_asks_first(page, serve, tmp_path):
+    import threading
+
+    app, state = resume_app(tmp_path)
+    held = threading.Event()
+
+    @app.before_request
+    def hold():  # a chunk that takes its time: the file is uploading
+        if request.method == "POST":
+            held.wait(30)
+
+    server = serve(app)
+    page.goto(server.url + "/")
+    assert page.evaluate("() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; }") is False
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(9 * MIB))
+    page.evaluate_handle("document.getElementById('myDropzone').dropzone.hiddenFileInput").as_element().set_input_files(
+        str(source)
+    )
+    page.wait_for_function("document.getElementById('myDropzone').dropzone.getUploadingFiles().length === 1")
+    asked = page.evaluate("() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; }")
+    held.set()
+    assert asked is True
