@@ -70,6 +70,11 @@ def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
         DROPZONE_ENABLE_CSRF=True,
         DROPZONE_MAX_FILE_SIZE=5,
         DROPZONE_TIMEOUT=5 * 60 * 1000,
+        # Named zones: the page (config/create by id) and the view (save(zone=...)) share them.
+        DROPZONE_ZONES={
+            "avatar-zone": ONE_AVATAR,
+            "documents-zone": {**DOCUMENTS, "default_message": "Drop PDF, text or CSV files"},
+        },
     )
     if test_config:
         app.config.update(test_config)
@@ -151,14 +156,16 @@ def register(app: Flask) -> None:
 
     @app.route("/several", methods=["GET"])
     def several():
-        return render_template("several.html", avatar=ONE_AVATAR, documents=DOCUMENTS)
+        return render_template("several.html")
 
-    @app.route("/several/<zone>", methods=["POST"])
-    def several_upload(zone):
-        rules = {"avatar": ONE_AVATAR, "documents": DOCUMENTS}.get(zone)
-        if rules is None:
-            abort(404)
-        return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
+    # One view per zone: the zone is the view's, never a value of the request.
+    @app.post("/several/avatar")
+    def avatar_upload():
+        return {"stored": [file.stored_name for file in dropzone.save(zone="avatar-zone")]}
+
+    @app.post("/several/documents")
+    def documents_upload():
+        return {"stored": [file.stored_name for file in dropzone.save(zone="documents-zone")]}
 
     @app.route("/custom", methods=["GET", "POST"])
     def custom():

@@ -13,10 +13,17 @@ from markupsafe import Markup
 
 from . import _vendor, checks, receive, render, storage_settings, stores, zonerules
 from .cli import dropzone_cli
-from .settings import ALIASES, KEYWORDS, Options, resolve, setting_name
+from .settings import ALIASES, KEYWORDS, ZONES, Options, check_zones, resolve, setting_name, zone_keywords
 from .errors import UploadRefused
 from .uploads import SavedFile, Upload
 from .utils import get_url
+
+
+def _with_zone(where: str, zone: Optional[str], overrides: dict[str, Any]) -> dict[str, Any]:
+    """``overrides`` over the keywords of the named zone ``zone`` (``DROPZONE_ZONES``), if any."""
+    if zone is None:
+        return overrides
+    return {**zone_keywords(current_app.config, zone, where), **overrides}
 
 
 def _options(where: str, overrides: dict[str, Any]) -> Options:
@@ -106,7 +113,9 @@ class Dropzone:
             app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
         for name, default in storage_settings.DEFAULTS.items():
             app.config.setdefault(name, default)
+        app.config.setdefault(ZONES, {})
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
+        check_zones(app.config)
         storage = storage_settings.storage(app.config)
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, "DROPZONE_CHUNK_SIZE")
         app.extensions["dropzone"] = self
@@ -142,14 +151,15 @@ class Dropzone:
     # Views ------------------------------------------------------------------
 
     @staticmethod
-    def files(**kwargs: Any) -> list[Upload]:
+    def files(zone: Optional[str] = None, **kwargs: Any) -> list[Upload]:
         """The uploaded files of this request, checked against the settings
-        (overridden by ``kwargs``), in the order the browser sent them.
+        (those of the named ``zone``, overridden by ``kwargs``), in the order the browser
+        sent them.
 
         Works for single and multiple uploads alike. A refused file raises an
         :class:`~flask_dropzone.UploadRefused` whose response is its message.
         """
-        options = _options("files()", kwargs)
+        options = _options("files()", _with_zone("files()", zone, kwargs))
         try:
             return receive.uploads(options)
         except UploadRefused as refused:
@@ -157,11 +167,12 @@ class Dropzone:
             raise
 
     @staticmethod
-    def save(folder: Optional[str] = None, **kwargs: Any) -> list[SavedFile]:
+    def save(folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any) -> list[SavedFile]:
         """Check and store every uploaded file of this request in ``folder``
         (default ``DROPZONE_UPLOAD_FOLDER``) under a safe name that does not
-        replace an existing file; return what was stored."""
-        options = _options("save()", kwargs)
+        replace an existing file; return what was stored. ``zone`` names a zone of
+        ``DROPZONE_ZONES`` whose settings apply (``kwargs`` over them)."""
+        options = _options("save()", _with_zone("save()", zone, kwargs))
         folder = receive.upload_folder(options, folder)
         try:
             return receive.save(options, folder)
@@ -202,6 +213,8 @@ class Dropzone:
         ``custom_init`` (the body of Dropzone's ``init``) and ``custom_options``
         (extra ``key: value,`` pairs) are raw JavaScript, written as given.
         """
+        zones = current_app.config.get(ZONES) or {}
+        kwargs = _with_zone("config()", id if id in zones else None, kwargs)  # a named zone's settings
         options = _options("config()", kwargs)
         if redirect_url is None and options.redirect_view:
             redirect_url = url_for(options.redirect_view)
@@ -238,7 +251,8 @@ class Dropzone:
         the page's content with the same id does not take the zone over), and
         ``config()`` called after it carries its URL as well."""
         settings = {k: kwargs.pop(k) for k in list(kwargs) if k in KEYWORDS or k in ALIASES}
-        options = _options("create()", settings)
+        zones = current_app.config.get(ZONES) or {}
+        options = _options("create()", _with_zone("create()", id if id in zones else None, settings))
         if csrf:
             warnings.warn(
                 "create(csrf=...) does nothing; set DROPZONE_ENABLE_CSRF instead.",

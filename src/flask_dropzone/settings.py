@@ -352,6 +352,35 @@ def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str
     return Options(**values)
 
 
+#: The setting that names zones: ``{"avatar": {"allowed_file_type": "image", ...}}``.
+ZONES = PREFIX + "ZONES"
+
+
+def zone_keywords(config: Mapping[str, Any], name: str, where: str) -> dict[str, Any]:
+    """The keywords of the zone ``name`` of ``DROPZONE_ZONES``; an unknown name is an error
+    (the name comes from the app's code, never from a request)."""
+    zones = config.get(ZONES) or {}
+    if name not in zones:
+        known = ", ".join(repr(zone) for zone in zones) or "none"
+        raise SettingError(f"{where}: no zone {name!r} in {ZONES} (it names {known}).")
+    return dict(zones[name])
+
+
+def check_zones(config: Mapping[str, Any]) -> None:
+    """Every named zone's settings must work: checked at start-up, naming the zone."""
+    zones = config.get(ZONES) or {}
+    if not isinstance(zones, Mapping):
+        raise SettingError(f"{ZONES} must be a dict of zone names to their settings, got {zones!r}")
+    for name, keywords in zones.items():
+        where = f"{ZONES}[{name!r}]"
+        if not isinstance(name, str) or not isinstance(keywords, Mapping):
+            raise SettingError(f"{where} must name a dict of setting keywords")
+        try:
+            resolve(config, canonical_keywords(keywords, where), where)
+        except TypeError as error:
+            raise SettingError(str(error)) from None
+
+
 def _inside(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
