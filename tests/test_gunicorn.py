@@ -39,8 +39,9 @@ def gunicorn_pid(tmp_path):
     tests = Path(__file__).parent
     process = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "2", "--bind", f"127.0.0.1:{port}",
-         "--chdir", str(tests), "--log-level", "warning", "gunicorn_app:create_app()"],
+         "--graceful-timeout", "5", "--chdir", str(tests), "--log-level", "warning", "gunicorn_app:create_app()"],
         env=env,
+        start_new_session=True,  # its own process group: the master and its workers stop together
     )
     try:
         deadline = time.time() + 30
@@ -54,8 +55,12 @@ def gunicorn_pid(tmp_path):
                 time.sleep(0.1)
         yield port, tmp_path / "instance", process.pid
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(30)
+        process.send_signal(signal.SIGTERM)  # workers get --graceful-timeout to finish, then the master exits
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:  # a loaded machine: stop the group, by its id
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(30)
 
 
 def session_cookie(port: int) -> str:
