@@ -101,6 +101,18 @@ def single(port: int, path: str, source_path: str, filename: str) -> float:
     return elapsed
 
 
+def chunk_fields(file_id: str, index: int, size: int, chunk_size: int) -> dict[str, str]:
+    """The fields Dropzone sends before chunk ``index`` of a file of ``size`` bytes."""
+    return {
+        "dzuuid": file_id,
+        "dzchunkindex": str(index),
+        "dztotalfilesize": str(size),
+        "dzchunksize": str(chunk_size),
+        "dztotalchunkcount": str(max(1, math.ceil(size / chunk_size))),
+        "dzchunkbyteoffset": str(index * chunk_size),
+    }
+
+
 def chunked(port: int, path: str, source_path: str, filename: str, chunk_size: int, in_flight: int) -> float:
     """One file in Dropzone's chunk requests, ``in_flight`` at a time; returns seconds."""
     size = os.path.getsize(source_path)
@@ -120,14 +132,7 @@ def chunked(port: int, path: str, source_path: str, filename: str, chunk_size: i
                 local.client = next(pool_clients)
                 local.source = open(source_path, "rb")
         offset = index * chunk_size
-        fields = {
-            "dzuuid": file_id,
-            "dzchunkindex": str(index),
-            "dztotalfilesize": str(size),
-            "dzchunksize": str(chunk_size),
-            "dztotalchunkcount": str(count),
-            "dzchunkbyteoffset": str(offset),
-        }
+        fields = chunk_fields(file_id, index, size, chunk_size)
         local.client.upload(path, filename, local.source, offset, min(chunk_size, size - offset), fields)
 
     start = time.perf_counter()

@@ -56,14 +56,7 @@ def ours(servers: list[Server], source: str) -> float:
                 each.cookie = cookie
             local.source = open(source, "rb")
         offset = index * CHUNK
-        fields = {
-            "dzuuid": file_id,
-            "dzchunkindex": str(index),
-            "dztotalfilesize": str(size),
-            "dzchunksize": str(CHUNK),
-            "dztotalchunkcount": str(count),
-            "dzchunkbyteoffset": str(offset),
-        }
+        fields = http_client.chunk_fields(file_id, index, size, CHUNK)
         for attempt in range(4):  # as Dropzone does (retryChunks), on a new connection
             number = index % len(servers)
             try:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from typing import Any, Callable, Optional, Sequence
 from urllib.parse import quote

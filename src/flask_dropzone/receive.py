@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import json
 import logging
 import os
 import re
 import secrets
-import time
 from typing import IO, Any, Callable, Mapping, Optional, Sequence, Union
 
 from flask import Flask, Request, Response, after_this_request, current_app, g, request, session

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import errno
 import io
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Callable, Optional, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Optional, TypeVar, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 

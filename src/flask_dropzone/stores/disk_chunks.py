@@ -521,20 +521,29 @@ class DiskChunks(PartialStore):
         finally:
             os.close(lock)
 
-    def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:
+    def _existing_upload(self, client: str, upload: str) -> Optional[int]:
+        """The folder of the client's upload ``upload``, if there is one (nothing is created)."""
         if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
             return None
-        root = self._root()
+        try:
+            root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
+        except FileNotFoundError:
+            return None
         try:
             client_fd = _open_folder(client, root)
             try:
-                dir_fd = _open_folder(upload, client_fd)
+                return _open_folder(upload, client_fd)
             finally:
                 os.close(client_fd)
         except (FileNotFoundError, UnsafeEntry):
             return None
         finally:
             os.close(root)
+
+    def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:
+        dir_fd = self._existing_upload(client, upload)
+        if dir_fd is None:
+            return None
         try:
             manifest = _read_manifest(dir_fd)
             if manifest is None or _state(dir_fd) is not None:
@@ -546,21 +555,9 @@ class DiskChunks(PartialStore):
             os.close(dir_fd)
 
     def cancel(self, client: str, upload: str) -> bool:
-        if not (CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(upload)):
+        dir_fd = self._existing_upload(client, upload)
+        if dir_fd is None:
             return False
-        root = self._root()
-        try:
-            client_fd = _open_folder(client, root)
-        except (FileNotFoundError, UnsafeEntry):
-            return False
-        finally:
-            os.close(root)
-        try:
-            dir_fd = _open_folder(upload, client_fd)
-        except (FileNotFoundError, UnsafeEntry):
-            return False
-        finally:
-            os.close(client_fd)
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except (FileNotFoundError, UnsafeEntry):

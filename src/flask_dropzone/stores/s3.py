@@ -369,8 +369,6 @@ class S3Files(FileStore):
         """Over 5 GiB, a copy is a multipart upload of ranges. The name is taken first by a
         create-only empty object, which the completed copy replaces: completing with
         ``If-None-Match`` is not atomic on every S3 server (SeaweedFS lets racers through)."""
-        from botocore.exceptions import ClientError
-
         if not self._put_new(key, b""):
             return False
         with self.errors:
