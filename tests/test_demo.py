@@ -15,7 +15,7 @@ def test_the_one_picture_zone_takes_one_picture_on_the_server_too(tmp_path):
     files = {f"file[{i}]": (io.BytesIO(PNG), f"{i}.png") for i in range(3)}
     response = app.test_client().post("/several/avatar", data=files, content_type="multipart/form-data")
     assert ONE_AVATAR["max_files"] == 1
-    assert response.status_code == 400 and response.get_data(as_text=True) == "You can't upload any more files."
+    assert response.status_code == 400 and response.get_data(as_text=True) == "You can't upload any more files (at most 1)."
 
 
 def test_make_demo_s3_serves_the_demo_storing_into_a_bucket(s3_server, tmp_path):

@@ -145,7 +145,7 @@ def test_refusals_are_plain_text_and_store_nothing(client, app):
         response = post(client, url, files)
         assert response.status_code == status
         assert response.mimetype == "text/plain"
-    assert response.get_data(as_text=True) == "You can't upload any more files."
+    assert response.get_data(as_text=True) == "You can't upload any more files (at most 1)."
     assert not os.path.exists(upload_folder(app)) or os.listdir(upload_folder(app)) == []
 
 
@@ -182,7 +182,7 @@ def test_oversized_request_is_refused_from_its_headers(client):
         content_type=f"multipart/form-data; boundary={BOUNDARY}",
     )
     assert response.status_code == 413
-    assert response.get_data(as_text=True).startswith("File is too big 50.")
+    assert response.get_data(as_text=True).startswith("File is too big (50 MiB).")
 
 
 def test_max_content_length_is_plain_text_413(app, client):
@@ -468,10 +468,10 @@ def test_a_batch_stores_its_good_files_and_says_which_was_refused(client, app):
     response = post(client, "/save?allowed_file_type=image&upload_multiple=true", files)
     assert response.status_code == 415 and response.mimetype == "application/json"
     assert response.json == {
-        "error": "You can't upload files of this type.",
+        "error": "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico.",
         "files": [
             {"filename": "a.png", "stored_name": "a.png"},
-            {"filename": "evil.png", "status": 415, "error": "You can't upload files of this type."},
+            {"filename": "evil.png", "status": 415, "error": "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico."},
             {"filename": "c.png", "stored_name": "c.png"},
         ],
     }
@@ -484,13 +484,13 @@ def test_a_file_too_large_in_a_batch_is_refused_alone_while_the_others_arrive(cl
     response = post(client, "/save?max_file_size=1&upload_multiple=true", files)
     assert response.status_code == 413
     assert [entry.get("status") for entry in response.json["files"]] == [None, 413, None]
-    assert response.json["files"][1]["error"] == "File is too big 2. Max filesize: 1MiB."  # its whole size
+    assert response.json["files"][1]["error"] == "File is too big (2 MiB). Max filesize: 1 MiB."  # its whole size
     assert sorted(os.listdir(upload_folder(app))) == ["a.bin", "c.bin"]
 
 
 def test_a_single_file_refused_while_it_arrives_is_told_its_whole_size(client):
     response = post(client, "/save?max_file_size=1", [("file", "big.bin", os.urandom(5 * 1024 * 1024 + 300_000))])
-    assert response.get_data(as_text=True) == "File is too big 5.29. Max filesize: 1MiB."
+    assert response.get_data(as_text=True) == "File is too big (5.29 MiB). Max filesize: 1 MiB."
 
 
 def test_different_refusals_in_a_batch_answer_400_with_each_message(client, app):

@@ -113,7 +113,7 @@ def test_nonce_goes_on_every_element(ctx):
         + dropzone.style("color: red", nonce="n0nce")
     )
     elements = [(tag, attrs) for tag, attrs, _ in parse(html)]
-    assert len(elements) == 6
+    assert len(elements) == 7  # Dropzone's stylesheet and ours
     for tag, attrs in elements:
         assert attrs.get("nonce") == "n0nce", tag
 
@@ -229,6 +229,19 @@ def test_local_assets(ctx):
     }
     assert parse(dropzone.load_js(js_url="/my.js"))[0][1] == {"src": "/my.js"}
     assert parse(dropzone.load_css(css_url="/my.css"))[0][1]["href"] == "/my.css"
+
+
+def test_the_extension_stylesheet_comes_after_dropzones_unless_left_out(ctx):
+    dropzone = ctx.extensions["dropzone"]
+    links = [attrs["href"] for _, attrs, _ in parse(dropzone.load_css())]
+    assert links == ["/dropzone/static/dropzone.min.css", "/dropzone/static/flask-dropzone.css"]
+    assert [attrs["href"] for _, attrs, _ in parse(dropzone.load_css(extension_css=False))] == links[:1]
+    assert [attrs["href"] for _, attrs, _ in parse(dropzone.load_css(css_url="/my.css"))][1] == links[1]
+    response = ctx.test_client().get(links[1])
+    assert response.status_code == 200 and response.mimetype == "text/css"
+    # CSP-clean: nothing it loads from anywhere (no url(), no @import)
+    css = response.get_data(as_text=True)
+    assert "url(" not in css and "@import" not in css
 
 
 def test_cdn_assets_of_the_pinned_version_carry_sri(ctx):

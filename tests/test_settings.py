@@ -4,8 +4,8 @@ from flask import Flask
 from flask_dropzone import Dropzone, SettingError, allowed_file_extensions
 from flask_dropzone.settings import KEYWORDS, Options, canonical_keywords, resolve
 
-# Flask-Dropzone 2.0.0's settings and defaults, except SERVE_LOCAL (now True) and
-# MAX_FILES (None; its "null" string still means no limit).
+# Flask-Dropzone 2.0.0's settings and defaults, except SERVE_LOCAL (now True),
+# MAX_FILES (None; its "null" string still means no limit) and the three refusals below.
 DOCUMENTED_DEFAULTS = {
     "DROPZONE_SERVE_LOCAL": True,
     "DROPZONE_MAX_FILE_SIZE": 3,
@@ -35,11 +35,29 @@ DOCUMENTED_DEFAULTS = {
 }
 
 
+# Refusals that say what is allowed, in the units of the previews (the migration notes list them).
+CHANGED_DEFAULTS = {
+    "DROPZONE_INVALID_FILE_TYPE": "You can't upload files of this type. Allowed: {{acceptedFiles}}.",
+    "DROPZONE_FILE_TOO_BIG": "File is too big ({{filesize}} MiB). Max filesize: {{maxFilesize}} MiB.",
+    "DROPZONE_MAX_FILE_EXCEED": "You can't upload any more files (at most {{maxFiles}}).",
+}
+
+
 def test_init_app_registers_the_documented_settings_with_their_defaults():
     app = Flask(__name__)
     Dropzone(app)
-    for name, default in DOCUMENTED_DEFAULTS.items():
+    for name, default in {**DOCUMENTED_DEFAULTS, **CHANGED_DEFAULTS}.items():
         assert app.config[name] == default, name
+
+
+def test_the_migration_notes_list_every_changed_default():
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    migration = readme[readme.index("## Migrating from Flask-Dropzone 2.0.0"):]
+    for name, old in DOCUMENTED_DEFAULTS.items():
+        if name in CHANGED_DEFAULTS:
+            assert f"`{name}`" in migration.split("\n## ")[0], name
 
 
 def test_every_documented_setting_is_a_keyword():

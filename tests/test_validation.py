@@ -3,6 +3,7 @@
 import pytest
 
 from flask_dropzone import FileTooLarge, FileTypeRefused
+from flask_dropzone import messages
 from flask_dropzone.errors import BadUpload
 from flask_dropzone.settings import resolve
 from flask_dropzone.validation import AcceptRules, check_count, check_name, check_size, check_type
@@ -73,7 +74,8 @@ def test_type_rules(name, head, rules, accepted):
         with pytest.raises(FileTypeRefused) as refused:
             check_type(name, head, rules)
         assert refused.value.code == 415
-        assert refused.value.description == "You can't upload files of this type."
+        allowed = messages.accepted_for_people(rules.accepted_files)
+        assert refused.value.description == f"You can't upload files of this type. Allowed: {allowed}."
 
 
 def test_the_type_reported_comes_from_content_then_name():
@@ -106,7 +108,7 @@ def test_size_limit_in_mib_with_fractions():
     with pytest.raises(FileTooLarge) as refused:
         check_size(512 * 1024 + 1, half)
     assert refused.value.code == 413
-    assert refused.value.description == "File is too big 0.5. Max filesize: 0.5MiB."
+    assert refused.value.description == "File is too big (0.5 MiB). Max filesize: 0.5 MiB."
     check_size(10**12, options(max_file_size=None))
 
 

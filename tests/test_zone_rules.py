@@ -79,7 +79,7 @@ def test_under_csrfprotect_a_file_over_the_zones_limit_is_refused_while_it_arriv
     client = app.test_client()
     response = post(client, "/upload", png(16 * MiB), zone_headers(client))
     assert response.status_code == 413 and response.mimetype == "text/plain"
-    assert response.get_data(as_text=True) == "File is too big 16. Max filesize: 1MiB."
+    assert response.get_data(as_text=True) == "File is too big (16 MiB). Max filesize: 1 MiB."
     assert sum(written) <= 2 * MiB  # refused at the limit, not after receiving 16 MiB
     assert stored(app) == []
 

@@ -183,10 +183,19 @@ class Dropzone:
 
     @staticmethod
     def load_css(
-        css_url: Optional[str] = None, version: str = _vendor.VERSION, nonce: Optional[str] = None
+        css_url: Optional[str] = None,
+        version: str = _vendor.VERSION,
+        nonce: Optional[str] = None,
+        extension_css: bool = True,
     ) -> Markup:
-        """``<link>`` to Dropzone's stylesheet: ``css_url``, the vendored copy or jsDelivr."""
-        return _asset("css", css_url, version, nonce)
+        """``<link>`` to Dropzone's stylesheet (``css_url``, the vendored copy or jsDelivr),
+        then to the extension's own (outcomes in sight, progress, keyboard focus), which
+        ``extension_css=False`` leaves out."""
+        tags = _asset("css", css_url, version, nonce)
+        if extension_css:
+            ours = url_for("dropzone.static", filename="flask-dropzone.css")
+            tags += render.stylesheet(ours, nonce=_nonce(nonce))
+        return tags
 
     @staticmethod
     def load_js(
@@ -230,6 +239,7 @@ class Dropzone:
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
             delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
             existing=receive.existing_files(existing, options),
+            not_kept=receive.not_kept(options) if options.in_form else (),
         )
         return render.config_block(
             config,

@@ -115,6 +115,19 @@ def judge(options: Options, folder: Optional[str] = None) -> Judged:
     return Judged(order, per_file=len(order) > 1 and not options.in_form)
 
 
+def not_kept(options: Options) -> list[str]:
+    """The names of the files this request brought for the zone and nothing stored, if its
+    body was read: in-form mode, a form sent back with errors lost them."""
+    parts = g.get("_dropzone_parts") if request.method == "POST" else None
+    if not parts:
+        return []
+    names = []
+    for item in in_order(parts, options.input_name):
+        if isinstance(item, UploadRefused) or not item.kept:
+            names.append(item.filename or "")
+    return [name for name in names if name]
+
+
 def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
     """The request's file parts, received once: by the request's form parser (ours), with
     ``options`` if the body is read now, or as they were received when something read the

@@ -14,7 +14,7 @@ from typing import Any, Mapping, Optional, Sequence
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup, escape
 
-from . import _vendor
+from . import _vendor, messages
 from .settings import Options
 from .zonerules import HEADER as RULES_HEADER
 
@@ -24,6 +24,8 @@ DIST_FILES = {"js": "dropzone-min.js", "css": "dropzone.css"}
 _VERSION = re.compile(r"\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?")
 # Dropzone inserts these three messages with innerHTML; the others with textContent.
 _HTML_MESSAGES = {"dictDefaultMessage", "dictCancelUpload", "dictRemoveFile"}
+# Dropzone writes the unit after the number with innerHTML: constants only.
+FILE_SIZE_UNITS = {"tb": "TiB", "gb": "GiB", "mb": "MiB", "kb": "KiB", "b": "bytes"}
 
 
 def _attrs(**attributes: Any) -> Markup:
@@ -98,7 +100,13 @@ def dropzone_options(
         "retryChunks": options.retry_chunks,
         "retryChunksLimit": options.retry_chunks_limit,
         "addRemoveLinks": options.add_remove_links or options.delete_on_remove,
+        # Sizes in the binary units of MAX_FILE_SIZE and of the messages: "5.6 MiB".
+        "filesizeBase": 1024,
+        "dictFileSizeUnits": FILE_SIZE_UNITS,
     }
+    for key, value in result.items():
+        if key.startswith("dict") and isinstance(value, str):
+            result[key] = messages.fill(value, options)
     for key in _HTML_MESSAGES:
         # escape() keeps Markup as it is: a developer's Markup message is trusted HTML.
         result[key] = str(escape(result[key]))
@@ -138,8 +146,10 @@ def zone_config(
     cancel_url: Optional[str] = None,
     status_url: Optional[str] = None,
     existing: Sequence[Mapping[str, Any]] = (),
+    not_kept: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Everything ``flask-dropzone.js`` needs to set one zone up."""
+    """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
+    files of an in-form submission that came back (:func:`files_not_kept`)."""
     return {
         "id": id,
         "url": html_safe_url(url),
@@ -155,6 +165,12 @@ def zone_config(
         "statusUrl": html_safe_url(status_url),
         "chunkExpires": options.chunk_expires,
         "existing": list(existing),
+        "texts": {
+            "fileUploaded": options.file_uploaded,
+            "totalProgress": options.total_progress,
+            "filesNotKept": options.files_not_kept,
+        },
+        "notKept": list(not_kept),
     }
 
 

@@ -200,10 +200,12 @@ class Options:
         "Drop files here or click to upload.", _text, "Text shown in the empty zone."
     )
     invalid_file_type: str = _setting(
-        "You can't upload files of this type.", _text, "Error for a file of a refused type."
+        "You can't upload files of this type. Allowed: {{acceptedFiles}}.",
+        _text,
+        "Error for a file of a refused type; {{acceptedFiles}} lists the allowed types.",
     )
     file_too_big: str = _setting(
-        "File is too big {{filesize}}. Max filesize: {{maxFilesize}}MiB.",
+        "File is too big ({{filesize}} MiB). Max filesize: {{maxFilesize}} MiB.",
         _text,
         "Error for a file over MAX_FILE_SIZE; {{filesize}} and {{maxFilesize}} are filled in.",
     )
@@ -214,7 +216,9 @@ class Options:
         "Your browser does not support drag'n'drop file uploads.", _text, "Fallback text."
     )
     max_file_exceed: str = _setting(
-        "You can't upload any more files.", _text, "Error for a file beyond MAX_FILES."
+        "You can't upload any more files (at most {{maxFiles}}).",
+        _text,
+        "Error for a file beyond MAX_FILES; {{maxFiles}} is filled in.",
     )
     cancel_upload: str = _setting("Cancel upload", _text, "Link that cancels an upload.")
     remove_file: str = _setting("Remove file", _text, "Link that removes a file from the zone.")
@@ -222,6 +226,17 @@ class Options:
         "You really want to delete this file?", _text, "Question before cancelling an upload."
     )
     upload_canceled: str = _setting("Upload canceled", _text, "Error shown on a cancelled file.")
+    file_uploaded: str = _setting(
+        "{{filename}} uploaded.", _text, "Said to screen readers when a file is stored."
+    )
+    total_progress: str = _setting(
+        "All files", _text, "Name of the zone's progress bar for the whole queue."
+    )
+    files_not_kept: str = _setting(
+        "Add these files again, they were not kept: {{filenames}}.",
+        _text,
+        "In-form mode: shown in the zone when the form comes back with errors.",
+    )
     upload_folder: Optional[str] = _setting(
         None, _optional_name, "Where save() stores files; None for <instance folder>/uploads."
     )

@@ -85,6 +85,7 @@ class Upload(FileStorage):
         self._staged = staged
         self._handover = handover
         self._published: list[Stored] = []
+        self._saved_elsewhere = False
         #: The settings it was judged by while it arrived (None: not judged yet).
         self.judged_by: Optional[Options] = None
 
@@ -123,6 +124,12 @@ class Upload(FileStorage):
                 return
         self.stream.seek(0)
         super().save(dst, buffer_size)
+        self._saved_elsewhere = True
+
+    @property
+    def kept(self) -> bool:
+        """Whether this request stored the file (``publish``, or ``save`` to a path)."""
+        return bool(self._published) or self._saved_elsewhere
 
     def publish(self, folder: str, name: Optional[str] = None) -> SavedFile:
         """Store the file in ``folder`` under ``name`` (a safe name; default ``safe_name``)
@@ -385,7 +392,7 @@ class ChunkSink:
         if refusal == 413:
             raise validation.too_large(self.chunk.manifest.total_size, self.options)
         if refusal == 415:
-            raise FileTypeRefused(self.options.invalid_file_type)
+            raise validation.type_refused(self.options)  # type: ignore[arg-type]
         raise UploadExpired("This upload has expired; add the file again.")
 
     def write(self, data: bytes) -> None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from . import sniffing
+from . import messages, sniffing
 from .errors import BadUpload, FileTooLarge, FileTypeRefused
 from .settings import Options
 
@@ -52,16 +52,13 @@ def size_limit(options: Options) -> Optional[int]:
     return None if options.max_file_size is None else int(options.max_file_size * MIB)
 
 
-def _js_number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
 def too_large(size: int, options: Options) -> FileTooLarge:
     """The refusal Dropzone itself would show, with the sizes filled in as it does."""
-    message = options.file_too_big.replace(
-        "{{filesize}}", _js_number(round(size / 1024 / 10.24) / 100)
-    ).replace("{{maxFilesize}}", _js_number(options.max_file_size or 0))
-    return FileTooLarge(message)
+    return FileTooLarge(messages.too_big(options.file_too_big, size, options))
+
+
+def type_refused(options: Options) -> FileTypeRefused:
+    return FileTypeRefused(messages.fill(options.invalid_file_type, options))
 
 
 def check_size(size: int, options: Options) -> None:
@@ -72,7 +69,7 @@ def check_size(size: int, options: Options) -> None:
 
 def check_count(count: int, options: Options) -> None:
     if options.max_files is not None and count > options.max_files:
-        raise BadUpload(options.max_file_exceed)
+        raise BadUpload(messages.fill(options.max_file_exceed, options))
 
 
 def check_name(name: str, options: Options) -> None:
@@ -80,7 +77,7 @@ def check_name(name: str, options: Options) -> None:
     by its suffix or by the type the name gives (a name of unknown type has none)."""
     rules = AcceptRules.parse(options.accepted_files)
     if rules is not None and not rules.allows(name, sniffing.type_by_name(name) or ""):
-        raise FileTypeRefused(options.invalid_file_type)
+        raise type_refused(options)
 
 
 def _content_agrees(name: str, by_content: Optional[str]) -> bool:
@@ -100,5 +97,5 @@ def check_type(name: str, head: bytes, options: Options) -> str:
     check_name(name, options)
     by_content = sniffing.type_by_content(head)
     if options.accepted_files and not _content_agrees(name, by_content):
-        raise FileTypeRefused(options.invalid_file_type)
+        raise type_refused(options)
     return by_content or sniffing.type_by_name(name) or "application/octet-stream"

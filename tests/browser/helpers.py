@@ -9,6 +9,10 @@ import struct
 import zlib
 from typing import Optional, Sequence
 
+#: What a zone refuses a file of another type with: the image group's, and the demo's documents'.
+IMAGES_REFUSED = "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico."
+DOCUMENTS_REFUSED = "You can't upload files of this type. Allowed: .pdf, .txt, .csv."
+
 DROP = """
 ([id, files]) => {
   const zone = document.getElementById(id);

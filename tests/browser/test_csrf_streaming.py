@@ -72,6 +72,6 @@ def test_under_csrfprotect_the_zones_rules_refuse_a_file_while_it_arrives(page, 
     page.goto(server.url + "/")
     drop_files(page, "myDropzone", [("big.bin", payload(20 * 1024 * 1024, seed=7))])
     wait_settled(page, "myDropzone", 1)
-    assert error_messages(page, "myDropzone") == ["File is too big 20. Max filesize: 1MiB."]
+    assert error_messages(page, "myDropzone") == ["File is too big (20 MiB). Max filesize: 1 MiB."]
     assert sum(written) <= 2 * 1024 * 1024
     assert not (tmp_path / "instance" / "uploads").exists() or not any((tmp_path / "instance" / "uploads").iterdir())

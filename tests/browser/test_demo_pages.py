@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import choose_files, drop_files, error_messages, payload, png, statuses, violations, wait_settled
+from .helpers import DOCUMENTS_REFUSED, IMAGES_REFUSED, choose_files, drop_files, error_messages, payload, png, statuses, violations, wait_settled
 
 
 def stored(app) -> dict[str, bytes]:
@@ -99,7 +99,7 @@ def test_in_form_shows_the_servers_refusal_in_the_form(page, demo, demo_app):
     page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
     with page.expect_navigation():
         page.click("#submit")
-    assert page.text_content("#files-error") == "You can't upload files of this type."
+    assert page.text_content("#files-error") == IMAGES_REFUSED
     assert stored(demo_app) == {}
 
 
@@ -144,8 +144,8 @@ def test_several_zones_each_with_their_own_options(page, demo, demo_app):
     drop_files(page, "documents-zone", [("table.csv", b"a,b\n1,2\n"), ("pic.png", png(seed=9))])
     wait_settled(page, "avatar-zone", 2)
     wait_settled(page, "documents-zone", 2)
-    assert error_messages(page, "avatar-zone") == ["", "You can't upload any more files."]
-    assert error_messages(page, "documents-zone") == ["", "You can't upload files of this type."]
+    assert error_messages(page, "avatar-zone") == ["", "You can't upload any more files (at most 1)."]
+    assert error_messages(page, "documents-zone") == ["", DOCUMENTS_REFUSED]
     assert stored(demo_app) == {"me.png": png(seed=7), "table.csv": b"a,b\n1,2\n"}
 
 
@@ -173,7 +173,7 @@ def test_no_redirect_when_a_file_failed(page, demo, demo_app):
     wait_settled(page, "myDropzone", 2)
     page.wait_for_timeout(500)
     assert page.url.endswith("/redirect")
-    assert error_messages(page, "myDropzone") == ["", "You can't upload files of this type."]
+    assert error_messages(page, "myDropzone") == ["", IMAGES_REFUSED]
     assert list(stored(demo_app)) == ["a.png"]
 
 

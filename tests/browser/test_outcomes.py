@@ -8,13 +8,11 @@ from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
 
-from .helpers import drop_files, error_messages, png, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, drop_files, error_messages, png, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}
-{# Dropzone's own "Failed to load the image" for a fake picture is the usability issue's;
-   here, no thumbnails, so that only the server's outcomes show. #}
-{{ dropzone.config(custom_options='createImageThumbnails: false,') }}</body></html>"""
+{{ dropzone.config() }}</body></html>"""
 
 
 def batch_app(folder: Path) -> Flask:
@@ -50,9 +48,11 @@ def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(
     wait_settled(page, "myDropzone", 3)
     page.wait_for_timeout(200)
     assert statuses(page, "myDropzone") == ["success", "error", "success"]
-    assert error_messages(page, "myDropzone") == ["", "You can't upload files of this type.", ""]
+    assert error_messages(page, "myDropzone") == ["", IMAGES_REFUSED, ""]
     classes = page.evaluate("""() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'),
                                  p => [p.classList.contains('dz-success'), p.classList.contains('dz-error')])""")
     assert classes == [[True, False], [False, True], [True, False]]
     assert sorted(successes) == ["a.png", "c.png"]
+    # Dropzone could not draw the fake picture: a plain icon, not its "Failed to load the image"
+    assert page.evaluate("() => document.querySelectorAll('#myDropzone .dz-no-thumbnail').length") == 1
     assert sorted(path.name for path in folder.iterdir()) == ["a.png", "c.png"]

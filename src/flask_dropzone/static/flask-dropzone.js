@@ -69,6 +69,258 @@
     });
   }
 
+  // A picture Dropzone cannot draw a thumbnail of (an HTML page named .png, say) is not a
+  // refused file: Dropzone would mark it as one, with its thumbnail message over the
+  // server's. The preview keeps its plain icon and the file its own outcome.
+  function thumbnailError(dz, message, xhr) {
+    return !xhr && message === dz.options.dictThumbnailError;
+  }
+
+  function quietThumbnailErrors(dz) {
+    var show = dz.options.error;
+    if (typeof show !== "function") return;
+    dz.off("error", show);
+    dz.on("error", function (file, message, xhr) {
+      if (thumbnailError(dz, message, xhr)) {
+        if (file.previewElement) file.previewElement.classList.add("dz-no-thumbnail");
+        return;
+      }
+      show.apply(this, arguments);
+    });
+  }
+
+  function previewParts(file, selector) {
+    return file.previewElement ? file.previewElement.querySelectorAll(selector) : [];
+  }
+
+  // A file has one outcome: stored or refused, never both marks at once.
+  function oneOutcome(dz) {
+    dz.on("success", function (file) {
+      if (!file.previewElement) return;
+      file.previewElement.classList.remove("dz-error");
+      var messages = previewParts(file, "[data-dz-errormessage]");
+      for (var i = 0; i < messages.length; i++) messages[i].textContent = "";
+    });
+    dz.on("error", function (file, message, xhr) {
+      if (file.previewElement && !thumbnailError(dz, message, xhr)) file.previewElement.classList.remove("dz-success");
+    });
+  }
+
+  function filled(text, values) {
+    return text.replace(/\{\{(\w+)\}\}/g, function (whole, name) {
+      return Object.prototype.hasOwnProperty.call(values, name) ? values[name] : whole;
+    });
+  }
+
+  // Visually hidden through the CSSOM (allowed under a strict CSP), so that it stays hidden
+  // without the extension's stylesheet too.
+  function visuallyHidden(node) {
+    var style = { position: "absolute", width: "1px", height: "1px", margin: "-1px", padding: "0",
+      overflow: "hidden", clip: "rect(0 0 0 0)", whiteSpace: "nowrap", border: "0" };
+    Object.keys(style).forEach(function (key) { node.style[key] = style[key]; });
+  }
+
+  // Outcomes are said through a polite live region next to the zone: one line per outcome,
+  // the last few kept, so that the same words said twice are said twice.
+  function announcer(element) {
+    var region = document.createElement("div");
+    region.className = "fdz-announcer";
+    region.setAttribute("role", "status");
+    region.setAttribute("aria-live", "polite");
+    visuallyHidden(region);
+    element.insertAdjacentElement("afterend", region);
+    return function (text) {
+      var line = document.createElement("p");
+      line.textContent = text;
+      region.appendChild(line);
+      while (region.childNodes.length > 5) region.removeChild(region.firstChild);
+    };
+  }
+
+  function progressBar(node, label) {
+    node.setAttribute("role", "progressbar");
+    node.setAttribute("aria-label", label);
+    node.setAttribute("aria-valuemin", "0");
+    node.setAttribute("aria-valuemax", "100");
+    node.setAttribute("aria-valuenow", "0");
+  }
+
+  function showProgress(bar, percent, progress) {
+    var value = String(Math.floor(progress));
+    bar.setAttribute("aria-valuenow", value);
+    if (percent) percent.textContent = value + "%";
+  }
+
+  // Each preview: a named progress bar with its percentage, a remove link that is a button
+  // to the keyboard (Enter and Space), a thumbnail that says nothing the name does not.
+  function accessiblePreviews(dz, say, texts) {
+    dz.on("addedfile", function (file) {
+      var preview = file.previewElement;
+      if (!preview) return;
+      var images = preview.querySelectorAll("[data-dz-thumbnail]");
+      for (var i = 0; i < images.length; i++) images[i].alt = "";
+      var bars = preview.querySelectorAll(".dz-progress");
+      for (var j = 0; j < bars.length; j++) {
+        progressBar(bars[j], file.name);
+        var percent = document.createElement("span");
+        percent.className = "fdz-percent";
+        percent.setAttribute("aria-hidden", "true");
+        percent.textContent = "0%";
+        bars[j].insertAdjacentElement("afterend", percent);
+      }
+      var links = preview.querySelectorAll("[data-dz-remove]");
+      nameLinks(file);
+      for (var k = 0; k < links.length; k++) {
+        links[k].setAttribute("role", "button");
+        // Space acts on release, as on a button (and not on what has the focus after it)
+        links[k].addEventListener("keydown", function (event) {
+          if (event.key === " ") event.preventDefault(); // no scrolling
+        });
+        links[k].addEventListener("keyup", function (event) {
+          if (event.key === " ") {
+            event.preventDefault();
+            event.currentTarget.click();
+          }
+        });
+      }
+    });
+    // Dropzone rewords the link as the upload starts (cancel) and ends (remove): its name follows.
+    function nameLinks(file) {
+      var links = previewParts(file, "[data-dz-remove]");
+      for (var i = 0; i < links.length; i++) links[i].setAttribute("aria-label", links[i].textContent + ": " + file.name);
+    }
+    dz.on("processing", nameLinks);
+    dz.on("complete", nameLinks);
+    dz.on("uploadprogress", function (file, progress) {
+      var bars = previewParts(file, ".dz-progress");
+      var percents = previewParts(file, ".fdz-percent");
+      for (var i = 0; i < bars.length; i++) showProgress(bars[i], percents[i], progress);
+    });
+    dz.on("success", function (file) {
+      var bars = previewParts(file, ".dz-progress");
+      var percents = previewParts(file, ".fdz-percent");
+      for (var i = 0; i < bars.length; i++) showProgress(bars[i], percents[i], 100);
+      if (!file.flaskDropzoneExisting) say(filled(texts.fileUploaded, { filename: file.name }));
+    });
+    dz.on("error", function (file, message, xhr) {
+      // several files in one request: said once each file shows its own outcome (sayOutcomes)
+      if (thumbnailError(dz, message, xhr) || (xhr && dz.options.uploadMultiple)) return;
+      var shown = previewParts(file, "[data-dz-errormessage]");
+      var text = shown.length ? shown[0].textContent : typeof message === "string" ? message : "";
+      if (text) say(file.name + ": " + text);
+    });
+    // Removing a file from the keyboard takes the focus away with its preview: it goes
+    // back to the zone's button.
+    dz.on("removedfile", function () {
+      var active = document.activeElement;
+      if (active && active !== document.body && document.contains(active)) return;
+      var button = dz.element.querySelector(".dz-message .dz-button");
+      if (button) button.focus();
+    });
+  }
+
+  // Several files in one request that the server judged one by one: each outcome is said
+  // once the previews show them.
+  function sayOutcomes(dz, say, texts) {
+    dz.on("errormultiple", function (files) {
+      files.forEach(function (file) {
+        if (file.status === window.Dropzone.SUCCESS) return; // said by its success event
+        var shown = previewParts(file, "[data-dz-errormessage]");
+        if (shown.length && shown[0].textContent) say(file.name + ": " + shown[0].textContent);
+      });
+    });
+  }
+
+  // The queue's total progress: the bytes of every file sent since the queue started,
+  // weighed by size. (Dropzone's totaluploadprogress counts only the files still active, so
+  // it drops back each time a file finishes before the others.)
+  function totalProgress(dz, element, texts) {
+    var box = document.createElement("div");
+    box.className = "fdz-total";
+    box.hidden = true;
+    var bar = document.createElement("div");
+    bar.className = "fdz-total-bar";
+    progressBar(bar, texts.totalProgress);
+    var fill = document.createElement("span");
+    fill.className = "fdz-total-fill";
+    bar.appendChild(fill);
+    var percent = document.createElement("span");
+    percent.className = "fdz-total-percent";
+    percent.setAttribute("aria-hidden", "true");
+    percent.textContent = "0%";
+    box.appendChild(bar);
+    box.appendChild(percent);
+    element.insertBefore(box, element.firstChild);
+    var batch = [];
+    var shown = 0;
+    var finished = true;
+    function show(progress) {
+      shown = progress;
+      showProgress(bar, percent, progress);
+      fill.style.width = Math.floor(progress) + "%";
+    }
+    function update() {
+      var sent = 0;
+      var total = 0;
+      batch.forEach(function (file) {
+        var weight = file.size || 1;
+        var done = file.status !== window.Dropzone.QUEUED && file.status !== window.Dropzone.UPLOADING;
+        sent += weight * (done ? 100 : (file.upload && file.upload.progress) || 0);
+        total += weight;
+      });
+      if (total) show(Math.max(shown, sent / total));
+    }
+    dz.on("sending", function (file) {
+      if (finished) {
+        batch = [];
+        finished = false;
+        show(0);
+      }
+      dz.getQueuedFiles().concat(dz.getUploadingFiles(), [file]).forEach(function (each) {
+        if (batch.indexOf(each) < 0) batch.push(each);
+      });
+      box.hidden = false;
+    });
+    ["uploadprogress", "success", "error", "canceled"].forEach(function (event) {
+      dz.on(event, function () {
+        if (!finished) update();
+      });
+    });
+    dz.on("queuecomplete", function () {
+      if (finished) return;
+      finished = true;
+      show(100);
+    });
+    dz.on("reset", function () {
+      box.hidden = true;
+      finished = true;
+      batch = [];
+      show(0);
+    });
+  }
+
+  // In-form mode, a form that came back with errors: the files it carried were not kept,
+  // and the zone says so, by name, until a file is added again. Elements of the page
+  // marked data-dropzone-error-for="<zone id>" (the app's own error for the files) go too.
+  function notKept(dz, element, config, say) {
+    var notice = null;
+    if (config.notKept && config.notKept.length) {
+      notice = document.createElement("p");
+      notice.className = "fdz-notice";
+      notice.textContent = filled(config.texts.filesNotKept, { filenames: config.notKept.join(", ") });
+      element.insertBefore(notice, element.firstChild);
+      say(notice.textContent);
+    }
+    dz.on("addedfile", function () {
+      if (notice) notice.remove();
+      notice = null;
+      var stale = document.querySelectorAll("[data-dropzone-error-for]");
+      for (var i = 0; i < stale.length; i++) {
+        if (stale[i].getAttribute("data-dropzone-error-for") === config.id) stale[i].hidden = true;
+      }
+    });
+  }
+
   // The extension's endpoints take the zone's CSRF token and the session's cookie.
   function post(url, fields, config) {
     var headers = { "X-Requested-With": "XMLHttpRequest" };
@@ -459,7 +711,14 @@
     if (resume) resumable(options, config);
     var customInit = options.init;
     options.init = function () {
+      quietThumbnailErrors(this);
+      oneOutcome(this);
+      var say = announcer(element);
+      accessiblePreviews(this, say, config.texts);
       onOutcomes(this);
+      sayOutcomes(this, say, config.texts);
+      totalProgress(this, element, config.texts);
+      notKept(this, element, config, say);
       if (config.redirectUrl) onRedirect(this, config.redirectUrl);
       if (button) onClickUpload(this, button);
       if (form) onFormSubmit(this, form, config);

@@ -1,0 +1,187 @@
+"""A zone people can use: outcomes in sight, the keyboard at all times, what a screen reader
+hears, progress in numbers, and an in-form zone after the form came back with errors."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template_string
+
+from flask_dropzone import Dropzone
+
+from .helpers import IMAGES_REFUSED, drop_files, error_messages, payload, png, statuses, wait_settled
+
+EVIL = b"<!doctype html><html><script>alert(1)</script></html>"
+
+PAGE = """<!doctype html><html lang="en"><head><title>zone</title>{{ dropzone.load_css() }}</head><body>
+<main>{{ dropzone.create(action='upload') }}</main>{{ dropzone.load_js() }}
+{{ dropzone.config(add_remove_links=True) }}</body></html>"""
+
+
+def zone_app(tmp_path, **settings) -> Flask:
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="usable zone", DROPZONE_UPLOAD_FOLDER=str(tmp_path / "uploads"), **settings)
+    dropzone = Dropzone(app)
+
+    @app.get("/")
+    def index():
+        return render_template_string(PAGE)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+
+    return app
+
+
+def announced(page) -> list[str]:
+    return page.evaluate("() => Array.from(document.querySelectorAll('.fdz-announcer p'), p => p.textContent)")
+
+
+def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, serve, tmp_path):
+    server = serve(zone_app(tmp_path, DROPZONE_ALLOWED_FILE_TYPE="image"))
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("ok.png", png(seed=1)), ("evil.png", EVIL)])
+    wait_settled(page, "myDropzone", 2)
+    page.mouse.move(0, 0)  # nothing hovered
+    assert statuses(page, "myDropzone") == ["success", "error"]
+    assert error_messages(page, "myDropzone") == ["", IMAGES_REFUSED]
+    looks = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'), (preview) => {
+             const box = (selector) => preview.querySelector(selector).getBoundingClientRect();
+             const style = (selector) => getComputedStyle(preview.querySelector(selector));
+             const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+             const message = box('.dz-error-message'), name = box('.dz-filename'), size = box('.dz-size');
+             return {
+               message: [style('.dz-error-message').display, style('.dz-error-message').opacity],
+               details: style('.dz-details').opacity,
+               covers: message.height > 0 && (overlap(message, name) || overlap(message, size)),
+               success: [style('.dz-success-mark').opacity, style('.dz-success-mark').animationName],
+               error: [style('.dz-error-mark').opacity, style('.dz-error-mark').animationName],
+             };
+           })"""
+    )
+    stored, refused = looks
+    assert refused["message"] == ["block", "1"] and refused["details"] == "1" and not refused["covers"]
+    assert refused["error"] == ["1", "none"] and stored["error"][0] == "0"
+    # the success mark stays (Dropzone's own fades it out after 3 s)
+    assert stored["success"] == ["1", "none"] and stored["details"] == "1"
+    assert stored["message"][0] == "none"
+    assert sorted(announced(page)) == [f"evil.png: {IMAGES_REFUSED}", "ok.png uploaded."]
+
+
+def test_a_file_stored_that_dropzone_cannot_draw_is_only_stored(page, demo, demo_app):
+    # /basic takes every type: an HTML page named .png is stored, and shown as stored alone,
+    # without Dropzone's "Failed to load the image" error.
+    page.goto(demo.url + "/basic")
+    drop_files(page, "myDropzone", [("evil.png", EVIL), ("fine.png", png(seed=3))])
+    wait_settled(page, "myDropzone", 2)
+    page.wait_for_function("document.querySelectorAll('#myDropzone .dz-no-thumbnail').length === 1")
+    assert statuses(page, "myDropzone") == ["success", "success"]
+    classes = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'),
+                            p => [p.classList.contains('dz-success'), p.classList.contains('dz-error')])"""
+    )
+    assert classes == [[True, False], [True, False]]
+    assert error_messages(page, "myDropzone") == ["", ""]
+
+
+def focus_on(page, selector: str, limit: int = 30) -> None:
+    """Press Tab until the focused element matches ``selector``."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("(selector) => document.activeElement.matches(selector)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_alone_adds_three_files_one_after_another_and_removes_one(page, serve, tmp_path):
+    server = serve(zone_app(tmp_path))
+    # Playwright catches file dialogs once it listens for them: listen before any opens
+    page.on("filechooser", lambda chooser: None)
+    page.goto(server.url + "/")
+    for index, key in enumerate(["Enter", "Space", "Enter"]):
+        focus_on(page, "#myDropzone .dz-button")
+        with page.expect_file_chooser() as chooser:
+            page.keyboard.press(key)
+        chooser.value.set_files([{"name": f"f{index}.txt", "mimeType": "text/plain", "buffer": b"x" * (index + 1)}])
+        wait_settled(page, "myDropzone", index + 1)
+    assert statuses(page, "myDropzone") == ["success"] * 3
+    focus_on(page, "#myDropzone [data-dz-remove][aria-label=\"Remove file: f1.txt\"]")
+    link = page.evaluate("() => [document.activeElement.getAttribute('role'), document.activeElement.getAttribute('aria-label')]")
+    assert link == ["button", "Remove file: f1.txt"]
+    page.keyboard.press("Space")
+    page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 2")
+    names = page.evaluate("() => document.getElementById('myDropzone').dropzone.files.map(f => f.name)")
+    assert names == ["f0.txt", "f2.txt"]
+    # the focus went back to the zone's button, where Enter adds a fourth file
+    assert page.evaluate("() => document.activeElement.matches('#myDropzone .dz-button')")
+    with page.expect_file_chooser() as chooser:
+        page.keyboard.press("Enter")
+    chooser.value.set_files([{"name": "f3.txt", "mimeType": "text/plain", "buffer": b"4"}])
+    wait_settled(page, "myDropzone", 3)
+
+
+def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, tmp_path):
+    # chunks one after another, files one after another: the numbers have steps to show
+    server = serve(zone_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_PARALLEL_UPLOADS=1))
+    page.goto(server.url + "/")
+    page.evaluate(
+        """() => {
+          window.totals = [];
+          const bar = document.querySelector('#myDropzone .fdz-total-bar');
+          new MutationObserver(() => window.totals.push(Number(bar.getAttribute('aria-valuenow'))))
+            .observe(bar, { attributes: true, attributeFilter: ['aria-valuenow'] });
+        }"""
+    )
+    assert page.is_hidden("#myDropzone .fdz-total")  # nothing to show before an upload
+    drop_files(page, "myDropzone", [("a.bin", payload(1024 * 1024 + 5, 1)), ("b.bin", payload(512 * 1024, 2))])
+    wait_settled(page, "myDropzone", 2)
+    assert statuses(page, "myDropzone") == ["success", "success"]
+    files = page.evaluate(
+        """() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'), p => [
+             p.querySelector('.dz-progress').getAttribute('role'),
+             p.querySelector('.dz-progress').getAttribute('aria-label'),
+             p.querySelector('.dz-progress').getAttribute('aria-valuenow'),
+             p.querySelector('.fdz-percent').textContent])"""
+    )
+    assert files == [["progressbar", "a.bin", "100", "100%"], ["progressbar", "b.bin", "100", "100%"]]
+    totals = [value for value in page.evaluate("window.totals") if value]
+    assert totals[-1] == 100 and len([value for value in totals if 0 < value < 100]) >= 3
+    assert totals == sorted(totals)  # the total never goes back while the queue empties
+    assert page.text_content("#myDropzone .fdz-total-percent") == "100%"
+    assert page.get_attribute("#myDropzone .fdz-total-bar", "aria-label") == "All files"
+
+
+def test_in_form_after_errors_says_which_files_to_add_again(page, demo, demo_app):
+    page.goto(demo.url + "/in-form")
+    drop_files(page, "album", [("a.png", png(seed=1)), ("b.png", png(seed=2))])
+    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 2")
+    # queued files wait for the submit: no empty progress bars
+    assert page.evaluate(
+        "() => Array.from(document.querySelectorAll('#album .dz-progress'), b => getComputedStyle(b).display)"
+    ) == ["none", "none"]
+    with page.expect_navigation():
+        page.click("#submit")  # no title: the form comes back with its error
+    assert page.text_content("#title-error") == "Give the album a title."
+    notice = "Add these files again, they were not kept: a.png, b.png."
+    assert page.text_content("#album .fdz-notice") == notice
+    assert notice in announced(page)
+    page.fill("#title", "Holidays")
+    drop_files(page, "album", [("a.png", png(seed=1))])
+    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    assert page.query_selector("#album .fdz-notice") is None  # gone once a file is added again
+    with page.expect_navigation(url="**/album?**"):
+        page.click("#submit")
+
+
+def test_in_form_a_refused_file_message_goes_once_the_files_change(page, demo, demo_app):
+    page.goto(demo.url + "/in-form")
+    page.fill("#title", "Holidays")
+    drop_files(page, "album", [("fake.png", EVIL)])
+    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    with page.expect_navigation():
+        page.click("#submit")
+    assert page.text_content("#files-error") == IMAGES_REFUSED
+    assert page.text_content("#album .fdz-notice") == "Add these files again, they were not kept: fake.png."
+    drop_files(page, "album", [("real.png", png(seed=4))])
+    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    assert page.is_hidden("#files-error") and page.query_selector("#album .fdz-notice") is None
