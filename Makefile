@@ -6,7 +6,7 @@ FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo demo-s3 test test-floors bench fuzz vendor clean
+.PHONY: demo demo-s3 test test-floors bench fuzz vendor screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench: $(VENV)/.test
 FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.test
 	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
+
+# The README's pictures of the zone (docs/*.png), taken from the demo in Chromium.
+screenshots: $(VENV)/.test
+	$(PY) scripts/screenshots.py
 
 vendor: | $(PY)
 	$(PY) scripts/vendor_dropzone.py

@@ -210,10 +210,39 @@ def register(app: Flask) -> None:
         existing = [{"name": name, "size": size} for name, size in stores.of(app).files.listing(folder)]
         return _upload_view(**REMOVABLE) or render_template("remove.html", rules=REMOVABLE, existing=existing)
 
+    def stored_files() -> tuple[Any, str, dict[str, int]]:
+        store = stores.of(app).files  # the instance folder, or the bucket with `make demo-s3`
+        folder = receive.upload_folder(resolve(app.config))
+        return store, folder, dict(store.listing(folder))
+
     @app.route("/stored")
     def stored():
-        store = stores.of(app).files  # the instance folder, or the bucket with `make demo-s3`
-        return render_template("stored.html", files=store.listing(receive.upload_folder(resolve(app.config))))
+        return render_template("stored.html", files=sorted(stored_files()[2].items()))
+
+    @app.route("/stored/<path:name>")
+    def stored_file(name: str):
+        return dropzone.send_stored(name)  # a download, or inline for a raster image
+
+    @app.post("/stored/delete")
+    def delete_stored_file():
+        store, folder, files = stored_files()
+        name = request.form.get("name", "")
+        if name not in files:  # only a file the page listed (a demo: anyone may delete here)
+            abort(404)
+        store.delete(folder, name)
+        return redirect(url_for("stored"))
+
+    @app.template_filter("human_size")
+    def human_size(size: int) -> str:
+        """Sizes in the binary units the zone uses: "12.1 KiB"."""
+        if size < 1024:
+            return f"{size} bytes"
+        value, unit = size / 1024, "KiB"
+        for larger in ("MiB", "GiB"):
+            if value < 1024:
+                break
+            value, unit = value / 1024, larger
+        return f"{value:.1f} {unit}"
 
 
 app = create_app()

@@ -200,3 +200,47 @@ def test_the_remove_link_page_deletes_what_it_stored(page, demo, demo_app):
            })"""
     )
     assert stored(demo_app) == {"kept.txt": b"stays"}
+
+
+def test_every_page_loads_without_a_console_error(page, demo, demo_app):
+    from flask import url_for
+
+    from demo.app import PAGES
+
+    with demo_app.test_request_context():
+        urls = [url_for(endpoint) for endpoint, _ in PAGES]
+    for url in urls:
+        page.goto(demo.url + url)
+        page.wait_for_load_state("load")
+        assert page.console_errors == [], url  # the favicon too: no 404
+        assert page.evaluate("() => document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")
+
+
+SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg" onload="document.title=\'pwned\'"><script>document.title="pwned"</script></svg>'
+
+
+def test_the_stored_files_page_lists_sizes_serves_safely_and_deletes(page, demo, demo_app):
+    page.goto(demo.url + "/basic")
+    files = [("photo.png", png(seed=1)), ("drawing.svg", SVG_WITH_SCRIPT), ("notes.txt", b"x" * 2560)]
+    drop_files(page, "myDropzone", files)
+    wait_settled(page, "myDropzone", 3)
+    page.goto(demo.url + "/stored")
+    rows = page.eval_on_selector_all(
+        "#stored tbody tr", "rows => rows.map(r => [r.cells[0].textContent.trim(), r.cells[1].textContent.trim()])"
+    )
+    assert rows == [
+        ["drawing.svg", f"{len(SVG_WITH_SCRIPT)} bytes"],
+        ["notes.txt", "2.5 KiB"],
+        ["photo.png", f"{len(png(seed=1))} bytes"],
+    ]
+    # a picture opens in the browser; the SVG (a document that runs script) downloads
+    photo = page.request.get(demo.url + page.get_attribute("a:text-is('photo.png')", "href"))
+    assert photo.body() == png(seed=1) and photo.headers["content-disposition"].startswith("inline")
+    with page.expect_download() as download:
+        page.click("a:text-is('drawing.svg')")
+    assert download.value.suggested_filename == "drawing.svg"
+    assert page.title() != "pwned"
+    with page.expect_navigation():
+        page.click("button[aria-label='Delete notes.txt']")
+    assert page.url.endswith("/stored") and set(stored(demo_app)) == {"photo.png", "drawing.svg"}
+    assert page.query_selector("a:text-is('notes.txt')") is None
