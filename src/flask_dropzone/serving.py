@@ -155,7 +155,8 @@ def disposition(name: str, inline: bool) -> str:
     try:
         name.encode("ascii")
     except UnicodeEncodeError:
-        return dump_options_header(kind, {"filename": _ascii(name), "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")})
+        encoded = "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")  # RFC 8187 attr-chars stay
+        return dump_options_header(kind, {"filename": _ascii(name), "filename*": encoded})
     return dump_options_header(kind, {"filename": name})
 
 
@@ -180,11 +181,13 @@ SAFETY_HEADERS = {
 def headers(sent: Delivery) -> dict[str, str]:
     """Every header a stored file is sent with, besides its length and validators."""
     policy = {"Content-Security-Policy": IMAGE_POLICY} if sent.inline else {}
-    return {"Content-Type": sent.content_type, "Content-Disposition": sent.disposition, **SAFETY_HEADERS, **policy}
+    described = {"Content-Type": sent.content_type, "Content-Disposition": sent.disposition}
+    return {**described, **SAFETY_HEADERS, **policy}
 
 
 def check_expiry(expires_in: object) -> int:
     """``expires_in`` as the seconds a presigned URL is valid; ValueError if it cannot be."""
-    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or not 1 <= expires_in <= URL_EXPIRES_MAX:
-        raise ValueError(f"expires_in must be whole seconds from 1 to {URL_EXPIRES_MAX}, not {expires_in!r}")
-    return expires_in
+    if isinstance(expires_in, int) and not isinstance(expires_in, bool):
+        if 1 <= expires_in <= URL_EXPIRES_MAX:
+            return expires_in
+    raise ValueError(f"expires_in must be whole seconds from 1 to {URL_EXPIRES_MAX}, not {expires_in!r}")
