@@ -132,6 +132,44 @@ def test_delete_removes_a_file_once(backend):
     assert backend.files.delete(backend.folder, "gone.txt") is False
 
 
+def test_a_missing_file_is_not_found(backend):
+    with pytest.raises(FileNotFoundError):
+        read(backend, "missing.txt")
+    with pytest.raises(FileNotFoundError):
+        backend.files.open(backend.folder + "no-such-folder/", "missing.txt").read(10)
+
+
+def test_only_regular_files_are_opened_never_through_a_symlink(backend, tmp_path):
+    if not backend.files.local:
+        pytest.skip("a bucket has no symlinks, folders or FIFOs under a key")
+    backend.files.publish(b"real", backend.folder, "real.txt", 4)
+    (tmp_path / "outside.txt").write_bytes(b"outside")
+    os.symlink(tmp_path / "outside.txt", os.path.join(backend.folder, "outside.txt"))
+    os.symlink(os.path.join(backend.folder, "real.txt"), os.path.join(backend.folder, "inside.txt"))
+    os.mkdir(os.path.join(backend.folder, "sub"))
+    os.mkfifo(os.path.join(backend.folder, "pipe"))  # opening it must not wait for a writer
+    for name in ("outside.txt", "inside.txt", "sub", "pipe", "real.txt/x"):
+        with pytest.raises(FileNotFoundError):
+            read(backend, name)
+    assert read(backend, "real.txt") == b"real"
+
+
+def test_a_url_where_the_store_has_one_sends_the_file_with_the_headers_asked(backend):
+    import urllib.request
+
+    backend.files.publish(b"<svg><script>x</script></svg>", backend.folder, "a.svg", 29)
+    disposition = "attachment; filename=a.svg"
+    url = backend.files.url(backend.folder, "a.svg", 60, "application/octet-stream", disposition)
+    if backend.files.local:
+        assert url is None  # the app sends the file itself
+        return
+    assert url is not None
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert answer.read() == b"<svg><script>x</script></svg>"
+        assert answer.headers["Content-Type"] == "application/octet-stream"
+        assert answer.headers["Content-Disposition"] == disposition
+
+
 def test_a_listing_shows_stored_files_and_nothing_of_the_stores_own(backend):
     backend.files.publish(b"abc", backend.folder, "b.txt", 3)
     backend.files.publish(b"", backend.folder, "a.txt", 0)

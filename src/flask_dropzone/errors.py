@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any, Optional
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound
 
 
 class UploadRefused(HTTPException):
@@ -103,6 +103,19 @@ class SomeFilesRefused(UploadRefused):
 
     def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         return [("Content-Type", "application/json")]
+
+
+class NotStored(NotFound):
+    """``send_stored()`` found no stored file by that name, or the name cannot be one: 404
+    in plain text. A ``NotFound``: the app's own 404 handler, if any, answers it."""
+
+    description = "There is no such file."
+
+    def get_body(self, environ: Any = None, scope: Any = None) -> str:
+        return self.description or ""
+
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
+        return [("Content-Type", "text/plain; charset=utf-8")]
 
 
 def plain_text(error: HTTPException, description: Optional[str] = None) -> UploadRefused:

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
+import os
 import warnings
-from typing import Any, Callable, Optional, Sequence
+from typing import IO, Any, Callable, Optional, Sequence
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
-from flask import Blueprint, Flask, Response, current_app, g, request, url_for
+from flask import Blueprint, Flask, Response, current_app, g, request, send_file, url_for
 from markupsafe import Markup
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
-from . import _vendor, checks, receive, render, storage_settings, stores, zonerules
+from . import _vendor, checks, receive, render, serving, storage_settings, stores, zonerules
 from .cli import dropzone_cli
 from .settings import ALIASES, KEYWORDS, ZONES, Options, check_zones, resolve, setting_name, zone_keywords
-from .errors import UploadRefused
+from .errors import NotStored, UploadRefused
 from .uploads import SavedFile, Upload
 from .utils import get_url
 
@@ -50,6 +53,66 @@ def _csrf() -> dict[str, str]:
     from flask_wtf.csrf import generate_csrf
 
     return {"field": current_app.config["WTF_CSRF_FIELD_NAME"], "token": generate_csrf()}
+
+
+def _send_stored(folder: str, name: str, expires_in: int) -> Response:
+    """The stored file ``name`` of ``folder``: streamed (disk), or a redirect to a presigned
+    URL (S3); a name that cannot be a stored file, or is none, is 404."""
+    if not serving.servable(name):
+        raise NotStored()
+    files = stores.of(current_app).files
+    stream: Optional[IO[bytes]] = None
+    try:
+        stream = files.open(folder, name)
+        sent = serving.delivery(name, stream.read(serving.HEAD_SIZE))
+        url = files.url(folder, name, expires_in, sent.content_type, sent.disposition)
+        if url is None:
+            stream.seek(0)
+            response, stream = _stream(stream, sent), None  # the response closes it
+            return response
+    except FileNotFoundError:
+        raise NotStored() from None
+    except receive.STORE_ERRORS as error:
+        raise receive.store_error(error, reading=True) from error
+    except OSError as error:  # an unreadable file or disk
+        raise receive.store_error(stores.StoreUnavailable(str(error)), reading=True) from error
+    finally:
+        if stream is not None:
+            stream.close()
+    response = current_app.response_class(status=302, headers={"Location": url, **serving.SAFETY_HEADERS})
+    response.cache_control.no_store = True  # the URL expires: no cache keeps it
+    return response
+
+
+def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
+    """A response streaming the open file ``stream`` with the headers of ``sent``: its length
+    and validators from the open file itself, conditional and range requests answered."""
+    try:
+        info: Optional[os.stat_result] = os.fstat(stream.fileno())
+    except (AttributeError, OSError, ValueError):
+        info = None
+    etag: Any = False
+    if info is not None:
+        facts = f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
+        etag = hashlib.blake2b(facts.encode(), digest_size=12).hexdigest()  # no inode numbers shown
+    response = send_file(
+        stream,
+        mimetype=sent.content_type,
+        conditional=False,
+        etag=etag,
+        last_modified=info.st_mtime if info is not None else None,
+    )
+    response.headers.update(serving.headers(sent))  # the exact type: no charset added to text
+    response.cache_control.private = True
+    if info is None:
+        return response
+    response.content_length = info.st_size
+    try:
+        response.make_conditional(request, accept_ranges=True, complete_length=info.st_size)  # in place
+    except RequestedRangeNotSatisfiable:
+        response.close()
+        raise
+    return response
 
 
 class _StaticBlueprint(Blueprint):
@@ -178,6 +241,29 @@ class Dropzone:
         except UploadRefused as refused:
             receive.report(refused)
             raise
+
+    @staticmethod
+    def send_stored(
+        name: str,
+        folder: Optional[str] = None,
+        zone: Optional[str] = None,
+        *,
+        expires_in: int = serving.URL_EXPIRES,
+        **kwargs: Any,
+    ) -> Response:
+        """The response sending the stored file ``name`` of ``folder``, found as ``save()``
+        with the same ``folder``, ``zone`` and ``kwargs`` stored it.
+
+        ``name`` may come straight from the URL: one that is not a plain stored name
+        (a path, a leading dot, ...) or names no file is a plain-text 404. A raster image
+        (by its content) is shown inline, anything else is a download; every response
+        carries ``nosniff`` and a sandboxing Content-Security-Policy. On disk the file is
+        streamed (with ETag, Last-Modified and ranges); with S3 storage the answer is a
+        redirect to a presigned URL valid ``expires_in`` seconds. An unusable store is 503.
+        """
+        expires_in = serving.check_expiry(expires_in)
+        options = _options("send_stored()", _with_zone("send_stored()", zone, kwargs))
+        return _send_stored(receive.upload_folder(options, folder), name, expires_in)
 
     # Template helpers -------------------------------------------------------
 

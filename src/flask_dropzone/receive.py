@@ -328,15 +328,17 @@ def report(refused: UploadRefused) -> None:
 STORE_ERRORS = (StoreFull, StoreLimit, StoreUnavailable)
 
 
-def store_error(error: Exception) -> UploadRefused:
+def store_error(error: Exception, reading: bool = False) -> UploadRefused:
     """The refusal for a store that is full, cannot hold so large a file, or cannot be
-    used. Each is logged: an operator wants to know the disk is full."""
-    log.error("storing an upload failed: %s", error)
+    used (``reading``: to send a stored file). Each is logged: an operator wants to know
+    the disk is full."""
+    log.error("%s failed: %s", "reading a stored file" if reading else "storing an upload", error)
     if isinstance(error, StoreFull):
         return InsufficientStorage("The server has no room for this file.")
     if isinstance(error, StoreLimit):
         return FileTooLarge("The file is larger than the server can store.")
-    return StorageUnavailable("The server cannot store files right now; try again later.")
+    doing = "send" if reading else "store"
+    return StorageUnavailable(f"The server cannot {doing} files right now; try again later.")
 
 
 def end_request(exception: Optional[BaseException] = None) -> None:

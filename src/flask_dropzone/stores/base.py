@@ -117,7 +117,15 @@ class FileStore(ABC):
 
     @abstractmethod
     def open(self, folder: str, name: str) -> IO[bytes]:
-        """A stored file, to read."""
+        """A stored file, to read. FileNotFoundError, on opening or at the latest on the
+        first read, when ``folder`` holds no file ``name`` (on disk: nothing but a regular
+        file, never through a symlink)."""
+
+    @abstractmethod
+    def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
+        """A URL where a browser reads the stored file for ``expires_in`` seconds, answered
+        with these ``Content-Type`` and ``Content-Disposition``; None where the store has
+        no such URL (the app sends the file itself). It does not check that the file exists."""
 
     @abstractmethod
     def delete(self, folder: str, name: str) -> bool:

@@ -357,8 +357,28 @@ class DiskFiles(FileStore):
                 pass
 
     def open(self, folder: str, name: str) -> IO[bytes]:
-        fd = os.open(os.path.join(os.path.abspath(folder), name), os.O_RDONLY | _NOFOLLOW)
+        """The regular file ``name`` of ``folder``. A symlink (refused by ``O_NOFOLLOW``),
+        a folder or a device is no stored file: FileNotFoundError, as for a missing name
+        (``O_NONBLOCK``: opening a FIFO does not wait for a writer)."""
+        path = os.path.join(os.path.abspath(folder), name)
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW)
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENOTDIR, errno.ENXIO):
+                raise FileNotFoundError(errno.ENOENT, "no stored file", path) from error
+            raise
+        try:
+            regular = stat.S_ISREG(os.fstat(fd).st_mode)
+        except BaseException:
+            os.close(fd)
+            raise
+        if not regular:
+            os.close(fd)
+            raise FileNotFoundError(errno.ENOENT, "no stored file", path)
         return os.fdopen(fd, "rb")
+
+    def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
+        return None  # a folder of the server's disk has no URL of its own
 
     def delete(self, folder: str, name: str) -> bool:
         try:

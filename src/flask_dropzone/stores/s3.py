@@ -11,6 +11,7 @@ loser takes the next free name. Nothing touches the local disk.
 from __future__ import annotations
 
 import bisect
+import errno
 import io
 import itertools
 import logging
@@ -32,6 +33,8 @@ COPY_LIMIT = 5 * 1024**3
 OWN = "_dropzone/"
 #: Statuses of a conditional write that found the name taken (409: a write in progress).
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
+#: What a missing object answers.
+_MISSING = ("404", "NoSuchKey", "NotFound")
 #: What an unusable bucket or credentials answer.
 _UNAVAILABLE = (
     "NoSuchBucket",
@@ -99,6 +102,8 @@ class ObjectReader:
         except ClientError as error:
             if error_code(error) == "InvalidRange":  # at the end (of an empty object, say)
                 return io.BytesIO()
+            if error_code(error) in _MISSING:
+                raise FileNotFoundError(errno.ENOENT, "no such object", self.key) from error
             raise
 
     def read(self, size: int = -1) -> bytes:
@@ -406,6 +411,19 @@ class S3Files(FileStore):
     def open(self, folder: str, name: str) -> IO[bytes]:
         return ObjectReader(self, folder + name)  # type: ignore[return-value]
 
+    def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
+        """A presigned GET of the object (signed locally: no request), whose answer carries
+        ``content_type`` and ``disposition`` (S3's ``response-content-type`` and
+        ``response-content-disposition``, covered by the signature)."""
+        params = {
+            "Bucket": self.bucket,
+            "Key": folder + name,
+            "ResponseContentType": content_type,
+            "ResponseContentDisposition": disposition,
+        }
+        with self.errors:
+            return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
+
     def delete(self, folder: str, name: str) -> bool:
         from botocore.exceptions import ClientError
 
@@ -414,7 +432,7 @@ class S3Files(FileStore):
             with self.errors:
                 self.client.head_object(Bucket=self.bucket, Key=key)
         except ClientError as error:
-            if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(error) in _MISSING:
                 return False
             raise
         with self.errors:
@@ -432,7 +450,7 @@ class S3Files(FileStore):
             with self.errors:
                 answer = self.client.head_object(Bucket=self.bucket, Key=folder + name)
         except ClientError as error:
-            if error_code(error) in ("404", "NoSuchKey", "NotFound"):
+            if error_code(error) in _MISSING:
                 return None
             raise
         return str(answer["ETag"]).strip('"') + f":{answer['LastModified'].timestamp()}"
