@@ -66,5 +66,9 @@ def fill(text: Text, options: Options) -> Text:
 
 
 def too_big(text: str, size: int, options: Options) -> str:
-    """``FILE_TOO_BIG`` for a file of ``size`` bytes, in MiB to two places as Dropzone says it."""
-    return fill(text, options).replace("{{filesize}}", number(round(size / 1024 / 10.24) / 100))
+    """``FILE_TOO_BIG`` for a file of ``size`` bytes, in MiB to two places as Dropzone rounds
+    them, but up where that would read as the limit itself (5 MiB and a byte: "5.01")."""
+    value = round(size / 1024 / 10.24) / 100
+    if options.max_file_size is not None and value <= options.max_file_size:
+        value = -(-size * 100 // (1024 * 1024)) / 100
+    return fill(text, options).replace("{{filesize}}", number(value))

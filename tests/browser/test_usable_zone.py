@@ -185,3 +185,22 @@ def test_in_form_a_refused_file_message_goes_once_the_files_change(page, demo, d
     drop_files(page, "album", [("real.png", png(seed=4))])
     page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
     assert page.is_hidden("#files-error") and page.query_selector("#album .fdz-notice") is None
+
+
+def test_a_file_just_over_the_limit_does_not_read_as_the_limit(page, serve, tmp_path):
+    server = serve(zone_app(tmp_path, DROPZONE_MAX_FILE_SIZE=1))
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("big.bin", payload(1024 * 1024 + 1))])  # refused by the browser
+    wait_settled(page, "myDropzone", 1)
+    assert error_messages(page, "myDropzone") == ["File is too big (1.01 MiB). Max filesize: 1 MiB."]
+
+
+def test_an_html_error_page_is_said_in_words_not_shown_as_markup(page, serve, tmp_path):
+    app = zone_app(tmp_path)
+    app.view_functions["upload"] = lambda: ("<!doctype html><title>500</title><h1>Internal Server Error</h1>", 500)
+    server = serve(app)
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("a.txt", b"a")])
+    wait_settled(page, "myDropzone", 1)
+    assert error_messages(page, "myDropzone") == ["Server error: 500"]
+    assert announced(page) == ["a.txt: Server error: 500"]

@@ -69,23 +69,39 @@
     });
   }
 
-  // A picture Dropzone cannot draw a thumbnail of (an HTML page named .png, say) is not a
-  // refused file: Dropzone would mark it as one, with its thumbnail message over the
-  // server's. The preview keeps its plain icon and the file its own outcome.
   function thumbnailError(dz, message, xhr) {
     return !xhr && message === dz.options.dictThumbnailError;
   }
 
-  function quietThumbnailErrors(dz) {
+
+  // The message a file's preview shows, in words a person can read:
+  // - a picture Dropzone cannot draw a thumbnail of (an HTML page named .png, say) is not a
+  //   refused file: Dropzone would mark it as one, with its thumbnail message over the
+  //   server's. The preview keeps its plain icon and the file its own outcome;
+  // - an error page in HTML (a proxy's, Werkzeug's 500) is not shown as markup source:
+  //   SERVER_ERROR says it, with its status;
+  // - a file just over the limit does not read as the limit itself: its size is rounded
+  //   up there ("5.01 MiB" for 5 MiB and a byte), as the server says it.
+  function readableErrors(dz) {
     var show = dz.options.error;
     if (typeof show !== "function") return;
     dz.off("error", show);
     dz.on("error", function (file, message, xhr) {
+      var options = dz.options;
       if (thumbnailError(dz, message, xhr)) {
         if (file.previewElement) file.previewElement.classList.add("dz-no-thumbnail");
         return;
       }
-      show.apply(this, arguments);
+      if (xhr && /html/i.test(xhr.getResponseHeader("Content-Type") || "")) {
+        message = options.dictResponseError.replace("{{statusCode}}", xhr.status);
+      } else if (!xhr && options.maxFilesize != null && typeof message === "string") {
+        var template = options.dictFileTooBig.replace("{{maxFilesize}}", options.maxFilesize);
+        var rounded = Math.round(file.size / 1024 / 10.24) / 100;
+        if (rounded <= options.maxFilesize && message === template.replace("{{filesize}}", rounded)) {
+          message = template.replace("{{filesize}}", Math.ceil((file.size * 100) / 1048576) / 100);
+        }
+      }
+      show.call(this, file, message, xhr);
     });
   }
 
@@ -711,7 +727,7 @@
     if (resume) resumable(options, config);
     var customInit = options.init;
     options.init = function () {
-      quietThumbnailErrors(this);
+      readableErrors(this);
       oneOutcome(this);
       var say = announcer(element);
       accessiblePreviews(this, say, config.texts);
