@@ -78,8 +78,9 @@
   // - a picture Dropzone cannot draw a thumbnail of (an HTML page named .png, say) is not a
   //   refused file: Dropzone would mark it as one, with its thumbnail message over the
   //   server's. The preview keeps its plain icon and the file its own outcome;
-  // - an error page in HTML (a proxy's, Werkzeug's 500) is not shown as markup source:
-  //   SERVER_ERROR says it, with its status;
+  // - an HTML error page (a proxy's, Werkzeug's 500) is not shown as markup source:
+  //   SERVER_ERROR says it, with its status. A view's own words stay, whatever their
+  //   Content-Type (Flask sends a returned string as text/html);
   // - a file just over the limit does not read as the limit itself: its size is rounded
   //   up there ("5.01 MiB" for 5 MiB and a byte), as the server says it.
   function readableErrors(dz) {
@@ -92,7 +93,7 @@
         if (file.previewElement) file.previewElement.classList.add("dz-no-thumbnail");
         return;
       }
-      if (xhr && /html/i.test(xhr.getResponseHeader("Content-Type") || "")) {
+      if (xhr && typeof message === "string" && /^\s*<(!doctype|html|head|body)\b/i.test(message)) {
         message = options.dictResponseError.replace("{{statusCode}}", xhr.status);
       } else if (!xhr && options.maxFilesize != null && typeof message === "string") {
         var template = options.dictFileTooBig.replace("{{maxFilesize}}", options.maxFilesize);
