@@ -147,6 +147,7 @@ def zone_config(
     status_url: Optional[str] = None,
     existing: Sequence[Mapping[str, Any]] = (),
     not_kept: Sequence[str] = (),
+    direct: Optional[Mapping[str, str]] = None,
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
     files of an in-form submission that came back (:func:`files_not_kept`)."""
@@ -171,6 +172,8 @@ def zone_config(
             "filesNotKept": options.files_not_kept,
         },
         "notKept": list(not_kept),
+        # S3_DIRECT: the endpoints (start, urls, complete, abort) of uploads straight to the bucket
+        "direct": {key: html_safe_url(url) for key, url in direct.items()} if direct else None,
     }
 
 

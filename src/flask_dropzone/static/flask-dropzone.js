@@ -380,7 +380,7 @@
   // deletes nothing.
   function onDelete(dz, element, config) {
     dz.on("success", function (file) {
-      var header = file.xhr ? file.xhr.getResponseHeader(DELETE_HEADER) : null;
+      var header = file.flaskDropzoneDeleteHeader || (file.xhr ? file.xhr.getResponseHeader(DELETE_HEADER) : null);
       if (!header) return;
       var entries;
       try {
@@ -683,6 +683,134 @@
     }
   }
 
+  // S3_DIRECT: the browser sends each file to the bucket itself, as the parts of an S3
+  // multipart upload, PUT to URLs the app presigned once it judged the file's name, size and
+  // type (each part's length signed in). The app then completes the upload, judges its
+  // content and stores it under its final name, or refuses it: the app never gets the bytes.
+  // All of it through Dropzone's public options: an async `accept` starts the upload,
+  // `url` (a function of the chunk) gives each part its URL, `chunksUploaded` completes.
+  var DIRECT = "flaskDropzoneDirect";
+
+  function postJson(url, body, headers) {
+    return fetch(url, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: Object.assign({ "Content-Type": "application/json", "X-Requested-With": "XMLHttpRequest" }, headers),
+      body: JSON.stringify(body),
+    });
+  }
+
+  // The app's headers (CSRF token, the zone's rules) go to the app's endpoints, never to the
+  // bucket: S3 would refuse x- headers the URL did not sign, and they are not the bucket's.
+  function appHeaders(options, config) {
+    var headers = Object.assign({}, options.headers || {});
+    if (config.csrf) headers["X-CSRFToken"] = config.csrf.token;
+    return headers;
+  }
+
+  function refused(response) {
+    return response.text().then(function (text) {
+      return text || String(response.status);
+    });
+  }
+
+  // A file refused once its bytes are in the bucket (its content is not what its name
+  // says): it ends as any refused file does, with its message under its thumbnail.
+  function refuseUploaded(dz, file, message) {
+    file.status = window.Dropzone.ERROR;
+    dz.emit("error", file, message);
+    dz.emit("complete", file);
+    if (dz.options.autoProcessQueue) dz.processQueue();
+  }
+
+  // Presigned URLs expire: a file still on its way gets fresh ones before they do.
+  function keepUrlsFresh(file, config, headers) {
+    var upload = file[DIRECT];
+    function refresh() {
+      postJson(config.direct.urls, { upload: upload.upload }, headers)
+        .then(function (response) {
+          return response.ok ? response.json() : null;
+        })
+        .then(function (fresh) {
+          if (!fresh || upload.finished) return;
+          upload.urls = fresh.urls;
+          upload.timer = setTimeout(refresh, fresh.expires * 800);
+        })
+        .catch(function () {
+          if (!upload.finished) upload.timer = setTimeout(refresh, 5000);
+        });
+    }
+    upload.timer = setTimeout(refresh, upload.expires * 800);
+  }
+
+  function finish(file) {
+    var upload = file[DIRECT];
+    if (!upload) return;
+    upload.finished = true;
+    clearTimeout(upload.timer);
+  }
+
+  function directUploads(options, config) {
+    var headers = appHeaders(options, config);
+    var theirAccept = options.accept;
+    options.method = "PUT";
+    options.binaryBody = true;
+    options.chunking = true;
+    options.forceChunking = true; // every file is a multipart upload, a small one of one part
+    options.defaultHeaders = false;
+    options.headers = null;
+    options.url = function (files, blocks) {
+      return files[0][DIRECT].urls[blocks[0].chunkIndex];
+    };
+    options.accept = function (file, done) {
+      var dz = this;
+      postJson(config.direct.start, { name: file.name, size: file.size, type: file.type || "" }, headers)
+        .then(function (response) {
+          if (!response.ok) return refused(response).then(done);
+          return response.json().then(function (upload) {
+            file[DIRECT] = upload;
+            keepUrlsFresh(file, config, headers);
+            if (theirAccept) theirAccept.call(dz, file, done);
+            else done();
+          });
+        })
+        .catch(function () {
+          done(dz.options.dictResponseError.replace("{{statusCode}}", "0"));
+        });
+    };
+    options.chunksUploaded = function (file, done) {
+      var dz = this;
+      postJson(config.direct.complete, { upload: file[DIRECT].upload }, headers)
+        .then(function (response) {
+          finish(file);
+          if (!response.ok) return refused(response).then(function (message) { refuseUploaded(dz, file, message); });
+          file.flaskDropzoneDeleteHeader = response.headers.get(DELETE_HEADER);
+          return response.json().then(function (outcome) {
+            file[DIRECT].outcome = outcome;
+            done();
+          });
+        })
+        .catch(function () {
+          finish(file);
+          refuseUploaded(dz, file, dz.options.dictResponseError.replace("{{statusCode}}", "0"));
+        });
+    };
+    return headers;
+  }
+
+  // A file removed before it was stored: its multipart upload is aborted, not left to the sweep.
+  function onDirectRemoved(dz, config, headers) {
+    dz.on("removedfile", function (file) {
+      var upload = file[DIRECT];
+      if (!upload || upload.finished) return;
+      finish(file);
+      postJson(config.direct.abort, { upload: upload.upload }, headers);
+    });
+    dz.on("error", function (file) {
+      finish(file);
+    });
+  }
+
   // The zone's signed rules are for the app that made the page: a zone posting to another
   // origin does not send them (nor ask that origin's CORS preflight to allow the header).
   function dropForeignRules(options, element) {
@@ -719,12 +847,13 @@
       options.url = config.url; // the URL create() gave, not whatever the element says
     }
     dropForeignRules(options, element);
+    var directHeaders = config.direct ? directUploads(options, config) : null;
     var button = null;
     if (config.uploadOnClick && !config.inForm) {
       button = document.getElementById(config.uploadButton);
       if (!button) fail("no upload button with id " + JSON.stringify(config.uploadButton));
     }
-    var resume = Boolean(config.statusUrl) && canResume(options, hooks.options || {});
+    var resume = !config.direct && Boolean(config.statusUrl) && canResume(options, hooks.options || {});
     if (resume) resumable(options, config);
     var customInit = options.init;
     options.init = function () {
@@ -744,6 +873,7 @@
       onLeaving(this);
       if (config.deleteUrl) onDelete(this, element, config);
       if (config.cancelUrl) onCancel(this, config);
+      if (directHeaders) onDirectRemoved(this, config, directHeaders);
       if (config.existing && config.existing.length) showExisting(this, config);
       if (hooks.init) hooks.init.call(this);
       if (typeof customInit === "function") customInit.call(this);
