@@ -1,0 +1,116 @@
+"""S3_DIRECT in Chromium: the page (one origin) PUTs the parts straight to the bucket (another
+origin, SeaweedFS on its own port); the app only judges, presigns and completes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+
+from flask import Flask, render_template_string
+
+from flask_dropzone import Dropzone
+
+from .helpers import IMAGES_REFUSED, drop_files, error_messages, png, statuses, wait_settled
+from .test_chunked import wait_settled_long
+
+MIB = 1024 * 1024
+PAGE = """<!doctype html><html lang="en"><head><title>direct</title>{{ dropzone.load_css() }}</head><body>
+<main>{{ dropzone.create() }}</main>{{ dropzone.load_js() }}{{ dropzone.config(**rules) }}</body></html>"""
+
+
+class BodyCounter:
+    """WSGI middleware adding up the bytes of every request body the app receives."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+        self.total = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, environ, start_response):
+        with self.lock:
+            self.total += int(environ.get("CONTENT_LENGTH") or 0)
+        return self.app(environ, start_response)
+
+
+def direct_app(s3_settings: dict, **rules) -> tuple[Flask, BodyCounter]:
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY="direct uploads",
+        DROPZONE_S3_DIRECT=True,
+        DROPZONE_CHUNK_SIZE=8 * MIB,
+        DROPZONE_PARALLEL_CHUNK_UPLOADS=True,
+        DROPZONE_PARALLEL_UPLOADS=4,
+        DROPZONE_MAX_FILE_SIZE=100,
+        **s3_settings,
+    )
+    Dropzone(app)
+
+    @app.get("/")
+    def index():
+        return render_template_string(PAGE, rules=rules)
+
+    counter = BodyCounter(app.wsgi_app)
+    app.wsgi_app = counter  # type: ignore[method-assign]
+    return app, counter
+
+
+def allow_the_page(app: Flask, origin: str) -> None:
+    """The bucket's CORS rule for the page's origin, set by the extension's own command."""
+    result = app.test_cli_runner().invoke(args=["dropzone", "s3-cors", "--origin", origin])
+    assert result.exit_code == 0, result.output
+
+
+def keys(client, bucket: str) -> list[str]:
+    return sorted(item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+
+
+def test_a_64_mib_file_goes_to_the_bucket_in_parallel_parts_and_never_through_the_app(
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+):
+    from s3server import make_client
+
+    app, counter = direct_app(s3_settings)
+    server = serve(app)
+    allow_the_page(app, server.url)
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(64 * MIB))
+    page.goto(server.url + "/")
+    handle = page.evaluate_handle("document.getElementById('myDropzone').dropzone.hiddenFileInput")
+    handle.as_element().set_input_files(str(source))
+    page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 1")
+    wait_settled_long(page)
+    assert statuses(page, "myDropzone") == ["success"]
+    client = make_client(s3_server)
+    stored = client.get_object(Bucket=s3_bucket, Key="uploads/big.bin")["Body"].read()
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert keys(client, s3_bucket) == ["uploads/big.bin"]  # nothing left under the partial prefix
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+    assert counter.total < 64 * 1024  # the app got the file's name and size, never its bytes
+
+
+def test_refusals_before_and_after_the_bytes_are_in_the_bucket(page, serve, s3_server, s3_bucket, s3_settings):
+    from s3server import make_client
+
+    app, counter = direct_app(s3_settings, allowed_file_type="image", max_file_size=1)
+    server = serve(app)
+    allow_the_page(app, server.url)
+    page.goto(server.url + "/")
+    # custom_options could turn the browser's checks off; the server's come first anyway
+    page.evaluate("() => { const dz = document.getElementById('myDropzone').dropzone;"
+                  " dz.options.maxFilesize = null; dz.options.acceptedFiles = null; }")
+    fake = b"<!doctype html><html><script>alert(1)</script></html>"
+    drop_files(page, "myDropzone", [("big.png", png(seed=1) + b"\0" * (2 * MIB)), ("notes.txt", b"text"),
+                                    ("page.png", fake), ("fine.png", png(seed=2))])
+    wait_settled(page, "myDropzone", 4)
+    assert statuses(page, "myDropzone") == ["error", "error", "error", "success"]
+    assert error_messages(page, "myDropzone") == [
+        "File is too big (2 MiB). Max filesize: 1 MiB.",  # before: the declared size
+        IMAGES_REFUSED,  # before: the name
+        IMAGES_REFUSED,  # after: the content, sniffed from the bucket
+        "",
+    ]
+    client = make_client(s3_server)
+    assert keys(client, s3_bucket) == ["uploads/fine.png"]  # the fake picture was deleted
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+    assert counter.total < 16 * 1024
