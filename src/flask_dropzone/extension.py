@@ -180,6 +180,11 @@ class Dropzone:
         check_zones(app.config)
         storage = storage_settings.storage(app.config)
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, "DROPZONE_CHUNK_SIZE")
+        if storage.s3_direct:  # every zone's chunk size is its part size
+            for name, keywords in (app.config.get(ZONES) or {}).items():
+                where = f"{ZONES}[{name!r}]"
+                zone = resolve(app.config, keywords, where)
+                storage_settings.check_chunk_size(storage, zone.chunking, zone.chunk_size, f"{where} chunk_size")
         app.extensions["dropzone"] = self
         self.stores[app] = stores.build(storage)
         if self.stores[app].files.local:
@@ -193,6 +198,10 @@ class Dropzone:
             )
             blueprint.add_url_rule("/dropzone/cancel", "cancel", receive.cancel_upload, methods=["POST"])
             blueprint.add_url_rule("/dropzone/status", "status", receive.upload_status, methods=["GET"])
+            if storage.s3_direct:
+                from . import direct_views
+
+                direct_views.register(blueprint)
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
@@ -315,15 +324,20 @@ class Dropzone:
         upload_url = get_url(options.upload_action) if options.in_form else None
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
-        if options.chunking or options.delete_on_remove:
+        direct = stores.of(current_app).direct is not None
+        if options.chunking or options.delete_on_remove or direct:
             receive.client_id()  # before the page loads: parallel chunks share it, deletes check it
-        rules = zonerules.sign(current_app._get_current_object(), kwargs)  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        rules = zonerules.sign(app, kwargs, direct=direct)
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
         cancel_url = url_for("dropzone.cancel") if options.chunking else None
         status_url = url_for("dropzone.status") if options.chunking and options.resume else None
+        direct_urls = None
+        if direct:
+            direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in receive.DIRECT_NAMES}
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
+            delete_url=delete_url, cancel_url=cancel_url, status_url=status_url, direct_urls=direct_urls,
             existing=receive.existing_files(existing, options),
             not_kept=receive.not_kept(options) if options.in_form else (),
         )

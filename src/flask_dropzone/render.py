@@ -145,11 +145,14 @@ def zone_config(
     delete_url: Optional[str] = None,
     cancel_url: Optional[str] = None,
     status_url: Optional[str] = None,
+    direct_urls: Optional[Mapping[str, str]] = None,
     existing: Sequence[Mapping[str, Any]] = (),
     not_kept: Sequence[str] = (),
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
-    files of an in-form submission that came back (:func:`files_not_kept`)."""
+    files of an in-form submission that came back (:func:`files_not_kept`); ``direct_urls``
+    the direct-upload endpoints (``start``, ``urls``, ``complete``, ``abort``, ``status``)
+    with ``DROPZONE_S3_DIRECT``, else None."""
     return {
         "id": id,
         "url": html_safe_url(url),
@@ -163,6 +166,7 @@ def zone_config(
         "deleteUrl": html_safe_url(delete_url),
         "cancelUrl": html_safe_url(cancel_url),
         "statusUrl": html_safe_url(status_url),
+        "direct": {name: html_safe_url(value) for name, value in direct_urls.items()} if direct_urls else None,
         "chunkExpires": options.chunk_expires,
         "existing": list(existing),
         "texts": {
