@@ -183,6 +183,16 @@ def test_the_direct_endpoints_exist_only_with_the_setting(tmp_path, s3_settings)
     assert config["direct"] == {name: f"/dropzone/direct/{name}" for name in ("start", "urls", "complete", "abort", "status")}
 
 
+def test_a_zones_folder_must_be_one_the_bucket_can_have(tmp_path, s3_settings):
+    with pytest.raises(SettingError, match=r"DROPZONE_ZONES\['bad'\] upload_folder"):
+        direct_app(tmp_path, s3_settings, DROPZONE_ZONES={"bad": {"upload_folder": "../up"}})
+    app = direct_app(tmp_path, s3_settings)
+    with app.test_request_context(), pytest.raises(SettingError, match="config"):
+        app.extensions["dropzone"].config(upload_folder="_dropzone/x")
+    with pytest.raises(ValueError, match="store's own"):
+        stores.of(app).files.folder(".dropzone-direct/abc", "")
+
+
 def test_direct_uploads_need_a_secret_key(tmp_path, s3_settings):
     app = direct_app(tmp_path, s3_settings, SECRET_KEY=None, TESTING=True)
     with pytest.raises(SettingError, match="DROPZONE_S3_DIRECT needs Flask's SECRET_KEY"):
@@ -378,7 +388,9 @@ def test_a_file_of_more_than_10000_parts_is_refused(tmp_path, s3_settings, s3):
     client = app.test_client()
     headers = zone_header(client, max_file_size=None, chunk_quota=None)
     response = start(client, "huge.bin", 10_000 * 5 * MiB + 1, headers)
-    assert response.status_code == 413 and "10000 parts" in response.get_data(as_text=True)
+    assert (response.status_code, response.get_data(as_text=True)) == (413, (
+        "The file is too large to upload here: it would take more than 10,000 parts of 5 MiB (at most 50,000 MiB)."
+    ))
     fits = start(client, "fits.bin", 10_000 * 5 * MiB, headers)
     assert fits.status_code == 200 and fits.json["parts"] == 10_000 and len(fits.json["urls"]) == 10_000
     assert client.post(ABORT, json={"upload": fits.json["upload"]}).status_code == 204

@@ -32,7 +32,8 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
 )
 def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     """Remove partial chunked uploads idle longer than DROPZONE_CHUNK_EXPIRES, records of
-    finished ones, and temporary files of processes that died."""
+    finished ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago, and temporary
+    files of processes that died."""
     options = resolve(current_app.config)
     report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
     removed = report.partial_uploads

@@ -153,8 +153,8 @@ def start() -> Response:
         if direct.part_count(size, part_size) > direct.MAX_PARTS:
             most = direct.MAX_PARTS * part_size
             raise FileTooLarge(
-                f"The file is too large to upload here: at most {direct.MAX_PARTS} parts of "
-                f"{part_size} bytes ({most} bytes)."
+                f"The file is too large to upload here: it would take more than {direct.MAX_PARTS:,} "
+                f"parts of {part_size / validation.MIB:g} MiB (at most {most / validation.MIB:,.0f} MiB)."
             )
         client = receive.client_id()
         signed_folder = rules.get("upload_folder") if rules and "upload_folder" in rules else None

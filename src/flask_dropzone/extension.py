@@ -15,7 +15,9 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from . import _vendor, checks, receive, render, serving, storage_settings, stores, zonerules
 from .cli import dropzone_cli
-from .settings import ALIASES, KEYWORDS, ZONES, Options, check_zones, resolve, setting_name, zone_keywords
+from .settings import (
+    ALIASES, KEYWORDS, ZONES, Options, SettingError, check_zones, resolve, setting_name, zone_keywords,
+)
 from .errors import NotStored, UploadRefused
 from .uploads import SavedFile, Upload
 from .utils import get_url
@@ -34,6 +36,15 @@ def _options(where: str, overrides: dict[str, Any]) -> Options:
         storage = stores.of(current_app).settings
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, f"{where} chunk_size")
     return options
+
+
+def _check_direct_folder(app_stores: stores.Stores, folder: Optional[str], where: str) -> None:
+    """A zone's folder, signed for direct uploads, must be one the bucket can have."""
+    if folder is not None:
+        try:
+            app_stores.files.folder(folder, "")
+        except ValueError as error:
+            raise SettingError(f"{where}: {error}") from None
 
 
 def _nonce(nonce: Optional[str]) -> Optional[str]:
@@ -180,13 +191,14 @@ class Dropzone:
         check_zones(app.config)
         storage = storage_settings.storage(app.config)
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, "DROPZONE_CHUNK_SIZE")
-        if storage.s3_direct:  # every zone's chunk size is its part size
+        app.extensions["dropzone"] = self
+        self.stores[app] = stores.build(storage)
+        if storage.s3_direct:  # every zone's chunk size is its part size, and its folder is signed
             for name, keywords in (app.config.get(ZONES) or {}).items():
                 where = f"{ZONES}[{name!r}]"
                 zone = resolve(app.config, keywords, where)
                 storage_settings.check_chunk_size(storage, zone.chunking, zone.chunk_size, f"{where} chunk_size")
-        app.extensions["dropzone"] = self
-        self.stores[app] = stores.build(storage)
+                _check_direct_folder(self.stores[app], zone.upload_folder, f"{where} upload_folder")
         if self.stores[app].files.local:
             with app.app_context():
                 checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
@@ -325,6 +337,8 @@ class Dropzone:
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
         direct = stores.of(current_app).direct is not None
+        if direct:
+            _check_direct_folder(stores.of(current_app), options.upload_folder, "config() upload_folder")
         if options.chunking or options.delete_on_remove or direct:
             receive.client_id()  # before the page loads: parallel chunks share it, deletes check it
         app = current_app._get_current_object()  # type: ignore[attr-defined]
