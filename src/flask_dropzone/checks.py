@@ -40,6 +40,11 @@ def check_at_start(upload_folder: str, chunk_folder: str, access: Access = os.ac
 
 def needs_secret_key(app: Flask, what: str) -> None:
     if not app.secret_key:
+        if what == "DROPZONE_S3_DIRECT":
+            raise SettingError(
+                f"{what} needs Flask's SECRET_KEY: direct uploads are signed with it and filed under "
+                "an id kept in the session. Set SECRET_KEY (or turn DROPZONE_S3_DIRECT off)."
+            )
         raise SettingError(
             f"{what} needs Flask's SECRET_KEY: chunked uploads are filed under an id kept in the "
             "session. Set SECRET_KEY (or turn chunking off)."
@@ -50,6 +55,10 @@ def check_at_first_request(app: Flask, options: Options) -> None:
     """What the app may have set after ``init_app``: its secret key and its views."""
     if options.chunking:
         needs_secret_key(app, setting_name("chunking"))
+    from . import stores
+
+    if stores.of(app).direct is not None:
+        needs_secret_key(app, "DROPZONE_S3_DIRECT")
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     for keyword in ("redirect_view", "upload_action"):
         value = getattr(options, keyword)

@@ -1,8 +1,11 @@
-"""``flask dropzone clean``: remove abandoned partial uploads."""
+"""``flask dropzone clean``: remove abandoned partial uploads; ``flask dropzone s3-cors``:
+let browsers send parts straight to the bucket."""
 
 from __future__ import annotations
 
-from typing import Optional
+import json
+import re
+from typing import Any, Optional
 
 import click
 from flask import current_app
@@ -29,7 +32,8 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
 )
 def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     """Remove partial chunked uploads idle longer than DROPZONE_CHUNK_EXPIRES, records of
-    finished ones, and temporary files of processes that died."""
+    finished ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago, and temporary
+    files of processes that died."""
     options = resolve(current_app.config)
     report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
     removed = report.partial_uploads
@@ -37,3 +41,59 @@ def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     if report.temporaries:
         line += f" and {report.temporaries} temporary file{'s' if report.temporaries != 1 else ''}"
     click.echo(f"{line}, freed {report.freed} bytes.")
+
+
+#: The request headers a browser's PUT of a part may carry: Content-Type (the file's type,
+#: as Dropzone's ``binaryBody`` sends it), Content-Length (set by the browser itself, listed
+#: for servers that look for it), a checksum S3 verifies, and the headers Dropzone adds to
+#: its requests unless ``defaultHeaders`` is off.
+CORS_HEADERS = [
+    "content-type",
+    "content-length",
+    "content-md5",
+    "x-amz-checksum-crc32",
+    "x-amz-sdk-checksum-algorithm",
+    "cache-control",
+    "x-requested-with",
+]
+_ORIGIN = re.compile(r"https?://[^/\s?#]+/?")
+
+
+def cors_rule(origins: tuple[str, ...]) -> dict[str, Any]:
+    """The bucket's CORS rule for direct uploads from the pages of ``origins``."""
+    return {
+        "AllowedOrigins": list(origins),
+        "AllowedMethods": ["PUT"],
+        "AllowedHeaders": list(CORS_HEADERS),
+        "ExposeHeaders": ["ETag"],
+        "MaxAgeSeconds": 3600,
+    }
+
+
+@dropzone_cli.command("s3-cors")
+@click.option(
+    "--origin",
+    "origins",
+    multiple=True,
+    required=True,
+    help="The origin (scheme://host[:port]) of the app's pages that upload to the bucket (repeatable).",
+)
+def s3_cors(origins: tuple[str, ...]) -> None:
+    """Let browsers on the app's pages PUT parts straight to the bucket (DROPZONE_S3_DIRECT):
+    set the bucket's CORS configuration to one rule for those origins. It replaces the
+    bucket's CORS rules."""
+    from .stores import StoreUnavailable, of
+
+    bad = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
+    if bad:
+        raise click.BadParameter(f"{bad[0]!r} is not an origin such as https://app.example.com", param_hint="--origin")
+    direct = of(current_app).direct
+    if direct is None:
+        raise click.UsageError("s3-cors needs DROPZONE_STORAGE = 's3' with DROPZONE_S3_DIRECT = True.")
+    rule = cors_rule(tuple(dict.fromkeys(origin.rstrip("/") for origin in origins)))
+    try:
+        direct.put_cors(rule)
+    except StoreUnavailable as error:
+        raise click.ClickException(f"The bucket's CORS configuration could not be set: {error}") from None
+    click.echo(f"Set the CORS configuration of bucket {direct.bucket!r} to this rule:")
+    click.echo(json.dumps(rule, indent=2))

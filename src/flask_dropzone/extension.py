@@ -15,7 +15,9 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from . import _vendor, checks, receive, render, serving, storage_settings, stores, zonerules
 from .cli import dropzone_cli
-from .settings import ALIASES, KEYWORDS, ZONES, Options, check_zones, resolve, setting_name, zone_keywords
+from .settings import (
+    ALIASES, KEYWORDS, ZONES, Options, SettingError, check_zones, resolve, setting_name, zone_keywords,
+)
 from .errors import NotStored, UploadRefused
 from .uploads import SavedFile, Upload
 from .utils import get_url
@@ -34,6 +36,15 @@ def _options(where: str, overrides: dict[str, Any]) -> Options:
         storage = stores.of(current_app).settings
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, f"{where} chunk_size")
     return options
+
+
+def _check_direct_folder(app_stores: stores.Stores, folder: Optional[str], where: str) -> None:
+    """A zone's folder, signed for direct uploads, must be one the bucket can have."""
+    if folder is not None:
+        try:
+            app_stores.files.folder(folder, "")
+        except ValueError as error:
+            raise SettingError(f"{where}: {error}") from None
 
 
 def _nonce(nonce: Optional[str]) -> Optional[str]:
@@ -182,6 +193,12 @@ class Dropzone:
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, "DROPZONE_CHUNK_SIZE")
         app.extensions["dropzone"] = self
         self.stores[app] = stores.build(storage)
+        if storage.s3_direct:  # every zone's chunk size is its part size, and its folder is signed
+            for name, keywords in (app.config.get(ZONES) or {}).items():
+                where = f"{ZONES}[{name!r}]"
+                zone = resolve(app.config, keywords, where)
+                storage_settings.check_chunk_size(storage, zone.chunking, zone.chunk_size, f"{where} chunk_size")
+                _check_direct_folder(self.stores[app], zone.upload_folder, f"{where} upload_folder")
         if self.stores[app].files.local:
             with app.app_context():
                 checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
@@ -193,6 +210,10 @@ class Dropzone:
             )
             blueprint.add_url_rule("/dropzone/cancel", "cancel", receive.cancel_upload, methods=["POST"])
             blueprint.add_url_rule("/dropzone/status", "status", receive.upload_status, methods=["GET"])
+            if storage.s3_direct:
+                from . import direct_views
+
+                direct_views.register(blueprint)
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
@@ -315,15 +336,22 @@ class Dropzone:
         upload_url = get_url(options.upload_action) if options.in_form else None
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
-        if options.chunking or options.delete_on_remove:
+        direct = stores.of(current_app).direct is not None
+        if direct:
+            _check_direct_folder(stores.of(current_app), options.upload_folder, "config() upload_folder")
+        if options.chunking or options.delete_on_remove or direct:
             receive.client_id()  # before the page loads: parallel chunks share it, deletes check it
-        rules = zonerules.sign(current_app._get_current_object(), kwargs)  # type: ignore[attr-defined]
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        rules = zonerules.sign(app, kwargs, direct=direct)
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
         cancel_url = url_for("dropzone.cancel") if options.chunking else None
         status_url = url_for("dropzone.status") if options.chunking and options.resume else None
+        direct_urls = None
+        if direct:
+            direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in receive.DIRECT_NAMES}
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
+            delete_url=delete_url, cancel_url=cancel_url, status_url=status_url, direct_urls=direct_urls,
             existing=receive.existing_files(existing, options),
             not_kept=receive.not_kept(options) if options.in_form else (),
         )

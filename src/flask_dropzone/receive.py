@@ -31,6 +31,9 @@ from .stores import CleanReport, FileStore, PartialStore, StoreFull, StoreLimit,
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
 
 Sink = Union[FileSink, ChunkSink]
+#: The direct-upload endpoints (:mod:`.direct_views`), refused in plain text as the others.
+DIRECT_NAMES = ("start", "urls", "complete", "abort", "status")
+DIRECT_ENDPOINTS = tuple(f"dropzone.direct_{name}" for name in DIRECT_NAMES)
 log = logging.getLogger("flask_dropzone")
 #: The session key of the random id that partial uploads are filed under.
 CLIENT_KEY = "_dropzone_client"
@@ -565,17 +568,24 @@ class Receiver:
 
 
 def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> CleanReport:
-    """Remove abandoned partial uploads, and temporary files of dead processes from the
-    upload folder and ``folders``."""
-    files = stores.of(current_app).files
-    return _sweep(chunk_store(options), files, (upload_folder(options), *folders), expires)
+    """Remove abandoned partial uploads (direct uploads too, with ``DROPZONE_S3_DIRECT``),
+    and temporary files of dead processes from the upload folder and ``folders``."""
+    app_stores = stores.of(current_app)
+    folders = (upload_folder(options), *folders)
+    return _sweep(chunk_store(options), app_stores.files, folders, expires, app_stores.direct)
 
 
-def _sweep(store: PartialStore, files: FileStore, folders: tuple[str, ...], expires: float) -> CleanReport:
+def _sweep(
+    store: PartialStore, files: FileStore, folders: tuple[str, ...], expires: float, direct: Any = None
+) -> CleanReport:
     report = store.clean(expires)
     removed, freed = files.clean(folders, expires)
     report.temporaries += removed
     report.freed += freed
+    if direct is not None:  # S3Direct: direct uploads started longer than ``expires`` ago
+        aborted, freed = direct.clean(expires)
+        report.partial_uploads += aborted
+        report.freed += freed
     return report
 
 
@@ -585,12 +595,14 @@ def _clean_later(options: Options) -> None:
     if g.get("_dropzone_clean"):
         return
     g._dropzone_clean = True
-    store, files, folders = chunk_store(options), stores.of(current_app).files, (upload_folder(options),)
+    app_stores = stores.of(current_app)
+    store, files, folders = chunk_store(options), app_stores.files, (upload_folder(options),)
+    direct = app_stores.direct
     interval = min(options.chunk_expires / 4, 3600)
 
     def clean_if_due() -> None:  # runs after the response, outside the app context
         if store.clean_due(interval):
-            _sweep(store, files, folders, options.chunk_expires)
+            _sweep(store, files, folders, options.chunk_expires, direct)
 
     @after_this_request
     def later(response):
@@ -657,7 +669,7 @@ def plain_upload_errors(app: Flask) -> None:
 
     def csrf_error(error: HTTPException) -> HTTPException:
         is_upload = request.headers.get("X-Requested-With") == "XMLHttpRequest" and request.files
-        mine = request.endpoint in ("dropzone.delete", "dropzone.cancel")
+        mine = request.endpoint in ("dropzone.delete", "dropzone.cancel", *DIRECT_ENDPOINTS)
         return plain_text(error) if is_upload or mine else error
 
     app.register_error_handler(CSRFError, csrf_error)

@@ -145,12 +145,15 @@ def zone_config(
     delete_url: Optional[str] = None,
     cancel_url: Optional[str] = None,
     status_url: Optional[str] = None,
+    direct_urls: Optional[Mapping[str, str]] = None,
     existing: Sequence[Mapping[str, Any]] = (),
     not_kept: Sequence[str] = (),
     direct: Optional[Mapping[str, str]] = None,
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
-    files of an in-form submission that came back (:func:`files_not_kept`)."""
+    files of an in-form submission that came back (:func:`files_not_kept`); ``direct_urls``
+    the direct-upload endpoints (``start``, ``urls``, ``complete``, ``abort``, ``status``)
+    with ``DROPZONE_S3_DIRECT``, else None."""
     return {
         "id": id,
         "url": html_safe_url(url),
@@ -164,6 +167,7 @@ def zone_config(
         "deleteUrl": html_safe_url(delete_url),
         "cancelUrl": html_safe_url(cancel_url),
         "statusUrl": html_safe_url(status_url),
+        "direct": {name: html_safe_url(value) for name, value in direct_urls.items()} if direct_urls else None,
         "chunkExpires": options.chunk_expires,
         "existing": list(existing),
         "texts": {

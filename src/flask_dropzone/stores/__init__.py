@@ -3,11 +3,14 @@ in ``init_app`` from its ``DROPZONE_STORAGE`` settings."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import TYPE_CHECKING, Callable, Optional
 
 from flask import Flask
 
 from ..storage_settings import Storage
+
+if TYPE_CHECKING:
+    from .s3_direct import S3Direct
 
 from .base import (
     COMPLETE,
@@ -50,11 +53,19 @@ __all__ = [
 
 
 class Stores:
-    """An app's file store, and its partial store for each chunk folder in use."""
+    """An app's file store, its partial store for each chunk folder in use, and with
+    ``DROPZONE_S3_DIRECT`` its direct uploads (else ``direct`` is None)."""
 
-    def __init__(self, settings: Storage, files: FileStore, partials: Callable[[str], PartialStore]) -> None:
+    def __init__(
+        self,
+        settings: Storage,
+        files: FileStore,
+        partials: Callable[[str], PartialStore],
+        direct: "Optional[S3Direct]" = None,
+    ) -> None:
         self.settings = settings
         self.files = files
+        self.direct = direct
         self._make_partials = partials
         self._partials: dict[str, PartialStore] = {}
 
@@ -73,7 +84,12 @@ def build(settings: Storage) -> Stores:
 
         assert settings.s3_bucket is not None
         files = S3Files(client_maker(settings.s3_endpoint_url), settings.s3_bucket, settings.s3_prefix)
-        return Stores(settings, files, lambda chunk_folder: S3Partials(files))
+        direct = None
+        if settings.s3_direct:
+            from .s3_direct import S3Direct
+
+            direct = S3Direct(files, S3Partials(files))
+        return Stores(settings, files, lambda chunk_folder: S3Partials(files), direct)
     from .disk import DiskFiles
     from .disk_chunks import DiskChunks
 

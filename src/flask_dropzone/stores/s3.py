@@ -31,6 +31,8 @@ PART_SIZE = 8 * 1024 * 1024
 COPY_LIMIT = 5 * 1024**3
 #: The folder-like prefix of the store's own objects, inside the app's prefix.
 OWN = "_dropzone/"
+#: The folder-like prefix of the files browsers send straight to the bucket (DROPZONE_S3_DIRECT).
+DIRECT = ".dropzone-direct/"
 #: Statuses of a conditional write that found the name taken (409: a write in progress).
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
 #: What a missing object answers.
@@ -305,7 +307,7 @@ class S3Files(FileStore):
         if ".." in parts:
             raise ValueError(f"folder {folder!r} must stay inside DROPZONE_S3_PREFIX")
         inner = "/".join(parts)
-        if inner + "/" == OWN or inner.startswith(OWN):
+        if any(inner + "/" == own or inner.startswith(own) for own in (OWN, DIRECT)):
             raise ValueError(f"folder {folder!r} is the store's own")
         return self.prefix + (inner + "/" if inner else "")
 
@@ -323,6 +325,12 @@ class S3Files(FileStore):
             return Stored(key[len(folder) :], location=key)
         source_key = self._source_key(source)
         return self._first_free(folder, name, lambda key: self._copy_new(source_key, key, size))
+
+    def publish_key(self, key: str, folder: str, name: str, size: int) -> Stored:
+        """Store the object ``key`` of the bucket (``size`` bytes) in ``folder`` under ``name``
+        or the first free variant of it, by a create-only copy; ``key`` stays. S3 only: the
+        bytes of a direct upload are in the bucket already."""
+        return self._first_free(folder, name, lambda target: self._copy_new(key, target, size))
 
     def _source_key(self, source: Union[Staged, HandOver]) -> str:
         if isinstance(source, S3Staged):

@@ -1,0 +1,218 @@
+"""Direct uploads (``DROPZONE_S3_DIRECT``), the plain logic: what an upload's token
+carries, how a file is cut into parts, and whether the parts a bucket lists make the
+file declared. The endpoints are in :mod:`.direct_views`, the S3 calls in
+:mod:`.stores.s3_direct`.
+
+The browser sends each part of a file straight to the bucket, as a part of one S3
+multipart upload, through a presigned ``UploadPart`` URL whose signature covers the
+part's exact ``Content-Length``. The server never receives the bytes; it decides
+before (name, declared size, quota) and after (every part there with its size, then
+the content's first bytes) as it does for any upload.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Optional
+
+from flask import Flask
+from itsdangerous import BadData, URLSafeTimedSerializer
+
+from .errors import BadUpload, UploadRefused
+
+#: Seconds a presigned part URL is valid at most (fresh ones come from ``/dropzone/direct/urls``).
+URL_EXPIRES = 15 * 60
+#: S3's most parts in a multipart upload.
+MAX_PARTS = 10_000
+#: S3's smallest part but the last, and its largest part.
+MIN_PART = 5 * 1024 * 1024
+MAX_PART = 5 * 1024**3
+#: Longest file name a client may declare (the stored name is bounded further).
+MAX_NAME = 1024
+#: Longest MIME type a client may declare.
+MAX_TYPE = 255
+_SALT = "flask-dropzone.direct-upload"
+
+
+class PartsProblem(UploadRefused):
+    """The parts in the bucket do not make the file declared (one missing, one of the
+    wrong size): 409, and the upload stays open for the part to be sent again."""
+
+    code = 409
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What an upload's token carries: everything the later requests need, decided by the
+    server when the upload started, signed so that no client can change it."""
+
+    key: str  #: the multipart upload's key, under ``<prefix>.dropzone-direct/<client>/``
+    upload_id: str  #: S3's UploadId
+    client: str  #: the id in the session of the client that started it
+    filename: str  #: the client's name for the file
+    safe_name: str  #: the name it is judged and (by default) stored under
+    size: int  #: the declared size in bytes
+    part_size: int  #: bytes of each part but the last
+    folder: str  #: where it is stored: a key prefix, as the store names folders
+    rules: Optional[dict[str, Any]]  #: the zone's signed rules it is judged by (None: the app's settings)
+
+    @property
+    def parts(self) -> int:
+        return part_count(self.size, self.part_size)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "k": self.key, "u": self.upload_id, "c": self.client, "n": self.filename, "sn": self.safe_name,
+            "s": self.size, "p": self.part_size, "f": self.folder, "r": self.rules,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> "Ticket":
+        """The ticket of a decoded token; ValueError when it is not one."""
+        if not isinstance(payload, dict):
+            raise ValueError("not a ticket")
+        texts = [payload.get(name) for name in ("k", "u", "c", "n", "sn", "f")]
+        size, part_size, rules = payload.get("s"), payload.get("p"), payload.get("r")
+        if not all(isinstance(text, str) for text in texts):
+            raise ValueError("not a ticket")
+        if not _whole(size) or not _whole(part_size) or not part_size:
+            raise ValueError("not a ticket")
+        if rules is not None and not isinstance(rules, dict):
+            raise ValueError("not a ticket")
+        key, upload_id, client, filename, safe_name, folder = texts
+        return cls(
+            key, upload_id, client, filename, safe_name, size, part_size, folder, rules  # type: ignore[arg-type]
+        )
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _serializer(app: Flask) -> URLSafeTimedSerializer:
+    fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
+    return URLSafeTimedSerializer([*fallbacks, app.secret_key], salt=_SALT)  # newest key last
+
+
+def make_token(app: Flask, ticket: Ticket) -> str:
+    """The upload's token, signed with the app's secret key (its own salt); it carries the
+    time it was made."""
+    return _serializer(app).dumps(ticket.payload())
+
+
+def read_token(app: Flask, token: Any, max_age: float) -> Optional[tuple[Ticket, float]]:
+    """The ticket of a token this app made less than ``max_age`` seconds ago, and when it
+    was made (seconds since the epoch); None for anything else."""
+    if not isinstance(token, str) or not token or len(token) > 16384:
+        return None
+    try:
+        payload, made = _serializer(app).loads(token, max_age=math.ceil(max_age), return_timestamp=True)
+        return Ticket.from_payload(payload), made.timestamp()
+    except (BadData, ValueError, TypeError):
+        return None
+
+
+def url_expiry(made: float, max_age: float, now: Optional[float] = None) -> int:
+    """Seconds fresh part URLs are valid: :data:`URL_EXPIRES`, but never past the token's
+    own end (``max_age`` after it was ``made``); 0 once that has come."""
+    left = made + max_age - (time.time() if now is None else now)
+    return max(0, min(URL_EXPIRES, int(left)))
+
+
+# Parts ---------------------------------------------------------------------------------
+
+
+def part_count(size: int, part_size: int) -> int:
+    """How many parts a file of ``size`` bytes is cut into (an empty file: one, empty)."""
+    return max(1, -(-size // part_size))
+
+
+def part_length(number: int, size: int, part_size: int) -> int:
+    """The exact length of part ``number`` (1-based): ``part_size``, less for the last."""
+    return max(0, min(part_size, size - (number - 1) * part_size))
+
+
+def part_lengths(size: int, part_size: int) -> list[int]:
+    return [part_length(number, size, part_size) for number in range(1, part_count(size, part_size) + 1)]
+
+
+def latest_parts(
+    listed: Iterable[Mapping[str, Any]], size: Optional[int] = None, part_size: Optional[int] = None
+) -> dict[int, Mapping[str, Any]]:
+    """The parts a bucket lists, one per part number: of a part sent more than once (some
+    servers list each copy), the newest, else the last listed. Given the file's ``size``
+    and ``part_size``, among copies equally new (``LastModified`` counts whole seconds)
+    one of the exact length is taken first."""
+
+    def rank(part: Mapping[str, Any]) -> tuple[Any, bool]:
+        exact = size is not None and part_size is not None and part.get("Size") == part_length(
+            part["PartNumber"], size, part_size
+        )
+        return part.get("LastModified"), exact
+
+    latest: dict[int, Mapping[str, Any]] = {}
+    for part in listed:
+        number = part.get("PartNumber")
+        if not isinstance(number, int):
+            continue
+        held = latest.get(number)
+        if held is None:
+            latest[number] = part
+            continue
+        (new_time, new_exact), (old_time, old_exact) = rank(part), rank(held)
+        if new_time is None or old_time is None or new_time > old_time:
+            latest[number] = part
+        elif new_time == old_time and (new_exact or not old_exact):
+            latest[number] = part
+    return latest
+
+
+def held_parts(listed: Iterable[Mapping[str, Any]], size: int, part_size: int) -> list[int]:
+    """The numbers of the parts the bucket holds with their exact length, for a browser
+    resuming the upload (it sends the others)."""
+    latest = latest_parts(listed, size, part_size)
+    return [
+        number for number in range(1, part_count(size, part_size) + 1)
+        if number in latest and latest[number].get("Size") == part_length(number, size, part_size)
+    ]
+
+
+def check_parts(listed: Iterable[Mapping[str, Any]], size: int, part_size: int) -> list[dict[str, Any]]:
+    """The parts to complete the upload with (number and ETag, in order), when every part
+    of the file is there with its exact length; else :class:`PartsProblem`. Parts beyond
+    the file's are left out (S3 drops them)."""
+    latest = latest_parts(listed, size, part_size)
+    parts = []
+    for number in range(1, part_count(size, part_size) + 1):
+        part = latest.get(number)
+        if part is None:
+            raise PartsProblem(f"Part {number} is missing.")
+        expected = part_length(number, size, part_size)
+        if part.get("Size") != expected:
+            raise PartsProblem(f"Part {number} has {part.get('Size')} bytes instead of {expected}.")
+        parts.append({"PartNumber": number, "ETag": part["ETag"]})
+    return parts
+
+
+# Requests ------------------------------------------------------------------------------
+
+
+def parse_start(body: Mapping[str, Any]) -> tuple[str, int, str]:
+    """The file a start request declares: its name, size and the browser's type for it."""
+    name, size, kind = body.get("name"), body.get("size"), body.get("type", "")
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise BadUpload(f"The upload needs the file's name (at most {MAX_NAME} characters).")
+    if not isinstance(size, int) or not _whole(size):
+        raise BadUpload("The file's size must be a whole number of bytes.")
+    if not isinstance(kind, str) or len(kind) > MAX_TYPE:
+        raise BadUpload("The file's type must be text.")
+    return name, size, kind
+
+
+def parse_token(body: Mapping[str, Any]) -> str:
+    token = body.get("upload")
+    if not isinstance(token, str) or not token:
+        raise BadUpload("The request names no upload.")
+    return token

@@ -1,0 +1,336 @@
+"""The direct-upload endpoints (``DROPZONE_S3_DIRECT``): the browser sends a file's
+bytes straight to the bucket, as parts through presigned URLs, and asks these
+endpoints to start, refresh, complete, abort and resume its upload. No file byte
+reaches the app; the server judges the file before (name, declared size, quota)
+and after (every part with its exact size, then the content's first bytes).
+
+Each takes a JSON body (``status``: a query) and answers JSON, or a refusal in
+plain text as every upload does. A file is judged by its zone's signed rules (the
+``X-Dropzone-Zone`` header its page sent, :mod:`.zonerules`), else by the app's
+settings; the token ``start`` returns carries them, so that the file is judged by
+the same rules throughout, and only the session that started an upload may use it
+(another gets 404, as if there were none).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextlib import contextmanager
+from functools import wraps
+from typing import Any, Callable, Iterator, Optional
+
+from flask import Blueprint, Flask, Response, current_app, request, session
+from werkzeug.datastructures import Headers
+
+from . import direct, receive, signals, stores, validation, zonerules
+from .deletion import NotYours
+from .direct import Ticket
+from .errors import BadUpload, FileTooLarge, UploadBusy, UploadRefused
+from .filenames import safe_filename, stored_name
+from .settings import Options, resolve
+from .sniffing import HEAD_SIZE
+from .stores import QuotaExceeded, StoreBusy, StoreUnavailable
+from .stores.s3_direct import PartsRejected, S3Direct, UploadGone
+from .uploads import SavedFile, Upload
+
+log = logging.getLogger("flask_dropzone")
+
+#: Largest JSON body the endpoints read.
+JSON_LIMIT = 64 * 1024
+_NO_UPLOAD = "There is no such upload."
+
+
+def register(blueprint: Blueprint) -> None:
+    """Add the endpoints to the extension's blueprint (only with ``DROPZONE_S3_DIRECT``), named
+    as :data:`.receive.DIRECT_ENDPOINTS` lists them."""
+    blueprint.add_url_rule("/dropzone/direct/start", "direct_start", start, methods=["POST"])
+    blueprint.add_url_rule("/dropzone/direct/urls", "direct_urls", urls, methods=["POST"])
+    blueprint.add_url_rule("/dropzone/direct/complete", "direct_complete", complete, methods=["POST"])
+    blueprint.add_url_rule("/dropzone/direct/abort", "direct_abort", abort, methods=["POST"])
+    blueprint.add_url_rule("/dropzone/direct/status", "direct_status", status, methods=["GET"])
+
+
+def _endpoint(view: Callable[[], Response]) -> Callable[[], Response]:
+    """Refusals about a file are reported (``upload_refused``, a log line) like any upload's;
+    what S3 answered that the store cannot use is a 503, never a 500."""
+
+    @wraps(view)
+    def answer() -> Response:
+        try:
+            try:
+                return view()
+            except receive.STORE_ERRORS as error:
+                raise receive.store_error(error) from error
+            except StoreBusy:
+                raise UploadBusy("The server is busy with this upload; try again.") from None
+            except Exception as error:
+                if not _from_s3(error):
+                    raise
+                raise receive.store_error(StoreUnavailable(str(error))) from error
+        except UploadRefused as refused:
+            if 400 <= refused.code < 500 and not isinstance(refused, NotYours):
+                receive.report(refused)
+            raise
+
+    return answer
+
+
+def _from_s3(error: Exception) -> bool:
+    try:
+        from botocore.exceptions import BotoCoreError, ClientError
+    except ImportError:  # pragma: no cover - direct uploads need boto3
+        return False
+    return isinstance(error, (BotoCoreError, ClientError))
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+def _body() -> dict[str, Any]:
+    if not request.is_json:
+        raise BadUpload("The request must be JSON (Content-Type: application/json).")
+    length = request.content_length
+    if length is None or length > JSON_LIMIT:
+        raise BadUpload(f"The request must be JSON of at most {JSON_LIMIT} bytes, with its length.")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise BadUpload("The request is not a JSON object.")
+    return body
+
+
+def _store(app: Flask) -> S3Direct:
+    found = stores.of(app).direct
+    assert found is not None, "the direct endpoints exist only with DROPZONE_S3_DIRECT"
+    return found
+
+
+def _options(app: Flask, rules: Optional[dict[str, Any]]) -> Options:
+    return resolve(app.config, rules or {}, "the zone's signed rules")
+
+
+def _max_age(app: Flask) -> float:
+    """How long an upload's token holds: as long as the sweep keeps the upload."""
+    return resolve(app.config).chunk_expires
+
+
+def _ticket(app: Flask, token: str) -> tuple[Ticket, float]:
+    """The upload a token names, if this session started it; else 404."""
+    found = direct.read_token(app, token, _max_age(app))
+    client = session.get(receive.CLIENT_KEY)
+    if found is None or not isinstance(client, str) or found[0].client != client:
+        raise NotYours(_NO_UPLOAD)
+    return found
+
+
+def _urls(store: S3Direct, ticket: Ticket, expires: int) -> list[str]:
+    return [
+        store.presign(ticket.key, ticket.upload_id, number, length, expires)
+        for number, length in enumerate(direct.part_lengths(ticket.size, ticket.part_size), 1)
+    ]
+
+
+# The endpoints -------------------------------------------------------------------------
+
+
+@_endpoint
+def start() -> Response:
+    """``{"name", "size", "type"}``: judged before anything is created, then the upload's
+    token and a presigned URL for each part."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    store = _store(app)
+    name, size, _ = direct.parse_start(_body())  # the browser's type: the server judges by name and content
+    rules = zonerules.read(app, request.headers.get(zonerules.HEADER))
+    options = _options(app, rules)
+    safe = safe_filename(name)
+    part_size = options.chunk_size
+    try:
+        validation.check_name(safe, options)
+        validation.check_size(size, options)
+        if not direct.MIN_PART <= part_size <= direct.MAX_PART:
+            raise BadUpload("This zone's chunk size cannot be an S3 part (5 MiB to 5 GiB).")
+        if direct.part_count(size, part_size) > direct.MAX_PARTS:
+            most = direct.MAX_PARTS * part_size
+            raise FileTooLarge(
+                f"The file is too large to upload here: it would take more than {direct.MAX_PARTS:,} "
+                f"parts of {part_size / validation.MIB:g} MiB (at most {most / validation.MIB:,.0f} MiB)."
+            )
+        client = receive.client_id()
+        signed_folder = rules.get("upload_folder") if rules and "upload_folder" in rules else None
+        folder = receive.upload_folder(options, signed_folder)
+        quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
+        key = store.new_key(client)
+        try:
+            upload_id = store.start(key, client, size, quota)
+        except QuotaExceeded:
+            raise FileTooLarge("Too many unfinished uploads; finish or cancel some first.") from None
+    except UploadRefused as refused:
+        raise refused.about(name)
+    ticket = Ticket(key, upload_id, client, name, safe, size, part_size, folder, rules)
+    try:
+        links = _urls(store, ticket, direct.URL_EXPIRES)
+    except BaseException:
+        _forget(store, ticket)
+        raise
+    receive._clean_later(options)
+    log.info("direct upload %s started for %r (%d bytes)", key, name, size)
+    return _json({
+        "upload": direct.make_token(app, ticket),
+        "partSize": part_size,
+        "parts": ticket.parts,
+        "urls": links,
+        "expires": direct.URL_EXPIRES,
+    })
+
+
+def _forget(store: S3Direct, ticket: Ticket) -> None:
+    """Best effort: abort an upload that its start could not finish (else the sweep does)."""
+    try:
+        store.abort(ticket.key, ticket.upload_id)
+        store.drop(ticket.key, ticket.client, ticket.size)
+    except Exception as error:  # left for `flask dropzone clean`
+        log.warning("could not abort direct upload %s: %s", ticket.key, error)
+
+
+@_endpoint
+def urls() -> Response:
+    """``{"upload"}``: fresh part URLs, for an upload that outlasts them."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ticket, made = _ticket(app, direct.parse_token(_body()))
+    expires = direct.url_expiry(made, _max_age(app))
+    if expires < 1:
+        raise NotYours(_NO_UPLOAD)
+    return _json({"urls": _urls(_store(app), ticket, expires), "expires": expires})
+
+
+@_endpoint
+def status() -> Response:
+    """``?upload=<token>``: the parts the bucket holds, for a browser resuming the upload."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ticket, _ = _ticket(app, request.args.get("upload", ""))
+    try:
+        listed = _store(app).list_parts(ticket.key, ticket.upload_id)
+    except UploadGone:
+        raise NotYours(_NO_UPLOAD) from None
+    return _json({
+        "held": direct.held_parts(listed, ticket.size, ticket.part_size),
+        "parts": ticket.parts,
+        "partSize": ticket.part_size,
+        "size": ticket.size,
+    })
+
+
+@_endpoint
+def abort() -> Response:
+    """``{"upload"}``: a person cancelled the upload; its parts go now, not at the sweep."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ticket, _ = _ticket(app, direct.parse_token(_body()))
+    store = _store(app)
+    store.abort(ticket.key, ticket.upload_id)
+    if store.claim(ticket.key, ticket.size):  # no request is completing it: what is left of it goes
+        store.drop(ticket.key, ticket.client, ticket.size)
+    log.info("direct upload %s aborted by its client", ticket.key)
+    return Response(status=204, headers={"Cache-Control": "no-store"})
+
+
+@_endpoint
+def complete() -> Response:
+    """``{"upload"}``: every part there with its size, the multipart upload is completed,
+    the file judged by its first bytes and stored under its name; once. The request that
+    claims the upload does it all (another, at the same time or after, answers 404)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    ticket, _ = _ticket(app, direct.parse_token(_body()))
+    store = _store(app)
+    options = _options(app, ticket.rules)
+    if not store.claim(ticket.key, ticket.size):
+        raise NotYours(_NO_UPLOAD)  # another request completes it
+    with _released_on_failure(store, ticket):
+        _assemble(store, ticket)
+        head, size = store.read_head(ticket.key, ticket.size, HEAD_SIZE)
+    try:
+        if size != ticket.size:  # a server that joined other parts than those named
+            raise direct.PartsProblem("The parts did not make the file declared; add the file again.")
+        detected = validation.check_type(ticket.safe_name, head, options)
+    except UploadRefused as refused:
+        store.drop(ticket.key, ticket.client, ticket.size)  # the file, its marker, then its claim
+        raise refused.about(ticket.filename)
+    with _released_on_failure(store, ticket):
+        name = _name(store, ticket, options, head, detected)
+        stored = store.publish(ticket.key, ticket.folder, name, ticket.size)
+    try:
+        store.drop(ticket.key, ticket.client, ticket.size)
+    except StoreUnavailable as error:  # stored: what is left is the sweep's (the claim stays)
+        log.warning("could not remove direct upload %s: %s", ticket.key, error)
+    saved = SavedFile(
+        filename=ticket.filename,
+        stored_name=stored.name,
+        path=stored.path,
+        size=ticket.size,
+        mimetype=detected,
+        location=stored.location,
+    )
+    signals.file_stored.send(app, saved=saved)
+    if options.delete_on_remove:
+        receive._send_delete_tokens(app, [saved], ticket.folder, options)
+    log.info("direct upload %s stored as %r", ticket.key, saved.location)
+    return _json({"stored": [{"filename": saved.filename, "stored_name": saved.stored_name}]})
+
+
+@contextmanager
+def _released_on_failure(store: S3Direct, ticket: Ticket) -> Iterator[None]:
+    """A step of the completion: if it fails, the claim is given back and the upload stays
+    as it is, for the request sent again; a file no longer there is 404."""
+    try:
+        yield
+    except BaseException as error:
+        try:
+            store.release(ticket.key)
+        except Exception as failure:  # the claim's lease runs out
+            log.warning("could not release direct upload %s: %s", ticket.key, failure)
+        if isinstance(error, UploadGone):
+            raise NotYours(_NO_UPLOAD) from None
+        if isinstance(error, UploadRefused):
+            error.about(ticket.filename)
+        raise
+
+
+def _assemble(store: S3Direct, ticket: Ticket) -> None:
+    """Complete the multipart upload from its listed parts, when each is there with its
+    exact length (409 if not). A completed upload (by a request that failed after) is
+    taken as it is; one that is not there at all (completed and stored, aborted,
+    expired) is 404."""
+    try:
+        listed = store.list_parts(ticket.key, ticket.upload_id)
+    except UploadGone:
+        listed = None
+    if listed is not None:
+        parts = direct.check_parts(listed, ticket.size, ticket.part_size)
+        try:
+            store.complete(ticket.key, ticket.upload_id, parts)
+            return
+        except PartsRejected as error:
+            raise direct.PartsProblem(f"The parts could not be joined ({error}); send them again.") from None
+        except UploadGone:
+            pass  # aborted meanwhile
+    if store.size(ticket.key) != ticket.size:
+        raise NotYours(_NO_UPLOAD)
+
+
+def _name(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> str:
+    """The name the naming policy gives the file; a function of the file gets it as an
+    :class:`~.uploads.Upload` reading from the bucket, as ``save()`` gives it."""
+    policy = options.stored_name
+    if policy in ("original", "random"):
+        return stored_name(ticket.filename, policy)
+    from .stores.s3 import ObjectReader
+
+    upload = Upload(
+        ObjectReader(store.files, ticket.key),  # type: ignore[arg-type]
+        ticket.filename, options.input_name, Headers(), ticket.size, head, store=store.files,
+    )
+    upload.detected_type = detected
+    try:
+        return stored_name(ticket.filename, policy, upload)
+    finally:
+        upload.close()

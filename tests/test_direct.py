@@ -1,0 +1,827 @@
+"""DROPZONE_S3_DIRECT: browsers PUT parts straight to the bucket through presigned URLs; the
+app starts, judges and completes each upload without receiving a file byte. Against a real
+S3 server (SeaweedFS)."""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import json
+import os
+import random
+import time
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask, render_template_string
+
+from conftest import zone_config
+from flask_dropzone import Dropzone, SettingError, deletion, direct, file_stored, stores, upload_refused, zonerules
+
+MiB = 1024 * 1024
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
+START, URLS, COMPLETE, ABORT, STATUS = (f"/dropzone/direct/{name}" for name in ("start", "urls", "complete", "abort", "status"))
+
+
+class Counted:
+    """WSGI middleware: the body size of every request the app receives."""
+
+    def __init__(self, app):
+        self.app, self.sizes = app, []
+
+    def __call__(self, environ, start_response):
+        self.sizes.append(int(environ.get("CONTENT_LENGTH") or 0))
+        return self.app(environ, start_response)
+
+
+def direct_app(tmp_path, s3_settings, **config) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(
+        SECRET_KEY="direct tests",
+        DROPZONE_S3_DIRECT=True,
+        DROPZONE_CHUNK_SIZE=5 * MiB,
+        DROPZONE_MAX_FILE_SIZE=64,
+        **s3_settings,
+    )
+    app.config.update(config)
+    Dropzone(app)
+
+    @app.post("/page")
+    def page():
+        from flask import request
+
+        return render_template_string("{{ dropzone.config(**zone) }}", zone=request.get_json())
+
+    app.wsgi_app = Counted(app.wsgi_app)  # type: ignore[method-assign]
+    return app
+
+
+def zone_header(client, **zone) -> dict:
+    """The X-Dropzone-Zone header of a zone rendered with ``zone`` (its config() keywords)."""
+    config = zone_config(client.post("/page", json=zone).get_data(as_text=True))
+    return {zonerules.HEADER: config["options"]["headers"][zonerules.HEADER]}
+
+
+@pytest.fixture
+def s3(s3_server, s3_bucket):
+    from s3server import make_client
+
+    client = make_client(s3_server)
+
+    class S3:
+        raw = client
+        bucket = s3_bucket
+
+        @staticmethod
+        def get(key: str) -> bytes:
+            return client.get_object(Bucket=s3_bucket, Key=key)["Body"].read()
+
+        @staticmethod
+        def keys() -> list[str]:
+            pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
+            found = [entry["Key"] for page in pages for entry in page.get("Contents", ())]
+            return sorted(key for key in found if not key.endswith("_dropzone/last-clean"))
+
+        @staticmethod
+        def open_uploads() -> list[str]:
+            return [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])]
+
+    return S3
+
+
+def put(url: str, data: bytes, length=None) -> int:
+    """PUT ``data`` to a presigned URL as a browser does (its Content-Length); the status."""
+    parts = urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    try:
+        connection.putrequest("PUT", f"{parts.path}?{parts.query}", skip_accept_encoding=True)
+        connection.putheader("Content-Length", str(len(data) if length is None else length))
+        connection.endheaders()
+        connection.send(data)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def start(client, name: str, size: int, headers=None, kind: str = ""):
+    return client.post(START, json={"name": name, "size": size, "type": kind}, headers=headers or {})
+
+
+def upload_parts(answer: dict, data: bytes, order=None) -> None:
+    size = answer["partSize"]
+    numbers = list(range(1, answer["parts"] + 1)) if order is None else order
+    for number in numbers:
+        piece = data[(number - 1) * size : number * size]
+        assert put(answer["urls"][number - 1], piece) == 200, number
+
+
+def send(client, name: str, data: bytes, headers=None):
+    """A whole direct upload: start, every part, complete; the complete answer."""
+    started = start(client, name, len(data), headers)
+    assert started.status_code == 200, started.get_data(as_text=True)
+    upload_parts(started.json, data)
+    return client.post(COMPLETE, json={"upload": started.json["upload"]})
+
+
+def ticket(app, token: str) -> direct.Ticket:
+    found = direct.read_token(app, token, 3600)
+    assert found is not None
+    return found[0]
+
+
+def decoded(payload: str) -> dict:
+    """The JSON an itsdangerous payload carries (compressed when it starts with a dot)."""
+    import zlib
+
+    data = base64.urlsafe_b64decode(payload.lstrip(".") + "=" * (-len(payload.lstrip(".")) % 4))
+    return json.loads(zlib.decompress(data) if payload.startswith(".") else data)
+
+
+def encoded(value: dict) -> str:
+    return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+
+def png(size: int) -> bytes:
+    return PNG + os.urandom(size - len(PNG))
+
+
+# Settings ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("config", "named"),
+    [
+        ({"DROPZONE_S3_DIRECT": True}, "DROPZONE_S3_DIRECT"),
+        ({"DROPZONE_S3_DIRECT": "sometimes", "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b"},
+         "DROPZONE_S3_DIRECT"),
+        ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
+          "DROPZONE_CHUNK_SIZE": MiB}, "DROPZONE_CHUNK_SIZE"),
+        ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
+          "DROPZONE_CHUNK_SIZE": 6 * 1024**3}, "DROPZONE_CHUNK_SIZE"),
+        ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
+          "DROPZONE_CHUNK_SIZE": 5 * MiB, "DROPZONE_ZONES": {"tiny": {"chunk_size": MiB}}}, r"DROPZONE_ZONES\['tiny'\]"),
+    ],
+)
+def test_direct_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tmp_path, config, named):
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(config)
+    with pytest.raises(SettingError, match=named):
+        Dropzone(app)
+
+
+def test_the_direct_endpoints_exist_only_with_the_setting(tmp_path, s3_settings):
+    plain = Flask(__name__, instance_path=str(tmp_path / "plain"))
+    plain.config.update(SECRET_KEY="x", **s3_settings)
+    Dropzone(plain)
+    assert stores.of(plain).direct is None and stores.of(plain).settings.s3_direct is False
+    assert plain.test_client().post(START, json={"name": "a", "size": 1}).status_code == 404
+    app = direct_app(tmp_path, s3_settings)
+    assert stores.of(app).settings.s3_direct is True and stores.of(app).direct is not None
+    config = zone_config(app.test_client().post("/page", json={}).get_data(as_text=True))
+    assert config["direct"] == {name: f"/dropzone/direct/{name}" for name in ("start", "urls", "complete", "abort", "status")}
+
+
+def test_a_zones_folder_must_be_one_the_bucket_can_have(tmp_path, s3_settings):
+    with pytest.raises(SettingError, match=r"DROPZONE_ZONES\['bad'\] upload_folder"):
+        direct_app(tmp_path, s3_settings, DROPZONE_ZONES={"bad": {"upload_folder": "../up"}})
+    app = direct_app(tmp_path, s3_settings)
+    with app.test_request_context(), pytest.raises(SettingError, match="config"):
+        app.extensions["dropzone"].config(upload_folder="_dropzone/x")
+    with pytest.raises(ValueError, match="store's own"):
+        stores.of(app).files.folder(".dropzone-direct/abc", "")
+
+
+def test_direct_uploads_need_a_secret_key(tmp_path, s3_settings):
+    app = direct_app(tmp_path, s3_settings, SECRET_KEY=None, TESTING=True)
+    with pytest.raises(SettingError, match="DROPZONE_S3_DIRECT needs Flask's SECRET_KEY"):
+        app.test_client().post(START, json={"name": "a", "size": 1})
+
+
+# The happy path --------------------------------------------------------------------------
+
+
+def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
+    client = app.test_client()
+    data = os.urandom(15 * MiB + MiB)  # three parts of 5 MiB and a tail of 1 MiB
+    started = start(client, "big.bin", len(data), kind="application/octet-stream")
+    assert started.status_code == 200 and started.headers["Cache-Control"] == "no-store"
+    answer = started.json
+    assert (answer["partSize"], answer["parts"], answer["expires"]) == (5 * MiB, 4, direct.URL_EXPIRES)
+    assert len(answer["urls"]) == 4
+    for url in answer["urls"]:
+        assert "content-length" in parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+    partial = ticket(app, answer["upload"]).key
+    assert partial.startswith("uploads/.dropzone-direct/") and s3.open_uploads() == [partial]
+
+    order = [3, 1, 4, 2]
+    random.Random(7).shuffle(order)
+    upload_parts(answer, data, order)
+    held = client.get(STATUS, query_string={"upload": answer["upload"]})
+    assert held.json == {"held": [1, 2, 3, 4], "parts": 4, "partSize": 5 * MiB, "size": len(data)}
+
+    done = client.post(COMPLETE, json={"upload": answer["upload"]})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert done.json == {"stored": [{"filename": "big.bin", "stored_name": "big.bin"}]}
+    assert s3.get("uploads/big.bin") == data
+    assert s3.keys() == ["uploads/big.bin"]  # no partial object, claim or quota marker left
+    assert s3.open_uploads() == []
+    assert [(s.filename, s.stored_name, s.path, s.size, s.mimetype, s.location) for s in heard] == [
+        ("big.bin", "big.bin", None, len(data), "application/octet-stream", "uploads/big.bin")
+    ]
+    assert max(app.wsgi_app.sizes) < 4096 and sum(app.wsgi_app.sizes) < 16384  # no file byte came to the app
+
+
+def test_names_already_taken_get_a_free_variant_and_an_empty_file_is_one_empty_part(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    assert send(client, "a.txt", b"first").json["stored"][0]["stored_name"] == "a.txt"
+    assert send(client, "a.txt", b"second").json["stored"][0]["stored_name"] == "a (1).txt"
+    empty = start(client, "empty.txt", 0).json
+    assert (empty["parts"], len(empty["urls"])) == (1, 1)
+    upload_parts(empty, b"")
+    assert client.post(COMPLETE, json={"upload": empty["upload"]}).status_code == 200
+    assert s3.get("uploads/a.txt") == b"first" and s3.get("uploads/a (1).txt") == b"second"
+    assert s3.get("uploads/empty.txt") == b""
+    assert s3.keys() == ["uploads/a (1).txt", "uploads/a.txt", "uploads/empty.txt"]
+
+
+def test_parts_are_listed_page_by_page(tmp_path, s3_settings, s3, monkeypatch):
+    from flask_dropzone.stores import s3_direct
+
+    requests = []
+    monkeypatch.setattr(s3_direct, "LIST_PAGE", 2)
+    app = direct_app(tmp_path, s3_settings)
+    stores.of(app).files.client.meta.events.register(
+        "before-call.s3.ListParts", lambda params, **kwargs: requests.append(params), unique_id="count-list-parts"
+    )
+    client = app.test_client()
+    data = os.urandom(21 * MiB)
+    answer = start(client, "pages.bin", len(data)).json
+    upload_parts(answer, data, [5, 3, 1, 4, 2])
+    held = client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"]
+    assert held == [1, 2, 3, 4, 5] and len(requests) == 3
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
+    assert s3.get("uploads/pages.bin") == data
+
+
+def test_simultaneous_completes_store_the_file_once(tmp_path, s3_settings, s3):
+    import threading
+
+    app = direct_app(tmp_path, s3_settings)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
+    owner = app.test_client()
+    data = os.urandom(6 * MiB)
+    answer = start(owner, "race.bin", len(data)).json
+    upload_parts(answer, data)
+    cookie = owner.get_cookie("session")
+    clients = []
+    for _ in range(4):
+        each = app.test_client()
+        each.set_cookie(cookie.key, cookie.value)
+        clients.append(each)
+    statuses = []
+    gate = threading.Barrier(len(clients))
+
+    def complete(each):
+        gate.wait()
+        statuses.append(each.post(COMPLETE, json={"upload": answer["upload"]}).status_code)
+
+    threads = [threading.Thread(target=complete, args=(each,)) for each in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(statuses) == [200, 404, 404, 404]
+    assert s3.keys() == ["uploads/race.bin"] and len(heard) == 1 and s3.get("uploads/race.bin") == data
+
+
+def test_a_completion_whose_request_died_is_taken_over_after_its_lease(tmp_path, s3_settings, s3, monkeypatch):
+    from flask_dropzone.stores import s3_direct
+
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(MiB)
+    answer = start(client, "dead.bin", len(data)).json
+    upload_parts(answer, data)
+    s3.raw.put_object(Bucket=s3.bucket, Key=ticket(app, answer["upload"]).key + ".claim", Body=b"")  # a dead request's
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404  # held, within its lease
+    monkeypatch.setattr(s3_direct, "CLAIM_LEASE", 0.0)
+    time.sleep(1.1)
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
+    assert s3.keys() == ["uploads/dead.bin"] and s3.get("uploads/dead.bin") == data
+
+
+def test_fresh_urls_and_the_status_let_a_browser_resume(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(11 * MiB)
+    answer = start(client, "r.bin", len(data)).json
+    upload_parts(answer, data, [2])
+    status = client.get(STATUS, query_string={"upload": answer["upload"]}).json
+    assert (status["held"], status["parts"]) == ([2], 3)
+    fresh = client.post(URLS, json={"upload": answer["upload"]})
+    assert fresh.status_code == 200 and 0 < fresh.json["expires"] <= direct.URL_EXPIRES
+    upload_parts({**answer, "urls": fresh.json["urls"]}, data, [1, 3])
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
+    assert s3.get("uploads/r.bin") == data
+
+
+def test_delete_on_remove_sends_a_token_that_deletes_the_stored_file(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    done = send(client, "d.txt", b"hello", zone_header(client, delete_on_remove=True))
+    (entry,) = json.loads(done.headers[deletion.HEADER])
+    assert entry["filename"] == "d.txt" and s3.keys() == ["uploads/d.txt"]
+    assert client.post("/dropzone/delete", data={"token": entry["token"]}).status_code == 200
+    assert s3.keys() == []
+    assert deletion.HEADER not in send(client, "e.txt", b"x").headers  # the app's setting: off
+
+
+def test_a_naming_function_gets_the_file_as_save_gives_it(tmp_path, s3_settings, s3):
+    seen = []
+
+    def name(file):
+        seen.append((file.filename, file.size, file.detected_type, file.stream.read(8)))
+        return "named.png"
+
+    app = direct_app(tmp_path, s3_settings, DROPZONE_STORED_NAME=name)
+    data = png(6 * MiB)
+    assert send(app.test_client(), "x.png", data).json["stored"][0]["stored_name"] == "named.png"
+    assert seen == [("x.png", len(data), "image/png", data[:8])]
+    assert s3.get("uploads/named.png") == data
+
+
+# Refused before anything is created -----------------------------------------------------
+
+
+def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    refused = []
+    upload_refused.connect(lambda sender, **info: refused.append(info), app, weak=False)
+    client = app.test_client()
+    response = start(client, "big.bin", 11 * MiB, zone_header(client, max_file_size=10))
+    assert (response.status_code, response.mimetype) == (413, "text/plain")
+    assert response.get_data(as_text=True) == "File is too big (11 MiB). Max filesize: 10 MiB."
+    assert refused == [{"filename": "big.bin", "status": 413, "reason": response.get_data(as_text=True)}]
+    assert start(client, "big.bin", 65 * MiB).status_code == 413  # without rules: the app's 64 MiB
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_a_name_the_zone_does_not_allow_is_refused_before_anything_is_created(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    headers = zone_header(client, allowed_file_type="image", invalid_file_type="Pictures only.")
+    response = start(client, "notes.txt", 100, headers, kind="image/png")  # the browser's type counts for nothing
+    assert (response.status_code, response.mimetype) == (415, "text/plain")
+    assert response.get_data(as_text=True) == "Pictures only."
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_a_file_of_more_than_10000_parts_is_refused(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    headers = zone_header(client, max_file_size=None, chunk_quota=None)
+    response = start(client, "huge.bin", 10_000 * 5 * MiB + 1, headers)
+    assert (response.status_code, response.get_data(as_text=True)) == (413, (
+        "The file is too large to upload here: it would take more than 10,000 parts of 5 MiB (at most 50,000 MiB)."
+    ))
+    fits = start(client, "fits.bin", 10_000 * 5 * MiB, headers)
+    assert fits.status_code == 200 and fits.json["parts"] == 10_000 and len(fits.json["urls"]) == 10_000
+    assert client.post(ABORT, json={"upload": fits.json["upload"]}).status_code == 204
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"not json", "application/json"),
+        (b'{"name": "a", "size": 1}', "text/plain"),
+        (b"[1, 2]", "application/json"),
+        (b'{"size": 1}', "application/json"),
+        (b'{"name": "", "size": 1}', "application/json"),
+        (b'{"name": "a"}', "application/json"),
+        (b'{"name": "a", "size": -1}', "application/json"),
+        (b'{"name": "a", "size": "5"}', "application/json"),
+        (b'{"name": "a", "size": 1.5}', "application/json"),
+        (b'{"name": "a", "size": true}', "application/json"),
+        (b'{"name": "a", "size": 1, "type": 7}', "application/json"),
+        (b'{"name": 7, "size": 1}', "application/json"),
+    ],
+)
+def test_a_malformed_start_is_400_in_plain_text(tmp_path, s3_settings, s3, body, content_type):
+    app = direct_app(tmp_path, s3_settings)
+    response = app.test_client().post(START, data=body, content_type=content_type)
+    assert (response.status_code, response.mimetype) == (400, "text/plain")
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+@pytest.mark.parametrize("endpoint", [URLS, COMPLETE, ABORT])
+def test_a_request_naming_no_upload_is_400(tmp_path, s3_settings, s3, endpoint):
+    app = direct_app(tmp_path, s3_settings)
+    for body in ({}, {"upload": 7}, {"upload": ""}):
+        assert app.test_client().post(endpoint, json=body).status_code == 400
+
+
+def test_unfinished_uploads_count_against_the_clients_quota(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings, DROPZONE_CHUNK_QUOTA=15)
+    client = app.test_client()
+    first = start(client, "a.bin", 10 * MiB)
+    assert first.status_code == 200
+    second = start(client, "b.bin", 10 * MiB)
+    assert (second.status_code, second.get_data(as_text=True)) == (
+        413, "Too many unfinished uploads; finish or cancel some first."
+    )
+    assert start(app.test_client(), "b.bin", 10 * MiB).status_code == 200  # another client's quota
+    assert client.post(ABORT, json={"upload": first.json["upload"]}).status_code == 204
+    assert start(client, "b.bin", 10 * MiB).status_code == 200  # an aborted upload counts no more
+
+
+# Refused after the parts arrived -------------------------------------------------------
+
+
+def test_content_that_contradicts_its_name_is_refused_and_removed(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    refused = []
+    upload_refused.connect(lambda sender, **info: refused.append(info), app, weak=False)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
+    client = app.test_client()
+    headers = zone_header(client, allowed_file_type="image", invalid_file_type="Pictures only.")
+    data = b"<!DOCTYPE html><html><script>alert(1)</script></html>" + b" " * (6 * MiB)
+    started = start(client, "x.png", len(data), headers)
+    assert started.status_code == 200
+    upload_parts(started.json, data)
+    response = client.post(COMPLETE, json={"upload": started.json["upload"]})
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+        415, "text/plain", "Pictures only."
+    )
+    assert refused == [{"filename": "x.png", "status": 415, "reason": "Pictures only."}]
+    assert heard == [] and s3.keys() == [] and s3.open_uploads() == []
+    again = client.post(COMPLETE, json={"upload": started.json["upload"]})
+    assert again.status_code == 404 and s3.keys() == []
+
+
+# Hostile clients -----------------------------------------------------------------------
+
+
+def test_a_part_longer_or_shorter_than_signed_is_refused_by_s3(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    answer = start(client, "p.bin", 6 * MiB).json
+    url = answer["urls"][0]
+    assert put(url, os.urandom(5 * MiB + 1)) == 403
+    assert put(url, os.urandom(5 * MiB - 1)) == 403
+    assert client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"] == []
+    assert put(url, os.urandom(5 * MiB)) == 200
+
+
+def test_a_url_tampered_with_or_expired_is_refused_by_s3(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    answer = start(client, "t.bin", 11 * MiB).json
+    url = answer["urls"][0]
+    assert put(url.replace("partNumber=1", "partNumber=3"), os.urandom(5 * MiB)) == 403
+    other = url.replace("/.dropzone-direct/", "/.dropzone-direct/x")
+    assert other != url and put(other, os.urandom(5 * MiB)) == 403
+    held = ticket(app, answer["upload"])
+    with app.app_context():
+        short = stores.of(app).direct.presign(held.key, held.upload_id, 1, 5 * MiB, 1)
+    time.sleep(2.2)
+    assert put(short, os.urandom(5 * MiB)) == 403
+    assert client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"] == []
+
+
+def test_another_session_cannot_use_an_upload(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    owner, stranger = app.test_client(), app.test_client()
+    data = os.urandom(MiB)
+    answer = start(owner, "mine.bin", len(data)).json
+    upload_parts(answer, data)
+    token = {"upload": answer["upload"]}
+    for endpoint in (COMPLETE, URLS, ABORT):
+        response = stranger.post(endpoint, json=token)
+        assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+            404, "text/plain", "There is no such upload."
+        ), endpoint
+    assert stranger.get(STATUS, query_string=token).status_code == 404
+    assert s3.open_uploads() == [ticket(app, answer["upload"]).key]  # nothing was aborted
+    assert owner.post(COMPLETE, json=token).status_code == 200
+    assert s3.get("uploads/mine.bin") == data
+
+
+def test_a_forged_or_foreign_token_is_404(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    answer = start(client, "f.bin", 100).json
+    token = answer["upload"]
+    payload, stamp, signature = token.rsplit(".", 2)
+    claims = decoded(payload)
+    claims["s"], claims["f"] = 5, "uploads/elsewhere/"
+    forged = encoded(claims)
+    other = Flask(__name__)
+    other.config.update(SECRET_KEY="another app")
+    foreign = direct.make_token(other, ticket(app, token))
+    for bad in (f"{forged}.{stamp}.{signature}", token[:-2] + "xx", foreign, "garbage"):
+        assert client.post(COMPLETE, json={"upload": bad}).status_code == 404, bad
+        assert client.get(STATUS, query_string={"upload": bad}).status_code == 404, bad
+    assert s3.open_uploads() == [ticket(app, token).key]
+
+
+def test_a_missing_part_is_409_and_the_upload_stays_open(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(12 * MiB)
+    answer = start(client, "m.bin", len(data)).json
+    upload_parts(answer, data, [1, 3])
+    response = client.post(COMPLETE, json={"upload": answer["upload"]})
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+        409, "text/plain", "Part 2 is missing."
+    )
+    assert s3.keys() == [] or all(".dropzone-direct" not in k for k in s3.keys())
+    upload_parts(answer, data, [2])
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
+    assert s3.get("uploads/m.bin") == data
+
+
+def test_a_part_of_the_wrong_size_is_409(tmp_path, s3_settings, s3):
+    """A presigned URL takes only its exact length: the wrong size comes out of band."""
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(7 * MiB)
+    answer = start(client, "w.bin", len(data)).json
+    held = ticket(app, answer["upload"])
+    upload_parts(answer, data, [1])
+    s3.raw.upload_part(Bucket=s3.bucket, Key=held.key, UploadId=held.upload_id, PartNumber=2, Body=b"x" * 100)
+    response = client.post(COMPLETE, json={"upload": answer["upload"]})
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        409, f"Part 2 has 100 bytes instead of {2 * MiB}."
+    )
+    assert client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"] == [1]
+    upload_parts(answer, data, [2])  # sent again, it replaces the wrong one
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
+    assert s3.get("uploads/w.bin") == data
+
+
+def test_a_replayed_complete_stores_nothing_more(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
+    client = app.test_client()
+    data = os.urandom(6 * MiB)
+    started = start(client, "once.bin", len(data)).json
+    upload_parts(started, data)
+    assert client.post(COMPLETE, json={"upload": started["upload"]}).status_code == 200
+    again = client.post(COMPLETE, json={"upload": started["upload"]})
+    assert (again.status_code, again.get_data(as_text=True)) == (404, "There is no such upload.")
+    assert s3.keys() == ["uploads/once.bin"] and len(heard) == 1
+    assert client.get(STATUS, query_string={"upload": started["upload"]}).status_code == 404
+
+
+def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_path, s3_settings, s3, monkeypatch):
+    from flask_dropzone.stores import StoreUnavailable
+    from flask_dropzone.stores.s3_direct import S3Direct
+
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(6 * MiB)
+    started = start(client, "retry.bin", len(data)).json
+    upload_parts(started, data)
+    publish = S3Direct.publish
+
+    def unavailable(*args, **kwargs):
+        raise StoreUnavailable("the bucket went away")
+
+    monkeypatch.setattr(S3Direct, "publish", unavailable)
+    failed = client.post(COMPLETE, json={"upload": started["upload"]})
+    assert (failed.status_code, failed.mimetype) == (503, "text/plain")
+    monkeypatch.setattr(S3Direct, "publish", publish)
+    assert client.post(COMPLETE, json={"upload": started["upload"]}).status_code == 200
+    assert s3.get("uploads/retry.bin") == data and s3.keys() == ["uploads/retry.bin"]
+
+
+def test_a_client_aborts_its_upload(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(6 * MiB)
+    answer = start(client, "gone.bin", len(data)).json
+    upload_parts(answer, data, [1])
+    response = client.post(ABORT, json={"upload": answer["upload"]})
+    assert response.status_code == 204
+    assert s3.keys() == [] and s3.open_uploads() == []
+    assert put(answer["urls"][1], data[5 * MiB :]) == 404  # S3: NoSuchUpload
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
+    assert client.get(STATUS, query_string={"upload": answer["upload"]}).status_code == 404
+
+
+# Zones -----------------------------------------------------------------------------------
+
+
+def test_a_named_zones_rules_and_folder_apply_through_its_signed_header(tmp_path, s3_settings, s3):
+    zones = {"avatar": {"allowed_file_type": "image", "max_file_size": 8, "upload_folder": "avatars",
+                        "file_too_big": "Too big for an avatar."}}
+    app = direct_app(tmp_path, s3_settings, DROPZONE_ZONES=zones)
+
+    @app.get("/avatar")
+    def avatar():
+        return render_template_string('{{ dropzone.config(id="avatar") }}')
+
+    client = app.test_client()
+    config = zone_config(client.get("/avatar").get_data(as_text=True))
+    headers = {zonerules.HEADER: config["options"]["headers"][zonerules.HEADER]}
+    too_big = start(client, "me.png", 9 * MiB, headers)
+    assert (too_big.status_code, too_big.get_data(as_text=True)) == (413, "Too big for an avatar.")
+    assert start(client, "me.txt", 100, headers).status_code == 415
+    data = png(6 * MiB)
+    done = send(client, "me.png", data, headers)
+    assert done.status_code == 200 and s3.keys() == ["uploads/avatars/me.png"]
+    assert s3.get("uploads/avatars/me.png") == data
+    # The folder is signed: a header changed by the client is no zone's, and the app's settings judge.
+    payload, signature = headers[zonerules.HEADER].rsplit(".", 1)
+    rules = decoded(payload)
+    assert rules["upload_folder"] == "avatars"
+    rules["upload_folder"] = "elsewhere"
+    forged = encoded(rules)
+    moved = send(client, "me.txt", b"hello", {zonerules.HEADER: f"{forged}.{signature}"})
+    assert moved.status_code == 200 and "uploads/me.txt" in s3.keys()
+    assert not [key for key in s3.keys() if "elsewhere" in key]
+
+
+def test_rules_signed_without_a_folder_still_hold(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    with app.app_context():
+        old = zonerules.sign(app, {"max_file_size": 1, "upload_folder": "ignored"})  # as before this setting
+    client = app.test_client()
+    headers = {zonerules.HEADER: old}
+    assert start(client, "a.bin", 2 * MiB, headers).status_code == 413
+    assert send(client, "a.txt", b"hi", headers).status_code == 200
+    assert s3.keys() == ["uploads/a.txt"]
+
+
+def test_the_folder_is_signed_only_for_direct_uploads(tmp_path, s3_settings):
+    app = direct_app(tmp_path, s3_settings)
+    with app.app_context():
+        signed = zonerules.sign(app, {"max_file_size": 2, "upload_folder": "pics", "stored_name": lambda f: "x"},
+                                direct=True)
+        plain = zonerules.sign(app, {"max_file_size": 2, "upload_folder": "pics"})
+    assert zonerules.read(app, signed) == {"max_file_size": 2, "upload_folder": "pics"}  # no function signed
+    assert zonerules.read(app, plain) == {"max_file_size": 2}
+    assert zonerules.options(app, signed) == zonerules.options(app, plain)  # judging a form: the same rules
+
+
+# Errors of the store, CSRF, the CLI ---------------------------------------------------------
+
+
+def test_an_unusable_bucket_is_a_503_in_plain_text(tmp_path, s3_settings, s3, s3_server, caplog):
+    from s3server import make_client
+
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    answer = start(client, "a.bin", 100).json
+    upload_parts(answer, b"x" * 100)
+    wrong = make_client(s3_server, secret_key="not the secret")
+    stores.of(app).files._client = lambda: wrong
+    for response in (start(client, "b.bin", 100), client.post(COMPLETE, json={"upload": answer["upload"]}),
+                     client.get(STATUS, query_string={"upload": answer["upload"]}),
+                     client.post(ABORT, json={"upload": answer["upload"]})):
+        assert (response.status_code, response.mimetype) == (503, "text/plain")
+        assert response.get_data(as_text=True) == "The server cannot store files right now; try again later."
+    assert "SignatureDoesNotMatch" in caplog.text
+
+
+def test_a_signer_that_leaves_the_length_out_is_refused(tmp_path, s3_settings, s3, monkeypatch):
+    app = direct_app(tmp_path, s3_settings)
+    client = stores.of(app).files.client
+    real = client.generate_presigned_url
+
+    def unsigned_length(operation, Params, ExpiresIn):
+        return real(operation, Params={k: v for k, v in Params.items() if k != "ContentLength"}, ExpiresIn=ExpiresIn)
+
+    monkeypatch.setattr(client, "generate_presigned_url", unsigned_length)
+    response = start(app.test_client(), "a.bin", 100)
+    assert response.status_code == 503
+    assert s3.keys() == [] and s3.open_uploads() == []  # the upload it had made was aborted
+
+
+def test_with_csrfprotect_the_endpoints_need_the_csrf_token(tmp_path, s3_settings, s3):
+    from flask_wtf.csrf import CSRFProtect
+
+    app = direct_app(tmp_path, s3_settings, DROPZONE_ENABLE_CSRF=True)
+    CSRFProtect(app)
+    client = app.test_client()
+    app.config["WTF_CSRF_ENABLED"] = False
+    page = zone_config(client.post("/page", json={}).get_data(as_text=True))
+    app.config["WTF_CSRF_ENABLED"] = True
+    refused = start(client, "a.txt", 5)
+    assert (refused.status_code, refused.mimetype) == (400, "text/plain")
+    answer = start(client, "a.txt", 5, {"X-CSRFToken": page["csrf"]["token"]})
+    assert answer.status_code == 200
+    assert s3.open_uploads() == [ticket(app, answer.json["upload"]).key]
+
+
+def test_clean_aborts_direct_uploads_older_than_chunk_expires(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    answer = start(client, "old.bin", 6 * MiB).json
+    upload_parts(answer, os.urandom(6 * MiB), [2])
+    runner = app.test_cli_runner()
+    kept = runner.invoke(args=["dropzone", "clean"])
+    assert kept.exit_code == 0 and len(s3.open_uploads()) == 1
+    time.sleep(1.5)
+    result = runner.invoke(args=["dropzone", "clean", "--expires", "1"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("Removed 1 partial upload,")
+    assert s3.open_uploads() == [] and s3.keys() == []
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
+
+
+def test_s3_cors_lets_the_apps_pages_put_parts(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["dropzone", "s3-cors", "--origin", "https://app.example", "--origin",
+                                 "http://127.0.0.1:5000"])
+    assert result.exit_code == 0, result.output
+    rule = json.loads(result.output.split("\n", 1)[1])
+    (stored,) = s3.raw.get_bucket_cors(Bucket=s3.bucket)["CORSRules"]
+    assert stored["AllowedOrigins"] == rule["AllowedOrigins"] == ["https://app.example", "http://127.0.0.1:5000"]
+    assert stored["AllowedMethods"] == ["PUT"] and stored["ExposeHeaders"] == ["ETag"]
+    assert stored["MaxAgeSeconds"] == 3600 and "content-type" in stored["AllowedHeaders"]
+
+    url = start(app.test_client(), "c.bin", 10).json["urls"][0]
+    parts = urlsplit(url)
+
+    def preflight(origin: str):
+        connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+        connection.request("OPTIONS", f"{parts.path}?{parts.query}", headers={
+            "Origin": origin, "Access-Control-Request-Method": "PUT",
+            "Access-Control-Request-Headers": "content-type,x-requested-with",
+        })
+        response = connection.getresponse()
+        response.read()
+        connection.close()
+        return response.status, response.getheader("Access-Control-Allow-Origin")
+
+    assert preflight("https://app.example") == (200, "https://app.example")
+    assert preflight("https://evil.example")[1] is None
+    bad = runner.invoke(args=["dropzone", "s3-cors", "--origin", "app.example/path"])
+    assert bad.exit_code == 2 and "not an origin" in bad.output
+
+
+# The plain logic (direct.py) ----------------------------------------------------------------
+
+
+def test_a_file_is_cut_into_parts_of_the_part_size_and_a_tail():
+    assert direct.part_lengths(16 * MiB, 5 * MiB) == [5 * MiB, 5 * MiB, 5 * MiB, MiB]
+    assert direct.part_lengths(10 * MiB, 5 * MiB) == [5 * MiB, 5 * MiB]
+    assert direct.part_lengths(0, 5 * MiB) == [0]
+    assert direct.part_count(10_000 * 5 * MiB + 1, 5 * MiB) == 10_001
+
+
+def part(number, size, etag, second=0):
+    import datetime
+
+    return {"PartNumber": number, "Size": size, "ETag": etag,
+            "LastModified": datetime.datetime(2030, 1, 1, 0, 0, second, tzinfo=datetime.timezone.utc)}
+
+
+def test_parts_are_checked_missing_and_of_the_wrong_size():
+    size, each = 12, 5
+    whole = [part(3, 2, "c"), part(1, 5, "a"), part(2, 5, "b"), part(4, 1, "extra")]
+    assert direct.check_parts(whole, size, each) == [
+        {"PartNumber": 1, "ETag": "a"}, {"PartNumber": 2, "ETag": "b"}, {"PartNumber": 3, "ETag": "c"},
+    ]
+    with pytest.raises(direct.PartsProblem, match="Part 2 is missing."):
+        direct.check_parts([part(1, 5, "a"), part(3, 2, "c")], size, each)
+    with pytest.raises(direct.PartsProblem, match="Part 3 has 5 bytes instead of 2."):
+        direct.check_parts([part(1, 5, "a"), part(2, 5, "b"), part(3, 5, "c")], size, each)
+    assert direct.held_parts([part(1, 5, "a"), part(3, 5, "c")], size, each) == [1]
+
+
+def test_a_part_listed_twice_counts_once_the_newest_or_else_the_exact_one():
+    newer = [part(1, 5, "old", 1), part(1, 4, "new", 2)]
+    assert direct.latest_parts(newer)[1]["ETag"] == "new"
+    assert direct.latest_parts(list(reversed(newer)))[1]["ETag"] == "new"
+    same_second = [part(1, 5, "exact", 1), part(1, 4, "short", 1)]
+    assert direct.latest_parts(same_second, 5, 5)[1]["ETag"] == "exact"
+    assert direct.latest_parts(list(reversed(same_second)), 5, 5)[1]["ETag"] == "exact"
+    assert direct.latest_parts([part(1, 5, "first", 1), part(1, 5, "last", 1)], 5, 5)[1]["ETag"] == "last"
+
+
+def test_the_token_carries_the_ticket_signed_and_timed():
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY="k")
+    made = direct.Ticket("p/.dropzone-direct/c/k", "id", "c" * 32, "a b.png", "a b.png", 7, 5 * MiB, "p/", {"max_file_size": 1})
+    token = direct.make_token(app, made)
+    found = direct.read_token(app, token, 60)
+    assert found is not None and found[0] == made and abs(found[1] - time.time()) < 5
+    app.config.update(SECRET_KEY="rotated", SECRET_KEY_FALLBACKS=["k"])
+    assert direct.read_token(app, token, 60) is not None
+    assert direct.read_token(app, token + "x", 60) is None and direct.read_token(app, 7, 60) is None
+    assert direct.url_expiry(made=1000.0, max_age=86400, now=1000.0) == direct.URL_EXPIRES
+    assert direct.url_expiry(made=1000.0, max_age=600, now=1100.0) == 500
+    assert direct.url_expiry(made=1000.0, max_age=600, now=1700.0) == 0
