@@ -148,10 +148,9 @@ def zone_config(
     direct_urls: Optional[Mapping[str, str]] = None,
     existing: Sequence[Mapping[str, Any]] = (),
     not_kept: Sequence[str] = (),
-    direct: Optional[Mapping[str, str]] = None,
 ) -> dict[str, Any]:
     """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
-    files of an in-form submission that came back (:func:`files_not_kept`); ``direct_urls``
+    files of an in-form submission that came back (:func:`.receive.not_kept`); ``direct_urls``
     the direct-upload endpoints (``start``, ``urls``, ``complete``, ``abort``, ``status``)
     with ``DROPZONE_S3_DIRECT``, else None."""
     return {
@@ -176,8 +175,6 @@ def zone_config(
             "filesNotKept": options.files_not_kept,
         },
         "notKept": list(not_kept),
-        # S3_DIRECT: the endpoints (start, urls, complete, abort) of uploads straight to the bucket
-        "direct": {key: html_safe_url(url) for key, url in direct.items()} if direct else None,
     }
 
 

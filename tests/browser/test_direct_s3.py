@@ -62,7 +62,9 @@ def allow_the_page(app: Flask, origin: str) -> None:
 
 
 def keys(client, bucket: str) -> list[str]:
-    return sorted(item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+    """The bucket's keys but the sweep's own bookkeeping (``_dropzone/``)."""
+    listed = (item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", []))
+    return sorted(key for key in listed if not key.startswith("uploads/_dropzone/"))
 
 
 def test_a_64_mib_file_goes_to_the_bucket_in_parallel_parts_and_never_through_the_app(

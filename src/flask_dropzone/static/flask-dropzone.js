@@ -750,8 +750,11 @@
     clearTimeout(upload.timer);
   }
 
+  // Dropzone calls chunksUploaded on its options, not on itself: `zone.dz` is the Dropzone,
+  // set as it starts (onDirect).
   function directUploads(options, config) {
     var headers = appHeaders(options, config);
+    var zone = { dz: null, headers: headers };
     var theirAccept = options.accept;
     options.method = "PUT";
     options.binaryBody = true;
@@ -763,7 +766,7 @@
       return files[0][DIRECT].urls[blocks[0].chunkIndex];
     };
     options.accept = function (file, done) {
-      var dz = this;
+      var dz = zone.dz;
       postJson(config.direct.start, { name: file.name, size: file.size, type: file.type || "" }, headers)
         .then(function (response) {
           if (!response.ok) return refused(response).then(done);
@@ -779,7 +782,7 @@
         });
     };
     options.chunksUploaded = function (file, done) {
-      var dz = this;
+      var dz = zone.dz;
       postJson(config.direct.complete, { upload: file[DIRECT].upload }, headers)
         .then(function (response) {
           finish(file);
@@ -795,11 +798,13 @@
           refuseUploaded(dz, file, dz.options.dictResponseError.replace("{{statusCode}}", "0"));
         });
     };
-    return headers;
+    return zone;
   }
 
   // A file removed before it was stored: its multipart upload is aborted, not left to the sweep.
-  function onDirectRemoved(dz, config, headers) {
+  function onDirect(dz, config, zone) {
+    zone.dz = dz;
+    var headers = zone.headers;
     dz.on("removedfile", function (file) {
       var upload = file[DIRECT];
       if (!upload || upload.finished) return;
@@ -847,7 +852,7 @@
       options.url = config.url; // the URL create() gave, not whatever the element says
     }
     dropForeignRules(options, element);
-    var directHeaders = config.direct ? directUploads(options, config) : null;
+    var direct = config.direct ? directUploads(options, config) : null;
     var button = null;
     if (config.uploadOnClick && !config.inForm) {
       button = document.getElementById(config.uploadButton);
@@ -873,7 +878,7 @@
       onLeaving(this);
       if (config.deleteUrl) onDelete(this, element, config);
       if (config.cancelUrl) onCancel(this, config);
-      if (directHeaders) onDirectRemoved(this, config, directHeaders);
+      if (direct) onDirect(this, config, direct);
       if (config.existing && config.existing.length) showExisting(this, config);
       if (hooks.init) hooks.init.call(this);
       if (typeof customInit === "function") customInit.call(this);
