@@ -167,6 +167,7 @@ def zone_config(
         "cancelUrl": html_safe_url(cancel_url),
         "statusUrl": html_safe_url(status_url),
         "direct": {name: html_safe_url(value) for name, value in direct_urls.items()} if direct_urls else None,
+        "resume": options.resume,
         "chunkExpires": options.chunk_expires,
         "existing": list(existing),
         "texts": {

@@ -35,15 +35,15 @@ class BodyCounter:
 
 def direct_app(s3_settings: dict, **rules) -> tuple[Flask, BodyCounter]:
     app = Flask(__name__)
-    app.config.update(
-        SECRET_KEY="direct uploads",
-        DROPZONE_S3_DIRECT=True,
-        DROPZONE_CHUNK_SIZE=8 * MIB,
-        DROPZONE_PARALLEL_CHUNK_UPLOADS=True,
-        DROPZONE_PARALLEL_UPLOADS=4,
-        DROPZONE_MAX_FILE_SIZE=100,
+    app.config.update({
+        "SECRET_KEY": "direct uploads",
+        "DROPZONE_S3_DIRECT": True,
+        "DROPZONE_CHUNK_SIZE": 8 * MIB,
+        "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
+        "DROPZONE_PARALLEL_UPLOADS": 4,
+        "DROPZONE_MAX_FILE_SIZE": 100,
         **s3_settings,
-    )
+    })
     Dropzone(app)
 
     @app.get("/")
@@ -116,3 +116,55 @@ def test_refusals_before_and_after_the_bytes_are_in_the_bucket(page, serve, s3_s
     assert keys(client, s3_bucket) == ["uploads/fine.png"]  # the fake picture was deleted
     assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
     assert counter.total < 16 * 1024
+
+
+def test_a_direct_upload_cut_short_resumes_with_the_parts_the_bucket_lacks(
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+):
+    from s3server import make_client
+
+    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_RETRY_CHUNKS": False})
+    server = serve(app)
+    allow_the_page(app, server.url)
+    source = tmp_path / "film.bin"
+    source.write_bytes(os.urandom(15 * MIB + 1))  # 4 parts: 5, 5, 5 MiB and a byte
+    lost = lambda route: route.abort() if route.request.method == "PUT" and "partNumber=3" in route.request.url else route.continue_()  # noqa: E731
+    page.route("**/uploads/.dropzone-direct/**", lost)
+    page.goto(server.url + "/")
+    choose = lambda: page.evaluate_handle(  # noqa: E731
+        "document.getElementById('myDropzone').dropzone.hiddenFileInput").as_element().set_input_files(str(source))
+    choose()
+    wait_settled_long(page)
+    assert statuses(page, "myDropzone") == ["error"]  # part 3 never arrived
+    page.unroute("**/uploads/.dropzone-direct/**")
+    page.goto(server.url + "/")  # later, on the page again: the same file
+    puts = []
+    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
+    choose()
+    page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 1")
+    wait_settled_long(page)
+    assert statuses(page, "myDropzone") == ["success"]
+    assert [url for url in puts if "partNumber=3" in url] and len(puts) == 1  # only the missing part
+    client = make_client(s3_server)
+    stored = client.get_object(Bucket=s3_bucket, Key="uploads/film.bin")["Body"].read()
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_a_direct_upload_removed_by_its_person_is_deleted_from_the_bucket(
+    page, serve, s3_server, s3_bucket, s3_settings
+):
+    from s3server import make_client
+
+    app, _ = direct_app(s3_settings, delete_on_remove=True)
+    server = serve(app)
+    allow_the_page(app, server.url)
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("a.png", png(seed=1)), ("b.png", png(seed=2))])
+    wait_settled(page, "myDropzone", 2)
+    client = make_client(s3_server)
+    assert keys(client, s3_bucket) == ["uploads/a.png", "uploads/b.png"]
+    with page.expect_response("**/dropzone/delete") as deleted:
+        page.click("#myDropzone .dz-preview:has-text('a.png') [data-dz-remove]")
+    assert deleted.value.status == 204 or deleted.value.ok
+    assert keys(client, s3_bucket) == ["uploads/b.png"]

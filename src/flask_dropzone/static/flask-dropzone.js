@@ -752,9 +752,9 @@
 
   // Dropzone calls chunksUploaded on its options, not on itself: `zone.dz` is the Dropzone,
   // set as it starts (onDirect).
-  function directUploads(options, config) {
+  function directUploads(options, config, resume) {
     var headers = appHeaders(options, config);
-    var zone = { dz: null, headers: headers };
+    var zone = { dz: null, headers: headers, resume: resume };
     var theirAccept = options.accept;
     options.method = "PUT";
     options.binaryBody = true;
@@ -763,24 +763,49 @@
     options.defaultHeaders = false;
     options.headers = null;
     options.url = function (files, blocks) {
-      return files[0][DIRECT].urls[blocks[0].chunkIndex];
+      var file = files[0];
+      var index = file.flaskDropzoneMissing ? file.flaskDropzoneMissing[blocks[0].chunkIndex] : blocks[0].chunkIndex;
+      return file[DIRECT].urls[index];
     };
     options.accept = function (file, done) {
       var dz = zone.dz;
-      postJson(config.direct.start, { name: file.name, size: file.size, type: file.type || "" }, headers)
-        .then(function (response) {
-          if (!response.ok) return refused(response).then(done);
-          return response.json().then(function (upload) {
-            file[DIRECT] = upload;
-            keepUrlsFresh(file, config, headers);
-            if (theirAccept) theirAccept.call(dz, file, done);
-            else done();
+      function accepted(upload) {
+        file[DIRECT] = upload;
+        keepUrlsFresh(file, config, headers);
+        if (theirAccept) theirAccept.call(dz, file, done);
+        else done();
+      }
+      function start() {
+        postJson(config.direct.start, { name: file.name, size: file.size, type: file.type || "" }, headers)
+          .then(function (response) {
+            if (!response.ok) return refused(response).then(done);
+            return response.json().then(function (upload) {
+              if (zone.resume) remember(dz, file, upload.upload);
+              accepted(upload);
+            });
+          })
+          .catch(function () {
+            done(dz.options.dictResponseError.replace("{{statusCode}}", "0"));
           });
-        })
-        .catch(function () {
-          done(dz.options.dictResponseError.replace("{{statusCode}}", "0"));
-        });
+      }
+      var entry = zone.resume ? remembered(resumeKey(dz, file), config.chunkExpires) : null;
+      if (!entry) return start();
+      resumeDirect(dz, file, entry.uuid, config, headers).then(function (upload) {
+        if (upload) return accepted(upload);
+        forget(resumeKey(dz, file)); // finished, expired or another file: it starts over
+        start();
+      });
     };
+    if (resume) {
+      options.transformFile = function (file, done) {
+        var missing = file.flaskDropzoneMissing;
+        if (!missing) return done(file);
+        var size = this.options.chunkSize;
+        done(new Blob(missing.map(function (index) {
+          return file.slice(index * size, Math.min((index + 1) * size, file.size));
+        })));
+      };
+    }
     options.chunksUploaded = function (file, done) {
       var dz = zone.dz;
       postJson(config.direct.complete, { upload: file[DIRECT].upload }, headers)
@@ -801,6 +826,49 @@
     return zone;
   }
 
+  function remember(dz, file, upload) {
+    file.flaskDropzoneRemembered = true;
+    try {
+      window.localStorage.setItem(resumeKey(dz, file), JSON.stringify({ uuid: upload, time: Date.now() }));
+    } catch (error) {
+      /* storage full or off: this upload cannot be resumed */
+    }
+  }
+
+  // RESUME, direct: the bucket says which parts it holds (ListParts, through the app); the
+  // file sends the others, each to its own part's URL (transformFile keeps only them).
+  function resumeDirect(dz, file, upload, config, headers) {
+    var status;
+    return fetch(config.direct.status + "?upload=" + encodeURIComponent(upload), {
+      credentials: "same-origin",
+      headers: { "X-Requested-With": "XMLHttpRequest" },
+    })
+      .then(function (response) {
+        return response.ok ? response.json() : null;
+      })
+      .then(function (held) {
+        status = held;
+        if (!status || status.size !== file.size || status.partSize !== dz.options.chunkSize) return null;
+        return postJson(config.direct.urls, { upload: upload }, headers).then(function (response) {
+          return response.ok ? response.json() : null;
+        });
+      })
+      .then(function (fresh) {
+        if (!fresh) return null;
+        var held = {};
+        status.held.forEach(function (number) { held[number] = true; });
+        var missing = [];
+        for (var index = 0; index < status.parts; index++) if (!held[index + 1]) missing.push(index);
+        if (!missing.length) missing.push(status.parts - 1); // every part there: send one again, then complete
+        file.flaskDropzoneMissing = missing;
+        file.flaskDropzoneRemembered = true;
+        return { upload: upload, urls: fresh.urls, expires: fresh.expires, partSize: status.partSize, parts: status.parts };
+      })
+      .catch(function () {
+        return null;
+      });
+  }
+
   // A file removed before it was stored: its multipart upload is aborted, not left to the sweep.
   function onDirect(dz, config, zone) {
     zone.dz = dz;
@@ -809,8 +877,18 @@
       var upload = file[DIRECT];
       if (!upload || upload.finished) return;
       finish(file);
+      if (file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
       postJson(config.direct.abort, { upload: upload.upload }, headers);
     });
+    dz.on("success", function (file) {
+      if (file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
+    });
+    if (zone.resume) {
+      // a file that was refused once its bytes were in the bucket starts over if added again
+      dz.on("error", function (file) {
+        if (file[DIRECT] && file[DIRECT].finished && file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
+      });
+    }
     dz.on("error", function (file) {
       finish(file);
     });
@@ -852,7 +930,7 @@
       options.url = config.url; // the URL create() gave, not whatever the element says
     }
     dropForeignRules(options, element);
-    var direct = config.direct ? directUploads(options, config) : null;
+    var direct = config.direct ? directUploads(options, config, config.resume && canResume(options, hooks.options || {})) : null;
     var button = null;
     if (config.uploadOnClick && !config.inForm) {
       button = document.getElementById(config.uploadButton);
