@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from typing import IO, Any, Callable, Optional, Sequence
+from typing import Any, BinaryIO, Callable, cast, IO, Optional, Sequence
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
@@ -107,7 +107,7 @@ def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
         facts = f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
         etag = hashlib.blake2b(facts.encode(), digest_size=12).hexdigest()  # no inode numbers shown
     response = send_file(
-        stream,
+        cast(BinaryIO, stream),  # Flask 2.3 declares BinaryIO, later releases IO[bytes]
         mimetype=sent.content_type,
         conditional=False,
         etag=etag,
