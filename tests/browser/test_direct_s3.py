@@ -185,3 +185,18 @@ def test_a_direct_upload_removed_by_its_person_is_deleted_from_the_bucket(
         page.click("#myDropzone .dz-preview:has-text('a.png') [data-dz-remove]")
     assert deleted.value.status == 204 or deleted.value.ok
     assert keys(client, s3_bucket) == ["uploads/b.png"]
+
+
+def test_an_empty_file_goes_direct_too(page, serve, s3_server, s3_bucket, s3_settings):
+    from s3server import make_client
+
+    app, _ = direct_app(s3_settings)
+    server = serve(app)
+    allow_the_page(app, server.url)
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("empty.txt", b""), ("a.txt", b"a")])
+    wait_settled(page, "myDropzone", 2)
+    assert statuses(page, "myDropzone") == ["success", "success"]
+    client = make_client(s3_server)
+    assert keys(client, s3_bucket) == ["uploads/a.txt", "uploads/empty.txt"]
+    assert client.get_object(Bucket=s3_bucket, Key="uploads/empty.txt")["Body"].read() == b""
