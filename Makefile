@@ -47,6 +47,7 @@ bench: $(VENV)/.test
 	$(PY) bench/chunk_cost.py
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/s3.py
+	$(PY) bench/s3_direct.py
 
 FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.test
