@@ -97,6 +97,17 @@ def requests_of(server: Server) -> Counter[str]:
     return Counter(counts)
 
 
+def app_env(s3: S3Server, bucket: str) -> dict[str, str]:
+    """What a bench app server needs to store into ``bucket``: its name, the server, credentials."""
+    return {
+        "BENCH_BUCKET": bucket,
+        "BENCH_S3": s3.endpoint_url,
+        "AWS_ACCESS_KEY_ID": s3.access_key,
+        "AWS_SECRET_ACCESS_KEY": s3.secret_key,
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+
+
 def empty(s3: S3Server, bucket: str) -> None:
     client = make_client(s3)
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
@@ -120,13 +131,7 @@ def main() -> int:
         try:
             bucket = "bench"
             make_client(s3).create_bucket(Bucket=bucket)
-            env = {
-                "BENCH_BUCKET": bucket,
-                "BENCH_S3": s3.endpoint_url,
-                "AWS_ACCESS_KEY_ID": s3.access_key,
-                "AWS_SECRET_ACCESS_KEY": s3.secret_key,
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
+            env = app_env(s3, bucket)
             for number in range(2):
                 folder = Path(work) / f"server{number}"
                 folder.mkdir()

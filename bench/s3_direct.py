@@ -38,7 +38,7 @@ from urllib.parse import urlsplit
 HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from run import Server, data_file, machine  # noqa: E402
-from s3 import CHUNK, IN_FLIGHT, boto3_upload, empty  # noqa: E402
+from s3 import CHUNK, IN_FLIGHT, app_env, boto3_upload, empty  # noqa: E402
 from s3server import S3Server, make_client  # noqa: E402
 
 MIB = 1024 * 1024
@@ -216,13 +216,7 @@ def main() -> int:
             bucket = "bench"
             s3_client = make_client(s3)
             s3_client.create_bucket(Bucket=bucket)
-            env = {
-                "BENCH_BUCKET": bucket,
-                "BENCH_S3": s3.endpoint_url,
-                "AWS_ACCESS_KEY_ID": s3.access_key,
-                "AWS_SECRET_ACCESS_KEY": s3.secret_key,
-                "AWS_DEFAULT_REGION": "us-east-1",
-            }
+            env = app_env(s3, bucket)
             folder = Path(work) / "server"
             folder.mkdir()
             server = Server(str(folder), app="s3_direct_app:create_app()", env=env, pin=False)

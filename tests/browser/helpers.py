@@ -7,7 +7,28 @@ import mimetypes
 import random
 import struct
 import zlib
-from typing import Optional, Sequence
+from typing import Any, Optional, Sequence
+
+from flask import Flask, render_template_string
+
+from flask_dropzone import Dropzone
+
+def page_app(page: str, config: dict[str, Any], instance_path: Optional[str] = None) -> Flask:
+    """An app whose ``/`` renders the template ``page`` and whose ``/upload`` stores with ``save()``."""
+    app = Flask(__name__, instance_path=instance_path)
+    app.config.update(config)
+    dropzone = Dropzone(app)
+
+    @app.get("/")
+    def index():
+        return render_template_string(page)
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+
+    return app
+
 
 #: What a zone refuses a file of another type with: the image group's, and the demo's documents'.
 IMAGES_REFUSED = "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico."

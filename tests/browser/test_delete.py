@@ -5,30 +5,17 @@ from __future__ import annotations
 import os
 
 import pytest
-from flask import Flask, render_template_string
+from flask import Flask
 
-from flask_dropzone import Dropzone
-
-from .helpers import drop_files, statuses, wait_settled
+from .helpers import drop_files, page_app, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
 
 
 def delete_app(tmp_path, **config) -> Flask:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update({"SECRET_KEY": "delete in a browser", "DROPZONE_DELETE_ON_REMOVE": True, **config})
-    dropzone = Dropzone(app)
-
-    @app.get("/")
-    def index():
-        return render_template_string(PAGE)
-
-    @app.post("/upload")
-    def upload():
-        return {"stored": [saved.stored_name for saved in dropzone.save()]}
-
-    return app
+    settings = {"SECRET_KEY": "delete in a browser", "DROPZONE_DELETE_ON_REMOVE": True, **config}
+    return page_app(PAGE, settings, instance_path=str(tmp_path / "instance"))
 
 
 def on_disk(app) -> list[str]:

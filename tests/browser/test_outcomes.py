@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template_string
+from flask import Flask
 
-from flask_dropzone import Dropzone
-
-from .helpers import IMAGES_REFUSED, drop_files, error_messages, png, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, drop_files, error_messages, page_app, png, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}
@@ -16,22 +14,11 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 
 
 def batch_app(folder: Path) -> Flask:
-    app = Flask(__name__)
-    app.config.update(
-        DROPZONE_ALLOWED_FILE_TYPE="image", DROPZONE_UPLOAD_MULTIPLE=True, DROPZONE_PARALLEL_UPLOADS=3,
-        DROPZONE_UPLOAD_FOLDER=str(folder),
-    )
-    dropzone = Dropzone(app)
-
-    @app.route("/", methods=["GET"])
-    def index():
-        return render_template_string(PAGE)
-
-    @app.post("/upload")
-    def upload():
-        return {"stored": [saved.stored_name for saved in dropzone.save()]}
-
-    return app
+    settings = {
+        "DROPZONE_ALLOWED_FILE_TYPE": "image", "DROPZONE_UPLOAD_MULTIPLE": True, "DROPZONE_PARALLEL_UPLOADS": 3,
+        "DROPZONE_UPLOAD_FOLDER": str(folder),
+    }
+    return page_app(PAGE, settings)
 
 
 def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(page, serve, tmp_path):

@@ -3,11 +3,9 @@ hears, progress in numbers, and an in-form zone after the form came back with er
 
 from __future__ import annotations
 
-from flask import Flask, render_template_string
+from flask import Flask
 
-from flask_dropzone import Dropzone
-
-from .helpers import IMAGES_REFUSED, drop_files, error_messages, payload, png, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, drop_files, error_messages, page_app, payload, png, statuses, wait_settled
 
 EVIL = b"<!doctype html><html><script>alert(1)</script></html>"
 
@@ -17,19 +15,7 @@ PAGE = """<!doctype html><html lang="en"><head><title>zone</title>{{ dropzone.lo
 
 
 def zone_app(tmp_path, **settings) -> Flask:
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="usable zone", DROPZONE_UPLOAD_FOLDER=str(tmp_path / "uploads"), **settings)
-    dropzone = Dropzone(app)
-
-    @app.get("/")
-    def index():
-        return render_template_string(PAGE)
-
-    @app.post("/upload")
-    def upload():
-        return {"stored": [saved.stored_name for saved in dropzone.save()]}
-
-    return app
+    return page_app(PAGE, {"SECRET_KEY": "usable zone", "DROPZONE_UPLOAD_FOLDER": str(tmp_path / "uploads"), **settings})
 
 
 def announced(page) -> list[str]:

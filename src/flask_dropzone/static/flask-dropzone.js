@@ -73,7 +73,6 @@
     return !xhr && message === dz.options.dictThumbnailError;
   }
 
-
   // The message a file's preview shows, in words a person can read:
   // - a picture Dropzone cannot draw a thumbnail of (an HTML page named .png, say) is not a
   //   refused file: Dropzone would mark it as one, with its thumbnail message over the
