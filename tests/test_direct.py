@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import http.client
+import io
 import json
 import os
 import random
@@ -78,9 +79,19 @@ def s3(s3_server, s3_bucket):
 
         @staticmethod
         def keys() -> list[str]:
+            """Every object but the sweep's stamp and the claims of uploads that ended (each
+            stays until the sweep, so that a request sent again finds its upload ended)."""
+            return sorted(key for key in S3.all_keys() if not key.endswith("_dropzone/last-clean") and key not in S3.ended())
+
+        @staticmethod
+        def all_keys() -> list[str]:
             pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
-            found = [entry["Key"] for page in pages for entry in page.get("Contents", ())]
-            return sorted(key for key in found if not key.endswith("_dropzone/last-clean"))
+            return [entry["Key"] for page in pages for entry in page.get("Contents", ())]
+
+        @staticmethod
+        def ended() -> list[str]:
+            claims = [key for key in S3.all_keys() if "/.dropzone-direct/" in key and key.endswith(".claim")]
+            return sorted(key for key in claims if S3.get(key) == b"ended")
 
         @staticmethod
         def open_uploads() -> list[str]:
@@ -215,8 +226,9 @@ def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp
     assert len(answer["urls"]) == 4
     for url in answer["urls"]:
         assert "content-length" in parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
-    partial = ticket(app, answer["upload"]).key
-    assert partial.startswith("uploads/.dropzone-direct/") and s3.open_uploads() == [partial]
+    made = ticket(app, answer["upload"])
+    assert made.base.startswith("uploads/.dropzone-direct/") and (made.key, made.name) == ("uploads/big.bin", "big.bin")
+    assert s3.open_uploads() == [made.key] and s3.get(made.key) == b""  # the name is held while it is sent
 
     order = [3, 1, 4, 2]
     random.Random(7).shuffle(order)
@@ -228,8 +240,8 @@ def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp
     assert done.status_code == 200, done.get_data(as_text=True)
     assert done.json == {"stored": [{"filename": "big.bin", "stored_name": "big.bin"}]}
     assert s3.get("uploads/big.bin") == data
-    assert s3.keys() == ["uploads/big.bin"]  # no partial object, claim or quota marker left
-    assert s3.open_uploads() == []
+    assert s3.keys() == ["uploads/big.bin"]  # no first part, copy of it or quota marker left
+    assert s3.ended() == [made.base + ".claim"] and s3.open_uploads() == []
     assert [(s.filename, s.stored_name, s.path, s.size, s.mimetype, s.location) for s in heard] == [
         ("big.bin", "big.bin", None, len(data), "application/octet-stream", "uploads/big.bin")
     ]
@@ -260,11 +272,11 @@ def test_parts_are_listed_page_by_page(tmp_path, s3_settings, s3, monkeypatch):
         "before-call.s3.ListParts", lambda params, **kwargs: requests.append(params), unique_id="count-list-parts"
     )
     client = app.test_client()
-    data = os.urandom(21 * MiB)
+    data = os.urandom(26 * MiB)
     answer = start(client, "pages.bin", len(data)).json
-    upload_parts(answer, data, [5, 3, 1, 4, 2])
+    upload_parts(answer, data, [5, 3, 6, 1, 4, 2])
     held = client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"]
-    assert held == [1, 2, 3, 4, 5] and len(requests) == 3
+    assert held == [1, 2, 3, 4, 5, 6] and len(requests) == 3  # parts 2 to 6: the first is an object
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
     assert s3.get("uploads/pages.bin") == data
 
@@ -309,7 +321,7 @@ def test_a_completion_whose_request_died_is_taken_over_after_its_lease(tmp_path,
     data = os.urandom(MiB)
     answer = start(client, "dead.bin", len(data)).json
     upload_parts(answer, data)
-    s3.raw.put_object(Bucket=s3.bucket, Key=ticket(app, answer["upload"]).key + ".claim", Body=b"")  # a dead request's
+    s3.raw.put_object(Bucket=s3.bucket, Key=ticket(app, answer["upload"]).base + ".claim", Body=b"")  # a dead request's
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404  # held, within its lease
     monkeypatch.setattr(s3_direct, "CLAIM_LEASE", 0.0)
     time.sleep(1.1)
@@ -467,6 +479,44 @@ def test_content_that_contradicts_its_name_is_refused_and_removed(tmp_path, s3_s
     assert again.status_code == 404 and s3.keys() == []
 
 
+def test_a_refused_file_is_never_completed_so_never_under_a_name(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    completions = []
+    stores.of(app).files.client.meta.events.register(
+        "before-call.s3.CompleteMultipartUpload", lambda params, **kwargs: completions.append(params),
+        unique_id="count-completions",
+    )
+    client = app.test_client()
+    headers = zone_header(client, allowed_file_type="image")
+    data = b"<html><script>alert(1)</script></html>" + b" " * (6 * MiB)
+    assert send(client, "x.png", data, headers).status_code == 415
+    assert completions == [] and s3.keys() == [] and s3.open_uploads() == []
+    assert send(client, "y.png", png(6 * MiB), headers).status_code == 200 and len(completions) == 1
+
+
+def test_the_first_part_judged_is_the_one_stored_whatever_the_browser_sends_after(
+    tmp_path, s3_settings, s3, monkeypatch
+):
+    from flask_dropzone.stores.s3_direct import S3Direct
+
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    headers = zone_header(client, allowed_file_type="image")
+    data = png(7 * MiB)
+    answer = start(client, "swap.png", len(data), headers).json
+    upload_parts(answer, data)
+    take_first = S3Direct.take_first
+    html = b"<html><script>alert(1)</script></html>".ljust(5 * MiB)
+
+    def then_swapped(store, base):
+        take_first(store, base)
+        assert put(answer["urls"][0], html) == 200  # its URL still holds: the first part is HTML now
+
+    monkeypatch.setattr(S3Direct, "take_first", then_swapped)
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
+    assert s3.get("uploads/swap.png") == data and s3.keys() == ["uploads/swap.png"]
+
+
 # Hostile clients -----------------------------------------------------------------------
 
 
@@ -485,15 +535,19 @@ def test_a_url_tampered_with_or_expired_is_refused_by_s3(tmp_path, s3_settings, 
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
     answer = start(client, "t.bin", 11 * MiB).json
-    url = answer["urls"][0]
-    assert put(url.replace("partNumber=1", "partNumber=3"), os.urandom(5 * MiB)) == 403
-    other = url.replace("/.dropzone-direct/", "/.dropzone-direct/x")
-    assert other != url and put(other, os.urandom(5 * MiB)) == 403
+    first, second = answer["urls"][:2]
+    assert put(second.replace("partNumber=2", "partNumber=3"), os.urandom(5 * MiB)) == 403
+    assert put(second.replace("partNumber=2", "partNumber=1"), os.urandom(5 * MiB)) == 403  # part 1 is the server's
+    for url, key in ((first, "/.dropzone-direct/"), (second, "/t.bin")):
+        other = url.replace(key, key.replace("/", "/x", 1) if key[1] == "." else "/x.bin")
+        assert other != url and put(other, os.urandom(5 * MiB)) == 403
     held = ticket(app, answer["upload"])
     with app.app_context():
-        short = stores.of(app).direct.presign(held.key, held.upload_id, 1, 5 * MiB, 1)
+        direct_store = stores.of(app).direct
+        short = [direct_store.presign_first(held.base, 5 * MiB, 1),
+                 direct_store.presign(held.key, held.upload_id, 2, 5 * MiB, 1)]
     time.sleep(2.2)
-    assert put(short, os.urandom(5 * MiB)) == 403
+    assert [put(url, os.urandom(5 * MiB)) for url in short] == [403, 403]
     assert client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"] == []
 
 
@@ -543,7 +597,7 @@ def test_a_missing_part_is_409_and_the_upload_stays_open(tmp_path, s3_settings, 
     assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
         409, "text/plain", "Part 2 is missing."
     )
-    assert s3.keys() == [] or all(".dropzone-direct" not in k for k in s3.keys())
+    assert s3.open_uploads() == ["uploads/m.bin"] and s3.get("uploads/m.bin") == b""  # open, its name held
     upload_parts(answer, data, [2])
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
     assert s3.get("uploads/m.bin") == data
@@ -581,6 +635,8 @@ def test_a_replayed_complete_stores_nothing_more(tmp_path, s3_settings, s3):
     assert (again.status_code, again.get_data(as_text=True)) == (404, "There is no such upload.")
     assert s3.keys() == ["uploads/once.bin"] and len(heard) == 1
     assert client.get(STATUS, query_string={"upload": started["upload"]}).status_code == 404
+    assert client.post(ABORT, json={"upload": started["upload"]}).status_code == 204  # ended: nothing to abort
+    assert s3.get("uploads/once.bin") == data and len(heard) == 1
 
 
 def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_path, s3_settings, s3, monkeypatch):
@@ -592,15 +648,15 @@ def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_pa
     data = os.urandom(6 * MiB)
     started = start(client, "retry.bin", len(data)).json
     upload_parts(started, data)
-    publish = S3Direct.publish
+    size = S3Direct.size
 
     def unavailable(*args, **kwargs):
         raise StoreUnavailable("the bucket went away")
 
-    monkeypatch.setattr(S3Direct, "publish", unavailable)
+    monkeypatch.setattr(S3Direct, "size", unavailable)  # the check right after the parts were joined
     failed = client.post(COMPLETE, json={"upload": started["upload"]})
-    assert (failed.status_code, failed.mimetype) == (503, "text/plain")
-    monkeypatch.setattr(S3Direct, "publish", publish)
+    assert (failed.status_code, failed.mimetype) == (503, "text/plain") and s3.open_uploads() == []
+    monkeypatch.setattr(S3Direct, "size", size)
     assert client.post(COMPLETE, json={"upload": started["upload"]}).status_code == 200
     assert s3.get("uploads/retry.bin") == data and s3.keys() == ["uploads/retry.bin"]
 
@@ -650,6 +706,32 @@ def test_a_named_zones_rules_and_folder_apply_through_its_signed_header(tmp_path
     moved = send(client, "me.txt", b"hello", {zonerules.HEADER: f"{forged}.{signature}"})
     assert moved.status_code == 200 and "uploads/me.txt" in s3.keys()
     assert not [key for key in s3.keys() if "elsewhere" in key]
+
+
+def test_a_zones_folder_is_the_same_key_prefix_for_save_and_send_stored(tmp_path, s3_settings, s3):
+    """A zone's upload_folder is a key prefix in the bucket wherever the zone is named; the
+    app's DROPZONE_UPLOAD_FOLDER, a disk path, still means nothing there."""
+    zones = {"avatar": {"upload_folder": "avatars"}}
+    app = direct_app(tmp_path, s3_settings, DROPZONE_ZONES=zones, DROPZONE_UPLOAD_FOLDER=str(tmp_path / "disk"))
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/upload/<zone>")
+    def upload(zone):
+        return {"stored": [saved.location for saved in dropzone.save(zone=zone or None)]}
+
+    @app.get("/file/<zone>/<name>")
+    def stored(zone, name):
+        return dropzone.send_stored(name, zone=zone)
+
+    client = app.test_client()
+    headers = zone_header(client, upload_folder="avatars")
+    assert send(client, "direct.png", png(100), headers).status_code == 200
+    posted = client.post("/upload/avatar", data={"file": (io.BytesIO(png(100)), "form.png")})
+    assert posted.json == {"stored": ["uploads/avatars/form.png"]}
+    for name in ("direct.png", "form.png"):
+        found = client.get(f"/file/avatar/{name}")
+        assert found.status_code == 302 and "/uploads/avatars/" + name in found.headers["Location"], name
+    assert s3.keys() == ["uploads/avatars/direct.png", "uploads/avatars/form.png"]
 
 
 def test_rules_signed_without_a_folder_still_hold(tmp_path, s3_settings, s3):
@@ -815,7 +897,10 @@ def test_a_part_listed_twice_counts_once_the_newest_or_else_the_exact_one():
 def test_the_token_carries_the_ticket_signed_and_timed():
     app = Flask(__name__)
     app.config.update(SECRET_KEY="k")
-    made = direct.Ticket("p/.dropzone-direct/c/k", "id", "c" * 32, "a b.png", "a b.png", 7, 5 * MiB, "p/", {"max_file_size": 1})
+    made = direct.Ticket(
+        "p/.dropzone-direct/c/k", "p/a b.png", "a b.png", "id", "c" * 32, "a b.png", "a b.png", 7, 5 * MiB, "p/",
+        {"max_file_size": 1},
+    )
     token = direct.make_token(app, made)
     found = direct.read_token(app, token, 60)
     assert found is not None and found[0] == made and abs(found[1] - time.time()) < 5

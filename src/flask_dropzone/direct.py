@@ -3,11 +3,13 @@ carries, how a file is cut into parts, and whether the parts a bucket lists make
 file declared. The endpoints are in :mod:`.direct_views`, the S3 calls in
 :mod:`.stores.s3_direct`.
 
-The browser sends each part of a file straight to the bucket, as a part of one S3
-multipart upload, through a presigned ``UploadPart`` URL whose signature covers the
-part's exact ``Content-Length``. The server never receives the bytes; it decides
-before (name, declared size, quota) and after (every part there with its size, then
-the content's first bytes) as it does for any upload.
+The browser sends each part of a file straight to the bucket through a presigned URL
+whose signature covers the part's exact ``Content-Length``: the first part as an object
+of its own, the others as parts 2 and on of one S3 multipart upload at the name held
+for the file. The server never receives the bytes; it decides before (name, declared
+size, quota) and after (every part there with its size, then the content's first
+bytes, from its own copy of the first part) as it does for any upload, and only then
+completes the multipart upload, with that copy as its part 1.
 """
 
 from __future__ import annotations
@@ -48,7 +50,9 @@ class Ticket:
     """What an upload's token carries: everything the later requests need, decided by the
     server when the upload started, signed so that no client can change it."""
 
-    key: str  #: the multipart upload's key, under ``<prefix>.dropzone-direct/<client>/``
+    base: str  #: ``<prefix>.dropzone-direct/<client>/<32 hex>``: the first part, the claim
+    key: str  #: the multipart upload's key: the name held for the file, else ``<base>.file``
+    name: str  #: the name held for the file in ``folder`` ("" when a function names it)
     upload_id: str  #: S3's UploadId
     client: str  #: the id in the session of the client that started it
     filename: str  #: the client's name for the file
@@ -64,7 +68,7 @@ class Ticket:
 
     def payload(self) -> dict[str, Any]:
         return {
-            "k": self.key, "u": self.upload_id, "c": self.client, "n": self.filename, "sn": self.safe_name,
+            "b": self.base, "k": self.key, "h": self.name, "u": self.upload_id, "c": self.client, "n": self.filename, "sn": self.safe_name,
             "s": self.size, "p": self.part_size, "f": self.folder, "r": self.rules,
         }
 
@@ -73,7 +77,7 @@ class Ticket:
         """The ticket of a decoded token; ValueError when it is not one."""
         if not isinstance(payload, dict):
             raise ValueError("not a ticket")
-        texts = [payload.get(name) for name in ("k", "u", "c", "n", "sn", "f")]
+        texts = [payload.get(name) for name in ("b", "k", "h", "u", "c", "n", "sn", "f")]
         size, part_size, rules = payload.get("s"), payload.get("p"), payload.get("r")
         if not all(isinstance(text, str) for text in texts):
             raise ValueError("not a ticket")
@@ -81,9 +85,10 @@ class Ticket:
             raise ValueError("not a ticket")
         if rules is not None and not isinstance(rules, dict):
             raise ValueError("not a ticket")
-        key, upload_id, client, filename, safe_name, folder = texts
+        base, key, name, upload_id, client, filename, safe_name, folder = texts
         return cls(
-            key, upload_id, client, filename, safe_name, size, part_size, folder, rules  # type: ignore[arg-type]
+            base, key, name, upload_id, client, filename, safe_name, size, part_size, folder,  # type: ignore[arg-type]
+            rules,
         )
 
 

@@ -2,7 +2,8 @@
 bytes straight to the bucket, as parts through presigned URLs, and asks these
 endpoints to start, refresh, complete, abort and resume its upload. No file byte
 reaches the app; the server judges the file before (name, declared size, quota)
-and after (every part with its exact size, then the content's first bytes).
+and after (every part with its exact size, then the content's first bytes), and
+completes the upload, where the file is stored, only once it is judged.
 
 Each takes a JSON body (``status``: a query) and answers JSON, or a refusal in
 plain text as every upload does. A file is judged by its zone's signed rules (the
@@ -30,7 +31,7 @@ from .errors import BadUpload, FileTooLarge, UploadBusy, UploadRefused
 from .filenames import safe_filename, stored_name
 from .settings import Options, resolve
 from .sniffing import HEAD_SIZE
-from .stores import QuotaExceeded, StoreBusy, StoreUnavailable
+from .stores import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
 from .stores.s3_direct import PartsRejected, S3Direct, UploadGone
 from .uploads import SavedFile, Upload
 
@@ -125,9 +126,11 @@ def _ticket(app: Flask, token: str) -> tuple[Ticket, float]:
 
 
 def _urls(store: S3Direct, ticket: Ticket, expires: int) -> list[str]:
-    return [
+    """A URL per part: the first part to its own object, the others into the multipart upload."""
+    first, *others = direct.part_lengths(ticket.size, ticket.part_size)
+    return [store.presign_first(ticket.base, first, expires)] + [
         store.presign(ticket.key, ticket.upload_id, number, length, expires)
-        for number, length in enumerate(direct.part_lengths(ticket.size, ticket.part_size), 1)
+        for number, length in enumerate(others, 2)
     ]
 
 
@@ -136,8 +139,9 @@ def _urls(store: S3Direct, ticket: Ticket, expires: int) -> list[str]:
 
 @_endpoint
 def start() -> Response:
-    """``{"name", "size", "type"}``: judged before anything is created, then the upload's
-    token and a presigned URL for each part."""
+    """``{"name", "size", "type"}``: judged before anything is created, then the file's
+    name held in its folder (unless a function of the file names it), the upload's token
+    and a presigned URL for each part."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store = _store(app)
     name, size, _ = direct.parse_start(_body())  # the browser's type: the server judges by name and content
@@ -160,21 +164,23 @@ def start() -> Response:
         signed_folder = rules.get("upload_folder") if rules and "upload_folder" in rules else None
         folder = receive.upload_folder(options, signed_folder)
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
-        key = store.new_key(client)
+        base = store.new_base(client)
+        policy = options.stored_name
+        place = (folder, stored_name(name, policy)) if policy in ("original", "random") else None
         try:
-            upload_id = store.start(key, client, size, quota)
+            key, held, upload_id = store.start(base, client, size, quota, place)
         except QuotaExceeded:
             raise FileTooLarge("Too many unfinished uploads; finish or cancel some first.") from None
     except UploadRefused as refused:
         raise refused.about(name)
-    ticket = Ticket(key, upload_id, client, name, safe, size, part_size, folder, rules)
+    ticket = Ticket(base, key, held or "", upload_id, client, name, safe, size, part_size, folder, rules)
     try:
         links = _urls(store, ticket, direct.URL_EXPIRES)
     except BaseException:
         _forget(store, ticket)
         raise
     receive._clean_later(options)
-    log.info("direct upload %s started for %r (%d bytes)", key, name, size)
+    log.info("direct upload %s started for %r (%d bytes) at %s", base, name, size, key)
     return _json({
         "upload": direct.make_token(app, ticket),
         "partSize": part_size,
@@ -188,7 +194,7 @@ def _forget(store: S3Direct, ticket: Ticket) -> None:
     """Best effort: abort an upload that its start could not finish (else the sweep does)."""
     try:
         store.abort(ticket.key, ticket.upload_id)
-        store.drop(ticket.key, ticket.client, ticket.size)
+        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key)
     except Exception as error:  # left for `flask dropzone clean`
         log.warning("could not abort direct upload %s: %s", ticket.key, error)
 
@@ -210,7 +216,7 @@ def status() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ticket, _ = _ticket(app, request.args.get("upload", ""))
     try:
-        listed = _store(app).list_parts(ticket.key, ticket.upload_id)
+        listed = _store(app).list_parts(ticket.key, ticket.upload_id, ticket.base)
     except UploadGone:
         raise NotYours(_NO_UPLOAD) from None
     return _json({
@@ -227,41 +233,42 @@ def abort() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ticket, _ = _ticket(app, direct.parse_token(_body()))
     store = _store(app)
-    store.abort(ticket.key, ticket.upload_id)
-    if store.claim(ticket.key, ticket.size):  # no request is completing it: what is left of it goes
-        store.drop(ticket.key, ticket.client, ticket.size)
-    log.info("direct upload %s aborted by its client", ticket.key)
+    if store.claim(ticket.base, ticket.size):  # not being completed, nor ended: it all goes
+        store.abort(ticket.key, ticket.upload_id)
+        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key)
+    log.info("direct upload %s aborted by its client", ticket.base)
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
 
 @_endpoint
 def complete() -> Response:
-    """``{"upload"}``: every part there with its size, the multipart upload is completed,
-    the file judged by its first bytes and stored under its name; once. The request that
+    """``{"upload"}``: every part there with its size, the file judged by its first bytes,
+    then the multipart upload completed where the file is stored; once. The request that
     claims the upload does it all (another, at the same time or after, answers 404)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ticket, _ = _ticket(app, direct.parse_token(_body()))
     store = _store(app)
     options = _options(app, ticket.rules)
-    if not store.claim(ticket.key, ticket.size):
-        raise NotYours(_NO_UPLOAD)  # another request completes it
+    if not store.claim(ticket.base, ticket.size):
+        raise NotYours(_NO_UPLOAD)  # another request completes it, or it ended
     with _released_on_failure(store, ticket):
-        _assemble(store, ticket)
-        head, size = store.read_head(ticket.key, ticket.size, HEAD_SIZE)
+        parts = _parts(store, ticket)
+        head, size = _first_bytes(store, ticket, parts)
     try:
-        if size != ticket.size:  # a server that joined other parts than those named
-            raise direct.PartsProblem("The parts did not make the file declared; add the file again.")
+        if parts is None and size != ticket.size:  # not the file: the upload was lost
+            raise NotYours(_NO_UPLOAD)
         detected = validation.check_type(ticket.safe_name, head, options)
     except UploadRefused as refused:
-        store.drop(ticket.key, ticket.client, ticket.size)  # the file, its marker, then its claim
+        _end(store, ticket, refused)  # the parts, the name held: nothing of it is left
         raise refused.about(ticket.filename)
     with _released_on_failure(store, ticket):
-        name = _name(store, ticket, options, head, detected)
-        stored = store.publish(ticket.key, ticket.folder, name, ticket.size)
+        if parts is not None:
+            _join(store, ticket, parts)
+        stored = _stored(store, ticket, options, head, detected)
     try:
-        store.drop(ticket.key, ticket.client, ticket.size)
-    except StoreUnavailable as error:  # stored: what is left is the sweep's (the claim stays)
-        log.warning("could not remove direct upload %s: %s", ticket.key, error)
+        store.end(ticket.base, ticket.client, ticket.size, discard=None if ticket.name else ticket.key)
+    except StoreUnavailable as error:  # stored: what is left is the sweep's
+        log.warning("could not tidy direct upload %s: %s", ticket.base, error)
     saved = SavedFile(
         filename=ticket.filename,
         stored_name=stored.name,
@@ -273,7 +280,7 @@ def complete() -> Response:
     signals.file_stored.send(app, saved=saved)
     if options.delete_on_remove:
         receive._send_delete_tokens(app, [saved], ticket.folder, options)
-    log.info("direct upload %s stored as %r", ticket.key, saved.location)
+    log.info("direct upload %s stored as %r", ticket.base, saved.location)
     return _json({"stored": [{"filename": saved.filename, "stored_name": saved.stored_name}]})
 
 
@@ -285,9 +292,9 @@ def _released_on_failure(store: S3Direct, ticket: Ticket) -> Iterator[None]:
         yield
     except BaseException as error:
         try:
-            store.release(ticket.key)
+            store.release(ticket.base)
         except Exception as failure:  # the claim's lease runs out
-            log.warning("could not release direct upload %s: %s", ticket.key, failure)
+            log.warning("could not release direct upload %s: %s", ticket.base, failure)
         if isinstance(error, UploadGone):
             raise NotYours(_NO_UPLOAD) from None
         if isinstance(error, UploadRefused):
@@ -295,34 +302,65 @@ def _released_on_failure(store: S3Direct, ticket: Ticket) -> Iterator[None]:
         raise
 
 
-def _assemble(store: S3Direct, ticket: Ticket) -> None:
-    """Complete the multipart upload from its listed parts, when each is there with its
-    exact length (409 if not). A completed upload (by a request that failed after) is
-    taken as it is; one that is not there at all (completed and stored, aborted,
-    expired) is 404."""
+def _end(store: S3Direct, ticket: Ticket, refused: UploadRefused) -> None:
+    """End a refused upload: its parts, the name held and its first part go."""
     try:
-        listed = store.list_parts(ticket.key, ticket.upload_id)
+        store.abort(ticket.key, ticket.upload_id)
+        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key)
+    except StoreUnavailable as error:  # refused all the same; the sweep removes the rest
+        log.warning("could not remove refused direct upload %s (%s): %s", ticket.base, refused, error)
+
+
+def _parts(store: S3Direct, ticket: Ticket) -> Optional[list[dict[str, Any]]]:
+    """The parts 2 and on to complete the upload with, when every part is there with its
+    exact length (409 if not); None when it was completed (by a request that failed after)."""
+    try:
+        listed = store.list_parts(ticket.key, ticket.upload_id, ticket.base)
     except UploadGone:
-        listed = None
-    if listed is not None:
-        parts = direct.check_parts(listed, ticket.size, ticket.part_size)
-        try:
-            store.complete(ticket.key, ticket.upload_id, parts)
-            return
-        except PartsRejected as error:
-            raise direct.PartsProblem(f"The parts could not be joined ({error}); send them again.") from None
-        except UploadGone:
-            pass  # aborted meanwhile
-    if store.size(ticket.key) != ticket.size:
-        raise NotYours(_NO_UPLOAD)
+        return None
+    return direct.check_parts(listed, ticket.size, ticket.part_size)[1:]
+
+
+def _first_bytes(store: S3Direct, ticket: Ticket, parts: Optional[list[dict[str, Any]]]) -> tuple[bytes, int]:
+    """The bytes the file is judged by, and the size of what they were read from: the
+    server's own copy of the first part (taken now: the browser can no longer change what
+    is judged), or the completed file."""
+    if parts is None:
+        return store.read_head(ticket.key, ticket.size, HEAD_SIZE)
+    length = direct.part_length(1, ticket.size, ticket.part_size)
+    try:
+        store.take_first(ticket.base)
+        head, size = store.read_head(ticket.base + ".first", length, HEAD_SIZE)
+    except UploadGone:
+        raise direct.PartsProblem("Part 1 is missing.") from None
+    if size != length:
+        raise direct.PartsProblem(f"Part 1 has {size} bytes instead of {length}.")
+    return head, size
+
+
+def _join(store: S3Direct, ticket: Ticket, parts: list[dict[str, Any]]) -> None:
+    """Complete the multipart upload, its part 1 the copy judged (409 if S3 will not join
+    the parts), and check that it made the file declared."""
+    try:
+        store.complete(ticket.key, ticket.upload_id, ticket.base, parts)
+    except PartsRejected as error:
+        raise direct.PartsProblem(f"The parts could not be joined ({error}); send them again.") from None
+    if store.size(ticket.key) != ticket.size:  # a server that joined other parts than those named
+        raise direct.PartsProblem("The parts did not make the file declared; add the file again.")
+
+
+def _stored(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> Stored:
+    """Where the file is stored: where it was completed, under the name held for it; or,
+    named by a function of the file, copied to that name."""
+    if ticket.name:
+        return Stored(ticket.name, location=ticket.key)
+    name = _name(store, ticket, options, head, detected)
+    return store.publish(ticket.key, ticket.folder, name, ticket.size)
 
 
 def _name(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> str:
-    """The name the naming policy gives the file; a function of the file gets it as an
+    """The name a function of the file (``DROPZONE_STORED_NAME``) gives it: the file is an
     :class:`~.uploads.Upload` reading from the bucket, as ``save()`` gives it."""
-    policy = options.stored_name
-    if policy in ("original", "random"):
-        return stored_name(ticket.filename, policy)
     from .stores.s3 import ObjectReader
 
     upload = Upload(
@@ -331,6 +369,6 @@ def _name(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detect
     )
     upload.detected_type = detected
     try:
-        return stored_name(ticket.filename, policy, upload)
+        return stored_name(ticket.filename, options.stored_name, upload)
     finally:
         upload.close()

@@ -16,7 +16,8 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from . import _vendor, checks, receive, render, serving, storage_settings, stores, zonerules
 from .cli import dropzone_cli
 from .settings import (
-    ALIASES, KEYWORDS, ZONES, Options, SettingError, check_zones, resolve, setting_name, zone_keywords,
+    ALIASES, KEYWORDS, ZONES, Options, SettingError, canonical_keywords, check_zones, resolve, setting_name,
+    zone_keywords,
 )
 from .errors import NotStored, UploadRefused
 from .uploads import SavedFile, Upload
@@ -28,6 +29,16 @@ def _with_zone(where: str, zone: Optional[str], overrides: dict[str, Any]) -> di
     if zone is None:
         return overrides
     return {**zone_keywords(current_app.config, zone, where), **overrides}
+
+
+def _folder(folder: Optional[str], keywords: dict[str, Any], where: str) -> Optional[str]:
+    """``folder``, else the zone's or keywords' ``upload_folder``: given this way it is a key
+    prefix in a bucket too, as direct uploads store a zone's files (the app's setting, a disk
+    path, means nothing there)."""
+    if folder is not None:
+        return folder
+    found = canonical_keywords(keywords, where).get("upload_folder")
+    return found if isinstance(found, str) and found else None
 
 
 def _options(where: str, overrides: dict[str, Any]) -> Options:
@@ -255,8 +266,9 @@ class Dropzone:
         (default ``DROPZONE_UPLOAD_FOLDER``) under a safe name that does not
         replace an existing file; return what was stored. ``zone`` names a zone of
         ``DROPZONE_ZONES`` whose settings apply (``kwargs`` over them)."""
-        options = _options("save()", _with_zone("save()", zone, kwargs))
-        folder = receive.upload_folder(options, folder)
+        keywords = _with_zone("save()", zone, kwargs)
+        options = _options("save()", keywords)
+        folder = receive.upload_folder(options, _folder(folder, keywords, "save()"))
         try:
             return receive.save(options, folder)
         except UploadRefused as refused:
@@ -283,8 +295,9 @@ class Dropzone:
         redirect to a presigned URL valid ``expires_in`` seconds. An unusable store is 503.
         """
         expires_in = serving.check_expiry(expires_in)
-        options = _options("send_stored()", _with_zone("send_stored()", zone, kwargs))
-        return _send_stored(receive.upload_folder(options, folder), name, expires_in)
+        keywords = _with_zone("send_stored()", zone, kwargs)
+        options = _options("send_stored()", keywords)
+        return _send_stored(receive.upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
 
     # Template helpers -------------------------------------------------------
 

@@ -1,20 +1,35 @@
 """Direct uploads' S3 calls (``DROPZONE_S3_DIRECT``): the multipart upload a browser
 sends parts into through presigned URLs, and what the server does with it.
 
-Objects, under the app's ``DROPZONE_S3_PREFIX``::
+Objects of one upload, under the app's ``DROPZONE_S3_PREFIX`` (``<base>`` is
+``.dropzone-direct/<client>/<32 hex>``)::
 
-    .dropzone-direct/<client>/<32 hex>          the multipart upload, then the file it makes
-    .dropzone-direct/<client>/<32 hex>.claim    the completion, created once: a request that
-                                                finds it taken answers 404
-    _dropzone/pending/<client>/<32 hex>.<size>  while it is open, for the client's quota
-                                                (shared with chunked uploads)
+    <folder><name>                 the name held for the file (an empty object, as chunked
+                                   uploads hold theirs), and the multipart upload that
+                                   becomes the file there; ``<base>.file`` instead when
+                                   the name is a function of the whole file
+    <base>                         the file's first part, which the browser PUTs as an
+                                   object of its own, so that it can be judged before
+                                   the file exists
+    <base>.first                   the server's copy of it, judged and then copied into
+                                   the multipart upload as its part 1: what the browser
+                                   sends after that changes nothing
+    <base>.claim                   the completion, created once: a request that finds it
+                                   taken answers 404; it says ``ended`` once the upload
+                                   ended (stored, refused, aborted), until the sweep
+    _dropzone/pending/<client>/<32 hex>.<size>
+                                   while it is open, for the client's quota (shared with
+                                   chunked uploads); it holds the multipart upload's key,
+                                   for the sweep
 
-The file is judged and copied to its name by the one request that claims it; its key,
-marker and claim go once it is stored or refused.
+So the file is judged (every part there with its exact size, then its first bytes)
+before the multipart upload is completed, and completed where it is stored: no copy
+of the whole file, and no refused file ever under a name.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import time
@@ -23,6 +38,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .base import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
 from .s3 import DIRECT, S3Files, error_code
+from .names import candidates
 from .s3_chunks import S3Partials
 
 log = logging.getLogger("flask_dropzone")
@@ -91,18 +107,22 @@ class S3Direct:
     def bucket(self) -> str:
         return self.files.bucket
 
-    def new_key(self, client: str) -> str:
+    def new_base(self, client: str) -> str:
         return f"{self.root}{client}/{secrets.token_hex(16)}"
 
-    def _marker(self, key: str, client: str, size: int) -> str:
-        return f"{self.partials.pending_root}{client}/{key.rsplit('/', 1)[1]}.{size}"
+    def _marker(self, base: str, client: str, size: int) -> str:
+        return f"{self.partials.pending_root}{client}/{base.rsplit('/', 1)[1]}.{size}"
 
     # The upload's life ----------------------------------------------------------------
 
-    def start(self, key: str, client: str, size: int, quota: Optional[int]) -> str:
-        """Create the multipart upload at ``key``; its UploadId. Under the client's start
-        lock (the one chunked uploads take), so that simultaneous starts cannot pass the
-        ``quota`` together: QuotaExceeded, or StoreBusy when the lock stays taken."""
+    def start(
+        self, base: str, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]]
+    ) -> tuple[str, Optional[str], str]:
+        """Create the multipart upload: at the first free variant of ``place`` (folder,
+        name), held for it by an empty object, or at ``<base>.file`` without one. Its key,
+        the name held (or None) and its UploadId. Under the client's start lock (the one
+        chunked uploads take), so that simultaneous starts cannot pass the ``quota``
+        together: QuotaExceeded, or StoreBusy when the lock stays taken."""
         partials = self.partials
         lock = f"{partials.pending_root}{client}/.lock"
         for _ in range(200):
@@ -114,43 +134,77 @@ class S3Direct:
         try:
             if quota is not None and partials.pending_bytes(client) + size > quota:
                 raise QuotaExceeded()
-            with self.errors:
-                upload_id = str(self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"])
+            key, name = base + ".file", None
+            if place is not None:
+                key, name = self._hold(*place)
+            marker = self._marker(base, client, size)
             try:
-                partials.put(self._marker(key, client, size), b"")
+                partials.put(marker, json.dumps({"key": key}).encode())  # first: the sweep finds it all
+                with self.errors:
+                    upload_id = str(self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"])
             except BaseException:
-                self.abort(key, upload_id)
+                partials.delete_keys([key] if name is not None else [])
+                partials.delete_keys([marker])
                 raise
-            return upload_id
+            return key, name, upload_id
         finally:
             partials.delete_keys([lock])
 
+    def _hold(self, folder: str, name: str) -> tuple[str, str]:
+        for candidate in candidates(name):
+            if self.partials.put(folder + candidate, b"", create_only=True):
+                return folder + candidate, candidate
+        raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
+
     def presign(self, key: str, upload_id: str, number: int, length: int, expires: int) -> str:
-        """A URL that lets its holder PUT part ``number`` of exactly ``length`` bytes for
-        ``expires`` seconds (SigV4 query signing: no request is made). Its signed headers
-        must include ``content-length``, else a holder could send a part of any size: a
-        signer that leaves it out is refused (StoreUnavailable)."""
+        """A URL that lets its holder PUT part ``number`` (2 and on) of exactly ``length``
+        bytes for ``expires`` seconds (SigV4 query signing: no request is made)."""
         params = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number,
                   "ContentLength": length}
+        return self._presign("upload_part", params, expires)
+
+    def presign_first(self, base: str, length: int, expires: int) -> str:
+        """A URL that lets its holder PUT the first part, ``length`` bytes, at ``base``."""
+        return self._presign("put_object", {"Bucket": self.bucket, "Key": base, "ContentLength": length}, expires)
+
+    def _presign(self, operation: str, params: dict[str, Any], expires: int) -> str:
+        """Its signed headers must include ``content-length``, else a holder could send a
+        part of any size: a signer that leaves it out is refused (StoreUnavailable)."""
         with self.errors:
-            url = str(self.client.generate_presigned_url("upload_part", Params=params, ExpiresIn=expires))
+            url = str(self.client.generate_presigned_url(operation, Params=params, ExpiresIn=expires))
         signed = parse_qs(urlsplit(url).query).get("X-Amz-SignedHeaders", [""])[0].split(";")
         if "content-length" not in signed:
             raise StoreUnavailable("presigned part URLs do not sign Content-Length (is the client SigV4?)")
         return url
 
-    def list_parts(self, key: str, upload_id: str) -> list[dict[str, Any]]:
-        """Every part listed, all pages; UploadGone when the upload is not open."""
+    def list_parts(self, key: str, upload_id: str, base: str) -> list[dict[str, Any]]:
+        """Every part listed, all pages, and the first part (the object at ``base``) as
+        part 1; UploadGone when the upload is not open."""
         with self.errors:
             pages = self.client.get_paginator("list_parts").paginate(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, PaginationConfig={"PageSize": LIST_PAGE}
             )
-            return [dict(part) for page in pages for part in page.get("Parts", ())]
+            listed = [dict(part) for page in pages for part in page.get("Parts", ()) if part.get("PartNumber") != 1]
+        first = self.partials.head(base)
+        if first is not None:
+            listed.append({"PartNumber": 1, "Size": int(first["ContentLength"]), "ETag": first["ETag"]})
+        return listed
 
-    def complete(self, key: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    def take_first(self, base: str) -> None:
+        """Copy the first part to ``<base>.first``, where no browser can change it."""
         with self.errors:
+            self.client.copy_object(Bucket=self.bucket, Key=base + ".first", CopySource={"Bucket": self.bucket, "Key": base})
+
+    def complete(self, key: str, upload_id: str, base: str, parts: list[dict[str, Any]]) -> None:
+        """Copy ``<base>.first`` in as part 1, then complete the upload from ``parts`` (2 and on)."""
+        with self.errors:
+            copied = self.client.upload_part_copy(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=1,
+                CopySource={"Bucket": self.bucket, "Key": base + ".first"},
+            )
+            first = {"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}
             self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts}
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": [first, *parts]}
             )
 
     def abort(self, key: str, upload_id: str) -> None:
@@ -162,12 +216,9 @@ class S3Direct:
             pass
 
     def size(self, key: str) -> Optional[int]:
-        """The size of the object ``key`` (a completed upload's file), None if there is none."""
-        try:
-            with self.errors:
-                return int(self.client.head_object(Bucket=self.bucket, Key=key)["ContentLength"])
-        except UploadGone:
-            return None
+        """The size of the object ``key``, None if there is none."""
+        head = self.partials.head(key)
+        return None if head is None else int(head["ContentLength"])
 
     def read_head(self, key: str, size: int, length: int) -> tuple[bytes, int]:
         """The first ``length`` bytes of the object ``key``, and its whole size (one ranged
@@ -183,32 +234,38 @@ class S3Direct:
         whole = str(answer.get("ContentRange") or "").rpartition("/")[2]
         return head, int(whole) if whole.isdigit() else int(answer.get("ContentLength", len(head)))
 
-    def claim(self, key: str, size: int) -> bool:
-        """Take the completion of the upload at ``key`` (``size`` bytes), for exactly one
+    def claim(self, base: str, size: int) -> bool:
+        """Take the completion of the upload at ``base`` (``size`` bytes), for exactly one
         request at a time: a create-only object. A claim older than its lease (its request
-        died) is taken over, by an overwrite conditional on its ETag."""
-        partials = self.partials
-        if partials.put(key + ".claim", b"", create_only=True):
+        died) is taken over, by an overwrite conditional on its ETag; one that says the
+        upload ended never is."""
+        partials, key = self.partials, base + ".claim"
+        if partials.put(key, b"", create_only=True):
             return True
-        held = partials.head(key + ".claim")
+        held = partials.head(key)
         if held is None:
-            return partials.put(key + ".claim", b"", create_only=True)  # released meanwhile
+            return partials.put(key, b"", create_only=True)  # released meanwhile
         lease = CLAIM_LEASE + size / COPY_RATE
-        if time.time() - held["LastModified"].timestamp() < lease:
+        if held["ContentLength"] or time.time() - held["LastModified"].timestamp() < lease:
             return False
-        return partials.put(key + ".claim", b"", if_match=held["ETag"])
+        return partials.put(key, b"", if_match=held["ETag"])
 
-    def release(self, key: str) -> None:
+    def ended(self, base: str) -> bool:
+        held = self.partials.head(base + ".claim")
+        return held is not None and bool(held["ContentLength"])
+
+    def release(self, base: str) -> None:
         """Give the completion back (the request failed; a retry may take it)."""
-        self.partials.delete_keys([key + ".claim"])
+        self.partials.delete_keys([base + ".claim"])
 
-    def drop(self, key: str, client: str, size: int) -> None:
-        """Remove what is left of the upload: its file, its quota marker, then its claim (last,
-        so that a failure part-way leaves the claim and no second request completes it)."""
+    def end(self, base: str, client: str, size: int, discard: Optional[str] = None) -> None:
+        """Mark the upload ended (its claim stays, so that a request sent again finds it),
+        then remove what is left of it: the key ``discard`` (a name held for a file not
+        stored, or the file a function named), the first part, its copy, the quota marker."""
         partials = self.partials
-        partials.delete_keys([key])
-        partials.delete_keys([self._marker(key, client, size)])
-        partials.delete_keys([key + ".claim"])
+        partials.put(base + ".claim", b"ended")
+        partials.delete_keys(([discard] if discard else []) + [base, base + ".first"])
+        partials.delete_keys([self._marker(base, client, size)])
 
     def publish(self, key: str, folder: str, name: str, size: int) -> Stored:
         """Copy the file at ``key`` to ``name`` (or the first free variant) in ``folder``."""
@@ -218,17 +275,34 @@ class S3Direct:
     # The sweep ------------------------------------------------------------------------
 
     def clean(self, expires: float, now: Optional[float] = None) -> tuple[int, int]:
-        """Abort direct uploads started more than ``expires`` seconds ago, and remove the
-        files, claims and quota markers left of such uploads; (uploads aborted, bytes freed)."""
+        """Abort direct uploads started more than ``expires`` seconds ago, free the names
+        held for them, and remove what is left of them; (uploads aborted, bytes freed)."""
         cutoff = (time.time() if now is None else now) - expires
         aborted = freed = 0
+        partials = self.partials
         with self.errors:
-            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=self.root)
-            for page in pages:
-                for upload in page.get("Uploads", ()):
-                    if upload["Initiated"].timestamp() < cutoff:
-                        self.abort(upload["Key"], upload["UploadId"])
-                        aborted += 1
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=partials.pending_root
+            )
+            markers = [
+                entry for page in pages for entry in page.get("Contents", ())
+                if _direct_marker(entry["Key"]) and entry["LastModified"].timestamp() < cutoff
+            ]
+            for entry in markers:
+                client, _, name = entry["Key"][len(partials.pending_root):].rpartition("/")
+                base = f"{self.root}{client}/{name.partition('.')[0]}"
+                if not self.claim(base, 0):  # being completed (its request ends it), or ended
+                    if self.ended(base):
+                        partials.delete_keys([entry["Key"]])
+                    continue
+                key = self._held_key(entry["Key"])
+                if key is not None:
+                    uploads = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key).get("Uploads", ())
+                    for upload in uploads:
+                        if upload["Key"] == key:
+                            self.abort(key, upload["UploadId"])
+                            aborted += 1
+                self.end(base, client, int(name.partition(".")[2] or 0), discard=key)
             old = []
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.root)
             for page in pages:
@@ -236,17 +310,16 @@ class S3Direct:
                     if entry["LastModified"].timestamp() < cutoff:
                         old.append(entry["Key"])
                         freed += int(entry.get("Size", 0))
-            pending = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=self.partials.pending_root
-            )
-            for page in pending:
-                for entry in page.get("Contents", ()):
-                    name = entry["Key"].rsplit("/", 1)[-1]
-                    direct = len(name.partition(".")[0]) == 32 and "-" not in name  # not a chunked upload's
-                    if direct and entry["LastModified"].timestamp() < cutoff:
-                        old.append(entry["Key"])
-        self.partials.delete_keys(old)
+        partials.delete_keys(old)
         return aborted, freed
+
+    def _held_key(self, marker: str) -> Optional[str]:
+        text = self.partials.get_text(marker)
+        try:
+            key = json.loads(text or "")["key"]
+        except (ValueError, TypeError, KeyError):
+            return None
+        return key if isinstance(key, str) and key.startswith(self.files.prefix) else None
 
     # The bucket's CORS ----------------------------------------------------------------
 
@@ -254,3 +327,10 @@ class S3Direct:
         """Make ``rule`` the bucket's CORS configuration (it replaces any other rules)."""
         with self.errors:
             self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
+
+
+def _direct_marker(key: str) -> bool:
+    """Whether a quota marker is a direct upload's (``<32 hex>.<size>``; a chunked upload's
+    is named by its Dropzone uuid, with dashes)."""
+    name = key.rsplit("/", 1)[-1]
+    return len(name.partition(".")[0]) == 32 and "-" not in name
