@@ -7,6 +7,7 @@ DROPZONE_TEST_BUCKET    the bucket
 DROPZONE_TEST_ENDPOINT  the S3 endpoint URL
 DROPZONE_TEST_LOG       a folder where each view call appends JSON lines (optional)
 DROPZONE_TEST_SERVER    this server's name, written in those lines
+DROPZONE_TEST_DIRECT    "1": direct uploads too (DROPZONE_S3_DIRECT)
 
 Credentials come from boto3's own variables (AWS_ACCESS_KEY_ID, ...).
 
@@ -58,6 +59,7 @@ def create_app() -> Flask:
         DROPZONE_CHUNKING=True,
         DROPZONE_CHUNK_SIZE=5 * MIB,
         DROPZONE_MAX_FILE_SIZE=64,
+        DROPZONE_S3_DIRECT=os.environ.get("DROPZONE_TEST_DIRECT") == "1",
     )
     dropzone = Dropzone(app)
 

@@ -20,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -538,3 +539,59 @@ def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, b
     assert leftovers(bucket.all_keys()) == []
     assert bucket.open_uploads() == []
     assert local_entries(servers) + [str(p) for p in instance.rglob("*") if p.is_file()] == []
+
+
+def call(server: Server, method: str, path: str, cookie: str, payload: Optional[dict] = None) -> tuple[int, Any]:
+    """A JSON request to ``server`` with the client's cookie: the status and the JSON answer
+    (or the plain-text refusal)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    try:
+        data = None if payload is None else json.dumps(payload).encode()
+        connection.request(method, path, body=data, headers={"Cookie": cookie, "Content-Type": "application/json"})
+        response = connection.getresponse()
+        answer = response.read()
+    finally:
+        connection.close()
+    is_json = (response.getheader("Content-Type") or "").startswith("application/json")
+    return response.status, json.loads(answer) if is_json else answer.decode()
+
+
+def put_part(url: str, data: bytes) -> int:
+    parts = urllib.parse.urlsplit(url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=TIMEOUT)
+    try:
+        connection.request("PUT", f"{parts.path}?{parts.query}", body=data)
+        response = connection.getresponse()
+        response.read()
+        return response.status
+    finally:
+        connection.close()
+
+
+def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster, bucket):
+    """No server keeps anything of a direct upload: its token and the bucket say it all."""
+    cluster.env["DROPZONE_TEST_DIRECT"] = "1"
+    servers = cluster.start(2)
+    cookie = session_cookie(servers[0])
+    data = os.urandom(2 * CHUNK + MIB)
+    status, started = call(servers[0], "POST", "/dropzone/direct/start", cookie,
+                           {"name": "far.bin", "size": len(data), "type": ""})
+    assert status == 200, started
+    for number, url in enumerate(started["urls"]):
+        assert put_part(url, data[number * CHUNK : (number + 1) * CHUNK]) == 200
+    token = started["upload"]
+    status, held = call(servers[1], "GET", f"/dropzone/direct/status?upload={urllib.parse.quote(token)}", cookie)
+    assert (status, held["held"]) == (200, [1, 2, 3])
+    with ThreadPoolExecutor(4) as pool:  # two requests on each server at once
+        answers = list(pool.map(
+            lambda server: call(server, "POST", "/dropzone/direct/complete", cookie, {"upload": token}),
+            servers * 2,
+        ))
+    assert sorted(status for status, _ in answers) == [200, 404, 404, 404], answers
+    assert [answer for status, answer in answers if status == 200] == [
+        {"stored": [{"filename": "far.bin", "stored_name": "far.bin"}]}
+    ]
+    assert bucket.get(PREFIX + "far.bin") == data and bucket.open_uploads() == []
+    direct = [key for key in bucket.all_keys() if "/.dropzone-direct/" in key]
+    assert len(direct) == 1 and direct[0].endswith(".claim") and bucket.get(direct[0]) == b"ended"
+    assert leftovers(bucket.all_keys()) == [] and local_entries(servers) == []

@@ -682,10 +682,11 @@
     }
   }
 
-  // S3_DIRECT: the browser sends each file to the bucket itself, as the parts of an S3
-  // multipart upload, PUT to URLs the app presigned once it judged the file's name, size and
-  // type (each part's length signed in). The app then completes the upload, judges its
-  // content and stores it under its final name, or refuses it: the app never gets the bytes.
+  // S3_DIRECT: the browser sends each file to the bucket itself, in parts PUT to URLs the
+  // app presigned once it judged the file's name, size and type (each part's length signed
+  // in; the first part is an object of its own, the others parts of an S3 multipart upload).
+  // The app then judges the content and completes the upload under the file's name, or
+  // refuses it: the app never gets the bytes.
   // All of it through Dropzone's public options: an async `accept` starts the upload,
   // `url` (a function of the chunk) gives each part its URL, `chunksUploaded` completes.
   var DIRECT = "flaskDropzoneDirect";
