@@ -637,6 +637,7 @@ def test_a_replayed_complete_stores_nothing_more(tmp_path, s3_settings, s3):
     assert client.get(STATUS, query_string={"upload": started["upload"]}).status_code == 404
     assert client.post(ABORT, json={"upload": started["upload"]}).status_code == 204  # ended: nothing to abort
     assert s3.get("uploads/once.bin") == data and len(heard) == 1
+    assert client.post(URLS, json={"upload": started["upload"]}).status_code == 404  # no URL for an ended upload
 
 
 def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_path, s3_settings, s3, monkeypatch):
@@ -673,6 +674,7 @@ def test_a_client_aborts_its_upload(tmp_path, s3_settings, s3):
     assert put(answer["urls"][1], data[5 * MiB :]) == 404  # S3: NoSuchUpload
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
     assert client.get(STATUS, query_string={"upload": answer["upload"]}).status_code == 404
+    assert client.post(URLS, json={"upload": answer["upload"]}).status_code == 404
 
 
 # Zones -----------------------------------------------------------------------------------

@@ -201,13 +201,15 @@ def _forget(store: S3Direct, ticket: Ticket) -> None:
 
 @_endpoint
 def urls() -> Response:
-    """``{"upload"}``: fresh part URLs, for an upload that outlasts them."""
+    """``{"upload"}``: fresh part URLs, for an upload that outlasts them; none for one that
+    ended (else its token would keep writing first parts into the bucket until it expires)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ticket, made = _ticket(app, direct.parse_token(_body()))
     expires = direct.url_expiry(made, _max_age(app))
-    if expires < 1:
+    store = _store(app)
+    if expires < 1 or store.ended(ticket.base):
         raise NotYours(_NO_UPLOAD)
-    return _json({"urls": _urls(_store(app), ticket, expires), "expires": expires})
+    return _json({"urls": _urls(store, ticket, expires), "expires": expires})
 
 
 @_endpoint
