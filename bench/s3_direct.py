@@ -199,7 +199,7 @@ def leftovers(client: Any, bucket: str, keep: set[str]) -> list[str]:
     keys = [entry["Key"] for page in pages for entry in page.get("Contents", ())]
     return [
         key for key in keys if key not in keep and not key.endswith("_dropzone/last-clean")
-        and not (key.endswith(".claim") and client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"ended")
+        and not (key.endswith(".claim") and client.head_object(Bucket=bucket, Key=key)["Metadata"].get("fdz-state") == "ended")
     ]
 
 

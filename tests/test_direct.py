@@ -91,7 +91,11 @@ def s3(s3_server, s3_bucket):
         @staticmethod
         def ended() -> list[str]:
             claims = [key for key in S3.all_keys() if "/.dropzone-direct/" in key and key.endswith(".claim")]
-            return sorted(key for key in claims if S3.get(key) == b"ended")
+            return sorted(key for key in claims if S3.head(key)["Metadata"].get("fdz-state") == "ended")
+
+        @staticmethod
+        def head(key: str) -> dict:
+            return client.head_object(Bucket=s3_bucket, Key=key)
 
         @staticmethod
         def open_uploads() -> list[str]:

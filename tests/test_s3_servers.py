@@ -173,6 +173,10 @@ def bucket(s3_server, s3_bucket):
             return client.get_object(Bucket=s3_bucket, Key=key)["Body"].read()
 
         @staticmethod
+        def metadata(key: str) -> dict[str, str]:
+            return client.head_object(Bucket=s3_bucket, Key=key)["Metadata"]
+
+        @staticmethod
         def all_keys() -> list[str]:
             pages = client.get_paginator("list_objects_v2").paginate(Bucket=s3_bucket)
             return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))
@@ -593,5 +597,6 @@ def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster,
     ]
     assert bucket.get(PREFIX + "far.bin") == data and bucket.open_uploads() == []
     direct = [key for key in bucket.all_keys() if "/.dropzone-direct/" in key]
-    assert len(direct) == 1 and direct[0].endswith(".claim") and bucket.get(direct[0]) == b"ended"
+    assert len(direct) == 1 and direct[0].endswith(".claim") and bucket.get(direct[0]) == b""
+    assert bucket.metadata(direct[0]) == {"fdz-state": "ended"}
     assert leftovers(bucket.all_keys()) == [] and local_entries(servers) == []

@@ -67,7 +67,7 @@ def keys(client, bucket: str) -> list[str]:
     direct uploads that ended (kept until the sweep, so that a request sent again is 404)."""
     listed = [item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
     ended = {key for key in listed if key.endswith(".claim")
-             and client.get_object(Bucket=bucket, Key=key)["Body"].read() == b"ended"}
+             and client.head_object(Bucket=bucket, Key=key)["Metadata"].get("fdz-state") == "ended"}
     return sorted(key for key in listed if not key.startswith("uploads/_dropzone/") and key not in ended)
 
 

@@ -276,20 +276,26 @@ class S3Partials(PartialStore):
                 return None
             raise
 
-    def put(self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None) -> bool:
-        """Write ``key``; with ``create_only`` or ``if_match``, whether the condition held."""
+    def put(
+        self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None,
+        metadata: Optional[dict[str, str]] = None,
+    ) -> bool:
+        """Write ``key`` (with user ``metadata``: an empty object that says something needs
+        no data write); with ``create_only`` or ``if_match``, whether the condition held."""
         from botocore.exceptions import ClientError
 
-        conditions: dict[str, str] = {}
+        conditions: dict[str, Any] = {}
         if create_only:
             conditions["IfNoneMatch"] = "*"
         if if_match is not None:
             conditions["IfMatch"] = if_match
+        if metadata:
+            conditions["Metadata"] = metadata
         try:
             with self.files.errors:
                 self.client.put_object(Bucket=self.files.bucket, Key=key, Body=body, **conditions)
         except ClientError as error:
-            if conditions and _code(error) in _TAKEN + _MISSING:
+            if (create_only or if_match is not None) and _code(error) in _TAKEN + _MISSING:
                 return False
             raise
         return True

@@ -19,8 +19,11 @@ Objects of one upload, under the app's ``DROPZONE_S3_PREFIX`` (``<base>`` is
                                    ended (stored, refused, aborted), until the sweep
     _dropzone/pending/<client>/<32 hex>.<size>
                                    while it is open, for the client's quota (shared with
-                                   chunked uploads); it holds the multipart upload's key,
+                                   chunked uploads); it names the multipart upload's key,
                                    for the sweep
+
+These small objects are empty and say what they say in their metadata, so that they
+cost the bucket no data write.
 
 So the file is judged (every part there with its exact size, then its first bytes)
 before the multipart upload is completed, and completed where it is stored: no copy
@@ -29,12 +32,11 @@ of the whole file, and no refused file ever under a name.
 
 from __future__ import annotations
 
-import json
 import logging
 import secrets
 import time
 from typing import Any, Optional
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .base import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
 from .s3 import DIRECT, S3Files, error_code
@@ -53,6 +55,8 @@ CLAIM_LEASE = 120.0
 COPY_RATE = 50 * 1024 * 1024
 #: Parts asked for per ListParts request (S3's most is 1,000).
 LIST_PAGE = 1000
+#: The metadata of a claim whose upload ended, and of a quota marker, the upload's key.
+_STATE, _ENDED, _KEY = "fdz-state", "ended", "fdz-key"
 #: S3's refusals of the parts a completion names.
 _BAD_PARTS = ("InvalidPart", "InvalidPartOrder", "EntityTooSmall")
 
@@ -139,7 +143,7 @@ class S3Direct:
                 key, name = self._hold(*place)
             marker = self._marker(base, client, size)
             try:
-                partials.put(marker, json.dumps({"key": key}).encode())  # first: the sweep finds it all
+                partials.put(marker, b"", metadata={_KEY: quote(key)})  # first: the sweep finds it all
                 with self.errors:
                     upload_id = str(self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"])
             except BaseException:
@@ -246,13 +250,13 @@ class S3Direct:
         if held is None:
             return partials.put(key, b"", create_only=True)  # released meanwhile
         lease = CLAIM_LEASE + size / COPY_RATE
-        if held["ContentLength"] or time.time() - held["LastModified"].timestamp() < lease:
+        if _says_ended(held) or time.time() - held["LastModified"].timestamp() < lease:
             return False
         return partials.put(key, b"", if_match=held["ETag"])
 
     def ended(self, base: str) -> bool:
         held = self.partials.head(base + ".claim")
-        return held is not None and bool(held["ContentLength"])
+        return held is not None and _says_ended(held)
 
     def release(self, base: str) -> None:
         """Give the completion back (the request failed; a retry may take it)."""
@@ -263,7 +267,7 @@ class S3Direct:
         then remove what is left of it: the key ``discard`` (a name held for a file not
         stored, or the file a function named), the first part, its copy, the quota marker."""
         partials = self.partials
-        partials.put(base + ".claim", b"ended")
+        partials.put(base + ".claim", b"", metadata={_STATE: _ENDED})
         partials.delete_keys(([discard] if discard else []) + [base, base + ".first"])
         partials.delete_keys([self._marker(base, client, size)])
 
@@ -314,12 +318,9 @@ class S3Direct:
         return aborted, freed
 
     def _held_key(self, marker: str) -> Optional[str]:
-        text = self.partials.get_text(marker)
-        try:
-            key = json.loads(text or "")["key"]
-        except (ValueError, TypeError, KeyError):
-            return None
-        return key if isinstance(key, str) and key.startswith(self.files.prefix) else None
+        held = self.partials.head(marker)
+        key = unquote((held or {}).get("Metadata", {}).get(_KEY, ""))
+        return key if key.startswith(self.files.prefix) and key != self.files.prefix else None
 
     # The bucket's CORS ----------------------------------------------------------------
 
@@ -327,6 +328,10 @@ class S3Direct:
         """Make ``rule`` the bucket's CORS configuration (it replaces any other rules)."""
         with self.errors:
             self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
+
+
+def _says_ended(head: dict[str, Any]) -> bool:
+    return bool(head.get("Metadata", {}).get(_STATE) == _ENDED)
 
 
 def _direct_marker(key: str) -> bool:
