@@ -626,6 +626,27 @@ def test_a_part_of_the_wrong_size_is_409(tmp_path, s3_settings, s3):
     assert s3.get("uploads/w.bin") == data
 
 
+def test_parts_joined_into_another_size_than_declared_leave_nothing_under_the_name(
+    tmp_path, s3_settings, s3, monkeypatch
+):
+    from flask_dropzone.stores.s3_direct import S3Direct
+
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(11 * MiB)
+    answer = start(client, "short.bin", len(data)).json
+    upload_parts(answer, data)
+    complete = S3Direct.complete
+    monkeypatch.setattr(S3Direct, "complete", lambda store, key, upload_id, base, parts: complete(
+        store, key, upload_id, base, parts[:-1]))  # a server that leaves the last part out
+    response = client.post(COMPLETE, json={"upload": answer["upload"]})
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        409, "The parts did not make the file declared; add the file again."
+    )
+    assert s3.keys() == [] and s3.open_uploads() == []
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
+
+
 def test_a_replayed_complete_stores_nothing_more(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     heard = []

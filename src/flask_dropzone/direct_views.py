@@ -263,9 +263,15 @@ def complete() -> Response:
     except UploadRefused as refused:
         _end(store, ticket, refused)  # the parts, the name held: nothing of it is left
         raise refused.about(ticket.filename)
-    with _released_on_failure(store, ticket):
-        if parts is not None:
+    if parts is not None:
+        with _released_on_failure(store, ticket):
             _join(store, ticket, parts)
+            size = store.size(ticket.key) or 0
+        if size != ticket.size:  # a server that joined other parts than those named
+            problem = direct.PartsProblem("The parts did not make the file declared; add the file again.")
+            _end(store, ticket, problem)
+            raise problem.about(ticket.filename)
+    with _released_on_failure(store, ticket):
         stored = _stored(store, ticket, options, head, detected)
     try:
         store.end(ticket.base, ticket.client, ticket.size, discard=None if ticket.name else ticket.key)
@@ -305,7 +311,8 @@ def _released_on_failure(store: S3Direct, ticket: Ticket) -> Iterator[None]:
 
 
 def _end(store: S3Direct, ticket: Ticket, refused: UploadRefused) -> None:
-    """End a refused upload: its parts, the name held and its first part go."""
+    """End a refused upload: its parts, the name held (and what was completed there) and
+    its first part go."""
     try:
         store.abort(ticket.key, ticket.upload_id)
         store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key)
@@ -342,13 +349,11 @@ def _first_bytes(store: S3Direct, ticket: Ticket, parts: Optional[list[dict[str,
 
 def _join(store: S3Direct, ticket: Ticket, parts: list[dict[str, Any]]) -> None:
     """Complete the multipart upload, its part 1 the copy judged (409 if S3 will not join
-    the parts), and check that it made the file declared."""
+    the parts)."""
     try:
         store.complete(ticket.key, ticket.upload_id, ticket.base, parts)
     except PartsRejected as error:
         raise direct.PartsProblem(f"The parts could not be joined ({error}); send them again.") from None
-    if store.size(ticket.key) != ticket.size:  # a server that joined other parts than those named
-        raise direct.PartsProblem("The parts did not make the file declared; add the file again.")
 
 
 def _stored(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> Stored:
