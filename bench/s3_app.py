@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from typing import Any
 
 from flask import Flask, session
 
@@ -13,15 +14,23 @@ CHUNK_SIZE = 8 * 1024 * 1024
 RULES = {"chunking": True, "chunk_size": CHUNK_SIZE, "max_file_size": 4096, "chunk_quota": None}
 
 
-def create_app() -> Flask:
+def s3_app(prefix: str, **config: Any) -> Flask:
+    """An app storing under ``prefix`` in the bench's bucket (``BENCH_BUCKET`` at ``BENCH_S3``,
+    its instance in ``BENCH_DIR``), with ``config`` too; the extension is not set up yet."""
     app = Flask(__name__, instance_path=os.path.join(os.environ["BENCH_DIR"], "instance"))
     app.config.update(
         SECRET_KEY="bench",
         DROPZONE_STORAGE="s3",
         DROPZONE_S3_BUCKET=os.environ["BENCH_BUCKET"],
-        DROPZONE_S3_PREFIX="w5/",
+        DROPZONE_S3_PREFIX=prefix,
         DROPZONE_S3_ENDPOINT_URL=os.environ["BENCH_S3"],
+        **config,
     )
+    return app
+
+
+def create_app() -> Flask:
+    app = s3_app("w5/")
     dropzone = Dropzone(app)
     requests: Counter[str] = Counter()
     counted: list[object] = []

@@ -8,7 +8,6 @@ starts and completes each upload on the extension's endpoints; the parts go to t
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections import Counter
@@ -17,6 +16,7 @@ from typing import Any, Callable, Iterable
 from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone, stores
+from s3_app import s3_app
 
 PART_SIZE = 8 * 1024 * 1024
 STATS = "/stats"
@@ -67,16 +67,8 @@ class _Counting:
 
 
 def create_app() -> Flask:
-    app = Flask(__name__, instance_path=os.path.join(os.environ["BENCH_DIR"], "instance"))
-    app.config.update(
-        SECRET_KEY="bench",
-        DROPZONE_STORAGE="s3",
-        DROPZONE_S3_BUCKET=os.environ["BENCH_BUCKET"],
-        DROPZONE_S3_PREFIX="w6/",
-        DROPZONE_S3_ENDPOINT_URL=os.environ["BENCH_S3"],
-        DROPZONE_S3_DIRECT=True,
-        DROPZONE_CHUNK_SIZE=PART_SIZE,
-        DROPZONE_MAX_FILE_SIZE=None,
+    app = s3_app(
+        "w6/", DROPZONE_S3_DIRECT=True, DROPZONE_CHUNK_SIZE=PART_SIZE, DROPZONE_MAX_FILE_SIZE=None,
         DROPZONE_CHUNK_QUOTA=None,
     )
     Dropzone(app)

@@ -38,17 +38,20 @@ def check_at_start(upload_folder: str, chunk_folder: str, access: Access = os.ac
     check_folders(upload_folder, chunk_folder)
 
 
-def needs_secret_key(app: Flask, what: str) -> None:
+#: Why chunked and direct uploads need Flask's SECRET_KEY, and how to do without them.
+CHUNKED_NEED = "chunked uploads are filed under an id kept in the session", "turn chunking off"
+DIRECT_NEED = (
+    "direct uploads are signed with it and filed under an id kept in the session",
+    "turn DROPZONE_S3_DIRECT off",
+)
+
+
+def needs_secret_key(app: Flask, what: str, need: tuple[str, str] = CHUNKED_NEED) -> None:
+    """SettingError naming ``what`` when the app has no secret key; ``need``: why, and the
+    way out."""
     if not app.secret_key:
-        if what == "DROPZONE_S3_DIRECT":
-            raise SettingError(
-                f"{what} needs Flask's SECRET_KEY: direct uploads are signed with it and filed under "
-                "an id kept in the session. Set SECRET_KEY (or turn DROPZONE_S3_DIRECT off)."
-            )
-        raise SettingError(
-            f"{what} needs Flask's SECRET_KEY: chunked uploads are filed under an id kept in the "
-            "session. Set SECRET_KEY (or turn chunking off)."
-        )
+        why, instead = need
+        raise SettingError(f"{what} needs Flask's SECRET_KEY: {why}. Set SECRET_KEY (or {instead}).")
 
 
 def check_at_first_request(app: Flask, options: Options) -> None:
@@ -58,7 +61,7 @@ def check_at_first_request(app: Flask, options: Options) -> None:
     from . import stores
 
     if stores.of(app).direct is not None:
-        needs_secret_key(app, "DROPZONE_S3_DIRECT")
+        needs_secret_key(app, "DROPZONE_S3_DIRECT", DIRECT_NEED)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     for keyword in ("redirect_view", "upload_action"):
         value = getattr(options, keyword)

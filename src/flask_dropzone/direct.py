@@ -1,7 +1,7 @@
 """Direct uploads (``DROPZONE_S3_DIRECT``), the plain logic: what an upload's token
-carries, how a file is cut into parts, and whether the parts a bucket lists make the
-file declared. The endpoints are in :mod:`.direct_views`, the S3 calls in
-:mod:`.stores.s3_direct`.
+carries and whether the parts a bucket lists make the file declared (how a file is cut
+into parts is :mod:`.stores.s3_parts`). The endpoints are in :mod:`.direct_views`, the
+S3 calls in :mod:`.stores.s3_direct`.
 
 The browser sends each part of a file straight to the bucket through a presigned URL
 whose signature covers the part's exact ``Content-Length``: the first part as an object
@@ -23,14 +23,11 @@ from flask import Flask
 from itsdangerous import BadData, URLSafeTimedSerializer
 
 from .errors import BadUpload, UploadRefused
+from .stores.s3_parts import latest_parts, part_count, part_length, part_lengths
+from .storage_settings import S3_MAX_PART as MAX_PART, S3_MAX_PARTS as MAX_PARTS, S3_MIN_PART as MIN_PART
 
 #: Seconds a presigned part URL is valid at most (fresh ones come from ``/dropzone/direct/urls``).
 URL_EXPIRES = 15 * 60
-#: S3's most parts in a multipart upload.
-MAX_PARTS = 10_000
-#: S3's smallest part but the last, and its largest part.
-MIN_PART = 5 * 1024 * 1024
-MAX_PART = 5 * 1024**3
 #: Longest file name a client may declare (the stored name is bounded further).
 MAX_NAME = 1024
 #: Longest MIME type a client may declare.
@@ -127,51 +124,6 @@ def url_expiry(made: float, max_age: float, now: Optional[float] = None) -> int:
 
 
 # Parts ---------------------------------------------------------------------------------
-
-
-def part_count(size: int, part_size: int) -> int:
-    """How many parts a file of ``size`` bytes is cut into (an empty file: one, empty)."""
-    return max(1, -(-size // part_size))
-
-
-def part_length(number: int, size: int, part_size: int) -> int:
-    """The exact length of part ``number`` (1-based): ``part_size``, less for the last."""
-    return max(0, min(part_size, size - (number - 1) * part_size))
-
-
-def part_lengths(size: int, part_size: int) -> list[int]:
-    return [part_length(number, size, part_size) for number in range(1, part_count(size, part_size) + 1)]
-
-
-def latest_parts(
-    listed: Iterable[Mapping[str, Any]], size: Optional[int] = None, part_size: Optional[int] = None
-) -> dict[int, Mapping[str, Any]]:
-    """The parts a bucket lists, one per part number: of a part sent more than once (some
-    servers list each copy), the newest, else the last listed. Given the file's ``size``
-    and ``part_size``, among copies equally new (``LastModified`` counts whole seconds)
-    one of the exact length is taken first."""
-
-    def rank(part: Mapping[str, Any]) -> tuple[Any, bool]:
-        exact = size is not None and part_size is not None and part.get("Size") == part_length(
-            part["PartNumber"], size, part_size
-        )
-        return part.get("LastModified"), exact
-
-    latest: dict[int, Mapping[str, Any]] = {}
-    for part in listed:
-        number = part.get("PartNumber")
-        if not isinstance(number, int):
-            continue
-        held = latest.get(number)
-        if held is None:
-            latest[number] = part
-            continue
-        (new_time, new_exact), (old_time, old_exact) = rank(part), rank(held)
-        if new_time is None or old_time is None or new_time > old_time:
-            latest[number] = part
-        elif new_time == old_time and (new_exact or not old_exact):
-            latest[number] = part
-    return latest
 
 
 def held_parts(listed: Iterable[Mapping[str, Any]], size: int, part_size: int) -> list[int]:

@@ -86,9 +86,9 @@ def sign(app: Flask, overrides: Mapping[str, Any], direct: bool = False) -> Opti
         return None
 
 
-def read(app: Flask, token: Optional[str]) -> Optional[dict[str, Any]]:
-    """The keywords a zone signed (:data:`RULES`, and :data:`DIRECT_RULES` where it signed
-    them), or None when ``token`` is not valid rules of this app."""
+def _load(app: Flask, token: Optional[str]) -> Optional[tuple[dict[str, Any], Options]]:
+    """The keywords a zone signed and the settings they make, or None when ``token`` is
+    not valid rules of this app."""
     serializer = _serializer(app)
     if serializer is None or not token:
         return None
@@ -99,16 +99,25 @@ def read(app: Flask, token: Optional[str]) -> Optional[dict[str, Any]]:
     if not isinstance(rules, dict) or not set(rules) <= set(RULES + DIRECT_RULES):
         return None
     try:
-        resolve(app.config, rules, "the zone's signed rules")
+        return rules, resolve(app.config, rules, "the zone's signed rules")
     except (SettingError, TypeError):
         return None
-    return rules
+
+
+def read(app: Flask, token: Optional[str]) -> Optional[dict[str, Any]]:
+    """The keywords a zone signed (:data:`RULES`, and :data:`DIRECT_RULES` where it signed
+    them), or None when ``token`` is not valid rules of this app."""
+    loaded = _load(app, token)
+    return None if loaded is None else loaded[0]
 
 
 def options(app: Flask, token: Optional[str]) -> Optional[Options]:
     """The settings that judge a request's files, as its zone was set up, or None when it
     sent no valid rules."""
-    rules = read(app, token)
-    if rules is None:
+    loaded = _load(app, token)
+    if loaded is None:
         return None
+    rules, resolved = loaded
+    if set(rules) <= set(RULES):  # as every zone signs them without direct uploads
+        return resolved
     return resolve(app.config, {key: value for key, value in rules.items() if key in RULES}, "the zone's signed rules")

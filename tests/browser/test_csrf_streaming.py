@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template_string
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone
 from flask_dropzone.stores import disk as storage
 
-from .helpers import drop_files, error_messages, payload, statuses, wait_settled
+from .helpers import drop_files, error_messages, page_app, payload, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
 
 
 def csrf_app(tmp_path, page=PAGE, **config) -> Flask:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
-    dropzone = Dropzone(app)
+    settings = dict(SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
+    app = page_app(page, settings, str(tmp_path / "instance"))
     CSRFProtect(app)
-
-    @app.get("/")
-    def index():
-        return render_template_string(page)
-
-    @app.post("/upload")
-    def upload():
-        return {"stored": [saved.stored_name for saved in dropzone.save()]}
-
     return app
 
 

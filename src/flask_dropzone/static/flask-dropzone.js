@@ -511,16 +511,21 @@
     };
   }
 
+  // `upload` names the upload: the chunked upload's uuid, or a direct upload's token.
+  function remember(dz, file, upload) {
+    file.flaskDropzoneRemembered = true;
+    try {
+      window.localStorage.setItem(resumeKey(dz, file), JSON.stringify({ uuid: upload, time: Date.now() }));
+    } catch (error) {
+      /* storage full or off: this upload cannot be resumed */
+    }
+  }
+
   function onResume(dz) {
     dz.on("sending", function (file) {
       if (!file.upload || !file.upload.chunked || file.flaskDropzoneRemembered) return;
       // (sent again after a failure, a resumed file keeps its entry: it is the same upload)
-      file.flaskDropzoneRemembered = true;
-      try {
-        window.localStorage.setItem(resumeKey(dz, file), JSON.stringify({ uuid: file.upload.uuid, time: Date.now() }));
-      } catch (error) {
-        /* storage full or off: this upload cannot be resumed */
-      }
+      remember(dz, file, file.upload.uuid);
     });
     dz.on("success", function (file) {
       if (file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
@@ -813,10 +818,7 @@
           finish(file);
           if (!response.ok) return refused(response).then(function (message) { refuseUploaded(dz, file, message); });
           file.flaskDropzoneDeleteHeader = response.headers.get(DELETE_HEADER);
-          return response.json().then(function (outcome) {
-            file[DIRECT].outcome = outcome;
-            done();
-          });
+          done();
         })
         .catch(function () {
           finish(file);
@@ -824,15 +826,6 @@
         });
     };
     return zone;
-  }
-
-  function remember(dz, file, upload) {
-    file.flaskDropzoneRemembered = true;
-    try {
-      window.localStorage.setItem(resumeKey(dz, file), JSON.stringify({ uuid: upload, time: Date.now() }));
-    } catch (error) {
-      /* storage full or off: this upload cannot be resumed */
-    }
   }
 
   // RESUME, direct: the bucket says which parts it holds (ListParts, through the app); the
@@ -862,7 +855,7 @@
         if (!missing.length) missing.push(status.parts - 1); // every part there: send one again, then complete
         file.flaskDropzoneMissing = missing;
         file.flaskDropzoneRemembered = true;
-        return { upload: upload, urls: fresh.urls, expires: fresh.expires, partSize: status.partSize, parts: status.parts };
+        return { upload: upload, urls: fresh.urls, expires: fresh.expires };
       })
       .catch(function () {
         return null;

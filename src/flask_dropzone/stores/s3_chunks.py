@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Optional
 
 from ..chunks import BadChunk, Chunk, Manifest, check_same_upload
+from ..storage_settings import S3_MAX_PARTS as MAX_PARTS
 from .base import (
     CLIENT_NAME,
     COMPLETE,
@@ -45,6 +46,7 @@ from .base import (
 )
 from .names import candidates
 from .s3 import Blocks, ObjectReader, S3Files, error_code
+from .s3_parts import latest_parts
 
 #: The last chunks of a file check whether it is whole (and any chunk once one found it not).
 TAIL = 16
@@ -54,8 +56,6 @@ LEASE = 120.0
 RESENT_WAIT = 20.0
 #: Seconds a client's start lock is held at most.
 START_LEASE = 30.0
-#: S3's most parts in a multipart upload.
-MAX_PARTS = 10_000
 #: The ETag of an empty object: a name held for an upload, not yet its file.
 EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
 _MISSING = ("404", "NoSuchKey", "NotFound")
@@ -460,18 +460,13 @@ class S3Partials(PartialStore):
         from botocore.exceptions import ClientError
 
         files = self.files
-        latest: dict[int, dict[str, Any]] = {}
         try:
             with files.errors:
                 pages = files.client.get_paginator("list_parts").paginate(
                     Bucket=files.bucket, Key=record.key, UploadId=record.upload_id
                 )
-                for page in pages:
-                    for part in page.get("Parts", ()):
-                        number = part["PartNumber"]
-                        # A part sent again may be listed twice: the newest one counts.
-                        if number not in latest or part["LastModified"] >= latest[number]["LastModified"]:
-                            latest[number] = part
+                # A part sent again may be listed twice: the newest one counts.
+                latest = latest_parts(part for page in pages for part in page.get("Parts", ()))
                 parts = [{"PartNumber": n, "ETag": latest[n]["ETag"]} for n in sorted(latest)]
                 if len(parts) != record.manifest.count:
                     raise StoreBusy()
