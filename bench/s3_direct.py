@@ -26,6 +26,7 @@ import http.client
 import json
 import math
 import os
+import re
 import statistics
 import sys
 import tempfile
@@ -74,10 +75,19 @@ class App:
     def __init__(self, port: int) -> None:
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.cookie = ""
+        self.rules: dict[str, str] = {}  # the page's signed zone rules, sent as the zone sends them
+
+    def open_page(self, path: str) -> None:
+        """Load the page with the zone: the session cookie, and the zone's rules."""
+        status, html = self.call("GET", path)
+        found = re.search(rb'<script type="application/json" data-dropzone-config>(.*?)</script>', html, re.S)
+        if status != 200 or found is None:
+            raise SystemExit(f"W6: {path} has no zone ({status})")
+        self.rules = {"X-Dropzone-Zone": json.loads(found.group(1))["options"]["headers"]["X-Dropzone-Zone"]}
 
     def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None) -> tuple[int, bytes]:
         self.connection.close()  # the next request connects
-        headers = {"Cookie": self.cookie} if self.cookie else {}
+        headers = {"Cookie": self.cookie, **self.rules} if self.cookie else dict(self.rules)
         data = None
         if body is not None:
             data = json.dumps(body).encode()
@@ -226,7 +236,7 @@ def main() -> int:
             folder.mkdir()
             server = Server(str(folder), app="s3_direct_app:create_app()", env=env, pin=False)
             app = App(server.port)
-            app.call("GET", "/page")  # the page with the zone: the session and its client id
+            app.open_page("/page")  # the page with the zone: the session, its client id and the rules
             if not app.cookie:
                 raise SystemExit("W6: the page set no session cookie")
             app.json("GET", "/stats")  # the S3 client made, counters at zero

@@ -57,10 +57,16 @@ def direct_app(tmp_path, s3_settings, **config) -> Flask:
     return app
 
 
+RULES_ENVIRON = "HTTP_" + zonerules.HEADER.upper().replace("-", "_")
+
+
 def zone_header(client, **zone) -> dict:
-    """The X-Dropzone-Zone header of a zone rendered with ``zone`` (its config() keywords)."""
+    """The X-Dropzone-Zone header of a zone rendered with ``zone`` (its config() keywords);
+    the client's later requests carry it, as a page's do."""
     config = zone_config(client.post("/page", json=zone).get_data(as_text=True))
-    return {zonerules.HEADER: config["options"]["headers"][zonerules.HEADER]}
+    token = config["options"]["headers"][zonerules.HEADER]
+    client.environ_base[RULES_ENVIRON] = token
+    return {zonerules.HEADER: token}
 
 
 @pytest.fixture
@@ -121,6 +127,9 @@ def put(url: str, data: bytes, length=None) -> int:
 
 
 def start(client, name: str, size: int, headers=None, kind: str = ""):
+    """Start an upload from the client's page (the app's default zone if it showed none)."""
+    if headers is None and RULES_ENVIRON not in client.environ_base:
+        zone_header(client)
     return client.post(START, json={"name": name, "size": size, "type": kind}, headers=headers or {})
 
 
@@ -137,7 +146,7 @@ def send(client, name: str, data: bytes, headers=None):
     started = start(client, name, len(data), headers)
     assert started.status_code == 200, started.get_data(as_text=True)
     upload_parts(started.json, data)
-    return client.post(COMPLETE, json={"upload": started.json["upload"]})
+    return client.post(COMPLETE, json={"upload": started.json["upload"]}, headers=headers or {})
 
 
 def ticket(app, token: str) -> direct.Ticket:
@@ -300,6 +309,7 @@ def test_simultaneous_completes_store_the_file_once(tmp_path, s3_settings, s3):
     for _ in range(4):
         each = app.test_client()
         each.set_cookie(cookie.key, cookie.value)
+        each.environ_base.update(owner.environ_base)  # the same page
         clients.append(each)
     statuses = []
     gate = threading.Barrier(len(clients))
@@ -356,7 +366,7 @@ def test_delete_on_remove_sends_a_token_that_deletes_the_stored_file(tmp_path, s
     assert entry["filename"] == "d.txt" and s3.keys() == ["uploads/d.txt"]
     assert client.post("/dropzone/delete", data={"token": entry["token"]}).status_code == 200
     assert s3.keys() == []
-    assert deletion.HEADER not in send(client, "e.txt", b"x").headers  # the app's setting: off
+    assert deletion.HEADER not in send(client, "e.txt", b"x", zone_header(client)).headers  # the app's setting: off
 
 
 def test_a_naming_function_gets_the_file_as_save_gives_it(tmp_path, s3_settings, s3):
@@ -384,7 +394,7 @@ def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(tmp_p
     response = start(client, "big.bin", 11 * MiB, zone_header(client, max_file_size=10))
     assert (response.status_code, response.mimetype) == (413, "text/plain")
     assert response.get_data(as_text=True) == "File is too big (11 MiB). Max filesize: 10 MiB."
-    assert refused == [{"filename": "big.bin", "status": 413, "reason": response.get_data(as_text=True)}]
+    assert refused == [{"filename": "big.bin", "status": 413, "reason": response.get_data(as_text=True), "zone": None}]
     assert start(client, "big.bin", 65 * MiB).status_code == 413  # without rules: the app's 64 MiB
     assert s3.keys() == [] and s3.open_uploads() == []
 
@@ -477,7 +487,7 @@ def test_content_that_contradicts_its_name_is_refused_and_removed(tmp_path, s3_s
     assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
         415, "text/plain", "Pictures only."
     )
-    assert refused == [{"filename": "x.png", "status": 415, "reason": "Pictures only."}]
+    assert refused == [{"filename": "x.png", "status": 415, "reason": "Pictures only.", "zone": None}]
     assert heard == [] and s3.keys() == [] and s3.open_uploads() == []
     again = client.post(COMPLETE, json={"upload": started.json["upload"]})
     assert again.status_code == 404 and s3.keys() == []
@@ -558,6 +568,7 @@ def test_a_url_tampered_with_or_expired_is_refused_by_s3(tmp_path, s3_settings, 
 def test_another_session_cannot_use_an_upload(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     owner, stranger = app.test_client(), app.test_client()
+    zone_header(stranger)  # a page of the same zone, in another session
     data = os.urandom(MiB)
     answer = start(owner, "mine.bin", len(data)).json
     upload_parts(answer, data)
@@ -724,15 +735,15 @@ def test_a_named_zones_rules_and_folder_apply_through_its_signed_header(tmp_path
     done = send(client, "me.png", data, headers)
     assert done.status_code == 200 and s3.keys() == ["uploads/avatars/me.png"]
     assert s3.get("uploads/avatars/me.png") == data
-    # The folder is signed: a header changed by the client is no zone's, and the app's settings judge.
-    payload, signature = headers[zonerules.HEADER].rsplit(".", 1)
+    # A named zone travels by name: the page carries no folder, and a header changed by the
+    # client is no zone's at all: nothing is taken without valid rules.
+    payload, stamp, signature = headers[zonerules.HEADER].rsplit(".", 2)
     rules = decoded(payload)
-    assert rules["upload_folder"] == "avatars"
-    rules["upload_folder"] = "elsewhere"
-    forged = encoded(rules)
-    moved = send(client, "me.txt", b"hello", {zonerules.HEADER: f"{forged}.{signature}"})
-    assert moved.status_code == 200 and "uploads/me.txt" in s3.keys()
-    assert not [key for key in s3.keys() if "elsewhere" in key]
+    assert (rules["z"], rules["k"]) == ("avatar", {})
+    rules["k"] = {"upload_folder": "elsewhere", "allowed_file_custom": True, "allowed_file_type": ".txt"}
+    moved = start(client, "me.txt", 5, {zonerules.HEADER: f"{encoded(rules)}.{stamp}.{signature}"})
+    assert (moved.status_code, moved.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == ["uploads/avatars/me.png"]
 
 
 def test_a_zones_folder_is_the_same_key_prefix_for_save_and_send_stored(tmp_path, s3_settings, s3):
@@ -761,26 +772,22 @@ def test_a_zones_folder_is_the_same_key_prefix_for_save_and_send_stored(tmp_path
     assert s3.keys() == ["uploads/avatars/direct.png", "uploads/avatars/form.png"]
 
 
-def test_rules_signed_without_a_folder_still_hold(tmp_path, s3_settings, s3):
+def test_rules_of_the_old_untimed_kind_are_refused(tmp_path, s3_settings, s3):
+    """Before rules named their client and time, they were a permanent capability: such a
+    header no longer starts anything (the page is loaded again)."""
+    from itsdangerous import URLSafeSerializer
+
     app = direct_app(tmp_path, s3_settings)
-    with app.app_context():
-        old = zonerules.sign(app, {"max_file_size": 1, "upload_folder": "ignored"})  # as before this setting
-    client = app.test_client()
-    headers = {zonerules.HEADER: old}
-    assert start(client, "a.bin", 2 * MiB, headers).status_code == 413
-    assert send(client, "a.txt", b"hi", headers).status_code == 200
-    assert s3.keys() == ["uploads/a.txt"]
+    old = URLSafeSerializer("direct tests", salt="flask-dropzone.zone-rules").dumps({"max_file_size": 60})
+    response = start(app.test_client(), "a.bin", 2 * MiB, {zonerules.HEADER: old})
+    assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == [] and s3.open_uploads() == []
 
 
-def test_the_folder_is_signed_only_for_direct_uploads(tmp_path, s3_settings):
-    app = direct_app(tmp_path, s3_settings)
-    with app.app_context():
-        signed = zonerules.sign(app, {"max_file_size": 2, "upload_folder": "pics", "stored_name": lambda f: "x"},
-                                direct=True)
-        plain = zonerules.sign(app, {"max_file_size": 2, "upload_folder": "pics"})
-    assert zonerules.read(app, signed) == {"max_file_size": 2, "upload_folder": "pics"}  # no function signed
-    assert zonerules.read(app, plain) == {"max_file_size": 2}
-    assert zonerules.options(app, signed) == zonerules.options(app, plain)  # judging a form: the same rules
+def test_the_folder_is_signed_only_for_direct_uploads():
+    keywords = {"max_file_size": 2, "upload_folder": "pics", "stored_name": lambda f: "x"}
+    assert zonerules.signed(None, keywords, direct=True).keywords == {"max_file_size": 2, "upload_folder": "pics"}
+    assert zonerules.signed(None, keywords).keywords == {"max_file_size": 2}  # judging a form: the same rules
 
 
 # Errors of the store, CSRF, the CLI ---------------------------------------------------------
@@ -826,6 +833,7 @@ def test_with_csrfprotect_the_endpoints_need_the_csrf_token(tmp_path, s3_setting
     app.config["WTF_CSRF_ENABLED"] = False
     page = zone_config(client.post("/page", json={}).get_data(as_text=True))
     app.config["WTF_CSRF_ENABLED"] = True
+    client.environ_base[RULES_ENVIRON] = page["options"]["headers"][zonerules.HEADER]
     refused = start(client, "a.txt", 5)
     assert (refused.status_code, refused.mimetype) == (400, "text/plain")
     answer = start(client, "a.txt", 5, {"X-CSRFToken": page["csrf"]["token"]})
@@ -926,7 +934,7 @@ def test_the_token_carries_the_ticket_signed_and_timed():
     app.config.update(SECRET_KEY="k")
     made = direct.Ticket(
         "p/.dropzone-direct/c/k", "p/a b.png", "a b.png", "id", "c" * 32, "a b.png", "a b.png", 7, 5 * MiB, "p/",
-        {"max_file_size": 1},
+        zonerules.Zone("avatar", {"max_file_size": 1}),
     )
     token = direct.make_token(app, made)
     found = direct.read_token(app, token, 60)
@@ -937,3 +945,153 @@ def test_the_token_carries_the_ticket_signed_and_timed():
     assert direct.url_expiry(made=1000.0, max_age=86400, now=1000.0) == direct.URL_EXPIRES
     assert direct.url_expiry(made=1000.0, max_age=600, now=1100.0) == 500
     assert direct.url_expiry(made=1000.0, max_age=600, now=1700.0) == 0
+
+
+# What the page carries grants no more than the server decides now --------------------------
+
+
+def named_app(tmp_path, s3_settings, zones, **config) -> Flask:
+    app = direct_app(tmp_path, s3_settings, DROPZONE_ZONES=zones, **config)
+
+    @app.get("/zone/<name>")
+    def named(name):
+        return render_template_string("{{ dropzone.config(id=name) }}", name=name)
+
+    return app
+
+
+def named_header(client, name: str) -> dict:
+    config = zone_config(client.get(f"/zone/{name}").get_data(as_text=True))
+    client.environ_base[RULES_ENVIRON] = config["options"]["headers"][zonerules.HEADER]
+    return {zonerules.HEADER: client.environ_base[RULES_ENVIRON]}
+
+
+def test_a_zone_tightened_after_the_page_was_rendered_applies_at_once(tmp_path, s3_settings, s3):
+    app = named_app(tmp_path, s3_settings, {"avatar": {"max_file_size": 20, "upload_folder": "avatars"}})
+    client = app.test_client()
+    saved = named_header(client, "avatar")  # a header kept from before the change
+    app.config["DROPZONE_ZONES"]["avatar"] = {"max_file_size": 1, "upload_folder": "small"}
+    assert start(client, "big.bin", 2 * MiB, saved).status_code == 413
+    assert send(client, "ok.bin", b"x" * 1000, saved).status_code == 200
+    assert s3.keys() == ["uploads/small/ok.bin"]
+
+
+def test_a_removed_zone_takes_nothing(tmp_path, s3_settings, s3):
+    app = named_app(tmp_path, s3_settings, {"avatar": {"upload_folder": "avatars"}})
+    client = app.test_client()
+    saved = named_header(client, "avatar")
+    del app.config["DROPZONE_ZONES"]["avatar"]
+    response = start(client, "a.txt", 5, saved)
+    assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_without_valid_rules_a_direct_upload_is_refused(tmp_path, s3_settings, s3):
+    """No view runs: the app-wide defaults are no zone of the page's, and never a looser one."""
+    app = named_app(tmp_path, s3_settings, {"avatar": {"allowed_file_type": "image", "max_file_size": 1}})
+    stored = []
+    file_stored.connect(lambda sender, saved: stored.append(saved), app, weak=False)
+    client = app.test_client()
+    for headers in ({}, {zonerules.HEADER: ""}, {zonerules.HEADER: "garbage"}):
+        response = client.post(START, json={"name": "evil.html", "size": 2 * MiB, "type": "text/html"}, headers=headers)
+        assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == [] and s3.open_uploads() == [] and stored == []
+
+
+def test_another_apps_rules_are_refused_though_it_shares_the_secret_key(tmp_path, s3_settings, s3):
+    public = direct_app(tmp_path / "public", s3_settings, DROPZONE_MAX_FILE_SIZE=1)
+    admin = Flask("admin_tool", instance_path=str(tmp_path / "admin"))
+    admin.config.update(public.config)
+    Dropzone(admin)
+
+    @admin.get("/")
+    def admin_page():
+        return render_template_string("{{ dropzone.config(max_file_size=60, upload_folder='internal') }}")
+
+    with admin.test_client() as staff:
+        rules = zone_config(staff.get("/").get_data(as_text=True))["options"]["headers"]
+        cookie = staff.get_cookie("session")
+    client = public.test_client()
+    client.set_cookie(cookie.key, cookie.value)  # the same key: the admin's session works here too
+    response = start(client, "tool.bin", 30 * MiB, rules)
+    assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_a_pages_rules_work_only_in_the_session_that_was_shown_the_page(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    owner, stranger = app.test_client(), app.test_client()
+    mine = zone_header(owner, upload_folder="users/42")
+    zone_header(stranger)  # the stranger has a page and a session of its own
+    response = start(stranger, "planted.txt", 5, mine)  # the owner's page source, shared
+    assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert send(owner, "mine.txt", b"hello", mine).status_code == 200
+    assert s3.keys() == ["uploads/users/42/mine.txt"]
+
+
+def test_an_upload_is_resumed_and_completed_only_in_the_zone_it_started_in(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    public = zone_header(client, upload_folder="public")
+    private = zone_header(client, upload_folder="private")
+    data = os.urandom(6 * MiB)
+    answer = start(client, "doc.bin", len(data), public).json
+    upload_parts(answer, data)
+    token = {"upload": answer["upload"]}
+    assert client.get(STATUS, query_string=token, headers=private).status_code == 404
+    assert client.post(URLS, json=token, headers=private).status_code == 404
+    assert client.post(COMPLETE, json=token, headers=private).status_code == 404
+    assert client.get(STATUS, query_string=token, headers=public).json["held"] == [1, 2]
+    assert client.post(COMPLETE, json=token, headers=public).status_code == 200
+    assert s3.keys() == ["uploads/public/doc.bin"]
+
+
+def test_a_zone_tightened_while_a_file_uploads_refuses_it_at_completion(tmp_path, s3_settings, s3):
+    app = named_app(tmp_path, s3_settings, {"docs": {"max_file_size": 20, "upload_folder": "docs"}})
+    client = app.test_client()
+    headers = named_header(client, "docs")
+    data = os.urandom(6 * MiB)
+    answer = start(client, "doc.bin", len(data), headers).json
+    upload_parts(answer, data)
+    app.config["DROPZONE_ZONES"]["docs"] = {"max_file_size": 1, "upload_folder": "docs"}
+    response = client.post(COMPLETE, json={"upload": answer["upload"]}, headers=headers)
+    assert response.status_code == 409 and "File is too big" in response.get_data(as_text=True)
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_the_app_chooses_a_direct_uploads_folder_when_it_starts_and_completes(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    users = {"user": "42"}
+
+    @app.extensions["dropzone"].direct_folder
+    def per_user(zone, filename):
+        return False if users["user"] is None else f"users/{users['user']}"
+
+    client = app.test_client()
+    assert send(client, "a.txt", b"hello", zone_header(client, upload_folder="ignored")).status_code == 200
+    assert s3.keys() == ["uploads/users/42/a.txt"]
+    answer = start(client, "b.txt", 5).json
+    upload_parts(answer, b"world")
+    users["user"] = "43"  # another person now, in this session: the upload is not theirs to finish
+    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 409
+    users["user"] = None  # logged out
+    refused = start(client, "c.txt", 5)
+    assert (refused.status_code, refused.get_data(as_text=True)) == (403, "You cannot upload files here.")
+    assert s3.keys() == ["uploads/users/42/a.txt"] and s3.open_uploads() == []
+
+
+def test_a_page_renews_its_rules_while_they_hold(tmp_path, s3_settings, s3):
+    app = named_app(tmp_path, s3_settings, {"avatar": {"upload_folder": "avatars"}})
+    client = app.test_client()
+    old = named_header(client, "avatar")
+    renewed = client.get("/dropzone/rules", headers=old)
+    assert renewed.status_code == 200 and renewed.headers["Cache-Control"] == "no-store"
+    assert renewed.json["expires"] == 86400 and renewed.json["rules"]
+    fresh = {zonerules.HEADER: renewed.json["rules"]}
+    assert send(client, "a.txt", b"hi", fresh).status_code == 200
+    stranger = app.test_client()
+    zone_header(stranger)
+    assert stranger.get("/dropzone/rules", headers=old).status_code == 400  # not the stranger's page
+    del app.config["DROPZONE_ZONES"]["avatar"]
+    gone = client.get("/dropzone/rules", headers=fresh)
+    assert (gone.status_code, gone.get_data(as_text=True)) == (400, zonerules.EXPIRED)

@@ -9,7 +9,7 @@ import os
 import pytest
 from flask import Flask
 
-from flask_dropzone import Dropzone, deletion, file_deleted
+from flask_dropzone import Dropzone, deletion, file_deleted, signing
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -56,10 +56,21 @@ def test_a_stored_files_token_deletes_it_once(tmp_path):
     assert (again.status_code, again.get_data(as_text=True)) == (404, "There is no such file to delete.")
 
 
-def test_the_token_names_no_server_path(tmp_path):
-    app = delete_app(tmp_path)
+def payload(app, token) -> dict:
+    return signing.serializer(app, deletion.PURPOSE).loads(token)
+
+
+@pytest.mark.parametrize("zone", [None, "elsewhere"])
+def test_the_token_names_no_server_path_nor_the_files_inode(tmp_path, zone):
+    app = delete_app(tmp_path, DROPZONE_ZONES={"elsewhere": {"upload_folder": str(tmp_path / "other" / "place")}})
+    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.dropzone.save(zone=zone)]}
     token = upload(app.test_client())[0]["token"]
-    assert str(tmp_path) not in deletion._serializer(app).loads(token).__repr__()
+    found = payload(app, token)
+    assert str(tmp_path) not in repr(found)
+    assert found["f"] == ("" if zone is None else "../../other/place")  # relative to the upload folder
+    folder = os.path.join(app.instance_path, "uploads") if zone is None else str(tmp_path / "other" / "place")
+    info = os.stat(os.path.join(folder, "a.txt"))
+    assert str(info.st_ino) not in found["v"] and str(info.st_mtime_ns) not in found["v"]  # a keyed hash
 
 
 @pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "", lambda t: "a" * 5000])
@@ -173,7 +184,7 @@ def test_a_client_cancels_its_own_partial_upload_and_no_other(tmp_path):
 
 
 def test_existing_files_reach_the_page_as_escaped_json_with_their_tokens(tmp_path):
-    from conftest import zone_config
+    from conftest import zone_configs
 
     app = delete_app(tmp_path)
     client = app.test_client()
@@ -188,16 +199,43 @@ def test_existing_files_reach_the_page_as_escaped_json_with_their_tokens(tmp_pat
     def edit():
         from flask import render_template_string
 
-        hostile = {"name": "</script><script>alert(1)</script>", "size": 3}
-        return render_template_string("{{ dropzone.config(existing=items) }}", items=[*saved, hostile])
+        hostile = {"name": "</script><script>alert(1)</script>", "size": 3}  # shown only: no delete token
+        return render_template_string(
+            "{{ dropzone.config(existing=items) }}{{ dropzone.config(id='shown', existing=[hostile], "
+            "delete_on_remove=False) }}", items=saved, hostile=hostile,
+        )
 
     upload(client, "kept.txt")
     client.post("/saved", data={"file": (io.BytesIO(b"abc"), "s.txt")}, content_type="multipart/form-data")
     html = client.get("/edit").get_data(as_text=True)
     assert "</script><script>" not in html
-    existing = zone_config(html)["existing"]
-    assert [(e["name"], e["size"]) for e in existing] == [("s.txt", 3), ("</script><script>alert(1)</script>", 3)]
-    assert delete(client, existing[0]["token"]).status_code == 200 and stored(app) == ["kept.txt"]
+    zones = {config["id"]: config["existing"] for config in zone_configs(html)}
+    assert [(e["name"], e["size"]) for e in zones["myDropzone"]] == [("s.txt", 3)]
+    assert zones["shown"] == [{"name": "</script><script>alert(1)</script>", "size": 3}]
+    assert delete(client, zones["myDropzone"][0]["token"]).status_code == 200 and stored(app) == ["kept.txt"]
+
+
+@pytest.mark.parametrize("name", ["../app-database.sqlite", "otheruser/file.txt", ".hidden", "a\\b.txt"])
+def test_existing_names_that_cannot_be_stored_files_get_no_delete_token(tmp_path, name):
+    """An app listing saved.filename (the client's name) instead of saved.stored_name, or a
+    path, is told so: a token for such a name would delete outside the folder."""
+    app = delete_app(tmp_path)
+    (tmp_path / "instance").mkdir()
+    (tmp_path / "instance" / "app-database.sqlite").write_bytes(b"precious")
+    with app.test_request_context(), pytest.raises(ValueError, match="cannot be a stored file"):
+        app.dropzone.config(existing=[{"name": name}])
+
+
+def test_a_token_naming_a_path_deletes_nothing(tmp_path):
+    """Checked again at delete: a name that cannot be a stored file's is no file to delete."""
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    good = payload(app, upload(client)[0]["token"])
+    (tmp_path / "instance" / "app-database.sqlite").write_bytes(b"precious")
+    forged = signing.serializer(app, deletion.PURPOSE).dumps({**good, "n": "../app-database.sqlite"})
+    response = delete(client, forged)
+    assert (response.status_code, response.get_data(as_text=True)) == (404, "There is no such file to delete.")
+    assert (tmp_path / "instance" / "app-database.sqlite").read_bytes() == b"precious"
 
 
 def test_existing_takes_saved_files_or_dicts_with_a_name(tmp_path):
@@ -235,3 +273,186 @@ def test_remove_links_are_dropzones_add_remove_links(tmp_path):
     assert links["options"]["addRemoveLinks"] is True and links["options"]["dictRemoveFile"] == "Take it away"
     assert links["deleteUrl"] is None  # links that only take the file out of the zone
     assert deleting["options"]["addRemoveLinks"] is True and deleting["deleteUrl"] == "/dropzone/delete"
+
+
+# Which file a token deletes, decided by the server from today's settings ---------------------
+
+
+def _stored_in(app, folder_keyword) -> list[str]:
+    from flask_dropzone import receive, stores
+    from flask_dropzone.settings import resolve
+
+    with app.app_context():
+        folder = receive.upload_folder(resolve(app.config), folder_keyword)
+        return [name for name, _ in stores.of(app).files.listing(folder)]
+
+
+WAYS = {
+    # how the view chooses the folder: (extra config, save() keywords, the folder named to the store)
+    "app setting": ({"DROPZONE_UPLOAD_FOLDER": "{tmp}/media"}, {}, None),
+    "named zone": ({"DROPZONE_ZONES": {"avatar": {"upload_folder": "{tmp}/avatars"}}}, {"zone": "avatar"}, "{tmp}/avatars"),
+    "keyword": ({}, {"upload_folder": "{tmp}/by-keyword"}, "{tmp}/by-keyword"),
+    "folder argument": ({}, {"folder": "{tmp}/by-argument"}, "{tmp}/by-argument"),
+}
+S3_WAYS = {
+    "the prefix": ({}, {}, None),
+    "named zone": ({"DROPZONE_ZONES": {"avatar": {"upload_folder": "avatars"}}}, {"zone": "avatar"}, "avatars"),
+    "keyword": ({}, {"upload_folder": "by-keyword"}, "by-keyword"),
+    "folder argument": ({}, {"folder": "by-argument"}, "by-argument"),
+}
+
+
+def _filled(value, tmp_path):
+    if isinstance(value, str):
+        return value.replace("{tmp}", str(tmp_path))
+    if isinstance(value, dict):
+        return {key: _filled(item, tmp_path) for key, item in value.items()}
+    return value
+
+
+def _way_app(tmp_path, config, keywords, storage=None) -> Flask:
+    app = delete_app(tmp_path, **_filled(config, tmp_path), **(storage or {}))
+    keywords = _filled(keywords, tmp_path)
+    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.dropzone.save(**keywords)]}
+    return app
+
+
+@pytest.mark.parametrize("way", WAYS)
+def test_the_remove_link_deletes_the_file_wherever_the_view_stored_it(tmp_path, way):
+    config, keywords, folder = WAYS[way]
+    app = _way_app(tmp_path, config, keywords)
+    client = app.test_client()
+    folder = _filled(folder, tmp_path)
+    token = upload(client)[0]["token"]
+    assert _stored_in(app, folder) == ["a.txt"]
+    response = delete(client, token)
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "Deleted.")
+    assert _stored_in(app, folder) == []
+
+
+@pytest.mark.parametrize("way", S3_WAYS)
+def test_on_s3_the_remove_link_deletes_the_file_wherever_the_view_stored_it(tmp_path, s3_settings, way):
+    config, keywords, folder = S3_WAYS[way]
+    app = _way_app(tmp_path, config, keywords, s3_settings)
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    assert _stored_in(app, folder) == ["a.txt"]
+    assert payload(app, token)["f"] == ("" if folder is None else folder + "/")  # inside the prefix
+    assert delete(client, token).status_code == 200
+    assert _stored_in(app, folder) == []
+
+
+@pytest.mark.parametrize("zone", [None, "avatar"])
+def test_files_shown_again_are_deleted_from_the_zones_own_folder(tmp_path, zone):
+    app = delete_app(tmp_path, DROPZONE_ZONES={"avatar": {"upload_folder": str(tmp_path / "avatars")}})
+    folder = str(tmp_path / ("avatars" if zone else "instance/uploads"))
+    os.makedirs(folder)
+    with open(os.path.join(folder, "old.txt"), "wb") as file:
+        file.write(b"stored last week")
+    client = app.test_client()
+
+    @app.get("/edit")
+    def edit():
+        from flask import render_template_string
+
+        return render_template_string("{{ dropzone.config(id=zone or 'plain', existing=[{'name': 'old.txt'}]) }}",
+                                      zone=zone)
+
+    from conftest import zone_config
+
+    (entry,) = zone_config(client.get("/edit").get_data(as_text=True))["existing"]
+    assert delete(client, entry["token"]).status_code == 200
+    assert not os.path.exists(os.path.join(folder, "old.txt"))
+
+
+@pytest.mark.parametrize("answer", [None, 0, "", []])
+def test_a_check_that_does_not_say_yes_keeps_the_file(tmp_path, answer):
+    """before_delete fails closed: a check returning None (no row found, a forgotten return)
+    vetoes, as False does."""
+    app = delete_app(tmp_path)
+    app.dropzone.before_delete(lambda name, folder: answer)
+    client = app.test_client()
+    response = delete(client, upload(client)[0]["token"])
+    assert response.status_code == 403 and stored(app) == ["a.txt"]
+
+
+def test_a_check_that_says_yes_lets_the_delete_go_on(tmp_path):
+    app = delete_app(tmp_path)
+    app.dropzone.before_delete(lambda name, folder: 1)
+    client = app.test_client()
+    assert delete(client, upload(client)[0]["token"]).status_code == 200 and stored(app) == []
+
+
+def test_a_token_deletes_nothing_once_the_app_no_longer_deletes_from_remove_links(tmp_path):
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    app.config["DROPZONE_DELETE_ON_REMOVE"] = False  # redeployed
+    response = delete(client, token)
+    assert (response.status_code, response.get_data(as_text=True)) == (403, "This file cannot be deleted here.")
+    assert stored(app) == ["a.txt"]
+
+
+def test_a_token_is_held_to_the_shorter_of_its_window_and_todays(tmp_path, monkeypatch):
+    app = delete_app(tmp_path, DROPZONE_DELETE_WINDOW=3600)
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    app.config["DROPZONE_DELETE_WINDOW"] = 1  # redeployed with a shorter window
+    later = deletion.time.time() + 2
+    monkeypatch.setattr(deletion.time, "time", lambda: later)
+    assert delete(client, token).status_code == 410 and stored(app) == ["a.txt"]
+
+
+def test_a_named_zones_token_follows_the_zone_of_today(tmp_path):
+    app = delete_app(tmp_path, DROPZONE_DELETE_ON_REMOVE=False, DROPZONE_ZONES={"avatar": {"delete_on_remove": True}})
+    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.dropzone.save(zone="avatar")]}
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    del app.config["DROPZONE_ZONES"]["avatar"]  # the zone is gone
+    assert delete(client, token).status_code == 403 and stored(app) == ["a.txt"]
+
+
+def test_another_app_with_the_same_secret_key_cannot_use_a_token(tmp_path):
+    public = delete_app(tmp_path / "public")
+    admin = delete_app(tmp_path / "admin")
+    admin.config["DROPZONE_APP_ID"] = "admin"
+    client = public.test_client()
+    token = upload(client)[0]["token"]
+    with admin.test_client() as other:
+        with client.session_transaction() as mine, other.session_transaction() as theirs:
+            theirs.update(mine)  # the same key: the same session cookie works on both
+        response = delete(other, token)
+    assert response.status_code == 400 and stored(public) == ["a.txt"]
+
+
+def test_after_a_logout_the_next_person_inherits_nothing(tmp_path):
+    """Flask-Login's logout_user() leaves the rest of the session: the client id goes too, so
+    the previous person's delete tokens, partial uploads and rules are not the next one's."""
+    from flask_login import LoginManager, UserMixin, login_user, logout_user
+
+    app = delete_app(tmp_path)
+    manager = LoginManager(app)
+
+    class User(UserMixin):
+        id = "ada"
+
+    manager.user_loader(lambda user_id: User())
+    app.add_url_rule("/login", "login", lambda: login_user(User()) and "in", methods=["POST"])
+    app.add_url_rule("/logout", "logout", lambda: logout_user() and "out", methods=["POST"])
+    client = app.test_client()
+    client.post("/login")
+    token = upload(client)[0]["token"]
+    client.post("/logout")
+    response = delete(client, token)
+    assert response.status_code == 404 and stored(app) == ["a.txt"]
+    with client.session_transaction() as session:
+        assert "_dropzone_client" not in session
+
+
+def test_forget_client_gives_the_browser_a_new_client_id(tmp_path):
+    app = delete_app(tmp_path)
+    app.add_url_rule("/switch", "switch", lambda: app.dropzone.forget_client() or "", methods=["POST"])
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    client.post("/switch")
+    assert delete(client, token).status_code == 404

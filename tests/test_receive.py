@@ -553,7 +553,7 @@ def test_every_refusal_names_its_file(app, client, url, files, expected):
 
     heard = []
 
-    def refused(sender, filename, status, reason):
+    def refused(sender, filename, status, reason, **extra):
         heard.append((filename, status))
 
     with upload_refused.connected_to(refused, app):

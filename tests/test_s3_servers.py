@@ -30,6 +30,8 @@ from typing import Any, Callable, Optional
 import pytest
 
 from chunking import BOUNDARY, CONTENT_TYPE, body, chunk_requests
+from conftest import zone_config
+from flask_dropzone import zonerules
 from s3server import _set_parent_death_signal, make_client
 
 MIB = 1024 * 1024
@@ -545,13 +547,28 @@ def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, b
     assert local_entries(servers) + [str(p) for p in instance.rglob("*") if p.is_file()] == []
 
 
-def call(server: Server, method: str, path: str, cookie: str, payload: Optional[dict] = None) -> tuple[int, Any]:
+def page_rules(server: Server, cookie: str) -> dict:
+    """The signed rules of the page's zone, as its uploads carry them."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+    try:
+        connection.request("GET", "/", headers={"Cookie": cookie})
+        html = connection.getresponse().read().decode()
+    finally:
+        connection.close()
+    headers = zone_config(html)["options"]["headers"]
+    return {zonerules.HEADER: headers[zonerules.HEADER]}
+
+
+def call(
+    server: Server, method: str, path: str, cookie: str, payload: Optional[dict] = None, headers: Optional[dict] = None
+) -> tuple[int, Any]:
     """A JSON request to ``server`` with the client's cookie: the status and the JSON answer
     (or the plain-text refusal)."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
     try:
         data = None if payload is None else json.dumps(payload).encode()
-        connection.request(method, path, body=data, headers={"Cookie": cookie, "Content-Type": "application/json"})
+        sent = {"Cookie": cookie, "Content-Type": "application/json", **(headers or {})}
+        connection.request(method, path, body=data, headers=sent)
         response = connection.getresponse()
         answer = response.read()
     finally:
@@ -577,18 +594,20 @@ def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster,
     cluster.env["DROPZONE_TEST_DIRECT"] = "1"
     servers = cluster.start(2)
     cookie = session_cookie(servers[0])
+    rules = page_rules(servers[0], cookie)
     data = os.urandom(2 * CHUNK + MIB)
     status, started = call(servers[0], "POST", "/dropzone/direct/start", cookie,
-                           {"name": "far.bin", "size": len(data), "type": ""})
+                           {"name": "far.bin", "size": len(data), "type": ""}, rules)
     assert status == 200, started
     for number, url in enumerate(started["urls"]):
         assert put_part(url, data[number * CHUNK : (number + 1) * CHUNK]) == 200
     token = started["upload"]
-    status, held = call(servers[1], "GET", f"/dropzone/direct/status?upload={urllib.parse.quote(token)}", cookie)
+    status, held = call(servers[1], "GET", f"/dropzone/direct/status?upload={urllib.parse.quote(token)}", cookie,
+                        headers=rules)
     assert (status, held["held"]) == (200, [1, 2, 3])
     with ThreadPoolExecutor(4) as pool:  # two requests on each server at once
         answers = list(pool.map(
-            lambda server: call(server, "POST", "/dropzone/direct/complete", cookie, {"upload": token}),
+            lambda server: call(server, "POST", "/dropzone/direct/complete", cookie, {"upload": token}, rules),
             servers * 2,
         ))
     assert sorted(status for status, _ in answers) == [200, 404, 404, 404], answers

@@ -36,7 +36,7 @@ def heard(app):
     def stored(sender, saved):
         events.append(("stored", sender, saved))
 
-    def refused(sender, filename, status, reason):
+    def refused(sender, filename, status, reason, **extra):
         events.append(("refused", sender, (filename, status, reason)))
 
     with file_stored.connected_to(stored, app), upload_refused.connected_to(refused, app):
@@ -88,7 +88,24 @@ def test_a_chunk_refusal_names_the_file(tmp_path, caplog):
 
     with upload_refused.connected_to(refused, app):
         send(app.test_client(), chunk_requests(b"<html>" * 500, "fake.png", CHUNK)[0])
-    assert heard == [{"filename": "fake.png", "status": 415, "reason": "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico."}]
+    assert heard == [{"filename": "fake.png", "status": 415, "reason": "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico.", "zone": None}]
+
+
+def test_the_signals_say_which_named_zone(app):
+    app.config["DROPZONE_ZONES"] = {"avatar": {"allowed_file_type": "image"}}
+
+    @app.post("/avatar")
+    def avatar():
+        return {"saved": [s.stored_name for s in app.extensions["dropzone"].save(zone="avatar")]}
+
+    stored, refused = [], []
+    with file_stored.connected_to(lambda sender, saved: stored.append(saved.zone), app), \
+            upload_refused.connected_to(lambda sender, **info: refused.append(info["zone"]), app):
+        client = app.test_client()
+        post(client, "/avatar", [("file", "me.png", PNG)])
+        post(client, "/avatar", [("file", "me.txt", b"text")])
+        post(client, "/save", [("file", "plain.txt", b"text")])
+    assert stored == ["avatar", None] and refused == ["avatar"]
 
 
 def test_a_malformed_request_is_refused_without_a_file_name(app, heard):

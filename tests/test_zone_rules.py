@@ -5,19 +5,22 @@ from __future__ import annotations
 import base64
 import json
 import os
+import uuid
 
 import pytest
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFProtect
 
-from chunking import CONTENT_TYPE, body, chunk_requests
+from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
 from conftest import zone_config
-from flask_dropzone import Dropzone, zonerules
+from flask_dropzone import Dropzone, signing, zonerules
+from flask_dropzone.zonerules import Zone
 from flask_dropzone.stores import disk as storage
 from flask_dropzone.stores import disk_chunks as chunkstore
 
 MiB = 1024 * 1024
 PAGE = "{{ dropzone.config(max_file_size=1, allowed_file_type='image') }}"
+CLIENT = "c" * 32
 
 
 def rules_app(tmp_path, csrf=True, page=PAGE, **rules) -> Flask:
@@ -118,7 +121,7 @@ def test_a_file_within_the_rules_is_stored_once(tmp_path, monkeypatch, written):
 
 def test_chunks_under_csrfprotect_are_written_once_into_their_upload(tmp_path, written):
     page = "{{ dropzone.config(chunking=True, chunk_size=65536, max_file_size=1) }}"
-    app = rules_app(tmp_path, page=page)
+    app = rules_app(tmp_path, page=page, chunking=True, chunk_size=65536, max_file_size=1)
     client = app.test_client()
     headers = zone_headers(client)
     data = png(200_000)
@@ -130,12 +133,22 @@ def test_chunks_under_csrfprotect_are_written_once_into_their_upload(tmp_path, w
 
 
 @pytest.mark.parametrize(("page_limit", "view_limit"), [(1, 8), (8, 1)])
-def test_the_stricter_of_the_zones_rules_and_the_views_holds(tmp_path, page_limit, view_limit):
+def test_under_csrfprotect_the_stricter_of_the_zones_rules_and_the_views_holds(tmp_path, page_limit, view_limit):
+    app = rules_app(tmp_path, page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}", max_file_size=view_limit)
+    client = app.test_client()
+    response = post(client, "/upload", png(2 * MiB), zone_headers(client))
+    assert response.status_code == 413 and stored(app) == []
+
+
+@pytest.mark.parametrize(("page_limit", "view_limit", "status"), [(1, 8, 200), (8, 1, 413)])
+def test_a_view_reading_the_body_itself_judges_by_its_own_settings(tmp_path, page_limit, view_limit, status):
+    """The rules only stand in for the view's settings before they are known: a client can
+    leave the header out, so it can neither loosen nor tighten what the view decides."""
     app = rules_app(tmp_path, csrf=False, page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}",
                     max_file_size=view_limit)
     client = app.test_client()
     response = post(client, "/upload", png(2 * MiB), zone_headers(client))
-    assert response.status_code == 413 and stored(app) == []
+    assert response.status_code == status
 
 
 def test_a_view_reading_request_files_as_in_2_0_gets_only_files_the_zone_accepts(tmp_path):
@@ -149,38 +162,106 @@ def test_a_view_reading_request_files_as_in_2_0_gets_only_files_the_zone_accepts
 
 
 def test_forged_or_foreign_rules_are_ignored(tmp_path):
-    app = rules_app(tmp_path, csrf=False, max_file_size=64)
+    """Under CSRFProtect (the form read before the view), rules the app did not sign for this
+    client judge nothing: the file is received and judged by the view (64 MiB here)."""
+    app = rules_app(tmp_path, max_file_size=64)
     client = app.test_client()
-    token = zone_headers(client)[zonerules.HEADER]
-    payload, signature = token.rsplit(".", 1)
-    forged = base64.urlsafe_b64encode(json.dumps({"max_file_size": 0.001}).encode()).decode().rstrip("=")
+    headers = zone_headers(client)
+    token = headers[zonerules.HEADER]
+    forged = base64.urlsafe_b64encode(json.dumps({"k": {"max_file_size": 0.001}}).encode()).decode().rstrip("=")
     other = Flask(__name__)
     other.secret_key = "another app"
-    for value in (f"{forged}.{signature}", token[:-2] + "xx", zonerules.sign(other, {}), "", "garbage"):
-        response = post(client, "/upload", png(1000), {zonerules.HEADER: value})
+    for value in (f"{forged}.{token.rsplit('.', 1)[1]}", token[:-2] + "xx", zonerules.sign(other, Zone(), CLIENT), "",
+                  "garbage"):
+        response = post(client, "/upload", png(1000), {**headers, zonerules.HEADER: value})
         assert response.status_code == 200, value
     assert len(stored(app)) == 5
 
 
 def test_the_rules_hold_only_settings_that_judge_files(tmp_path):
     app = rules_app(tmp_path, csrf=False)
-    with app.test_request_context():
-        token = zonerules.sign(app, {"max_file_size": 2, "upload_folder": "/srv/secret", "default_message": "Hi"})
-        payload = token.split(".")[0]
-        rules = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    assert rules == {"max_file_size": 2}
-    assert zonerules.options(app, token).max_file_size == 2
+    token = zonerules.sign(app, zonerules.signed(None, {"max_file_size": 2, "upload_folder": "/srv/secret",
+                                                        "default_message": "Hi"}), CLIENT)
+    assert signing.serializer(app, zonerules.PURPOSE).loads(token) == {"z": None, "k": {"max_file_size": 2}, "c": CLIENT}
+    assert zonerules.options(app, token, CLIENT).max_file_size == 2
 
 
 def test_rules_signed_before_a_key_rotation_still_hold(tmp_path):
     app = rules_app(tmp_path, csrf=False)
-    token = zonerules.sign(app, {"max_file_size": 2})
+    token = zonerules.sign(app, Zone(None, {"max_file_size": 2}), CLIENT)
     app.config.update(SECRET_KEY="rotated", SECRET_KEY_FALLBACKS=["zone rules"])
-    assert zonerules.options(app, token).max_file_size == 2
-    assert zonerules.options(app, zonerules.sign(app, {"max_file_size": 3})).max_file_size == 3
+    assert zonerules.options(app, token, CLIENT).max_file_size == 2
+    assert zonerules.options(app, zonerules.sign(app, Zone(None, {"max_file_size": 3}), CLIENT), CLIENT).max_file_size == 3
 
 
 def test_without_a_secret_key_no_rules_are_sent(tmp_path):
     app = rules_app(tmp_path, csrf=False)
     app.config["SECRET_KEY"] = None
     assert zonerules.HEADER not in zone_headers(app.test_client())
+
+
+# Bound to the client, the app and the time; named zones resolved today -------------------------
+
+
+def test_a_named_zone_tightened_since_the_page_applies_while_bytes_arrive(tmp_path, written):
+    app = rules_app(tmp_path, page="{{ dropzone.config(id='avatar') }}")
+    app.config["DROPZONE_ZONES"] = {"avatar": {"max_file_size": 20}}
+    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.extensions["dropzone"].save()]}
+    client = app.test_client()
+    headers = zone_headers(client)
+    app.config["DROPZONE_ZONES"]["avatar"] = {"max_file_size": 1}  # tightened after the page was sent
+    response = post(client, "/upload", png(8 * MiB), headers)
+    assert response.status_code == 413 and sum(written) <= 2 * MiB  # refused at today's limit, as it arrived
+    assert stored(app) == []
+
+
+def test_rules_judge_only_for_the_session_they_were_rendered_for(tmp_path, written):
+    app = rules_app(tmp_path)
+    foreign = zone_headers(app.test_client())[zonerules.HEADER]  # another person's page
+    client = app.test_client()
+    headers = {**zone_headers(client), zonerules.HEADER: foreign}  # this client's session and CSRF token
+    response = post(client, "/upload", png(2 * MiB), headers)
+    assert sum(written) == 2 * MiB  # not judged by the foreign rules while arriving: by the view, after
+    assert response.status_code == 200
+
+
+def test_rules_expire_with_chunk_expires(tmp_path, monkeypatch):
+    import itsdangerous.timed
+
+    app = rules_app(tmp_path, csrf=False)
+    app.config["DROPZONE_CHUNK_EXPIRES"] = 600
+    token = zonerules.sign(app, Zone(None, {"max_file_size": 2}), CLIENT)
+    assert zonerules.options(app, token, CLIENT) is not None
+    assert zonerules.options(app, token, "d" * 32) is None  # another client's
+    now = itsdangerous.timed.time.time()
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: now + 601)
+    assert zonerules.options(app, token, CLIENT) is None
+
+
+def test_another_zones_header_cannot_open_partial_uploads_a_stricter_view_would_not(tmp_path):
+    """Under CSRFProtect the chunk goes into its upload by the header's rules before the view
+    runs; the view's own settings then judge it too, and an upload they would not have
+    opened is refused at once, its bytes gone."""
+    big = "{{ dropzone.config(chunking=True, chunk_size=65536, max_file_size=4096, chunk_quota=4096) }}"
+    app = rules_app(tmp_path, page=big, chunking=True, chunk_size=65536, max_file_size=2, chunk_quota=2)
+    client = app.test_client()
+    headers = zone_headers(client)
+    declared = 3 * 1024 * MiB
+    chunk = body(chunk_fields(str(uuid.uuid4()), 0, declared, 65536), "file", "huge.bin", os.urandom(65536))
+    response = client.post("/upload", data=chunk, content_type=CONTENT_TYPE, headers=headers)
+    assert response.status_code == 413
+    chunks = tmp_path / "instance" / "dropzone-chunks"
+    assert not [path for path in chunks.rglob("data")]  # no partial upload kept
+    again = client.post("/upload", data=chunk, content_type=CONTENT_TYPE, headers=headers)
+    assert again.status_code == 413  # the upload stays refused
+
+
+def test_under_csrfprotect_a_chunk_at_a_view_that_takes_no_chunks_is_refused(tmp_path):
+    page = "{{ dropzone.config(chunking=True, chunk_size=65536) }}"
+    app = rules_app(tmp_path, page=page)  # the view: no chunking
+    client = app.test_client()
+    headers = zone_headers(client)
+    first = chunk_requests(png(200_000), "a.png", 65536)[0]
+    response = client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=headers)
+    assert (response.status_code, response.get_data(as_text=True)) == (400, "This zone does not take chunked uploads.")
+    assert not list((tmp_path / "instance").rglob("data"))

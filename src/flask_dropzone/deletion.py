@@ -1,11 +1,13 @@
 """Deleting a stored file from its remove link: the token an upload's response carries,
 and the checks the delete endpoint makes before the store deletes anything.
 
-The token is signed with the app's secret key (itsdangerous, a salt of its own). It
-names the file (its folder as the store names it, or "" for the upload folder, so that
-no server path reaches the page), the version stored (a file stored later under the
-same name is not deleted by an old token), the client that uploaded it, and the window
-in which it may be used; its signature carries the time it was made.
+The token is signed for its purpose and app (:mod:`.signing`). It names the file (its
+folder by a label relative to the app's settings, never a server path, and its name),
+a keyed hash of the version stored (a file stored later under the same name is not
+deleted by an old token; no inode or time reaches the page), the client that uploaded
+it, its zone (resolved again when the token is used: a zone that no longer deletes
+from its remove link deletes nothing) and the window in which it may be used; its
+signature carries the time it was made.
 """
 
 from __future__ import annotations
@@ -15,13 +17,18 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from flask import Flask
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData
 
+from . import signing
 from .errors import UploadRefused
+from .zonerules import Zone
 
 #: The response header carrying the delete tokens of the files a request stored.
 HEADER = "X-Dropzone-Delete"
-_SALT = "flask-dropzone.delete"
+PURPOSE = "delete"
+VERSION_PURPOSE = "file-version"
+#: The keywords a delete token keeps of its zone: those the delete endpoint decides by.
+ZONE_KEYWORDS = ("delete_on_remove", "delete_window")
 
 
 class DeleteRefused(UploadRefused):
@@ -50,39 +57,53 @@ class Vetoed(DeleteRefused):
 class Claim:
     """What a valid token names."""
 
-    folder: str  #: as the store names it; "" for the upload folder
+    folder: str  #: the folder's label (:meth:`~.stores.FileStore.label`)
     name: str
-    version: Optional[str]
+    version: str  #: :func:`version_digest` of the stored file's version
     client: str
-    window: float
-    made: float  #: when the token was made (seconds since the epoch)
+    window: float  #: seconds after ``made`` it may be used, as its zone said then
+    zone: Zone
+    made: float = 0.0  #: when the token was made (seconds since the epoch)
 
 
-def _serializer(app: Flask) -> URLSafeTimedSerializer:
-    fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
-    return URLSafeTimedSerializer([*fallbacks, app.secret_key], salt=_SALT)  # newest key last
+def zone_of(zone: Zone) -> Zone:
+    """What a token keeps of ``zone``: its name and the keywords deletes are decided by."""
+    return Zone(zone.name, {key: value for key, value in zone.keywords.items() if key in ZONE_KEYWORDS})
+
+
+def version_digest(app: Flask, version: str) -> str:
+    return signing.digest(app, VERSION_PURPOSE, version)
 
 
 def make_token(app: Flask, claim: Claim) -> str:
+    serializer = signing.serializer(app, PURPOSE)
+    assert serializer is not None, "delete tokens need a secret key"
     payload = {"f": claim.folder, "n": claim.name, "v": claim.version, "c": claim.client, "w": claim.window}
-    return _serializer(app).dumps(payload)
+    return serializer.dumps({**payload, **zone_of(claim.zone).payload()})
 
 
-def read_token(app: Flask, token: Any, client: Optional[str], now: Optional[float] = None) -> Claim:
-    """The claim of a token made by this app for this client within its window; else the
-    refusal to answer with."""
+def read_token(app: Flask, token: Any, client: Optional[str]) -> Claim:
+    """The claim of a token made by this app for this client; else the refusal to answer with."""
     if not isinstance(token, str) or not token or len(token) > 4096:
         raise BadToken("This file cannot be deleted: its delete token is missing.")
+    serializer = signing.serializer(app, PURPOSE)
     try:
-        payload, made = _serializer(app).loads(token, return_timestamp=True)
+        if serializer is None:
+            raise BadData("no secret key")
+        payload, made = serializer.loads(token, return_timestamp=True)
         claim = Claim(
-            str(payload["f"]), str(payload["n"]), payload["v"], str(payload["c"]), float(payload["w"]),
-            made.timestamp(),
+            str(payload["f"]), str(payload["n"]), str(payload["v"]), str(payload["c"]), float(payload["w"]),
+            Zone.from_payload(payload), made.timestamp(),
         )
     except (BadData, KeyError, TypeError, ValueError):
         raise BadToken("This file cannot be deleted: its delete token is not valid.") from None
     if client is None or claim.client != client:
         raise NotYours("There is no such file to delete.")
-    if (time.time() if now is None else now) - claim.made > claim.window:
-        raise TooLate("This file was uploaded too long ago to be deleted here.")
     return claim
+
+
+def check_window(claim: Claim, window: float, now: Optional[float] = None) -> None:
+    """TooLate unless the token is younger than ``window`` (the shorter of its own and
+    today's zone's)."""
+    if (time.time() if now is None else now) - claim.made > min(claim.window, window):
+        raise TooLate("This file was uploaded too long ago to be deleted here.")

@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from flask import Flask
-from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous import BadData
 
+from . import signing
 from .errors import BadUpload, UploadRefused
 from .stores.s3_parts import latest_parts, part_count, part_length, part_lengths
 from .storage_settings import S3_MAX_PART as MAX_PART, S3_MAX_PARTS as MAX_PARTS, S3_MIN_PART as MIN_PART
+from .zonerules import Zone
 
 #: Seconds a presigned part URL is valid at most (fresh ones come from ``/dropzone/direct/urls``).
 URL_EXPIRES = 15 * 60
@@ -32,12 +34,19 @@ URL_EXPIRES = 15 * 60
 MAX_NAME = 1024
 #: Longest MIME type a client may declare.
 MAX_TYPE = 255
-_SALT = "flask-dropzone.direct-upload"
+PURPOSE = "direct-upload"
 
 
 class PartsProblem(UploadRefused):
     """The parts in the bucket do not make the file declared (one missing, one of the
     wrong size): 409, and the upload stays open for the part to be sent again."""
+
+    code = 409
+
+
+class ZoneChanged(UploadRefused):
+    """The zone's settings of today would not take the upload it started (the zone was
+    removed, tightened, or its folder moved): 409, and the upload ends."""
 
     code = 409
 
@@ -57,7 +66,7 @@ class Ticket:
     size: int  #: the declared size in bytes
     part_size: int  #: bytes of each part but the last
     folder: str  #: where it is stored: a key prefix, as the store names folders
-    rules: Optional[dict[str, Any]]  #: the zone's signed rules it is judged by (None: the app's settings)
+    zone: Zone  #: the zone it was started in, judged by its settings of the day
 
     @property
     def parts(self) -> int:
@@ -66,7 +75,7 @@ class Ticket:
     def payload(self) -> dict[str, Any]:
         return {
             "b": self.base, "k": self.key, "h": self.name, "u": self.upload_id, "c": self.client, "n": self.filename, "sn": self.safe_name,
-            "s": self.size, "p": self.part_size, "f": self.folder, "r": self.rules,
+            "s": self.size, "p": self.part_size, "f": self.folder, "z": self.zone.payload(),
         }
 
     @classmethod
@@ -75,17 +84,15 @@ class Ticket:
         if not isinstance(payload, dict):
             raise ValueError("not a ticket")
         texts = [payload.get(name) for name in ("b", "k", "h", "u", "c", "n", "sn", "f")]
-        size, part_size, rules = payload.get("s"), payload.get("p"), payload.get("r")
+        size, part_size = payload.get("s"), payload.get("p")
         if not all(isinstance(text, str) for text in texts):
             raise ValueError("not a ticket")
         if not _whole(size) or not _whole(part_size) or not part_size:
             raise ValueError("not a ticket")
-        if rules is not None and not isinstance(rules, dict):
-            raise ValueError("not a ticket")
         base, key, name, upload_id, client, filename, safe_name, folder = texts
         return cls(
             base, key, name, upload_id, client, filename, safe_name, size, part_size, folder,  # type: ignore[arg-type]
-            rules,
+            Zone.from_payload(payload.get("z")),
         )
 
 
@@ -93,24 +100,22 @@ def _whole(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _serializer(app: Flask) -> URLSafeTimedSerializer:
-    fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
-    return URLSafeTimedSerializer([*fallbacks, app.secret_key], salt=_SALT)  # newest key last
-
-
 def make_token(app: Flask, ticket: Ticket) -> str:
-    """The upload's token, signed with the app's secret key (its own salt); it carries the
+    """The upload's token, signed for its purpose and app (:mod:`.signing`); it carries the
     time it was made."""
-    return _serializer(app).dumps(ticket.payload())
+    serializer = signing.serializer(app, PURPOSE)
+    assert serializer is not None, "direct uploads need a secret key"
+    return serializer.dumps(ticket.payload())
 
 
 def read_token(app: Flask, token: Any, max_age: float) -> Optional[tuple[Ticket, float]]:
     """The ticket of a token this app made less than ``max_age`` seconds ago, and when it
     was made (seconds since the epoch); None for anything else."""
-    if not isinstance(token, str) or not token or len(token) > 16384:
+    serializer = signing.serializer(app, PURPOSE)
+    if serializer is None or not isinstance(token, str) or not token or len(token) > 16384:
         return None
     try:
-        payload, made = _serializer(app).loads(token, max_age=math.ceil(max_age), return_timestamp=True)
+        payload, made = serializer.loads(token, max_age=math.ceil(max_age), return_timestamp=True)
         return Ticket.from_payload(payload), made.timestamp()
     except (BadData, ValueError, TypeError):
         return None

@@ -21,19 +21,20 @@ from contextlib import contextmanager
 from functools import wraps
 from typing import Any, Callable, Iterator, Optional
 
-from flask import Blueprint, Flask, Response, current_app, request, session
+from flask import Blueprint, Flask, Response, current_app, g, request, session
 from werkzeug.datastructures import Headers
 
 from . import direct, receive, signals, stores, validation, zonerules
 from .deletion import NotYours
 from .direct import Ticket
-from .errors import BadUpload, FileTooLarge, UploadBusy, UploadRefused
+from .errors import BadUpload, FileTooLarge, UploadBusy, UploadForbidden, UploadRefused
 from .filenames import safe_filename, stored_name
 from .settings import Options, resolve
 from .sniffing import HEAD_SIZE
 from .stores import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
 from .stores.s3_direct import PartsRejected, S3Direct, UploadGone
 from .uploads import SavedFile, Upload
+from .zonerules import Zone, ZoneGone
 
 log = logging.getLogger("flask_dropzone")
 
@@ -71,7 +72,7 @@ def _endpoint(view: Callable[[], Response]) -> Callable[[], Response]:
                 raise receive.store_error(StoreUnavailable(str(error))) from error
         except UploadRefused as refused:
             if 400 <= refused.code < 500 and not isinstance(refused, NotYours):
-                receive.report(refused)
+                receive.report(refused, g.get("_dropzone_direct_zone"))
             raise
 
     return answer
@@ -107,22 +108,63 @@ def _store(app: Flask) -> S3Direct:
     return found
 
 
-def _options(app: Flask, rules: Optional[dict[str, Any]]) -> Options:
-    return resolve(app.config, rules or {}, "the zone's signed rules")
-
-
 def _max_age(app: Flask) -> float:
     """How long an upload's token holds: as long as the sweep keeps the upload."""
     return resolve(app.config).chunk_expires
 
 
-def _ticket(app: Flask, token: str) -> tuple[Ticket, float]:
-    """The upload a token names, if this session started it; else 404."""
+def _zone(app: Flask) -> Zone:
+    """The zone of the request's signed rules: no view runs here, so without valid rules
+    of this client's page (expired, of a zone removed since, or none) nothing is taken."""
+    zone = zonerules.load(app, request.headers.get(zonerules.HEADER), session.get(receive.CLIENT_KEY))
+    if zone is None:
+        raise BadUpload(zonerules.EXPIRED)
+    g._dropzone_direct_zone = zone.name
+    return zone
+
+
+def _folder(app: Flask, zone: Zone, options: Options, filename: str) -> str:
+    """Where the zone's direct uploads go today: the app's choice (``direct_folder``), else
+    the zone's own ``upload_folder`` (a key prefix), else the store's prefix."""
+    folder = zone.settings(app.config).get("upload_folder")
+    choose = app.extensions["dropzone"].folder_for
+    if choose is not None:
+        chosen = choose(zone.name, filename)
+        if chosen is False:
+            raise UploadForbidden("You cannot upload files here.")
+        if chosen is not None and not isinstance(chosen, str):
+            raise TypeError(f"direct_folder must return a folder (str), None or False, not {chosen!r}")
+        folder = chosen if chosen is not None else folder
+    return receive.upload_folder(options, folder)
+
+
+def _ticket(app: Flask, token: str, zone: Optional[Zone] = None) -> tuple[Ticket, float]:
+    """The upload a token names, if this session started it (and in ``zone``, the zone of
+    the page asking); else 404."""
     found = direct.read_token(app, token, _max_age(app))
     client = session.get(receive.CLIENT_KEY)
     if found is None or not isinstance(client, str) or found[0].client != client:
         raise NotYours(_NO_UPLOAD)
+    if zone is not None and found[0].zone != zone:
+        raise NotYours(_NO_UPLOAD)  # another zone's upload: it is not resumed, nor completed, here
     return found
+
+
+def _today(app: Flask, ticket: Ticket) -> Options:
+    """The settings the upload is judged by now: its zone's of today, which must still take
+    it, in the same folder (a zone removed, tightened or moved since refuses it)."""
+    try:
+        options = ticket.zone.options(app.config)
+    except ZoneGone:
+        raise direct.ZoneChanged("This zone no longer takes uploads; add the file again.") from None
+    try:
+        validation.check_name(ticket.safe_name, options)
+        validation.check_size(ticket.size, options)
+    except UploadRefused as refused:
+        raise direct.ZoneChanged(refused.description or "") from None
+    if _folder(app, ticket.zone, options, ticket.filename) != ticket.folder:
+        raise direct.ZoneChanged("This zone's folder changed while the file was uploading; add the file again.")
+    return options
 
 
 def _urls(store: S3Direct, ticket: Ticket, expires: int) -> list[str]:
@@ -145,8 +187,8 @@ def start() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     store = _store(app)
     name, size, _ = direct.parse_start(_body())  # the browser's type: the server judges by name and content
-    rules = zonerules.read(app, request.headers.get(zonerules.HEADER))
-    options = _options(app, rules)
+    zone = _zone(app)
+    options = zone.options(app.config)
     safe = safe_filename(name)
     part_size = options.chunk_size
     try:
@@ -161,8 +203,7 @@ def start() -> Response:
                 f"parts of {part_size / validation.MIB:g} MiB (at most {most / validation.MIB:,.0f} MiB)."
             )
         client = receive.client_id()
-        signed_folder = rules.get("upload_folder") if rules and "upload_folder" in rules else None
-        folder = receive.upload_folder(options, signed_folder)
+        folder = _folder(app, zone, options, name)
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
         base = store.new_base(client)
         policy = options.stored_name
@@ -173,7 +214,7 @@ def start() -> Response:
             raise FileTooLarge("Too many unfinished uploads; finish or cancel some first.") from None
     except UploadRefused as refused:
         raise refused.about(name)
-    ticket = Ticket(base, key, held or "", upload_id, client, name, safe, size, part_size, folder, rules)
+    ticket = Ticket(base, key, held or "", upload_id, client, name, safe, size, part_size, folder, zone)
     try:
         links = _urls(store, ticket, direct.URL_EXPIRES)
     except BaseException:
@@ -204,7 +245,7 @@ def urls() -> Response:
     """``{"upload"}``: fresh part URLs, for an upload that outlasts them; none for one that
     ended (else its token would keep writing first parts into the bucket until it expires)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ticket, made = _ticket(app, direct.parse_token(_body()))
+    ticket, made = _ticket(app, direct.parse_token(_body()), _zone(app))
     expires = direct.url_expiry(made, _max_age(app))
     store = _store(app)
     if expires < 1 or store.ended(ticket.base):
@@ -216,7 +257,7 @@ def urls() -> Response:
 def status() -> Response:
     """``?upload=<token>``: the parts the bucket holds, for a browser resuming the upload."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ticket, _ = _ticket(app, request.args.get("upload", ""))
+    ticket, _ = _ticket(app, request.args.get("upload", ""), _zone(app))
     try:
         listed = _store(app).list_parts(ticket.key, ticket.upload_id, ticket.base)
     except UploadGone:
@@ -248,11 +289,15 @@ def complete() -> Response:
     then the multipart upload completed where the file is stored; once. The request that
     claims the upload does it all (another, at the same time or after, answers 404)."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    ticket, _ = _ticket(app, direct.parse_token(_body()))
+    ticket, _ = _ticket(app, direct.parse_token(_body()), _zone(app))
     store = _store(app)
-    options = _options(app, ticket.rules)
     if not store.claim(ticket.base, ticket.size):
         raise NotYours(_NO_UPLOAD)  # another request completes it, or it ended
+    try:
+        options = _today(app, ticket)
+    except UploadRefused as refused:
+        _end(store, ticket, refused)
+        raise refused.about(ticket.filename)
     with _released_on_failure(store, ticket):
         parts = _parts(store, ticket)
         head, size = _first_bytes(store, ticket, parts)
@@ -284,10 +329,11 @@ def complete() -> Response:
         size=ticket.size,
         mimetype=detected,
         location=stored.location,
+        zone=ticket.zone.name,
     )
     signals.file_stored.send(app, saved=saved)
     if options.delete_on_remove:
-        receive._send_delete_tokens(app, [saved], ticket.folder, options)
+        receive.send_delete_tokens(app, [saved], ticket.folder, options, ticket.zone)
     log.info("direct upload %s stored as %r", ticket.base, saved.location)
     return _json({"stored": [{"filename": saved.filename, "stored_name": saved.stored_name}]})
 

@@ -40,6 +40,12 @@ class BadUpload(UploadRefused):
     code = 400
 
 
+class UploadForbidden(UploadRefused):
+    """The app does not let this client upload here (its ``direct_folder`` said no): 403."""
+
+    code = 403
+
+
 class FileTooLarge(UploadRefused):
     """Over ``DROPZONE_MAX_FILE_SIZE`` or Flask's ``MAX_CONTENT_LENGTH``: 413."""
 

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from . import _vendor, checks, receive, render, serving, storage_settings, stores, zonerules
+from .zonerules import Zone
 from .cli import dropzone_cli
 from .settings import (
     ALIASES, KEYWORDS, ZONES, Options, SettingError, canonical_keywords, check_zones, resolve, setting_name,
@@ -137,6 +138,19 @@ def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
     return response
 
 
+def _forget_client_at_logout(app: Flask) -> None:
+    """With Flask-Login, a person logging out leaves nothing of theirs to the next one."""
+    try:
+        from flask_login import user_logged_out
+    except ImportError:
+        return
+    user_logged_out.connect(_logged_out, app)
+
+
+def _logged_out(sender: Flask, **extra: Any) -> None:
+    receive.forget_client()
+
+
 class _StaticBlueprint(Blueprint):
     """The extension's static files, also under the names Flask-Dropzone 2.0.0 served
     them by (``dropzone.min.js``, ``dropzone.min.css``), which templates link directly."""
@@ -189,6 +203,8 @@ class Dropzone:
         #: Each app's stores, built by :meth:`init_app`.
         self.stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
         self._delete_checks: list[Callable[[str, str], Any]] = []
+        #: The app's choice of a direct upload's folder (:meth:`direct_folder`), if any.
+        self.folder_for: Optional[Callable[[Optional[str], str], Any]] = None
         if app is not None:
             self.init_app(app)
 
@@ -221,6 +237,7 @@ class Dropzone:
             )
             blueprint.add_url_rule("/dropzone/cancel", "cancel", receive.cancel_upload, methods=["POST"])
             blueprint.add_url_rule("/dropzone/status", "status", receive.upload_status, methods=["GET"])
+            blueprint.add_url_rule("/dropzone/rules", "rules", receive.renew_rules, methods=["GET"])
             if storage.s3_direct:
                 from . import direct_views
 
@@ -232,15 +249,35 @@ class Dropzone:
             app.before_request(_first_request_checks(app))
         receive.plain_upload_errors(app)
         receive.install(app)
+        _forget_client_at_logout(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)
 
     def before_delete(self, check: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
         """Register ``check(name, folder)``, called before a file is deleted from its remove
-        link (``DELETE_ON_REMOVE``); returning False keeps the file (403). After a delete,
+        link (``DELETE_ON_REMOVE``); only a true result lets the delete go on: anything
+        else (False, None, no row found) keeps the file (403). After a delete,
         ``file_deleted`` is sent."""
         self._delete_checks.append(check)
         return check
+
+    def direct_folder(self, choose: Callable[[Optional[str], str], Any]) -> Callable[[Optional[str], str], Any]:
+        """Register ``choose(zone, filename)``, which decides where a direct upload
+        (``DROPZONE_S3_DIRECT``) is stored, since no view runs for it: called when the upload
+        starts and again when it completes (in the request, so ``current_user`` works),
+        with the zone's name (None for a zone set up by keywords) and the client's name for
+        the file. It returns a folder (a key prefix inside ``DROPZONE_S3_PREFIX``, such as
+        ``f"users/{current_user.id}"``), None for the zone's own, or False to refuse the
+        upload (403)."""
+        self.folder_for = choose
+        return choose
+
+    @staticmethod
+    def forget_client() -> None:
+        """Give this browser a new client id: what it was given before (partial uploads,
+        resume entries, delete tokens, zone rules) is no longer its own. Call it when a
+        person logs in or out; with Flask-Login it is called on ``user_logged_out``."""
+        receive.forget_client()
 
     # Views ------------------------------------------------------------------
 
@@ -257,7 +294,7 @@ class Dropzone:
         try:
             return receive.uploads(options)
         except UploadRefused as refused:
-            receive.report(refused)
+            receive.report(refused, zone)
             raise
 
     @staticmethod
@@ -270,9 +307,9 @@ class Dropzone:
         options = _options("save()", keywords)
         folder = receive.upload_folder(options, _folder(folder, keywords, "save()"))
         try:
-            return receive.save(options, folder)
+            return receive.save(options, folder, Zone(zone, kwargs))
         except UploadRefused as refused:
-            receive.report(refused)
+            receive.report(refused, zone)
             raise
 
     @staticmethod
@@ -342,30 +379,37 @@ class Dropzone:
         (extra ``key: value,`` pairs) are raw JavaScript, written as given.
         """
         zones = current_app.config.get(ZONES) or {}
-        kwargs = _with_zone("config()", id if id in zones else None, kwargs)  # a named zone's settings
-        options = _options("config()", kwargs)
+        name = id if id in zones else None  # a named zone's settings, under the keywords
+        keywords = _with_zone("config()", name, kwargs)
+        options = _options("config()", keywords)
         if redirect_url is None and options.redirect_view:
             redirect_url = url_for(options.redirect_view)
         upload_url = get_url(options.upload_action) if options.in_form else None
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
-        direct = stores.of(current_app).direct is not None
+        app_stores = stores.of(current_app)
+        direct = app_stores.direct is not None
         if direct:
-            _check_direct_folder(stores.of(current_app), options.upload_folder, "config() upload_folder")
-        if options.chunking or options.delete_on_remove or direct:
-            receive.client_id()  # before the page loads: parallel chunks share it, deletes check it
+            _check_direct_folder(app_stores, options.upload_folder, "config() upload_folder")
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        rules = zonerules.sign(app, kwargs, direct=direct)
+        client = None
+        if options.chunking or options.delete_on_remove or direct or app.secret_key:
+            # before the page loads: parallel chunks share it, deletes and rules are bound to it
+            client = receive.client_id()
+        zone = zonerules.signed(name, kwargs, direct)
+        rules = zonerules.sign(app, zone, client) if client is not None else None
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
         cancel_url = url_for("dropzone.cancel") if options.chunking else None
         status_url = url_for("dropzone.status") if options.chunking and options.resume else None
         direct_urls = None
         if direct:
             direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in receive.DIRECT_NAMES}
+        folder = receive.upload_folder(options, _folder(None, keywords, "config()"))
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            delete_url=delete_url, cancel_url=cancel_url, status_url=status_url, direct_urls=direct_urls,
-            existing=receive.existing_files(existing, options),
+            rules_url=url_for("dropzone.rules") if rules else None, rules_expires=zonerules.max_age(app),
+            zone_key=zone.key, delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
+            direct_urls=direct_urls, existing=receive.existing_files(existing, options, folder, Zone(name, kwargs)),
             not_kept=receive.not_kept(options) if options.in_form else (),
         )
         return render.config_block(

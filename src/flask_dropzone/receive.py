@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import logging
@@ -15,7 +16,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from . import checks, chunks, deletion, formdata, signals, stores, validation, zonerules
+from . import checks, chunks, deletion, formdata, serving, signals, signing, stores, validation, zonerules
 from .errors import (
     BadUpload,
     FileTooLarge,
@@ -29,6 +30,7 @@ from .filenames import stored_name
 from .settings import Options, check_folders, resolve
 from .stores import CleanReport, FileStore, PartialStore, StoreFull, StoreLimit, StoreUnavailable
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
+from .zonerules import Zone, ZoneGone
 
 Sink = Union[FileSink, ChunkSink]
 #: The direct-upload endpoints (:mod:`.direct_views`), refused in plain text as the others.
@@ -54,13 +56,13 @@ def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
     return judged.accepted
 
 
-def save(options: Options, folder: str) -> list[SavedFile]:
+def save(options: Options, folder: str, zone: Zone = Zone()) -> list[SavedFile]:
     """Store this request's accepted files; several files with some refused store the
     others and raise :class:`SomeFilesRefused`."""
     judged = judge(options, folder)
     if judged.refusals and not judged.per_file:
         raise judged.refusal()
-    stored = publish(judged.accepted, folder, options)
+    stored = publish(judged.accepted, folder, options, zone)
     if judged.refusals:
         raise judged.refusal(accepted=stored, entries=[_entry(s) for s in stored])
     return stored
@@ -155,7 +157,50 @@ def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
     if not state.get("_dropzone_checked"):
         state._dropzone_parts = _apply_chunks(state._dropzone_parts, options, folder)
         state._dropzone_checked = True
+    elif state.get("_dropzone_chunks"):
+        _recheck_chunks(state._dropzone_chunks, options)
     return state._dropzone_parts
+
+
+def _recheck_chunks(received: list[ChunkSink], options: Options) -> None:
+    """Chunks written into their upload by the zone's signed rules before the view ran
+    (the form read by CSRFProtect): the view's own settings judge them too, as they judge
+    its files, and an upload they would not have opened is refused now, its bytes gone,
+    rather than kept until it expires."""
+    for sink in received:
+        if sink.options == options or sink.late:
+            continue
+        try:
+            _check_chunk(sink, options)
+        except UploadRefused as refused:
+            _refuse_upload(sink, refused.code)
+            raise refused.about(sink.filename)
+
+
+def _check_chunk(sink: ChunkSink, options: Options) -> None:
+    manifest = sink.chunk.manifest
+    if not options.chunking:
+        raise chunks.BadChunk("This zone does not take chunked uploads.")
+    if manifest.chunk_size != options.chunk_size:
+        raise chunks.BadChunk(f"The chunk size must be {options.chunk_size} bytes, not {manifest.chunk_size}.")
+    validation.check_size(manifest.total_size, options)
+    validation.check_name(sink.safe_name, options)
+    quota = options.chunk_quota
+    if quota is not None and chunk_store(sink.options).pending_bytes(client_id()) > quota * validation.MIB:
+        raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.")
+
+
+def _refuse_upload(sink: ChunkSink, status: int) -> None:
+    """Refuse the upload of a chunk received whole: its later chunks get the refusal."""
+    if sink.upload is not None:  # it completed the file: the hand-over this request holds
+        sink.upload.refuse(status)
+        return
+    partial = chunk_store(sink.options).open(client_id(), sink.chunk)
+    try:
+        partial.release()
+        partial.refuse(status)
+    finally:
+        partial.close()
 
 
 def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str) -> list[tuple[str, "Part"]]:
@@ -197,7 +242,7 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     return result
 
 
-def publish(files: list[Upload], folder: str, options: Options) -> list[SavedFile]:
+def publish(files: list[Upload], folder: str, options: Options, zone: Zone = Zone()) -> list[SavedFile]:
     """Give each accepted file its name in ``folder`` (the naming policy's, or a free
     variant), through the app's file store, and tell ``file_stored``."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -209,52 +254,69 @@ def publish(files: list[Upload], folder: str, options: Options) -> list[SavedFil
         else:
             name = stored_name(upload.filename or "", options.stored_name, upload)
         try:
-            saved = upload.publish(folder, name)
+            saved = dataclasses.replace(upload.publish(folder, name), zone=zone.name)
         except STORE_ERRORS as error:
             raise store_error(error).about(upload.filename or "") from error
         stored.append(saved)
         signals.file_stored.send(app, saved=saved)
     if options.delete_on_remove and stored:
-        _send_delete_tokens(app, stored, folder, options)
+        send_delete_tokens(app, stored, folder, options, zone)
     return stored
 
 
-def delete_token(app: Flask, folder: str, name: str, options: Options) -> str:
-    """The token that lets this client delete the stored file ``name`` of ``folder``."""
+def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zone) -> Optional[str]:
+    """The token that lets this client delete the stored file ``name`` of ``folder`` of
+    ``zone``; None when no stored file has that name (nothing to delete)."""
+    if not serving.servable(name):
+        raise ValueError(f"{name!r} cannot be the name of a stored file (a stored_name has no path)")
     files = stores.of(app).files
-    label = "" if folder == upload_folder(options) else folder  # no server path on the page
-    claim = deletion.Claim(label, name, files.version(folder, name), client_id(), options.delete_window, 0.0)
+    version = files.version(folder, name)
+    if version is None:
+        return None
+    label = files.label(folder, upload_folder(resolve(app.config)))  # no server path on the page
+    digest = deletion.version_digest(app, version)
+    claim = deletion.Claim(label, name, digest, client_id(), options.delete_window, zone)
     return deletion.make_token(app, claim)
 
 
-def existing_files(items: Sequence[Any], options: Options) -> list[dict[str, Any]]:
+def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zone) -> list[dict[str, Any]]:
     """Files already stored, for a zone to show: what ``save()`` returned, or dicts with
-    ``name`` (stored in the upload folder), ``size`` and, if any, ``url`` and ``thumbnail``."""
+    ``name`` (a stored name in the zone's ``folder``), ``size`` and, if any, ``url`` and
+    ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token, signed only for a
+    name that can be a stored file's (``send_stored()``'s rule; another is an error) and
+    names one."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     entries = []
     for item in items:
         if isinstance(item, SavedFile):
-            folder, name = stores.of(app).files.locate(item.location)
+            where, name = stores.of(app).files.locate(item.location)
             entry: dict[str, Any] = {"name": item.stored_name, "size": item.size}
         elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            folder, name = upload_folder(options), item["name"]
+            where, name = folder, item["name"]
             entry = {"name": name, "size": int(item.get("size") or 0)}
             entry.update({key: str(item[key]) for key in ("url", "thumbnail") if item.get(key)})
         else:
             raise TypeError(f"existing= takes what save() returned or dicts with a 'name', not {item!r}")
         if options.delete_on_remove:
-            entry["token"] = delete_token(app, folder, name, options)
+            if not serving.servable(name):
+                raise ValueError(
+                    f"existing= names {name!r}, which cannot be a stored file: give the name it is "
+                    "stored under (SavedFile.stored_name), not the client's filename or a path"
+                )
+            token = delete_token(app, where, name, options, zone)
+            if token is not None:
+                entry["token"] = token
         entries.append(entry)
     return entries
 
 
-def _send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options) -> None:
+def send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options, zone: Zone) -> None:
     """Add to the response a token for each stored file, for its remove link to delete it."""
     entries = [
-        {"filename": saved.filename, "token": delete_token(app, folder, saved.stored_name, options)}
+        {"filename": saved.filename, "token": delete_token(app, folder, saved.stored_name, options, zone)}
         for saved in stored
     ]
-    value = json.dumps(entries)  # ASCII: a header value
+    value = json.dumps([entry for entry in entries if entry["token"]])  # ASCII: a header value
 
     @after_this_request
     def add_tokens(response):
@@ -276,6 +338,26 @@ def upload_status() -> Response:
     return Response(json.dumps(status), mimetype="application/json", headers={"Cache-Control": "no-store"})
 
 
+def renew_rules() -> Response:
+    """The rules endpoint: a page that lives longer than its zone's signed rules
+    (``DROPZONE_CHUNK_EXPIRES``) asks for fresh ones while they still hold; rules that
+    expired, or of a zone removed since, are refused (the page must be loaded again)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    client = session.get(CLIENT_KEY)
+    zone = zonerules.load(app, request.headers.get(zonerules.HEADER), client)
+    if zone is None or not isinstance(client, str):
+        raise BadUpload(zonerules.EXPIRED)
+    fresh = {"rules": zonerules.sign(app, zone, client), "expires": zonerules.max_age(app)}
+    return Response(json.dumps(fresh), mimetype="application/json", headers={"Cache-Control": "no-store"})
+
+
+def forget_client() -> None:
+    """Give this browser a new client id at its next upload: what the old one was given
+    (partial uploads, resume entries, delete tokens, signed rules) is no longer its own.
+    Call it when a person logs out (done for you on Flask-Login's ``user_logged_out``)."""
+    session.pop(CLIENT_KEY, None)
+
+
 def cancel_upload() -> Response:
     """The cancel endpoint: a person removed a file whose chunks were still on their way;
     its partial upload (this client's only) ends now rather than at the sweep."""
@@ -289,15 +371,29 @@ def cancel_upload() -> Response:
 
 
 def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
-    """The delete endpoint: a person removed a stored file from its zone."""
+    """The delete endpoint: a person removed a stored file from its zone. The token says
+    which file and zone; today's settings of that zone say whether and until when."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
         claim = deletion.read_token(app, request.form.get("token"), session.get(CLIENT_KEY))
+        if not serving.servable(claim.name):
+            raise deletion.NotYours("There is no such file to delete.")
+        try:
+            options = claim.zone.options(app.config)
+        except ZoneGone:
+            options = None
+        if options is None or not options.delete_on_remove:
+            raise deletion.Vetoed("This file cannot be deleted here.")
+        deletion.check_window(claim, options.delete_window)
         files = stores.of(app).files
-        folder = upload_folder(resolve(app.config)) if claim.folder == "" else claim.folder
-        if claim.version is not None and files.version(folder, claim.name) != claim.version:
+        try:
+            folder = files.unlabel(claim.folder, upload_folder(resolve(app.config)))
+        except ValueError:
+            raise deletion.NotYours("There is no such file to delete.") from None
+        version = files.version(folder, claim.name)
+        if version is None or not signing.digest_matches(app, deletion.VERSION_PURPOSE, version, claim.version):
             raise deletion.NotYours("There is no such file to delete.")  # deleted, or another file since
-        if any(check(claim.name, folder) is False for check in checks):
+        if not all(check(claim.name, folder) for check in checks):
             raise deletion.Vetoed("This file cannot be deleted.")
         if not files.delete(folder, claim.name):
             raise deletion.NotYours("There is no such file to delete.")
@@ -311,11 +407,12 @@ def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
     return Response("Deleted.", mimetype="text/plain")
 
 
-def report(refused: UploadRefused) -> None:
-    """Tell the app (``upload_refused``) and the log (one INFO line) about each refusal."""
+def report(refused: UploadRefused, zone: Optional[str] = None) -> None:
+    """Tell the app (``upload_refused``, with the named ``zone`` if any) and the log (one
+    INFO line) about each refusal."""
     if isinstance(refused, SomeFilesRefused):
         for each in refused.refusals:
-            report(each)
+            report(each, zone)
         return
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     log.info(
@@ -325,7 +422,9 @@ def report(refused: UploadRefused) -> None:
         "-" if refused.filename is None else repr(refused.filename),  # repr: a name cannot forge a line
         request.remote_addr,
     )
-    signals.upload_refused.send(app, filename=refused.filename, status=refused.code, reason=refused.description)
+    signals.upload_refused.send(
+        app, filename=refused.filename, status=refused.code, reason=refused.description, zone=zone
+    )
 
 
 STORE_ERRORS = (StoreFull, StoreLimit, StoreUnavailable)
@@ -393,12 +492,13 @@ class UploadFormParser(FormDataParser):
             return super().parse(stream, mimetype, content_length, options)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         zone = g.get("_dropzone_zone")
-        rules = zonerules.options(app, self.request.headers.get(zonerules.HEADER))
-        if rules is not None:  # the zone's own settings, signed: whoever reads the form
-            settings, checked = rules, True
-            folder = zone[1] if zone is not None else upload_folder(rules)
-        elif zone is not None:
+        rules = None
+        if zone is None:
+            rules = zonerules.options(app, self.request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
+        if zone is not None:  # the view's own settings, reading the body now
             settings, folder, checked = zone[0], zone[1], True
+        elif rules is not None:  # the zone's own settings, signed: whoever reads the form
+            settings, folder, checked = rules, upload_folder(rules), True
         else:
             settings = resolve(app.config)
             folder, checked = upload_folder(settings), False
@@ -411,6 +511,7 @@ class UploadFormParser(FormDataParser):
                 raise
             return io.BytesIO(), self.cls(), self.cls()  # Werkzeug's way with a malformed body
         g._dropzone_parts, g._dropzone_checked = receiver.parts(), checked
+        g._dropzone_chunks = [sink for sink in receiver.sinks if isinstance(sink, ChunkSink)]
         files = self.cls([(name, item) for name, item in g._dropzone_parts if isinstance(item, Upload)])
         return io.BytesIO(), fields, files
 

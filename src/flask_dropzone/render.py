@@ -142,6 +142,9 @@ def zone_config(
     upload_url: Optional[str] = None,
     csrf: Optional[Mapping[str, str]] = None,
     rules: Optional[str] = None,
+    rules_url: Optional[str] = None,
+    rules_expires: Optional[float] = None,
+    zone_key: str = "",
     delete_url: Optional[str] = None,
     cancel_url: Optional[str] = None,
     status_url: Optional[str] = None,
@@ -152,7 +155,9 @@ def zone_config(
     """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
     files of an in-form submission that came back (:func:`.receive.not_kept`); ``direct_urls``
     the direct-upload endpoints (``start``, ``urls``, ``complete``, ``abort``, ``status``)
-    with ``DROPZONE_S3_DIRECT``, else None."""
+    with ``DROPZONE_S3_DIRECT``, else None; ``rules_url`` where the signed ``rules`` are
+    renewed before ``rules_expires`` seconds pass; ``zone_key`` a stable name of the zone's
+    rules, which the browser keys what it remembers of the zone's uploads by."""
     return {
         "id": id,
         "url": html_safe_url(url),
@@ -167,6 +172,9 @@ def zone_config(
         "cancelUrl": html_safe_url(cancel_url),
         "statusUrl": html_safe_url(status_url),
         "direct": {name: html_safe_url(value) for name, value in direct_urls.items()} if direct_urls else None,
+        "rulesUrl": html_safe_url(rules_url),
+        "rulesExpires": rules_expires,
+        "zoneKey": zone_key,
         "resume": options.resume,
         "chunkExpires": options.chunk_expires,
         "existing": list(existing),

@@ -52,6 +52,7 @@ class SavedFile:
     size: int
     mimetype: str  #: from its content where that can be told, else from its name
     location: str = ""  #: where it is in its store: the path on disk, the key in a bucket
+    zone: Optional[str] = None  #: the named zone (``DROPZONE_ZONES``) it was stored for, if any
 
 
 class Upload(FileStorage):
@@ -175,6 +176,13 @@ class Upload(FileStorage):
         else:
             self._store.unpublish(handover, self._published)
             handover.give_back()
+
+    def refuse(self, status: int) -> None:
+        """Refuse a chunked upload's file for good (its later chunks get ``status``'s refusal)."""
+        handover, self._handover = self._handover, None
+        if handover is not None:
+            self._store.unpublish(handover, self._published)
+            handover.refuse(status)
 
     def close(self) -> None:
         self.settle(None)
@@ -393,6 +401,8 @@ class ChunkSink:
             raise validation.too_large(self.chunk.manifest.total_size, self.options)
         if refusal == 415:
             raise validation.type_refused(self.options)  # type: ignore[arg-type]
+        if state == REFUSED:
+            raise chunks.BadChunk("This upload was refused; add the file again.")
         raise UploadExpired("This upload has expired; add the file again.")
 
     def write(self, data: bytes) -> None:

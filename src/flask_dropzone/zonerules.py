@@ -3,29 +3,40 @@
 Whoever reads an upload's form first (Flask-WTF's CSRFProtect does, before the
 view), the server should refuse a file by the zone's settings while its bytes
 arrive, as the browser does. The settings a view gives ``save()`` come too late
-for that, so ``config()`` signs the zone's own keywords that judge files (never
-a folder or anything else about the server) with the app's secret key, and the
-zone sends them back in a header. Only the app can make a valid one; a request
-without one is judged when the view asks for its files, as before.
+for that, so ``config()`` signs which zone the page shows (:class:`Zone`) and
+the zone sends it back in a header.
 
-With ``DROPZONE_S3_DIRECT`` no view runs for a file the browser sends straight to
-the bucket, so the zone's rules also carry what a view would have said
-(:data:`DIRECT_RULES`): its folder (a key prefix inside ``DROPZONE_S3_PREFIX``,
-never a server path), naming policy, remove-link deletes and refusal messages.
-These are signed only then, and only :func:`read` returns them: the rules that
-judge an upload's form (:func:`options`) are the same as without them. Rules
-signed before (without these) stay valid.
+What the page carries grants no more than the server would decide now:
+
+- a named zone (``DROPZONE_ZONES``) travels by name and is resolved from today's
+  settings whenever it is used: a tightened zone applies at once, a removed one
+  is refused;
+- a zone set up by keywords carries those keywords that judge files (:data:`RULES`),
+  and with ``DROPZONE_S3_DIRECT``, where no view runs, what a view would have said
+  (:data:`DIRECT_RULES`: its folder, naming policy, deletes and messages), resolved
+  over today's app settings;
+- the value names its purpose and app (:mod:`.signing`), the client it was made for
+  (the id in its session) and its time; it expires after the app's
+  ``DROPZONE_CHUNK_EXPIRES`` (a page that lives longer renews it at
+  ``/dropzone/rules`` while it is valid).
+
+A request without valid rules is judged by its view, as before; direct uploads,
+which have no view, are refused.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional
 
 from flask import Flask
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData
 
-from .settings import Options, SettingError, canonical_keywords, resolve
+from . import signing
+from .settings import ZONES, Options, SettingError, canonical_keywords, resolve
 
 #: The request header a zone's uploads carry its signed rules in.
 HEADER = "X-Dropzone-Zone"
@@ -51,14 +62,63 @@ DIRECT_RULES = (
     "file_too_big",
     "invalid_file_type",
 )
-_SALT = "flask-dropzone.zone-rules"
+PURPOSE = "zone-rules"
+#: What a request whose rules expired (or name a zone removed since) is told.
+EXPIRED = "This page's upload settings have expired; reload the page."
 
 
-def _serializer(app: Flask) -> Optional[URLSafeSerializer]:
-    if not app.secret_key:
-        return None
-    fallbacks = app.config.get("SECRET_KEY_FALLBACKS") or []
-    return URLSafeSerializer([*fallbacks, app.secret_key], salt=_SALT)  # newest key last
+class ZoneGone(LookupError):
+    """The named zone is no longer in ``DROPZONE_ZONES``, or its keywords no longer resolve."""
+
+
+@dataclass(frozen=True)
+class Zone:
+    """A zone as the server knows it: the named zone ``name`` of ``DROPZONE_ZONES`` (None
+    for none), with ``keywords`` given over it (by ``config()``, ``save()``)."""
+
+    name: Optional[str] = None
+    keywords: Mapping[str, Any] = field(default_factory=dict)
+
+    def settings(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """The zone's keywords today: the named zone's, then the keywords over them."""
+        if self.name is None:
+            return dict(self.keywords)
+        zones = config.get(ZONES) or {}
+        if self.name not in zones:
+            raise ZoneGone(f"no zone {self.name!r} in {ZONES}")
+        return {**canonical_keywords(zones[self.name], f"{ZONES}[{self.name!r}]"), **self.keywords}
+
+    def options(self, config: Mapping[str, Any]) -> Options:
+        """Its settings as today's config makes them; ZoneGone when they cannot be made."""
+        try:
+            return resolve(config, self.settings(config), self.where)
+        except (SettingError, TypeError) as error:
+            raise ZoneGone(str(error)) from None
+
+    @property
+    def where(self) -> str:
+        return f"zone {self.name!r}" if self.name is not None else "the zone's signed rules"
+
+    @property
+    def key(self) -> str:
+        """A stable name of the zone (not a secret): a browser keys what it remembers by it."""
+        text = json.dumps([self.name, dict(self.keywords)], sort_keys=True, default=repr)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def payload(self) -> dict[str, Any]:
+        return {"z": self.name, "k": dict(self.keywords)}
+
+    @classmethod
+    def from_payload(cls, payload: Any) -> "Zone":
+        """The zone a decoded payload names; ValueError when it names none."""
+        if not isinstance(payload, dict):
+            raise ValueError("not a zone")
+        name, keywords = payload.get("z"), payload.get("k")
+        if (name is not None and not isinstance(name, str)) or not isinstance(keywords, dict):
+            raise ValueError("not a zone")
+        if not set(keywords) <= set(RULES + DIRECT_RULES):
+            raise ValueError("not a zone's rules")
+        return cls(name, keywords)
 
 
 def _plain(value: Any) -> bool:
@@ -69,55 +129,50 @@ def _plain(value: Any) -> bool:
     return True
 
 
-def sign(app: Flask, overrides: Mapping[str, Any], direct: bool = False) -> Optional[str]:
-    """The header value for a zone set up with ``overrides``; None without a secret key
-    or when a rule's value is not plain JSON. ``direct``: with :data:`DIRECT_RULES` too
-    (those given; a naming function, which cannot be signed, is left out)."""
-    serializer = _serializer(app)
+def signed(name: Optional[str], overrides: Mapping[str, Any], direct: bool = False) -> Zone:
+    """The zone to sign for a zone shown as ``name`` (a named zone, or None) with keywords
+    ``overrides``: only those that judge files (:data:`RULES`), and with ``direct`` those
+    of :data:`DIRECT_RULES` that can be signed (a naming function cannot)."""
+    keys = RULES + DIRECT_RULES if direct else RULES
+    keywords = canonical_keywords(overrides, "config()")
+    return Zone(name, {key: value for key, value in keywords.items() if key in keys and _plain(value)})
+
+
+def max_age(app: Flask) -> float:
+    """How long signed rules hold: the app's ``DROPZONE_CHUNK_EXPIRES``."""
+    return resolve(app.config).chunk_expires
+
+
+def sign(app: Flask, zone: Zone, client: str) -> Optional[str]:
+    """The header value for ``zone`` shown to ``client``; None without a secret key."""
+    serializer = signing.serializer(app, PURPOSE)
     if serializer is None:
         return None
-    keywords = canonical_keywords(overrides, "config()")
-    rules = {key: value for key, value in keywords.items() if key in RULES}
-    if direct:
-        rules.update((key, value) for key, value in keywords.items() if key in DIRECT_RULES and _plain(value))
-    try:
-        return serializer.dumps(rules)
-    except (TypeError, ValueError):
-        return None
+    return serializer.dumps({**zone.payload(), "c": client})
 
 
-def _load(app: Flask, token: Optional[str]) -> Optional[tuple[dict[str, Any], Options]]:
-    """The keywords a zone signed and the settings they make, or None when ``token`` is
-    not valid rules of this app."""
-    serializer = _serializer(app)
-    if serializer is None or not token:
+def load(app: Flask, token: Optional[str], client: Any) -> Optional[Zone]:
+    """The zone of rules this app signed for ``client`` no longer ago than :func:`max_age`,
+    if it is still a zone today; None for anything else."""
+    serializer = signing.serializer(app, PURPOSE)
+    if serializer is None or not token or not isinstance(client, str) or len(token) > 16384:
         return None
     try:
-        rules = serializer.loads(token)
-    except (BadData, json.JSONDecodeError, UnicodeDecodeError):
+        payload = serializer.loads(token, max_age=math.ceil(max_age(app)))
+        zone = Zone.from_payload(payload)
+    except (BadData, ValueError, TypeError, UnicodeDecodeError):
         return None
-    if not isinstance(rules, dict) or not set(rules) <= set(RULES + DIRECT_RULES):
+    if payload.get("c") != client:
         return None
     try:
-        return rules, resolve(app.config, rules, "the zone's signed rules")
-    except (SettingError, TypeError):
+        zone.options(app.config)
+    except ZoneGone:
         return None
+    return zone
 
 
-def read(app: Flask, token: Optional[str]) -> Optional[dict[str, Any]]:
-    """The keywords a zone signed (:data:`RULES`, and :data:`DIRECT_RULES` where it signed
-    them), or None when ``token`` is not valid rules of this app."""
-    loaded = _load(app, token)
-    return None if loaded is None else loaded[0]
-
-
-def options(app: Flask, token: Optional[str]) -> Optional[Options]:
-    """The settings that judge a request's files, as its zone was set up, or None when it
-    sent no valid rules."""
-    loaded = _load(app, token)
-    if loaded is None:
-        return None
-    rules, resolved = loaded
-    if set(rules) <= set(RULES):  # as every zone signs them without direct uploads
-        return resolved
-    return resolve(app.config, {key: value for key, value in rules.items() if key in RULES}, "the zone's signed rules")
+def options(app: Flask, token: Optional[str], client: Any) -> Optional[Options]:
+    """The settings that judge a request's files, as its zone is set up today, or None
+    when it sent no valid rules."""
+    zone = load(app, token, client)
+    return None if zone is None else zone.options(app.config)

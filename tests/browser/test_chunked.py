@@ -36,11 +36,12 @@ def test_64_mib_in_parallel_chunks_survives_failing_requests(page, serve, tmp_pa
     assert len(posts) >= 64 + len(failures)
 
 
-def wait_settled_long(page) -> None:
+def wait_settled_long(page, zone_id: str = "myDropzone") -> None:
     page.wait_for_function(
-        """() => {
-          const dz = document.getElementById('myDropzone').dropzone;
+        """(id) => {
+          const dz = document.getElementById(id).dropzone;
           return dz.getActiveFiles().length === 0 && dz.getAddedFiles().length === 0;
         }""",
+        arg=zone_id,
         timeout=180_000,
     )

@@ -115,8 +115,9 @@ def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, tmp_p
 
 
 EXISTING_PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
-{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}
-{{ dropzone.config(existing=existing, max_files=3) }}</body></html>"""
+{{ dropzone.create(action='upload') }}{{ dropzone.create(action='upload', id='shown') }}{{ dropzone.load_js() }}
+{{ dropzone.config(existing=existing, max_files=3) }}
+{{ dropzone.config(id='shown', existing=shown, delete_on_remove=False) }}</body></html>"""
 
 
 def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_path):
@@ -124,8 +125,9 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
     folder = tmp_path / "instance" / "uploads"
     folder.mkdir(parents=True)
     (folder / "report.pdf").write_bytes(b"%PDF- twelve")
-    hostile = '<img src=x onerror="window.hit=1">.txt'
-    (folder / hostile).write_bytes(b"hi")
+    entities = "&lt;img src=x&gt;.txt"  # a stored name that reads as markup if written as HTML
+    (folder / entities).write_bytes(b"hi")
+    hostile = '<img src=x onerror="window.hit=1">.txt'  # no stored name: shown only, no delete token
 
     @app.get("/edit")
     def edit():
@@ -133,14 +135,15 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
 
         existing = [
             {"name": "report.pdf", "size": 12, "url": "/files/report.pdf"},
-            {"name": hostile, "size": 2, "url": "javascript:alert(1)"},
+            {"name": entities, "size": 2, "url": "javascript:alert(1)"},
         ]
-        return render_template_string(EXISTING_PAGE, existing=existing)
+        return render_template_string(EXISTING_PAGE, existing=existing, shown=[{"name": hostile, "size": 2}])
 
     server = serve(app)
     page.goto(server.url + "/edit")
-    names = page.locator(".dz-preview [data-dz-name]").all_text_contents()
-    assert names == ["report.pdf", hostile]  # shown as text, never as markup
+    names = page.locator("#myDropzone .dz-preview [data-dz-name]").all_text_contents()
+    assert names == ["report.pdf", entities]  # shown as text, never as markup
+    assert page.locator("#shown .dz-preview [data-dz-name]").all_text_contents() == [hostile]
     assert page.evaluate("window.hit") is None
     assert page.get_attribute(".dz-preview [data-dz-name] a", "href").endswith("/files/report.pdf")
     assert page.locator(".dz-preview [data-dz-name] a").count() == 1  # no javascript: link
@@ -148,4 +151,4 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
     page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 4")
     assert page.evaluate("document.getElementById('myDropzone').dropzone.getRejectedFiles().length") == 1
     click_remove(page, 0)
-    assert not (folder / "report.pdf").exists() and (folder / hostile).exists()
+    assert not (folder / "report.pdf").exists() and (folder / entities).exists()

@@ -18,6 +18,8 @@ from .test_chunked import wait_settled_long
 MIB = 1024 * 1024
 PAGE = """<!doctype html><html lang="en"><head><title>direct</title>{{ dropzone.load_css() }}</head><body>
 <main>{{ dropzone.create() }}</main>{{ dropzone.load_js() }}{{ dropzone.config(**rules) }}</body></html>"""
+ZONE_PAGE = """<!doctype html><html lang="en"><head><title>direct</title>{{ dropzone.load_css() }}</head><body>
+<main>{{ dropzone.create(id=name) }}</main>{{ dropzone.load_js() }}{{ dropzone.config(id=name) }}</body></html>"""
 
 
 class BodyCounter:
@@ -206,3 +208,78 @@ def test_an_empty_file_goes_direct_too(page, serve, s3_server, s3_bucket, s3_set
     client = make_client(s3_server)
     assert keys(client, s3_bucket) == ["uploads/a.txt", "uploads/empty.txt"]
     assert client.get_object(Bucket=s3_bucket, Key="uploads/empty.txt")["Body"].read() == b""
+
+
+def test_a_file_started_in_one_zone_is_never_resumed_into_another(
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+):
+    """Resumes are remembered by zone: the same file added in another zone of the origin
+    starts an upload of its own there, under that zone's rules and folder."""
+    from s3server import make_client
+
+    zones = {"public": {"upload_folder": "public"}, "private": {"upload_folder": "private"}}
+    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_RETRY_CHUNKS": False,
+                         "DROPZONE_ZONES": zones})
+
+    @app.get("/zone/<name>")
+    def zone_page(name):
+        return render_template_string(ZONE_PAGE, name=name)
+
+    server = serve(app)
+    allow_the_page(app, server.url)
+    source = tmp_path / "film.bin"
+    source.write_bytes(os.urandom(15 * MIB + 1))
+    lost = lambda route: route.abort() if route.request.method == "PUT" and "partNumber=3" in route.request.url else route.continue_()  # noqa: E731
+    page.route("**/uploads/**", lost)
+    page.goto(server.url + "/zone/public")
+    choose = lambda zone: page.evaluate_handle(  # noqa: E731
+        f"document.getElementById('{zone}').dropzone.hiddenFileInput").as_element().set_input_files(str(source))
+    choose("public")
+    wait_settled_long(page, "public")
+    assert statuses(page, "public") == ["error"]
+    client = make_client(s3_server)
+    held_by_the_bucket(client, s3_bucket, [1, 2, 4])
+    page.unroute("**/uploads/**")
+    page.goto(server.url + "/zone/private")
+    puts, asked = [], []
+    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
+    page.on("request", lambda request: asked.append(request.url) if "/direct/status" in request.url else None)
+    choose("private")
+    page.wait_for_function("document.getElementById('private').dropzone.files.length === 1")
+    wait_settled_long(page, "private")
+    assert statuses(page, "private") == ["success"]
+    assert asked == []  # the page did not take the public zone's upload for this zone's
+    assert len(puts) == 4  # every part: an upload of its own
+    stored = client.get_object(Bucket=s3_bucket, Key="uploads/private/film.bin")["Body"].read()
+    assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
+    named = [key for key in keys(client, s3_bucket) if "/.dropzone-direct/" not in key]
+    assert named == ["uploads/private/film.bin", "uploads/public/film.bin"]
+    assert client.head_object(Bucket=s3_bucket, Key="uploads/public/film.bin")["ContentLength"] == 0  # still held
+    (left,) = client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]  # public's, for its own zone to resume
+    assert left["Key"] == "uploads/public/film.bin"
+
+
+def test_a_page_open_longer_than_its_rules_renews_them_and_says_so_when_it_cannot(
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+):
+    from s3server import make_client
+
+    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_EXPIRES": 4})
+    server = serve(app)
+    allow_the_page(app, server.url)
+    page.goto(server.url + "/")
+    page.wait_for_timeout(6000)  # the rules made with the page are 6 s old: renewed every 2 s
+    drop_files(page, "myDropzone", [("a.txt", b"renewed")])
+    wait_settled(page, "myDropzone", 1)
+    assert statuses(page, "myDropzone") == ["success"]
+    client = make_client(s3_server)
+    assert keys(client, s3_bucket) == ["uploads/a.txt"]
+
+    page.route("**/dropzone/rules", lambda route: route.abort())  # asleep, or offline, past their end
+    page.goto(server.url + "/")
+    page.wait_for_timeout(6000)
+    drop_files(page, "myDropzone", [("b.txt", b"too late")])
+    wait_settled(page, "myDropzone", 1)
+    assert statuses(page, "myDropzone") == ["error"]
+    assert error_messages(page, "myDropzone") == ["This page's upload settings have expired; reload the page."]
+    assert keys(client, s3_bucket) == ["uploads/a.txt"]

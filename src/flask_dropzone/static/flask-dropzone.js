@@ -5,6 +5,7 @@
 (function () {
   "use strict";
   var RULES_HEADER = "X-Dropzone-Zone";
+  var CSRF_HEADER = "X-CSRF-Token";
   var DELETE_HEADER = "X-Dropzone-Delete";
   var ns = (window.flaskDropzone = window.flaskDropzone || {});
   if (ns.loaded) return; // the tag is emitted by every config() call
@@ -406,17 +407,22 @@
     });
   }
 
-  // RESUME: a chunked upload is remembered in localStorage (by zone URL, file name, size,
-  // type, lastModified and chunk size) until it succeeds, is removed, or CHUNK_EXPIRES
+  // RESUME: a chunked upload is remembered in localStorage (by zone URL, id and rules, file
+  // name, size, type, lastModified and chunk size) until it succeeds, is removed, or CHUNK_EXPIRES
   // passes. The same file added again asks the server which chunks it holds and sends
   // only the others, into the same upload, through Dropzone's public options: an async
   // `accept` looks the upload up, `transformFile` keeps only the missing chunks, and
   // `params` gives each its own index and offset in the whole file.
   var RESUME_PREFIX = "flask-dropzone:upload:";
 
+  // A zone's uploads are remembered under its own key: its URL, its id and its rules' key,
+  // so that a file started in one zone is never resumed into another.
   function resumeKey(dz, file) {
     var url = typeof dz.options.url === "string" ? new URL(dz.options.url, window.location.href).href : "";
-    return RESUME_PREFIX + JSON.stringify([url, file.name, file.size, file.type, file.lastModified, dz.options.chunkSize]);
+    var zone = dz.options.flaskDropzoneZone || [];
+    return RESUME_PREFIX + JSON.stringify(
+      [url, zone[0], zone[1], file.name, file.size, file.type, file.lastModified, dz.options.chunkSize]
+    );
   }
 
   function forget(key) {
@@ -600,6 +606,7 @@
   }
 
   function addCsrfField(form, config) {
+    if (foreign(form.action)) return; // the token is the app's: not for another origin
     if (config.csrf && !form.querySelector('[name="' + CSS.escape(config.csrf.field) + '"]')) {
       hiddenInput(form, config.csrf.field, config.csrf.token);
     }
@@ -834,7 +841,7 @@
     var status;
     return fetch(config.direct.status + "?upload=" + encodeURIComponent(upload), {
       credentials: "same-origin",
-      headers: { "X-Requested-With": "XMLHttpRequest" },
+      headers: Object.assign({ "X-Requested-With": "XMLHttpRequest" }, headers),
     })
       .then(function (response) {
         return response.ok ? response.json() : null;
@@ -887,14 +894,44 @@
     });
   }
 
-  // The zone's signed rules are for the app that made the page: a zone posting to another
-  // origin does not send them (nor ask that origin's CORS preflight to allow the header).
-  function dropForeignRules(options, element) {
+  function foreign(url) {
+    return new URL(url, window.location.href).origin !== window.location.origin;
+  }
+
+  // The zone's signed rules and CSRF token are for the app that made the page: a zone posting
+  // to another origin sends neither (nor asks that origin's CORS preflight to allow them).
+  function dropForeignHeaders(options, element) {
     var url = options.url || element.getAttribute("action") || window.location.href;
-    if (!options.headers || !(RULES_HEADER in options.headers) || typeof url !== "string") return;
-    if (new URL(url, window.location.href).origin === window.location.origin) return;
+    if (!options.headers || typeof url !== "string" || !foreign(url)) return;
     options.headers = Object.assign({}, options.headers);
-    delete options.headers[RULES_HEADER];
+    [RULES_HEADER, CSRF_HEADER].forEach(function (name) { delete options.headers[name]; });
+  }
+
+  // Signed rules expire (CHUNK_EXPIRES): while the page is open they are renewed at half their
+  // life, in every set of headers that carries them. Rules that expired (a computer asleep for
+  // longer) are not renewed: the server says to reload the page.
+  function renewRules(config, headerSets) {
+    var sets = headerSets.filter(function (headers) { return headers && headers[RULES_HEADER]; });
+    if (!config.rulesUrl || !sets.length) return;
+    function schedule(seconds) {
+      setTimeout(renew, Math.min(seconds * 500, 2147483647));
+    }
+    function renew() {
+      var headers = { "X-Requested-With": "XMLHttpRequest" };
+      headers[RULES_HEADER] = sets[0][RULES_HEADER];
+      fetch(config.rulesUrl, { credentials: "same-origin", headers: headers })
+        .then(function (response) {
+          if (!response.ok) return null;
+          return response.json().then(function (fresh) {
+            sets.forEach(function (each) { each[RULES_HEADER] = fresh.rules; });
+            schedule(fresh.expires);
+          });
+        })
+        .catch(function () {
+          setTimeout(renew, 60000); // offline: try again
+        });
+    }
+    schedule(config.rulesExpires);
   }
 
   // The zone create() emitted carries data-flask-dropzone: an element of the page's
@@ -922,8 +959,10 @@
     } else if (config.url && !options.url) {
       options.url = config.url; // the URL create() gave, not whatever the element says
     }
-    dropForeignRules(options, element);
+    dropForeignHeaders(options, element);
+    options.flaskDropzoneZone = [config.id, config.zoneKey];
     var direct = config.direct ? directUploads(options, config, config.resume && canResume(options, hooks.options || {})) : null;
+    renewRules(config, [options.headers, direct && direct.headers]);
     var button = null;
     if (config.uploadOnClick && !config.inForm) {
       button = document.getElementById(config.uploadButton);

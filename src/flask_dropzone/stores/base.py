@@ -141,6 +141,16 @@ class FileStore(ABC):
         if there is none."""
 
     @abstractmethod
+    def label(self, folder: str, root: str) -> str:
+        """``folder`` named relative to ``root`` (the app's upload folder, as :meth:`folder`
+        names it): what a page may carry instead of a server path. ValueError for a folder
+        the store cannot name that way."""
+
+    @abstractmethod
+    def unlabel(self, label: str, root: str) -> str:
+        """The folder a :meth:`label` names, relative to ``root`` today."""
+
+    @abstractmethod
     def listing(self, folder: str) -> list[tuple[str, int]]:
         """The files stored in ``folder`` itself, as (name, size), by name."""
 

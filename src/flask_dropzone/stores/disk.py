@@ -398,6 +398,15 @@ class DiskFiles(FileStore):
             return None
         return f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}" if stat.S_ISREG(info.st_mode) else None
 
+    def label(self, folder: str, root: str) -> str:
+        """The folder's path relative to ``root``, with ``/``: "" for the upload folder itself,
+        ``avatars/42`` under it, ``../avatars`` beside it; never the absolute path."""
+        relative = os.path.relpath(os.path.abspath(folder), os.path.abspath(root))
+        return "" if relative == os.curdir else relative.replace(os.sep, "/")
+
+    def unlabel(self, label: str, root: str) -> str:
+        return os.path.normpath(os.path.join(os.path.abspath(root), *label.split("/")))
+
     def listing(self, folder: str) -> list[tuple[str, int]]:
         try:
             entries = list(os.scandir(os.path.abspath(folder)))

@@ -191,9 +191,10 @@ def _refusal(dir_fd: int) -> int:
     except (FileNotFoundError, UnsafeEntry):
         return 415
     try:
-        return 413 if os.read(fd, 8) == b"413" else 415
+        status = os.read(fd, 8)
     finally:
         os.close(fd)
+    return int(status) if status.isdigit() else 415
 
 
 def _state(dir_fd: int) -> Optional[str]:

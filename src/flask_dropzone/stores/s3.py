@@ -463,6 +463,16 @@ class S3Files(FileStore):
             raise
         return str(answer["ETag"]).strip('"') + f":{answer['LastModified'].timestamp()}"
 
+    def label(self, folder: str, root: str) -> str:
+        """The folder's key prefix inside ``DROPZONE_S3_PREFIX`` (``avatars/``, "" for the
+        prefix itself): no server path, and never outside the prefix."""
+        if not folder.startswith(self.prefix):
+            raise ValueError(f"folder {folder!r} is not inside DROPZONE_S3_PREFIX")
+        return folder[len(self.prefix) :]
+
+    def unlabel(self, label: str, root: str) -> str:
+        return self.folder(label or None, root)
+
     def listing(self, folder: str) -> list[tuple[str, int]]:
         with self.errors:
             pages = self.client.get_paginator("list_objects_v2").paginate(
@@ -472,6 +482,7 @@ class S3Files(FileStore):
                 (entry["Key"][len(folder) :], int(entry.get("Size", 0)))
                 for page in pages
                 for entry in page.get("Contents", ())
+                if entry["Key"] != folder  # the folder itself, which some servers list once emptied
             ]
         return sorted(found)
 
