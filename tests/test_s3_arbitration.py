@@ -95,7 +95,50 @@ def run(name: str, target) -> threading.Thread:
 # Claims, locks and the sweep's stamp are compare-and-swaps ------------------------------
 
 
+def test_two_servers_taking_over_a_dead_start_lock_do_not_both_get_it(bucket, monkeypatch):
+    files, partials = bucket.store()
+    lock = partials.pending_root + CLIENT + "/.lock"
+    bucket.raw.put_object(Bucket=bucket.name, Key=lock, Body=b"")  # its holder died
+    monkeypatch.setattr(s3_chunks, "START_LEASE", -1.0)
+    stale_reads(monkeypatch, S3Partials, "head", "/.lock")
+    assert [bool(partials.claim_start(lock)), bool(S3Partials(files).claim_start(lock))] == [True, False]
+
+
+def test_two_servers_taking_over_a_dead_hand_over_in_the_same_instant_do_not_both_get_it(bucket, monkeypatch):
+    _, partials = bucket.store()
+    base = f"{partials.root}{CLIENT}/{uuids.uuid4()}/"
+    frozen = time.time() + 1000  # one instant: every claim made now is past its lease
+    monkeypatch.setattr(s3_chunks, "time", types.SimpleNamespace(time=lambda: frozen, monotonic=time.monotonic,
+                                                                   sleep=time.sleep))
+    assert partials.claim(base, 0, 1)  # the server that died
+    stale_reads(monkeypatch, S3Partials, "_read_claim", "/claim")
+    assert [bool(partials.claim(base, 0, 1)), bool(partials.claim(base, 0, 1))] == [True, False]
+
+
+def test_two_servers_seeing_a_stale_sweep_stamp_do_not_both_sweep(bucket, monkeypatch):
+    files, _ = bucket.store()
+    bucket.raw.put_object(Bucket=bucket.name, Key=files.own + "last-clean", Body=b"")
+    stale_reads(monkeypatch, S3Partials, "head", "/last-clean")
+    assert [S3Partials(files).clean_due(-1), S3Partials(files).clean_due(-1)] == [True, False]
+
+
 # A name held for a file is completed only while it is still the upload's placeholder ----
+
+
+def test_a_chunked_upload_whose_held_name_was_taken_meanwhile_is_refused_and_the_file_there_kept(
+    tmp_path, bucket, monkeypatch
+):
+    app = s3_app(tmp_path, bucket.server, bucket.name, monkeypatch)
+    client, victim = app.test_client(), app.test_client()
+    data = os.urandom(CHUNK + 5)
+    first, last = chunk_requests(data, "f.bin", CHUNK)
+    assert client.post("/save", data=first, content_type=CONTENT_TYPE).status_code == 200
+    bucket.raw.delete_object(Bucket=bucket.name, Key="uploads/f.bin")
+    assert post(victim, "/save", "f.bin", b"mine").json["saved"][0][:2] == ["f.bin", "uploads/f.bin"]
+    response = client.post("/save", data=last, content_type=CONTENT_TYPE)
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (409, "text/plain", TAKEN)
+    assert bucket.get("uploads/f.bin") == b"mine" and bucket.open_uploads() == []
+    assert client.post("/save", data=last, content_type=CONTENT_TYPE).status_code == 410
 
 
 @pytest.mark.parametrize("how", ["put", "copy"])
@@ -144,4 +187,33 @@ def chunked_to_the_name(partials: S3Partials, folder: str, upload: str, data: by
         return partial.hand_over()
     finally:
         partial.close()
+
+
+def test_a_cancel_during_a_hand_over_leaves_the_file_being_published(bucket):
+    files, partials = bucket.store()
+    folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
+    chunked_to_the_name(partials, folder, upload, data, 0)
+    handover = chunked_to_the_name(partials, folder, upload, data, 1)  # assembled at the name held
+    assert partials.cancel(CLIENT, upload) is False  # the hand-over ends it
+    stored = files.publish(handover, folder, "f.bin", len(data))
+    handover.commit()
+    assert stored.location == folder + "f.bin" and bucket.get(folder + "f.bin") == data
+
+
+@pytest.mark.parametrize("how", ["cancel", "sweep"])
+def test_a_cancel_or_the_sweep_after_a_hand_over_keeps_what_was_assembled(bucket, how):
+    """A hand-over whose request failed after the file was published (and reported) under
+    its name: what ends the upload then leaves that file."""
+    files, partials = bucket.store()
+    folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
+    chunked_to_the_name(partials, folder, upload, data, 0)
+    handover = chunked_to_the_name(partials, folder, upload, data, 1)
+    stored = files.publish(handover, folder, "f.bin", len(data))
+    if how == "cancel":  # its view failed: given back, for a resent chunk
+        files.unpublish(handover, [stored])
+        handover.give_back()
+        assert partials.cancel(CLIENT, upload) is True
+    else:  # its server died before the commit
+        partials.clean(expires=-1)
+    assert bucket.get(stored.location) == data and bucket.open_uploads() == []
 
