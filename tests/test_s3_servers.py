@@ -616,6 +616,6 @@ def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster,
     ]
     assert bucket.get(PREFIX + "far.bin") == data and bucket.open_uploads() == []
     direct = [key for key in bucket.all_keys() if "/.dropzone-direct/" in key]
-    assert len(direct) == 1 and direct[0].endswith(".claim") and bucket.get(direct[0]) == b""
+    assert len(direct) == 1 and direct[0].endswith(".claim")  # its body a nonce, its word in metadata
     assert bucket.metadata(direct[0]) == {"fdz-state": "ended"}
     assert leftovers(bucket.all_keys()) == [] and local_entries(servers) == []

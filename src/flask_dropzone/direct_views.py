@@ -27,11 +27,11 @@ from werkzeug.datastructures import Headers
 from . import direct, receive, signals, stores, validation, zonerules
 from .deletion import NotYours
 from .direct import Ticket
-from .errors import BadUpload, FileTooLarge, UploadBusy, UploadForbidden, UploadRefused
+from .errors import BadUpload, FileTooLarge, NameTaken, UploadBusy, UploadForbidden, UploadRefused
 from .filenames import safe_filename, stored_name
 from .settings import Options, resolve
 from .sniffing import HEAD_SIZE
-from .stores import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
+from .stores import NameLost, QuotaExceeded, StoreBusy, Stored, StoreUnavailable
 from .stores.s3_direct import PartsRejected, S3Direct, UploadGone
 from .uploads import SavedFile, Upload
 from .zonerules import Zone, ZoneGone
@@ -276,9 +276,10 @@ def abort() -> Response:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ticket, _ = _ticket(app, direct.parse_token(_body()))
     store = _store(app)
-    if store.claim(ticket.base, ticket.size):  # not being completed, nor ended: it all goes
+    claim = store.claim(ticket.base, ticket.size)
+    if claim is not None:  # not being completed, nor ended: it all goes (a file completed there stays)
         store.abort(ticket.key, ticket.upload_id)
-        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key)
+        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key, claim=claim)
     log.info("direct upload %s aborted by its client", ticket.base)
     return Response(status=204, headers={"Cache-Control": "no-store"})
 
@@ -287,18 +288,20 @@ def abort() -> Response:
 def complete() -> Response:
     """``{"upload"}``: every part there with its size, the file judged by its first bytes,
     then the multipart upload completed where the file is stored; once. The request that
-    claims the upload does it all (another, at the same time or after, answers 404)."""
+    claims the upload does it all (another, at the same time or after, answers 404), and
+    reports the file stored if it still holds its claim when it ends the upload."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     ticket, _ = _ticket(app, direct.parse_token(_body()), _zone(app))
     store = _store(app)
-    if not store.claim(ticket.base, ticket.size):
+    claim = store.claim(ticket.base, ticket.size)
+    if claim is None:
         raise NotYours(_NO_UPLOAD)  # another request completes it, or it ended
     try:
         options = _today(app, ticket)
     except UploadRefused as refused:
-        _end(store, ticket, refused)
+        _end(store, ticket, claim, refused)
         raise refused.about(ticket.filename)
-    with _released_on_failure(store, ticket):
+    with _released_on_failure(store, ticket, claim):
         parts = _parts(store, ticket)
         head, size = _first_bytes(store, ticket, parts)
     try:
@@ -306,22 +309,28 @@ def complete() -> Response:
             raise NotYours(_NO_UPLOAD)
         detected = validation.check_type(ticket.safe_name, head, options)
     except UploadRefused as refused:
-        _end(store, ticket, refused)  # the parts, the name held: nothing of it is left
+        _end(store, ticket, claim, refused)  # the parts, the name held: nothing of it is left
         raise refused.about(ticket.filename)
     if parts is not None:
-        with _released_on_failure(store, ticket):
-            _join(store, ticket, parts)
-            size = store.size(ticket.key) or 0
-        if size != ticket.size:  # a server that joined other parts than those named
-            problem = direct.PartsProblem("The parts did not make the file declared; add the file again.")
-            _end(store, ticket, problem)
+        with _released_on_failure(store, ticket, claim):
+            joined = _join(store, ticket, parts)
+            size = (store.size(ticket.key) or 0) if joined else 0
+        if not joined or size != ticket.size:  # the name was taken, or other parts were joined
+            problem = NameTaken() if not joined else direct.PartsProblem(
+                "The parts did not make the file declared; add the file again.")
+            _end(store, ticket, claim, problem, own_file=joined)
             raise problem.about(ticket.filename)
-    with _released_on_failure(store, ticket):
+    with _released_on_failure(store, ticket, claim):
         stored = _stored(store, ticket, options, head, detected)
     try:
-        store.end(ticket.base, ticket.client, ticket.size, discard=None if ticket.name else ticket.key)
+        ended = store.end(ticket.base, ticket.client, ticket.size, discard=None if ticket.name else ticket.key,
+                          claim=claim)
     except StoreUnavailable as error:  # stored: what is left is the sweep's
         log.warning("could not tidy direct upload %s: %s", ticket.base, error)
+        ended = True
+    if not ended:  # this request outlived its lease: the one that took the upload over reports it
+        log.warning("direct upload %s was taken over while it was completed", ticket.base)
+        raise NotYours(_NO_UPLOAD)
     saved = SavedFile(
         filename=ticket.filename,
         stored_name=stored.name,
@@ -339,14 +348,14 @@ def complete() -> Response:
 
 
 @contextmanager
-def _released_on_failure(store: S3Direct, ticket: Ticket) -> Iterator[None]:
+def _released_on_failure(store: S3Direct, ticket: Ticket, claim: str) -> Iterator[None]:
     """A step of the completion: if it fails, the claim is given back and the upload stays
     as it is, for the request sent again; a file no longer there is 404."""
     try:
         yield
     except BaseException as error:
         try:
-            store.release(ticket.base)
+            store.release(ticket.base, claim)
         except Exception as failure:  # the claim's lease runs out
             log.warning("could not release direct upload %s: %s", ticket.base, failure)
         if isinstance(error, UploadGone):
@@ -356,12 +365,12 @@ def _released_on_failure(store: S3Direct, ticket: Ticket) -> Iterator[None]:
         raise
 
 
-def _end(store: S3Direct, ticket: Ticket, refused: UploadRefused) -> None:
-    """End a refused upload: its parts, the name held (and what was completed there) and
-    its first part go."""
+def _end(store: S3Direct, ticket: Ticket, claim: str, refused: UploadRefused, own_file: bool = False) -> None:
+    """End a refused upload: its parts, the name held (with ``own_file``, the file this
+    request completed there; never what took the name meanwhile) and its first part go."""
     try:
         store.abort(ticket.key, ticket.upload_id)
-        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key)
+        store.end(ticket.base, ticket.client, ticket.size, discard=ticket.key, claim=claim, own_file=own_file)
     except StoreUnavailable as error:  # refused all the same; the sweep removes the rest
         log.warning("could not remove refused direct upload %s (%s): %s", ticket.base, refused, error)
 
@@ -379,8 +388,10 @@ def _parts(store: S3Direct, ticket: Ticket) -> Optional[list[dict[str, Any]]]:
 def _first_bytes(store: S3Direct, ticket: Ticket, parts: Optional[list[dict[str, Any]]]) -> tuple[bytes, int]:
     """The bytes the file is judged by, and the size of what they were read from: the
     server's own copy of the first part (taken now: the browser can no longer change what
-    is judged), or the completed file."""
+    is judged), or the file completed (this upload's, not another's stored there since)."""
     if parts is None:
+        if not store.completed(ticket.key, ticket.base):
+            raise UploadGone(ticket.key)
         return store.read_head(ticket.key, ticket.size, HEAD_SIZE)
     length = direct.part_length(1, ticket.size, ticket.part_size)
     try:
@@ -393,13 +404,16 @@ def _first_bytes(store: S3Direct, ticket: Ticket, parts: Optional[list[dict[str,
     return head, size
 
 
-def _join(store: S3Direct, ticket: Ticket, parts: list[dict[str, Any]]) -> None:
+def _join(store: S3Direct, ticket: Ticket, parts: list[dict[str, Any]]) -> bool:
     """Complete the multipart upload, its part 1 the copy judged (409 if S3 will not join
-    the parts)."""
+    the parts); whether it was, False when the name held for it was taken meanwhile."""
     try:
         store.complete(ticket.key, ticket.upload_id, ticket.base, parts)
     except PartsRejected as error:
         raise direct.PartsProblem(f"The parts could not be joined ({error}); send them again.") from None
+    except NameLost:
+        return False
+    return True
 
 
 def _stored(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> Stored:

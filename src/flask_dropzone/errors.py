@@ -76,6 +76,16 @@ class UploadExpired(BadUpload):
     code = 410
 
 
+class NameTaken(UploadRefused):
+    """The name held for the file was taken meanwhile (removed while the file was on its
+    way, then given to another): 409, and nothing of the upload is kept."""
+
+    code = 409
+
+    def __init__(self, description: str = "The name this file was to have was taken meanwhile; add the file again.") -> None:
+        super().__init__(description)
+
+
 class UploadBusy(UploadRefused):
     """The upload kept changing under the request; the chunk may be sent again: 503."""
 

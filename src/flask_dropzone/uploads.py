@@ -17,13 +17,14 @@ from .stores import (
     REFUSED,
     FileStore,
     HandOver,
+    NameLost,
     PartialStore,
     QuotaExceeded,
     Staged,
     StoreBusy,
     Stored,
 )
-from .errors import FileTooLarge, FileTypeRefused, UploadBusy, UploadExpired, UploadRefused
+from .errors import FileTooLarge, FileTypeRefused, NameTaken, UploadBusy, UploadExpired, UploadRefused
 from .filenames import safe_filename, stored_name
 from .settings import Options
 from .sniffing import HEAD_SIZE
@@ -443,6 +444,9 @@ class ChunkSink:
         except StoreBusy:
             self.partial.close()
             raise UploadBusy("The server is busy with this upload; send the chunk again.") from None
+        except NameLost:  # the upload ended, and what took its name stays
+            self.partial.close()
+            raise NameTaken() from None
         self.partial.close()
         if handover is not None:
             manifest = self.chunk.manifest

@@ -34,6 +34,11 @@ class StoreBusy(Exception):
     """The partial upload kept changing under the request; the chunk should be sent again."""
 
 
+class NameLost(Exception):
+    """The name held for a file is no longer its placeholder (removed, then taken by another
+    file): the file is not completed there, and what is there stays."""
+
+
 @dataclass(frozen=True)
 class Stored:
     """Where a published file is: its name, its store-neutral location, and its path on disk."""

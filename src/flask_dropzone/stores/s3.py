@@ -6,6 +6,11 @@ about two parts a file), and published by a server-side copy to its name. A copy
 is made only with ``If-None-Match: *``, so an existing object is never replaced,
 also when several app servers store the same name at the same instant: the
 loser takes the next free name. Nothing touches the local disk.
+
+Every object the store publishes carries an id of its own in its user metadata
+(``fdz-id``, its version); a name held for a file still on its way is an empty
+placeholder whose metadata names the upload holding it (``fdz-held``), which no
+listing, read or delete takes for a stored file.
 """
 
 from __future__ import annotations
@@ -20,8 +25,9 @@ import secrets
 import time
 from typing import IO, Any, Callable, Iterator, Optional, Union
 
-from .base import Bytes, FileStore, HandOver, Staged, Stored, StoreLimit, StoreUnavailable
+from .base import Bytes, FileStore, HandOver, NameLost, Staged, Stored, StoreLimit, StoreUnavailable
 from .names import candidates
+from .s3_marks import HELD, ID, held_by, made_for, new_id, placeholder
 
 log = logging.getLogger("flask_dropzone")
 
@@ -103,6 +109,9 @@ class ObjectReader:
                 return self.files.client.get_object(Bucket=self.files.bucket, Key=self.key, Range=byte_range)["Body"]
         except ClientError as error:
             if error_code(error) == "InvalidRange":  # at the end (of an empty object, say)
+                head = self.files.head(self.key)
+                if head is None or placeholder(head):
+                    raise FileNotFoundError(errno.ENOENT, "no stored file", self.key) from error
                 return io.BytesIO()
             if error_code(error) in _MISSING:
                 raise FileNotFoundError(errno.ENOENT, "no such object", self.key) from error
@@ -348,13 +357,15 @@ class S3Files(FileStore):
                 return Stored(candidate, location=key)
         raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
 
-    def _put_new(self, key: str, body: bytes) -> bool:
-        """Create ``key`` unless it exists; whether it was created."""
+    def _put_new(self, key: str, body: bytes, metadata: Optional[dict[str, str]] = None) -> bool:
+        """Create ``key`` (a published object, with an id of its own, unless ``metadata``
+        says otherwise) unless it exists; whether it was created."""
         from botocore.exceptions import ClientError
 
+        metadata = {ID: new_id()} if metadata is None else metadata
         try:
             with self.errors:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*")
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata=metadata)
         except ClientError as error:
             if error_code(error) in _TAKEN:
                 return False
@@ -370,7 +381,8 @@ class S3Files(FileStore):
         try:
             with self.errors:
                 self.client.copy_object(
-                    Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}, IfNoneMatch="*"
+                    Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}, IfNoneMatch="*",
+                    MetadataDirective="REPLACE", Metadata={ID: new_id()},
                 )
         except ClientError as error:
             if error_code(error) in _TAKEN:
@@ -379,13 +391,14 @@ class S3Files(FileStore):
         return True
 
     def _copy_in_parts(self, source: str, key: str, size: int) -> bool:
-        """Over 5 GiB, a copy is a multipart upload of ranges. The name is taken first by a
-        create-only empty object, which the completed copy replaces: completing with
-        ``If-None-Match`` is not atomic on every S3 server (SeaweedFS lets racers through)."""
-        if not self._put_new(key, b""):
+        """Over 5 GiB, a copy is a multipart upload of ranges. The name is held first by a
+        placeholder, which the completed copy replaces: completing with ``If-None-Match`` is
+        not atomic on every S3 server (SeaweedFS lets racers through)."""
+        nonce = new_id()
+        if not self.hold(key, nonce):
             return False
         with self.errors:
-            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"]
+            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, Metadata={ID: nonce})["UploadId"]
         try:
             parts = []
             for number, start in enumerate(range(0, size, COPY_LIMIT), 1):
@@ -396,13 +409,72 @@ class S3Files(FileStore):
                         CopySource={"Bucket": self.bucket, "Key": source}, CopySourceRange=f"bytes={start}-{end}",
                     )
                 parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
+            self.complete_held(key, nonce, upload, parts)
+        except BaseException as error:
+            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
+            self.drop_held(key, nonce)  # the name it took, never a file stored there since
+            if isinstance(error, NameLost):
+                return False  # the next free name
+            raise
+        return True
+
+    # Names held for files on their way ---------------------------------------------------
+
+    def head(self, key: str) -> Optional[dict[str, Any]]:
+        """What HEAD answers for ``key``; None when there is no such object."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.errors:
+                return self.client.head_object(Bucket=self.bucket, Key=key)  # type: ignore[no-any-return]
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None
+            raise
+
+    def hold(self, key: str, nonce: str) -> bool:
+        """Hold the name ``key``, if it is free, for the upload ``nonce``: its placeholder."""
+        return self._put_new(key, b"", {HELD: nonce})
+
+    def complete_held(self, key: str, nonce: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+        """Complete the multipart upload at the name ``key`` held for it (by the upload
+        ``nonce``) only while that name is still its placeholder: a HEAD, then If-Match on
+        the placeholder's ETag; else NameLost, and what is there stays."""
+        from botocore.exceptions import ClientError
+
+        head = self.head(key)
+        if head is None or not held_by(head, nonce):
+            raise NameLost(key)
+        try:
             with self.errors:
                 self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload, MultipartUpload={"Parts": parts}
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
+                    IfMatch=head["ETag"],
                 )
-        except BaseException:
-            self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload)
-            self.client.delete_object(Bucket=self.bucket, Key=key)  # the name it took
+        except ClientError as error:
+            if error_code(error) in _TAKEN + _MISSING:
+                raise NameLost(key) from error
+            raise
+
+    def drop_held(self, key: str, nonce: str, own: bool = False) -> bool:
+        """Remove ``key`` if it is still the placeholder of the upload ``nonce`` (with
+        ``own``, or the file that upload completed there, refused or copied elsewhere), by a
+        delete conditional on the ETag read: never another's file. Whether it went."""
+        head = self.head(key)
+        if head is None or not (held_by(head, nonce) or (own and made_for(head, nonce))):
+            return False
+        return self.delete_matching(key, head["ETag"])
+
+    def delete_matching(self, key: str, etag: str) -> bool:
+        """Delete ``key`` if its ETag is still ``etag``; whether it was deleted."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.errors:
+                self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+        except ClientError as error:
+            if error_code(error) in _TAKEN + _MISSING:
+                return False
             raise
         return True
 
@@ -433,35 +505,25 @@ class S3Files(FileStore):
             return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
     def delete(self, folder: str, name: str) -> bool:
-        from botocore.exceptions import ClientError
-
-        key = folder + name
-        try:
-            with self.errors:
-                self.client.head_object(Bucket=self.bucket, Key=key)
-        except ClientError as error:
-            if error_code(error) in _MISSING:
-                return False
-            raise
-        with self.errors:
-            self.client.delete_object(Bucket=self.bucket, Key=key)
-        return True
+        """Delete the stored file (the object HEAD saw, not one stored after); a name held
+        for an upload is none."""
+        head = self.head(folder + name)
+        if head is None or placeholder(head):
+            return False
+        return self.delete_matching(folder + name, head["ETag"])
 
     def locate(self, location: str) -> tuple[str, str]:
         folder, slash, name = location.rpartition("/")
         return folder + slash, name
 
     def version(self, folder: str, name: str) -> Optional[str]:
-        from botocore.exceptions import ClientError
-
-        try:
-            with self.errors:
-                answer = self.client.head_object(Bucket=self.bucket, Key=folder + name)
-        except ClientError as error:
-            if error_code(error) in _MISSING:
-                return None
-            raise
-        return str(answer["ETag"]).strip('"') + f":{answer['LastModified'].timestamp()}"
+        """The object's id; for one stored before objects had ids, its ETag and the second
+        it was stored."""
+        head = self.head(folder + name)
+        if head is None or placeholder(head):
+            return None
+        own = (head.get("Metadata") or {}).get(ID)
+        return str(own) if own else str(head["ETag"]).strip('"') + f":{head['LastModified'].timestamp()}"
 
     def label(self, folder: str, root: str) -> str:
         """The folder's key prefix inside ``DROPZONE_S3_PREFIX`` (``avatars/``, "" for the
@@ -484,7 +546,13 @@ class S3Files(FileStore):
                 for entry in page.get("Contents", ())
                 if entry["Key"] != folder  # the folder itself, which some servers list once emptied
             ]
-        return sorted(found)
+        return sorted((name, size) for name, size in found if size or self._stored_empty(folder + name))
+
+    def _stored_empty(self, key: str) -> bool:
+        """Whether the empty object ``key`` of a listing (which has no metadata) is a stored
+        file, not a name held for an upload (nor deleted since)."""
+        head = self.head(key)
+        return head is not None and not placeholder(head)
 
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         """Remove staging objects and abandon staging multipart uploads older than ``expires``."""

@@ -10,11 +10,17 @@ Objects of one upload, under ``<prefix>_dropzone/chunks/<client>/<dzuuid>/``::
     status     absent while open; ``waiting`` once a check found chunks missing;
                ``complete``, ``refused <status>`` or ``expired`` once it ended
     claim      the hand-over, created once; a claim older than its lease (its server
-               died) is taken over by a conditional overwrite
+               died) is taken over by an overwrite conditional on its ETag (each claim's
+               body is a nonce, so that two cannot both take one over)
     data       the assembled file, from completing the multipart upload
 
 and ``<prefix>_dropzone/pending/<client>/<dzuuid>.<size>`` while it is open, for
 the client's quota.
+
+With a name held for the file (its placeholder names the upload's nonce, kept in the
+record), the multipart upload is made and completed there, only while the name is
+still its placeholder; nothing that ends an upload removes a file completed there but
+the request that completed it.
 
 A chunk costs its ``UploadPart``, the ``got`` marker and one read of ``status``;
 only the last chunks list the markers. A chunk that arrives out of order after
@@ -42,10 +48,12 @@ from .base import (
     Partial,
     PartialStore,
     QuotaExceeded,
+    NameLost,
     StoreBusy,
 )
 from .names import candidates
 from .s3 import Blocks, ObjectReader, S3Files, error_code
+from .s3_marks import ID, made_for, new_id
 from .s3_parts import latest_parts
 
 #: The last chunks of a file check whether it is whole (and any chunk once one found it not).
@@ -56,8 +64,6 @@ LEASE = 120.0
 RESENT_WAIT = 20.0
 #: Seconds a client's start lock is held at most.
 START_LEASE = 30.0
-#: The ETag of an empty object: a name held for an upload, not yet its file.
-EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 
@@ -65,25 +71,28 @@ _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 @dataclass(frozen=True)
 class Record:
     """What an upload's first chunk recorded: the declared file, its multipart upload, the
-    key it is assembled at, and the folder and name held for it there, if any."""
+    key it is assembled at, the folder and name held for it there, if any, and its nonce
+    (the mark on that name, the assembled file's id; "" in a record made before)."""
 
     manifest: Manifest
     upload_id: str
     key: str
     folder: Optional[str] = None
     name: Optional[str] = None
+    nonce: str = ""
 
     def to_json(self) -> bytes:
         record = {"manifest": json.loads(self.manifest.to_json()), "upload_id": self.upload_id, "key": self.key}
         if self.name is not None:
             record.update(folder=self.folder, name=self.name)
+        record.update(nonce=self.nonce)
         return json.dumps(record).encode()
 
     @classmethod
     def from_json(cls, text: str) -> "Record":
         record = json.loads(text)
         return cls(Manifest(**record["manifest"]), record["upload_id"], record["key"], record.get("folder"),
-                   record.get("name"))
+                   record.get("name"), str(record.get("nonce", "")))
 
 
 def _code(error: BaseException) -> str:
@@ -171,14 +180,19 @@ class S3Partial(Partial):
             return None
         if not self._assembled and not self._whole():
             return None
-        if not store.claim(self.base, self.manifest.total_size, self._index):
+        claim = store.claim(self.base, self.manifest.total_size, self._index)
+        if claim is None:
             return None  # another request hands it over
         self.read_status()
         if self.state is not None:
-            store.delete_keys([self.base + "claim"])
+            store.unclaim(self.base, claim)
             return None
-        store.assemble(self.record)
-        return S3HandOver(store, self.base, self.record)
+        try:
+            store.assemble(self.record)
+        except NameLost:  # what took the name stays; the upload ends
+            store.end(self.base, EXPIRED, self.record)
+            raise
+        return S3HandOver(store, self.base, self.record, claim)
 
     def refuse(self, status: int = 415) -> None:
         self.store.end(self.base, f"{REFUSED} {status}", self.record)
@@ -202,8 +216,9 @@ class S3Partial(Partial):
 class S3HandOver(HandOver):
     """The assembled file of a chunked upload, lent to the request that completed it."""
 
-    def __init__(self, store: "S3Partials", base: str, record: Record) -> None:
+    def __init__(self, store: "S3Partials", base: str, record: Record, claim: str) -> None:
         self.store, self.base, self.record, self.size = store, base, record, record.manifest.total_size
+        self.claim = claim  # the ETag of the hand-over's claim
         self.key = record.key  # what the file store publishes from
         #: The folder and name held for the file, where it was assembled: published there, it
         #: is not copied.
@@ -221,17 +236,17 @@ class S3HandOver(HandOver):
     def commit(self) -> None:
         if not self._ended:
             self._ended = True
-            self.store.end(self.base, COMPLETE, self.record, keep_file=self.in_place)
+            self.store.end(self.base, COMPLETE, self.record, own_file=not self.in_place)
 
     def refuse(self, status: int) -> None:
         if not self._ended:
             self._ended = True
-            self.store.end(self.base, f"{REFUSED} {status}", self.record)
+            self.store.end(self.base, f"{REFUSED} {status}", self.record, own_file=True)
 
     def give_back(self) -> None:
         if not self._ended:
             self._ended = True
-            self.store.delete_keys([self.base + "claim"])  # the data stays: a resent chunk hands it over
+            self.store.unclaim(self.base, self.claim)  # the data stays: a resent chunk hands it over
 
 
 class S3Partials(PartialStore):
@@ -266,15 +281,7 @@ class S3Partials(PartialStore):
         return self.head(key) is not None
 
     def head(self, key: str) -> Optional[dict[str, Any]]:
-        from botocore.exceptions import ClientError
-
-        try:
-            with self.files.errors:
-                return self.client.head_object(Bucket=self.files.bucket, Key=key)  # type: ignore[no-any-return]
-        except ClientError as error:
-            if _code(error) in _MISSING:
-                return None
-            raise
+        return self.files.head(key)
 
     def put(
         self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None,
@@ -282,6 +289,13 @@ class S3Partials(PartialStore):
     ) -> bool:
         """Write ``key`` (with user ``metadata``: an empty object that says something needs
         no data write); with ``create_only`` or ``if_match``, whether the condition held."""
+        return self.write(key, body, create_only, if_match, metadata) is not None
+
+    def write(
+        self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None,
+        metadata: Optional[dict[str, str]] = None,
+    ) -> Optional[str]:
+        """:meth:`put`, answering the ETag written (None: the condition did not hold)."""
         from botocore.exceptions import ClientError
 
         conditions: dict[str, Any] = {}
@@ -293,12 +307,12 @@ class S3Partials(PartialStore):
             conditions["Metadata"] = metadata
         try:
             with self.files.errors:
-                self.client.put_object(Bucket=self.files.bucket, Key=key, Body=body, **conditions)
+                answer = self.client.put_object(Bucket=self.files.bucket, Key=key, Body=body, **conditions)
         except ClientError as error:
             if (create_only or if_match is not None) and _code(error) in _TAKEN + _MISSING:
-                return False
+                return None
             raise
-        return True
+        return str(answer["ETag"])
 
     def keys(self, prefix: str) -> list[str]:
         with self.files.errors:
@@ -324,29 +338,35 @@ class S3Partials(PartialStore):
             if _code(error) not in ("NoSuchUpload",) + _MISSING:
                 raise
 
-    def claim(self, base: str, size: int, index: int) -> bool:
-        """Take the upload's hand-over, for exactly one request.
+    def claim(self, base: str, size: int, index: int) -> Optional[str]:
+        """Take the upload's hand-over, for exactly one request: the ETag of its claim, or
+        None (``index`` -1: a cancel, which takes it only where no hand-over holds it).
 
         The chunk whose request holds it may be sent again when that request's server
         died: the resent chunk waits for the holder to end the upload (then it is late),
         and takes the hand-over over if it does not; so does any chunk once the lease ran
         out. Another chunk leaves it to the holder."""
         key = base + "claim"
-        body = json.dumps({"index": index, "at": time.time()}).encode()
+        body = json.dumps({"index": index, "at": time.time(), "nonce": new_id()}).encode()
         lease = LEASE + size / (50 * 1024 * 1024)  # time to publish the file, too
         deadline = time.monotonic() + min(lease, RESENT_WAIT)
         while True:
-            if self.put(key, body, create_only=True):
-                return True
+            etag = self.write(key, body, create_only=True)
+            if etag is not None:
+                return etag
             held = self._read_claim(key)
             if held is None:
                 continue  # given back meanwhile: try again
             holder, etag, age = held
-            if age >= lease or (holder == index and time.monotonic() >= deadline):
-                return self.put(key, body, if_match=etag)
-            if holder != index or self.get_text(base + "status") not in (None, "waiting"):
-                return False
+            if age >= lease or (holder == index >= 0 and time.monotonic() >= deadline):
+                return self.write(key, body, if_match=etag)
+            if holder != index or index < 0 or self.get_text(base + "status") not in (None, "waiting"):
+                return None
             time.sleep(0.25)
+
+    def unclaim(self, base: str, claim: str) -> None:
+        """Give the hand-over back, unless another request took it over meanwhile."""
+        self.files.delete_matching(base + "claim", claim)
 
     def _read_claim(self, key: str) -> Optional[tuple[int, str, float]]:
         from botocore.exceptions import ClientError
@@ -400,7 +420,8 @@ class S3Partials(PartialStore):
             return found, False
         lock = f"{self.pending_root}{client}/.lock"
         for _ in range(200):  # the client's start lock: quota checks of one client in turn
-            if self.claim_start(lock):
+            held = self.claim_start(lock)
+            if held:
                 break
             time.sleep(0.05)
         else:
@@ -421,39 +442,46 @@ class S3Partials(PartialStore):
             self.put(f"{self.pending_root}{client}/{chunk.uuid}.{chunk.manifest.total_size}", b"")
             return record, True
         finally:
-            self.delete_keys([lock])
+            self.unlock(lock, held)
 
     def _create(self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]]) -> Record:
         """The multipart upload, at a free name held for it in ``destination``, else in ``base``."""
-        key, folder, name = base + "data", None, None
+        key, folder, name, nonce = base + "data", None, None, new_id()
+        files = self.files
         if destination is not None:
             for candidate in candidates(destination[1]):
-                if self.put(destination[0] + candidate, b"", create_only=True):
+                if files.hold(destination[0] + candidate, nonce):
                     key, folder, name = destination[0] + candidate, destination[0], destination[1]
                     break
-        files = self.files
         with files.errors:
-            upload_id = files.client.create_multipart_upload(Bucket=files.bucket, Key=key)["UploadId"]
-        return Record(chunk.manifest, upload_id, key, folder, name)
+            made = files.client.create_multipart_upload(Bucket=files.bucket, Key=key, Metadata={ID: nonce})
+        return Record(chunk.manifest, made["UploadId"], key, folder, name, nonce)
 
-    def _drop(self, record: Record, keep_file: bool = False) -> None:
-        """Abort the record's multipart upload and free the name held for it."""
+    def _drop(self, record: Record) -> None:
+        """Abort the record's multipart upload and free the name held for it (only while it
+        is the upload's placeholder)."""
         self.abort(record.key, record.upload_id)
-        if record.name is not None and not keep_file:
-            self.delete_keys([record.key])
+        if record.name is not None:
+            self.files.drop_held(record.key, record.nonce)
 
-    def claim_start(self, lock: str) -> bool:
-        if self.put(lock, b"", create_only=True):
-            return True
+    def claim_start(self, lock: str) -> Optional[str]:
+        """Take the client's start lock: the ETag of the lock written, or None."""
+        etag = self.write(lock, new_id().encode(), create_only=True)
+        if etag is not None:
+            return etag
         held = self.head(lock)
         if held is not None and time.time() - held["LastModified"].timestamp() > START_LEASE:
-            return self.put(lock, b"", if_match=held["ETag"])  # its holder died
-        return False
+            return self.write(lock, new_id().encode(), if_match=held["ETag"])  # its holder died
+        return None
+
+    def unlock(self, lock: str, held: str) -> None:
+        """Give the start lock back, unless it was taken over meanwhile."""
+        self.files.delete_matching(lock, held)
 
     def assembled(self, record: Record) -> bool:
-        """Whether the file was assembled at its key (not only held by an empty object)."""
+        """Whether this upload's file was assembled at its key (not only its name held)."""
         head = self.head(record.key)
-        return head is not None and head["ETag"].strip('"') != EMPTY_ETAG
+        return head is not None and made_for(head, record.nonce)
 
     def assemble(self, record: Record) -> None:
         """Complete the multipart upload at its key (once: a second time finds it done)."""
@@ -470,23 +498,26 @@ class S3Partials(PartialStore):
                 parts = [{"PartNumber": n, "ETag": latest[n]["ETag"]} for n in sorted(latest)]
                 if len(parts) != record.manifest.count:
                     raise StoreBusy()
-                files.client.complete_multipart_upload(
-                    Bucket=files.bucket, Key=record.key, UploadId=record.upload_id, MultipartUpload={"Parts": parts}
-                )
+                if record.name is None:
+                    files.client.complete_multipart_upload(
+                        Bucket=files.bucket, Key=record.key, UploadId=record.upload_id, MultipartUpload={"Parts": parts}
+                    )
+            if record.name is not None:
+                files.complete_held(record.key, record.nonce, record.upload_id, parts)
         except ClientError as error:
             if _code(error) == "NoSuchUpload" and self.assembled(record):
                 return  # assembled before: a hand-over given back, or a server that died after
             raise
 
-    def end(self, base: str, status: str, record: Record, keep_file: bool = False) -> None:
-        """End the upload with ``status``: its bytes and markers go (the file too, unless it
-        was stored where it was assembled), its record stays for late chunks."""
+    def end(self, base: str, status: str, record: Record, own_file: bool = False) -> None:
+        """End the upload with ``status``: its bytes and markers go, the name held for it
+        too while it is only held; its record stays for late chunks. ``own_file``: the hand-
+        over's holder also removes the file it assembled there (refused, or stored elsewhere)."""
         self.put(base + "status", status.encode())
-        if status == COMPLETE:  # its multipart upload was completed: only the name may go
-            if record.name is not None and not keep_file:
-                self.delete_keys([record.key])
-        else:
-            self._drop(record, keep_file)
+        if status != COMPLETE:
+            self.abort(record.key, record.upload_id)
+        if record.name is not None and (status != COMPLETE or own_file):
+            self.files.drop_held(record.key, record.nonce, own=own_file)
         keys = [key for key in self.keys(base) if not key.endswith(("/manifest", "/status"))]
         self.delete_keys(keys + self._pending_keys(base))
 
@@ -519,6 +550,13 @@ class S3Partials(PartialStore):
         base = f"{self.root}{client}/{upload}/"
         record = self._read_record(base)
         if record is None or self.get_text(base + "status") not in (None, "waiting"):
+            return False
+        # A hand-over under way is left to end the upload: the file may be published there.
+        claim = self.claim(base, record.manifest.total_size, -1)
+        if claim is None:
+            return False
+        if self.get_text(base + "status") not in (None, "waiting"):
+            self.unclaim(base, claim)
             return False
         self.end(base, EXPIRED, record)
         self._manifests.pop(base, None)
@@ -570,7 +608,7 @@ class S3Partials(PartialStore):
         stamp = self.files.own + "last-clean"
         held = self.head(stamp)
         if held is None:
-            return self.put(stamp, b"", create_only=True)
+            return self.put(stamp, new_id().encode(), create_only=True)
         if time.time() - held["LastModified"].timestamp() < interval:
             return False
-        return self.put(stamp, b"", if_match=held["ETag"])
+        return self.put(stamp, new_id().encode(), if_match=held["ETag"])

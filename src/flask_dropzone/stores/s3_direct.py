@@ -4,10 +4,12 @@ sends parts into through presigned URLs, and what the server does with it.
 Objects of one upload, under the app's ``DROPZONE_S3_PREFIX`` (``<base>`` is
 ``.dropzone-direct/<client>/<32 hex>``)::
 
-    <folder><name>                 the name held for the file (an empty object, as chunked
+    <folder><name>                 the name held for the file (a placeholder naming the
+                                   upload's nonce, the 32 hex of its base, as chunked
                                    uploads hold theirs), and the multipart upload that
-                                   becomes the file there; ``<base>.file`` instead when
-                                   the name is a function of the whole file
+                                   becomes the file there, only while the name is still
+                                   its placeholder; ``<base>.file`` instead when the name
+                                   is a function of the whole file
     <base>                         the file's first part, which the browser PUTs as an
                                    object of its own, so that it can be judged before
                                    the file exists
@@ -15,15 +17,20 @@ Objects of one upload, under the app's ``DROPZONE_S3_PREFIX`` (``<base>`` is
                                    the multipart upload as its part 1: what the browser
                                    sends after that changes nothing
     <base>.claim                   the completion, created once: a request that finds it
-                                   taken answers 404; it says ``ended`` once the upload
-                                   ended (stored, refused, aborted), until the sweep
+                                   taken answers 404; it says ``ended`` once its holder
+                                   ended the upload (stored, refused, aborted), until the
+                                   sweep. Each claim's body is a nonce: a take-over (an
+                                   overwrite conditional on the ETag read) and the end
+                                   (conditional on the holder's own claim) are
+                                   compare-and-swaps
     _dropzone/pending/<client>/<32 hex>.<size>
                                    while it is open, for the client's quota (shared with
                                    chunked uploads); it names the multipart upload's key,
                                    for the sweep
 
-These small objects are empty and say what they say in their metadata, so that they
-cost the bucket no data write.
+The other small objects are empty and say what they say in their metadata. Nothing
+that ends an upload removes a file completed at its name but the request that
+completed it (a file whose parts made another size than declared).
 
 So the file is judged (every part there with its exact size, then its first bytes)
 before the multipart upload is completed, and completed where it is stored: no copy
@@ -42,6 +49,7 @@ from .base import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
 from .s3 import DIRECT, S3Files, error_code
 from .names import candidates
 from .s3_chunks import S3Partials
+from .s3_marks import ID, held_by, made_for, new_id
 
 log = logging.getLogger("flask_dropzone")
 
@@ -130,7 +138,8 @@ class S3Direct:
         partials = self.partials
         lock = f"{partials.pending_root}{client}/.lock"
         for _ in range(200):
-            if partials.claim_start(lock):
+            held = partials.claim_start(lock)
+            if held:
                 break
             time.sleep(0.05)
         else:
@@ -140,23 +149,24 @@ class S3Direct:
                 raise QuotaExceeded()
             key, name = base + ".file", None
             if place is not None:
-                key, name = self._hold(*place)
+                key, name = self._hold(base, *place)
             marker = self._marker(base, client, size)
             try:
                 partials.put(marker, b"", metadata={_KEY: quote(key)})  # first: the sweep finds it all
                 with self.errors:
-                    upload_id = str(self.client.create_multipart_upload(Bucket=self.bucket, Key=key)["UploadId"])
+                    made = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, Metadata={ID: _nonce(base)})
             except BaseException:
-                partials.delete_keys([key] if name is not None else [])
+                if name is not None:
+                    self.files.drop_held(key, _nonce(base))
                 partials.delete_keys([marker])
                 raise
-            return key, name, upload_id
+            return key, name, str(made["UploadId"])
         finally:
-            partials.delete_keys([lock])
+            partials.unlock(lock, held)
 
-    def _hold(self, folder: str, name: str) -> tuple[str, str]:
+    def _hold(self, base: str, folder: str, name: str) -> tuple[str, str]:
         for candidate in candidates(name):
-            if self.partials.put(folder + candidate, b"", create_only=True):
+            if self.files.hold(folder + candidate, _nonce(base)):
                 return folder + candidate, candidate
         raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
 
@@ -200,16 +210,25 @@ class S3Direct:
             self.client.copy_object(Bucket=self.bucket, Key=base + ".first", CopySource={"Bucket": self.bucket, "Key": base})
 
     def complete(self, key: str, upload_id: str, base: str, parts: list[dict[str, Any]]) -> None:
-        """Copy ``<base>.first`` in as part 1, then complete the upload from ``parts`` (2 and on)."""
+        """Copy ``<base>.first`` in as part 1, then complete the upload from ``parts`` (2 and
+        on): at a name held for it only while that is still its placeholder (else NameLost)."""
         with self.errors:
             copied = self.client.upload_part_copy(
                 Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=1,
                 CopySource={"Bucket": self.bucket, "Key": base + ".first"},
             )
-            first = {"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": [first, *parts]}
-            )
+            every = [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}, *parts]
+            if key == base + ".file":
+                self.client.complete_multipart_upload(
+                    Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": every}
+                )
+            else:
+                self.files.complete_held(key, _nonce(base), upload_id, every)
+
+    def completed(self, key: str, base: str) -> bool:
+        """Whether the object at ``key`` is the file the upload at ``base`` completed there."""
+        head = self.partials.head(key)
+        return head is not None and made_for(head, _nonce(base))
 
     def abort(self, key: str, upload_id: str) -> None:
         """Abort the multipart upload (its parts go); nothing to do when it is not open."""
@@ -238,38 +257,53 @@ class S3Direct:
         whole = str(answer.get("ContentRange") or "").rpartition("/")[2]
         return head, int(whole) if whole.isdigit() else int(answer.get("ContentLength", len(head)))
 
-    def claim(self, base: str, size: int) -> bool:
+    def claim(self, base: str, size: int) -> Optional[str]:
         """Take the completion of the upload at ``base`` (``size`` bytes), for exactly one
-        request at a time: a create-only object. A claim older than its lease (its request
-        died) is taken over, by an overwrite conditional on its ETag; one that says the
-        upload ended never is."""
+        request at a time: the ETag of its claim (a create-only object), or None. A claim
+        older than its lease (its request died) is taken over, by an overwrite conditional
+        on its ETag; one that says the upload ended never is."""
         partials, key = self.partials, base + ".claim"
-        if partials.put(key, b"", create_only=True):
-            return True
+        etag = partials.write(key, new_id().encode(), create_only=True)
+        if etag is not None:
+            return etag
         held = partials.head(key)
         if held is None:
-            return partials.put(key, b"", create_only=True)  # released meanwhile
+            return partials.write(key, new_id().encode(), create_only=True)  # released meanwhile
         lease = CLAIM_LEASE + size / COPY_RATE
         if _says_ended(held) or time.time() - held["LastModified"].timestamp() < lease:
-            return False
-        return partials.put(key, b"", if_match=held["ETag"])
+            return None
+        return partials.write(key, new_id().encode(), if_match=held["ETag"])
 
     def ended(self, base: str) -> bool:
         held = self.partials.head(base + ".claim")
         return held is not None and _says_ended(held)
 
-    def release(self, base: str) -> None:
-        """Give the completion back (the request failed; a retry may take it)."""
-        self.partials.delete_keys([base + ".claim"])
+    def release(self, base: str, claim: str) -> None:
+        """Give the completion back (the request failed; a retry may take it), unless another
+        request took it over meanwhile."""
+        self.files.delete_matching(base + ".claim", claim)
 
-    def end(self, base: str, client: str, size: int, discard: Optional[str] = None) -> None:
-        """Mark the upload ended (its claim stays, so that a request sent again finds it),
-        then remove what is left of it: the key ``discard`` (a name held for a file not
-        stored, or the file a function named), the first part, its copy, the quota marker."""
+    def end(
+        self, base: str, client: str, size: int, discard: Optional[str] = None, claim: Optional[str] = None,
+        own_file: bool = False,
+    ) -> bool:
+        """Mark the upload ended, if ``claim`` (the ETag of the caller's claim; None: no
+        claim was made yet) is still its claim: whether it was. The ended claim stays, so
+        that a request sent again finds it; then what is left of the upload goes: the key
+        ``discard`` (the name held for a file not stored, only while it is the upload's
+        placeholder or, with ``own_file``, the file it completed there; or the file a
+        function named), the first part, its copy, the quota marker."""
         partials = self.partials
-        partials.put(base + ".claim", b"", metadata={_STATE: _ENDED})
-        partials.delete_keys(([discard] if discard else []) + [base, base + ".first"])
+        condition: dict[str, Any] = {"create_only": True} if claim is None else {"if_match": claim}
+        if not partials.put(base + ".claim", new_id().encode(), metadata={_STATE: _ENDED}, **condition):
+            return False  # taken over: the request that holds it ends it
+        if discard == base + ".file":
+            partials.delete_keys([discard])
+        elif discard:
+            self.files.drop_held(discard, _nonce(base), own=own_file)
+        partials.delete_keys([base, base + ".first"])
         partials.delete_keys([self._marker(base, client, size)])
+        return True
 
     def publish(self, key: str, folder: str, name: str, size: int) -> Stored:
         """Copy the file at ``key`` to ``name`` (or the first free variant) in ``folder``."""
@@ -294,19 +328,21 @@ class S3Direct:
             ]
             for entry in markers:
                 client, _, name = entry["Key"][len(partials.pending_root):].rpartition("/")
-                base = f"{self.root}{client}/{name.partition('.')[0]}"
-                if not self.claim(base, 0):  # being completed (its request ends it), or ended
+                nonce, _, declared = name.partition(".")
+                base, size = f"{self.root}{client}/{nonce}", int(declared or 0)
+                claim = self.claim(base, size)  # within the lease of a completion of that size
+                if claim is None:  # being completed (its request ends it), or ended
                     if self.ended(base):
                         partials.delete_keys([entry["Key"]])
                     continue
                 key = self._held_key(entry["Key"])
-                if key is not None:
+                if key is not None and self._only_its_own(key, base):
                     uploads = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key).get("Uploads", ())
                     for upload in uploads:
                         if upload["Key"] == key:
                             self.abort(key, upload["UploadId"])
                             aborted += 1
-                self.end(base, client, int(name.partition(".")[2] or 0), discard=key)
+                self.end(base, client, size, discard=key, claim=claim)
             old = []
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.root)
             for page in pages:
@@ -316,6 +352,15 @@ class S3Direct:
                         freed += int(entry.get("Size", 0))
         partials.delete_keys(old)
         return aborted, freed
+
+    def _only_its_own(self, key: str, base: str) -> bool:
+        """Whether every multipart upload at ``key`` is the upload at ``base``'s: its private
+        key, or a name still its placeholder (else another may be held there since, and
+        the upload's own, if still open, can never complete there)."""
+        if key == base + ".file":
+            return True
+        head = self.partials.head(key)
+        return head is not None and held_by(head, _nonce(base))
 
     def _held_key(self, marker: str) -> Optional[str]:
         held = self.partials.head(marker)
@@ -328,6 +373,11 @@ class S3Direct:
         """Make ``rule`` the bucket's CORS configuration (it replaces any other rules)."""
         with self.errors:
             self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
+
+
+def _nonce(base: str) -> str:
+    """The upload's nonce: the 32 random hex of its base, signed into its token."""
+    return base.rsplit("/", 1)[1]
 
 
 def _says_ended(head: dict[str, Any]) -> bool:
