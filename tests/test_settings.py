@@ -196,3 +196,11 @@ def test_remembered_options_tell_markup_from_text():
     assert type(text.default_message) is str and type(markup.default_message) is Markup
     assert resolve({"DROPZONE_MAX_FILE_SIZE": 4}).max_file_size == 4
     assert resolve({"DROPZONE_MAX_FILE_SIZE": 5}).max_file_size == 5
+
+
+@pytest.mark.parametrize("value", ["", 7, ["a"]])
+def test_an_app_id_that_names_nothing_fails_at_start_up(value):
+    app = Flask(__name__)
+    app.config["DROPZONE_APP_ID"] = value
+    with pytest.raises(SettingError, match="DROPZONE_APP_ID"):
+        Dropzone(app)

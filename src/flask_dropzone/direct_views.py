@@ -6,11 +6,12 @@ and after (every part with its exact size, then the content's first bytes), and
 completes the upload, where the file is stored, only once it is judged.
 
 Each takes a JSON body (``status``: a query) and answers JSON, or a refusal in
-plain text as every upload does. A file is judged by its zone's signed rules (the
-``X-Dropzone-Zone`` header its page sent, :mod:`.zonerules`), else by the app's
-settings; the token ``start`` returns carries them, so that the file is judged by
-the same rules throughout, and only the session that started an upload may use it
-(another gets 404, as if there were none).
+plain text as every upload does. A file is judged by its zone (the ``X-Dropzone-Zone``
+header its page sent, :mod:`.zonerules`) with that zone's settings of the day: a request
+without valid rules starts nothing. The token ``start`` returns names the zone, so
+that the upload is completed in the zone it started in, judged again by that zone's
+settings then, and only the session that started an upload may use it (another gets
+404, as if there were none).
 """
 
 from __future__ import annotations

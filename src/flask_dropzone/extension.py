@@ -13,7 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request, send_file
 from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
-from . import _vendor, checks, receive, render, serving, storage_settings, stores, zonerules
+from . import _vendor, checks, receive, render, serving, signing, storage_settings, stores, zonerules
 from .zonerules import Zone
 from .cli import dropzone_cli
 from .settings import (
@@ -214,6 +214,8 @@ class Dropzone:
         for name, default in storage_settings.DEFAULTS.items():
             app.config.setdefault(name, default)
         app.config.setdefault(ZONES, {})
+        app.config.setdefault(signing.APP_ID, None)
+        signing.check_app_id(app.config)
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
         check_zones(app.config)
         storage = storage_settings.storage(app.config)

@@ -480,10 +480,11 @@ Part = Union[Upload, UploadRefused]
 class UploadFormParser(FormDataParser):
     """The app's form body parser (Werkzeug's ``form_data_parser_class``): a multipart
     body is read by ours, each file written once, into the upload folder, whoever reads
-    the form first. Its files are checked while bytes arrive against the rules the
-    zone signed (:mod:`.zonerules`), or else, read by ``files()`` or ``save()``, against
-    theirs; read before without rules, they are received unchecked. ``files()`` and
-    ``save()`` judge again by their own settings where these differ."""
+    the form first. Read by ``files()`` or ``save()``, its files are checked while bytes
+    arrive against their settings; read before the view (CSRFProtect), against the
+    zone's signed rules (:mod:`.zonerules`) if the request carries valid ones, else
+    received unchecked, and ``files()`` and ``save()`` judge again by their own
+    settings where these differ."""
 
     request: Optional[Request] = None
 

@@ -16,10 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 from flask import Flask
 from itsdangerous import URLSafeTimedSerializer
+
+from .settings import SettingError
 
 #: The setting naming the app in every value it signs.
 APP_ID = "DROPZONE_APP_ID"
@@ -27,6 +29,12 @@ APP_ID = "DROPZONE_APP_ID"
 
 def app_id(app: Flask) -> str:
     return str(app.config.get(APP_ID) or app.import_name)
+
+
+def check_app_id(config: Mapping[str, Any]) -> None:
+    value = config.get(APP_ID)
+    if value is not None and (not isinstance(value, str) or not value.strip()):
+        raise SettingError(f"{APP_ID} must be a non-empty string naming the app, or None, got {value!r}")
 
 
 def _keys(app: Flask) -> list[Any]:
