@@ -456,3 +456,27 @@ def test_forget_client_gives_the_browser_a_new_client_id(tmp_path):
     token = upload(client)[0]["token"]
     client.post("/switch")
     assert delete(client, token).status_code == 404
+
+
+def test_a_file_stored_again_between_the_check_and_the_delete_is_kept(tmp_path, monkeypatch):
+    from flask_dropzone.stores.disk import DiskFiles
+
+    app = delete_app(tmp_path)
+    client = app.test_client()
+    token = upload(client)[0]["token"]
+    path = os.path.join(app.instance_path, "uploads", "a.txt")
+    real, calls = DiskFiles.version, []
+
+    def then_replaced(self, folder, name):
+        found = real(self, folder, name)
+        calls.append(found)
+        if len(calls) == 1:  # checked: now another file takes the name
+            os.unlink(path)
+            with open(path, "wb") as file:
+                file.write(b"someone else's file")
+        return found
+
+    monkeypatch.setattr(DiskFiles, "version", then_replaced)
+    assert delete(client, token).status_code == 404
+    with open(path, "rb") as file:
+        assert file.read() == b"someone else's file"

@@ -395,7 +395,7 @@ def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
             raise deletion.NotYours("There is no such file to delete.")  # deleted, or another file since
         if not all(check(claim.name, folder) for check in checks):
             raise deletion.Vetoed("This file cannot be deleted.")
-        if not files.delete(folder, claim.name):
+        if not files.delete(folder, claim.name, version):  # that very file, not one stored since
             raise deletion.NotYours("There is no such file to delete.")
     except deletion.DeleteRefused as refused:
         log.info("delete refused, %s: %s (client %s)", refused.code, refused.description, request.remote_addr)

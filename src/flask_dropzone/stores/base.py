@@ -133,8 +133,9 @@ class FileStore(ABC):
         no such URL (the app sends the file itself). It does not check that the file exists."""
 
     @abstractmethod
-    def delete(self, folder: str, name: str) -> bool:
-        """Remove a stored file; whether there was one."""
+    def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
+        """Remove a stored file (with ``version``, only while it is still that
+        :meth:`version`); whether there was one to remove."""
 
     @abstractmethod
     def locate(self, location: str) -> tuple[str, str]:

@@ -380,7 +380,9 @@ class DiskFiles(FileStore):
     def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
         return None  # a folder of the server's disk has no URL of its own
 
-    def delete(self, folder: str, name: str) -> bool:
+    def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
+        if version is not None and self.version(folder, name) != version:
+            return False
         try:
             os.unlink(os.path.join(os.path.abspath(folder), name))
         except FileNotFoundError:
@@ -392,6 +394,7 @@ class DiskFiles(FileStore):
         return folder, name
 
     def version(self, folder: str, name: str) -> Optional[str]:
+        """Its inode, time and size (never shown: delete tokens carry a keyed hash of it)."""
         try:
             info = os.stat(os.path.join(os.path.abspath(folder), name), follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):

@@ -278,6 +278,13 @@ class S3Staged(Staged):
         self._blocks, self._filled = [], 0
 
 
+def _version(head: dict[str, Any]) -> str:
+    """A stored object's version: its id; for one stored before objects had ids, its ETag
+    and the second it was stored."""
+    own = (head.get("Metadata") or {}).get(ID)
+    return str(own) if own else str(head["ETag"]).strip('"') + f":{head['LastModified'].timestamp()}"
+
+
 def client_maker(endpoint_url: Optional[str]) -> Callable[[], Any]:
     """Makes the S3 client of a process, once (a client made before a fork is not the child's):
     credentials and region from boto3's own configuration."""
@@ -504,11 +511,11 @@ class S3Files(FileStore):
         with self.errors:
             return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
-    def delete(self, folder: str, name: str) -> bool:
-        """Delete the stored file (the object HEAD saw, not one stored after); a name held
-        for an upload is none."""
+    def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
+        """Delete the stored file (the object HEAD saw, not one stored after, and with
+        ``version`` only that version); a name held for an upload is none."""
         head = self.head(folder + name)
-        if head is None or placeholder(head):
+        if head is None or placeholder(head) or (version is not None and _version(head) != version):
             return False
         return self.delete_matching(folder + name, head["ETag"])
 
@@ -520,10 +527,7 @@ class S3Files(FileStore):
         """The object's id; for one stored before objects had ids, its ETag and the second
         it was stored."""
         head = self.head(folder + name)
-        if head is None or placeholder(head):
-            return None
-        own = (head.get("Metadata") or {}).get(ID)
-        return str(own) if own else str(head["ETag"]).strip('"') + f":{head['LastModified'].timestamp()}"
+        return None if head is None or placeholder(head) else _version(head)
 
     def label(self, folder: str, root: str) -> str:
         """The folder's key prefix inside ``DROPZONE_S3_PREFIX`` (``avatars/``, "" for the
