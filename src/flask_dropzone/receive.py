@@ -268,7 +268,10 @@ def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zon
     """The token that lets this client delete the stored file ``name`` of ``folder`` of
     ``zone``; None when no stored file has that name (nothing to delete)."""
     if not serving.servable(name):
-        raise ValueError(f"{name!r} cannot be the name of a stored file (a stored_name has no path)")
+        raise ValueError(
+            f"{name!r} cannot be a stored file: give the name it is stored under "
+            "(SavedFile.stored_name), not the client's filename or a path"
+        )
     files = stores.of(app).files
     version = files.version(folder, name)
     if version is None:
@@ -297,15 +300,9 @@ def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zo
             entry.update({key: str(item[key]) for key in ("url", "thumbnail") if item.get(key)})
         else:
             raise TypeError(f"existing= takes what save() returned or dicts with a 'name', not {item!r}")
-        if options.delete_on_remove:
-            if not serving.servable(name):
-                raise ValueError(
-                    f"existing= names {name!r}, which cannot be a stored file: give the name it is "
-                    "stored under (SavedFile.stored_name), not the client's filename or a path"
-                )
-            token = delete_token(app, where, name, options, zone)
-            if token is not None:
-                entry["token"] = token
+        token = delete_token(app, where, name, options, zone) if options.delete_on_remove else None
+        if token is not None:
+            entry["token"] = token
         entries.append(entry)
     return entries
 
@@ -492,14 +489,12 @@ class UploadFormParser(FormDataParser):
         if mimetype != "multipart/form-data" or self.request is None:
             return super().parse(stream, mimetype, content_length, options)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        zone = g.get("_dropzone_zone")
-        rules = None
-        if zone is None:
+        zone = g.get("_dropzone_zone")  # the view's own settings, reading the body now
+        if zone is None:  # else the zone's own settings, signed: whoever reads the form
             rules = zonerules.options(app, self.request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
-        if zone is not None:  # the view's own settings, reading the body now
+            zone = None if rules is None else (rules, upload_folder(rules))
+        if zone is not None:
             settings, folder, checked = zone[0], zone[1], True
-        elif rules is not None:  # the zone's own settings, signed: whoever reads the form
-            settings, folder, checked = rules, upload_folder(rules), True
         else:
             settings = resolve(app.config)
             folder, checked = upload_folder(settings), False
