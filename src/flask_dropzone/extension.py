@@ -360,8 +360,11 @@ class Dropzone:
     def load_js(
         js_url: Optional[str] = None, version: str = _vendor.VERSION, nonce: Optional[str] = None
     ) -> Markup:
-        """``<script>`` loading Dropzone.js: ``js_url``, the vendored copy or jsDelivr."""
-        return _asset("js", js_url, version, nonce)
+        """``<script>`` loading Dropzone.js (``js_url``, the vendored copy or jsDelivr), then the
+        extension's script, which sets up each zone and says in the console which zone lacks
+        its ``config()``."""
+        ours = render.script(url_for("dropzone.static", filename="flask-dropzone.js"), nonce=_nonce(nonce))
+        return _asset("js", js_url, version, nonce) + ours
 
     @staticmethod
     def config(
@@ -390,7 +393,7 @@ class Dropzone:
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
         app_stores = stores.of(current_app)
-        direct = app_stores.direct is not None
+        direct = app_stores.direct is not None and not options.in_form  # a form sends its files itself
         if direct:
             _check_direct_folder(app_stores, options.upload_folder, "config() upload_folder")
         app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -401,8 +404,9 @@ class Dropzone:
         zone = zonerules.signed(name, kwargs, direct)
         rules = zonerules.sign(app, zone, client) if client is not None else None
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
-        cancel_url = url_for("dropzone.cancel") if options.chunking else None
-        status_url = url_for("dropzone.status") if options.chunking and options.resume else None
+        chunked = options.chunking and not direct  # a direct upload is cancelled and resumed by its own endpoints
+        cancel_url = url_for("dropzone.cancel") if chunked else None
+        status_url = url_for("dropzone.status") if chunked and options.resume else None
         direct_urls = None
         if direct:
             direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in receive.DIRECT_NAMES}

@@ -284,8 +284,8 @@ def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zon
 
 def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zone) -> list[dict[str, Any]]:
     """Files already stored, for a zone to show: what ``save()`` returned, or dicts with
-    ``name`` (a stored name in the zone's ``folder``), ``size`` and, if any, ``url`` and
-    ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token, signed only for a
+    ``name`` (a stored name in the zone's ``folder``), ``size`` and, if any, ``filename``
+    (the person's name for it, shown instead), ``url`` and ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token, signed only for a
     name that can be a stored file's (``send_stored()``'s rule; another is an error) and
     names one."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -293,11 +293,11 @@ def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zo
     for item in items:
         if isinstance(item, SavedFile):
             where, name = stores.of(app).files.locate(item.location)
-            entry: dict[str, Any] = {"name": item.stored_name, "size": item.size}
+            entry: dict[str, Any] = {"name": item.stored_name, "filename": item.filename, "size": item.size}
         elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
             where, name = folder, item["name"]
             entry = {"name": name, "size": int(item.get("size") or 0)}
-            entry.update({key: str(item[key]) for key in ("url", "thumbnail") if item.get(key)})
+            entry.update({key: str(item[key]) for key in ("filename", "url", "thumbnail") if item.get(key)})
         else:
             raise TypeError(f"existing= takes what save() returned or dicts with a 'name', not {item!r}")
         token = delete_token(app, where, name, options, zone) if options.delete_on_remove else None

@@ -152,3 +152,47 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
     assert page.evaluate("document.getElementById('myDropzone').dropzone.getRejectedFiles().length") == 1
     click_remove(page, 0)
     assert not (folder / "report.pdf").exists() and (folder / entities).exists()
+
+
+def test_files_shown_again_show_the_persons_names_and_scaled_thumbnails(page, serve, tmp_path):
+    from flask import render_template_string, send_file
+
+    from .helpers import png
+
+    app = delete_app(tmp_path, DROPZONE_STORED_NAME="random")
+    saved = []
+
+    def upload():
+        saved.extend(app.extensions["dropzone"].save())
+        return ""
+
+    app.view_functions["upload"] = upload
+
+    @app.get("/edit")
+    def edit():
+        return render_template_string(
+            EXISTING_PAGE, shown=[],
+            existing=[*saved, {"name": saved[0].stored_name, "filename": "as typed.png", "thumbnail": "/thumb"}],
+        )
+
+    @app.get("/thumb")
+    def thumb():
+        import io
+
+        return send_file(io.BytesIO(png(400, 200, seed=3)), mimetype="image/png")
+
+    server = serve(app)
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("holiday.png", png(seed=4))])
+    wait_settled(page, "myDropzone", 1)
+    assert saved[0].stored_name != "holiday.png"  # random: 32 hex characters
+    page.goto(server.url + "/edit")
+    names = page.locator("#myDropzone .dz-preview [data-dz-name]").all_text_contents()
+    assert names == ["holiday.png", "as typed.png"]
+    page.wait_for_function("document.querySelectorAll('#myDropzone .dz-image img')[1].complete")
+    box = page.evaluate("""() => {
+      const img = document.querySelectorAll('#myDropzone .dz-image img')[1];
+      const r = img.getBoundingClientRect(), frame = img.parentElement.getBoundingClientRect();
+      return [Math.round(r.width), Math.round(r.height), Math.round(frame.width), getComputedStyle(img).objectFit];
+    }""")
+    assert box == [120, 120, 120, "cover"]  # the whole picture scaled into the square, not its corner

@@ -8,6 +8,7 @@ import os
 import threading
 import time
 
+import pytest
 from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
@@ -283,3 +284,78 @@ def test_a_page_open_longer_than_its_rules_renews_them_and_says_so_when_it_canno
     assert statuses(page, "myDropzone") == ["error"]
     assert error_messages(page, "myDropzone") == ["This page's upload settings have expired; reload the page."]
     assert keys(client, s3_bucket) == ["uploads/a.txt"]
+
+
+@pytest.mark.parametrize("chunking", [False, True])
+def test_a_direct_upload_cancelled_by_its_person_is_aborted_at_once(
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings, chunking
+):
+    """Dropzone says "Upload canceled" (an error) before "canceled" and before it removes the
+    file: the upload is aborted all the same, through its own endpoint."""
+    from s3server import make_client
+
+    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_CHUNKING": chunking},
+                        add_remove_links=True)
+    server = serve(app)
+    allow_the_page(app, server.url)
+    held, asked = [], []
+    page.route("**/uploads/**", lambda route: held.append(route) if route.request.method == "PUT" else route.continue_())
+    page.on("request", lambda request: asked.append(request.url.split("?")[0].replace(server.url, "")))
+    page.on("dialog", lambda dialog: dialog.accept())  # the cancel confirmation
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("big.bin", os.urandom(12 * MIB))])
+    page.wait_for_function("document.getElementById('myDropzone').dropzone.getUploadingFiles().length === 1")
+    page.wait_for_function("document.querySelector('#myDropzone [data-dz-remove]') !== null")
+    page.evaluate(
+        """() => new Promise(resolve => {
+             const zone = document.getElementById('myDropzone');
+             zone.addEventListener('dropzone:cancelled', () => resolve(), { once: true });
+             zone.querySelector('[data-dz-remove]').click();
+           })"""
+    )
+    for route in held:
+        route.abort()
+    assert "/dropzone/direct/abort" in asked and "/dropzone/cancel" not in asked
+    client = make_client(s3_server)
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+    assert keys(client, s3_bucket) == []  # no held name, no first part, no quota marker left
+
+
+def test_an_in_form_zone_on_a_direct_upload_app_sends_its_files_with_the_form(
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+):
+    from flask import request
+
+    from s3server import make_client
+
+    app, _ = direct_app(s3_settings)
+    dropzone = app.extensions["dropzone"]
+
+    @app.route("/album", methods=["GET", "POST"])
+    def album():
+        if request.method == "POST" and request.form.get("title"):
+            return {"stored": [saved.stored_name for saved in dropzone.save(in_form=True)]}
+        return render_template_string(
+            """<!doctype html><html lang="en"><head><title>album</title>{{ dropzone.load_css() }}</head><body>
+            <form method="post" action="/album"><input name="title" id="title">
+            {{ dropzone.create(id='album', in_form=True) }}<button id="send">Post</button></form>
+            {{ dropzone.load_js() }}{{ dropzone.config(id='album', in_form=True) }}</body></html>"""
+        )
+
+    server = serve(app)
+    allow_the_page(app, server.url)
+    asked = []
+    page.on("request", lambda req: asked.append(req.url))
+    page.goto(server.url + "/album")
+    for attempt in range(2):  # the first submission comes back (no title), the files with it
+        drop_files(page, "album", [("sunset.png", png(seed=5))])
+        page.wait_for_function("document.getElementById('album').dropzone.files.length === 1")
+        if attempt:
+            page.fill("#title", "Holiday")
+        with page.expect_navigation():
+            page.click("#send")
+    assert page.evaluate("document.body.textContent").strip() == '{"stored":["sunset.png"]}'
+    assert not [url for url in asked if "/dropzone/direct/" in url]
+    client = make_client(s3_server)
+    assert keys(client, s3_bucket) == ["uploads/sunset.png"]
+    assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []

@@ -190,3 +190,33 @@ def test_an_html_error_page_is_said_in_words_not_shown_as_markup(page, serve, tm
     wait_settled(page, "myDropzone", 1)
     assert error_messages(page, "myDropzone") == ["Server error: 500"]
     assert announced(page) == ["a.txt: Server error: 500"]
+
+
+def test_sizes_read_in_the_unit_they_are_best_read_in(page, serve, tmp_path):
+    server = serve(zone_app(tmp_path, DROPZONE_UPLOAD_ON_CLICK=True, DROPZONE_MAX_FILE_SIZE=None))
+    page.goto(server.url + "/")
+    sizes = page.evaluate(  # files of these sizes (Dropzone's own unit for 200 MiB: "0.2 GiB")
+        """() => {
+          const zone = document.getElementById('myDropzone').dropzone;
+          const made = [];
+          for (const size of [200 * 1024 * 1024, 3 * 1024 * 1024 * 1024, 1536, 512]) {
+            const file = new File([new Uint8Array(16)], 'f.bin');
+            Object.defineProperty(file, 'size', { value: size });
+            zone.addFile(file);
+            made.push(file.previewElement.querySelector('[data-dz-size]').textContent);
+          }
+          return made;
+        }"""
+    )
+    assert sizes == ["200 MiB", "3 GiB", "1.5 KiB", "512 bytes"]
+
+
+def test_a_zone_without_its_config_says_so_in_the_console(page, serve, tmp_path):
+    app = page_app("""<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+      {{ dropzone.create(action='upload', id='album') }}{{ dropzone.load_js() }}</body></html>""",
+                   {"SECRET_KEY": "forgotten config"})
+    server = serve(app)
+    page.goto(server.url + "/")
+    page.wait_for_function("window.flaskDropzone && window.flaskDropzone.loaded")
+    ours = [text for text in page.console_errors if text.startswith("flask-dropzone:")]
+    assert ours == ['flask-dropzone: zone "album" is not set up; add {{ dropzone.config(id="album") }} to the page']

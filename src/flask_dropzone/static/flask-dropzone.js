@@ -106,6 +106,24 @@
     });
   }
 
+  // A file's size in the unit it is best read in: "200 MiB", not Dropzone's "0.2 GiB" (it takes
+  // the larger unit from a tenth of it on).
+  function showSize(dz) {
+    var units = ["b", "kb", "mb", "gb", "tb"];
+    dz.on("addedfile", function (file) {
+      var base = dz.options.filesizeBase;
+      var power = 0;
+      while (power < units.length - 1 && file.size >= Math.pow(base, power + 1)) power++;
+      var amount = Math.round((10 * file.size) / Math.pow(base, power)) / 10;
+      var nodes = previewParts(file, "[data-dz-size]");
+      for (var i = 0; i < nodes.length; i++) {
+        var strong = document.createElement("strong");
+        strong.textContent = String(amount);
+        nodes[i].replaceChildren(strong, " " + dz.options.dictFileSizeUnits[units[power]]);
+      }
+    });
+  }
+
   function previewParts(file, selector) {
     return file.previewElement ? file.previewElement.querySelectorAll(selector) : [];
   }
@@ -565,7 +583,7 @@
   function showExisting(dz, config) {
     config.existing.forEach(function (entry) {
       var file = {
-        name: entry.name,
+        name: entry.filename || entry.name, // the person's name for it, when the page knows it
         size: entry.size,
         accepted: true,
         status: window.Dropzone.SUCCESS,
@@ -584,7 +602,7 @@
         for (var i = 0; url && i < names.length; i++) {
           var link = document.createElement("a");
           link.href = url;
-          link.textContent = entry.name;
+          link.textContent = file.name;
           names[i].textContent = "";
           names[i].appendChild(link);
         }
@@ -869,17 +887,24 @@
       });
   }
 
-  // A file removed before it was stored: its multipart upload is aborted, not left to the sweep.
+  // A file cancelled (its cancel link, removeAllFiles(true), destroy) or removed before it was
+  // stored: its multipart upload is aborted at once, not left to the sweep. Dropzone reports a
+  // cancelled upload as an error ("Upload canceled") before it says "canceled" and before the
+  // file is removed, so only an upload the app ended (stored, refused) counts as finished.
   function onDirect(dz, config, zone) {
     zone.dz = dz;
     var headers = zone.headers;
-    dz.on("removedfile", function (file) {
+    function abort(file) {
       var upload = file[DIRECT];
       if (!upload || upload.finished) return;
       finish(file);
       if (file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
-      postJson(config.direct.abort, { upload: upload.upload }, headers);
-    });
+      postJson(config.direct.abort, { upload: upload.upload }, headers).then(function () {
+        dz.element.dispatchEvent(new CustomEvent("dropzone:cancelled", { bubbles: true, detail: { file: file } }));
+      });
+    }
+    dz.on("canceled", abort);
+    dz.on("removedfile", abort);
     dz.on("success", function (file) {
       if (file.flaskDropzoneRemembered) forget(resumeKey(dz, file));
     });
@@ -890,7 +915,7 @@
       });
     }
     dz.on("error", function (file) {
-      finish(file);
+      if (file.status !== window.Dropzone.CANCELED) finish(file);
     });
   }
 
@@ -974,6 +999,7 @@
     options.init = function () {
       readableErrors(this);
       oneOutcome(this);
+      showSize(this);
       var say = announcer(element);
       accessiblePreviews(this, say, config.texts);
       onOutcomes(this);
@@ -1001,6 +1027,7 @@
     if (!window.Dropzone) return fail("Dropzone.js is not loaded; add {{ dropzone.load_js() }}");
     window.Dropzone.autoDiscover = false;
     var blocks = document.querySelectorAll('script[type="application/json"][data-dropzone-config]');
+    var configured = {};
     for (var i = 0; i < blocks.length; i++) {
       var config;
       try {
@@ -1009,10 +1036,19 @@
         fail("unreadable zone configuration: " + error);
         continue;
       }
+      configured[config.id] = true;
       try {
         setUp(config);
       } catch (error) {
         fail("zone " + JSON.stringify(config.id) + ": " + error.message);
+      }
+    }
+    // A zone create() made, that no config() sets up, would be an empty box that does nothing.
+    var zones = document.querySelectorAll("[data-flask-dropzone]");
+    for (var j = 0; j < zones.length; j++) {
+      if (!Object.prototype.hasOwnProperty.call(configured, zones[j].id)) {
+        fail("zone " + JSON.stringify(zones[j].id) + " is not set up; add {{ dropzone.config(id=" +
+          JSON.stringify(zones[j].id) + ") }} to the page");
       }
     }
   }
