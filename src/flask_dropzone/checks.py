@@ -9,11 +9,11 @@ at its first request.
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Optional
 
 from flask import Flask
 
-from .settings import Options, SettingError, check_folders, setting_name
+from .settings import ZONES, Options, SettingError, check_folders, resolve, setting_name, zone_keywords
 
 Access = Callable[[str, int], bool]
 
@@ -54,10 +54,32 @@ def needs_secret_key(app: Flask, what: str, need: tuple[str, str] = CHUNKED_NEED
         raise SettingError(f"{what} needs Flask's SECRET_KEY: {why}. Set SECRET_KEY (or {instead}).")
 
 
+#: The zone settings that need Flask's SECRET_KEY, with why and the way out.
+KEY_NEEDS = {
+    "chunking": CHUNKED_NEED,
+    "delete_on_remove": (
+        "each stored file's delete token is signed with it for the client's session",
+        "turn DELETE_ON_REMOVE off",
+    ),
+}
+
+
+def check_secret_key(app: Flask, options: Options, where: Optional[str] = None) -> None:
+    """SettingError naming the first of the zone's settings that needs the secret key,
+    when the app has none; checked before anything is received or stored. ``where``: the
+    zone named ("" for the app's own settings; None: a setting or a keyword)."""
+    for keyword, need in KEY_NEEDS.items():
+        if getattr(options, keyword):
+            source = f" (or {keyword}=True)" if where is None else f" ({where})" if where else ""
+            needs_secret_key(app, setting_name(keyword) + source, need)
+
+
 def check_at_first_request(app: Flask, options: Options) -> None:
-    """What the app may have set after ``init_app``: its secret key and its views."""
-    if options.chunking:
-        needs_secret_key(app, setting_name("chunking"))
+    """What the app may have set after ``init_app``: its secret key (for the app's settings
+    and each named zone's) and its views."""
+    check_secret_key(app, options, "")
+    for name in app.config.get(ZONES) or {}:
+        check_secret_key(app, resolve(app.config, zone_keywords(app.config, name, ZONES), ZONES), f"zone {name!r}")
     from . import stores
 
     if stores.of(app).direct is not None:

@@ -397,6 +397,7 @@ class Dropzone:
         if direct:
             _check_direct_folder(app_stores, options.upload_folder, "config() upload_folder")
         app = current_app._get_current_object()  # type: ignore[attr-defined]
+        checks.check_secret_key(app, options)
         client = None
         if options.chunking or options.delete_on_remove or direct or app.secret_key:
             # before the page loads: parallel chunks share it, deletes and rules are bound to it

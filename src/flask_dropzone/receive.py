@@ -59,6 +59,7 @@ def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
 def save(options: Options, folder: str, zone: Zone = Zone()) -> list[SavedFile]:
     """Store this request's accepted files; several files with some refused store the
     others and raise :class:`SomeFilesRefused`."""
+    checks.check_secret_key(current_app, options)  # before anything is stored (delete tokens)
     judged = judge(options, folder)
     if judged.refusals and not judged.per_file:
         raise judged.refusal()
@@ -308,12 +309,19 @@ def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zo
 
 
 def send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options, zone: Zone) -> None:
-    """Add to the response a token for each stored file, for its remove link to delete it."""
-    entries = [
-        {"filename": saved.filename, "token": delete_token(app, folder, saved.stored_name, options, zone)}
-        for saved in stored
-    ]
-    value = json.dumps([entry for entry in entries if entry["token"]])  # ASCII: a header value
+    """Add to the response a token for each stored file, for its remove link to delete it.
+    The files are stored: a store that cannot say a file's version now leaves that file
+    without a token (logged), rather than answering an error for a stored file."""
+    entries = []
+    for saved in stored:
+        try:
+            token = delete_token(app, folder, saved.stored_name, options, zone)
+        except STORE_ERRORS as error:
+            log.warning("no delete token for %r: %s", saved.location, error)
+            continue
+        if token is not None:
+            entries.append({"filename": saved.filename, "token": token})
+    value = json.dumps(entries)  # ASCII: a header value
 
     @after_this_request
     def add_tokens(response):
