@@ -527,3 +527,31 @@ def test_s3_unusable_credentials_are_a_plain_503(tmp_path, s3_settings, monkeypa
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wrong")
     client = s3_serving_app(tmp_path, s3_settings).test_client()
     assert client.get("/files/photo.png").status_code == 503
+
+
+@pytest.mark.parametrize("talisman_first", [True, False])
+def test_flask_talisman_does_not_replace_a_stored_files_sandbox(tmp_path, talisman_first):
+    """Talisman sets its app-wide policy on every response after the view: a stored file
+    keeps its own, whichever extension was set up first, on disk and in a redirect to S3."""
+    from flask_talisman import Talisman
+
+    folder = tmp_path / "uploads"
+    folder.mkdir()
+    (folder / "evil.svg").write_bytes(EVIL_SVG)
+    (folder / "a.png").write_bytes(PNG)
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="serving", DROPZONE_UPLOAD_FOLDER=str(folder))
+    policy = {"default-src": "'self'", "script-src": "'self' 'unsafe-inline'"}
+    if talisman_first:
+        Talisman(app, force_https=False, content_security_policy=policy)
+    dropzone = Dropzone(app)
+    if not talisman_first:
+        Talisman(app, force_https=False, content_security_policy=policy)
+    app.add_url_rule("/files/<name>", "files", lambda name: dropzone.send_stored(name))
+    app.add_url_rule("/page", "page", lambda: "a page")
+    client = app.test_client()
+    svg, picture = client.get("/files/evil.svg"), client.get("/files/a.png")
+    assert svg.headers["Content-Security-Policy"] == serving.CONTENT_SECURITY_POLICY
+    assert picture.headers["Content-Security-Policy"] == serving.IMAGE_POLICY
+    assert svg.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in svg.headers["Content-Disposition"]
+    assert "sandbox" not in client.get("/page").headers["Content-Security-Policy"]  # the app's pages: Talisman's

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from typing import Any, BinaryIO, Callable, cast, IO, Optional, Sequence
+from typing import Any, BinaryIO, Callable, cast, IO, Mapping, Optional, Sequence
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
@@ -104,6 +104,25 @@ def _send_stored(folder: str, name: str, expires_in: int) -> Response:
             stream.close()
     response = current_app.response_class(status=302, headers={"Location": url, **serving.SAFETY_HEADERS})
     response.cache_control.no_store = True  # the URL expires: no cache keeps it
+    return _guarded(response, serving.SAFETY_HEADERS)
+
+
+#: The attribute of a response that sends a stored file: the headers it must keep.
+_GUARD = "_dropzone_safety_headers"
+
+
+def _guarded(response: Response, headers: Mapping[str, str]) -> Response:
+    """Mark ``response`` as a stored file's, whose safety headers no other extension may change."""
+    setattr(response, _GUARD, dict(headers))
+    return response
+
+
+def _keep_safety_headers(response: Response) -> Response:
+    """The app's last ``after_request``: a stored file's sandboxing policy and ``nosniff`` win
+    over what another extension set for every page (Flask-Talisman's Content-Security-Policy)."""
+    headers = getattr(response, _GUARD, None)
+    if headers:
+        response.headers.update(headers)
     return response
 
 
@@ -125,7 +144,9 @@ def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
         etag=etag,
         last_modified=info.st_mtime if info is not None else None,
     )
-    response.headers.update(serving.headers(sent))  # the exact type: no charset added to text
+    safety = serving.headers(sent)
+    response.headers.update(safety)  # the exact type: no charset added to text
+    _guarded(response, safety)
     response.cache_control.private = True
     if info is None:
         return response
@@ -249,6 +270,8 @@ class Dropzone:
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
             app.before_request(_first_request_checks(app))
+            # Run last (after_request runs in reverse order), whenever other extensions register theirs.
+            app.after_request_funcs.setdefault(None, []).insert(0, _keep_safety_headers)
         receive.plain_upload_errors(app)
         receive.install(app)
         _forget_client_at_logout(app)
