@@ -204,3 +204,43 @@ def test_an_app_id_that_names_nothing_fails_at_start_up(value):
     app.config["DROPZONE_APP_ID"] = value
     with pytest.raises(SettingError, match="DROPZONE_APP_ID"):
         Dropzone(app)
+
+
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [("DROPZONE_MAX_FILESIZE", "DROPZONE_MAX_FILE_SIZE"), ("DROPZONE_ALLOWED_FILE_TYPES", "DROPZONE_ALLOWED_FILE_TYPE"),
+     ("DROPZONE_S3_BUKET", "DROPZONE_S3_BUCKET")],
+)
+def test_a_misspelled_setting_fails_at_start_up_with_the_setting_meant(key, meant):
+    app = Flask(__name__)
+    app.config[key] = 10
+    with pytest.raises(SettingError, match=f"{key} is not a Flask-Dropzone setting. Did you mean {meant}?"):
+        Dropzone(app)
+
+
+def test_a_file_size_given_in_bytes_is_told_to_be_mib():
+    app = Flask(__name__)
+    app.config["DROPZONE_MAX_FILE_SIZE"] = 10_000_000
+    with pytest.raises(SettingError, match=r"DROPZONE_MAX_FILE_SIZE is in MiB: 10000000 MiB is 9.5 TiB"):
+        Dropzone(app)
+
+
+def test_relative_folders_are_in_the_instance_folder_not_the_working_directory(tmp_path, monkeypatch):
+    import io
+
+    monkeypatch.chdir(tmp_path)  # wherever the app happens to be started from
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="k", DROPZONE_UPLOAD_FOLDER="media", DROPZONE_CHUNK_FOLDER="partial")
+    dropzone = Dropzone(app)
+    app.add_url_rule("/up", "up", lambda: {"at": [s.path for s in dropzone.save(folder="avatars")]}, methods=["POST"])
+    app.add_url_rule("/plain", "plain", lambda: {"at": [s.path for s in dropzone.save()]}, methods=["POST"])
+    client = app.test_client()
+    avatar = client.post("/up", data={"file": (io.BytesIO(b"a"), "a.txt")}).json["at"]
+    plain = client.post("/plain", data={"file": (io.BytesIO(b"b"), "b.txt")}).json["at"]
+    assert avatar == [str(tmp_path / "instance" / "avatars" / "a.txt")]
+    assert plain == [str(tmp_path / "instance" / "media" / "b.txt")]
+    assert not (tmp_path / "media").exists() and not (tmp_path / "avatars").exists()
+    with app.app_context():
+        from flask_dropzone import receive
+
+        assert receive.chunk_folder(resolve(app.config)) == str(tmp_path / "instance" / "partial")

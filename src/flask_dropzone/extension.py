@@ -17,8 +17,8 @@ from . import _vendor, checks, receive, render, serving, signing, storage_settin
 from .zonerules import Zone
 from .cli import dropzone_cli
 from .settings import (
-    ALIASES, KEYWORDS, ZONES, Options, SettingError, canonical_keywords, check_zones, resolve, setting_name,
-    zone_keywords,
+    ALIASES, KEYWORDS, ZONES, Options, SettingError, canonical_keywords, check_names, check_zones, resolve,
+    setting_name, zone_keywords,
 )
 from .errors import NotStored, UploadRefused
 from .uploads import SavedFile, Upload
@@ -237,6 +237,7 @@ class Dropzone:
         app.config.setdefault(ZONES, {})
         app.config.setdefault(signing.APP_ID, None)
         signing.check_app_id(app.config)
+        check_names(app.config, (*map(setting_name, KEYWORDS), *storage_settings.DEFAULTS, ZONES, signing.APP_ID))
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
         check_zones(app.config)
         storage = storage_settings.storage(app.config)

@@ -466,13 +466,19 @@ def client_id() -> str:
 
 
 def upload_folder(options: Options, folder: Optional[str] = None) -> str:
-    """Where ``save()`` stores files: ``folder``, else the upload folder, as the store names it."""
-    default = options.upload_folder or os.path.join(current_app.instance_path, "uploads")
-    return stores.of(current_app).files.folder(folder, default)
+    """Where ``save()`` stores files: ``folder``, else the upload folder, as the store names it.
+    On disk a relative folder is in the app's instance folder, never in the working
+    directory of whoever started the app (in a bucket it is a key prefix inside the prefix)."""
+    files = stores.of(current_app).files
+    default = os.path.join(current_app.instance_path, options.upload_folder or "uploads")
+    if folder is not None and files.local:
+        folder = os.path.join(current_app.instance_path, folder)
+    return files.folder(folder, default)
 
 
 def chunk_folder(options: Options) -> str:
-    return os.path.abspath(options.chunk_folder or os.path.join(current_app.instance_path, "dropzone-chunks"))
+    """Where partial uploads live; a relative folder is in the instance folder."""
+    return os.path.abspath(os.path.join(current_app.instance_path, options.chunk_folder or "dropzone-chunks"))
 
 
 def chunk_store(options: Options) -> PartialStore:

@@ -12,7 +12,7 @@ import math
 import os
 import re
 from dataclasses import dataclass, field, fields
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Iterable, Mapping, Optional
 
 PREFIX = "DROPZONE_"
 
@@ -66,12 +66,22 @@ def _number(value: Any) -> float:
     return int(number) if number.is_integer() else number
 
 
+#: MiB beyond which a size was likely given in bytes (a TiB: larger than S3 takes in one
+#: object and than any browser upload finishes).
+_BYTES_LIKELY = 1024 * 1024
+
+
 def _size_mib(value: Any) -> Optional[float]:
     if value is None:
         return None
     number = _number(value)
     if number <= 0:
         raise ValueError(f"must be a positive number of MiB or None, got {value!r}")
+    if number > _BYTES_LIKELY:
+        raise ValueError(
+            f"is in MiB: {value!r} MiB is {number / 1024 / 1024:,.1f} TiB; for {number / 1e6:g} MB "
+            f"write {number / 1024 / 1024:g}"
+        )
     return number
 
 
@@ -379,6 +389,17 @@ def zone_keywords(config: Mapping[str, Any], name: str, where: str) -> dict[str,
         known = ", ".join(repr(zone) for zone in zones) or "none"
         raise SettingError(f"{where}: no zone {name!r} in {ZONES} (it names {known}).")
     return dict(zones[name])
+
+
+def check_names(config: Mapping[str, Any], known: Iterable[str]) -> None:
+    """A ``DROPZONE_*`` setting the extension does not know is a typo (``DROPZONE_MAX_FILESIZE``):
+    an error naming it, with the setting it was likely meant to be, not a default silently kept."""
+    names = set(known)
+    for key in config:
+        if isinstance(key, str) and key.startswith(PREFIX) and key not in names:
+            close = difflib.get_close_matches(key, sorted(names), n=1)
+            hint = f" Did you mean {close[0]}?" if close else ""
+            raise SettingError(f"{key} is not a Flask-Dropzone setting.{hint}")
 
 
 def check_zones(config: Mapping[str, Any]) -> None:
