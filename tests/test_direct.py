@@ -402,7 +402,7 @@ def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(tmp_p
 def test_a_name_the_zone_does_not_allow_is_refused_before_anything_is_created(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
-    headers = zone_header(client, allowed_file_type="image", invalid_file_type="Pictures only.")
+    headers = zone_header(client, allowed_file_type="image", content_mismatch="Pictures only, not {{type}} look-alikes.")
     response = start(client, "notes.txt", 100, headers, kind="image/png")  # the browser's type counts for nothing
     assert (response.status_code, response.mimetype) == (415, "text/plain")
     assert response.get_data(as_text=True) == "Pictures only."
@@ -478,16 +478,16 @@ def test_content_that_contradicts_its_name_is_refused_and_removed(tmp_path, s3_s
     heard = []
     file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
     client = app.test_client()
-    headers = zone_header(client, allowed_file_type="image", invalid_file_type="Pictures only.")
+    headers = zone_header(client, allowed_file_type="image", content_mismatch="Pictures only, not {{type}} look-alikes.")
     data = b"<!DOCTYPE html><html><script>alert(1)</script></html>" + b" " * (6 * MiB)
     started = start(client, "x.png", len(data), headers)
     assert started.status_code == 200
     upload_parts(started.json, data)
     response = client.post(COMPLETE, json={"upload": started.json["upload"]})
     assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
-        415, "text/plain", "Pictures only."
+        415, "text/plain", "Pictures only, not PNG look-alikes."
     )
-    assert refused == [{"filename": "x.png", "status": 415, "reason": "Pictures only.", "zone": None}]
+    assert refused == [{"filename": "x.png", "status": 415, "reason": "Pictures only, not PNG look-alikes.", "zone": None}]
     assert heard == [] and s3.keys() == [] and s3.open_uploads() == []
     again = client.post(COMPLETE, json={"upload": started.json["upload"]})
     assert again.status_code == 404 and s3.keys() == []

@@ -75,7 +75,22 @@ def test_type_rules(name, head, rules, accepted):
             check_type(name, head, rules)
         assert refused.value.code == 415
         allowed = messages.accepted_for_people(rules.accepted_files)
-        assert refused.value.description == f"You can't upload files of this type. Allowed: {allowed}."
+        try:
+            check_name(name, rules)
+        except FileTypeRefused:  # a name the zone does not take
+            assert refused.value.description == f"You can't upload files of this type. Allowed: {allowed}."
+        else:  # an allowed name on other content: said as such
+            kind = name.rpartition(".")[2].upper()
+            assert refused.value.description == f"Its name says {kind}, but its content is not."
+
+
+def test_a_program_named_like_a_picture_reads_as_a_contradiction():
+    with pytest.raises(FileTypeRefused) as refused:
+        check_type("holiday.png", b"MZ\x90\x00" + b"\x00" * 60, IMAGES)
+    assert refused.value.description == "Its name says PNG, but its content is not."
+    custom = options(allowed_file_type="image", content_mismatch="Not a real {{type}} ({{acceptedFiles}} only).")
+    with pytest.raises(FileTypeRefused, match=r"Not a real JPEG \(\.png, \.jpg"):
+        check_type("a.jpeg", b"MZ\x90\x00" + b"\x00" * 60, custom)
 
 
 def test_the_type_reported_comes_from_content_then_name():

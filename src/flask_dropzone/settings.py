@@ -214,6 +214,12 @@ class Options:
         _text,
         "Error for a file of a refused type; {{acceptedFiles}} lists the allowed types.",
     )
+    content_mismatch: str = _setting(
+        "Its name says {{type}}, but its content is not.",
+        _text,
+        "Error for a file whose content contradicts its name (a program named .png); {{type}} is "
+        "the kind its name gives (PNG).",
+    )
     file_too_big: str = _setting(
         "File is too big ({{filesize}} MiB). Max filesize: {{maxFilesize}} MiB.",
         _text,

@@ -61,6 +61,13 @@ def type_refused(options: Options) -> FileTypeRefused:
     return FileTypeRefused(messages.fill(options.invalid_file_type, options))
 
 
+def content_refused(name: str, options: Options) -> FileTypeRefused:
+    """A file of an allowed name whose content is another kind: said as such, not as a type
+    the zone does not take."""
+    kind = name.rpartition(".")[2].upper() if "." in name else name
+    return FileTypeRefused(messages.fill(options.content_mismatch, options).replace("{{type}}", kind))
+
+
 def check_size(size: int, options: Options) -> None:
     limit = size_limit(options)
     if limit is not None and size > limit:
@@ -97,5 +104,5 @@ def check_type(name: str, head: bytes, options: Options) -> str:
     check_name(name, options)
     by_content = sniffing.type_by_content(head)
     if options.accepted_files and not _content_agrees(name, by_content):
-        raise type_refused(options)
+        raise content_refused(name, options)
     return by_content or sniffing.type_by_name(name) or "application/octet-stream"

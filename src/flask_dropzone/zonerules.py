@@ -61,6 +61,7 @@ DIRECT_RULES = (
     "delete_window",
     "file_too_big",
     "invalid_file_type",
+    "content_mismatch",
 )
 PURPOSE = "zone-rules"
 #: What a request whose rules expired (or name a zone removed since) is told.

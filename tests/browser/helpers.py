@@ -33,6 +33,8 @@ def page_app(page: str, config: dict[str, Any], instance_path: Optional[str] = N
 #: What a zone refuses a file of another type with: the image group's, and the demo's documents'.
 IMAGES_REFUSED = "You can't upload files of this type. Allowed: .png, .jpg, .gif, .webp, .avif, .bmp, .tiff, .heic, .heif, .ico."
 DOCUMENTS_REFUSED = "You can't upload files of this type. Allowed: .pdf, .txt, .csv."
+#: What a zone refuses a file named .png whose content is something else with.
+NOT_A_PNG = "Its name says PNG, but its content is not."
 
 DROP = """
 ([id, files]) => {

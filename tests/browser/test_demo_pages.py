@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import DOCUMENTS_REFUSED, IMAGES_REFUSED, choose_files, drop_files, error_messages, payload, png, statuses, violations, wait_settled
+from .helpers import DOCUMENTS_REFUSED, IMAGES_REFUSED, NOT_A_PNG, choose_files, drop_files, error_messages, payload, png, statuses, violations, wait_settled
 
 
 def stored(app) -> dict[str, bytes]:
@@ -99,7 +99,7 @@ def test_in_form_shows_the_servers_refusal_in_the_form(page, demo, demo_app):
     page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
     with page.expect_navigation():
         page.click("#submit")
-    assert page.text_content("#files-error") == IMAGES_REFUSED
+    assert page.text_content("#files-error") == NOT_A_PNG
     assert stored(demo_app) == {}
 
 

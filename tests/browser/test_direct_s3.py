@@ -13,7 +13,7 @@ from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
 
-from .helpers import IMAGES_REFUSED, drop_files, error_messages, png, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, png, statuses, wait_settled
 from .test_chunked import wait_settled_long
 
 MIB = 1024 * 1024
@@ -116,7 +116,7 @@ def test_refusals_before_and_after_the_bytes_are_in_the_bucket(page, serve, s3_s
     assert error_messages(page, "myDropzone") == [
         "File is too big (2 MiB). Max filesize: 1 MiB.",  # before: the declared size
         IMAGES_REFUSED,  # before: the name
-        IMAGES_REFUSED,  # after: the content, sniffed from the bucket
+        NOT_A_PNG,  # after: the content, sniffed from the bucket
         "",
     ]
     client = make_client(s3_server)
@@ -359,3 +359,18 @@ def test_an_in_form_zone_on_a_direct_upload_app_sends_its_files_with_the_form(
     client = make_client(s3_server)
     assert keys(client, s3_bucket) == ["uploads/sunset.png"]
     assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
+
+
+def test_success_gets_the_apps_answer_in_direct_mode_too(page, serve, s3_server, s3_bucket, s3_settings):
+    app, _ = direct_app(s3_settings)
+    server = serve(app)
+    allow_the_page(app, server.url)
+    page.add_init_script("""document.addEventListener('dropzone:init', (event) => {
+      window.answers = [];
+      event.detail.dropzone.on('success', (file, answer) => window.answers.push(answer));
+    });""")
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("a.txt", b"a")])
+    wait_settled(page, "myDropzone", 1)
+    assert statuses(page, "myDropzone") == ["success"]
+    assert page.evaluate("window.answers") == [{"stored": [{"filename": "a.txt", "stored_name": "a.txt"}]}]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from .helpers import IMAGES_REFUSED, drop_files, error_messages, page_app, png, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, page_app, png, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}
@@ -35,7 +35,7 @@ def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(
     wait_settled(page, "myDropzone", 3)
     page.wait_for_timeout(200)
     assert statuses(page, "myDropzone") == ["success", "error", "success"]
-    assert error_messages(page, "myDropzone") == ["", IMAGES_REFUSED, ""]
+    assert error_messages(page, "myDropzone") == ["", NOT_A_PNG, ""]
     classes = page.evaluate("""() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'),
                                  p => [p.classList.contains('dz-success'), p.classList.contains('dz-error')])""")
     assert classes == [[True, False], [False, True], [True, False]]

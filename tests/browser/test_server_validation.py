@@ -8,7 +8,7 @@ from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
 
-from .helpers import DOCUMENTS_REFUSED, IMAGES_REFUSED, drop_files, error_messages, payload, png, responses, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, payload, png, responses, statuses, wait_settled
 
 
 def stored(app) -> dict[str, bytes]:
@@ -30,19 +30,20 @@ def test_server_refusals_show_under_the_thumbnails(page, demo, demo_app):
         ],
     )
     wait_settled(page, "avatar", 5)
-    refused = IMAGES_REFUSED
     assert responses(page, "avatar")[:4] == [
-        [415, refused],
-        [415, refused],
+        [415, NOT_A_PNG],  # an allowed name on other content
+        [415, NOT_A_PNG],
         [413, "File is too big (2 MiB). Max filesize: 1 MiB."],
-        [415, refused],
+        [415, IMAGES_REFUSED],  # a name the zone does not take
     ]
     # the server's own messages, never Dropzone's "Failed to load the image" for the fake pictures
-    assert error_messages(page, "avatar") == [refused, refused, "File is too big (2 MiB). Max filesize: 1 MiB.", refused, ""]
+    assert error_messages(page, "avatar") == [
+        NOT_A_PNG, NOT_A_PNG, "File is too big (2 MiB). Max filesize: 1 MiB.", IMAGES_REFUSED, ""
+    ]
     assert statuses(page, "avatar") == ["error", "error", "error", "error", "success"]
     drop_files(page, "documents", [("table.csv", b"a,b\n"), ("fake.pdf", b"not a pdf"), ("notes.TXT", b"ok")])
     wait_settled(page, "documents", 3)
-    assert error_messages(page, "documents") == ["", DOCUMENTS_REFUSED, ""]
+    assert error_messages(page, "documents") == ["", "Its name says PDF, but its content is not.", ""]
     assert stored(demo_app) == {"fine.png": png(seed=2), "table.csv": b"a,b\n", "notes.TXT": b"ok"}
 
 

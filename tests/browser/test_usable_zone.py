@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .helpers import IMAGES_REFUSED, drop_files, error_messages, page_app, payload, png, statuses, wait_settled
+from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, page_app, payload, png, statuses, wait_settled
 
 EVIL = b"<!doctype html><html><script>alert(1)</script></html>"
 
@@ -29,7 +29,7 @@ def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, ser
     wait_settled(page, "myDropzone", 2)
     page.mouse.move(0, 0)  # nothing hovered
     assert statuses(page, "myDropzone") == ["success", "error"]
-    assert error_messages(page, "myDropzone") == ["", IMAGES_REFUSED]
+    assert error_messages(page, "myDropzone") == ["", NOT_A_PNG]
     looks = page.evaluate(
         """() => Array.from(document.querySelectorAll('#myDropzone .dz-preview'), (preview) => {
              const box = (selector) => preview.querySelector(selector).getBoundingClientRect();
@@ -51,7 +51,7 @@ def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, ser
     # the success mark stays (Dropzone's own fades it out after 3 s)
     assert stored["success"] == ["1", "none"] and stored["details"] == "1"
     assert stored["message"][0] == "none"
-    assert sorted(announced(page)) == [f"evil.png: {IMAGES_REFUSED}", "ok.png uploaded."]
+    assert sorted(announced(page)) == [f"evil.png: {NOT_A_PNG}", "ok.png uploaded."]
 
 
 def test_a_file_stored_that_dropzone_cannot_draw_is_only_stored(page, demo, demo_app):
@@ -166,7 +166,7 @@ def test_in_form_a_refused_file_message_goes_once_the_files_change(page, demo, d
     page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
     with page.expect_navigation():
         page.click("#submit")
-    assert page.text_content("#files-error") == IMAGES_REFUSED
+    assert page.text_content("#files-error") == NOT_A_PNG
     assert page.text_content("#album .fdz-notice") == "Add these files again, they were not kept: fake.png."
     drop_files(page, "album", [("real.png", png(seed=4))])
     page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")

@@ -753,6 +753,16 @@
     if (dz.options.autoProcessQueue) dz.processQueue();
   }
 
+  // A file stored once its bytes are in the bucket ends as Dropzone ends any stored file, its
+  // `success` given the app's answer ({"stored": [{"filename", "stored_name"}]}), not the
+  // bucket's empty answer to the last part.
+  function storedUploaded(dz, file, answer) {
+    file.status = window.Dropzone.SUCCESS;
+    dz.emit("success", file, answer);
+    dz.emit("complete", file);
+    if (dz.options.autoProcessQueue) dz.processQueue();
+  }
+
   // Presigned URLs expire: a file still on its way gets fresh ones before they do.
   function keepUrlsFresh(file, config, headers) {
     var upload = file[DIRECT];
@@ -836,14 +846,14 @@
         })));
       };
     }
-    options.chunksUploaded = function (file, done) {
+    options.chunksUploaded = function (file) {
       var dz = zone.dz;
       postJson(config.direct.complete, { upload: file[DIRECT].upload }, headers)
         .then(function (response) {
           finish(file);
           if (!response.ok) return refused(response).then(function (message) { refuseUploaded(dz, file, message); });
           file.flaskDropzoneDeleteHeader = response.headers.get(DELETE_HEADER);
-          done();
+          return response.json().then(function (answer) { storedUploaded(dz, file, answer); });
         })
         .catch(function () {
           finish(file);
