@@ -204,6 +204,32 @@ def test_malformed_bodies_are_400(client, body, content_type):
     assert response.status_code == 400 and response.mimetype == "text/plain"
 
 
+BROKEN_HEADERS = [
+    b'Content-Disposition: form-data; name="file"; filename="a\nb.txt"',
+    b'Content-Disposition: form-data; name="file"; filename="a\rb.txt"',
+    b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\rX',
+    b'Content-Disposition: form-data; name="file"; filename="a.txt"\r\nX-Note: a\x00b',
+]
+
+
+@pytest.mark.parametrize("header", BROKEN_HEADERS)
+def test_a_line_break_or_nul_in_a_part_header_is_a_malformed_body(app, client, header):
+    """400 for an upload view; another multipart route of the app reads an empty form, as
+    for any malformed body (not a 500 for every route)."""
+
+    @app.post("/other")
+    def other():
+        return {"form": dict(request.form), "files": list(request.files)}
+
+    body = b"--b\r\n" + header + b"\r\n\r\nabc\r\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--b--\r\n"
+    response = client.post("/save", data=body, content_type="multipart/form-data; boundary=b")
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert "not valid multipart/form-data" in response.get_data(as_text=True)
+    assert not os.path.isdir(upload_folder(app)) or os.listdir(upload_folder(app)) == []
+    response = client.post("/other", data=body, content_type="multipart/form-data; boundary=b")
+    assert response.status_code == 200 and response.json == {"form": {}, "files": []}
+
+
 def test_large_upload_streams_to_disk_without_buffering(app, client):
     peaks = {}
 
