@@ -204,6 +204,19 @@ def test_malformed_bodies_are_400(client, body, content_type):
     assert response.status_code == 400 and response.mimetype == "text/plain"
 
 
+def test_a_boundary_over_70_characters_is_a_malformed_body(client, app):
+    def upload(boundary):
+        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+                f"abc\r\n--{boundary}--\r\n").encode()
+        return client.post("/save", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+
+    response = upload("b" * 71)  # RFC 2046: 1 to 70 characters
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert "boundary" in response.get_data(as_text=True)
+    assert not os.path.isdir(upload_folder(app))
+    assert upload("b" * 70).json["saved"][0][1] == "a.txt"
+
+
 BROKEN_HEADERS = [
     b'Content-Disposition: form-data; name="file"; filename="a\nb.txt"',
     b'Content-Disposition: form-data; name="file"; filename="a\rb.txt"',

@@ -43,6 +43,8 @@ CLIENT_KEY = "_dropzone_client"
 DRAIN_LIMIT = 32 * 1024 * 1024
 #: Room for multipart boundaries, part headers and form fields in a request.
 OVERHEAD = 1024 * 1024
+#: The longest boundary RFC 2046 allows.
+MAX_BOUNDARY = 70
 
 
 def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
@@ -543,6 +545,8 @@ class Receiver:
         self.boundary = boundary
         if not boundary:
             raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
+        if len(boundary) > MAX_BOUNDARY:
+            raise BadUpload("The upload is not valid multipart/form-data: its boundary is over 70 characters.")
         limit = validation.size_limit(options)
         length = req.content_length
         if self.checked and length is not None and limit is not None and options.max_files is not None:
