@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chunking import CONTENT_TYPE, chunk_requests
+from chunking import BOUNDARY, CONTENT_TYPE, chunk_requests
 
 MIB = 1024 * 1024
 
@@ -132,3 +132,29 @@ def test_a_worker_killed_mid_chunk_is_recovered_by_the_retry(gunicorn_pid):
             time.sleep(0.2)
     assert saved == [["killed.bin", len(content)]]
     assert (instance / "uploads" / "killed.bin").read_bytes() == content
+
+
+def test_a_chunked_encoding_body_refused_for_its_size_is_drained_for_the_client_to_read_the_answer(gunicorn):
+    """A body without Content-Length over MAX_CONTENT_LENGTH (4 MiB here) is read to its end
+    (it is under DRAIN_LIMIT), so that a client sending it all before reading gets the 413,
+    not a broken pipe."""
+    port, _ = gunicorn
+    content = b"x" * (28 * MIB)  # more than socket buffers hold past the limit
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'.encode()
+        + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(
+            f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {CONTENT_TYPE}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        for start in range(0, len(body), MIB):
+            piece = body[start : start + MIB]
+            connection.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        connection.sendall(b"0\r\n\r\n")
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        assert response.status == 413
+        assert response.getheader("Content-Type").startswith("text/plain")
+        assert response.read() == b"The upload is larger than the server accepts."

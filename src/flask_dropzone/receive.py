@@ -552,7 +552,8 @@ class Receiver:
         if self.checked and length is not None and limit is not None and options.max_files is not None:
             if length > options.max_files * limit + OVERHEAD:
                 raise validation.too_large(length, options)  # refused from the headers alone
-        body = _Body(stream, length)
+        environ = req.environ
+        body = _Body(stream, length, environ.get("wsgi.input") if environ.get("wsgi.input_terminated") else None)
         try:
             fields = formdata.parse(
                 body.read,
@@ -615,10 +616,11 @@ def _clean_later(options: Options) -> None:
 
 
 class _Body:
-    """The request body, read on demand, counting what was read."""
+    """The request body, read on demand, counting what was read. ``raw`` is the server's
+    own stream of a body without a length (chunked), which the server ends itself."""
 
-    def __init__(self, stream: IO[bytes], length: Optional[int]) -> None:
-        self.stream, self.length = stream, length
+    def __init__(self, stream: IO[bytes], length: Optional[int], raw: Optional[IO[bytes]] = None) -> None:
+        self.stream, self.length, self.raw = stream, length, raw
         self.consumed = 0
 
     def read(self, size: int) -> bytes:
@@ -627,13 +629,21 @@ class _Body:
         return data
 
     def drain(self) -> None:
-        """Read what is left, when little is, so that the client receives the refusal
+        """Read what is left, when little is (at most DRAIN_LIMIT of a body without a
+        length, past ``MAX_CONTENT_LENGTH`` too), so that the client receives the refusal
         instead of a reset connection."""
-        if self.length is None or self.length - self.consumed > DRAIN_LIMIT:
+        if self.length is None:
+            stream, left = self.raw, DRAIN_LIMIT
+        else:
+            stream, left = self.stream, self.length - self.consumed
+        if stream is None or left > DRAIN_LIMIT:
             return
         try:
-            while self.read(formdata.READ_SIZE):
-                pass
+            while left > 0:
+                block = stream.read(min(left, formdata.READ_SIZE))
+                if not block:
+                    break
+                left -= len(block)
         except (OSError, HTTPException, ValueError):
             pass
 
