@@ -607,3 +607,59 @@ def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(tmp_
         assert stored == content[: len(stored)] or len(stored) != len(content)
     if not any(m[1] != "dzuuid" for m in mutations):  # nothing could change the declared file
         assert saved == [["real.bin", len(content)]]
+
+
+# One file per chunk request ---------------------------------------------------------------
+
+
+def two_file_chunk(file_id: str, content: bytes, index: int, name: str = "two.bin") -> bytes:
+    """Chunk ``index`` of ``content`` with its file part sent twice."""
+    fields = chunk_fields(file_id, index, len(content), CHUNK)
+    return body(fields, "file", name, content[index * CHUNK : (index + 1) * CHUNK], copies=2)
+
+
+@pytest.mark.timeout(30)  # the second part once waited for ever on the first's hand-over
+@pytest.mark.parametrize("url", ["/save", "/parsed-first"])
+def test_a_completing_chunk_with_two_file_parts_is_refused_and_waits_for_nothing(app, url):
+    client = app.test_client()
+    file_id, content = str(uuids.uuid4()), os.urandom(3 * CHUNK)
+    bodies = chunk_requests(content, "two.bin", CHUNK, file_id=file_id)
+    for chunk in bodies[:-1]:
+        assert send(client, chunk, url).json["saved"] == []
+    response = send(client, two_file_chunk(file_id, content, 2), url)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "A chunk request carries one file."
+    assert not uploads_dir(app).exists()
+    assert send(client, bodies[-1], url).json["saved"] == [["two.bin", 3 * CHUNK]]  # the upload is intact
+    assert (uploads_dir(app) / "two.bin").read_bytes() == content
+
+
+def test_a_first_chunk_with_two_file_parts_read_before_the_view_opens_no_upload(app):
+    content = os.urandom(3 * CHUNK)
+    response = send(app.test_client(), two_file_chunk(str(uuids.uuid4()), content, 0), "/parsed-first")
+    assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
+    assert upload_dirs(app) == []
+
+
+@pytest.mark.timeout(30)
+def test_under_csrfprotect_a_completing_chunk_with_two_file_parts_is_refused(tmp_path):
+    """CSRFProtect reads the form before the view: the parts are received first, and the
+    chunk protocol applied to them when the view asks for its files."""
+    from flask import render_template_string
+    from flask_wtf.csrf import CSRFProtect
+
+    app = make_app(str(tmp_path / "instance"))
+    CSRFProtect(app)
+    app.add_url_rule("/token", "token", lambda: render_template_string("{{ csrf_token() }}"))
+    client = app.test_client()
+    headers = {"X-CSRFToken": client.get("/token").get_data(as_text=True)}
+    file_id, content = str(uuids.uuid4()), os.urandom(2 * CHUNK)
+    first, last = chunk_requests(content, "csrf.bin", CHUNK, file_id=file_id)
+
+    def post(request_body):
+        return client.post("/save", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+
+    assert post(first).json["saved"] == []
+    response = post(two_file_chunk(file_id, content, 1, "csrf.bin"))
+    assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
+    assert post(last).json["saved"] == [["csrf.bin", 2 * CHUNK]]

@@ -15,6 +15,7 @@ from chunking import (
 )
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.chunks import parse as parse_chunk
+from flask_dropzone.stores import StoreBusy
 from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
@@ -206,3 +207,23 @@ def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_des
     os.close(holder)
     assert _lock(other, exclusive=True, wait=False) is True
     os.close(other)
+
+
+@pytest.mark.timeout(30)  # each of these once waited for ever
+def test_the_thread_that_holds_a_hand_over_never_waits_for_its_lock(app):
+    store = DiskChunks(str(chunk_dir(app)))
+    client, upload = "ab" * 16, str(uuids.uuid4())
+    chunk = parse_chunk(chunk_fields(upload, 0, CHUNK, CHUNK), "h.bin", CHUNK)
+    partial = store.open(client, chunk)
+    partial.write(b"x" * CHUNK, 0)
+    partial.mark_received(0)
+    partial.release()
+    handover = partial.hand_over()
+    partial.close()
+    assert handover is not None
+    with pytest.raises(StoreBusy):
+        store.open(client, chunk)
+    assert store.cancel(client, upload) is False
+    assert store.clean(0, now=time.time() + 10 * 86400).partial_uploads == 0
+    handover.give_back()
+    assert store.cancel(client, upload) is True

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from flask_dropzone.chunks import BadChunk, Chunk, Manifest
-from flask_dropzone.stores import COMPLETE, EXPIRED, REFUSED, FileStore, PartialStore, QuotaExceeded
+from flask_dropzone.stores import COMPLETE, EXPIRED, REFUSED, FileStore, PartialStore, QuotaExceeded, StoreBusy
 
 MiB = 1024 * 1024
 CHUNK = 5 * MiB  # S3's smallest part
@@ -233,6 +233,26 @@ def test_a_hand_over_given_back_is_handed_over_again(backend):
     assert handover is not None
     handover.give_back()  # the view failed
     _, resent = send_chunk(backend, upload, data, 1)
+    assert resent is not None and resent.open().read() == data
+    resent.commit()
+
+
+@pytest.mark.timeout(60)  # disk: it waited for ever; S3: 20 s, then took the claim over
+def test_the_thread_handing_an_upload_over_neither_waits_for_it_nor_takes_it_over(backend):
+    """A second chunk of the upload in the thread that holds its hand-over (a request with two
+    file parts) gets no file: the store says it is busy, or that another request has it."""
+    data = os.urandom(CHUNK + 1)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    _, handover = send_chunk(backend, upload, data, 1)
+    assert handover is not None
+    try:
+        again = send_chunk(backend, upload, data, 1)[1]
+    except StoreBusy:
+        again = None
+    assert again is None
+    handover.give_back()
+    _, resent = send_chunk(backend, upload, data, 1)  # given back: this thread hands it over again
     assert resent is not None and resent.open().read() == data
     resent.commit()
 

@@ -45,6 +45,8 @@ DRAIN_LIMIT = 32 * 1024 * 1024
 OVERHEAD = 1024 * 1024
 #: The longest boundary RFC 2046 allows.
 MAX_BOUNDARY = 70
+#: The refusal of a chunk request with several file parts (each would open the upload).
+ONE_FILE = "A chunk request carries one file."
 
 
 def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
@@ -166,6 +168,8 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     form = request.form
     if not chunks.is_chunk(form):
         return parts
+    if sum(1 for _, item in parts if isinstance(item, Upload) and item.filename) > 1:
+        raise chunks.BadChunk(ONE_FILE)
     receiver = Receiver(request._get_current_object(), options, folder, checked=True)  # type: ignore[attr-defined]
     result: list[tuple[str, Part]] = []
     for name, item in parts:
@@ -519,6 +523,8 @@ class Receiver:
     def _open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
         options = self.options
         mine = self.checked and filename != "" and field_index(name, options.input_name) is not None
+        if self.checked and filename and chunks.is_chunk(fields) and any(sink.filename for sink in self.sinks):
+            raise chunks.BadChunk(ONE_FILE)  # before a second chunk waits on the first's hand-over
         if mine:
             self.count += 1
             validation.check_count(self.count, options)

@@ -19,7 +19,8 @@ is not marked received, so the client's retry writes it again.
 
 The hand-over holds its exclusive lock until the request that received the
 file has answered: committed if it succeeded, given back otherwise, so that a
-resent chunk hands the file over again. An upload that ended leaves its
+resent chunk hands the file over again; the thread that holds it never waits
+for it (StoreBusy instead). An upload that ended leaves its
 manifest and a state marker behind for ``CHUNK_EXPIRES`` seconds, so that a
 late chunk is answered for what happened instead of starting a new upload.
 
@@ -36,6 +37,7 @@ import re
 import secrets
 import stat
 import struct
+import threading
 import time
 from typing import IO, Iterator, Optional
 
@@ -100,6 +102,31 @@ def _lock(fd: int, exclusive: bool, wait: bool = True) -> bool:
             return False
         raise
     return True
+
+
+#: The manifests whose hand-over lock this thread holds, by (st_dev, st_ino): the lock is
+#: held until the response, and the thread must never wait for it (it would wait for ever).
+_local = threading.local()
+
+
+def _handing_over() -> set[tuple[int, int]]:
+    held: Optional[set[tuple[int, int]]] = getattr(_local, "manifests", None)
+    if held is None:
+        held = _local.manifests = set()
+    return held
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
+
+
+def _lock_manifest(fd: int, exclusive: bool, wait: bool = True) -> bool:
+    """Lock an upload's manifest as :func:`_lock` does; False at once if this thread holds
+    its hand-over."""
+    if _identity(fd) in _handing_over():
+        return False
+    return _lock(fd, exclusive, wait)
 
 
 def _removed(fd: int) -> bool:
@@ -315,7 +342,7 @@ class DiskPartial(Partial):
             fd = _open_file(MANIFEST, self.dir_fd, os.O_RDWR)
         except FileNotFoundError:
             return None
-        if not _lock(fd, exclusive=True, wait=wait) or _removed(fd):
+        if not _lock_manifest(fd, exclusive=True, wait=wait) or _removed(fd):
             os.close(fd)
             return None
         return fd
@@ -376,6 +403,8 @@ class DiskHandOver(HandOver):
     def __init__(self, dir_fd: int, lock_fd: int, data_fd: int, size: int) -> None:
         self.dir_fd = os.dup(dir_fd)
         self.lock_fd = lock_fd
+        self.manifest = _identity(lock_fd)
+        _handing_over().add(self.manifest)
         self.data_fd = data_fd  # closed with the stream open() gives
         self.size = size
         self.linked = False  # its bytes were given a name: another name is a copy
@@ -388,6 +417,7 @@ class DiskHandOver(HandOver):
         return self._stream
 
     def _end(self) -> None:
+        _handing_over().discard(self.manifest)
         os.close(self.lock_fd)
         os.close(self.dir_fd)
         self.lock_fd = self.dir_fd = -1
@@ -477,7 +507,8 @@ class DiskChunks(PartialStore):
             os.close(dir_fd)
             raise
         try:
-            _lock(lock, exclusive=False)
+            if not _lock_manifest(lock, exclusive=False):
+                raise StoreBusy()  # this thread hands the upload over: never wait for it
             if _removed(lock):
                 os.close(lock)
                 os.close(dir_fd)
@@ -564,7 +595,8 @@ class DiskChunks(PartialStore):
             os.close(dir_fd)
             return False
         try:
-            _lock(lock, exclusive=True, wait=True)  # chunk writers finish first
+            if not _lock_manifest(lock, exclusive=True):  # chunk writers finish first
+                return False  # this thread hands it over
             if _removed(lock) or _state(dir_fd) is not None:
                 return False
             _touch(EXPIRED, dir_fd)
@@ -692,7 +724,7 @@ def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
         except UnsafeEntry:
             return report
         try:
-            if lock is not None and (not _lock(lock, exclusive=True, wait=False) or _removed(lock)):
+            if lock is not None and (not _lock_manifest(lock, exclusive=True, wait=False) or _removed(lock)):
                 return report  # a request is at work on it
             if lock is None or _state(dir_fd) is not None:
                 report.freed += _remove_upload(dir_fd)

@@ -25,6 +25,7 @@ checks itself, so the chunk that completes a file always notices.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from dataclasses import dataclass
 from typing import IO, Any, Optional
@@ -60,6 +61,16 @@ START_LEASE = 30.0
 EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+#: The uploads this thread is handing over (their claims held until the response): a second
+#: chunk of one in the same request must neither wait for the claim nor take it over.
+_local = threading.local()
+
+
+def _handing_over() -> set[str]:
+    held: Optional[set[str]] = getattr(_local, "bases", None)
+    if held is None:
+        held = _local.bases = set()
+    return held
 
 
 @dataclass(frozen=True)
@@ -167,7 +178,7 @@ class S3Partial(Partial):
 
     def hand_over(self) -> Optional["S3HandOver"]:
         store = self.store
-        if self._index is None or self.state is not None:
+        if self._index is None or self.state is not None or self.base in _handing_over():
             return None
         if not self._assembled and not self._whole():
             return None
@@ -211,6 +222,7 @@ class S3HandOver(HandOver):
         self.in_place = False  # published where it was assembled
         self._reader: Optional[ObjectReader] = None
         self._ended = False
+        _handing_over().add(base)
 
     def open(self) -> IO[bytes]:
         if self._reader is None:
@@ -221,16 +233,19 @@ class S3HandOver(HandOver):
     def commit(self) -> None:
         if not self._ended:
             self._ended = True
+            _handing_over().discard(self.base)
             self.store.end(self.base, COMPLETE, self.record, keep_file=self.in_place)
 
     def refuse(self, status: int) -> None:
         if not self._ended:
             self._ended = True
+            _handing_over().discard(self.base)
             self.store.end(self.base, f"{REFUSED} {status}", self.record)
 
     def give_back(self) -> None:
         if not self._ended:
             self._ended = True
+            _handing_over().discard(self.base)
             self.store.delete_keys([self.base + "claim"])  # the data stays: a resent chunk hands it over
 
 
