@@ -663,3 +663,99 @@ def test_under_csrfprotect_a_completing_chunk_with_two_file_parts_is_refused(tmp
     response = post(two_file_chunk(file_id, content, 1, "csrf.bin"))
     assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
     assert post(last).json["saved"] == [["csrf.bin", 2 * CHUNK]]
+
+
+# A full disk is 507 wherever the chunk store writes -----------------------------------------
+
+
+def fail_on(monkeypatch, function: str, code: int, matches) -> None:
+    """Make ``os.<function>`` fail with ``code`` for the calls ``matches`` picks."""
+    import re
+
+    real = getattr(os, function)
+    names = re.compile(matches)
+
+    def failing(*args, **kwargs):
+        if names.fullmatch(str(args[0]) if function != "link" else str(args[1])):
+            if function != "open" or args[1] & os.O_CREAT:
+                raise OSError(code, os.strerror(code))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, function, failing)
+
+
+STARTING_WRITES = {
+    "the chunk folder": ("mkdir", r".*dropzone-chunks"),
+    "the client's folder": ("mkdir", r"[0-9a-f]{32}"),
+    "the upload's folder": ("mkdir", r"[0-9a-f-]{36}"),
+    "the client's lock": ("open", r"lock"),
+    "the manifest's staging file": ("open", r"\.dropzone-[0-9a-f]{16}\.part"),
+    "the manifest's name": ("link", r"manifest\.json"),
+}
+
+
+@pytest.mark.parametrize("code, status", [("ENOSPC", 507), ("EDQUOT", 507), ("EFBIG", 413)])
+@pytest.mark.parametrize("where", sorted(STARTING_WRITES))
+def test_the_first_chunk_on_a_full_disk_is_refused_as_every_write_is(app, monkeypatch, where, code, status):
+    import errno
+
+    function, matches = STARTING_WRITES[where]
+    client = app.test_client()
+    first = chunk_requests(os.urandom(2 * CHUNK), "full.bin", CHUNK)[0]
+    with monkeypatch.context() as patch:
+        fail_on(patch, function, getattr(errno, code), matches)
+        response = send(client, first)
+    assert response.status_code == status and response.mimetype == "text/plain"
+    assert stray_files(app) == []
+    assert send(client, first).status_code == 200  # room again: the upload starts
+
+
+def test_a_first_chunk_read_before_the_view_on_a_full_disk_is_507(app, monkeypatch):
+    import errno
+
+    with monkeypatch.context() as patch:
+        fail_on(patch, "link", errno.ENOSPC, r"manifest\.json")
+        response = send(app.test_client(), chunk_requests(os.urandom(2 * CHUNK), "f.bin", CHUNK)[0], "/parsed-first")
+    assert response.status_code == 507 and response.mimetype == "text/plain"
+    assert stray_files(app) == []
+
+
+def test_a_full_disk_when_a_finished_upload_is_marked_complete_keeps_its_answer_and_one_file(app, monkeypatch):
+    import errno
+
+    client = app.test_client()
+    bodies = chunk_requests(os.urandom(2 * CHUNK), "done.bin", CHUNK)
+    send(client, bodies[0])
+    with monkeypatch.context() as patch:
+        fail_on(patch, "open", errno.ENOSPC, r"complete")
+        assert send(client, bodies[1]).json["saved"] == [["done.bin", 2 * CHUNK]]
+    assert send(client, bodies[1]).json["saved"] == []  # a copy sent again: no second file
+    assert os.listdir(uploads_dir(app)) == ["done.bin"]
+
+
+def test_cancelling_on_a_full_disk_is_507_and_the_upload_stays(app, monkeypatch):
+    import errno
+
+    client = app.test_client()
+    file_id = str(uuids.uuid4())
+    bodies = chunk_requests(os.urandom(2 * CHUNK), "c.bin", CHUNK, file_id=file_id)
+    send(client, bodies[0])
+    with monkeypatch.context() as patch:
+        fail_on(patch, "open", errno.ENOSPC, r"expired")
+        response = client.post("/dropzone/cancel", data={"dzuuid": file_id})
+    assert response.status_code == 507 and response.mimetype == "text/plain"
+    assert send(client, bodies[1]).json["saved"] == [["c.bin", 2 * CHUNK]]
+
+
+def test_the_sweep_on_a_full_disk_says_so_and_leaves_the_upload_as_it_was(app, monkeypatch):
+    import errno
+
+    client = app.test_client()
+    bodies = chunk_requests(os.urandom(2 * CHUNK), "s.bin", CHUNK)
+    send(client, bodies[0])
+    age(chunk_dir(app), 2 * 86400)
+    with monkeypatch.context() as patch:
+        fail_on(patch, "open", errno.ENOSPC, r"expired")
+        result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert result.exit_code == 1 and "Cleaning up failed: " in result.output
+    assert send(client, bodies[1]).json["saved"] == [["s.bin", 2 * CHUNK]]

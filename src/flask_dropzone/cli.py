@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .receive import clean as clean_uploads
+from .receive import STORE_ERRORS, clean as clean_uploads
 from .settings import resolve
 
 dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
@@ -35,7 +35,10 @@ def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     finished ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago, and temporary
     files of processes that died."""
     options = resolve(current_app.config)
-    report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
+    try:
+        report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
+    except STORE_ERRORS as error:  # a full disk, an unusable bucket, a planted entry
+        raise click.ClickException(f"Cleaning up failed: {error}") from None
     removed = report.partial_uploads
     line = f"Removed {removed} partial upload{'s' if removed != 1 else ''}"
     if report.temporaries:

@@ -176,11 +176,9 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
         if not (isinstance(item, Upload) and item.filename and field_index(name, options.input_name) is not None):
             result.append((name, item))
             continue
-        receiver.opening = item.filename
-        sink = receiver._chunk_sink(name, item.filename, item.headers, form)
-        receiver.opening = None
-        receiver.sinks.append(sink)
+        sink: Optional[ChunkSink] = None
         try:
+            sink = receiver._chunk_sink(name, item.filename, item.headers, form)
             item.stream.seek(0)
             while True:
                 block = item.stream.read(formdata.READ_SIZE)
@@ -192,7 +190,7 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
             refusal = _refusal(error, None)
             if isinstance(refusal, UploadRefused):
                 refusal.about(item.filename)
-            sink.discard()
+            _discard([sink] if sink is not None else [])
             if refusal is error:
                 raise
             raise refusal from error
@@ -274,7 +272,10 @@ def upload_status() -> Response:
     client = session.get(CLIENT_KEY)
     found = None
     if isinstance(client, str):
-        found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
+        try:
+            found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
+        except STORE_ERRORS as error:
+            raise store_error(error) from error
     if found is None:
         raise deletion.NotYours("There is no such upload.")
     manifest, held = found
@@ -288,7 +289,11 @@ def cancel_upload() -> Response:
     upload = request.form.get("dzuuid", "")
     client = session.get(CLIENT_KEY)
     store = chunk_store(resolve(current_app.config))
-    if not isinstance(client, str) or not store.cancel(client, upload):
+    try:
+        cancelled = isinstance(client, str) and store.cancel(client, upload)
+    except STORE_ERRORS as error:
+        raise store_error(error) from error
+    if not cancelled:
         raise deletion.NotYours("There is no such upload.")
     log.info("upload %s cancelled by its client", upload)
     return Response("Cancelled.", mimetype="text/plain")
@@ -449,8 +454,21 @@ def _settle_after_response(received: list[Upload]) -> None:
     @after_this_request
     def settle(response):
         for upload in received:
-            upload.settle(response.status_code)
+            try:
+                upload.settle(response.status_code)
+            except STORE_ERRORS as error:  # its end not recorded (a full disk): the answer stands
+                log.error("ending a chunked upload failed: %s", error)
         return response
+
+
+def _discard(sinks: Sequence[Sink]) -> None:
+    """Give back what the sinks of a refused request hold; a clean-up that fails (a planted
+    entry) is logged, and the request's own refusal answered."""
+    for sink in sinks:
+        try:
+            sink.discard()
+        except Exception as error:
+            log.error("cleaning up a refused upload failed: %s", error)
 
 
 class Receiver:
@@ -505,8 +523,7 @@ class Receiver:
         except BaseException as error:
             if isinstance(error, UploadRefused) and self.current is not None:
                 error.about(self.current)
-            for sink in self.sinks:
-                sink.discard()
+            _discard(self.sinks)
             raise
         received = [sink.upload for sink in self.sinks if sink.upload is not None]
         _settle_after_response(received)
@@ -612,8 +629,11 @@ def _clean_later(options: Options) -> None:
     interval = min(options.chunk_expires / 4, 3600)
 
     def clean_if_due() -> None:  # runs after the response, outside the app context
-        if store.clean_due(interval):
-            _sweep(store, files, folders, options.chunk_expires, direct)
+        try:
+            if store.clean_due(interval):
+                _sweep(store, files, folders, options.chunk_expires, direct)
+        except STORE_ERRORS as error:  # a full disk, a planted entry: the next sweep tries again
+            log.error("cleaning up partial uploads failed: %s", error)
 
     @after_this_request
     def later(response):

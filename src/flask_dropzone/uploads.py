@@ -448,6 +448,8 @@ class ChunkSink:
         if self.upload is not None:
             self.upload.close()
         elif not self.partial.closed:
-            self.partial.release()
-            self.partial.discard_if_unused()
-            self.partial.close()
+            try:
+                self.partial.release()
+                self.partial.discard_if_unused()
+            finally:
+                self.partial.close()  # its folder's descriptor, even when the clean-up fails

@@ -25,13 +25,16 @@ manifest and a state marker behind for ``CHUNK_EXPIRES`` seconds, so that a
 late chunk is answered for what happened instead of starting a new upload.
 
 Nothing here follows a symbolic link: every entry is opened relative to its
-folder's descriptor with ``O_NOFOLLOW`` and checked to be what it should be,
-and the sweep removes only entries of this layout.
+folder's descriptor with ``O_NOFOLLOW`` and checked to be what it should be
+(else UnsafeEntry, which the sweep logs and leaves alone), and the sweep
+removes only entries of this layout. Every write maps a full disk or quota
+to StoreFull and EFBIG to StoreLimit, as the file store's writes do.
 """
 
 from __future__ import annotations
 
 import errno
+import logging
 import os
 import re
 import secrets
@@ -58,6 +61,7 @@ from .base import (
     PartialStore,
     QuotaExceeded,
     StoreBusy,
+    StoreUnavailable,
     UPLOAD_NAME,
 )
 from .disk import TEMP_NAME, allocated, disk_errors, make_folder, write_all
@@ -69,14 +73,17 @@ _CLEAN_STAMP = ".last-clean"
 #: Times a request starts over when the upload it opened was removed under it.
 _ATTEMPTS = 5
 
+log = logging.getLogger("flask_dropzone")
+
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # O_NONBLOCK: a FIFO planted among our files must not hang the request.
 _ENTRY = getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _ENTRY
 
 
-class UnsafeEntry(OSError):
-    """Something that is not ours (a symlink, a file where a folder belongs) sits in the chunk folder."""
+class UnsafeEntry(OSError, StoreUnavailable):
+    """Something that is not ours (a symlink, a file where a folder belongs) sits in the chunk
+    folder: the store cannot be used there (503, logged), and nothing is followed."""
 
 
 # Locks ---------------------------------------------------------------------------
@@ -140,7 +147,8 @@ def _removed(fd: int) -> bool:
 def _open_folder(name: str, dir_fd: int, create: bool = False) -> int:
     if create:
         try:
-            os.mkdir(name, 0o777, dir_fd=dir_fd)
+            with disk_errors():
+                os.mkdir(name, 0o777, dir_fd=dir_fd)
         except FileExistsError:
             pass
     try:
@@ -153,7 +161,8 @@ def _open_folder(name: str, dir_fd: int, create: bool = False) -> int:
 
 def _open_file(name: str, dir_fd: int, flags: int, mode: int = 0o666) -> int:
     try:
-        fd = os.open(name, flags | _ENTRY, mode, dir_fd=dir_fd)
+        with disk_errors():  # a new entry takes room too
+            fd = os.open(name, flags | _ENTRY, mode, dir_fd=dir_fd)
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
             raise UnsafeEntry(error.errno, "not a file of the chunk store", name) from None
@@ -176,7 +185,8 @@ def _touch(name: str, dir_fd: int, content: bytes = b"") -> None:
     fd = _open_file(name, dir_fd, os.O_CREAT | os.O_WRONLY)
     try:
         if content:
-            write_all(fd, content, 0)
+            with disk_errors():
+                write_all(fd, content, 0)
     finally:
         os.close(fd)
 
@@ -196,8 +206,9 @@ def _write_new(name: str, dir_fd: int, data: bytes) -> None:
     staging = f".dropzone-{secrets.token_hex(8)}.part"
     fd = _open_file(staging, dir_fd, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
-        write_all(fd, data)
-        os.link(staging, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+        with disk_errors():
+            write_all(fd, data)
+            os.link(staging, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
     finally:
         os.close(fd)
         os.unlink(staging, dir_fd=dir_fd)
@@ -245,7 +256,7 @@ def _last_change(dir_fd: int) -> float:
 def _read_manifest(dir_fd: int) -> Optional[Manifest]:
     try:
         fd = _open_file(MANIFEST, dir_fd, os.O_RDONLY)
-    except (FileNotFoundError, UnsafeEntry):
+    except FileNotFoundError:
         return None
     try:
         return Manifest.from_json(os.read(fd, 64 * 1024))
@@ -426,8 +437,8 @@ class DiskHandOver(HandOver):
         if self.lock_fd < 0:
             return
         try:
+            _drop_bytes(self.dir_fd)  # first: a marker that cannot be written leaves no file to hand over again
             _touch(COMPLETE, self.dir_fd)
-            _drop_bytes(self.dir_fd)
         finally:
             self._end()
 
@@ -467,7 +478,8 @@ class DiskChunks(PartialStore):
         try:
             return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         except FileNotFoundError:
-            make_folder(self.root)
+            with disk_errors():
+                make_folder(self.root)
             return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
 
     def _client(self, client: str) -> int:
@@ -566,7 +578,7 @@ class DiskChunks(PartialStore):
                 return _open_folder(upload, client_fd)
             finally:
                 os.close(client_fd)
-        except (FileNotFoundError, UnsafeEntry):
+        except FileNotFoundError:
             return None
         finally:
             os.close(root)
@@ -580,7 +592,7 @@ class DiskChunks(PartialStore):
             if manifest is None or _state(dir_fd) is not None:
                 return None
             return manifest, _held(dir_fd, manifest.count)
-        except (FileNotFoundError, UnsafeEntry):
+        except FileNotFoundError:
             return None
         finally:
             os.close(dir_fd)
@@ -591,9 +603,12 @@ class DiskChunks(PartialStore):
             return False
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
-        except (FileNotFoundError, UnsafeEntry):
+        except FileNotFoundError:
             os.close(dir_fd)
             return False
+        except BaseException:  # a planted entry: UnsafeEntry
+            os.close(dir_fd)
+            raise
         try:
             if not _lock_manifest(lock, exclusive=True):  # chunk writers finish first
                 return False  # this thread hands it over
@@ -673,6 +688,8 @@ def _pending(client_fd: int) -> int:
             manifest = _read_manifest(dir_fd)
             if manifest is not None and _state(dir_fd) is None:
                 total += manifest.total_size
+        except UnsafeEntry:
+            pass  # not an upload of ours: it holds nothing
         finally:
             os.close(dir_fd)
     return total
@@ -688,7 +705,10 @@ def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
         return report
     try:
         lock = _client_lock(client_fd, wait=False)
-    except (FileNotFoundError, UnsafeEntry):
+    except FileNotFoundError:
+        lock = None
+    except UnsafeEntry as error:
+        log.error("the sweep leaves client folder %s alone: %s", client, error)
         lock = None
     if lock is None:
         os.close(client_fd)
@@ -721,7 +741,8 @@ def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
             lock: Optional[int] = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except FileNotFoundError:
             lock = None  # a start cut short: nothing can be waiting on it
-        except UnsafeEntry:
+        except UnsafeEntry as error:
+            log.error("the sweep leaves upload %s alone: %s", name, error)
             return report
         try:
             if lock is not None and (not _lock_manifest(lock, exclusive=True, wait=False) or _removed(lock)):
@@ -734,8 +755,8 @@ def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
                 except OSError:
                     pass  # something that is not ours is in it: left alone
             else:
+                _touch(EXPIRED, dir_fd)  # first: on a full disk the upload stays as it was
                 report.freed += _drop_bytes(dir_fd)
-                _touch(EXPIRED, dir_fd)
                 report.partial_uploads += 1
         finally:
             if lock is not None:
