@@ -73,7 +73,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
 
 def make_app(instance: str, **rules) -> Flask:
     app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
     dropzone = Dropzone(app)
 
     @app.post("/save")

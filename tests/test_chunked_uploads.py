@@ -11,7 +11,7 @@ import uuid as uuids
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -246,7 +246,7 @@ def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path)
 
 
 def test_client_quota_bounds_unfinished_uploads(tmp_path):
-    app = make_app(str(tmp_path), chunk_quota=0.005, max_file_size=1)  # about 5 KB
+    app = make_app(str(tmp_path), chunk_quota=0.005, max_file_size=0.005)  # about 5 KB
     client = app.test_client()
     first = chunk_requests(os.urandom(4 * CHUNK), "a.bin", CHUNK)
     second = chunk_requests(os.urandom(4 * CHUNK), "b.bin", CHUNK)
@@ -356,7 +356,7 @@ def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
 
 def test_the_quota_holds_under_concurrent_first_chunks(tmp_path):
     for trial in range(20):
-        app = make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=8)
+        app = make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=4)
         cookie_client = app.test_client()
         cookie_client.get("/files")
         with cookie_client.session_transaction() as session:
@@ -759,3 +759,20 @@ def test_the_sweep_on_a_full_disk_says_so_and_leaves_the_upload_as_it_was(app, m
         result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
     assert result.exit_code == 1 and "Cleaning up failed: " in result.output
     assert send(client, bodies[1]).json["saved"] == [["s.bin", 2 * CHUNK]]
+
+
+@pytest.mark.parametrize("url", ["/save", "/parsed-first", "/files"])
+def test_a_chunk_to_a_zone_without_chunking_is_refused_before_anything_is_opened(tmp_path, url):
+    app = make_app(str(tmp_path / "instance"), chunking=False, max_file_size=None)
+
+    @app.post("/as-in-2.0")  # a view that reads request.files itself, as 2.0.0's examples do
+    def as_in_2_0():
+        return {"got": [f.filename for f in request.files.getlist("file")]}
+
+    client = app.test_client()
+    first = chunk_requests(os.urandom(3 * CHUNK), "c.bin", CHUNK)[0]
+    response = send(client, first, url)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "This zone does not take chunked uploads."
+    assert not chunk_dir(app).exists()  # no upload opened, no sweep run
+    assert send(client, first, "/as-in-2.0").json == {"got": ["c.bin"]}

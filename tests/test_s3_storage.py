@@ -30,6 +30,7 @@ def s3_app(tmp_path, server, bucket, monkeypatch, **config) -> Flask:
         DROPZONE_S3_PREFIX="uploads/",
         DROPZONE_S3_ENDPOINT_URL=server.endpoint_url,
         DROPZONE_MAX_FILE_SIZE=64,
+        DROPZONE_CHUNKING=True,
         DROPZONE_CHUNK_SIZE=5 * MiB,
         **config,
     )

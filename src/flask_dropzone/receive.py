@@ -47,6 +47,8 @@ OVERHEAD = 1024 * 1024
 MAX_BOUNDARY = 70
 #: The refusal of a chunk request with several file parts (each would open the upload).
 ONE_FILE = "A chunk request carries one file."
+#: The refusal of a chunk sent to a zone without ``CHUNKING``.
+NOT_CHUNKED = "This zone does not take chunked uploads."
 
 
 def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
@@ -168,8 +170,11 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     form = request.form
     if not chunks.is_chunk(form):
         return parts
-    if sum(1 for _, item in parts if isinstance(item, Upload) and item.filename) > 1:
+    files = [(name, item) for name, item in parts if isinstance(item, Upload) and item.filename]
+    if len(files) > 1:
         raise chunks.BadChunk(ONE_FILE)
+    if files and field_index(files[0][0], options.input_name) is not None and not options.chunking:
+        raise chunks.BadChunk(NOT_CHUNKED)
     receiver = Receiver(request._get_current_object(), options, folder, checked=True)  # type: ignore[attr-defined]
     result: list[tuple[str, Part]] = []
     for name, item in parts:
@@ -547,6 +552,8 @@ class Receiver:
             validation.check_count(self.count, options)
         sink: Sink
         if mine and chunks.is_chunk(fields):
+            if not options.chunking:
+                raise chunks.BadChunk(NOT_CHUNKED)
             sink = self._chunk_sink(name, filename, headers, fields)
         else:
             sink = FileSink(self, name, filename, headers, self.folder, options if mine else None)
