@@ -21,6 +21,7 @@ from chunking import (
 )
 from conftest import examples
 from flask_dropzone import Dropzone, SettingError
+from flask_dropzone.stores import TOMBSTONE
 from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
@@ -281,14 +282,14 @@ def test_clean_command_reports_what_it_freed(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["dropzone", "clean"])
     assert result.output == "Removed 0 partial uploads, freed 0 bytes.\n"
-    time.sleep(0.05)
-    result = runner.invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    age(chunk_dir(app), 86400 + 60)  # idle for longer than the CHUNK_EXPIRES it started with
+    result = runner.invoke(args=["dropzone", "clean"])
     assert result.exit_code == 0
     removed, freed = result.output.split(" partial")[0], int(result.output.split("freed ")[1].split()[0])
     assert removed == "Removed 1" and freed >= CHUNK
     assert [sorted(os.listdir(path)) for path in upload_dirs(app)] == [["expired", "manifest.json"]]
-    time.sleep(0.05)  # the record goes once it too is older than --expires
-    result = runner.invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    age(chunk_dir(app), TOMBSTONE + 60)  # the record of an expired upload goes after a week
+    result = runner.invoke(args=["dropzone", "clean"])
     assert result.output.startswith("Removed 0 partial uploads")
     assert upload_dirs(app) == [] and [p.name for p in chunk_dir(app).iterdir()] == [".last-clean"]
 
@@ -397,8 +398,8 @@ def test_the_sweep_reports_only_what_it_removed_and_freed(app):
     unfinished = chunk_requests(os.urandom(20 * CHUNK), "partial.bin", CHUNK)
     for chunk in unfinished[:10]:
         send(client, chunk)
-    time.sleep(0.05)
-    result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    age(chunk_dir(app), 2 * 86400)
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
     freed = int(result.output.split("freed ")[1].split()[0])
     assert result.output.startswith("Removed 1 partial upload, freed ")
     # The partial upload's 10,000 bytes (in whole blocks) and its small files; nothing of the
@@ -776,3 +777,51 @@ def test_a_chunk_to_a_zone_without_chunking_is_refused_before_anything_is_opened
     assert response.get_data(as_text=True) == "This zone does not take chunked uploads."
     assert not chunk_dir(app).exists()  # no upload opened, no sweep run
     assert send(client, first, "/as-in-2.0").json == {"got": ["c.bin"]}
+
+
+# Each upload expires by its own expiry; the server's refusals outlive it ------------------
+
+
+def test_a_zone_with_a_short_expiry_expires_its_own_uploads_only(app):
+    """A request to a zone with a short CHUNK_EXPIRES once swept everyone's uploads (and the
+    upload folder's temporary files) by it."""
+    dropzone = app.extensions["dropzone"]
+    app.add_url_rule("/short", "short", lambda: {"saved": len(dropzone.save(chunk_expires=60))}, methods=["POST"])
+    alice, bob = app.test_client(), app.test_client()
+    hers = chunk_requests(os.urandom(3 * CHUNK), "hers.bin", CHUNK)
+    his = chunk_requests(os.urandom(3 * CHUNK), "his.bin", CHUNK)
+    assert send(alice, hers[0]).json["saved"] == []
+    uploads_dir(app).mkdir()
+    temporary = uploads_dir(app) / ".dropzone-0123456789abcdef.part"  # a live process's, on NFS
+    temporary.write_bytes(b"x")
+    age(chunk_dir(app), 3600)
+    age(temporary, 3600)
+    assert send(bob, his[0], "/short").status_code == 200  # the sweep runs after it
+    assert send(alice, hers[1]).json["saved"] == []  # an hour idle: kept for its day
+    assert temporary.exists()
+    age(chunk_dir(app), 120)
+    assert send(alice, hers[2]).json["saved"] == [["hers.bin", 3 * CHUNK]]
+    assert send(bob, chunk_requests(b"x" * CHUNK, "more.bin", CHUNK)[0], "/short").status_code == 200
+    assert send(bob, his[1], "/short").status_code == 410  # two minutes idle: past its 60 s
+
+
+def test_chunks_of_an_upload_the_server_expired_get_410_for_as_long_as_they_come(app):
+    """Later sweeps once forgot the expired upload, and its next chunk started a new one:
+    200, and a file never stored."""
+    client = app.test_client()
+    store = DiskChunks(str(chunk_dir(app)))
+    bodies = chunk_requests(os.urandom(5 * CHUNK), "late.bin", CHUNK)
+    for chunk in bodies[:2]:
+        assert send(client, chunk).status_code == 200
+    age(chunk_dir(app), 2 * 86400)
+    assert store.clean(86400).partial_uploads == 1
+    age(chunk_dir(app), 3 * 86400)  # sweeps past another CHUNK_EXPIRES keep its record
+    assert store.clean(86400).records == 0
+    assert send(client, bodies[2]).status_code == 410
+    age(chunk_dir(app), TOMBSTONE + 86400)  # a week and more: the chunk that comes keeps it
+    assert send(client, bodies[3]).status_code == 410
+    assert store.clean(86400).records == 0
+    assert send(client, bodies[4]).status_code == 410
+    age(chunk_dir(app), TOMBSTONE + 86400)  # no chunk for a week and more: forgotten
+    assert store.clean(86400).records == 1 and upload_dirs(app) == []
+    assert not uploads_dir(app).exists()

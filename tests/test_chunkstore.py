@@ -15,7 +15,7 @@ from chunking import (
 )
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.chunks import parse as parse_chunk
-from flask_dropzone.stores import StoreBusy
+from flask_dropzone.stores import TOMBSTONE, StoreBusy
 from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
@@ -140,7 +140,7 @@ def test_the_sweep_removes_only_what_has_the_stores_layout(tmp_path):
     assert report.partial_uploads == 1
     assert all(path.read_bytes() == content for path, content in foreign.items())
     (upload,) = [path for path in upload_dirs(app) if (path / "manifest.json").exists()]
-    report = DiskChunks(str(root)).clean(0, now=time.time() + 3 * 86400)  # the record's turn
+    report = DiskChunks(str(root)).clean(0, now=time.time() + TOMBSTONE + 60)  # the record's turn
     assert report.records == 1 and not upload.exists()
     assert all(path.read_bytes() == content for path, content in foreign.items())
 

@@ -849,6 +849,30 @@ def test_clean_aborts_direct_uploads_older_than_chunk_expires(tmp_path, s3_setti
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
 
 
+def test_a_zone_with_a_short_expiry_leaves_direct_uploads_to_the_apps_expiry(tmp_path, s3_settings, s3):
+    """A chunk sent to a zone with a tiny CHUNK_EXPIRES once swept direct uploads by it."""
+    from chunking import CONTENT_TYPE, chunk_requests
+
+    app = direct_app(tmp_path, s3_settings)
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/short")
+    def short():
+        return {"saved": len(dropzone.save(chunking=True, chunk_expires=0.001))}
+
+    client = app.test_client()
+    data = os.urandom(6 * MiB)
+    answer = start(client, "direct.bin", len(data)).json
+    upload_parts(answer, data)
+    chunk = chunk_requests(os.urandom(6 * MiB), "chunked.bin", 5 * MiB)[0]
+    response = client.post("/short", data=chunk, content_type=CONTENT_TYPE)
+    assert response.status_code == 200
+    response.close()  # the sweep runs once the response is sent
+    completed = client.post(COMPLETE, json={"upload": answer["upload"]})
+    assert completed.status_code == 200 and completed.json["stored"][0]["stored_name"] == "direct.bin"
+    assert s3.get("uploads/direct.bin") == data
+
+
 def test_s3_cors_lets_the_apps_pages_put_parts(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     runner = app.test_cli_runner()

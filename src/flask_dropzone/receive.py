@@ -628,7 +628,8 @@ def _sweep(
 
 def _clean_later(options: Options) -> None:
     """Once in a while, after a request that used the chunk folder or hidden temporary
-    files, run :func:`clean` (after the response is sent)."""
+    files, run :func:`clean` (after the response is sent). Each partial upload expires by
+    its own expiry; the rest, by the app's ``CHUNK_EXPIRES``, never the zone's."""
     if g.get("_dropzone_clean"):
         return
     g._dropzone_clean = True
@@ -636,11 +637,12 @@ def _clean_later(options: Options) -> None:
     store, files, folders = chunk_store(options), app_stores.files, (upload_folder(options),)
     direct = app_stores.direct
     interval = min(options.chunk_expires / 4, 3600)
+    expires = resolve(current_app.config).chunk_expires
 
     def clean_if_due() -> None:  # runs after the response, outside the app context
         try:
             if store.clean_due(interval):
-                _sweep(store, files, folders, options.chunk_expires, direct)
+                _sweep(store, files, folders, expires, direct)
         except STORE_ERRORS as error:  # a full disk, a planted entry: the next sweep tries again
             log.error("cleaning up partial uploads failed: %s", error)
 

@@ -3,12 +3,12 @@
 One folder per upload, under the client it belongs to::
 
     <chunk folder>/<client>/lock                     taken to start an upload (the quota)
-    <chunk folder>/<client>/<dzuuid>/manifest.json   what the upload declared; its lock
+    <chunk folder>/<client>/<dzuuid>/manifest.json   what the upload declared, its expiry; its lock
                                      data            the file, each chunk written at its offset
                                      received        one byte per chunk, set once it is written
                                      complete        the file was handed over
                                      refused         its content was refused
-                                     expired         the sweep removed its bytes
+                                     expired         the sweep removed its bytes (or its client)
 
 Coordination is by the file system, so any number of processes and threads can
 serve one upload. Open-file-description locks (``F_OFD_SETLKW``) on the
@@ -20,9 +20,11 @@ is not marked received, so the client's retry writes it again.
 The hand-over holds its exclusive lock until the request that received the
 file has answered: committed if it succeeded, given back otherwise, so that a
 resent chunk hands the file over again; the thread that holds it never waits
-for it (StoreBusy instead). An upload that ended leaves its
-manifest and a state marker behind for ``CHUNK_EXPIRES`` seconds, so that a
-late chunk is answered for what happened instead of starting a new upload.
+for it (StoreBusy instead). Each upload expires by the ``CHUNK_EXPIRES`` it
+started with. One that ended leaves its manifest and a state marker behind,
+for that long once complete and for at least ``TOMBSTONE`` otherwise (each late
+chunk starting that again), so that a late chunk is answered for what happened
+instead of starting a new upload.
 
 Nothing here follows a symbolic link: every entry is opened relative to its
 folder's descriptor with ``O_NOFOLLOW`` and checked to be what it should be
@@ -34,6 +36,7 @@ to StoreFull and EFBIG to StoreLimit, as the file store's writes do.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 import re
@@ -42,6 +45,7 @@ import stat
 import struct
 import threading
 import time
+from dataclasses import asdict
 from typing import IO, Iterator, Optional
 
 try:
@@ -63,6 +67,7 @@ from .base import (
     StoreBusy,
     StoreUnavailable,
     UPLOAD_NAME,
+    record_lifetime,
 )
 from .disk import TEMP_NAME, allocated, disk_errors, make_folder, write_all
 
@@ -264,6 +269,36 @@ def _read_manifest(dir_fd: int) -> Optional[Manifest]:
         return None
     finally:
         os.close(fd)
+
+
+def _manifest_json(manifest: Manifest, expires: Optional[float]) -> bytes:
+    """The manifest as recorded: what every chunk must agree on, and the upload's expiry."""
+    record = asdict(manifest)
+    if expires is not None:
+        record["expires"] = expires
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+def _kept_for(dir_fd: int, manifest: Optional[int], default: float) -> float:
+    """Seconds the upload (``manifest`` open, or None) is kept once idle: its expiry while
+    open, its record's lifetime once ended; ``default`` for one that recorded none."""
+    expires = default
+    if manifest is not None:
+        try:
+            recorded = json.loads(os.pread(manifest, 64 * 1024, 0)).get("expires")
+        except (ValueError, AttributeError):
+            recorded = None
+        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded > 0:
+            expires = recorded
+    state = _state(dir_fd)
+    return expires if state is None else record_lifetime(state, expires)
+
+
+def _refresh_ended(dir_fd: int) -> None:
+    """A chunk of an upload that was refused or expired: its record is kept while they come."""
+    for state in (REFUSED, EXPIRED):
+        if _exists(state, dir_fd):
+            os.utime(state, dir_fd=dir_fd, follow_symlinks=False)
 
 
 def _held(dir_fd: int, count: int) -> list[int]:
@@ -490,11 +525,17 @@ class DiskChunks(PartialStore):
             os.close(root)
 
     def open(
-        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+        self,
+        client: str,
+        chunk: Chunk,
+        quota: Optional[int] = None,
+        destination: Optional[tuple[str, str]] = None,
+        expires: Optional[float] = None,
     ) -> DiskPartial:
         """The partial upload ``chunk`` belongs to, started by this chunk if it is the
-        first; the shared lock is held. Raises QuotaExceeded, BadChunk for a chunk
-        that does not match its upload, and StoreBusy if the upload keeps vanishing."""
+        first (its manifest records ``expires``); the shared lock is held. Raises
+        QuotaExceeded, BadChunk for a chunk that does not match its upload, and StoreBusy
+        if the upload keeps vanishing."""
         assert CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(chunk.uuid)
         for _ in range(_ATTEMPTS):
             try:
@@ -502,7 +543,7 @@ class DiskChunks(PartialStore):
             except FileNotFoundError:
                 continue  # the sweep removed the client's folder between creating and opening it
             try:
-                partial = self._open_upload(client_fd, chunk, quota)
+                partial = self._open_upload(client_fd, chunk, quota, expires)
             except FileNotFoundError:
                 partial = None  # a folder was removed under us: start over
             finally:
@@ -511,8 +552,10 @@ class DiskChunks(PartialStore):
                 return partial
         raise StoreBusy()
 
-    def _open_upload(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> Optional[DiskPartial]:
-        dir_fd, created = self._start(client_fd, chunk, quota)
+    def _open_upload(
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], expires: Optional[float]
+    ) -> Optional[DiskPartial]:
+        dir_fd, created = self._start(client_fd, chunk, quota, expires)
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except BaseException:
@@ -527,13 +570,16 @@ class DiskChunks(PartialStore):
                 return None
             recorded = Manifest.from_json(os.pread(lock, 64 * 1024, 0))
             check_same_upload(recorded, chunk)
+            _refresh_ended(dir_fd)
         except BaseException:
             os.close(lock)
             os.close(dir_fd)
             raise
         return DiskPartial(dir_fd, lock, recorded, created)
 
-    def _start(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> tuple[int, bool]:
+    def _start(
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], expires: Optional[float]
+    ) -> tuple[int, bool]:
         """The upload's folder, with its manifest; (folder, whether this request started it).
 
         An upload is started under the client's lock, so that concurrent first
@@ -556,7 +602,7 @@ class DiskChunks(PartialStore):
                     return dir_fd, False  # another chunk was first
                 if quota is not None and _pending(client_fd) + chunk.manifest.total_size > quota:
                     raise QuotaExceeded()
-                _write_new(MANIFEST, dir_fd, chunk.manifest.to_json())
+                _write_new(MANIFEST, dir_fd, _manifest_json(chunk.manifest, expires))
             except BaseException:
                 os.close(dir_fd)
                 raise
@@ -632,9 +678,9 @@ class DiskChunks(PartialStore):
     # The sweep -------------------------------------------------------------------
 
     def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
-        """Remove the bytes of uploads idle for more than ``expires`` seconds, and the
-        records of uploads that ended more than ``expires`` seconds ago."""
-        cutoff = (time.time() if now is None else now) - expires
+        """Remove the bytes of uploads idle for longer than their manifest's expiry (else
+        ``expires``), and the records of ended ones once idle for their lifetime."""
+        now = time.time() if now is None else now
         report = CleanReport()
         try:
             root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
@@ -642,7 +688,7 @@ class DiskChunks(PartialStore):
             return report
         try:
             for client in _folders(root, CLIENT_NAME):
-                report.add(_clean_client(root, client, cutoff))
+                report.add(_clean_client(root, client, now, expires))
         finally:
             os.close(root)
         return report
@@ -695,7 +741,7 @@ def _pending(client_fd: int) -> int:
     return total
 
 
-def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
+def _clean_client(root: int, client: str, now: float, expires: float) -> CleanReport:
     """Clean one client's uploads under its lock (skipped while an upload is being started),
     then remove its folder if no upload is left."""
     report = CleanReport()
@@ -715,7 +761,7 @@ def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
         return report
     try:
         for name in _folders(client_fd, UPLOAD_NAME):
-            report.add(_clean_upload(client_fd, name, cutoff))
+            report.add(_clean_upload(client_fd, name, now, expires))
         if not any(True for _ in _folders(client_fd, UPLOAD_NAME)):
             os.unlink(LOCK, dir_fd=client_fd)  # a request waiting on it starts over
             try:
@@ -728,15 +774,13 @@ def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
     return report
 
 
-def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
+def _clean_upload(client_fd: int, name: str, now: float, expires: float) -> CleanReport:
     report = CleanReport()
     try:
         dir_fd = _open_folder(name, client_fd)
     except (FileNotFoundError, UnsafeEntry):
         return report
     try:
-        if _last_change(dir_fd) > cutoff:
-            return report
         try:
             lock: Optional[int] = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except FileNotFoundError:
@@ -745,6 +789,8 @@ def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
             log.error("the sweep leaves upload %s alone: %s", name, error)
             return report
         try:
+            if now - _last_change(dir_fd) <= _kept_for(dir_fd, lock, expires):
+                return report
             if lock is not None and (not _lock_manifest(lock, exclusive=True, wait=False) or _removed(lock)):
                 return report  # a request is at work on it
             if lock is None or _state(dir_fd) is not None:

@@ -13,8 +13,9 @@ Objects of one upload, under ``<prefix>_dropzone/chunks/<client>/<dzuuid>/``::
                died) is taken over by a conditional overwrite
     data       the assembled file, from completing the multipart upload
 
-and ``<prefix>_dropzone/pending/<client>/<dzuuid>.<size>`` while it is open, for
-the client's quota.
+and ``<prefix>_dropzone/pending/<client>/<dzuuid>.<size>.<expiry in ms>`` while it
+is open, for the client's quota and for the sweep, which finds each open upload's
+expiry in one listing.
 
 A chunk costs its ``UploadPart``, the ``got`` marker and one read of ``status``;
 only the last chunks list the markers. A chunk that arrives out of order after
@@ -25,6 +26,7 @@ checks itself, so the chunk that completes a file always notices.
 from __future__ import annotations
 
 import json
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -38,12 +40,14 @@ from .base import (
     EXPIRED,
     REFUSED,
     UPLOAD_NAME,
+    TOMBSTONE,
     CleanReport,
     HandOver,
     Partial,
     PartialStore,
     QuotaExceeded,
     StoreBusy,
+    record_lifetime,
 )
 from .names import candidates
 from .s3 import Blocks, ObjectReader, S3Files, error_code
@@ -76,25 +80,28 @@ def _handing_over() -> set[str]:
 @dataclass(frozen=True)
 class Record:
     """What an upload's first chunk recorded: the declared file, its multipart upload, the
-    key it is assembled at, and the folder and name held for it there, if any."""
+    key it is assembled at, the folder and name held for it there, if any, and its expiry."""
 
     manifest: Manifest
     upload_id: str
     key: str
     folder: Optional[str] = None
     name: Optional[str] = None
+    expires: Optional[float] = None
 
     def to_json(self) -> bytes:
         record = {"manifest": json.loads(self.manifest.to_json()), "upload_id": self.upload_id, "key": self.key}
         if self.name is not None:
             record.update(folder=self.folder, name=self.name)
+        if self.expires is not None:
+            record.update(expires=self.expires)
         return json.dumps(record).encode()
 
     @classmethod
     def from_json(cls, text: str) -> "Record":
         record = json.loads(text)
         return cls(Manifest(**record["manifest"]), record["upload_id"], record["key"], record.get("folder"),
-                   record.get("name"))
+                   record.get("name"), record.get("expires"))
 
 
 def _code(error: BaseException) -> str:
@@ -123,6 +130,8 @@ class S3Partial(Partial):
         word, _, detail = status.partition(" ")
         self.state = word if word in (COMPLETE, REFUSED, EXPIRED) else None
         self.refusal = int(detail) if word == REFUSED and detail.isdigit() else None
+        if self.state in (REFUSED, EXPIRED):  # a late chunk: the record is kept while they come
+            self.store.put(self.base + "status", status.encode())
 
     def write(self, data: bytes, offset: int) -> None:
         self._blocks.append(bytes(data))  # one chunk, sent as one part once it is whole
@@ -382,7 +391,12 @@ class S3Partials(PartialStore):
         return f"{self.root}{client}/{chunk.uuid}/"
 
     def open(
-        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+        self,
+        client: str,
+        chunk: Chunk,
+        quota: Optional[int] = None,
+        destination: Optional[tuple[str, str]] = None,
+        expires: Optional[float] = None,
     ) -> Partial:
         """``destination``, the folder and name the file will likely be stored under, lets
         the first chunk hold that name (an empty object, created only if the name is free)
@@ -393,7 +407,7 @@ class S3Partials(PartialStore):
         record = self._manifests.get(base)
         created = False
         if record is None:
-            record, created = self._start(client, chunk, base, quota, destination)
+            record, created = self._start(client, chunk, base, quota, destination, expires)
             if len(self._manifests) > 1024:
                 self._manifests.clear()
             self._manifests[base] = record
@@ -408,7 +422,8 @@ class S3Partials(PartialStore):
         return None if text is None else Record.from_json(text)
 
     def _start(
-        self, client: str, chunk: Chunk, base: str, quota: Optional[int], destination: Optional[tuple[str, str]]
+        self, client: str, chunk: Chunk, base: str, quota: Optional[int], destination: Optional[tuple[str, str]],
+        expires: Optional[float],
     ) -> tuple[Record, bool]:
         found = self._read_record(base)
         if found is not None:
@@ -426,19 +441,28 @@ class S3Partials(PartialStore):
                 return found, False
             if quota is not None and self.pending_bytes(client) + chunk.manifest.total_size > quota:
                 raise QuotaExceeded()
-            record = self._create(chunk, base, destination)
+            record = self._create(chunk, base, destination, expires)
             if not self.put(base + "manifest", record.to_json(), create_only=True):
                 self._drop(record)  # another server started it first
                 found = self._read_record(base)
                 if found is None:
                     raise StoreBusy()
                 return found, False
-            self.put(f"{self.pending_root}{client}/{chunk.uuid}.{chunk.manifest.total_size}", b"")
+            self.put(self._marker(client, chunk, expires), b"")
             return record, True
         finally:
             self.delete_keys([lock])
 
-    def _create(self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]]) -> Record:
+    def _marker(self, client: str, chunk: Chunk, expires: Optional[float]) -> str:
+        """The open upload's pending marker: its size for the quota, its expiry for the sweep."""
+        name = f"{chunk.uuid}.{chunk.manifest.total_size}"
+        if expires is not None:
+            name += f".{math.ceil(expires * 1000)}"
+        return f"{self.pending_root}{client}/{name}"
+
+    def _create(
+        self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]], expires: Optional[float]
+    ) -> Record:
         """The multipart upload, at a free name held for it in ``destination``, else in ``base``."""
         key, folder, name = base + "data", None, None
         if destination is not None:
@@ -449,7 +473,7 @@ class S3Partials(PartialStore):
         files = self.files
         with files.errors:
             upload_id = files.client.create_multipart_upload(Bucket=files.bucket, Key=key)["UploadId"]
-        return Record(chunk.manifest, upload_id, key, folder, name)
+        return Record(chunk.manifest, upload_id, key, folder, name, expires)
 
     def _drop(self, record: Record, keep_file: bool = False) -> None:
         """Abort the record's multipart upload and free the name held for it."""
@@ -542,14 +566,17 @@ class S3Partials(PartialStore):
     def pending_bytes(self, client: str) -> int:
         total = 0
         for key in self.keys(f"{self.pending_root}{client}/"):
-            size = key.rsplit(".", 1)[-1]
+            size = (key.rsplit("/", 1)[-1].split(".") + [""])[1]  # <id>.<size>[.<expiry>]
             total += int(size) if size.isdigit() else 0
         return total
 
     # The sweep ------------------------------------------------------------------------
 
     def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
-        cutoff = (time.time() if now is None else now) - expires
+        """Expire each open upload by the expiry its pending marker names (else ``expires``);
+        forget an ended one's record once idle for its lifetime, and never before ``expires``
+        (reading the record only then)."""
+        now = time.time() if now is None else now
         report = CleanReport()
         with self.files.errors:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.files.bucket, Prefix=self.root)
@@ -559,12 +586,16 @@ class S3Partials(PartialStore):
                     rest = entry["Key"][len(self.root) :].split("/")
                     if len(rest) >= 3:
                         uploads.setdefault(f"{self.root}{rest[0]}/{rest[1]}/", []).append(entry)
+        open_for = self._open_expiries(expires)
         for base, entries in uploads.items():
-            if max(entry["LastModified"].timestamp() for entry in entries) > cutoff:
+            idle = now - max(entry["LastModified"].timestamp() for entry in entries)
+            if idle <= open_for.get(base, expires):
                 continue
             keys = {entry["Key"][len(base) :]: entry for entry in entries}
             status = self.get_text(base + "status") if "status" in keys else None
             if status is not None and status != "waiting":  # an ended upload's record
+                if not self._outlived(base, status, idle, expires):
+                    continue
                 self.delete_keys([entry["Key"] for entry in entries])
                 report.records += 1
                 continue
@@ -577,6 +608,28 @@ class S3Partials(PartialStore):
             self._manifests.pop(base, None)
             report.partial_uploads += 1
         return report
+
+    def _open_expiries(self, default: float) -> dict[str, float]:
+        """The seconds each open chunked upload is kept once idle, by its base, from the
+        names of the pending markers (one listing)."""
+        found = {}
+        for key in self.keys(self.pending_root):
+            client, _, name = key[len(self.pending_root) :].rpartition("/")
+            upload, size, expiry = (name.split(".") + ["", ""])[:3]
+            if UPLOAD_NAME.fullmatch(upload):
+                found[f"{self.root}{client}/{upload}/"] = int(expiry) / 1000 if expiry.isdigit() else default
+        return found
+
+    def _outlived(self, base: str, status: str, idle: float, default: float) -> bool:
+        """Whether the record of an upload that ended with ``status`` was idle for longer than
+        its lifetime (read only when that may be so: the record of one not complete is kept
+        for a week at least)."""
+        state = status.partition(" ")[0]
+        if state != COMPLETE and idle <= TOMBSTONE:
+            return False
+        record = self._read_record(base)
+        recorded = record.expires if record is not None else None
+        return idle > record_lifetime(state, default if recorded is None else recorded)
 
     def clean_due(self, interval: float) -> bool:
         if time.monotonic() < self._next_look:
