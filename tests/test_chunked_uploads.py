@@ -825,3 +825,39 @@ def test_chunks_of_an_upload_the_server_expired_get_410_for_as_long_as_they_come
     age(chunk_dir(app), TOMBSTONE + 86400)  # no chunk for a week and more: forgotten
     assert store.clean(86400).records == 1 and upload_dirs(app) == []
     assert not uploads_dir(app).exists()
+
+
+# How many unfinished uploads a client may have ----------------------------------------------
+
+
+def test_a_client_has_at_most_unfinished_uploads_at_once(tmp_path):
+    app = make_app(str(tmp_path / "instance"))
+    client = app.test_client()
+    firsts = [chunk_requests(b"x" * 2 * CHUNK, f"{n}.bin", CHUNK)[0] for n in range(101)]
+    assert [send(client, chunk).status_code for chunk in firsts[:100]] == [200] * 100  # the default: 100
+    response = send(client, firsts[100])
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == "Too many unfinished uploads; finish or cancel some first."
+    assert send(app.test_client(), firsts[100]).status_code == 200  # another client's count
+    with client.session_transaction() as session:
+        client_id = session["_dropzone_client"]
+    assert len(list((chunk_dir(app) / client_id).iterdir())) == 101  # its 100, and its lock
+
+
+def test_the_zones_signed_rules_bound_unfinished_uploads_whoever_reads_the_form(tmp_path):
+    from conftest import zone_config
+    from flask import render_template_string
+
+    app = make_app(str(tmp_path / "instance"))
+    app.add_url_rule("/page", "page", lambda: render_template_string("{{ dropzone.config(unfinished_uploads=1) }}"))
+    client = app.test_client()
+    headers = zone_config(client.get("/page").get_data(as_text=True))["options"]["headers"]
+    first, second = (chunk_requests(b"x" * 2 * CHUNK, f"{n}.bin", CHUNK) for n in range(2))
+
+    def post(request_body):
+        return client.post("/parsed-first", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+
+    assert post(first[0]).status_code == 200
+    assert post(second[0]).status_code == 400  # one unfinished upload at most
+    assert post(first[1]).json["saved"] == [["0.bin", 2 * CHUNK]]
+    assert post(second[0]).status_code == 200  # the first is done: room again

@@ -458,6 +458,18 @@ def test_unfinished_uploads_count_against_the_clients_quota(tmp_path, s3_setting
     assert start(client, "b.bin", 10 * MiB).status_code == 200  # an aborted upload counts no more
 
 
+def test_a_client_has_at_most_unfinished_uploads_even_of_nothing(tmp_path, s3_settings, s3):
+    """Declaring size 0 costs no quota; each upload still holds a name and a multipart upload."""
+    app = direct_app(tmp_path, s3_settings, DROPZONE_UNFINISHED_UPLOADS=3)
+    client = app.test_client()
+    answers = [start(client, "report.pdf", 0) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 413]
+    assert answers[3].get_data(as_text=True) == "Too many unfinished uploads; finish or cancel some first."
+    assert len(s3.open_uploads()) == 3
+    assert client.post(ABORT, json={"upload": answers[0].json["upload"]}).status_code == 204
+    assert start(client, "report.pdf", 0).status_code == 200  # an aborted upload counts no more
+
+
 # Refused after the parts arrived -------------------------------------------------------
 
 

@@ -315,6 +315,17 @@ def test_the_quota_counts_unfinished_uploads_only(backend):
     assert backend.partials.pending_bytes(CLIENT) == 0
 
 
+def test_a_client_has_at_most_unfinished_uploads_whatever_their_size(backend):
+    empty_enough = os.urandom(CHUNK + 1)
+    uploads = [str(uuids.uuid4()) for _ in range(3)]
+    for upload in uploads[:2]:
+        backend.partials.open(CLIENT, chunk_of(upload, empty_enough, 0), unfinished=2).close()
+    with pytest.raises(QuotaExceeded):
+        backend.partials.open(CLIENT, chunk_of(uploads[2], empty_enough, 0), unfinished=2)
+    assert backend.partials.cancel(CLIENT, uploads[0]) is True  # an upload that ended counts no more
+    backend.partials.open(CLIENT, chunk_of(uploads[2], empty_enough, 0), unfinished=2).close()
+
+
 def test_an_unused_upload_is_discarded(backend):
     data = os.urandom(CHUNK + 1)
     before = backend.listing()

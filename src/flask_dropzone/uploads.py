@@ -364,7 +364,10 @@ class ChunkSink:
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
         self.name, self.headers, self.chunk, self.options, self.files = name, headers, chunk, options, files
         try:
-            self.partial = store.open(client, chunk, quota, self._destination(folder, options), options.chunk_expires)
+            self.partial = store.open(
+                client, chunk, quota, self._destination(folder, options), options.chunk_expires,
+                options.unfinished_uploads,
+            )
         except QuotaExceeded:
             raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
         except StoreBusy:

@@ -30,6 +30,14 @@ class QuotaExceeded(Exception):
     """Starting the upload would take the client over its quota of pending bytes."""
 
 
+def check_room(held: int, count: int, size: int, quota: Optional[int], unfinished: Optional[int]) -> None:
+    """QuotaExceeded if one more upload of ``size`` bytes takes a client that has ``count``
+    unfinished uploads of ``held`` bytes past ``quota`` bytes or ``unfinished`` uploads
+    (declaring a size of 0 must not open uploads without end)."""
+    if (quota is not None and held + size > quota) or (unfinished is not None and count >= unfinished):
+        raise QuotaExceeded()
+
+
 class StoreBusy(Exception):
     """The partial upload kept changing under the request; the chunk should be sent again."""
 
@@ -238,12 +246,15 @@ class PartialStore(ABC):
         quota: Optional[int] = None,
         destination: Optional[tuple[str, str]] = None,
         expires: Optional[float] = None,
+        unfinished: Optional[int] = None,
     ) -> Partial:
         """The upload ``chunk`` belongs to, started (once, whoever is first) by this chunk
         if it is the first. ``destination`` is the folder and name the file will likely be
         stored under, for a store that can assemble it there; ``expires``, the seconds it
         is kept once idle (the starting zone's ``CHUNK_EXPIRES``), recorded with it. Raises
-        QuotaExceeded, BadChunk for a chunk that does not match its upload, and StoreBusy."""
+        QuotaExceeded (past ``quota`` bytes or ``unfinished`` uploads of the client, counted
+        under its start lock: :func:`check_room`), BadChunk for a chunk that does not match
+        its upload, and StoreBusy."""
 
     @abstractmethod
     def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:

@@ -63,10 +63,10 @@ from .base import (
     HandOver,
     Partial,
     PartialStore,
-    QuotaExceeded,
     StoreBusy,
     StoreUnavailable,
     UPLOAD_NAME,
+    check_room,
     record_lifetime,
 )
 from .disk import TEMP_NAME, allocated, disk_errors, make_folder, write_all
@@ -531,6 +531,7 @@ class DiskChunks(PartialStore):
         quota: Optional[int] = None,
         destination: Optional[tuple[str, str]] = None,
         expires: Optional[float] = None,
+        unfinished: Optional[int] = None,
     ) -> DiskPartial:
         """The partial upload ``chunk`` belongs to, started by this chunk if it is the
         first (its manifest records ``expires``); the shared lock is held. Raises
@@ -543,7 +544,7 @@ class DiskChunks(PartialStore):
             except FileNotFoundError:
                 continue  # the sweep removed the client's folder between creating and opening it
             try:
-                partial = self._open_upload(client_fd, chunk, quota, expires)
+                partial = self._open_upload(client_fd, chunk, quota, unfinished, expires)
             except FileNotFoundError:
                 partial = None  # a folder was removed under us: start over
             finally:
@@ -553,9 +554,9 @@ class DiskChunks(PartialStore):
         raise StoreBusy()
 
     def _open_upload(
-        self, client_fd: int, chunk: Chunk, quota: Optional[int], expires: Optional[float]
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int], expires: Optional[float]
     ) -> Optional[DiskPartial]:
-        dir_fd, created = self._start(client_fd, chunk, quota, expires)
+        dir_fd, created = self._start(client_fd, chunk, quota, unfinished, expires)
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except BaseException:
@@ -578,7 +579,7 @@ class DiskChunks(PartialStore):
         return DiskPartial(dir_fd, lock, recorded, created)
 
     def _start(
-        self, client_fd: int, chunk: Chunk, quota: Optional[int], expires: Optional[float]
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int], expires: Optional[float]
     ) -> tuple[int, bool]:
         """The upload's folder, with its manifest; (folder, whether this request started it).
 
@@ -600,11 +601,15 @@ class DiskChunks(PartialStore):
             try:
                 if _exists(MANIFEST, dir_fd):
                     return dir_fd, False  # another chunk was first
-                if quota is not None and _pending(client_fd) + chunk.manifest.total_size > quota:
-                    raise QuotaExceeded()
+                if quota is not None or unfinished is not None:
+                    check_room(*_pending(client_fd), chunk.manifest.total_size, quota, unfinished)
                 _write_new(MANIFEST, dir_fd, _manifest_json(chunk.manifest, expires))
             except BaseException:
                 os.close(dir_fd)
+                try:
+                    os.rmdir(chunk.uuid, dir_fd=client_fd)  # refused or failed: no empty folder is left
+                except OSError:
+                    pass  # not empty: not ours to remove
                 raise
             return dir_fd, True
         finally:
@@ -671,7 +676,7 @@ class DiskChunks(PartialStore):
         """Declared size of the client's unfinished uploads."""
         client_fd = self._client(client)
         try:
-            return _pending(client_fd)
+            return _pending(client_fd)[0]
         finally:
             os.close(client_fd)
 
@@ -723,8 +728,9 @@ def _folders(dir_fd: int, pattern: "re.Pattern[str]") -> Iterator[str]:
     return iter(names)
 
 
-def _pending(client_fd: int) -> int:
-    total = 0
+def _pending(client_fd: int) -> tuple[int, int]:
+    """The declared bytes and the number of the client's unfinished uploads."""
+    total = count = 0
     for name in _folders(client_fd, UPLOAD_NAME):
         try:
             dir_fd = _open_folder(name, client_fd)
@@ -733,12 +739,12 @@ def _pending(client_fd: int) -> int:
         try:
             manifest = _read_manifest(dir_fd)
             if manifest is not None and _state(dir_fd) is None:
-                total += manifest.total_size
+                total, count = total + manifest.total_size, count + 1
         except UnsafeEntry:
             pass  # not an upload of ours: it holds nothing
         finally:
             os.close(dir_fd)
-    return total
+    return total, count
 
 
 def _clean_client(root: int, client: str, now: float, expires: float) -> CleanReport:

@@ -45,8 +45,8 @@ from .base import (
     HandOver,
     Partial,
     PartialStore,
-    QuotaExceeded,
     StoreBusy,
+    check_room,
     record_lifetime,
 )
 from .names import candidates
@@ -397,6 +397,7 @@ class S3Partials(PartialStore):
         quota: Optional[int] = None,
         destination: Optional[tuple[str, str]] = None,
         expires: Optional[float] = None,
+        unfinished: Optional[int] = None,
     ) -> Partial:
         """``destination``, the folder and name the file will likely be stored under, lets
         the first chunk hold that name (an empty object, created only if the name is free)
@@ -407,7 +408,7 @@ class S3Partials(PartialStore):
         record = self._manifests.get(base)
         created = False
         if record is None:
-            record, created = self._start(client, chunk, base, quota, destination, expires)
+            record, created = self._start(client, chunk, base, quota, unfinished, destination, expires)
             if len(self._manifests) > 1024:
                 self._manifests.clear()
             self._manifests[base] = record
@@ -422,8 +423,8 @@ class S3Partials(PartialStore):
         return None if text is None else Record.from_json(text)
 
     def _start(
-        self, client: str, chunk: Chunk, base: str, quota: Optional[int], destination: Optional[tuple[str, str]],
-        expires: Optional[float],
+        self, client: str, chunk: Chunk, base: str, quota: Optional[int], unfinished: Optional[int],
+        destination: Optional[tuple[str, str]], expires: Optional[float],
     ) -> tuple[Record, bool]:
         found = self._read_record(base)
         if found is not None:
@@ -439,8 +440,8 @@ class S3Partials(PartialStore):
             found = self._read_record(base)
             if found is not None:
                 return found, False
-            if quota is not None and self.pending_bytes(client) + chunk.manifest.total_size > quota:
-                raise QuotaExceeded()
+            if quota is not None or unfinished is not None:
+                check_room(*self.pending(client), chunk.manifest.total_size, quota, unfinished)
             record = self._create(chunk, base, destination, expires)
             if not self.put(base + "manifest", record.to_json(), create_only=True):
                 self._drop(record)  # another server started it first
@@ -564,11 +565,17 @@ class S3Partials(PartialStore):
         return True
 
     def pending_bytes(self, client: str) -> int:
-        total = 0
+        return self.pending(client)[0]
+
+    def pending(self, client: str) -> tuple[int, int]:
+        """The declared bytes and the number of the client's unfinished uploads, chunked and
+        direct, from their markers (``<id>.<size>[.<expiry>]``)."""
+        total = count = 0
         for key in self.keys(f"{self.pending_root}{client}/"):
-            size = (key.rsplit("/", 1)[-1].split(".") + [""])[1]  # <id>.<size>[.<expiry>]
-            total += int(size) if size.isdigit() else 0
-        return total
+            parts = key.rsplit("/", 1)[-1].split(".")
+            if len(parts) >= 2 and parts[1].isdigit():
+                total, count = total + int(parts[1]), count + 1
+        return total, count
 
     # The sweep ------------------------------------------------------------------------
 
