@@ -27,7 +27,7 @@ class StoreUnavailable(Exception):
 
 
 class QuotaExceeded(Exception):
-    """Starting the upload would take the client over its quota of pending bytes."""
+    """Starting the upload would take the client over its quota of pending bytes or uploads."""
 
 
 def check_room(held: int, count: int, size: int, quota: Optional[int], unfinished: Optional[int]) -> None:

@@ -472,7 +472,7 @@ class DiskHandOver(HandOver):
         if self.lock_fd < 0:
             return
         try:
-            _drop_bytes(self.dir_fd)  # first: a marker that cannot be written leaves no file to hand over again
+            _drop_bytes(self.dir_fd)  # first: should the marker fail, no file is left to hand over twice
             _touch(COMPLETE, self.dir_fd)
         finally:
             self._end()
@@ -554,7 +554,8 @@ class DiskChunks(PartialStore):
         raise StoreBusy()
 
     def _open_upload(
-        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int], expires: Optional[float]
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int],
+        expires: Optional[float],
     ) -> Optional[DiskPartial]:
         dir_fd, created = self._start(client_fd, chunk, quota, unfinished, expires)
         try:
@@ -579,7 +580,8 @@ class DiskChunks(PartialStore):
         return DiskPartial(dir_fd, lock, recorded, created)
 
     def _start(
-        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int], expires: Optional[float]
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int],
+        expires: Optional[float],
     ) -> tuple[int, bool]:
         """The upload's folder, with its manifest; (folder, whether this request started it).
 

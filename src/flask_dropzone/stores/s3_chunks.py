@@ -39,8 +39,8 @@ from .base import (
     COMPLETE,
     EXPIRED,
     REFUSED,
-    UPLOAD_NAME,
     TOMBSTONE,
+    UPLOAD_NAME,
     CleanReport,
     HandOver,
     Partial,
@@ -622,7 +622,7 @@ class S3Partials(PartialStore):
         found = {}
         for key in self.keys(self.pending_root):
             client, _, name = key[len(self.pending_root) :].rpartition("/")
-            upload, size, expiry = (name.split(".") + ["", ""])[:3]
+            upload, _, expiry = (name.split(".") + ["", ""])[:3]
             if UPLOAD_NAME.fullmatch(upload):
                 found[f"{self.root}{client}/{upload}/"] = int(expiry) / 1000 if expiry.isdigit() else default
         return found
