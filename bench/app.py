@@ -22,6 +22,7 @@ from flask_dropzone.stores.disk import DiskFiles
 CHUNK_SIZE = 8 * 1024 * 1024
 READ_SIZE = 1024 * 1024  # what dropzone.save() reads at once too
 RULES = {
+    "chunking": True,
     "max_file_size": 4096,
     "chunk_size": CHUNK_SIZE,
     "chunk_quota": None,
@@ -42,7 +43,7 @@ def create_app():
     @app.get("/session")
     def page():
         # What a page with a chunking zone does: its session gets the client id chunks are filed under.
-        return render_template_string("{{ dropzone.config(chunking=True, **rules) }}", rules=RULES)
+        return render_template_string("{{ dropzone.config(**rules) }}", rules=RULES)
 
     @app.post("/ours")
     def ours():

@@ -28,18 +28,21 @@ def chunk_fields(file_id: str, index: int, total: int, chunk_size: int) -> dict[
     }
 
 
-def body(fields: dict[str, str], name: str, filename: str, content: bytes, field: str = "file") -> bytes:
-    """A multipart body with the fields first, then the file part, as Dropzone sends it."""
+def body(
+    fields: dict[str, str], name: str, filename: str, content: bytes, field: str = "file", copies: int = 1
+) -> bytes:
+    """A multipart body with the fields first, then the file part (``copies`` times: only a
+    hostile client sends more than one), as Dropzone sends it."""
     parts = [
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
         for key, value in fields.items()
     ]
-    parts.append(
+    parts += [
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{field}"; filename="{filename}"\r\n'
         "Content-Type: application/octet-stream\r\n\r\n".encode()
         + content
         + b"\r\n"
-    )
+    ] * copies
     return b"".join(parts) + f"--{BOUNDARY}--\r\n".encode()
 
 
@@ -70,7 +73,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
 
 def make_app(instance: str, **rules) -> Flask:
     app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
     dropzone = Dropzone(app)
 
     @app.post("/save")

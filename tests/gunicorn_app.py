@@ -14,6 +14,7 @@ RULES = {"chunking": True, "chunk_size": 1024 * 1024, "max_file_size": 64}
 def create_app() -> Flask:
     app = Flask(__name__, instance_path=os.environ["DROPZONE_TEST_INSTANCE"])
     app.config["SECRET_KEY"] = "gunicorn test"
+    app.config["MAX_CONTENT_LENGTH"] = 4 * 1024 * 1024  # above a chunk request (1 MiB)
     dropzone = Dropzone(app)
 
     @app.get("/")

@@ -49,7 +49,7 @@ CORPUS = _corpus()
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     app = Flask(__name__, instance_path=str(tmp_path_factory.mktemp("instance")))
-    app.config.update(SECRET_KEY="byte exact", DROPZONE_MAX_FILE_SIZE=16, DROPZONE_CHUNK_SIZE=K64)
+    app.config.update(SECRET_KEY="byte exact", DROPZONE_MAX_FILE_SIZE=16, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=K64)
     dropzone = Dropzone(app)
 
     @app.post("/streamed")

@@ -11,7 +11,7 @@ import uuid as uuids
 from pathlib import Path
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -21,6 +21,7 @@ from chunking import (
 )
 from conftest import examples
 from flask_dropzone import Dropzone, SettingError
+from flask_dropzone.stores import TOMBSTONE
 from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
@@ -246,7 +247,7 @@ def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path)
 
 
 def test_client_quota_bounds_unfinished_uploads(tmp_path):
-    app = make_app(str(tmp_path), chunk_quota=0.005, max_file_size=1)  # about 5 KB
+    app = make_app(str(tmp_path), chunk_quota=0.005, max_file_size=0.005)  # about 5 KB
     client = app.test_client()
     first = chunk_requests(os.urandom(4 * CHUNK), "a.bin", CHUNK)
     second = chunk_requests(os.urandom(4 * CHUNK), "b.bin", CHUNK)
@@ -281,14 +282,14 @@ def test_clean_command_reports_what_it_freed(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["dropzone", "clean"])
     assert result.output == "Removed 0 partial uploads, freed 0 bytes.\n"
-    time.sleep(0.05)
-    result = runner.invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    age(chunk_dir(app), 86400 + 60)  # idle for longer than the CHUNK_EXPIRES it started with
+    result = runner.invoke(args=["dropzone", "clean"])
     assert result.exit_code == 0
     removed, freed = result.output.split(" partial")[0], int(result.output.split("freed ")[1].split()[0])
     assert removed == "Removed 1" and freed >= CHUNK
     assert [sorted(os.listdir(path)) for path in upload_dirs(app)] == [["expired", "manifest.json"]]
-    time.sleep(0.05)  # the record goes once it too is older than --expires
-    result = runner.invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    age(chunk_dir(app), TOMBSTONE + 60)  # the record of an expired upload goes after a week
+    result = runner.invoke(args=["dropzone", "clean"])
     assert result.output.startswith("Removed 0 partial uploads")
     assert upload_dirs(app) == [] and [p.name for p in chunk_dir(app).iterdir()] == [".last-clean"]
 
@@ -356,7 +357,7 @@ def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
 
 def test_the_quota_holds_under_concurrent_first_chunks(tmp_path):
     for trial in range(20):
-        app = make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=8)
+        app = make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=4)
         cookie_client = app.test_client()
         cookie_client.get("/files")
         with cookie_client.session_transaction() as session:
@@ -397,8 +398,8 @@ def test_the_sweep_reports_only_what_it_removed_and_freed(app):
     unfinished = chunk_requests(os.urandom(20 * CHUNK), "partial.bin", CHUNK)
     for chunk in unfinished[:10]:
         send(client, chunk)
-    time.sleep(0.05)
-    result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "0.01"])
+    age(chunk_dir(app), 2 * 86400)
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
     freed = int(result.output.split("freed ")[1].split()[0])
     assert result.output.startswith("Removed 1 partial upload, freed ")
     # The partial upload's 10,000 bytes (in whole blocks) and its small files; nothing of the
@@ -607,3 +608,256 @@ def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(tmp_
         assert stored == content[: len(stored)] or len(stored) != len(content)
     if not any(m[1] != "dzuuid" for m in mutations):  # nothing could change the declared file
         assert saved == [["real.bin", len(content)]]
+
+
+# One file per chunk request ---------------------------------------------------------------
+
+
+def two_file_chunk(file_id: str, content: bytes, index: int, name: str = "two.bin") -> bytes:
+    """Chunk ``index`` of ``content`` with its file part sent twice."""
+    fields = chunk_fields(file_id, index, len(content), CHUNK)
+    return body(fields, "file", name, content[index * CHUNK : (index + 1) * CHUNK], copies=2)
+
+
+@pytest.mark.timeout(30)  # the second part once waited for ever on the first's hand-over
+@pytest.mark.parametrize("url", ["/save", "/parsed-first"])
+def test_a_completing_chunk_with_two_file_parts_is_refused_and_waits_for_nothing(app, url):
+    client = app.test_client()
+    file_id, content = str(uuids.uuid4()), os.urandom(3 * CHUNK)
+    bodies = chunk_requests(content, "two.bin", CHUNK, file_id=file_id)
+    for chunk in bodies[:-1]:
+        assert send(client, chunk, url).json["saved"] == []
+    response = send(client, two_file_chunk(file_id, content, 2), url)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "A chunk request carries one file."
+    assert not uploads_dir(app).exists()
+    assert send(client, bodies[-1], url).json["saved"] == [["two.bin", 3 * CHUNK]]  # the upload is intact
+    assert (uploads_dir(app) / "two.bin").read_bytes() == content
+
+
+def test_a_first_chunk_with_two_file_parts_read_before_the_view_opens_no_upload(app):
+    content = os.urandom(3 * CHUNK)
+    response = send(app.test_client(), two_file_chunk(str(uuids.uuid4()), content, 0), "/parsed-first")
+    assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
+    assert upload_dirs(app) == []
+
+
+@pytest.mark.timeout(30)
+def test_under_csrfprotect_a_completing_chunk_with_two_file_parts_is_refused(tmp_path):
+    """CSRFProtect reads the form before the view: the parts are received first, and the
+    chunk protocol applied to them when the view asks for its files."""
+    from flask import render_template_string
+    from flask_wtf.csrf import CSRFProtect
+
+    app = make_app(str(tmp_path / "instance"))
+    CSRFProtect(app)
+    app.add_url_rule("/token", "token", lambda: render_template_string("{{ csrf_token() }}"))
+    client = app.test_client()
+    headers = {"X-CSRFToken": client.get("/token").get_data(as_text=True)}
+    file_id, content = str(uuids.uuid4()), os.urandom(2 * CHUNK)
+    first, last = chunk_requests(content, "csrf.bin", CHUNK, file_id=file_id)
+
+    def post(request_body):
+        return client.post("/save", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+
+    assert post(first).json["saved"] == []
+    response = post(two_file_chunk(file_id, content, 1, "csrf.bin"))
+    assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
+    assert post(last).json["saved"] == [["csrf.bin", 2 * CHUNK]]
+
+
+# A full disk is 507 wherever the chunk store writes -----------------------------------------
+
+
+def fail_on(monkeypatch, function: str, code: int, matches) -> None:
+    """Make ``os.<function>`` fail with ``code`` for the calls ``matches`` picks."""
+    import re
+
+    real = getattr(os, function)
+    names = re.compile(matches)
+
+    def failing(*args, **kwargs):
+        if names.fullmatch(str(args[0]) if function != "link" else str(args[1])):
+            if function != "open" or args[1] & os.O_CREAT:
+                raise OSError(code, os.strerror(code))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, function, failing)
+
+
+STARTING_WRITES = {
+    "the chunk folder": ("mkdir", r".*dropzone-chunks"),
+    "the client's folder": ("mkdir", r"[0-9a-f]{32}"),
+    "the upload's folder": ("mkdir", r"[0-9a-f-]{36}"),
+    "the client's lock": ("open", r"lock"),
+    "the manifest's staging file": ("open", r"\.dropzone-[0-9a-f]{16}\.part"),
+    "the manifest's name": ("link", r"manifest\.json"),
+}
+
+
+@pytest.mark.parametrize("code, status", [("ENOSPC", 507), ("EDQUOT", 507), ("EFBIG", 413)])
+@pytest.mark.parametrize("where", sorted(STARTING_WRITES))
+def test_the_first_chunk_on_a_full_disk_is_refused_as_every_write_is(app, monkeypatch, where, code, status):
+    import errno
+
+    function, matches = STARTING_WRITES[where]
+    client = app.test_client()
+    first = chunk_requests(os.urandom(2 * CHUNK), "full.bin", CHUNK)[0]
+    with monkeypatch.context() as patch:
+        fail_on(patch, function, getattr(errno, code), matches)
+        response = send(client, first)
+    assert response.status_code == status and response.mimetype == "text/plain"
+    assert stray_files(app) == []
+    assert send(client, first).status_code == 200  # room again: the upload starts
+
+
+def test_a_first_chunk_read_before_the_view_on_a_full_disk_is_507(app, monkeypatch):
+    import errno
+
+    with monkeypatch.context() as patch:
+        fail_on(patch, "link", errno.ENOSPC, r"manifest\.json")
+        response = send(app.test_client(), chunk_requests(os.urandom(2 * CHUNK), "f.bin", CHUNK)[0], "/parsed-first")
+    assert response.status_code == 507 and response.mimetype == "text/plain"
+    assert stray_files(app) == []
+
+
+def test_a_full_disk_when_a_finished_upload_is_marked_complete_keeps_its_answer_and_one_file(app, monkeypatch):
+    import errno
+
+    client = app.test_client()
+    bodies = chunk_requests(os.urandom(2 * CHUNK), "done.bin", CHUNK)
+    send(client, bodies[0])
+    with monkeypatch.context() as patch:
+        fail_on(patch, "open", errno.ENOSPC, r"complete")
+        assert send(client, bodies[1]).json["saved"] == [["done.bin", 2 * CHUNK]]
+    assert send(client, bodies[1]).json["saved"] == []  # a copy sent again: no second file
+    assert os.listdir(uploads_dir(app)) == ["done.bin"]
+
+
+def test_cancelling_on_a_full_disk_is_507_and_the_upload_stays(app, monkeypatch):
+    import errno
+
+    client = app.test_client()
+    file_id = str(uuids.uuid4())
+    bodies = chunk_requests(os.urandom(2 * CHUNK), "c.bin", CHUNK, file_id=file_id)
+    send(client, bodies[0])
+    with monkeypatch.context() as patch:
+        fail_on(patch, "open", errno.ENOSPC, r"expired")
+        response = client.post("/dropzone/cancel", data={"dzuuid": file_id})
+    assert response.status_code == 507 and response.mimetype == "text/plain"
+    assert send(client, bodies[1]).json["saved"] == [["c.bin", 2 * CHUNK]]
+
+
+def test_the_sweep_on_a_full_disk_says_so_and_leaves_the_upload_as_it_was(app, monkeypatch):
+    import errno
+
+    client = app.test_client()
+    bodies = chunk_requests(os.urandom(2 * CHUNK), "s.bin", CHUNK)
+    send(client, bodies[0])
+    age(chunk_dir(app), 2 * 86400)
+    with monkeypatch.context() as patch:
+        fail_on(patch, "open", errno.ENOSPC, r"expired")
+        result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert result.exit_code == 1 and "Cleaning up failed: " in result.output
+    assert send(client, bodies[1]).json["saved"] == [["s.bin", 2 * CHUNK]]
+
+
+@pytest.mark.parametrize("url", ["/save", "/parsed-first", "/files"])
+def test_a_chunk_to_a_zone_without_chunking_is_refused_before_anything_is_opened(tmp_path, url):
+    app = make_app(str(tmp_path / "instance"), chunking=False, max_file_size=None)
+
+    @app.post("/as-in-2.0")  # a view that reads request.files itself, as 2.0.0's examples do
+    def as_in_2_0():
+        return {"got": [f.filename for f in request.files.getlist("file")]}
+
+    client = app.test_client()
+    first = chunk_requests(os.urandom(3 * CHUNK), "c.bin", CHUNK)[0]
+    response = send(client, first, url)
+    assert response.status_code == 400 and response.mimetype == "text/plain"
+    assert response.get_data(as_text=True) == "This zone does not take chunked uploads."
+    assert not chunk_dir(app).exists()  # no upload opened, no sweep run
+    assert send(client, first, "/as-in-2.0").json == {"got": ["c.bin"]}
+
+
+# Each upload expires by its own expiry; the server's refusals outlive it ------------------
+
+
+def test_a_zone_with_a_short_expiry_expires_its_own_uploads_only(app):
+    """A request to a zone with a short CHUNK_EXPIRES once swept everyone's uploads (and the
+    upload folder's temporary files) by it."""
+    dropzone = app.extensions["dropzone"]
+    app.add_url_rule("/short", "short", lambda: {"saved": len(dropzone.save(chunk_expires=60))}, methods=["POST"])
+    alice, bob = app.test_client(), app.test_client()
+    hers = chunk_requests(os.urandom(3 * CHUNK), "hers.bin", CHUNK)
+    his = chunk_requests(os.urandom(3 * CHUNK), "his.bin", CHUNK)
+    assert send(alice, hers[0]).json["saved"] == []
+    uploads_dir(app).mkdir()
+    temporary = uploads_dir(app) / ".dropzone-0123456789abcdef.part"  # a live process's, on NFS
+    temporary.write_bytes(b"x")
+    age(chunk_dir(app), 3600)
+    age(temporary, 3600)
+    assert send(bob, his[0], "/short").status_code == 200  # the sweep runs after it
+    assert send(alice, hers[1]).json["saved"] == []  # an hour idle: kept for its day
+    assert temporary.exists()
+    age(chunk_dir(app), 120)
+    assert send(alice, hers[2]).json["saved"] == [["hers.bin", 3 * CHUNK]]
+    assert send(bob, chunk_requests(b"x" * CHUNK, "more.bin", CHUNK)[0], "/short").status_code == 200
+    assert send(bob, his[1], "/short").status_code == 410  # two minutes idle: past its 60 s
+
+
+def test_chunks_of_an_upload_the_server_expired_get_410_for_as_long_as_they_come(app):
+    """Later sweeps once forgot the expired upload, and its next chunk started a new one:
+    200, and a file never stored."""
+    client = app.test_client()
+    store = DiskChunks(str(chunk_dir(app)))
+    bodies = chunk_requests(os.urandom(5 * CHUNK), "late.bin", CHUNK)
+    for chunk in bodies[:2]:
+        assert send(client, chunk).status_code == 200
+    age(chunk_dir(app), 2 * 86400)
+    assert store.clean(86400).partial_uploads == 1
+    age(chunk_dir(app), 3 * 86400)  # sweeps past another CHUNK_EXPIRES keep its record
+    assert store.clean(86400).records == 0
+    assert send(client, bodies[2]).status_code == 410
+    age(chunk_dir(app), TOMBSTONE + 86400)  # a week and more: the chunk that comes keeps it
+    assert send(client, bodies[3]).status_code == 410
+    assert store.clean(86400).records == 0
+    assert send(client, bodies[4]).status_code == 410
+    age(chunk_dir(app), TOMBSTONE + 86400)  # no chunk for a week and more: forgotten
+    assert store.clean(86400).records == 1 and upload_dirs(app) == []
+    assert not uploads_dir(app).exists()
+
+
+# How many unfinished uploads a client may have ----------------------------------------------
+
+
+def test_a_client_has_at_most_unfinished_uploads_at_once(tmp_path):
+    app = make_app(str(tmp_path / "instance"))
+    client = app.test_client()
+    firsts = [chunk_requests(b"x" * 2 * CHUNK, f"{n}.bin", CHUNK)[0] for n in range(101)]
+    assert [send(client, chunk).status_code for chunk in firsts[:100]] == [200] * 100  # the default: 100
+    response = send(client, firsts[100])
+    assert response.status_code == 400
+    assert response.get_data(as_text=True) == "Too many unfinished uploads; finish or cancel some first."
+    assert send(app.test_client(), firsts[100]).status_code == 200  # another client's count
+    with client.session_transaction() as session:
+        client_id = session["_dropzone_client"]
+    assert len(list((chunk_dir(app) / client_id).iterdir())) == 101  # its 100, and its lock
+
+
+def test_the_zones_signed_rules_bound_unfinished_uploads_whoever_reads_the_form(tmp_path):
+    from conftest import zone_config
+    from flask import render_template_string
+
+    app = make_app(str(tmp_path / "instance"))
+    app.add_url_rule("/page", "page", lambda: render_template_string("{{ dropzone.config(unfinished_uploads=1) }}"))
+    client = app.test_client()
+    headers = zone_config(client.get("/page").get_data(as_text=True))["options"]["headers"]
+    first, second = (chunk_requests(b"x" * 2 * CHUNK, f"{n}.bin", CHUNK) for n in range(2))
+
+    def post(request_body):
+        return client.post("/parsed-first", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+
+    assert post(first[0]).status_code == 200
+    assert post(second[0]).status_code == 400  # one unfinished upload at most
+    assert post(first[1]).json["saved"] == [["0.bin", 2 * CHUNK]]
+    assert post(second[0]).status_code == 200  # the first is done: room again

@@ -15,6 +15,7 @@ from chunking import (
 )
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.chunks import parse as parse_chunk
+from flask_dropzone.stores import TOMBSTONE, StoreBusy
 from flask_dropzone.stores.disk_chunks import DiskChunks
 
 
@@ -36,6 +37,12 @@ def untouched(outside: Path) -> bool:
     return sorted(os.listdir(outside)) == ["precious.txt"] and (outside / "precious.txt").read_bytes() == b"keep me"
 
 
+def refused_as_unusable(response) -> bool:
+    """A plain-text 503, as for any store that cannot be used: never a 500 and a traceback."""
+    unusable = "The server cannot store files right now; try again later."
+    return response.status_code == 503 and response.get_data(as_text=True) == unusable
+
+
 def started(app, client, name="s.bin", chunks=(0,)):
     """Start an upload of three chunks; return its chunk bodies and its folder."""
     bodies = chunk_requests(os.urandom(3 * CHUNK), name, CHUNK)
@@ -52,7 +59,7 @@ def test_a_symlinked_client_folder_is_neither_written_into_nor_cleaned(app, outs
     os.rename(client_folder, outside.parent / "moved")
     client_folder.symlink_to(outside)
     response = send(client, chunk_requests(os.urandom(2 * CHUNK), "new.bin", CHUNK)[0])
-    assert response.status_code == 500  # a planted link is the server's problem, not followed
+    assert refused_as_unusable(response)  # a planted link is the server's problem, not followed
     age(outside, 3 * 86400)
     result = app.test_cli_runner().invoke(args=["dropzone", "clean", "--expires", "0"])
     assert result.output == "Removed 0 partial uploads, freed 0 bytes.\n"
@@ -65,7 +72,7 @@ def test_a_planted_data_link_is_not_written_through_nor_stored(app, outside):
     (folder / "data").unlink()
     (folder / "data").symlink_to(outside / "precious.txt")
     for body in bodies[1:]:
-        assert send(client, body).status_code == 500
+        assert refused_as_unusable(send(client, body))
     assert untouched(outside)
     assert not uploads_dir(app).exists() or not any(p.is_symlink() for p in uploads_dir(app).iterdir())
 
@@ -75,7 +82,7 @@ def test_a_symlinked_upload_folder_is_not_followed(app, outside):
     bodies, folder = started(app, client)
     os.rename(folder, outside.parent / "moved-upload")
     folder.symlink_to(outside)
-    assert send(client, bodies[1]).status_code == 500
+    assert refused_as_unusable(send(client, bodies[1]))
     assert untouched(outside)
 
 
@@ -96,7 +103,7 @@ def test_a_planted_fifo_does_not_hang_a_request(app):
     (folder / "data").unlink()
     os.mkfifo(folder / "data")
     start = time.monotonic()
-    assert send(client, bodies[1]).status_code == 500
+    assert refused_as_unusable(send(client, bodies[1]))
     assert time.monotonic() - start < 5
 
 
@@ -133,7 +140,7 @@ def test_the_sweep_removes_only_what_has_the_stores_layout(tmp_path):
     assert report.partial_uploads == 1
     assert all(path.read_bytes() == content for path, content in foreign.items())
     (upload,) = [path for path in upload_dirs(app) if (path / "manifest.json").exists()]
-    report = DiskChunks(str(root)).clean(0, now=time.time() + 3 * 86400)  # the record's turn
+    report = DiskChunks(str(root)).clean(0, now=time.time() + TOMBSTONE + 60)  # the record's turn
     assert report.records == 1 and not upload.exists()
     assert all(path.read_bytes() == content for path, content in foreign.items())
 
@@ -206,3 +213,82 @@ def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_des
     os.close(holder)
     assert _lock(other, exclusive=True, wait=False) is True
     os.close(other)
+
+
+@pytest.mark.timeout(30)  # each of these once waited for ever
+def test_the_thread_that_holds_a_hand_over_never_waits_for_its_lock(app):
+    store = DiskChunks(str(chunk_dir(app)))
+    client, upload = "ab" * 16, str(uuids.uuid4())
+    chunk = parse_chunk(chunk_fields(upload, 0, CHUNK, CHUNK), "h.bin", CHUNK)
+    partial = store.open(client, chunk)
+    partial.write(b"x" * CHUNK, 0)
+    partial.mark_received(0)
+    partial.release()
+    handover = partial.hand_over()
+    partial.close()
+    assert handover is not None
+    with pytest.raises(StoreBusy):
+        store.open(client, chunk)
+    assert store.cancel(client, upload) is False
+    assert store.clean(0, now=time.time() + 10 * 86400).partial_uploads == 0
+    handover.give_back()
+    assert store.cancel(client, upload) is True
+
+
+@pytest.mark.parametrize("planted", ["upload folder", "client folder", "manifest.json", "received"])
+def test_a_planted_entry_makes_status_and_cancel_a_plain_503_logged(app, outside, planted, caplog):
+    client = app.test_client()
+    bodies, folder = started(app, client)
+    upload = parse_chunk_id(bodies[0])
+    if planted.endswith("folder"):
+        moved = folder if planted == "upload folder" else folder.parent
+        os.rename(moved, outside.parent / "moved")
+        moved.symlink_to(outside)
+    else:
+        (folder / planted).unlink()
+        (folder / planted).symlink_to(outside / "precious.txt")
+    with caplog.at_level("ERROR", logger="flask_dropzone"):
+        assert refused_as_unusable(client.get(f"/dropzone/status?dzuuid={upload}"))
+        cancelled = client.post("/dropzone/cancel", data={"dzuuid": upload})
+    if planted == "received":  # cancelling never reads it: the link is removed, not followed
+        assert cancelled.status_code == 200 and not (folder / "received").exists()
+    else:
+        assert refused_as_unusable(cancelled)
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == (1 if planted == "received" else 2)
+    assert untouched(outside)
+
+
+def parse_chunk_id(request_body: bytes) -> str:
+    return request_body.split(b'name="dzuuid"\r\n\r\n')[1].split(b"\r\n")[0].decode()
+
+
+def test_the_sweep_logs_what_it_leaves_alone(app, outside, caplog):
+    client = app.test_client()
+    _, folder = started(app, client)
+    (folder / "manifest.json").unlink()
+    (folder / "manifest.json").symlink_to(outside / "precious.txt")
+    age(chunk_dir(app), 3 * 86400)
+    with caplog.at_level("ERROR", logger="flask_dropzone"):
+        result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert result.exit_code == 0 and "Removed 0 partial uploads" in result.output
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == [
+        f"the sweep leaves upload {folder.name} alone: [Errno 40] not a file of the chunk store: 'manifest.json'"
+    ]
+    assert untouched(outside)
+
+
+def test_a_chunk_failing_on_a_planted_entry_whose_clean_up_fails_too_leaks_no_descriptor(app, outside):
+    """The first chunk of an upload whose folder was planted with a ``received`` link: its write
+    fails, and so does the clean-up of the upload it started."""
+    client = app.test_client()
+    started(app, client, "warm.bin")  # a process opens /proc/self/fd once, to name finished files
+    before = len(os.listdir("/proc/self/fd"))
+    answers = []
+    for _ in range(3):
+        upload = str(uuids.uuid4())
+        folder = chunk_dir(app) / client_of(client) / upload
+        folder.mkdir()
+        (folder / "received").symlink_to(outside / "precious.txt")
+        answers.append(send(client, chunk_requests(os.urandom(3 * CHUNK), "s.bin", CHUNK, file_id=upload)[0]))
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert all(refused_as_unusable(answer) for answer in answers) and untouched(outside)

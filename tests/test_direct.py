@@ -402,7 +402,7 @@ def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(tmp_p
 def test_a_name_the_zone_does_not_allow_is_refused_before_anything_is_created(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
-    headers = zone_header(client, allowed_file_type="image", content_mismatch="Pictures only, not {{type}} look-alikes.")
+    headers = zone_header(client, allowed_file_type="image", invalid_file_type="Pictures only.")
     response = start(client, "notes.txt", 100, headers, kind="image/png")  # the browser's type counts for nothing
     assert (response.status_code, response.mimetype) == (415, "text/plain")
     assert response.get_data(as_text=True) == "Pictures only."
@@ -466,6 +466,18 @@ def test_unfinished_uploads_count_against_the_clients_quota(tmp_path, s3_setting
     assert start(app.test_client(), "b.bin", 10 * MiB).status_code == 200  # another client's quota
     assert client.post(ABORT, json={"upload": first.json["upload"]}).status_code == 204
     assert start(client, "b.bin", 10 * MiB).status_code == 200  # an aborted upload counts no more
+
+
+def test_a_client_has_at_most_unfinished_uploads_even_of_nothing(tmp_path, s3_settings, s3):
+    """Declaring size 0 costs no quota; each upload still holds a name and a multipart upload."""
+    app = direct_app(tmp_path, s3_settings, DROPZONE_UNFINISHED_UPLOADS=3)
+    client = app.test_client()
+    answers = [start(client, "report.pdf", 0) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 413]
+    assert answers[3].get_data(as_text=True) == "Too many unfinished uploads; finish or cancel some first."
+    assert len(s3.open_uploads()) == 3
+    assert client.post(ABORT, json={"upload": answers[0].json["upload"]}).status_code == 204
+    assert start(client, "report.pdf", 0).status_code == 200  # an aborted upload counts no more
 
 
 # Refused after the parts arrived -------------------------------------------------------
@@ -855,6 +867,30 @@ def test_clean_aborts_direct_uploads_older_than_chunk_expires(tmp_path, s3_setti
     assert result.output.startswith("Removed 1 partial upload,")
     assert s3.open_uploads() == [] and s3.keys() == []
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
+
+
+def test_a_zone_with_a_short_expiry_leaves_direct_uploads_to_the_apps_expiry(tmp_path, s3_settings, s3):
+    """A chunk sent to a zone with a tiny CHUNK_EXPIRES once swept direct uploads by it."""
+    from chunking import CONTENT_TYPE, chunk_requests
+
+    app = direct_app(tmp_path, s3_settings)
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/short")
+    def short():
+        return {"saved": len(dropzone.save(chunking=True, chunk_expires=0.001))}
+
+    client = app.test_client()
+    data = os.urandom(6 * MiB)
+    answer = start(client, "direct.bin", len(data)).json
+    upload_parts(answer, data)
+    chunk = chunk_requests(os.urandom(6 * MiB), "chunked.bin", 5 * MiB)[0]
+    response = client.post("/short", data=chunk, content_type=CONTENT_TYPE)
+    assert response.status_code == 200
+    response.close()  # the sweep runs once the response is sent
+    completed = client.post(COMPLETE, json={"upload": answer["upload"]})
+    assert completed.status_code == 200 and completed.json["stored"][0]["stored_name"] == "direct.bin"
+    assert s3.get("uploads/direct.bin") == data
 
 
 def test_s3_cors_lets_the_apps_pages_put_parts(tmp_path, s3_settings, s3):

@@ -18,7 +18,7 @@ AT_ONCE = 4
 
 def fresh_app(instance: str) -> Flask:
     app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="first use", DROPZONE_CHUNK_SIZE=CHUNK)
+    app.config.update(SECRET_KEY="first use", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK)
     dropzone = Dropzone(app)
 
     @app.post("/save")

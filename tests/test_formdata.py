@@ -230,6 +230,7 @@ def test_file_names_windows_paths_and_filename_star():
         (b"--b\r\n" + b"X-A: b\r\n" * (formdata.MAX_HEADER_COUNT + 1) + b"\r\n--b--", RequestEntityTooLarge),
         (b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n" + b"v" * 101 + b"\r\n--b--", RequestEntityTooLarge),
         (b"--b\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\nv\r\n--b--", ValueError),  # not UTF-8
+        (b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\nX: a\rb\r\n\r\nv\r\n--b--", ValueError),  # CR in a value
     ],
 )
 def test_malformed_or_oversized(body, error):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from chunking import CONTENT_TYPE, chunk_requests
+from chunking import BOUNDARY, CONTENT_TYPE, body as chunk_body, chunk_fields, chunk_requests
 
 MIB = 1024 * 1024
 
@@ -71,12 +71,16 @@ def session_cookie(port: int) -> str:
     return response.getheader("Set-Cookie").split(";")[0]
 
 
-def post_chunk(port: int, cookie: str, body: bytes) -> list:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+def post(port: int, cookie: str, body: bytes, timeout: float = 60) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     connection.request("POST", "/upload", body=body, headers={"Content-Type": CONTENT_TYPE, "Cookie": cookie})
     response = connection.getresponse()
-    payload = response.read()
-    assert response.status == 200, payload
+    return response.status, response.read()
+
+
+def post_chunk(port: int, cookie: str, body: bytes) -> list:
+    status, payload = post(port, cookie, body)
+    assert status == 200, payload
     import json
 
     return json.loads(payload)["saved"]
@@ -132,3 +136,46 @@ def test_a_worker_killed_mid_chunk_is_recovered_by_the_retry(gunicorn_pid):
             time.sleep(0.2)
     assert saved == [["killed.bin", len(content)]]
     assert (instance / "uploads" / "killed.bin").read_bytes() == content
+
+
+def test_a_chunked_encoding_body_refused_for_its_size_is_drained_for_the_client_to_read_the_answer(gunicorn):
+    """A body without Content-Length over MAX_CONTENT_LENGTH (4 MiB here) is read to its end
+    (it is under DRAIN_LIMIT), so that a client sending it all before reading gets the 413,
+    not a broken pipe."""
+    port, _ = gunicorn
+    content = b"x" * (28 * MIB)  # more than socket buffers hold past the limit
+    body = (
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'.encode()
+        + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+    )
+    with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
+        connection.sendall(
+            f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {CONTENT_TYPE}\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n".encode()
+        )
+        for start in range(0, len(body), MIB):
+            piece = body[start : start + MIB]
+            connection.sendall(b"%x\r\n" % len(piece) + piece + b"\r\n")
+        connection.sendall(b"0\r\n\r\n")
+        response = http.client.HTTPResponse(connection)
+        response.begin()
+        assert response.status == 413
+        assert response.getheader("Content-Type").startswith("text/plain")
+        assert response.read() == b"The upload is larger than the server accepts."
+
+
+@pytest.mark.timeout(120)
+def test_completing_chunks_with_two_file_parts_are_answered_and_hold_no_thread(gunicorn):
+    """Each once held its thread for ever (its second part waited for the first part's
+    hand-over): eight of them took the threads of four workers with two each."""
+    port, instance = gunicorn
+    cookie = session_cookie(port)
+    file_id, content = "0f8fad5b-d9cb-469f-a165-70867728950e", os.urandom(2 * MIB)
+    first, last = chunk_requests(content, "two.bin", MIB, file_id=file_id)
+    assert post_chunk(port, cookie, first) == []
+    doubled = chunk_body(chunk_fields(file_id, 1, 2 * MIB, MIB), "file", "two.bin", content[MIB:], copies=2)
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(lambda _: post(port, cookie, doubled, timeout=30), range(8)))
+    assert answers == [(400, b"A chunk request carries one file.")] * 8
+    assert post_chunk(port, cookie, last) == [["two.bin", 2 * MIB]]
+    assert (instance / "uploads" / "two.bin").read_bytes() == content

@@ -516,7 +516,10 @@ def test_two_servers_storing_one_name_at_once_take_two_names(cluster, bucket):
     assert local_entries(servers) == []
 
 
-def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, bucket):
+def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, bucket, s3_server):
+    from flask_dropzone.stores.s3 import S3Files
+    from flask_dropzone.stores.s3_chunks import S3Partials
+
     servers = cluster.start(2)
     cookie = session_cookie(servers[0])
     data = os.urandom(12 * MIB)
@@ -524,7 +527,8 @@ def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, b
     assert post(servers[0], bodies[0], cookie).saved == []
     assert len(bucket.open_uploads()) == 1
 
-    # The maintenance command, run as an operator would, with the servers' configuration.
+    # The maintenance command, run as an operator would, with the servers' configuration:
+    # the upload is kept for the CHUNK_EXPIRES it started with, whatever --expires says.
     instance = cluster.tmp / "cli-instance"
     instance.mkdir()
     env = dict(cluster.env, DROPZONE_TEST_INSTANCE=str(instance), DROPZONE_TEST_SERVER="cli")
@@ -533,7 +537,11 @@ def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, b
         cwd=TESTS, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
     )
     assert done.returncode == 0, done.stderr
-    assert "Removed 1 partial upload" in done.stdout, done.stdout
+    assert "Removed 0 partial uploads" in done.stdout, done.stdout
+    # The sweep, a day and more later.
+    client = make_client(s3_server)
+    partials = S3Partials(S3Files(lambda: client, bucket.name, PREFIX))
+    assert partials.clean(86400, now=time.time() + 86400 + 60).partial_uploads == 1
     assert bucket.open_uploads() == []
 
     # Its later chunks, on another server and on the one that started it (a worker of which

@@ -19,7 +19,7 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 @pytest.fixture
 def app(tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="signals", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    app.config.update(SECRET_KEY="signals", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
     dropzone = Dropzone(app)
 
     @app.post("/save")

@@ -25,7 +25,7 @@ TESTS = Path(__file__).parent
 
 def make_app(instance: str) -> Flask:
     app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="storage tests", DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=64)
+    app.config.update(SECRET_KEY="storage tests", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=64)
     dropzone = Dropzone(app)
 
     @app.post("/save")

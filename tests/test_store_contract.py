@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 
 from flask_dropzone.chunks import BadChunk, Chunk, Manifest
-from flask_dropzone.stores import COMPLETE, EXPIRED, REFUSED, FileStore, PartialStore, QuotaExceeded
+from flask_dropzone.stores import (
+    COMPLETE, EXPIRED, REFUSED, TOMBSTONE, FileStore, PartialStore, QuotaExceeded, StoreBusy,
+)
 
 MiB = 1024 * 1024
 CHUNK = 5 * MiB  # S3's smallest part
@@ -195,10 +197,10 @@ def chunk_of(upload: str, data: bytes, index: int, name="big.bin") -> Chunk:
     return Chunk(upload, index, index * CHUNK, Manifest(name, len(data), CHUNK, count))
 
 
-def send_chunk(backend: Backend, upload: str, data: bytes, index: int, quota=None):
+def send_chunk(backend: Backend, upload: str, data: bytes, index: int, quota=None, expires=None):
     """One chunk request: keep the chunk, then try the hand-over (None if not whole)."""
     chunk = chunk_of(upload, data, index)
-    partial = backend.partials.open(CLIENT, chunk, quota)
+    partial = backend.partials.open(CLIENT, chunk, quota, expires=expires)
     if partial.state is not None:
         partial.close()
         return partial, None
@@ -233,6 +235,26 @@ def test_a_hand_over_given_back_is_handed_over_again(backend):
     assert handover is not None
     handover.give_back()  # the view failed
     _, resent = send_chunk(backend, upload, data, 1)
+    assert resent is not None and resent.open().read() == data
+    resent.commit()
+
+
+@pytest.mark.timeout(60)  # disk: it waited for ever; S3: 20 s, then took the claim over
+def test_the_thread_handing_an_upload_over_neither_waits_for_it_nor_takes_it_over(backend):
+    """A second chunk of the upload in the thread that holds its hand-over (a request with two
+    file parts) gets no file: the store says it is busy, or that another request has it."""
+    data = os.urandom(CHUNK + 1)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    _, handover = send_chunk(backend, upload, data, 1)
+    assert handover is not None
+    try:
+        again = send_chunk(backend, upload, data, 1)[1]
+    except StoreBusy:
+        again = None
+    assert again is None
+    handover.give_back()
+    _, resent = send_chunk(backend, upload, data, 1)  # given back: this thread hands it over again
     assert resent is not None and resent.open().read() == data
     resent.commit()
 
@@ -284,13 +306,24 @@ def test_a_chunk_that_does_not_match_its_upload_is_refused(backend):
 def test_the_quota_counts_unfinished_uploads_only(backend):
     data = os.urandom(CHUNK + 1)
     first = str(uuids.uuid4())
-    send_chunk(backend, first, data, 0, quota=3 * CHUNK)
+    send_chunk(backend, first, data, 0, quota=3 * CHUNK, expires=86400)  # recorded beside the size
     assert backend.partials.pending_bytes(CLIENT) == len(data)
     with pytest.raises(QuotaExceeded):
         send_chunk(backend, str(uuids.uuid4()), os.urandom(2 * CHUNK + 1), 0, quota=3 * CHUNK)
     _, handover = send_chunk(backend, first, data, 1)
     handover.commit()
     assert backend.partials.pending_bytes(CLIENT) == 0
+
+
+def test_a_client_has_at_most_unfinished_uploads_whatever_their_size(backend):
+    empty_enough = os.urandom(CHUNK + 1)
+    uploads = [str(uuids.uuid4()) for _ in range(3)]
+    for upload in uploads[:2]:
+        backend.partials.open(CLIENT, chunk_of(upload, empty_enough, 0), unfinished=2).close()
+    with pytest.raises(QuotaExceeded):
+        backend.partials.open(CLIENT, chunk_of(uploads[2], empty_enough, 0), unfinished=2)
+    assert backend.partials.cancel(CLIENT, uploads[0]) is True  # an upload that ended counts no more
+    backend.partials.open(CLIENT, chunk_of(uploads[2], empty_enough, 0), unfinished=2).close()
 
 
 def test_an_unused_upload_is_discarded(backend):
@@ -313,8 +346,56 @@ def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
     late, handover = send_chunk(backend, upload, data, 1)
     assert handover is None and late.state == EXPIRED
     assert backend.partials.pending_bytes(CLIENT) == 0
-    backend.partials.clean(expires=-1)  # the record of the expired upload goes next
+    backend.partials.clean(expires=-1, now=time.time() + TOMBSTONE + 60)  # its record goes after a week
     assert [name for name in backend.listing() if "last-clean" not in name] == []
+
+
+def test_each_upload_expires_by_the_expiry_it_started_with(backend):
+    """The sweep's own expiry is only for uploads that recorded none."""
+    data = os.urandom(CHUNK + 1)
+    short, long, unsaid = (str(uuids.uuid4()) for _ in range(3))
+    send_chunk(backend, short, data, 0, expires=60)
+    send_chunk(backend, long, data, 0, expires=86400)
+    send_chunk(backend, unsaid, data, 0)
+    assert backend.partials.clean(expires=86400, now=time.time() + 600).partial_uploads == 1  # short
+    assert backend.partials.clean(expires=2, now=time.time() + 600).partial_uploads == 1  # unsaid
+    assert send_chunk(backend, short, data, 1)[0].state == EXPIRED
+    assert send_chunk(backend, unsaid, data, 1)[0].state == EXPIRED
+    _, handover = send_chunk(backend, long, data, 1)
+    assert handover is not None
+    handover.commit()
+
+
+def test_the_record_of_an_upload_that_ended_unfinished_outlives_its_expiry(backend):
+    data = os.urandom(CHUNK + 1)
+    expired, refused, complete = (str(uuids.uuid4()) for _ in range(3))
+    for upload in (expired, refused, complete):
+        send_chunk(backend, upload, data, 0, expires=60)
+    partial = backend.partials.open(CLIENT, chunk_of(refused, data, 1), expires=60)
+    partial.release()
+    partial.refuse(415)
+    partial.close()
+    send_chunk(backend, complete, data, 1, expires=60)[1].commit()
+    report = backend.partials.clean(expires=60, now=time.time() + 120)
+    assert (report.partial_uploads, report.records) == (1, 1)  # the complete one's record goes at once
+    report = backend.partials.clean(expires=60, now=time.time() + 2 * 86400)  # well past their expiry
+    assert report.records == 0  # the others' late chunks are refused for a week
+    assert send_chunk(backend, expired, data, 1, expires=60)[0].state == EXPIRED
+    assert send_chunk(backend, refused, data, 1, expires=60)[0].state == REFUSED
+    assert backend.partials.clean(expires=60, now=time.time() + TOMBSTONE + 60).records == 2
+
+
+@pytest.mark.parametrize("backend", ["s3"], indirect=True)  # on disk: test_chunked_uploads.py
+def test_a_late_chunk_of_an_ended_upload_keeps_its_record_in_the_bucket(backend):
+    data = os.urandom(CHUNK + 1)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0, expires=60)
+    assert backend.partials.clean(expires=60, now=time.time() + 120).partial_uploads == 1
+    status = f"{backend.partials.root}{CLIENT}/{upload}/status"
+    before = backend.partials.head(status)["LastModified"]
+    time.sleep(1.1)  # S3 times objects to the second
+    assert send_chunk(backend, upload, data, 1)[0].state == EXPIRED
+    assert backend.partials.head(status)["LastModified"] > before  # the sweep measures from here
 
 
 def send_chunk_to(backend: Backend, upload: str, data: bytes, index: int, name: str):

@@ -51,7 +51,9 @@ class Manifest:
 
     @classmethod
     def from_json(cls, data: bytes) -> "Manifest":
-        return cls(**json.loads(data))
+        """The manifest in ``data``; other keys a store records beside it are not part of it."""
+        record = json.loads(data)
+        return cls(**{key: value for key, value in record.items() if key in cls.__dataclass_fields__})
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .receive import clean as clean_uploads
+from .receive import STORE_ERRORS, clean as clean_uploads
 from .settings import resolve
 
 dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
@@ -22,7 +22,8 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
     "--expires",
     type=float,
     default=None,
-    help="Remove uploads idle for more than this many seconds (default: DROPZONE_CHUNK_EXPIRES).",
+    help="The expiry in seconds of direct uploads, temporary files and chunked uploads that recorded "
+    "none (default: DROPZONE_CHUNK_EXPIRES); other chunked uploads keep the one they started with.",
 )
 @click.option(
     "--folder",
@@ -31,11 +32,14 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
     help="Another folder given to save() whose stale temporary files to remove (repeatable).",
 )
 def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
-    """Remove partial chunked uploads idle longer than DROPZONE_CHUNK_EXPIRES, records of
-    finished ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago, and temporary
-    files of processes that died."""
+    """Remove partial chunked uploads idle longer than the DROPZONE_CHUNK_EXPIRES each started
+    with, old records of ended ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago
+    than DROPZONE_CHUNK_EXPIRES, and temporary files of processes that died."""
     options = resolve(current_app.config)
-    report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
+    try:
+        report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
+    except STORE_ERRORS as error:  # a full disk, an unusable bucket, a planted entry
+        raise click.ClickException(f"Cleaning up failed: {error}") from None
     removed = report.partial_uploads
     line = f"Removed {removed} partial upload{'s' if removed != 1 else ''}"
     if report.temporaries:

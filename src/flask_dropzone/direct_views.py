@@ -210,7 +210,7 @@ def start() -> Response:
         policy = options.stored_name
         place = (folder, stored_name(name, policy)) if policy in ("original", "random") else None
         try:
-            key, held, upload_id = store.start(base, client, size, quota, place)
+            key, held, upload_id = store.start(base, client, size, quota, place, options.unfinished_uploads)
         except QuotaExceeded:
             raise FileTooLarge("Too many unfinished uploads; finish or cancel some first.") from None
     except UploadRefused as refused:

@@ -11,6 +11,7 @@ malformed body, and one allowance for Werkzeug's test client (below).
 
 from __future__ import annotations
 
+import re
 from typing import Callable, Optional, Protocol
 
 from multipart import MultipartError, MultipartSegment, ParserLimitReached, PushMultipartParser
@@ -26,6 +27,9 @@ MAX_HEADER_COUNT = 8
 #: Charsets a text field may name, as Werkzeug allows; any other decodes as UTF-8.
 #: Decoders such as punycode take quadratic time: a part must not choose one.
 CHARSETS = frozenset({"utf-8", "utf8", "us-ascii", "ascii", "iso-8859-1", "latin-1", "latin1"})
+#: Characters no part header holds (RFC 7230 field values): a part with them is malformed,
+#: as Werkzeug's ``Headers`` would refuse its CR and LF anyway.
+_FORBIDDEN = re.compile(r"[\r\n\0]")
 
 
 class Malformed(ValueError):
@@ -145,9 +149,15 @@ class _Level:
             raise RequestEntityTooLarge()
         if not segment.name:
             raise Malformed("a part has no name")
+        if any(_FORBIDDEN.search(name) or _FORBIDDEN.search(value) for name, value in segment.headerlist):
+            raise Malformed("a part header holds a line break or NUL")
         self.segment, self.value, self.size, self.start = segment, [], 0, b""
         if segment.filename is not None:
-            self.sink = form.open_file(segment.name, segment.filename, Headers(segment.headerlist), form.fields)
+            try:
+                headers = Headers(segment.headerlist)
+            except (TypeError, ValueError) as error:  # whatever else Werkzeug refuses in a header
+                raise Malformed(f"a part header is not valid: {error}") from None
+            self.sink = form.open_file(segment.name, segment.filename, headers, form.fields)
 
     def _end_part(self) -> None:
         if self.sink is not None:

@@ -45,6 +45,14 @@ CLIENT_KEY = "_dropzone_client"
 DRAIN_LIMIT = 32 * 1024 * 1024
 #: Room for multipart boundaries, part headers and form fields in a request.
 OVERHEAD = 1024 * 1024
+#: The longest boundary RFC 2046 allows; and the one longer boundary read, Werkzeug's test
+#: client's (``-`` * 15, ``WerkzeugFormPart_``, the time and a random float: up to 75).
+MAX_BOUNDARY = 70
+TEST_CLIENT_BOUNDARY = re.compile(r"-{15}WerkzeugFormPart_[0-9.e-]{1,43}")
+#: The refusal of a chunk request with several file parts (each would open the upload).
+ONE_FILE = "A chunk request carries one file."
+#: The refusal of a chunk sent to a zone without ``CHUNKING``.
+NOT_CHUNKED = "This zone does not take chunked uploads."
 
 
 def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
@@ -210,17 +218,20 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     form = request.form
     if not chunks.is_chunk(form):
         return parts
+    files = [(name, item) for name, item in parts if isinstance(item, Upload) and item.filename]
+    if len(files) > 1:
+        raise chunks.BadChunk(ONE_FILE)
+    if files and field_index(files[0][0], options.input_name) is not None and not options.chunking:
+        raise chunks.BadChunk(NOT_CHUNKED)
     receiver = Receiver(request._get_current_object(), options, folder, checked=True)  # type: ignore[attr-defined]
     result: list[tuple[str, Part]] = []
     for name, item in parts:
         if not (isinstance(item, Upload) and item.filename and field_index(name, options.input_name) is not None):
             result.append((name, item))
             continue
-        receiver.opening = item.filename
-        sink = receiver._chunk_sink(name, item.filename, item.headers, form)
-        receiver.opening = None
-        receiver.sinks.append(sink)
+        sink: Optional[ChunkSink] = None
         try:
+            sink = receiver._chunk_sink(name, item.filename, item.headers, form)
             item.stream.seek(0)
             while True:
                 block = item.stream.read(formdata.READ_SIZE)
@@ -232,7 +243,7 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
             refusal = _refusal(error, None)
             if isinstance(refusal, UploadRefused):
                 refusal.about(item.filename)
-            sink.discard()
+            _discard([sink] if sink is not None else [])
             if refusal is error:
                 raise
             raise refusal from error
@@ -335,7 +346,10 @@ def upload_status() -> Response:
     client = session.get(CLIENT_KEY)
     found = None
     if isinstance(client, str):
-        found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
+        try:
+            found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
+        except STORE_ERRORS as error:
+            raise store_error(error) from error
     if found is None:
         raise deletion.NotYours("There is no such upload.")
     manifest, held = found
@@ -369,7 +383,11 @@ def cancel_upload() -> Response:
     upload = request.form.get("dzuuid", "")
     client = session.get(CLIENT_KEY)
     store = chunk_store(resolve(current_app.config))
-    if not isinstance(client, str) or not store.cancel(client, upload):
+    try:
+        cancelled = isinstance(client, str) and store.cancel(client, upload)
+    except STORE_ERRORS as error:
+        raise store_error(error) from error
+    if not cancelled:
         raise deletion.NotYours("There is no such upload.")
     log.info("upload %s cancelled by its client", upload)
     return Response("Cancelled.", mimetype="text/plain")
@@ -554,8 +572,21 @@ def _settle_after_response(received: list[Upload]) -> None:
     @after_this_request
     def settle(response):
         for upload in received:
-            upload.settle(response.status_code)
+            try:
+                upload.settle(response.status_code)
+            except STORE_ERRORS as error:  # its end not recorded (a full disk): the answer stands
+                log.error("ending a chunked upload failed: %s", error)
         return response
+
+
+def _discard(sinks: Sequence[Sink]) -> None:
+    """Give back what the sinks of a refused request hold; a clean-up that fails (a planted
+    entry) is logged, and the request's own refusal answered."""
+    for sink in sinks:
+        try:
+            sink.discard()
+        except Exception as error:
+            log.error("cleaning up a refused upload failed: %s", error)
 
 
 class Receiver:
@@ -610,8 +641,7 @@ class Receiver:
         except BaseException as error:
             if isinstance(error, UploadRefused) and self.current is not None:
                 error.about(self.current)
-            for sink in self.sinks:
-                sink.discard()
+            _discard(self.sinks)
             raise
         received = [sink.upload for sink in self.sinks if sink.upload is not None]
         _settle_after_response(received)
@@ -628,11 +658,15 @@ class Receiver:
     def _open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
         options = self.options
         mine = self.checked and filename != "" and field_index(name, options.input_name) is not None
+        if self.checked and filename and chunks.is_chunk(fields) and any(sink.filename for sink in self.sinks):
+            raise chunks.BadChunk(ONE_FILE)  # before a second chunk waits on the first's hand-over
         if mine:
             self.count += 1
             validation.check_count(self.count, options)
         sink: Sink
         if mine and chunks.is_chunk(fields):
+            if not options.chunking:
+                raise chunks.BadChunk(NOT_CHUNKED)
             sink = self._chunk_sink(name, filename, headers, fields)
         else:
             sink = FileSink(self, name, filename, headers, self.folder, options if mine else None)
@@ -654,12 +688,15 @@ class Receiver:
         self.boundary = boundary
         if not boundary:
             raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
+        if len(boundary) > MAX_BOUNDARY and not TEST_CLIENT_BOUNDARY.fullmatch(boundary):
+            raise BadUpload("The upload is not valid multipart/form-data: its boundary is over 70 characters.")
         limit = validation.size_limit(options)
         length = req.content_length
         if self.checked and length is not None and limit is not None and options.max_files is not None:
             if length > options.max_files * limit + OVERHEAD:
                 raise validation.too_large(length, options)  # refused from the headers alone
-        body = _Body(stream, length)
+        environ = req.environ
+        body = _Body(stream, length, environ.get("wsgi.input") if environ.get("wsgi.input_terminated") else None)
         try:
             fields = formdata.parse(
                 body.read,
@@ -702,7 +739,8 @@ def _sweep(
 
 def _clean_later(options: Options) -> None:
     """Once in a while, after a request that used the chunk folder or hidden temporary
-    files, run :func:`clean` (after the response is sent)."""
+    files, run :func:`clean` (after the response is sent). Each partial upload expires by
+    its own expiry; the rest, by the app's ``CHUNK_EXPIRES``, never the zone's."""
     if g.get("_dropzone_clean"):
         return
     g._dropzone_clean = True
@@ -710,10 +748,14 @@ def _clean_later(options: Options) -> None:
     store, files, folders = chunk_store(options), app_stores.files, (upload_folder(options),)
     direct = app_stores.direct
     interval = min(options.chunk_expires / 4, 3600)
+    expires = resolve(current_app.config).chunk_expires
 
     def clean_if_due() -> None:  # runs after the response, outside the app context
-        if store.clean_due(interval):
-            _sweep(store, files, folders, options.chunk_expires, direct)
+        try:
+            if store.clean_due(interval):
+                _sweep(store, files, folders, expires, direct)
+        except STORE_ERRORS as error:  # a full disk, a planted entry: the next sweep tries again
+            log.error("cleaning up partial uploads failed: %s", error)
 
     @after_this_request
     def later(response):
@@ -722,10 +764,11 @@ def _clean_later(options: Options) -> None:
 
 
 class _Body:
-    """The request body, read on demand, counting what was read."""
+    """The request body, read on demand, counting what was read. ``raw`` is the server's
+    own stream of a body without a length (chunked), which the server ends itself."""
 
-    def __init__(self, stream: IO[bytes], length: Optional[int]) -> None:
-        self.stream, self.length = stream, length
+    def __init__(self, stream: IO[bytes], length: Optional[int], raw: Optional[IO[bytes]] = None) -> None:
+        self.stream, self.length, self.raw = stream, length, raw
         self.consumed = 0
 
     def read(self, size: int) -> bytes:
@@ -734,13 +777,21 @@ class _Body:
         return data
 
     def drain(self) -> None:
-        """Read what is left, when little is, so that the client receives the refusal
+        """Read what is left, when little is (at most DRAIN_LIMIT of a body without a
+        length, past ``MAX_CONTENT_LENGTH`` too), so that the client receives the refusal
         instead of a reset connection."""
-        if self.length is None or self.length - self.consumed > DRAIN_LIMIT:
+        if self.length is None:
+            stream, left = self.raw, DRAIN_LIMIT
+        else:
+            stream, left = self.stream, self.length - self.consumed
+        if stream is None or left > DRAIN_LIMIT:
             return
         try:
-            while self.read(formdata.READ_SIZE):
-                pass
+            while left > 0:
+                block = stream.read(min(left, formdata.READ_SIZE))
+                if not block:
+                    break
+                left -= len(block)
         except (OSError, HTTPException, ValueError):
             pass
 

@@ -296,6 +296,11 @@ class Options:
     chunk_quota: Optional[float] = _setting(
         1024, _size_mib, "Most MiB of unfinished chunked uploads one client may have; None for no limit."
     )
+    unfinished_uploads: Optional[int] = _setting(
+        100,
+        _optional(_count(1)),
+        "Most unfinished chunked and direct uploads one client may have at once; None for no limit.",
+    )
 
     @property
     def accepted_files(self) -> Optional[str]:

@@ -373,7 +373,10 @@ class ChunkSink:
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
         self.name, self.headers, self.chunk, self.options, self.files = name, headers, chunk, options, files
         try:
-            self.partial = store.open(client, chunk, quota, self._destination(folder, options))
+            self.partial = store.open(
+                client, chunk, quota, self._destination(folder, options), options.chunk_expires,
+                options.unfinished_uploads,
+            )
         except QuotaExceeded:
             raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
         except StoreBusy:
@@ -400,8 +403,8 @@ class ChunkSink:
         self.partial.close()
         if refusal == 413:
             raise validation.too_large(self.chunk.manifest.total_size, self.options)
-        if refusal == 415:
-            raise validation.type_refused(self.options)  # type: ignore[arg-type]
+        if refusal == 415:  # its name passed (the chunk got this far): its content did not
+            raise validation.content_refused(self.safe_name, self.options)
         if state == REFUSED:
             raise chunks.BadChunk("This upload was refused; add the file again.")
         raise UploadExpired("This upload has expired; add the file again.")
@@ -462,6 +465,8 @@ class ChunkSink:
         if self.upload is not None:
             self.upload.close()
         elif not self.partial.closed:
-            self.partial.release()
-            self.partial.discard_if_unused()
-            self.partial.close()
+            try:
+                self.partial.release()
+                self.partial.discard_if_unused()
+            finally:
+                self.partial.close()  # its folder's descriptor, even when the clean-up fails

@@ -27,7 +27,15 @@ class StoreUnavailable(Exception):
 
 
 class QuotaExceeded(Exception):
-    """Starting the upload would take the client over its quota of pending bytes."""
+    """Starting the upload would take the client over its quota of pending bytes or uploads."""
+
+
+def check_room(held: int, count: int, size: int, quota: Optional[int], unfinished: Optional[int]) -> None:
+    """QuotaExceeded if one more upload of ``size`` bytes takes a client that has ``count``
+    unfinished uploads of ``held`` bytes past ``quota`` bytes or ``unfinished`` uploads
+    (declaring a size of 0 must not open uploads without end)."""
+    if (quota is not None and held + size > quota) or (unfinished is not None and count >= unfinished):
+        raise QuotaExceeded()
 
 
 class StoreBusy(Exception):
@@ -186,6 +194,17 @@ UPLOAD_NAME = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 
 #: The states of an ended upload.
 COMPLETE, REFUSED, EXPIRED = "complete", "refused", "expired"
+#: Seconds at least that the record of an upload that ended otherwise than complete (expired,
+#: cancelled, refused) is kept, each late chunk starting them again: a client may send the
+#: chunks of an upload for long after the server ended it, and each must be refused (410),
+#: never taken as the start of a new upload.
+TOMBSTONE = 7 * 24 * 60 * 60
+
+
+def record_lifetime(state: str, expires: float) -> float:
+    """Seconds the record of an upload that ended in ``state`` is kept once idle, for an
+    upload kept ``expires`` seconds while open."""
+    return expires if state == COMPLETE else max(expires, TOMBSTONE)
 
 
 class Partial(ABC):
@@ -237,12 +256,21 @@ class PartialStore(ABC):
 
     @abstractmethod
     def open(
-        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+        self,
+        client: str,
+        chunk: Chunk,
+        quota: Optional[int] = None,
+        destination: Optional[tuple[str, str]] = None,
+        expires: Optional[float] = None,
+        unfinished: Optional[int] = None,
     ) -> Partial:
         """The upload ``chunk`` belongs to, started (once, whoever is first) by this chunk
         if it is the first. ``destination`` is the folder and name the file will likely be
-        stored under, for a store that can assemble it there. Raises QuotaExceeded,
-        BadChunk for a chunk that does not match its upload, and StoreBusy."""
+        stored under, for a store that can assemble it there; ``expires``, the seconds it
+        is kept once idle (the starting zone's ``CHUNK_EXPIRES``), recorded with it. Raises
+        QuotaExceeded (past ``quota`` bytes or ``unfinished`` uploads of the client, counted
+        under its start lock: :func:`check_room`), BadChunk for a chunk that does not match
+        its upload, and StoreBusy."""
 
     @abstractmethod
     def held_chunks(self, client: str, upload: str) -> Optional[tuple[Manifest, list[int]]]:
@@ -260,7 +288,8 @@ class PartialStore(ABC):
 
     @abstractmethod
     def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
-        """Drop uploads idle for more than ``expires`` seconds and old records of ended ones."""
+        """Drop uploads idle for longer than they are kept (the expiry each recorded, else
+        ``expires``), and records of ended ones once idle for their :func:`record_lifetime`."""
 
     @abstractmethod
     def clean_due(self, interval: float) -> bool:

@@ -3,12 +3,12 @@
 One folder per upload, under the client it belongs to::
 
     <chunk folder>/<client>/lock                     taken to start an upload (the quota)
-    <chunk folder>/<client>/<dzuuid>/manifest.json   what the upload declared; its lock
+    <chunk folder>/<client>/<dzuuid>/manifest.json   what the upload declared, its expiry; its lock
                                      data            the file, each chunk written at its offset
                                      received        one byte per chunk, set once it is written
                                      complete        the file was handed over
                                      refused         its content was refused
-                                     expired         the sweep removed its bytes
+                                     expired         the sweep removed its bytes (or its client)
 
 Coordination is by the file system, so any number of processes and threads can
 serve one upload. Open-file-description locks (``F_OFD_SETLKW``) on the
@@ -19,24 +19,33 @@ is not marked received, so the client's retry writes it again.
 
 The hand-over holds its exclusive lock until the request that received the
 file has answered: committed if it succeeded, given back otherwise, so that a
-resent chunk hands the file over again. An upload that ended leaves its
-manifest and a state marker behind for ``CHUNK_EXPIRES`` seconds, so that a
-late chunk is answered for what happened instead of starting a new upload.
+resent chunk hands the file over again; the thread that holds it never waits
+for it (StoreBusy instead). Each upload expires by the ``CHUNK_EXPIRES`` it
+started with. One that ended leaves its manifest and a state marker behind,
+for that long once complete and for at least ``TOMBSTONE`` otherwise (each late
+chunk starting that again), so that a late chunk is answered for what happened
+instead of starting a new upload.
 
 Nothing here follows a symbolic link: every entry is opened relative to its
-folder's descriptor with ``O_NOFOLLOW`` and checked to be what it should be,
-and the sweep removes only entries of this layout.
+folder's descriptor with ``O_NOFOLLOW`` and checked to be what it should be
+(else UnsafeEntry, which the sweep logs and leaves alone), and the sweep
+removes only entries of this layout. Every write maps a full disk or quota
+to StoreFull and EFBIG to StoreLimit, as the file store's writes do.
 """
 
 from __future__ import annotations
 
 import errno
+import json
+import logging
 import os
 import re
 import secrets
 import stat
 import struct
+import threading
 import time
+from dataclasses import asdict
 from typing import IO, Iterator, Optional
 
 try:
@@ -54,9 +63,11 @@ from .base import (
     HandOver,
     Partial,
     PartialStore,
-    QuotaExceeded,
     StoreBusy,
+    StoreUnavailable,
     UPLOAD_NAME,
+    check_room,
+    record_lifetime,
 )
 from .disk import TEMP_NAME, allocated, disk_errors, make_folder, write_all
 
@@ -67,14 +78,17 @@ _CLEAN_STAMP = ".last-clean"
 #: Times a request starts over when the upload it opened was removed under it.
 _ATTEMPTS = 5
 
+log = logging.getLogger("flask_dropzone")
+
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 # O_NONBLOCK: a FIFO planted among our files must not hang the request.
 _ENTRY = getattr(os, "O_NOFOLLOW", 0) | _CLOEXEC | getattr(os, "O_NONBLOCK", 0)
 _FOLDER = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | _ENTRY
 
 
-class UnsafeEntry(OSError):
-    """Something that is not ours (a symlink, a file where a folder belongs) sits in the chunk folder."""
+class UnsafeEntry(OSError, StoreUnavailable):
+    """Something that is not ours (a symlink, a file where a folder belongs) sits in the chunk
+    folder: the store cannot be used there (503, logged), and nothing is followed."""
 
 
 # Locks ---------------------------------------------------------------------------
@@ -102,6 +116,31 @@ def _lock(fd: int, exclusive: bool, wait: bool = True) -> bool:
     return True
 
 
+#: The manifests whose hand-over lock this thread holds, by (st_dev, st_ino): the lock is
+#: held until the response, and the thread must never wait for it (it would wait for ever).
+_local = threading.local()
+
+
+def _handing_over() -> set[tuple[int, int]]:
+    held: Optional[set[tuple[int, int]]] = getattr(_local, "manifests", None)
+    if held is None:
+        held = _local.manifests = set()
+    return held
+
+
+def _identity(fd: int) -> tuple[int, int]:
+    info = os.fstat(fd)
+    return info.st_dev, info.st_ino
+
+
+def _lock_manifest(fd: int, exclusive: bool, wait: bool = True) -> bool:
+    """Lock an upload's manifest as :func:`_lock` does; False at once if this thread holds
+    its hand-over."""
+    if _identity(fd) in _handing_over():
+        return False
+    return _lock(fd, exclusive, wait)
+
+
 def _removed(fd: int) -> bool:
     """Whether the file open as ``fd`` lost its name while we waited for its lock."""
     return os.fstat(fd).st_nlink == 0
@@ -113,7 +152,8 @@ def _removed(fd: int) -> bool:
 def _open_folder(name: str, dir_fd: int, create: bool = False) -> int:
     if create:
         try:
-            os.mkdir(name, 0o777, dir_fd=dir_fd)
+            with disk_errors():
+                os.mkdir(name, 0o777, dir_fd=dir_fd)
         except FileExistsError:
             pass
     try:
@@ -126,7 +166,8 @@ def _open_folder(name: str, dir_fd: int, create: bool = False) -> int:
 
 def _open_file(name: str, dir_fd: int, flags: int, mode: int = 0o666) -> int:
     try:
-        fd = os.open(name, flags | _ENTRY, mode, dir_fd=dir_fd)
+        with disk_errors():  # a new entry takes room too
+            fd = os.open(name, flags | _ENTRY, mode, dir_fd=dir_fd)
     except OSError as error:
         if error.errno in (errno.ELOOP, errno.ENXIO, errno.EISDIR):
             raise UnsafeEntry(error.errno, "not a file of the chunk store", name) from None
@@ -149,7 +190,8 @@ def _touch(name: str, dir_fd: int, content: bytes = b"") -> None:
     fd = _open_file(name, dir_fd, os.O_CREAT | os.O_WRONLY)
     try:
         if content:
-            write_all(fd, content, 0)
+            with disk_errors():
+                write_all(fd, content, 0)
     finally:
         os.close(fd)
 
@@ -169,8 +211,9 @@ def _write_new(name: str, dir_fd: int, data: bytes) -> None:
     staging = f".dropzone-{secrets.token_hex(8)}.part"
     fd = _open_file(staging, dir_fd, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     try:
-        write_all(fd, data)
-        os.link(staging, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
+        with disk_errors():
+            write_all(fd, data)
+            os.link(staging, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd, follow_symlinks=False)
     finally:
         os.close(fd)
         os.unlink(staging, dir_fd=dir_fd)
@@ -219,7 +262,7 @@ def _last_change(dir_fd: int) -> float:
 def _read_manifest(dir_fd: int) -> Optional[Manifest]:
     try:
         fd = _open_file(MANIFEST, dir_fd, os.O_RDONLY)
-    except (FileNotFoundError, UnsafeEntry):
+    except FileNotFoundError:
         return None
     try:
         return Manifest.from_json(os.read(fd, 64 * 1024))
@@ -227,6 +270,36 @@ def _read_manifest(dir_fd: int) -> Optional[Manifest]:
         return None
     finally:
         os.close(fd)
+
+
+def _manifest_json(manifest: Manifest, expires: Optional[float]) -> bytes:
+    """The manifest as recorded: what every chunk must agree on, and the upload's expiry."""
+    record = asdict(manifest)
+    if expires is not None:
+        record["expires"] = expires
+    return json.dumps(record, ensure_ascii=False).encode()
+
+
+def _kept_for(dir_fd: int, manifest: Optional[int], default: float) -> float:
+    """Seconds the upload (``manifest`` open, or None) is kept once idle: its expiry while
+    open, its record's lifetime once ended; ``default`` for one that recorded none."""
+    expires = default
+    if manifest is not None:
+        try:
+            recorded = json.loads(os.pread(manifest, 64 * 1024, 0)).get("expires")
+        except (ValueError, AttributeError):
+            recorded = None
+        if isinstance(recorded, (int, float)) and not isinstance(recorded, bool) and recorded > 0:
+            expires = recorded
+    state = _state(dir_fd)
+    return expires if state is None else record_lifetime(state, expires)
+
+
+def _refresh_ended(dir_fd: int) -> None:
+    """A chunk of an upload that was refused or expired: its record is kept while they come."""
+    for state in (REFUSED, EXPIRED):
+        if _exists(state, dir_fd):
+            os.utime(state, dir_fd=dir_fd, follow_symlinks=False)
 
 
 def _held(dir_fd: int, count: int) -> list[int]:
@@ -316,7 +389,7 @@ class DiskPartial(Partial):
             fd = _open_file(MANIFEST, self.dir_fd, os.O_RDWR)
         except FileNotFoundError:
             return None
-        if not _lock(fd, exclusive=True, wait=wait) or _removed(fd):
+        if not _lock_manifest(fd, exclusive=True, wait=wait) or _removed(fd):
             os.close(fd)
             return None
         return fd
@@ -377,6 +450,8 @@ class DiskHandOver(HandOver):
     def __init__(self, dir_fd: int, lock_fd: int, data_fd: int, size: int) -> None:
         self.dir_fd = os.dup(dir_fd)
         self.lock_fd = lock_fd
+        self.manifest = _identity(lock_fd)
+        _handing_over().add(self.manifest)
         self.data_fd = data_fd  # closed with the stream open() gives
         self.size = size
         self.linked = False  # its bytes were given a name: another name is a copy
@@ -389,6 +464,7 @@ class DiskHandOver(HandOver):
         return self._stream
 
     def _end(self) -> None:
+        _handing_over().discard(self.manifest)
         os.close(self.lock_fd)
         os.close(self.dir_fd)
         self.lock_fd = self.dir_fd = -1
@@ -397,8 +473,8 @@ class DiskHandOver(HandOver):
         if self.lock_fd < 0:
             return
         try:
+            _drop_bytes(self.dir_fd)  # first: should the marker fail, no file is left to hand over twice
             _touch(COMPLETE, self.dir_fd)
-            _drop_bytes(self.dir_fd)
         finally:
             self._end()
 
@@ -438,7 +514,8 @@ class DiskChunks(PartialStore):
         try:
             return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
         except FileNotFoundError:
-            make_folder(self.root)
+            with disk_errors():
+                make_folder(self.root)
             return os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
 
     def _client(self, client: str) -> int:
@@ -449,11 +526,18 @@ class DiskChunks(PartialStore):
             os.close(root)
 
     def open(
-        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+        self,
+        client: str,
+        chunk: Chunk,
+        quota: Optional[int] = None,
+        destination: Optional[tuple[str, str]] = None,
+        expires: Optional[float] = None,
+        unfinished: Optional[int] = None,
     ) -> DiskPartial:
         """The partial upload ``chunk`` belongs to, started by this chunk if it is the
-        first; the shared lock is held. Raises QuotaExceeded, BadChunk for a chunk
-        that does not match its upload, and StoreBusy if the upload keeps vanishing."""
+        first (its manifest records ``expires``); the shared lock is held. Raises
+        QuotaExceeded, BadChunk for a chunk that does not match its upload, and StoreBusy
+        if the upload keeps vanishing."""
         assert CLIENT_NAME.fullmatch(client) and UPLOAD_NAME.fullmatch(chunk.uuid)
         for _ in range(_ATTEMPTS):
             try:
@@ -461,7 +545,7 @@ class DiskChunks(PartialStore):
             except FileNotFoundError:
                 continue  # the sweep removed the client's folder between creating and opening it
             try:
-                partial = self._open_upload(client_fd, chunk, quota)
+                partial = self._open_upload(client_fd, chunk, quota, unfinished, expires)
             except FileNotFoundError:
                 partial = None  # a folder was removed under us: start over
             finally:
@@ -470,28 +554,36 @@ class DiskChunks(PartialStore):
                 return partial
         raise StoreBusy()
 
-    def _open_upload(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> Optional[DiskPartial]:
-        dir_fd, created = self._start(client_fd, chunk, quota)
+    def _open_upload(
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int],
+        expires: Optional[float],
+    ) -> Optional[DiskPartial]:
+        dir_fd, created = self._start(client_fd, chunk, quota, unfinished, expires)
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except BaseException:
             os.close(dir_fd)
             raise
         try:
-            _lock(lock, exclusive=False)
+            if not _lock_manifest(lock, exclusive=False):
+                raise StoreBusy()  # this thread hands the upload over: never wait for it
             if _removed(lock):
                 os.close(lock)
                 os.close(dir_fd)
                 return None
             recorded = Manifest.from_json(os.pread(lock, 64 * 1024, 0))
             check_same_upload(recorded, chunk)
+            _refresh_ended(dir_fd)
         except BaseException:
             os.close(lock)
             os.close(dir_fd)
             raise
         return DiskPartial(dir_fd, lock, recorded, created)
 
-    def _start(self, client_fd: int, chunk: Chunk, quota: Optional[int]) -> tuple[int, bool]:
+    def _start(
+        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int],
+        expires: Optional[float],
+    ) -> tuple[int, bool]:
         """The upload's folder, with its manifest; (folder, whether this request started it).
 
         An upload is started under the client's lock, so that concurrent first
@@ -512,11 +604,15 @@ class DiskChunks(PartialStore):
             try:
                 if _exists(MANIFEST, dir_fd):
                     return dir_fd, False  # another chunk was first
-                if quota is not None and _pending(client_fd) + chunk.manifest.total_size > quota:
-                    raise QuotaExceeded()
-                _write_new(MANIFEST, dir_fd, chunk.manifest.to_json())
+                if quota is not None or unfinished is not None:
+                    check_room(*_pending(client_fd), chunk.manifest.total_size, quota, unfinished)
+                _write_new(MANIFEST, dir_fd, _manifest_json(chunk.manifest, expires))
             except BaseException:
                 os.close(dir_fd)
+                try:
+                    os.rmdir(chunk.uuid, dir_fd=client_fd)  # refused or failed: no empty folder is left
+                except OSError:
+                    pass  # not empty: not ours to remove
                 raise
             return dir_fd, True
         finally:
@@ -536,7 +632,7 @@ class DiskChunks(PartialStore):
                 return _open_folder(upload, client_fd)
             finally:
                 os.close(client_fd)
-        except (FileNotFoundError, UnsafeEntry):
+        except FileNotFoundError:
             return None
         finally:
             os.close(root)
@@ -550,7 +646,7 @@ class DiskChunks(PartialStore):
             if manifest is None or _state(dir_fd) is not None:
                 return None
             return manifest, _held(dir_fd, manifest.count)
-        except (FileNotFoundError, UnsafeEntry):
+        except FileNotFoundError:
             return None
         finally:
             os.close(dir_fd)
@@ -561,11 +657,15 @@ class DiskChunks(PartialStore):
             return False
         try:
             lock = _open_file(MANIFEST, dir_fd, os.O_RDWR)
-        except (FileNotFoundError, UnsafeEntry):
+        except FileNotFoundError:
             os.close(dir_fd)
             return False
+        except BaseException:  # a planted entry: UnsafeEntry
+            os.close(dir_fd)
+            raise
         try:
-            _lock(lock, exclusive=True, wait=True)  # chunk writers finish first
+            if not _lock_manifest(lock, exclusive=True):  # chunk writers finish first
+                return False  # this thread hands it over
             if _removed(lock) or _state(dir_fd) is not None:
                 return False
             _touch(EXPIRED, dir_fd)
@@ -579,16 +679,16 @@ class DiskChunks(PartialStore):
         """Declared size of the client's unfinished uploads."""
         client_fd = self._client(client)
         try:
-            return _pending(client_fd)
+            return _pending(client_fd)[0]
         finally:
             os.close(client_fd)
 
     # The sweep -------------------------------------------------------------------
 
     def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
-        """Remove the bytes of uploads idle for more than ``expires`` seconds, and the
-        records of uploads that ended more than ``expires`` seconds ago."""
-        cutoff = (time.time() if now is None else now) - expires
+        """Remove the bytes of uploads idle for longer than their manifest's expiry (else
+        ``expires``), and the records of ended ones once idle for their lifetime."""
+        now = time.time() if now is None else now
         report = CleanReport()
         try:
             root = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | _CLOEXEC)
@@ -596,7 +696,7 @@ class DiskChunks(PartialStore):
             return report
         try:
             for client in _folders(root, CLIENT_NAME):
-                report.add(_clean_client(root, client, cutoff))
+                report.add(_clean_client(root, client, now, expires))
         finally:
             os.close(root)
         return report
@@ -631,8 +731,9 @@ def _folders(dir_fd: int, pattern: "re.Pattern[str]") -> Iterator[str]:
     return iter(names)
 
 
-def _pending(client_fd: int) -> int:
-    total = 0
+def _pending(client_fd: int) -> tuple[int, int]:
+    """The declared bytes and the number of the client's unfinished uploads."""
+    total = count = 0
     for name in _folders(client_fd, UPLOAD_NAME):
         try:
             dir_fd = _open_folder(name, client_fd)
@@ -641,13 +742,15 @@ def _pending(client_fd: int) -> int:
         try:
             manifest = _read_manifest(dir_fd)
             if manifest is not None and _state(dir_fd) is None:
-                total += manifest.total_size
+                total, count = total + manifest.total_size, count + 1
+        except UnsafeEntry:
+            pass  # not an upload of ours: it holds nothing
         finally:
             os.close(dir_fd)
-    return total
+    return total, count
 
 
-def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
+def _clean_client(root: int, client: str, now: float, expires: float) -> CleanReport:
     """Clean one client's uploads under its lock (skipped while an upload is being started),
     then remove its folder if no upload is left."""
     report = CleanReport()
@@ -657,14 +760,17 @@ def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
         return report
     try:
         lock = _client_lock(client_fd, wait=False)
-    except (FileNotFoundError, UnsafeEntry):
+    except FileNotFoundError:
+        lock = None
+    except UnsafeEntry as error:
+        log.error("the sweep leaves client folder %s alone: %s", client, error)
         lock = None
     if lock is None:
         os.close(client_fd)
         return report
     try:
         for name in _folders(client_fd, UPLOAD_NAME):
-            report.add(_clean_upload(client_fd, name, cutoff))
+            report.add(_clean_upload(client_fd, name, now, expires))
         if not any(True for _ in _folders(client_fd, UPLOAD_NAME)):
             os.unlink(LOCK, dir_fd=client_fd)  # a request waiting on it starts over
             try:
@@ -677,23 +783,24 @@ def _clean_client(root: int, client: str, cutoff: float) -> CleanReport:
     return report
 
 
-def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
+def _clean_upload(client_fd: int, name: str, now: float, expires: float) -> CleanReport:
     report = CleanReport()
     try:
         dir_fd = _open_folder(name, client_fd)
     except (FileNotFoundError, UnsafeEntry):
         return report
     try:
-        if _last_change(dir_fd) > cutoff:
-            return report
         try:
             lock: Optional[int] = _open_file(MANIFEST, dir_fd, os.O_RDWR)
         except FileNotFoundError:
             lock = None  # a start cut short: nothing can be waiting on it
-        except UnsafeEntry:
+        except UnsafeEntry as error:
+            log.error("the sweep leaves upload %s alone: %s", name, error)
             return report
         try:
-            if lock is not None and (not _lock(lock, exclusive=True, wait=False) or _removed(lock)):
+            if now - _last_change(dir_fd) <= _kept_for(dir_fd, lock, expires):
+                return report
+            if lock is not None and (not _lock_manifest(lock, exclusive=True, wait=False) or _removed(lock)):
                 return report  # a request is at work on it
             if lock is None or _state(dir_fd) is not None:
                 report.freed += _remove_upload(dir_fd)
@@ -703,8 +810,8 @@ def _clean_upload(client_fd: int, name: str, cutoff: float) -> CleanReport:
                 except OSError:
                     pass  # something that is not ours is in it: left alone
             else:
+                _touch(EXPIRED, dir_fd)  # first: on a full disk the upload stays as it was
                 report.freed += _drop_bytes(dir_fd)
-                _touch(EXPIRED, dir_fd)
                 report.partial_uploads += 1
         finally:
             if lock is not None:

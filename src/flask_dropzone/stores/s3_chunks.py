@@ -14,8 +14,9 @@ Objects of one upload, under ``<prefix>_dropzone/chunks/<client>/<dzuuid>/``::
                body is a nonce, so that two cannot both take one over)
     data       the assembled file, from completing the multipart upload
 
-and ``<prefix>_dropzone/pending/<client>/<dzuuid>.<size>`` while it is open, for
-the client's quota.
+and ``<prefix>_dropzone/pending/<client>/<dzuuid>.<size>.<expiry in ms>`` while it
+is open, for the client's quota and for the sweep, which finds each open upload's
+expiry in one listing.
 
 With a name held for the file (its placeholder names the upload's nonce, kept in the
 record), the multipart upload is made and completed there, only while the name is
@@ -31,6 +32,8 @@ checks itself, so the chunk that completes a file always notices.
 from __future__ import annotations
 
 import json
+import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import IO, Any, Optional
@@ -42,14 +45,16 @@ from .base import (
     COMPLETE,
     EXPIRED,
     REFUSED,
+    TOMBSTONE,
     UPLOAD_NAME,
     CleanReport,
     HandOver,
     Partial,
     PartialStore,
-    QuotaExceeded,
     NameLost,
     StoreBusy,
+    check_room,
+    record_lifetime,
 )
 from .names import candidates
 from .s3 import Blocks, ObjectReader, S3Files, error_code
@@ -66,13 +71,23 @@ RESENT_WAIT = 20.0
 START_LEASE = 30.0
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
+#: The uploads this thread is handing over (their claims held until the response): a second
+#: chunk of one in the same request must neither wait for the claim nor take it over.
+_local = threading.local()
+
+
+def _handing_over() -> set[str]:
+    held: Optional[set[str]] = getattr(_local, "bases", None)
+    if held is None:
+        held = _local.bases = set()
+    return held
 
 
 @dataclass(frozen=True)
 class Record:
     """What an upload's first chunk recorded: the declared file, its multipart upload, the
-    key it is assembled at, the folder and name held for it there, if any, and its nonce
-    (the mark on that name, the assembled file's id; "" in a record made before)."""
+    key it is assembled at, the folder and name held for it there, if any, its nonce (the
+    mark on that name, the assembled file's id; "" in a record made before) and its expiry."""
 
     manifest: Manifest
     upload_id: str
@@ -80,19 +95,22 @@ class Record:
     folder: Optional[str] = None
     name: Optional[str] = None
     nonce: str = ""
+    expires: Optional[float] = None
 
     def to_json(self) -> bytes:
         record = {"manifest": json.loads(self.manifest.to_json()), "upload_id": self.upload_id, "key": self.key}
         if self.name is not None:
             record.update(folder=self.folder, name=self.name)
         record.update(nonce=self.nonce)
+        if self.expires is not None:
+            record.update(expires=self.expires)
         return json.dumps(record).encode()
 
     @classmethod
     def from_json(cls, text: str) -> "Record":
         record = json.loads(text)
         return cls(Manifest(**record["manifest"]), record["upload_id"], record["key"], record.get("folder"),
-                   record.get("name"), str(record.get("nonce", "")))
+                   record.get("name"), str(record.get("nonce", "")), record.get("expires"))
 
 
 def _code(error: BaseException) -> str:
@@ -121,6 +139,8 @@ class S3Partial(Partial):
         word, _, detail = status.partition(" ")
         self.state = word if word in (COMPLETE, REFUSED, EXPIRED) else None
         self.refusal = int(detail) if word == REFUSED and detail.isdigit() else None
+        if self.state in (REFUSED, EXPIRED):  # a late chunk: the record is kept while they come
+            self.store.put(self.base + "status", status.encode())
 
     def write(self, data: bytes, offset: int) -> None:
         self._blocks.append(bytes(data))  # one chunk, sent as one part once it is whole
@@ -176,7 +196,7 @@ class S3Partial(Partial):
 
     def hand_over(self) -> Optional["S3HandOver"]:
         store = self.store
-        if self._index is None or self.state is not None:
+        if self._index is None or self.state is not None or self.base in _handing_over():
             return None
         if not self._assembled and not self._whole():
             return None
@@ -226,6 +246,7 @@ class S3HandOver(HandOver):
         self.in_place = False  # published where it was assembled
         self._reader: Optional[ObjectReader] = None
         self._ended = False
+        _handing_over().add(base)
 
     def open(self) -> IO[bytes]:
         if self._reader is None:
@@ -236,16 +257,19 @@ class S3HandOver(HandOver):
     def commit(self) -> None:
         if not self._ended:
             self._ended = True
+            _handing_over().discard(self.base)
             self.store.end(self.base, COMPLETE, self.record, own_file=not self.in_place)
 
     def refuse(self, status: int) -> None:
         if not self._ended:
             self._ended = True
+            _handing_over().discard(self.base)
             self.store.end(self.base, f"{REFUSED} {status}", self.record, own_file=True)
 
     def give_back(self) -> None:
         if not self._ended:
             self._ended = True
+            _handing_over().discard(self.base)
             self.store.unclaim(self.base, self.claim)  # the data stays: a resent chunk hands it over
 
 
@@ -387,7 +411,13 @@ class S3Partials(PartialStore):
         return f"{self.root}{client}/{chunk.uuid}/"
 
     def open(
-        self, client: str, chunk: Chunk, quota: Optional[int] = None, destination: Optional[tuple[str, str]] = None
+        self,
+        client: str,
+        chunk: Chunk,
+        quota: Optional[int] = None,
+        destination: Optional[tuple[str, str]] = None,
+        expires: Optional[float] = None,
+        unfinished: Optional[int] = None,
     ) -> Partial:
         """``destination``, the folder and name the file will likely be stored under, lets
         the first chunk hold that name (an empty object, created only if the name is free)
@@ -398,7 +428,7 @@ class S3Partials(PartialStore):
         record = self._manifests.get(base)
         created = False
         if record is None:
-            record, created = self._start(client, chunk, base, quota, destination)
+            record, created = self._start(client, chunk, base, quota, unfinished, destination, expires)
             if len(self._manifests) > 1024:
                 self._manifests.clear()
             self._manifests[base] = record
@@ -413,7 +443,8 @@ class S3Partials(PartialStore):
         return None if text is None else Record.from_json(text)
 
     def _start(
-        self, client: str, chunk: Chunk, base: str, quota: Optional[int], destination: Optional[tuple[str, str]]
+        self, client: str, chunk: Chunk, base: str, quota: Optional[int], unfinished: Optional[int],
+        destination: Optional[tuple[str, str]], expires: Optional[float],
     ) -> tuple[Record, bool]:
         found = self._read_record(base)
         if found is not None:
@@ -430,21 +461,30 @@ class S3Partials(PartialStore):
             found = self._read_record(base)
             if found is not None:
                 return found, False
-            if quota is not None and self.pending_bytes(client) + chunk.manifest.total_size > quota:
-                raise QuotaExceeded()
-            record = self._create(chunk, base, destination)
+            if quota is not None or unfinished is not None:
+                check_room(*self.pending(client), chunk.manifest.total_size, quota, unfinished)
+            record = self._create(chunk, base, destination, expires)
             if not self.put(base + "manifest", record.to_json(), create_only=True):
                 self._drop(record)  # another server started it first
                 found = self._read_record(base)
                 if found is None:
                     raise StoreBusy()
                 return found, False
-            self.put(f"{self.pending_root}{client}/{chunk.uuid}.{chunk.manifest.total_size}", b"")
+            self.put(self._marker(client, chunk, expires), b"")
             return record, True
         finally:
             self.unlock(lock, held)
 
-    def _create(self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]]) -> Record:
+    def _marker(self, client: str, chunk: Chunk, expires: Optional[float]) -> str:
+        """The open upload's pending marker: its size for the quota, its expiry for the sweep."""
+        name = f"{chunk.uuid}.{chunk.manifest.total_size}"
+        if expires is not None:
+            name += f".{math.ceil(expires * 1000)}"
+        return f"{self.pending_root}{client}/{name}"
+
+    def _create(
+        self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]], expires: Optional[float]
+    ) -> Record:
         """The multipart upload, at a free name held for it in ``destination``, else in ``base``."""
         key, folder, name, nonce = base + "data", None, None, new_id()
         files = self.files
@@ -455,7 +495,7 @@ class S3Partials(PartialStore):
                     break
         with files.errors:
             made = files.client.create_multipart_upload(Bucket=files.bucket, Key=key, Metadata={ID: nonce})
-        return Record(chunk.manifest, made["UploadId"], key, folder, name, nonce)
+        return Record(chunk.manifest, made["UploadId"], key, folder, name, nonce, expires)
 
     def _drop(self, record: Record) -> None:
         """Abort the record's multipart upload and free the name held for it (only while it
@@ -563,16 +603,25 @@ class S3Partials(PartialStore):
         return True
 
     def pending_bytes(self, client: str) -> int:
-        total = 0
+        return self.pending(client)[0]
+
+    def pending(self, client: str) -> tuple[int, int]:
+        """The declared bytes and the number of the client's unfinished uploads, chunked and
+        direct, from their markers (``<id>.<size>[.<expiry>]``)."""
+        total = count = 0
         for key in self.keys(f"{self.pending_root}{client}/"):
-            size = key.rsplit(".", 1)[-1]
-            total += int(size) if size.isdigit() else 0
-        return total
+            parts = key.rsplit("/", 1)[-1].split(".")
+            if len(parts) >= 2 and parts[1].isdigit():
+                total, count = total + int(parts[1]), count + 1
+        return total, count
 
     # The sweep ------------------------------------------------------------------------
 
     def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:
-        cutoff = (time.time() if now is None else now) - expires
+        """Expire each open upload by the expiry its pending marker names (else ``expires``);
+        forget an ended one's record once idle for its lifetime, and never before ``expires``
+        (reading the record only then)."""
+        now = time.time() if now is None else now
         report = CleanReport()
         with self.files.errors:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.files.bucket, Prefix=self.root)
@@ -582,12 +631,16 @@ class S3Partials(PartialStore):
                     rest = entry["Key"][len(self.root) :].split("/")
                     if len(rest) >= 3:
                         uploads.setdefault(f"{self.root}{rest[0]}/{rest[1]}/", []).append(entry)
+        open_for = self._open_expiries(expires)
         for base, entries in uploads.items():
-            if max(entry["LastModified"].timestamp() for entry in entries) > cutoff:
+            idle = now - max(entry["LastModified"].timestamp() for entry in entries)
+            if idle <= open_for.get(base, expires):
                 continue
             keys = {entry["Key"][len(base) :]: entry for entry in entries}
             status = self.get_text(base + "status") if "status" in keys else None
             if status is not None and status != "waiting":  # an ended upload's record
+                if not self._outlived(base, status, idle, expires):
+                    continue
                 self.delete_keys([entry["Key"] for entry in entries])
                 report.records += 1
                 continue
@@ -600,6 +653,28 @@ class S3Partials(PartialStore):
             self._manifests.pop(base, None)
             report.partial_uploads += 1
         return report
+
+    def _open_expiries(self, default: float) -> dict[str, float]:
+        """The seconds each open chunked upload is kept once idle, by its base, from the
+        names of the pending markers (one listing)."""
+        found = {}
+        for key in self.keys(self.pending_root):
+            client, _, name = key[len(self.pending_root) :].rpartition("/")
+            upload, _, expiry = (name.split(".") + ["", ""])[:3]
+            if UPLOAD_NAME.fullmatch(upload):
+                found[f"{self.root}{client}/{upload}/"] = int(expiry) / 1000 if expiry.isdigit() else default
+        return found
+
+    def _outlived(self, base: str, status: str, idle: float, default: float) -> bool:
+        """Whether the record of an upload that ended with ``status`` was idle for longer than
+        its lifetime (read only when that may be so: the record of one not complete is kept
+        for a week at least)."""
+        state = status.partition(" ")[0]
+        if state != COMPLETE and idle <= TOMBSTONE:
+            return False
+        record = self._read_record(base)
+        recorded = record.expires if record is not None else None
+        return idle > record_lifetime(state, default if recorded is None else recorded)
 
     def clean_due(self, interval: float) -> bool:
         if time.monotonic() < self._next_look:

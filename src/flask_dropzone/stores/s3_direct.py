@@ -45,7 +45,7 @@ import time
 from typing import Any, Optional
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from .base import QuotaExceeded, StoreBusy, Stored, StoreUnavailable
+from .base import StoreBusy, Stored, StoreUnavailable, check_room
 from .s3 import DIRECT, S3Files, error_code
 from .names import candidates
 from .s3_chunks import S3Partials
@@ -128,13 +128,14 @@ class S3Direct:
     # The upload's life ----------------------------------------------------------------
 
     def start(
-        self, base: str, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]]
+        self, base: str, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
+        unfinished: Optional[int] = None,
     ) -> tuple[str, Optional[str], str]:
         """Create the multipart upload: at the first free variant of ``place`` (folder,
         name), held for it by an empty object, or at ``<base>.file`` without one. Its key,
         the name held (or None) and its UploadId. Under the client's start lock (the one
-        chunked uploads take), so that simultaneous starts cannot pass the ``quota``
-        together: QuotaExceeded, or StoreBusy when the lock stays taken."""
+        chunked uploads take), so that simultaneous starts cannot pass the ``quota`` or the
+        ``unfinished`` uploads together: QuotaExceeded, or StoreBusy when the lock stays taken."""
         partials = self.partials
         lock = f"{partials.pending_root}{client}/.lock"
         for _ in range(200):
@@ -145,8 +146,7 @@ class S3Direct:
         else:
             raise StoreBusy()
         try:
-            if quota is not None and partials.pending_bytes(client) + size > quota:
-                raise QuotaExceeded()
+            check_room(*partials.pending(client), size, quota, unfinished)
             key, name = base + ".file", None
             if place is not None:
                 key, name = self._hold(base, *place)
