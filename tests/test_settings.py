@@ -40,6 +40,7 @@ CHANGED_DEFAULTS = {
     "DROPZONE_INVALID_FILE_TYPE": "You can't upload files of this type. Allowed: {{acceptedFiles}}.",
     "DROPZONE_FILE_TOO_BIG": "File is too big ({{filesize}} MiB). Max filesize: {{maxFilesize}} MiB.",
     "DROPZONE_MAX_FILE_EXCEED": "You can't upload any more files (at most {{maxFiles}}).",
+    "DROPZONE_CANCEL_CONFIRMATION": "Cancel the upload of this file?",  # cancelling deletes nothing
 }
 
 

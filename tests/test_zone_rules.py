@@ -265,3 +265,13 @@ def test_under_csrfprotect_a_chunk_at_a_view_that_takes_no_chunks_is_refused(tmp
     response = client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=headers)
     assert (response.status_code, response.get_data(as_text=True)) == (400, "This zone does not take chunked uploads.")
     assert not list((tmp_path / "instance").rglob("data"))
+
+
+def test_under_csrfprotect_a_chunked_upload_keeps_its_zones_expiry(tmp_path):
+    zone = {"chunking": True, "chunk_size": 65536, "chunk_expires": 5}
+    app = rules_app(tmp_path, page="{{ dropzone.config(chunking=True, chunk_size=65536, chunk_expires=5) }}", **zone)
+    client = app.test_client()
+    first = chunk_requests(png(200_000), "a.png", 65536)[0]
+    assert client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=zone_headers(client)).status_code == 200
+    (manifest,) = (tmp_path / "instance" / "dropzone-chunks").rglob("manifest.json")
+    assert json.loads(manifest.read_text())["expires"] == 5

@@ -239,7 +239,7 @@ class Options:
     cancel_upload: str = _setting("Cancel upload", _text, "Link that cancels an upload.")
     remove_file: str = _setting("Remove file", _text, "Link that removes a file from the zone.")
     cancel_confirmation: str = _setting(
-        "You really want to delete this file?", _text, "Question before cancelling an upload."
+        "Cancel the upload of this file?", _text, "Question before cancelling an upload (nothing is deleted)."
     )
     upload_canceled: str = _setting("Upload canceled", _text, "Error shown on a cancelled file.")
     file_uploaded: str = _setting(

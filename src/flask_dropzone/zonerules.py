@@ -52,6 +52,7 @@ RULES = (
     "chunking",
     "chunk_size",
     "chunk_quota",
+    "chunk_expires",  # how long its partial uploads are kept
     "unfinished_uploads",
 )
 #: The settings also signed for direct uploads (``DROPZONE_S3_DIRECT``), where no view runs.

@@ -97,7 +97,7 @@ def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, tmp_p
 
     server = serve(app)
     page.goto(server.url + "/")
-    page.on("dialog", lambda dialog: dialog.accept())  # "You really want to delete this file?"
+    page.on("dialog", lambda dialog: dialog.accept())  # "Cancel the upload of this file?"
     drop_files(page, "myDropzone", [("big.bin", os.urandom(1024 * 1024))])
     assert arrived.wait(30)
     page.evaluate(
