@@ -350,6 +350,15 @@ def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
     assert [name for name in backend.listing() if "last-clean" not in name] == []
 
 
+def test_the_sweep_counts_the_bytes_an_expired_upload_held(backend):
+    data = os.urandom(2 * CHUNK + 1)
+    upload = str(uuids.uuid4())
+    send_chunk(backend, upload, data, 0)
+    send_chunk(backend, upload, data, 2)
+    report = backend.partials.clean(expires=-1)
+    assert report.partial_uploads == 1 and report.freed >= CHUNK + 1  # on S3: the parts it aborted
+
+
 def test_each_upload_expires_by_the_expiry_it_started_with(backend):
     """The sweep's own expiry is only for uploads that recorded none."""
     data = os.urandom(CHUNK + 1)

@@ -647,12 +647,29 @@ class S3Partials(PartialStore):
             found = self._read_record(base) if "manifest" in keys else None
             report.freed += sum(entry.get("Size", 0) for name, entry in keys.items() if name == "data")
             if found is not None:
+                report.freed += self.part_bytes(found.key, found.upload_id)
                 self.end(base, EXPIRED, found)
             else:  # a start cut short: nothing else of it exists
                 self.delete_keys([entry["Key"] for entry in entries])
             self._manifests.pop(base, None)
             report.partial_uploads += 1
         return report
+
+    def part_bytes(self, key: str, upload_id: str) -> int:
+        """The bytes an open multipart upload holds in its parts (0 once it is not open): what
+        aborting it gives back."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.files.errors:
+                pages = self.client.get_paginator("list_parts").paginate(
+                    Bucket=self.files.bucket, Key=key, UploadId=upload_id
+                )
+                return sum(int(part.get("Size", 0)) for page in pages for part in page.get("Parts", ()))
+        except ClientError as error:
+            if _code(error) in ("NoSuchUpload",) + _MISSING:
+                return 0
+            raise
 
     def _open_expiries(self, default: float) -> dict[str, float]:
         """The seconds each open chunked upload is kept once idle, by its base, from the

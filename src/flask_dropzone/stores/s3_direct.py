@@ -340,8 +340,10 @@ class S3Direct:
                     uploads = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key).get("Uploads", ())
                     for upload in uploads:
                         if upload["Key"] == key:
+                            freed += partials.part_bytes(key, upload["UploadId"])
                             self.abort(key, upload["UploadId"])
                             aborted += 1
+                freed += (self.size(base) or 0) + (self.size(base + ".first") or 0)  # the first part, its copy
                 self.end(base, client, size, discard=key, claim=claim)
             old = []
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.root)
