@@ -147,3 +147,17 @@ def test_successful_chunks_log_nothing(app, caplog):
     for chunk in chunk_requests(os.urandom(5 * CHUNK), "quiet.bin", CHUNK):
         assert send(client, chunk).status_code == 200
     assert [r for r in caplog.records if r.name == "flask_dropzone"] == []
+
+
+def test_the_readmes_two_lines_show_refusals_where_flask_shows_its_own(app, capsys):
+    from flask.logging import default_handler
+
+    logger = logging.getLogger("flask_dropzone")
+    logger.addHandler(default_handler)
+    logger.setLevel(logging.INFO)
+    try:
+        post(app.test_client(), "/save", [("file", "big.bin", b"x" * (2 << 20))])
+    finally:
+        logger.removeHandler(default_handler)
+        logger.setLevel(logging.NOTSET)
+    assert "upload refused, 413: File is too big (2 MiB). Max filesize: 1 MiB. (file 'big.bin'" in capsys.readouterr().err

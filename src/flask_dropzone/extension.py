@@ -70,7 +70,7 @@ def _nonce(nonce: Optional[str]) -> Optional[str]:
 def _csrf() -> dict[str, str]:
     if "csrf" not in current_app.extensions:
         raise RuntimeError(
-            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install 'Flask-Dropzone[csrf]' "
+            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install Flask-WTF (the csrf extra) "
             "and call CSRFProtect(app)."
         )
     from flask_wtf.csrf import generate_csrf
