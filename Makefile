@@ -6,7 +6,7 @@ FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo demo-s3 test test-floors bench fuzz vendor screenshots clean
+.PHONY: demo demo-s3 lint test test-floors bench fuzz vendor screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,15 @@ demo: $(VENV)/.demo
 demo-s3: $(VENV)/.test
 	$(PY) scripts/demo_s3.py --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.test
+# ruff for the Python, ESLint (from package.json, installed by npm ci) for the zone script.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+
+lint: $(VENV)/.test node_modules/.package-lock.json
+	$(PY) -m ruff check src tests bench scripts demo
+	node_modules/.bin/eslint src/flask_dropzone/static/flask-dropzone.js
+
+test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # The suite again with every runtime dependency at the floor pyproject.toml declares.
@@ -61,4 +69,4 @@ vendor: | $(PY)
 	$(PY) scripts/vendor_dropzone.py
 
 clean:
-	rm -rf $(VENV) $(FLOORS) build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(FLOORS) node_modules build src/*.egg-info .pytest_cache .hypothesis

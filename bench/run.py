@@ -169,7 +169,7 @@ class Bench:
         for index, order in rounds(self.args.runs, W1_CONTENDERS):
             for contender in order:
                 self.record("W1", contender, index, self.measure(
-                    self.args.w1_mib * MIB, lambda: client.single(self.port, f"/{contender}", big, "big.bin")))
+                    self.args.w1_mib * MIB, lambda contender=contender: client.single(self.port, f"/{contender}", big, "big.bin")))
         os.unlink(big)
 
     def w2(self) -> None:
@@ -179,7 +179,7 @@ class Bench:
             for contender in order:
                 self.record("W2", contender, index, self.measure(
                     self.args.w1_mib * MIB,
-                    lambda: client.chunked(self.port, f"/{contender}", big, "big.bin", 8 * MIB, 4)))
+                    lambda contender=contender: client.chunked(self.port, f"/{contender}", big, "big.bin", 8 * MIB, 4)))
         os.unlink(big)
 
     def w3(self) -> None:
@@ -190,7 +190,7 @@ class Bench:
             for contender in order:
                 path = f"/{contender}?rules=image" if contender == "ours" else f"/{contender}"
                 self.record("W3", contender, index, self.measure(
-                    4096 * len(files), lambda: client.many_small(self.port, path, files, 4)))
+                    4096 * len(files), lambda path=path: client.many_small(self.port, path, files, 4)))
 
     def w4(self) -> None:
         print(f"W4: one {self.args.w4_mib} MiB file, single request and chunked (memory)")
@@ -198,13 +198,13 @@ class Bench:
         idle = self.results["idle_rss"] = self.server.memory("VmRSS")
         for contender in CONTENDERS:
             result = self.measure(self.args.w4_mib * MIB,
-                                  lambda: client.single(self.port, f"/{contender}", huge, "huge.bin"))
+                                  lambda contender=contender: client.single(self.port, f"/{contender}", huge, "huge.bin"))
             self.results.setdefault("W4-single", {})[contender] = [result]
             print(f"  W4 single  {contender:10}: peak RSS {result['peak_rss'] / MIB:6.1f} MiB "
                   f"(idle {idle / MIB:.1f})", flush=True)
         for contender in ("ours", "raw"):
             result = self.measure(self.args.w4_mib * MIB,
-                                  lambda: client.chunked(self.port, f"/{contender}", huge, "huge.bin", 8 * MIB, 4))
+                                  lambda contender=contender: client.chunked(self.port, f"/{contender}", huge, "huge.bin", 8 * MIB, 4))
             self.results.setdefault("W4-chunked", {})[contender] = [result]
             print(f"  W4 chunked {contender:10}: peak RSS {result['peak_rss'] / MIB:6.1f} MiB "
                   f"(idle {idle / MIB:.1f})", flush=True)

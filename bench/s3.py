@@ -30,6 +30,7 @@ HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 import client as http_client  # noqa: E402
 from run import Server, data_file  # noqa: E402
+
 from s3server import S3Server, make_client  # noqa: E402
 
 MIB = 1024 * 1024
@@ -57,7 +58,7 @@ def ours(servers: list[Server], source: str) -> float:
             local.source = open(source, "rb")
         offset = index * CHUNK
         fields = http_client.chunk_fields(file_id, index, size, CHUNK)
-        for attempt in range(4):  # as Dropzone does (retryChunks), on a new connection
+        for _ in range(4):  # as Dropzone does (retryChunks), on a new connection
             number = index % len(servers)
             try:
                 local.clients[number].upload("/upload", "w5.bin", local.source, offset, min(CHUNK, size - offset), fields)

@@ -41,6 +41,7 @@ HERE = Path(__file__).parent
 sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from run import Server, data_file, machine  # noqa: E402
 from s3 import CHUNK, IN_FLIGHT, app_env, boto3_upload, empty  # noqa: E402
+
 from s3server import S3Server, make_client  # noqa: E402
 
 MIB = 1024 * 1024
@@ -133,7 +134,7 @@ class Parts:
 
     def put(self, url: str, offset: int, length: int) -> None:
         parts = urlsplit(url)
-        for attempt in range(4):  # as Dropzone does (retryChunks), on a new connection
+        for _ in range(4):  # as Dropzone does (retryChunks), on a new connection
             connection = self._connection(parts.hostname or "127.0.0.1", parts.port or 80)
             try:
                 connection.putrequest("PUT", f"{parts.path}?{parts.query}", skip_accept_encoding=True)

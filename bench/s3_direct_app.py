@@ -14,9 +14,9 @@ from collections import Counter
 from typing import Any, Callable, Iterable
 
 from flask import Flask, render_template_string
+from s3_app import s3_app
 
 from flask_dropzone import Dropzone, stores
-from s3_app import s3_app
 
 PART_SIZE = 8 * 1024 * 1024
 STATS = "/stats"

@@ -9,8 +9,8 @@ from flask import Flask
 from hypothesis import HealthCheck, settings
 
 from flask_dropzone import Dropzone
-from s3_fixtures import s3_bucket, s3_server, s3_settings  # noqa: F401  (fixtures: a real S3 server)
 
+from s3_fixtures import s3_bucket, s3_server, s3_settings  # noqa: F401  (fixtures: a real S3 server)
 
 # `make test`: the same examples on every run and no example database, so that a checkout
 # never replays a failure found elsewhere. `make fuzz` (scripts/fuzz.py): random, many more.

@@ -15,14 +15,27 @@ from flask import Flask, request
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chunking import (
-    CHUNK, CONTENT_TYPE, PNG, age, body, chunk_dir, chunk_fields, chunk_requests, client_of, make_app, send,
-    stray_files, upload_dirs, uploads_dir,
-)
-from conftest import examples
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.stores import TOMBSTONE
 from flask_dropzone.stores.disk_chunks import DiskChunks
+
+from chunking import (
+    CHUNK,
+    CONTENT_TYPE,
+    PNG,
+    age,
+    body,
+    chunk_dir,
+    chunk_fields,
+    chunk_requests,
+    client_of,
+    make_app,
+    send,
+    stray_files,
+    upload_dirs,
+    uploads_dir,
+)
+from conftest import examples
 
 
 @pytest.fixture
@@ -357,27 +370,32 @@ def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
 
 def test_the_quota_holds_under_concurrent_first_chunks(tmp_path):
     for trial in range(20):
-        app = make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=4)
-        cookie_client = app.test_client()
-        cookie_client.get("/files")
-        with cookie_client.session_transaction() as session:
-            session["_dropzone_client"] = "ab" * 16
-        cookie = cookie_client.get_cookie("session").value
-        firsts = [chunk_requests(os.urandom(3 * 1024 * 1024), f"{n}.bin", CHUNK, order=[0])[0] for n in range(8)]
-        barrier, statuses = threading.Barrier(8), []
-
-        def first_chunk(request_body):
-            client = app.test_client()
-            client.set_cookie("session", cookie)
-            barrier.wait()
-            statuses.append(send(client, request_body).status_code)
-
-        threads = [threading.Thread(target=first_chunk, args=(b,)) for b in firsts]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(30)
+        statuses = _eight_first_chunks_at_once(make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=4))
         assert sorted(statuses) == [200] + [400] * 7, (trial, statuses)
+
+
+def _eight_first_chunks_at_once(app) -> list[int]:
+    """The statuses of eight first chunks of 3 MiB files, sent by one client at once."""
+    cookie_client = app.test_client()
+    cookie_client.get("/files")
+    with cookie_client.session_transaction() as session:
+        session["_dropzone_client"] = "ab" * 16
+    cookie = cookie_client.get_cookie("session").value
+    firsts = [chunk_requests(os.urandom(3 * 1024 * 1024), f"{n}.bin", CHUNK, order=[0])[0] for n in range(8)]
+    barrier, statuses = threading.Barrier(8), []
+
+    def first_chunk(request_body):
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        barrier.wait()
+        statuses.append(send(client, request_body).status_code)
+
+    threads = [threading.Thread(target=first_chunk, args=(b,)) for b in firsts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return statuses
 
 
 def test_a_completed_upload_leaves_nothing_but_its_record_whoever_read_the_form(app):
@@ -515,8 +533,9 @@ def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypat
 
 
 def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app):
-    from chunking import chunk_fields as fields_of
     from flask_dropzone.chunks import parse as parse_chunk
+
+    from chunking import chunk_fields as fields_of
 
     store = DiskChunks(str(chunk_dir(app)))
     file_id, client = str(uuids.uuid4()), "cd" * 16
@@ -590,7 +609,7 @@ def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(tmp_
     real = chunk_requests(content, "real.bin", CHUNK, file_id=file_id)
     saved = []
     for index in order:
-        for target, field, value, length in (m for m in mutations if m[0] == index):
+        for _, field, value, length in (m for m in mutations if m[0] == index):
             fields = chunk_fields(file_id, index, len(content), CHUNK)
             fields[field] = value
             forged = body(fields, "file", "real.bin", content[index * CHUNK : index * CHUNK + length])
@@ -845,8 +864,9 @@ def test_a_client_has_at_most_unfinished_uploads_at_once(tmp_path):
 
 
 def test_the_zones_signed_rules_bound_unfinished_uploads_whoever_reads_the_form(tmp_path):
-    from conftest import zone_config
     from flask import render_template_string
+
+    from conftest import zone_config
 
     app = make_app(str(tmp_path / "instance"))
     app.add_url_rule("/page", "page", lambda: render_template_string("{{ dropzone.config(unfinished_uploads=1) }}"))

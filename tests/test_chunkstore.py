@@ -10,13 +10,23 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from chunking import (
-    CHUNK, age, chunk_dir, chunk_fields, chunk_requests, client_of, make_app, send, upload_dirs, uploads_dir,
-)
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone.chunks import parse as parse_chunk
 from flask_dropzone.stores import TOMBSTONE, StoreBusy
 from flask_dropzone.stores.disk_chunks import DiskChunks
+
+from chunking import (
+    CHUNK,
+    age,
+    chunk_dir,
+    chunk_fields,
+    chunk_requests,
+    client_of,
+    make_app,
+    send,
+    upload_dirs,
+    uploads_dir,
+)
 
 
 @pytest.fixture

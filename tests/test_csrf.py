@@ -7,8 +7,9 @@ import io
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from conftest import zone_config
 from flask_dropzone import Dropzone
+
+from conftest import zone_config
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -96,6 +97,7 @@ def test_with_csrfprotect_a_large_file_is_written_once_into_place(tmp_path, monk
     import os
 
     import werkzeug.formparser
+
     from flask_dropzone.stores import disk as storage
 
     app = upload_app(tmp_path)

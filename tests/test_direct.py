@@ -16,8 +16,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask, render_template_string
 
+from flask_dropzone import (
+    Dropzone,
+    SettingError,
+    deletion,
+    direct,
+    file_stored,
+    stores,
+    upload_refused,
+    zonerules,
+)
+
 from conftest import zone_config
-from flask_dropzone import Dropzone, SettingError, deletion, direct, file_stored, stores, upload_refused, zonerules
 
 MiB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"

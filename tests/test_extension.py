@@ -1,12 +1,13 @@
-import hashlib
 import base64
+import hashlib
 from pathlib import Path
 
 from flask import Flask, render_template_string, url_for
 
 import flask_dropzone
 from flask_dropzone import Dropzone, _vendor, get_url, random_filename
-from flask_dropzone.utils import get_url as utils_get_url, random_filename as utils_random_filename
+from flask_dropzone.utils import get_url as utils_get_url
+from flask_dropzone.utils import random_filename as utils_random_filename
 
 STATIC = Path(flask_dropzone.__file__).parent / "static"
 

@@ -9,8 +9,9 @@ import threading
 import pytest
 from flask import Flask
 
-from chunking import CHUNK, chunk_requests, send
 from flask_dropzone import Dropzone
+
+from chunking import CHUNK, chunk_requests, send
 
 TRIALS = 40
 AT_ONCE = 4
@@ -49,7 +50,7 @@ def test_simultaneous_first_uploads_all_arrive(tmp_path, size):
     for trial in range(TRIALS):
         app = fresh_app(str(tmp_path / f"t{trial}" / "instance"))  # not even the instance folder exists
 
-        def upload(number):
+        def upload(number, app=app):
             data = {"file": (io.BytesIO(os.urandom(size)), f"{number}.bin")}
             return lambda: app.test_client().post("/save", data=data, content_type="multipart/form-data").status_code
 

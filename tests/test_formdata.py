@@ -17,8 +17,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.test import encode_multipart
 
-from conftest import examples
 from flask_dropzone import formdata
+
+from conftest import examples
 from hostile_bodies import JUNK_FAMILIES, part, reads
 
 MIB = 1024 * 1024

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from chunking import BOUNDARY, CONTENT_TYPE, body as chunk_body, chunk_fields, chunk_requests
+from chunking import BOUNDARY, CONTENT_TYPE, chunk_fields, chunk_requests
+from chunking import body as chunk_body
 
 MIB = 1024 * 1024
 
@@ -51,7 +52,7 @@ def gunicorn_pid(tmp_path):
                 break
             except OSError:
                 if time.time() > deadline or process.poll() is not None:
-                    raise RuntimeError("gunicorn did not start")
+                    raise RuntimeError("gunicorn did not start") from None
                 time.sleep(0.1)
         yield port, tmp_path / "instance", process.pid
     finally:

@@ -2,9 +2,10 @@ import pytest
 from flask import render_template_string
 from markupsafe import Markup
 
-from conftest import parse, zone_config, zone_configs
 from flask_dropzone import _vendor, render
 from flask_dropzone.settings import RASTER_IMAGES
+
+from conftest import parse, zone_config, zone_configs
 
 HOSTILE = "\"'`${alert(1)}</script><img src=x onerror=alert(1)>\u2028"
 

@@ -14,15 +14,16 @@ import uuid as uuids
 
 import pytest
 from flask import render_template_string
+from test_direct import ABORT, COMPLETE, MiB, direct_app, send, start, ticket, upload_parts
+from test_s3_storage import post, s3_app
 
-from chunking import CONTENT_TYPE, chunk_requests
 from flask_dropzone import file_stored, stores
 from flask_dropzone.chunks import Chunk, Manifest
 from flask_dropzone.stores import s3_chunks, s3_direct
 from flask_dropzone.stores.s3 import S3Files
 from flask_dropzone.stores.s3_chunks import S3Partials
-from test_direct import ABORT, COMPLETE, MiB, direct_app, send, start, ticket, upload_parts
-from test_s3_storage import post, s3_app
+
+from chunking import CONTENT_TYPE, chunk_requests
 
 CHUNK = 5 * MiB
 CLIENT = "c" * 32

@@ -29,9 +29,10 @@ from typing import Any, Callable, Optional
 
 import pytest
 
+from flask_dropzone import zonerules
+
 from chunking import BOUNDARY, CONTENT_TYPE, body, chunk_requests
 from conftest import zone_config
-from flask_dropzone import zonerules
 from s3server import _set_parent_death_signal, make_client
 
 MIB = 1024 * 1024

@@ -12,8 +12,9 @@ import time
 import pytest
 from flask import Flask
 
-from chunking import CONTENT_TYPE, body, chunk_requests
 from flask_dropzone import Dropzone, SettingError, stores
+
+from chunking import CONTENT_TYPE, body, chunk_requests
 
 MiB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
@@ -111,7 +112,7 @@ def test_s3_without_boto3_says_how_to_install_it(tmp_path, monkeypatch):
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a))
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(DROPZONE_STORAGE="s3", DROPZONE_S3_BUCKET="uploads")
-    with pytest.raises(SettingError, match=r"Flask-Dropzone\[s3\]"):
+    with pytest.raises(SettingError, match=r"needs boto3 \(the s3 extra\): pip install .boto3>=1.41."):
         Dropzone(app)
 
 

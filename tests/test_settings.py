@@ -56,7 +56,7 @@ def test_the_migration_notes_list_every_changed_default():
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
     migration = readme[readme.index("## Migrating from Flask-Dropzone 2.0.0"):]
-    for name, old in DOCUMENTED_DEFAULTS.items():
+    for name in DOCUMENTED_DEFAULTS:
         if name in CHANGED_DEFAULTS:
             assert f"`{name}`" in migration.split("\n## ")[0], name
 

@@ -10,8 +10,9 @@ import os
 import pytest
 from flask import Flask, request
 
-from chunking import CHUNK, chunk_requests, make_app, send
 from flask_dropzone import Dropzone, SavedFile, file_stored, upload_refused
+
+from chunking import CHUNK, chunk_requests, make_app, send
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 

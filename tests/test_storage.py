@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from flask import Flask, request
 
-from chunking import CHUNK, chunk_requests, send
 from flask_dropzone import Dropzone
 from flask_dropzone.stores import disk as storage
 from flask_dropzone.stores import names
+
+from chunking import CHUNK, chunk_requests, send
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 TESTS = Path(__file__).parent
@@ -34,7 +35,7 @@ def make_app(instance: str) -> Flask:
 
     @app.post("/parsed-first")
     def parsed_first():
-        request.form  # as Flask-WTF's CSRFProtect does
+        request.form  # noqa: B018  (as Flask-WTF's CSRFProtect does)
         return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**request.args)]}
 
     return app

@@ -13,7 +13,14 @@ import pytest
 
 from flask_dropzone.chunks import BadChunk, Chunk, Manifest
 from flask_dropzone.stores import (
-    COMPLETE, EXPIRED, REFUSED, TOMBSTONE, FileStore, PartialStore, QuotaExceeded, StoreBusy,
+    COMPLETE,
+    EXPIRED,
+    REFUSED,
+    TOMBSTONE,
+    FileStore,
+    PartialStore,
+    QuotaExceeded,
+    StoreBusy,
 )
 
 MiB = 1024 * 1024
@@ -42,10 +49,10 @@ def backend(request, tmp_path):
             return sorted(name for name in names if not name.endswith(("/lock", ".last-clean")))
 
         return Backend(DiskFiles(), DiskChunks(str(tmp_path / "chunks")), folder, listing)
-    from s3server import make_client
-
     from flask_dropzone.stores.s3 import S3Files
     from flask_dropzone.stores.s3_chunks import S3Partials
+
+    from s3server import make_client
 
     server, bucket = request.getfixturevalue("s3_server"), request.getfixturevalue("s3_bucket")
     client = make_client(server)

@@ -2,8 +2,7 @@
 
 import pytest
 
-from flask_dropzone import FileTooLarge, FileTypeRefused
-from flask_dropzone import messages
+from flask_dropzone import FileTooLarge, FileTypeRefused, messages
 from flask_dropzone.errors import BadUpload
 from flask_dropzone.settings import resolve
 from flask_dropzone.validation import AcceptRules, check_count, check_name, check_size, check_type

@@ -11,12 +11,13 @@ import pytest
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFProtect
 
-from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
-from conftest import zone_config
 from flask_dropzone import Dropzone, signing, zonerules
-from flask_dropzone.zonerules import Zone
 from flask_dropzone.stores import disk as storage
 from flask_dropzone.stores import disk_chunks as chunkstore
+from flask_dropzone.zonerules import Zone
+
+from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
+from conftest import zone_config
 
 MiB = 1024 * 1024
 PAGE = "{{ dropzone.config(max_file_size=1, allowed_file_type='image') }}"

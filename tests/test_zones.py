@@ -7,8 +7,9 @@ import io
 import pytest
 from flask import Flask, render_template_string
 
-from conftest import zone_config
 from flask_dropzone import Dropzone, SettingError
+
+from conftest import zone_config
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 AVATAR = {"allowed_file_type": "image", "max_file_size": 1, "max_files": 1}

@@ -13,7 +13,15 @@ from typing import Callable, Optional
 
 from flask import Flask
 
-from .settings import ZONES, Options, SettingError, check_folders, resolve, setting_name, zone_keywords
+from .settings import (
+    ZONES,
+    Options,
+    SettingError,
+    check_folders,
+    resolve,
+    setting_name,
+    zone_keywords,
+)
 
 Access = Callable[[str, int], bool]
 

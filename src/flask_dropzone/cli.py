@@ -11,7 +11,8 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .receive import STORE_ERRORS, clean as clean_uploads
+from .receive import STORE_ERRORS
+from .receive import clean as clean_uploads
 from .settings import resolve
 
 dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")

@@ -24,8 +24,10 @@ from itsdangerous import BadData
 
 from . import signing
 from .errors import BadUpload, UploadRefused
-from .stores.s3_parts import latest_parts, part_count, part_length, part_lengths
-from .storage_settings import S3_MAX_PART as MAX_PART, S3_MAX_PARTS as MAX_PARTS, S3_MIN_PART as MIN_PART
+from .storage_settings import S3_MAX_PART as MAX_PART  # noqa: F401  (the endpoints' names for S3's limits)
+from .storage_settings import S3_MAX_PARTS as MAX_PARTS  # noqa: F401
+from .storage_settings import S3_MIN_PART as MIN_PART  # noqa: F401
+from .stores.s3_parts import latest_parts, part_count, part_length, part_lengths  # noqa: F401  (part_lengths: too)
 from .zonerules import Zone
 
 #: Seconds a presigned part URL is valid at most (fresh ones come from ``/dropzone/direct/urls``).

@@ -214,7 +214,8 @@ def start() -> Response:
         except QuotaExceeded:
             raise FileTooLarge("Too many unfinished uploads; finish or cancel some first.") from None
     except UploadRefused as refused:
-        raise refused.about(name)
+        refused.about(name)
+        raise
     ticket = Ticket(base, key, held or "", upload_id, client, name, safe, size, part_size, folder, zone)
     try:
         links = _urls(store, ticket, direct.URL_EXPIRES)
@@ -301,7 +302,8 @@ def complete() -> Response:
         options = _today(app, ticket)
     except UploadRefused as refused:
         _end(store, ticket, claim, refused)
-        raise refused.about(ticket.filename)
+        refused.about(ticket.filename)
+        raise
     with _released_on_failure(store, ticket, claim):
         parts = _parts(store, ticket)
         head, size = _first_bytes(store, ticket, parts)
@@ -311,7 +313,8 @@ def complete() -> Response:
         detected = validation.check_type(ticket.safe_name, head, options)
     except UploadRefused as refused:
         _end(store, ticket, claim, refused)  # the parts, the name held: nothing of it is left
-        raise refused.about(ticket.filename)
+        refused.about(ticket.filename)
+        raise
     if parts is not None:
         with _released_on_failure(store, ticket, claim):
             joined = _join(store, ticket, parts)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import warnings
-from typing import Any, BinaryIO, Callable, cast, IO, Mapping, Optional, Sequence
+from typing import IO, Any, BinaryIO, Callable, Mapping, Optional, Sequence, cast
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
@@ -13,16 +13,35 @@ from flask import Blueprint, Flask, Response, current_app, g, request, send_file
 from markupsafe import Markup
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
-from . import _vendor, checks, receive, render, serving, signing, storage_settings, stores, zonerules
-from .zonerules import Zone
-from .cli import dropzone_cli
-from .settings import (
-    ALIASES, KEYWORDS, ZONES, Options, SettingError, canonical_keywords, check_names, check_zones, resolve,
-    setting_name, zone_keywords,
+from . import (
+    _vendor,
+    checks,
+    receive,
+    render,
+    serving,
+    signing,
+    storage_settings,
+    stores,
+    zonerules,
 )
+from .cli import dropzone_cli
 from .errors import NotStored, UploadRefused
+from .settings import (
+    ALIASES,
+    KEYWORDS,
+    ZONES,
+    Options,
+    SettingError,
+    canonical_keywords,
+    check_names,
+    check_zones,
+    resolve,
+    setting_name,
+    zone_keywords,
+)
 from .uploads import SavedFile, Upload
 from .utils import get_url
+from .zonerules import Zone
 
 
 def _with_zone(where: str, zone: Optional[str], overrides: dict[str, Any]) -> dict[str, Any]:

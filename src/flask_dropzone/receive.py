@@ -16,7 +16,18 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from . import checks, chunks, deletion, formdata, serving, signals, signing, stores, validation, zonerules
+from . import (
+    checks,
+    chunks,
+    deletion,
+    formdata,
+    serving,
+    signals,
+    signing,
+    stores,
+    validation,
+    zonerules,
+)
 from .errors import (
     BadUpload,
     FileTooLarge,
@@ -30,7 +41,7 @@ from .filenames import stored_name
 from .settings import Options, check_folders, resolve
 from .stores import CleanReport, FileStore, PartialStore, StoreFull, StoreLimit, StoreUnavailable
 from .uploads import ChunkSink, FileSink, SavedFile, Upload, field_index, in_order
-from .zonerules import Zone, ZoneGone
+from .zonerules import NO_ZONE, Zone, ZoneGone
 
 Sink = Union[FileSink, ChunkSink]
 #: The direct-upload endpoints (:mod:`.direct_views`), refused in plain text as the others.
@@ -64,7 +75,7 @@ def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
     return judged.accepted
 
 
-def save(options: Options, folder: str, zone: Zone = Zone()) -> list[SavedFile]:
+def save(options: Options, folder: str, zone: Zone = NO_ZONE) -> list[SavedFile]:
     """Store this request's accepted files; several files with some refused store the
     others and raise :class:`SomeFilesRefused`."""
     checks.check_secret_key(current_app, options)  # before anything is stored (delete tokens)
@@ -154,7 +165,7 @@ def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
         if isinstance(req, UploadRequest):
             state._dropzone_zone = (options, folder)
             try:
-                req.files  # our parser reads the body, checked against options
+                req.files  # noqa: B018  (our parser reads the body, checked against options)
             finally:
                 state.pop("_dropzone_zone", None)
             if "_dropzone_refusal" in state:
@@ -183,7 +194,8 @@ def _recheck_chunks(received: list[ChunkSink], options: Options) -> None:
             _check_chunk(sink, options)
         except UploadRefused as refused:
             _refuse_upload(sink, refused.code)
-            raise refused.about(sink.filename)
+            refused.about(sink.filename)
+            raise
 
 
 def _check_chunk(sink: ChunkSink, options: Options) -> None:
@@ -254,7 +266,7 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     return result
 
 
-def publish(files: list[Upload], folder: str, options: Options, zone: Zone = Zone()) -> list[SavedFile]:
+def publish(files: list[Upload], folder: str, options: Options, zone: Zone = NO_ZONE) -> list[SavedFile]:
     """Give each accepted file its name in ``folder`` (the naming policy's, or a free
     variant), through the app's file store, and tell ``file_stored``."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]

@@ -11,6 +11,17 @@ from typing import IO, TYPE_CHECKING, Optional, TypeVar, Union
 from werkzeug.datastructures import FileStorage, Headers
 
 from . import chunks, validation
+from .errors import (
+    FileTooLarge,
+    FileTypeRefused,
+    NameTaken,
+    UploadBusy,
+    UploadExpired,
+    UploadRefused,
+)
+from .filenames import safe_filename, stored_name
+from .settings import Options
+from .sniffing import HEAD_SIZE
 from .stores import (
     COMPLETE,
     EXPIRED,
@@ -24,10 +35,6 @@ from .stores import (
     StoreBusy,
     Stored,
 )
-from .errors import FileTooLarge, FileTypeRefused, NameTaken, UploadBusy, UploadExpired, UploadRefused
-from .filenames import safe_filename, stored_name
-from .settings import Options
-from .sniffing import HEAD_SIZE
 
 if TYPE_CHECKING:
     from .receive import Receiver

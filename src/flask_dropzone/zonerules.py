@@ -124,6 +124,10 @@ class Zone:
         return cls(name, keywords)
 
 
+#: No named zone, no keywords: the app's own settings.
+NO_ZONE = Zone()
+
+
 def _plain(value: Any) -> bool:
     try:
         json.dumps(value)

@@ -13,6 +13,7 @@ from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
 
+
 def page_app(page: str, config: dict[str, Any], instance_path: Optional[str] = None) -> Flask:
     """An app whose ``/`` renders the template ``page`` and whose ``/upload`` stores with ``save()``."""
     app = Flask(__name__, instance_path=instance_path)

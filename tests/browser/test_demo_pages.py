@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import DOCUMENTS_REFUSED, IMAGES_REFUSED, NOT_A_PNG, choose_files, drop_files, error_messages, payload, png, statuses, violations, wait_settled
+from .helpers import (
+    DOCUMENTS_REFUSED,
+    IMAGES_REFUSED,
+    NOT_A_PNG,
+    choose_files,
+    drop_files,
+    error_messages,
+    payload,
+    png,
+    statuses,
+    violations,
+    wait_settled,
+)
 
 
 def stored(app) -> dict[str, bytes]:

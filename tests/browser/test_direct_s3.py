@@ -13,7 +13,15 @@ from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
 
-from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, png, statuses, wait_settled
+from .helpers import (
+    IMAGES_REFUSED,
+    NOT_A_PNG,
+    drop_files,
+    error_messages,
+    png,
+    statuses,
+    wait_settled,
+)
 from .test_chunked import wait_settled_long
 
 MIB = 1024 * 1024

@@ -6,7 +6,15 @@ from pathlib import Path
 
 from flask import Flask
 
-from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, page_app, png, statuses, wait_settled
+from .helpers import (
+    NOT_A_PNG,
+    drop_files,
+    error_messages,
+    page_app,
+    png,
+    statuses,
+    wait_settled,
+)
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}

@@ -106,9 +106,8 @@ def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(page, serve, tmp
 
     from werkzeug.serving import make_server
 
-    from s3server import make_client
-
     from .test_s3_round_robin import RoundRobin
+    from s3server import make_client
 
     state = {"fail_after": None, "posts": 0, "indices": []}
     s3_chunk = 5 * MIB  # S3's smallest part

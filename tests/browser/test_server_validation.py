@@ -8,7 +8,17 @@ from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone
 
-from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, payload, png, responses, statuses, wait_settled
+from .helpers import (
+    IMAGES_REFUSED,
+    NOT_A_PNG,
+    drop_files,
+    error_messages,
+    payload,
+    png,
+    responses,
+    statuses,
+    wait_settled,
+)
 
 
 def stored(app) -> dict[str, bytes]:

@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from .helpers import IMAGES_REFUSED, NOT_A_PNG, drop_files, error_messages, page_app, payload, png, statuses, wait_settled
+from .helpers import (
+    NOT_A_PNG,
+    drop_files,
+    error_messages,
+    page_app,
+    payload,
+    png,
+    statuses,
+    wait_settled,
+)
 
 EVIL = b"<!doctype html><html><script>alert(1)</script></html>"
 

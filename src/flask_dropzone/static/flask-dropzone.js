@@ -256,7 +256,7 @@
 
   // Several files in one request that the server judged one by one: each outcome is said
   // once the previews show them.
-  function sayOutcomes(dz, say, texts) {
+  function sayOutcomes(dz, say) {
     dz.on("errormultiple", function (files) {
       files.forEach(function (file) {
         if (file.status === window.Dropzone.SUCCESS) return; // said by its success event
@@ -1013,7 +1013,7 @@
       var say = announcer(element);
       accessiblePreviews(this, say, config.texts);
       onOutcomes(this);
-      sayOutcomes(this, say, config.texts);
+      sayOutcomes(this, say);
       totalProgress(this, element, config.texts);
       notKept(this, element, config, say);
       if (config.redirectUrl) onRedirect(this, config.redirectUrl);

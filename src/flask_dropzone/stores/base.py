@@ -64,10 +64,10 @@ class Staged(ABC):
     @abstractmethod
     def write(self, data: Bytes) -> None: ...
 
-    def finish(self) -> None:
+    def finish(self) -> None:  # noqa: B027  (optional: a store that needs no last step)
         """Every byte was written."""
 
-    def rest(self) -> None:
+    def rest(self) -> None:  # noqa: B027  (optional)
         """Give back what an idle staged file holds (an open descriptor) until it is read."""
 
     #: Whether a process that dies while receiving leaves something for ``clean`` to remove.
@@ -125,7 +125,7 @@ class FileStore(ABC):
         """Give ``source`` the local ``path`` (replacing it) without copying, if the store can."""
         return False
 
-    def unpublish(self, source: HandOver, stored: list[Stored]) -> None:
+    def unpublish(self, source: HandOver, stored: list[Stored]) -> None:  # noqa: B027  (optional)
         """Remove what was published from ``source`` (a hand-over that is given back)."""
 
     @abstractmethod

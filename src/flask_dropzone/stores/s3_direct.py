@@ -46,8 +46,8 @@ from typing import Any, Optional
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from .base import StoreBusy, Stored, StoreUnavailable, check_room
-from .s3 import DIRECT, S3Files, error_code
 from .names import candidates
+from .s3 import DIRECT, S3Files, error_code
 from .s3_chunks import S3Partials
 from .s3_marks import ID, held_by, made_for, new_id
 
