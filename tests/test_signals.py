@@ -162,3 +162,30 @@ def test_the_readmes_two_lines_show_refusals_where_flask_shows_its_own(app, caps
         logger.removeHandler(default_handler)
         logger.setLevel(logging.NOTSET)
     assert "upload refused, 413: File is too big (2 MiB). Max filesize: 1 MiB. (file 'big.bin'" in capsys.readouterr().err
+
+
+def test_a_refusal_before_the_view_is_announced_and_logged_once(tmp_path, caplog):
+    """Under CSRFProtect the form is read in before_request, by the zone's signed rules: a file
+    refused then never reaches a view, and is told all the same, with its zone."""
+    from flask import render_template_string
+    from flask_wtf.csrf import CSRFProtect
+
+    from conftest import zone_config
+
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="signals", DROPZONE_ENABLE_CSRF=True,
+                      DROPZONE_ZONES={"photos": {"allowed_file_type": "image"}})
+    dropzone = Dropzone(app)
+    CSRFProtect(app)
+    app.add_url_rule("/", "index", lambda: render_template_string("{{ dropzone.config(id='photos') }}"))
+    app.add_url_rule("/photos", "photos", lambda: str(dropzone.save(zone="photos")), methods=["POST"])
+    caplog.set_level(logging.INFO, logger="flask_dropzone")
+    heard = []
+    client = app.test_client()
+    headers = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"]
+    with upload_refused.connected_to(lambda sender, **info: heard.append(info), app):
+        response = client.post("/photos", data={"file": (io.BytesIO(b"MZ" + bytes(100)), "virus.png")}, headers=headers)
+    assert response.status_code == 415
+    assert heard == [{"filename": "virus.png", "status": 415, "reason": "Its name says PNG, but its content is not.",
+                      "zone": "photos"}]
+    assert len([r for r in caplog.records if r.name == "flask_dropzone"]) == 1

@@ -445,6 +445,9 @@ def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
 def report(refused: UploadRefused, zone: Optional[str] = None) -> None:
     """Tell the app (``upload_refused``, with the named ``zone`` if any) and the log (one
     INFO line) about each refusal."""
+    if getattr(refused, "_dropzone_reported", False):
+        return  # once, whoever met it first (the form parser, a view)
+    refused._dropzone_reported = True  # type: ignore[attr-defined]
     if isinstance(refused, SomeFilesRefused):
         for each in refused.refusals:
             report(each, zone)
@@ -534,9 +537,12 @@ class UploadFormParser(FormDataParser):
             return super().parse(stream, mimetype, content_length, options)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         zone = g.get("_dropzone_zone")  # the view's own settings, reading the body now
+        signed = None
         if zone is None:  # else the zone's own settings, signed: whoever reads the form
-            rules = zonerules.options(app, self.request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
-            zone = None if rules is None else (rules, upload_folder(rules))
+            signed = zonerules.load(app, self.request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
+            if signed is not None:
+                rules = signed.options(app.config)
+                zone = (rules, upload_folder(rules))
         if zone is not None:
             settings, folder, checked = zone[0], zone[1], True
         else:
@@ -547,6 +553,8 @@ class UploadFormParser(FormDataParser):
             fields = receiver.parse(stream, (options or {}).get("boundary", ""))
         except UploadRefused as refused:
             g._dropzone_refusal = refused
+            if signed is not None:  # refused before any view (CSRFProtect's read): told here
+                report(refused, signed.name)
             if checked or not isinstance(refused, BadUpload) or not self.silent:
                 raise
             return io.BytesIO(), self.cls(), self.cls()  # Werkzeug's way with a malformed body
