@@ -276,3 +276,16 @@ def test_under_csrfprotect_a_chunked_upload_keeps_its_zones_expiry(tmp_path):
     assert client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=zone_headers(client)).status_code == 200
     (manifest,) = (tmp_path / "instance" / "dropzone-chunks").rglob("manifest.json")
     assert json.loads(manifest.read_text())["expires"] == 5
+
+
+def test_another_zones_header_cannot_open_more_partial_uploads_than_the_view_allows(tmp_path):
+    big = "{{ dropzone.config(chunking=True, chunk_size=65536, max_file_size=4, unfinished_uploads=50) }}"
+    app = rules_app(tmp_path, page=big, chunking=True, chunk_size=65536, max_file_size=4, unfinished_uploads=2)
+    client = app.test_client()
+    headers = zone_headers(client)
+    statuses = []
+    for _ in range(4):
+        first = body(chunk_fields(str(uuid.uuid4()), 0, 300_000, 65536), "file", "a.bin", os.urandom(65536))
+        statuses.append(client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=headers).status_code)
+    assert statuses == [200, 200, 400, 400]
+    assert len(list((tmp_path / "instance" / "dropzone-chunks").rglob("data"))) == 2

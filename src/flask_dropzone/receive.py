@@ -206,8 +206,9 @@ def _check_chunk(sink: ChunkSink, options: Options) -> None:
         raise chunks.BadChunk(f"The chunk size must be {options.chunk_size} bytes, not {manifest.chunk_size}.")
     validation.check_size(manifest.total_size, options)
     validation.check_name(sink.safe_name, options)
-    quota = options.chunk_quota
-    if quota is not None and chunk_store(sink.options).pending_bytes(client_id()) > quota * validation.MIB:
+    held, count = chunk_store(sink.options).pending(client_id())  # this upload's included
+    quota, most = options.chunk_quota, options.unfinished_uploads
+    if (quota is not None and held > quota * validation.MIB) or (most is not None and count > most):
         raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.")
 
 

@@ -675,11 +675,10 @@ class DiskChunks(PartialStore):
             os.close(lock)
             os.close(dir_fd)
 
-    def pending_bytes(self, client: str) -> int:
-        """Declared size of the client's unfinished uploads."""
+    def pending(self, client: str) -> tuple[int, int]:
         client_fd = self._client(client)
         try:
-            return _pending(client_fd)[0]
+            return _pending(client_fd)
         finally:
             os.close(client_fd)
 

@@ -602,9 +602,6 @@ class S3Partials(PartialStore):
         self._manifests.pop(base, None)
         return True
 
-    def pending_bytes(self, client: str) -> int:
-        return self.pending(client)[0]
-
     def pending(self, client: str) -> tuple[int, int]:
         """The declared bytes and the number of the client's unfinished uploads, chunked and
         direct, from their markers (``<id>.<size>[.<expiry>]``)."""
