@@ -10,7 +10,7 @@ from typing import Any, Optional
 from flask import Flask, abort, redirect, render_template, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone, UploadRefused, receive, stores
+from flask_dropzone import Dropzone, UploadRefused, folders, stores
 from flask_dropzone.settings import resolve
 
 dropzone = Dropzone()
@@ -206,13 +206,13 @@ def register(app: Flask) -> None:
     @app.route("/remove", methods=["GET", "POST"])
     def remove():
         # The files already stored are shown too (a demo: anyone may delete them here).
-        folder = receive.upload_folder(resolve(app.config))
+        folder = folders.upload_folder(resolve(app.config))
         existing = [{"name": name, "size": size} for name, size in stores.of(app).files.listing(folder)]
         return _upload_view(**REMOVABLE) or render_template("remove.html", rules=REMOVABLE, existing=existing)
 
     def stored_files() -> tuple[Any, str, dict[str, int]]:
         store = stores.of(app).files  # the instance folder, or the bucket with `make demo-s3`
-        folder = receive.upload_folder(resolve(app.config))
+        folder = folders.upload_folder(resolve(app.config))
         return store, folder, dict(store.listing(folder))
 
     @app.route("/stored")

@@ -279,11 +279,11 @@ def test_remove_links_are_dropzones_add_remove_links(tmp_path):
 
 
 def _stored_in(app, folder_keyword) -> list[str]:
-    from flask_dropzone import receive, stores
+    from flask_dropzone import folders, stores
     from flask_dropzone.settings import resolve
 
     with app.app_context():
-        folder = receive.upload_folder(resolve(app.config), folder_keyword)
+        folder = folders.upload_folder(resolve(app.config), folder_keyword)
         return [name for name, _ in stores.of(app).files.listing(folder)]
 
 

@@ -47,3 +47,9 @@ def test_the_floors_ci_installs_are_the_declared_ones():
     pins = dict(line.split("==") for line in result.stdout.split())
     assert pins["Werkzeug"] == "3.1.7" and pins["Flask"] == "2.3.3" and pins["Flask-WTF"] == "1.1.2"
     assert set(pins) == {"Flask", "Werkzeug", "filetype", "multipart", "Flask-WTF"}
+
+
+def test_the_request_class_to_subclass_is_where_the_readme_says_and_where_it_was():
+    from flask_dropzone import parsing, receive
+
+    assert receive.UploadRequest is parsing.UploadRequest

@@ -242,6 +242,6 @@ def test_relative_folders_are_in_the_instance_folder_not_the_working_directory(t
     assert plain == [str(tmp_path / "instance" / "media" / "b.txt")]
     assert not (tmp_path / "media").exists() and not (tmp_path / "avatars").exists()
     with app.app_context():
-        from flask_dropzone import receive
+        from flask_dropzone import folders
 
-        assert receive.chunk_folder(resolve(app.config)) == str(tmp_path / "instance" / "partial")
+        assert folders.chunk_folder(resolve(app.config)) == str(tmp_path / "instance" / "partial")

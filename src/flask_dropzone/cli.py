@@ -11,9 +11,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .receive import STORE_ERRORS
-from .receive import clean as clean_uploads
+from .reporting import STORE_ERRORS
 from .settings import resolve
+from .sweep import clean as clean_uploads
 
 dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
 

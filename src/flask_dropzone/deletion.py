@@ -12,15 +12,21 @@ signature carries the time it was made.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Mapping, Optional, Sequence
 
-from flask import Flask
+from flask import Flask, after_this_request, current_app
 from itsdangerous import BadData
 
-from . import signing
+from . import serving, signing, stores
+from .clients import client_id
 from .errors import UploadRefused
+from .folders import upload_folder
+from .reporting import STORE_ERRORS, log
+from .settings import Options, resolve
+from .uploads import SavedFile
 from .zonerules import Zone
 
 #: The response header carrying the delete tokens of the files a request stored.
@@ -107,3 +113,70 @@ def check_window(claim: Claim, window: float, now: Optional[float] = None) -> No
     today's zone's)."""
     if (time.time() if now is None else now) - claim.made > min(claim.window, window):
         raise TooLate("This file was uploaded too long ago to be deleted here.")
+
+
+# Tokens for stored files ----------------------------------------------------------------
+
+
+def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zone) -> Optional[str]:
+    """The token that lets this client delete the stored file ``name`` of ``folder`` of
+    ``zone``; None when no stored file has that name (nothing to delete)."""
+    if not serving.servable(name):
+        raise ValueError(
+            f"{name!r} cannot be a stored file: give the name it is stored under "
+            "(SavedFile.stored_name), not the client's filename or a path"
+        )
+    files = stores.of(app).files
+    version = files.version(folder, name)
+    if version is None:
+        return None
+    label = files.label(folder, upload_folder(resolve(app.config)))  # no server path on the page
+    digest = version_digest(app, version)
+    claim = Claim(label, name, digest, client_id(), options.delete_window, zone)
+    return make_token(app, claim)
+
+
+def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zone) -> list[dict[str, Any]]:
+    """Files already stored, for a zone to show: what ``save()`` returned, or dicts with
+    ``name`` (a stored name in the zone's ``folder``), ``size`` and, if any, ``filename``
+    (the person's name for it, shown instead), ``url`` and ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token, signed only for a
+    name that can be a stored file's (``send_stored()``'s rule; another is an error) and
+    names one."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    entries = []
+    for item in items:
+        if isinstance(item, SavedFile):
+            where, name = stores.of(app).files.locate(item.location)
+            entry: dict[str, Any] = {"name": item.stored_name, "filename": item.filename, "size": item.size}
+        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
+            where, name = folder, item["name"]
+            entry = {"name": name, "size": int(item.get("size") or 0)}
+            entry.update({key: str(item[key]) for key in ("filename", "url", "thumbnail") if item.get(key)})
+        else:
+            raise TypeError(f"existing= takes what save() returned or dicts with a 'name', not {item!r}")
+        token = delete_token(app, where, name, options, zone) if options.delete_on_remove else None
+        if token is not None:
+            entry["token"] = token
+        entries.append(entry)
+    return entries
+
+
+def send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options, zone: Zone) -> None:
+    """Add to the response a token for each stored file, for its remove link to delete it.
+    The files are stored: a store that cannot say a file's version now leaves that file
+    without a token (logged), rather than answering an error for a stored file."""
+    entries = []
+    for saved in stored:
+        try:
+            token = delete_token(app, folder, saved.stored_name, options, zone)
+        except STORE_ERRORS as error:
+            log.warning("no delete token for %r: %s", saved.location, error)
+            continue
+        if token is not None:
+            entries.append({"filename": saved.filename, "token": token})
+    value = json.dumps(entries)  # ASCII: a header value
+
+    @after_this_request
+    def add_tokens(response):
+        response.headers[HEADER] = value
+        return response

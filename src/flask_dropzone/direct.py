@@ -1,6 +1,6 @@
 """Direct uploads (``DROPZONE_S3_DIRECT``), the plain logic: what an upload's token
 carries and whether the parts a bucket lists make the file declared (how a file is cut
-into parts is :mod:`.stores.s3_parts`). The endpoints are in :mod:`.direct_views`, the
+into parts is :mod:`.stores.s3_parts`). The endpoints are in :mod:`.endpoints.direct`, the
 S3 calls in :mod:`.stores.s3_direct`.
 
 The browser sends each part of a file straight to the bucket through a presigned URL

@@ -16,6 +16,10 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from . import (
     _vendor,
     checks,
+    clients,
+    deletion,
+    endpoints,
+    parsing,
     receive,
     render,
     serving,
@@ -26,6 +30,8 @@ from . import (
 )
 from .cli import dropzone_cli
 from .errors import NotStored, UploadRefused
+from .folders import chunk_folder, upload_folder
+from .reporting import STORE_ERRORS, report, store_error
 from .settings import (
     ALIASES,
     KEYWORDS,
@@ -114,10 +120,10 @@ def _send_stored(folder: str, name: str, expires_in: int) -> Response:
             return response
     except FileNotFoundError:
         raise NotStored() from None
-    except receive.STORE_ERRORS as error:
-        raise receive.store_error(error, reading=True) from error
+    except STORE_ERRORS as error:
+        raise store_error(error, reading=True) from error
     except OSError as error:  # an unreadable file or disk
-        raise receive.store_error(stores.StoreUnavailable(str(error)), reading=True) from error
+        raise store_error(stores.StoreUnavailable(str(error)), reading=True) from error
     finally:
         if stream is not None:
             stream.close()
@@ -188,7 +194,7 @@ def _forget_client_at_logout(app: Flask) -> None:
 
 
 def _logged_out(sender: Flask, **extra: Any) -> None:
-    receive.forget_client()
+    clients.forget_client()
 
 
 class _StaticBlueprint(Blueprint):
@@ -271,20 +277,11 @@ class Dropzone:
                 _check_direct_folder(self.stores[app], zone.upload_folder, f"{where} upload_folder")
         if self.stores[app].files.local:
             with app.app_context():
-                checks.check_at_start(receive.upload_folder(options), receive.chunk_folder(options))
+                checks.check_at_start(upload_folder(options), chunk_folder(options))
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             blueprint = _StaticBlueprint("dropzone", __name__, static_folder="static", static_url_path=static_url_path)
-            blueprint.add_url_rule(
-                "/dropzone/delete", "delete", lambda: receive.delete_stored(self._delete_checks), methods=["POST"]
-            )
-            blueprint.add_url_rule("/dropzone/cancel", "cancel", receive.cancel_upload, methods=["POST"])
-            blueprint.add_url_rule("/dropzone/status", "status", receive.upload_status, methods=["GET"])
-            blueprint.add_url_rule("/dropzone/rules", "rules", receive.renew_rules, methods=["GET"])
-            if storage.s3_direct:
-                from . import direct_views
-
-                direct_views.register(blueprint)
+            endpoints.register(blueprint, self._delete_checks, storage.s3_direct)
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
@@ -292,8 +289,8 @@ class Dropzone:
             app.before_request(_first_request_checks(app))
             # Run last (after_request runs in reverse order), whenever other extensions register theirs.
             app.after_request_funcs.setdefault(None, []).insert(0, _keep_safety_headers)
-        receive.plain_upload_errors(app)
-        receive.install(app)
+        endpoints.plain_upload_errors(app)
+        parsing.install(app)
         _forget_client_at_logout(app)
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)
@@ -322,7 +319,7 @@ class Dropzone:
         """Give this browser a new client id: what it was given before (partial uploads,
         resume entries, delete tokens, zone rules) is no longer its own. Call it when a
         person logs in or out; with Flask-Login it is called on ``user_logged_out``."""
-        receive.forget_client()
+        clients.forget_client()
 
     # Views ------------------------------------------------------------------
 
@@ -339,7 +336,7 @@ class Dropzone:
         try:
             return receive.uploads(options)
         except UploadRefused as refused:
-            receive.report(refused, zone)
+            report(refused, zone)
             raise
 
     @staticmethod
@@ -350,11 +347,11 @@ class Dropzone:
         ``DROPZONE_ZONES`` whose settings apply (``kwargs`` over them)."""
         keywords = _with_zone("save()", zone, kwargs)
         options = _options("save()", keywords)
-        folder = receive.upload_folder(options, _folder(folder, keywords, "save()"))
+        folder = upload_folder(options, _folder(folder, keywords, "save()"))
         try:
             return receive.save(options, folder, Zone(zone, kwargs))
         except UploadRefused as refused:
-            receive.report(refused, zone)
+            report(refused, zone)
             raise
 
     @staticmethod
@@ -379,7 +376,7 @@ class Dropzone:
         expires_in = serving.check_expiry(expires_in)
         keywords = _with_zone("send_stored()", zone, kwargs)
         options = _options("send_stored()", keywords)
-        return _send_stored(receive.upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
+        return _send_stored(upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
 
     # Template helpers -------------------------------------------------------
 
@@ -444,7 +441,7 @@ class Dropzone:
         client = None
         if options.chunking or options.delete_on_remove or direct or app.secret_key:
             # before the page loads: parallel chunks share it, deletes and rules are bound to it
-            client = receive.client_id()
+            client = clients.client_id()
         zone = zonerules.signed(name, kwargs, direct)
         rules = zonerules.sign(app, zone, client) if client is not None else None
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
@@ -453,13 +450,13 @@ class Dropzone:
         status_url = url_for("dropzone.status") if chunked and options.resume else None
         direct_urls = None
         if direct:
-            direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in receive.DIRECT_NAMES}
-        folder = receive.upload_folder(options, _folder(None, keywords, "config()"))
+            direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in endpoints.DIRECT_NAMES}
+        folder = upload_folder(options, _folder(None, keywords, "config()"))
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
             rules_url=url_for("dropzone.rules") if rules else None, rules_expires=zonerules.max_age(app),
             zone_key=zone.key, delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
-            direct_urls=direct_urls, existing=receive.existing_files(existing, options, folder, Zone(name, kwargs)),
+            direct_urls=direct_urls, existing=deletion.existing_files(existing, options, folder, Zone(name, kwargs)),
             not_kept=receive.not_kept(options) if options.in_form else (),
         )
         return render.config_block(

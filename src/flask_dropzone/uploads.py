@@ -37,7 +37,7 @@ from .stores import (
 )
 
 if TYPE_CHECKING:
-    from .receive import Receiver
+    from .parsing import Receiver
 
 T = TypeVar("T")
 

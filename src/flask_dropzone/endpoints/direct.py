@@ -25,17 +25,21 @@ from typing import Any, Callable, Iterator, Optional
 from flask import Blueprint, Flask, Response, current_app, g, request, session
 from werkzeug.datastructures import Headers
 
-from . import direct, receive, signals, stores, validation, zonerules
-from .deletion import NotYours
-from .direct import Ticket
-from .errors import BadUpload, FileTooLarge, NameTaken, UploadBusy, UploadForbidden, UploadRefused
-from .filenames import safe_filename, stored_name
-from .settings import Options, resolve
-from .sniffing import HEAD_SIZE
-from .stores import NameLost, QuotaExceeded, StoreBusy, Stored, StoreUnavailable
-from .stores.s3_direct import PartsRejected, S3Direct, UploadGone
-from .uploads import SavedFile, Upload
-from .zonerules import Zone, ZoneGone
+from .. import deletion, direct, signals, stores, validation, zonerules
+from ..clients import CLIENT_KEY, client_id
+from ..deletion import NotYours
+from ..direct import Ticket
+from ..errors import BadUpload, FileTooLarge, NameTaken, UploadBusy, UploadForbidden, UploadRefused
+from ..filenames import safe_filename, stored_name
+from ..folders import upload_folder
+from ..reporting import STORE_ERRORS, report, store_error
+from ..settings import Options, resolve
+from ..sniffing import HEAD_SIZE
+from ..stores import NameLost, QuotaExceeded, StoreBusy, Stored, StoreUnavailable
+from ..stores.s3_direct import PartsRejected, S3Direct, UploadGone
+from ..sweep import clean_later
+from ..uploads import SavedFile, Upload
+from ..zonerules import Zone, ZoneGone
 
 log = logging.getLogger("flask_dropzone")
 
@@ -46,7 +50,7 @@ _NO_UPLOAD = "There is no such upload."
 
 def register(blueprint: Blueprint) -> None:
     """Add the endpoints to the extension's blueprint (only with ``DROPZONE_S3_DIRECT``), named
-    as :data:`.receive.DIRECT_ENDPOINTS` lists them."""
+    as :data:`.DIRECT_ENDPOINTS` lists them."""
     blueprint.add_url_rule("/dropzone/direct/start", "direct_start", start, methods=["POST"])
     blueprint.add_url_rule("/dropzone/direct/urls", "direct_urls", urls, methods=["POST"])
     blueprint.add_url_rule("/dropzone/direct/complete", "direct_complete", complete, methods=["POST"])
@@ -63,17 +67,17 @@ def _endpoint(view: Callable[[], Response]) -> Callable[[], Response]:
         try:
             try:
                 return view()
-            except receive.STORE_ERRORS as error:
-                raise receive.store_error(error) from error
+            except STORE_ERRORS as error:
+                raise store_error(error) from error
             except StoreBusy:
                 raise UploadBusy("The server is busy with this upload; try again.") from None
             except Exception as error:
                 if not _from_s3(error):
                     raise
-                raise receive.store_error(StoreUnavailable(str(error))) from error
+                raise store_error(StoreUnavailable(str(error))) from error
         except UploadRefused as refused:
             if 400 <= refused.code < 500 and not isinstance(refused, NotYours):
-                receive.report(refused, g.get("_dropzone_direct_zone"))
+                report(refused, g.get("_dropzone_direct_zone"))
             raise
 
     return answer
@@ -117,7 +121,7 @@ def _max_age(app: Flask) -> float:
 def _zone(app: Flask) -> Zone:
     """The zone of the request's signed rules: no view runs here, so without valid rules
     of this client's page (expired, of a zone removed since, or none) nothing is taken."""
-    zone = zonerules.load(app, request.headers.get(zonerules.HEADER), session.get(receive.CLIENT_KEY))
+    zone = zonerules.load(app, request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
     if zone is None:
         raise BadUpload(zonerules.EXPIRED)
     g._dropzone_direct_zone = zone.name
@@ -136,14 +140,14 @@ def _folder(app: Flask, zone: Zone, options: Options, filename: str) -> str:
         if chosen is not None and not isinstance(chosen, str):
             raise TypeError(f"direct_folder must return a folder (str), None or False, not {chosen!r}")
         folder = chosen if chosen is not None else folder
-    return receive.upload_folder(options, folder)
+    return upload_folder(options, folder)
 
 
 def _ticket(app: Flask, token: str, zone: Optional[Zone] = None) -> tuple[Ticket, float]:
     """The upload a token names, if this session started it (and in ``zone``, the zone of
     the page asking); else 404."""
     found = direct.read_token(app, token, _max_age(app))
-    client = session.get(receive.CLIENT_KEY)
+    client = session.get(CLIENT_KEY)
     if found is None or not isinstance(client, str) or found[0].client != client:
         raise NotYours(_NO_UPLOAD)
     if zone is not None and found[0].zone != zone:
@@ -203,7 +207,7 @@ def start() -> Response:
                 f"The file is too large to upload here: it would take more than {direct.MAX_PARTS:,} "
                 f"parts of {part_size / validation.MIB:g} MiB (at most {most / validation.MIB:,.0f} MiB)."
             )
-        client = receive.client_id()
+        client = client_id()
         folder = _folder(app, zone, options, name)
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
         base = store.new_base(client)
@@ -222,7 +226,7 @@ def start() -> Response:
     except BaseException:
         _forget(store, ticket)
         raise
-    receive._clean_later(options)
+    clean_later(options)
     log.info("direct upload %s started for %r (%d bytes) at %s", base, name, size, key)
     return _json({
         "upload": direct.make_token(app, ticket),
@@ -346,7 +350,7 @@ def complete() -> Response:
     )
     signals.file_stored.send(app, saved=saved)
     if options.delete_on_remove:
-        receive.send_delete_tokens(app, [saved], ticket.folder, options, ticket.zone)
+        deletion.send_delete_tokens(app, [saved], ticket.folder, options, ticket.zone)
     log.info("direct upload %s stored as %r", ticket.base, saved.location)
     return _json({"stored": [{"filename": saved.filename, "stored_name": saved.stored_name}]})
 
@@ -432,7 +436,7 @@ def _stored(store: S3Direct, ticket: Ticket, options: Options, head: bytes, dete
 def _name(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> str:
     """The name a function of the file (``DROPZONE_STORED_NAME``) gives it: the file is an
     :class:`~.uploads.Upload` reading from the bucket, as ``save()`` gives it."""
-    from .stores.s3 import ObjectReader
+    from ..stores.s3 import ObjectReader
 
     upload = Upload(
         ObjectReader(store.files, ticket.key),  # type: ignore[arg-type]

@@ -1,0 +1,32 @@
+"""Where a zone's files and partial uploads live, as the app's store names them."""
+
+from __future__ import annotations
+
+import os
+from typing import Optional
+
+from flask import current_app
+
+from . import stores
+from .settings import Options
+from .stores import PartialStore
+
+
+def upload_folder(options: Options, folder: Optional[str] = None) -> str:
+    """Where ``save()`` stores files: ``folder``, else the upload folder, as the store names it.
+    On disk a relative folder is in the app's instance folder, never in the working
+    directory of whoever started the app (in a bucket it is a key prefix inside the prefix)."""
+    files = stores.of(current_app).files
+    default = os.path.join(current_app.instance_path, options.upload_folder or "uploads")
+    if folder is not None and files.local:
+        folder = os.path.join(current_app.instance_path, folder)
+    return files.folder(folder, default)
+
+
+def chunk_folder(options: Options) -> str:
+    """Where partial uploads live; a relative folder is in the instance folder."""
+    return os.path.abspath(os.path.join(current_app.instance_path, options.chunk_folder or "dropzone-chunks"))
+
+
+def chunk_store(options: Options) -> PartialStore:
+    return stores.of(current_app).partials(chunk_folder(options))

@@ -1,0 +1,63 @@
+"""The sweep: abandoned partial uploads, direct uploads and temporary files of dead
+processes go, now and then after requests that used them, or on demand (``flask dropzone
+clean``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import after_this_request, current_app, g
+
+from . import stores
+from .folders import chunk_store, upload_folder
+from .reporting import STORE_ERRORS, log
+from .settings import Options, resolve
+from .stores import CleanReport, FileStore, PartialStore
+
+
+def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> CleanReport:
+    """Remove abandoned partial uploads (direct uploads too, with ``DROPZONE_S3_DIRECT``),
+    and temporary files of dead processes from the upload folder and ``folders``."""
+    app_stores = stores.of(current_app)
+    folders = (upload_folder(options), *folders)
+    return _sweep(chunk_store(options), app_stores.files, folders, expires, app_stores.direct)
+
+
+def _sweep(
+    store: PartialStore, files: FileStore, folders: tuple[str, ...], expires: float, direct: Any = None
+) -> CleanReport:
+    report = store.clean(expires)
+    removed, freed = files.clean(folders, expires)
+    report.temporaries += removed
+    report.freed += freed
+    if direct is not None:  # S3Direct: direct uploads started longer than ``expires`` ago
+        aborted, freed = direct.clean(expires)
+        report.partial_uploads += aborted
+        report.freed += freed
+    return report
+
+
+def clean_later(options: Options) -> None:
+    """Once in a while, after a request that used the chunk folder or hidden temporary
+    files, run :func:`clean` (after the response is sent). Each partial upload expires by
+    its own expiry; the rest, by the app's ``CHUNK_EXPIRES``, never the zone's."""
+    if g.get("_dropzone_clean"):
+        return
+    g._dropzone_clean = True
+    app_stores = stores.of(current_app)
+    store, files, folders = chunk_store(options), app_stores.files, (upload_folder(options),)
+    direct = app_stores.direct
+    interval = min(options.chunk_expires / 4, 3600)
+    expires = resolve(current_app.config).chunk_expires
+
+    def clean_if_due() -> None:  # runs after the response, outside the app context
+        try:
+            if store.clean_due(interval):
+                _sweep(store, files, folders, expires, direct)
+        except STORE_ERRORS as error:  # a full disk, a planted entry: the next sweep tries again
+            log.error("cleaning up partial uploads failed: %s", error)
+
+    @after_this_request
+    def later(response):
+        response.call_on_close(clean_if_due)
+        return response
