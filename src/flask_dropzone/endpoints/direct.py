@@ -35,8 +35,16 @@ from ..folders import upload_folder
 from ..reporting import STORE_ERRORS, report, store_error
 from ..settings import Options, resolve
 from ..sniffing import HEAD_SIZE
-from ..stores import NameLost, QuotaExceeded, StoreBusy, Stored, StoreUnavailable
-from ..stores.s3_direct import PartsRejected, S3Direct, UploadGone
+from ..stores import (
+    DirectStore,
+    NameLost,
+    PartsRejected,
+    QuotaExceeded,
+    StoreBusy,
+    Stored,
+    StoreUnavailable,
+    UploadGone,
+)
 from ..sweep import clean_later
 from ..uploads import SavedFile, Upload
 from ..zonerules import Zone, ZoneGone
@@ -107,7 +115,7 @@ def _body() -> dict[str, Any]:
     return body
 
 
-def _store(app: Flask) -> S3Direct:
+def _store(app: Flask) -> DirectStore:
     found = stores.of(app).direct
     assert found is not None, "the direct endpoints exist only with DROPZONE_S3_DIRECT"
     return found
@@ -172,7 +180,7 @@ def _today(app: Flask, ticket: Ticket) -> Options:
     return options
 
 
-def _urls(store: S3Direct, ticket: Ticket, expires: int) -> list[str]:
+def _urls(store: DirectStore, ticket: Ticket, expires: int) -> list[str]:
     """A URL per part: the first part to its own object, the others into the multipart upload."""
     first, *others = direct.part_lengths(ticket.size, ticket.part_size)
     return [store.presign_first(ticket.base, first, expires)] + [
@@ -237,7 +245,7 @@ def start() -> Response:
     })
 
 
-def _forget(store: S3Direct, ticket: Ticket) -> None:
+def _forget(store: DirectStore, ticket: Ticket) -> None:
     """Best effort: abort an upload that its start could not finish (else the sweep does)."""
     try:
         store.abort(ticket.key, ticket.upload_id)
@@ -356,7 +364,7 @@ def complete() -> Response:
 
 
 @contextmanager
-def _released_on_failure(store: S3Direct, ticket: Ticket, claim: str) -> Iterator[None]:
+def _released_on_failure(store: DirectStore, ticket: Ticket, claim: str) -> Iterator[None]:
     """A step of the completion: if it fails, the claim is given back and the upload stays
     as it is, for the request sent again; a file no longer there is 404."""
     try:
@@ -373,7 +381,7 @@ def _released_on_failure(store: S3Direct, ticket: Ticket, claim: str) -> Iterato
         raise
 
 
-def _end(store: S3Direct, ticket: Ticket, claim: str, refused: UploadRefused, own_file: bool = False) -> None:
+def _end(store: DirectStore, ticket: Ticket, claim: str, refused: UploadRefused, own_file: bool = False) -> None:
     """End a refused upload: its parts, the name held (with ``own_file``, the file this
     request completed there; never what took the name meanwhile) and its first part go."""
     try:
@@ -383,7 +391,7 @@ def _end(store: S3Direct, ticket: Ticket, claim: str, refused: UploadRefused, ow
         log.warning("could not remove refused direct upload %s (%s): %s", ticket.base, refused, error)
 
 
-def _parts(store: S3Direct, ticket: Ticket) -> Optional[list[dict[str, Any]]]:
+def _parts(store: DirectStore, ticket: Ticket) -> Optional[list[dict[str, Any]]]:
     """The parts 2 and on to complete the upload with, when every part is there with its
     exact length (409 if not); None when it was completed (by a request that failed after)."""
     try:
@@ -393,7 +401,7 @@ def _parts(store: S3Direct, ticket: Ticket) -> Optional[list[dict[str, Any]]]:
     return direct.check_parts(listed, ticket.size, ticket.part_size)[1:]
 
 
-def _first_bytes(store: S3Direct, ticket: Ticket, parts: Optional[list[dict[str, Any]]]) -> tuple[bytes, int]:
+def _first_bytes(store: DirectStore, ticket: Ticket, parts: Optional[list[dict[str, Any]]]) -> tuple[bytes, int]:
     """The bytes the file is judged by, and the size of what they were read from: the
     server's own copy of the first part (taken now: the browser can no longer change what
     is judged), or the file completed (this upload's, not another's stored there since)."""
@@ -412,7 +420,7 @@ def _first_bytes(store: S3Direct, ticket: Ticket, parts: Optional[list[dict[str,
     return head, size
 
 
-def _join(store: S3Direct, ticket: Ticket, parts: list[dict[str, Any]]) -> bool:
+def _join(store: DirectStore, ticket: Ticket, parts: list[dict[str, Any]]) -> bool:
     """Complete the multipart upload, its part 1 the copy judged (409 if S3 will not join
     the parts); whether it was, False when the name held for it was taken meanwhile."""
     try:
@@ -424,7 +432,7 @@ def _join(store: S3Direct, ticket: Ticket, parts: list[dict[str, Any]]) -> bool:
     return True
 
 
-def _stored(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> Stored:
+def _stored(store: DirectStore, ticket: Ticket, options: Options, head: bytes, detected: str) -> Stored:
     """Where the file is stored: where it was completed, under the name held for it; or,
     named by a function of the file, copied to that name."""
     if ticket.name:
@@ -433,13 +441,11 @@ def _stored(store: S3Direct, ticket: Ticket, options: Options, head: bytes, dete
     return store.publish(ticket.key, ticket.folder, name, ticket.size)
 
 
-def _name(store: S3Direct, ticket: Ticket, options: Options, head: bytes, detected: str) -> str:
+def _name(store: DirectStore, ticket: Ticket, options: Options, head: bytes, detected: str) -> str:
     """The name a function of the file (``DROPZONE_STORED_NAME``) gives it: the file is an
     :class:`~.uploads.Upload` reading from the bucket, as ``save()`` gives it."""
-    from ..stores.s3 import ObjectReader
-
     upload = Upload(
-        ObjectReader(store.files, ticket.key),  # type: ignore[arg-type]
+        store.reader(ticket.key),
         ticket.filename, options.input_name, Headers(), ticket.size, head, store=store.files,
     )
     upload.detected_type = detected

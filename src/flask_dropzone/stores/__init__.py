@@ -3,26 +3,24 @@ in ``init_app`` from its ``DROPZONE_STORAGE`` settings."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable, Optional
+from typing import Callable, Optional
 
 from flask import Flask
 
 from ..storage_settings import Storage
-
-if TYPE_CHECKING:
-    from .s3_direct import S3Direct
-
 from .base import (
     COMPLETE,
     EXPIRED,
     REFUSED,
     TOMBSTONE,
     CleanReport,
+    DirectStore,
     FileStore,
     HandOver,
     NameLost,
     Partial,
     PartialStore,
+    PartsRejected,
     QuotaExceeded,
     Staged,
     StoreBusy,
@@ -30,6 +28,7 @@ from .base import (
     StoreFull,
     StoreLimit,
     StoreUnavailable,
+    UploadGone,
 )
 
 __all__ = [
@@ -38,11 +37,13 @@ __all__ = [
     "REFUSED",
     "TOMBSTONE",
     "CleanReport",
+    "DirectStore",
     "FileStore",
     "HandOver",
     "NameLost",
     "Partial",
     "PartialStore",
+    "PartsRejected",
     "QuotaExceeded",
     "Staged",
     "Stored",
@@ -51,6 +52,7 @@ __all__ = [
     "StoreLimit",
     "StoreUnavailable",
     "Stores",
+    "UploadGone",
     "build",
     "of",
 ]
@@ -65,7 +67,7 @@ class Stores:
         settings: Storage,
         files: FileStore,
         partials: Callable[[str], PartialStore],
-        direct: "Optional[S3Direct]" = None,
+        direct: Optional[DirectStore] = None,
     ) -> None:
         self.settings = settings
         self.files = files

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import IO, Optional, Union
+from typing import IO, Any, Optional, Union
 
 from ..chunks import Chunk, Manifest
 
@@ -298,3 +298,109 @@ class PartialStore(ABC):
     @abstractmethod
     def clean_due(self, interval: float) -> bool:
         """Whether nobody cleaned in the last ``interval`` seconds (then the caller does)."""
+
+
+class UploadGone(Exception):
+    """A direct upload (or the file it made) is not there: completed, aborted, expired."""
+
+
+class PartsRejected(Exception):
+    """The bucket would not complete a direct upload from the parts named."""
+
+
+class DirectStore(ABC):
+    """Direct uploads (``DROPZONE_S3_DIRECT``): files a browser sends straight to the bucket in
+    parts through presigned URLs, which the app starts, judges and completes. ``files`` is
+    the file store they end in. Each upload is named by its ``base`` (a private key prefix
+    bound to the client) and its multipart upload's ``key`` and ``upload_id``."""
+
+    files: FileStore
+
+    @property
+    @abstractmethod
+    def bucket(self) -> str:
+        """The bucket's name, for messages."""
+
+    @abstractmethod
+    def new_base(self, client: str) -> str: ...
+
+    @abstractmethod
+    def start(
+        self, base: str, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
+        unfinished: Optional[int] = None,
+    ) -> tuple[str, Optional[str], str]:
+        """Create the upload, holding the first free variant of ``place`` (folder, name) if
+        given: its key, the name held (or None) and its id. QuotaExceeded past the client's
+        ``quota`` bytes or ``unfinished`` uploads; StoreBusy when its start lock stays taken."""
+
+    @abstractmethod
+    def presign(self, key: str, upload_id: str, number: int, length: int, expires: int) -> str:
+        """A URL for one PUT of part ``number`` (2 and on), of exactly ``length`` bytes."""
+
+    @abstractmethod
+    def presign_first(self, base: str, length: int, expires: int) -> str:
+        """A URL for one PUT of the first part, of exactly ``length`` bytes, at ``base``."""
+
+    @abstractmethod
+    def list_parts(self, key: str, upload_id: str, base: str) -> list[dict[str, Any]]:
+        """Every part the bucket holds (``PartNumber``, ``Size``, ``ETag``), the first part's
+        object as part 1; UploadGone when the upload is not open."""
+
+    @abstractmethod
+    def take_first(self, base: str) -> None:
+        """Copy the first part where no browser can change it (``<base>.first``)."""
+
+    @abstractmethod
+    def complete(self, key: str, upload_id: str, base: str, parts: list[dict[str, Any]]) -> None:
+        """Complete the upload from the copy of its first part and ``parts`` (2 and on);
+        PartsRejected, or NameLost when the name held is no longer the upload's."""
+
+    @abstractmethod
+    def completed(self, key: str, base: str) -> bool:
+        """Whether the object at ``key`` is the file the upload at ``base`` completed there."""
+
+    @abstractmethod
+    def abort(self, key: str, upload_id: str) -> None:
+        """Abort the upload (its parts go); nothing when it is not open."""
+
+    @abstractmethod
+    def size(self, key: str) -> Optional[int]: ...
+
+    @abstractmethod
+    def read_head(self, key: str, size: int, length: int) -> tuple[bytes, int]:
+        """The first ``length`` bytes of the object ``key`` and its whole size."""
+
+    @abstractmethod
+    def reader(self, key: str) -> IO[bytes]:
+        """The object ``key``, to read (a naming function reads the whole file)."""
+
+    @abstractmethod
+    def claim(self, base: str, size: int) -> Optional[str]:
+        """Take the upload's completion for one request (its claim's tag), or None."""
+
+    @abstractmethod
+    def ended(self, base: str) -> bool: ...
+
+    @abstractmethod
+    def release(self, base: str, claim: str) -> None:
+        """Give the completion back, for a request sent again."""
+
+    @abstractmethod
+    def end(
+        self, base: str, client: str, size: int, discard: Optional[str] = None, claim: Optional[str] = None,
+        own_file: bool = False,
+    ) -> bool:
+        """Mark the upload ended (if ``claim`` still holds) and remove what is left of it;
+        whether it was this call that ended it."""
+
+    @abstractmethod
+    def publish(self, key: str, folder: str, name: str, size: int) -> Stored:
+        """Copy the file at ``key`` to ``name`` or its first free variant in ``folder``."""
+
+    @abstractmethod
+    def clean(self, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+        """Abort uploads started longer than ``expires`` ago; (aborted, bytes freed)."""
+
+    @abstractmethod
+    def put_cors(self, rule: dict[str, Any]) -> None:
+        """Make ``rule`` the bucket's CORS configuration."""

@@ -42,12 +42,20 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from typing import Any, Optional
+from typing import IO, Any, Optional
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
-from .base import StoreBusy, Stored, StoreUnavailable, check_room
+from .base import (
+    DirectStore,
+    PartsRejected,
+    StoreBusy,
+    Stored,
+    StoreUnavailable,
+    UploadGone,
+    check_room,
+)
 from .names import candidates
-from .s3 import DIRECT, S3Files, error_code
+from .s3 import DIRECT, ObjectReader, S3Files, error_code
 from .s3_chunks import S3Partials
 from .s3_marks import ID, held_by, made_for, new_id
 
@@ -67,14 +75,6 @@ LIST_PAGE = 1000
 _STATE, _ENDED, _KEY = "fdz-state", "ended", "fdz-key"
 #: S3's refusals of the parts a completion names.
 _BAD_PARTS = ("InvalidPart", "InvalidPartOrder", "EntityTooSmall")
-
-
-class UploadGone(Exception):
-    """The multipart upload (or the file it made) is not there: completed, aborted, expired."""
-
-
-class PartsRejected(Exception):
-    """S3 would not complete the upload from the parts named."""
 
 
 class _Errors:
@@ -103,8 +103,10 @@ class _Errors:
             raise StoreUnavailable(f"bucket {self.files.bucket!r}: {code}: {error}") from error
 
 
-class S3Direct:
+class S3Direct(DirectStore):
     """Direct uploads into the bucket of ``files``; ``partials`` keeps each client's quota."""
+
+    files: S3Files
 
     def __init__(self, files: S3Files, partials: S3Partials) -> None:
         self.files, self.partials = files, partials
@@ -237,6 +239,9 @@ class S3Direct:
                 self.client.abort_multipart_upload(Bucket=self.bucket, Key=key, UploadId=upload_id)
         except UploadGone:
             pass
+
+    def reader(self, key: str) -> IO[bytes]:
+        return ObjectReader(self.files, key)  # type: ignore[return-value]
 
     def size(self, key: str) -> Optional[int]:
         """The size of the object ``key``, None if there is none."""
