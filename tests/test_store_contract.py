@@ -34,6 +34,7 @@ class Backend:
     partials: PartialStore
     folder: str
     listing: Any  # () -> every name (path or key) the store holds
+    root: Any = ""  # the chunk folder (disk), where pending files live
 
 
 @pytest.fixture(params=["disk", "s3"])
@@ -48,7 +49,7 @@ def backend(request, tmp_path):
             names = (str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
             return sorted(name for name in names if not name.endswith(("/lock", ".last-clean")))
 
-        return Backend(DiskFiles(), DiskChunks(str(tmp_path / "chunks")), folder, listing)
+        return Backend(DiskFiles(), DiskChunks(str(tmp_path / "chunks")), folder, listing, tmp_path / "chunks")
     from flask_dropzone.stores.s3 import S3Files
     from flask_dropzone.stores.s3_chunks import S3Partials
 
@@ -505,3 +506,50 @@ def test_the_chunks_an_unfinished_upload_holds_are_told_to_its_client_only(backe
     _, handover = send_chunk(backend, upload, data, 1)
     handover.commit()
     assert backend.partials.held_chunks(CLIENT, upload) is None  # finished: a new upload starts
+
+
+# Pending files ---------------------------------------------------------------------------
+
+
+def pending_file(backend: Backend, data: bytes, name: str = "0123abcd") -> str:
+    """A pending file of the client, published in its pending folder; the folder."""
+    folder = backend.files.pending_folder(str(backend.root), CLIENT)
+    backend.files.publish(staged(backend, data), folder, name, len(data))
+    return folder
+
+
+def test_a_pending_file_is_claimed_exactly_once_under_a_free_name(backend):
+    data = os.urandom(2 * MiB + 3)
+    folder = pending_file(backend, data)
+    backend.files.publish(b"there first", backend.folder, "photo.png", 11)
+    stored = backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data))
+    assert stored is not None and stored.name == "photo (1).png"
+    assert read(backend, "photo (1).png") == data and read(backend, "photo.png") == b"there first"
+    assert backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data)) is None
+    assert [name for name, _ in backend.files.listing(backend.folder)] == ["photo (1).png", "photo.png"]
+
+
+def test_claims_at_the_same_time_store_the_file_once(backend):
+    data = os.urandom(1000)
+    folder = pending_file(backend, data)
+    barrier, results = threading.Barrier(6), []
+
+    def claim():
+        barrier.wait()
+        results.append(backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data)))
+
+    threads = [threading.Thread(target=claim) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert len([found for found in results if found is not None]) == 1 and len(results) == 6
+    assert [name for name, _ in backend.files.listing(backend.folder)] == ["a.bin"]
+
+
+def test_old_pending_files_are_removed_and_fresh_ones_kept(backend):
+    folder = pending_file(backend, b"old", "00000001")
+    assert backend.files.clean_pending(str(backend.root), 3600) == (0, 0)
+    removed, _ = backend.files.clean_pending(str(backend.root), 3600, now=time.time() + 7200)
+    assert removed == 1
+    assert backend.files.claim(folder, "00000001", backend.folder, "a.bin", 3) is None

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
-import os
 import warnings
-from typing import IO, Any, BinaryIO, Callable, Mapping, Optional, Sequence, cast
+from typing import Any, Callable, Optional, Sequence
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
-from flask import Blueprint, Flask, Response, current_app, g, request, send_file, url_for
+from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
-from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from . import (
     _vendor,
@@ -22,6 +19,7 @@ from . import (
     parsing,
     receive,
     render,
+    sending,
     serving,
     signing,
     storage_settings,
@@ -29,9 +27,9 @@ from . import (
     zonerules,
 )
 from .cli import dropzone_cli
-from .errors import NotStored, UploadRefused
+from .errors import UploadRefused
 from .folders import chunk_folder, upload_folder
-from .reporting import STORE_ERRORS, report, store_error
+from .reporting import report
 from .settings import (
     ALIASES,
     KEYWORDS,
@@ -101,87 +99,6 @@ def _csrf() -> dict[str, str]:
     from flask_wtf.csrf import generate_csrf
 
     return {"field": current_app.config["WTF_CSRF_FIELD_NAME"], "token": generate_csrf()}
-
-
-def _send_stored(folder: str, name: str, expires_in: int) -> Response:
-    """The stored file ``name`` of ``folder``: streamed (disk), or a redirect to a presigned
-    URL (S3); a name that cannot be a stored file, or is none, is 404."""
-    if not serving.servable(name):
-        raise NotStored()
-    files = stores.of(current_app).files
-    stream: Optional[IO[bytes]] = None
-    try:
-        stream = files.open(folder, name)
-        sent = serving.delivery(name, stream.read(serving.HEAD_SIZE))
-        url = files.url(folder, name, expires_in, sent.content_type, sent.disposition)
-        if url is None:
-            stream.seek(0)
-            response, stream = _stream(stream, sent), None  # the response closes it
-            return response
-    except FileNotFoundError:
-        raise NotStored() from None
-    except STORE_ERRORS as error:
-        raise store_error(error, reading=True) from error
-    except OSError as error:  # an unreadable file or disk
-        raise store_error(stores.StoreUnavailable(str(error)), reading=True) from error
-    finally:
-        if stream is not None:
-            stream.close()
-    response = current_app.response_class(status=302, headers={"Location": url, **serving.SAFETY_HEADERS})
-    response.cache_control.no_store = True  # the URL expires: no cache keeps it
-    return _guarded(response, serving.SAFETY_HEADERS)
-
-
-#: The attribute of a response that sends a stored file: the headers it must keep.
-_GUARD = "_dropzone_safety_headers"
-
-
-def _guarded(response: Response, headers: Mapping[str, str]) -> Response:
-    """Mark ``response`` as a stored file's, whose safety headers no other extension may change."""
-    setattr(response, _GUARD, dict(headers))
-    return response
-
-
-def _keep_safety_headers(response: Response) -> Response:
-    """The app's last ``after_request``: a stored file's sandboxing policy and ``nosniff`` win
-    over what another extension set for every page (Flask-Talisman's Content-Security-Policy)."""
-    headers = getattr(response, _GUARD, None)
-    if headers:
-        response.headers.update(headers)
-    return response
-
-
-def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
-    """A response streaming the open file ``stream`` with the headers of ``sent``: its length
-    and validators from the open file itself, conditional and range requests answered."""
-    try:
-        info: Optional[os.stat_result] = os.fstat(stream.fileno())
-    except (AttributeError, OSError, ValueError):
-        info = None
-    etag: Any = False
-    if info is not None:
-        facts = f"{info.st_dev}:{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
-        etag = hashlib.blake2b(facts.encode(), digest_size=12).hexdigest()  # no inode numbers shown
-    response = send_file(
-        cast(BinaryIO, stream),  # Flask 2.3 declares BinaryIO, later releases IO[bytes]
-        mimetype=sent.content_type,
-        conditional=False,
-        etag=etag,
-        last_modified=info.st_mtime if info is not None else None,
-    )
-    safety = serving.headers(sent)
-    response.headers.update(safety)  # the exact type: no charset added to text
-    _guarded(response, safety)
-    response.cache_control.private = True
-    if info is None:
-        return response
-    response.content_length = info.st_size
-    try:
-        response.make_conditional(request, accept_ranges=True, complete_length=info.st_size)  # in place
-    except RequestedRangeNotSatisfiable:
-        response.close()
-        raise
-    return response
 
 
 def _forget_client_at_logout(app: Flask) -> None:
@@ -288,7 +205,7 @@ class Dropzone:
             app.teardown_request(receive.end_request)
             app.before_request(_first_request_checks(app))
             # Run last (after_request runs in reverse order), whenever other extensions register theirs.
-            app.after_request_funcs.setdefault(None, []).insert(0, _keep_safety_headers)
+            app.after_request_funcs.setdefault(None, []).insert(0, sending.keep_safety_headers)
         endpoints.plain_upload_errors(app)
         parsing.install(app)
         _forget_client_at_logout(app)
@@ -376,7 +293,7 @@ class Dropzone:
         expires_in = serving.check_expiry(expires_in)
         keywords = _with_zone("send_stored()", zone, kwargs)
         options = _options("send_stored()", keywords)
-        return _send_stored(upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
+        return sending.send_stored(upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
 
     # Template helpers -------------------------------------------------------
 

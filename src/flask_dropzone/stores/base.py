@@ -168,6 +168,23 @@ class FileStore(ABC):
     def listing(self, folder: str) -> list[tuple[str, int]]:
         """The files stored in ``folder`` itself, as (name, size), by name."""
 
+    # Pending files: a form field's uploads, kept until the view claims them ---------------
+
+    @abstractmethod
+    def pending_folder(self, root: str, client: str) -> str:
+        """The folder of ``client``'s pending files: under ``root`` (the chunk folder) on
+        disk, a prefix of the store's own in a bucket; never a folder of stored files."""
+
+    @abstractmethod
+    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Stored]:
+        """Store the pending file ``name`` of ``folder`` in ``target`` under ``target_name`` or
+        the first free variant, exactly once, whoever else claims it at the same time: None
+        for every claim but the one that stored it (and when it is gone)."""
+
+    @abstractmethod
+    def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+        """Remove pending files (of every client) older than ``expires``; (how many, bytes)."""
+
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         """Remove what dead processes left while receiving; (how many, bytes freed)."""
         return 0, 0

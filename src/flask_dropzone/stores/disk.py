@@ -36,6 +36,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 #: Hidden names of temporary files, where a file system has no unnamed ones.
 TEMP_NAME = re.compile(r"\.dropzone-[0-9a-f]{16}\.part")
+#: The folder (in the chunk folder) of pending files, one folder per client.
+PENDING = "pending"
 
 # Linking fails across file systems (and where hard links are not allowed): copy instead.
 _NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
@@ -420,6 +422,64 @@ class DiskFiles(FileStore):
             for entry in entries
             if entry.is_file(follow_symlinks=False) and not TEMP_NAME.fullmatch(entry.name)
         )
+
+    def pending_folder(self, root: str, client: str) -> str:
+        return os.path.join(os.path.abspath(root), PENDING, client)
+
+    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Stored]:
+        """A rename to a name of the claim's own decides which claim it is (a rename is
+        atomic: the others find nothing), then a link gives the file its free name in
+        ``target``: no byte is moved (copied only across file systems)."""
+        claiming = os.path.join(os.path.abspath(folder), f".claim-{secrets.token_hex(8)}")
+        try:
+            os.rename(os.path.join(os.path.abspath(folder), name), claiming)
+        except (FileNotFoundError, NotADirectoryError):
+            return None
+        target = os.path.abspath(target)
+        try:
+            with disk_errors():
+                check_size(claiming, size)
+                try:
+                    stored = free_name(target, target_name, lambda path: os.link(claiming, path, follow_symlinks=False))
+                except OSError as error:
+                    if error.errno not in _NOT_LINKABLE:
+                        raise
+                    with open(claiming, "rb") as source:
+                        copy = self.copy_into(source, target, size)
+                    try:
+                        stored = free_name(target, target_name, copy.link)
+                    finally:
+                        copy.close()
+        except BaseException:
+            os.rename(claiming, os.path.join(os.path.abspath(folder), name))  # pending again
+            raise
+        os.unlink(claiming)
+        path = os.path.join(target, stored)
+        return Stored(stored, location=path, path=path)
+
+    def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+        older_than = (time.time() if now is None else now) - expires
+        removed = freed = 0
+        base = os.path.join(os.path.abspath(root), PENDING)
+        try:
+            clients = [entry for entry in os.scandir(base) if entry.is_dir(follow_symlinks=False)]
+        except (FileNotFoundError, NotADirectoryError):
+            return 0, 0
+        for client in clients:
+            for entry in list(os.scandir(client.path)):
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                    if not stat.S_ISREG(info.st_mode) or info.st_mtime >= older_than:
+                        continue
+                    os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue
+                removed, freed = removed + 1, freed + allocated(info)
+            try:
+                os.rmdir(client.path)  # emptied
+            except OSError:
+                pass
+        return removed, freed
 
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         older_than = time.time() - expires

@@ -39,6 +39,8 @@ COPY_LIMIT = 5 * 1024**3
 OWN = "_dropzone/"
 #: The folder-like prefix of the files browsers send straight to the bucket (DROPZONE_S3_DIRECT).
 DIRECT = ".dropzone-direct/"
+#: Inside the store's own prefix: pending files, one folder per client, and a claim's suffix.
+PENDING, CLAIM = "pending-files/", ".claim"
 #: Statuses of a conditional write that found the name taken (409: a write in progress).
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
 #: What a missing object answers.
@@ -557,6 +559,36 @@ class S3Files(FileStore):
         file, not a name held for an upload (nor deleted since)."""
         head = self.head(key)
         return head is not None and not placeholder(head)
+
+    def pending_folder(self, root: str, client: str) -> str:
+        return f"{self.own}{PENDING}{client}/"
+
+    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Stored]:
+        """A create-only claim object decides which claim it is (one server wins), then one
+        create-only copy stores the file under a free name, and the pending object goes (the
+        claim stays, so that a claim sent again finds it taken, until the sweep)."""
+        key = folder + name
+        if not self._put_new(key + CLAIM, new_id().encode(), {}):
+            return None
+        head = self.head(key)
+        if head is None:
+            return None
+        stored = self._first_free(target, target_name, lambda copy: self._copy_new(key, copy, size))
+        self.delete_matching(key, head["ETag"])
+        return stored
+
+    def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+        cutoff = (time.time() if now is None else now) - expires
+        removed = freed = 0
+        with self.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.own + PENDING)
+            for page in pages:
+                for entry in page.get("Contents", ()):
+                    if entry["LastModified"].timestamp() < cutoff:
+                        self.client.delete_object(Bucket=self.bucket, Key=entry["Key"])
+                        if not entry["Key"].endswith(CLAIM):
+                            removed, freed = removed + 1, freed + int(entry.get("Size", 0))
+        return removed, freed
 
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
         """Remove staging objects and abandon staging multipart uploads older than ``expires``."""

@@ -1,0 +1,118 @@
+"""Pending files, the plain logic: what a form field's page and its uploads carry.
+
+A :class:`~.forms.DropzoneField` uploads each file as it is dropped to the extension's
+pending endpoint, which keeps it in the store's pending area and answers a
+*reference*; the form carries only references. Two signed values, each for its
+purpose, app (:mod:`.signing`), client and time:
+
+- the field's *ticket*, in the page: which field of which form (its binding) and its
+  zone; the pending endpoint takes files only with it, judged by the zone of today;
+- a file's *reference*, one per pending file: the field it was uploaded for, the
+  pending file's id, and the facts the server found (the client's name, the size, the
+  type from the content). A reference older than ``DROPZONE_PENDING_EXPIRES``, another
+  client's or another field's is no file.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional
+
+from flask import Flask
+from itsdangerous import BadData
+
+from . import signing
+from .settings import SettingError, _size_seconds
+from .zonerules import Zone
+
+#: The app's setting: seconds a pending file is kept, and its reference holds.
+EXPIRES = "DROPZONE_PENDING_EXPIRES"
+DEFAULT_EXPIRES = 24 * 60 * 60
+#: The request header the field's uploads carry its ticket in.
+HEADER = "X-Dropzone-Field"
+FIELD_PURPOSE, REFERENCE_PURPOSE = "form-field", "pending-file"
+#: A pending file's id: its name in the pending area.
+PENDING_ID = re.compile(r"[0-9a-f]{32}")
+#: What a field says of a reference that is no file (forged, expired, claimed, another's).
+NOT_KEPT = "A file of this field was not kept; add the file again."
+
+
+def expires(config: Mapping[str, Any]) -> float:
+    value = config.get(EXPIRES, DEFAULT_EXPIRES)
+    try:
+        return _size_seconds(value)
+    except ValueError as error:
+        raise SettingError(f"{EXPIRES} {error}") from None
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """Which field a page shows: ``binding`` names the form and field, ``zone`` its settings."""
+
+    client: str
+    binding: str
+    zone: Zone
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One pending file of a field, as the server found it."""
+
+    client: str
+    binding: str
+    id: str  #: its name in the client's pending folder
+    filename: str  #: the client's name for it
+    size: int
+    mimetype: str  #: from its content where that can be told
+    made: float = 0.0
+
+
+def sign_ticket(app: Flask, ticket: Ticket) -> str:
+    serializer = signing.serializer(app, FIELD_PURPOSE)
+    assert serializer is not None, "form fields need a secret key"
+    return serializer.dumps({"c": ticket.client, "b": ticket.binding, **ticket.zone.payload()})
+
+
+def read_ticket(app: Flask, token: Any, client: Any) -> Optional[Ticket]:
+    """The ticket this app signed for ``client`` less than ``DROPZONE_PENDING_EXPIRES`` ago."""
+    serializer = signing.serializer(app, FIELD_PURPOSE)
+    if serializer is None or not isinstance(token, str) or not token or len(token) > 16384:
+        return None
+    try:
+        payload = serializer.loads(token, max_age=math.ceil(expires(app.config)))
+        ticket = Ticket(str(payload["c"]), str(payload["b"]), Zone.from_payload(payload))
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    return ticket if ticket.client == client else None
+
+
+def sign_reference(app: Flask, reference: Reference) -> str:
+    serializer = signing.serializer(app, REFERENCE_PURPOSE)
+    assert serializer is not None, "form fields need a secret key"
+    return serializer.dumps({
+        "c": reference.client, "b": reference.binding, "i": reference.id, "n": reference.filename,
+        "s": reference.size, "t": reference.mimetype,
+    })
+
+
+def read_reference(app: Flask, token: Any, client: Any, binding: Optional[str] = None) -> Optional[Reference]:
+    """The reference this app signed for ``client`` (and the field ``binding``, if given) less
+    than ``DROPZONE_PENDING_EXPIRES`` ago; None for anything else."""
+    serializer = signing.serializer(app, REFERENCE_PURPOSE)
+    if serializer is None or not isinstance(token, str) or not token or len(token) > 4096:
+        return None
+    try:
+        payload, made = serializer.loads(token, max_age=math.ceil(expires(app.config)), return_timestamp=True)
+        found = Reference(
+            str(payload["c"]), str(payload["b"]), str(payload["i"]), str(payload["n"]), int(payload["s"]),
+            str(payload["t"]), made.timestamp(),
+        )
+    except (BadData, KeyError, TypeError, ValueError):
+        return None
+    if found.client != client or not PENDING_ID.fullmatch(found.id) or found.size < 0:
+        return None
+    if binding is not None and found.binding != binding:
+        return None
+    return found
