@@ -45,7 +45,7 @@ def test_the_code_needs_nothing_newer_than_the_python_it_declares():
 def test_the_floors_ci_installs_are_the_declared_ones():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "floors.py"), "csrf"], capture_output=True, text=True)
     pins = dict(line.split("==") for line in result.stdout.split())
-    assert pins["Werkzeug"] == "3.1.7" and pins["Flask"] == "2.3.3" and pins["Flask-WTF"] == "1.1.2"
+    assert pins["Werkzeug"] == "3.1.7" and pins["Flask"] == "2.3.3" and pins["Flask-WTF"] == "1.2.0"
     assert set(pins) == {"Flask", "Werkzeug", "filetype", "multipart", "Flask-WTF"}
 
 

@@ -43,6 +43,8 @@ def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
         raise click.ClickException(f"Cleaning up failed: {error}") from None
     removed = report.partial_uploads
     line = f"Removed {removed} partial upload{'s' if removed != 1 else ''}"
+    if report.pending_files:
+        line += f", {report.pending_files} pending file{'s' if report.pending_files != 1 else ''}"
     if report.temporaries:
         line += f" and {report.temporaries} temporary file{'s' if report.temporaries != 1 else ''}"
     click.echo(f"{line}, freed {report.freed} bytes.")

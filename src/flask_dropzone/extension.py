@@ -17,6 +17,7 @@ from . import (
     deletion,
     endpoints,
     parsing,
+    pending,
     receive,
     render,
     sending,
@@ -178,8 +179,12 @@ class Dropzone:
             app.config.setdefault(name, default)
         app.config.setdefault(ZONES, {})
         app.config.setdefault(signing.APP_ID, None)
+        app.config.setdefault(pending.EXPIRES, pending.DEFAULT_EXPIRES)
         signing.check_app_id(app.config)
-        check_names(app.config, (*map(setting_name, KEYWORDS), *storage_settings.DEFAULTS, ZONES, signing.APP_ID))
+        pending.expires(app.config)  # a bad value fails here, naming the setting
+        check_names(
+            app.config, (*map(setting_name, KEYWORDS), *storage_settings.DEFAULTS, ZONES, signing.APP_ID, pending.EXPIRES)
+        )
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
         check_zones(app.config)
         storage = storage_settings.storage(app.config)

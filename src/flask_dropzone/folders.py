@@ -28,5 +28,11 @@ def chunk_folder(options: Options) -> str:
     return os.path.abspath(os.path.join(current_app.instance_path, options.chunk_folder or "dropzone-chunks"))
 
 
+def pending_folder(options: Options, client: str) -> str:
+    """The folder of ``client``'s pending files (a form field's): in the app's chunk folder,
+    or the store's own prefix in a bucket; pass the app's settings, not a zone's."""
+    return stores.of(current_app).files.pending_folder(chunk_folder(options), client)
+
+
 def chunk_store(options: Options) -> PartialStore:
     return stores.of(current_app).partials(chunk_folder(options))

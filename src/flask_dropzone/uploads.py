@@ -99,6 +99,11 @@ class Upload(FileStorage):
         self.judged_by: Optional[Options] = None
 
     @property
+    def chunked(self) -> bool:
+        """Whether it is the file of a chunked upload, handed over to this request."""
+        return self._handover is not None
+
+    @property
     def reserved(self) -> Optional[tuple[str, str]]:
         """The folder and name its store held for it while it arrived in chunks, if any."""
         return getattr(self._handover, "reserved", None)

@@ -6,6 +6,8 @@ refusals (and Flask-WTF's CSRF errors, and bodies over ``MAX_CONTENT_LENGTH``) a
 ``POST /dropzone/cancel``  ``dropzone.cancel``      a chunked upload cancelled
 ``GET /dropzone/status``   ``dropzone.status``      the chunks held, for a zone resuming
 ``GET /dropzone/rules``    ``dropzone.rules``       fresh signed rules for a page
+``POST /dropzone/pending`` ``dropzone.pending``     a form field's file, kept pending
+``.../pending/discard``    ``dropzone.pending_*``   a pending file removed; one sent back
 ``/dropzone/direct/...``   ``dropzone.direct_*``    direct uploads (``S3_DIRECT`` only)
 =========================  =======================  ====================================
 """
@@ -18,7 +20,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import FileTooLarge, plain_text
-from . import chunked, deletes, rules
+from . import chunked, deletes, pending, rules
 
 #: The direct-upload endpoints (:mod:`.direct`), refused in plain text as the others.
 DIRECT_NAMES = ("start", "urls", "complete", "abort", "status")
@@ -35,6 +37,9 @@ def register(blueprint: Blueprint, delete_checks: Sequence[Callable[[str, str], 
     blueprint.add_url_rule("/dropzone/cancel", "cancel", chunked.cancel_upload, methods=["POST"])
     blueprint.add_url_rule("/dropzone/status", "status", chunked.upload_status, methods=["GET"])
     blueprint.add_url_rule("/dropzone/rules", "rules", rules.renew_rules, methods=["GET"])
+    blueprint.add_url_rule("/dropzone/pending", "pending", pending.receive_files, methods=["POST"])
+    blueprint.add_url_rule("/dropzone/pending/discard", "pending_discard", pending.discard, methods=["POST"])
+    blueprint.add_url_rule("/dropzone/pending/file", "pending_file", pending.send_file, methods=["GET"])
     if direct:
         from . import direct as direct_endpoints
 
@@ -63,7 +68,9 @@ def plain_upload_errors(app: Flask) -> None:
 
     def csrf_error(error: HTTPException) -> HTTPException:
         is_upload = request.headers.get("X-Requested-With") == "XMLHttpRequest" and request.files
-        mine = request.endpoint in ("dropzone.delete", "dropzone.cancel", *DIRECT_ENDPOINTS)
+        mine = request.endpoint in (
+            "dropzone.delete", "dropzone.cancel", "dropzone.pending_discard", *DIRECT_ENDPOINTS
+        )
         return plain_text(error) if is_upload or mine else error
 
     app.register_error_handler(CSRFError, csrf_error)

@@ -198,10 +198,11 @@ class CleanReport:
     partial_uploads: int = 0  #: unfinished uploads whose bytes were removed
     records: int = 0  #: records of ended uploads forgotten
     temporaries: int = 0  #: temporary files of dead processes removed
+    pending_files: int = 0  #: a form field's files nobody claimed, removed
     freed: int = 0  #: bytes given back to the store
 
     def add(self, other: "CleanReport") -> None:
-        for name in ("partial_uploads", "records", "temporaries", "freed"):
+        for name in ("partial_uploads", "records", "temporaries", "pending_files", "freed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 

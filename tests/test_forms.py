@@ -1,0 +1,320 @@
+"""DropzoneField: a form's files upload as they are dropped, survive a form that comes back
+with errors, are judged by Flask-WTF's validators, and are stored when the view claims them."""
+
+from __future__ import annotations
+
+import io
+import os
+import threading
+
+import pytest
+from flask import Flask, redirect, render_template_string
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileRequired, FileSize
+from wtforms import StringField
+from wtforms.validators import DataRequired
+
+from flask_dropzone import Dropzone, file_stored, pending
+from flask_dropzone.forms import DropzoneField
+
+from conftest import parse, zone_configs
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 200
+PAGE = """<form method=post enctype=multipart/form-data>{{ form.csrf_token }}{{ form.title() if form.title }}
+{{ form.photos() }}</form>{% for name, errors in form.errors.items() %}<p>{{ name }}: {{ errors|join(" | ") }}</p>{% endfor %}"""
+
+
+class PostForm(FlaskForm):
+    title = StringField(validators=[DataRequired()])
+    photos = DropzoneField("Photos", validators=[FileAllowed(["png", "jpg"])], allowed_file_type="image",
+                           max_files=3, max_file_size=1)
+
+
+class OtherForm(FlaskForm):
+    photos = DropzoneField("Photos", allowed_file_type="image")
+
+
+class TwoFields(FlaskForm):
+    photos = DropzoneField(allowed_file_type="image")
+    scans = DropzoneField(allowed_file_type="image")
+
+
+def form_app(tmp_path, form=PostForm, **config) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="forms", WTF_CSRF_ENABLED=False, **config)
+    Dropzone(app)
+    app.claimed = []  # type: ignore[attr-defined]
+
+    @app.route("/post", methods=["GET", "POST"])
+    def post():
+        found = form()
+        if found.validate_on_submit():
+            app.claimed.append(found.photos.claim())  # type: ignore[attr-defined]
+            return redirect("/done")
+        return render_template_string(PAGE, form=found)
+
+    @app.get("/done")
+    def done():
+        return "done"
+
+    @app.get("/two")
+    def two():
+        return render_template_string("{{ form.photos() }}{{ form.scans() }}", form=TwoFields())
+
+    return app
+
+
+def field_config(client, url="/post") -> dict:
+    (config,) = zone_configs(client.get(url).get_data(as_text=True))
+    return config
+
+
+def upload(client, config, name="a.png", data=PNG):
+    headers = {key: value for key, value in config["options"]["headers"].items() if key != "X-CSRF-Token"}
+    return client.post(config["url"], data={"file": (io.BytesIO(data), name)}, headers=headers)
+
+
+def reference(client, config, name="a.png", data=PNG) -> str:
+    answer = upload(client, config, name, data)
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    (entry,) = answer.json["files"]
+    return entry["reference"]
+
+
+def stored(app) -> list[str]:
+    folder = os.path.join(app.instance_path, "uploads")
+    return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
+
+
+def pending_count(app) -> int:
+    folder = os.path.join(app.instance_path, "dropzone-chunks", "pending")
+    return sum(len(files) for _, _, files in os.walk(folder))
+
+
+def hidden_references(html: str) -> list[str]:
+    return [attrs["value"] for tag, attrs, _ in parse(html) if tag == "input" and attrs.get("type") == "hidden"
+            and attrs.get("name") == "photos"]
+
+
+def test_a_file_kept_pending_survives_a_form_error_and_is_stored_once_claimed(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    assert stored(app) == [] and pending_count(app) == 1  # uploaded, not stored
+    again = client.post("/post", data={"title": "", "photos": ref})
+    assert again.status_code == 200  # a form error: the title
+    assert hidden_references(again.get_data(as_text=True)) == [ref]  # the file is still there
+    (config,) = zone_configs(again.get_data(as_text=True))
+    assert [entry["name"] for entry in config["field"]["pending"]] == ["a.png"]
+    assert stored(app) == []  # validation alone stores nothing
+    done = client.post("/post", data={"title": "Holiday", "photos": ref})
+    assert done.status_code == 302 and stored(app) == ["a.png"] and pending_count(app) == 0
+    (saved,) = app.claimed[0]
+    assert (saved.filename, saved.stored_name, saved.size) == ("a.png", "a.png", len(PNG))
+    replay = client.post("/post", data={"title": "Holiday", "photos": ref})
+    assert replay.status_code == 200 and pending.NOT_KEPT in replay.get_data(as_text=True)
+    assert stored(app) == ["a.png"]  # claimed once
+
+
+def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
+    class Strict(FlaskForm):
+        photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["jpg"]), FileSize(max_size=100)])
+
+    app = form_app(tmp_path, form=Strict)
+    client = app.test_client()
+    assert "This field is required." in client.post("/post", data={}).get_data(as_text=True)
+    ref = reference(client, field_config(client))
+    text = client.post("/post", data={"photos": ref}).get_data(as_text=True)
+    assert "File does not have an approved extension: jpg" in text
+    jpg = reference(client, field_config(client), "b.jpg", b"\xff\xd8\xff\xe0" + bytes(300))
+    assert "File must be between 0 and 100 bytes." in client.post("/post", data={"photos": jpg}).get_data(as_text=True)
+    assert stored(app) == []
+
+
+@pytest.mark.parametrize("how", ["forged", "tampered", "another client's", "another field's", "another form's"])
+def test_a_reference_that_is_no_file_of_this_field_is_a_field_error(tmp_path, how):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    if how == "forged":
+        value = "eyJjIjoibWUifQ.forged.signature"
+    elif how == "tampered":
+        value = ref[:-3] + ("abc" if not ref.endswith("abc") else "xyz")
+    elif how == "another client's":
+        value, client = ref, app.test_client()
+    elif how == "another field's":
+        value = _reference_of_another_field(client)
+    else:
+        other = form_app(tmp_path / "other", form=OtherForm)
+        other_client = other.test_client()
+        with client.session_transaction() as mine, other_client.session_transaction() as theirs:
+            theirs.update(mine)
+        value = reference(other_client, field_config(other_client))
+    response = client.post("/post", data={"title": "x", "photos": value})
+    assert response.status_code == 200 and pending.NOT_KEPT in response.get_data(as_text=True)
+    assert stored(app) == []
+
+
+def _reference_of_another_field(client) -> str:
+    """A reference the same client got for the ``scans`` field of another form of the app."""
+    configs = {config["field"]["name"]: config for config in zone_configs(client.get("/two").get_data(as_text=True))}
+    return reference(client, configs["scans"])
+
+
+def test_duplicates_are_dropped_and_more_than_max_files_is_an_error(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    config = field_config(client)
+    refs = [reference(client, config, f"{n}.png") for n in range(4)]
+    assert client.post("/post", data={"title": "x", "photos": [refs[0], refs[0]]}).status_code == 302
+    assert stored(app) == ["0.png"]
+    response = client.post("/post", data={"title": "x", "photos": refs[1:] + [refs[1]]})
+    assert response.status_code == 302  # three, once each
+    too_many = [reference(client, config, f"m{n}.png") for n in range(4)]
+    text = client.post("/post", data={"title": "x", "photos": too_many}).get_data(as_text=True)
+    assert "You can&#39;t upload any more files (at most 3)." in text
+
+
+def test_a_file_the_zone_refuses_never_becomes_pending(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    config = field_config(client)
+    answer = upload(client, config, "notes.txt", b"text")
+    assert answer.status_code == 415 and pending_count(app) == 0
+    fake = upload(client, config, "fake.png", b"MZ" + bytes(100))
+    assert (fake.status_code, fake.get_data(as_text=True)) == (415, "Its name says PNG, but its content is not.")
+    big = upload(client, config, "big.png", PNG + bytes(2 * 1024 * 1024))
+    assert big.status_code == 413 and pending_count(app) == 0
+
+
+def test_without_javascript_posted_files_become_pending_and_survive_a_form_error(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    response = client.post("/post", data={"title": "", "photos": (io.BytesIO(PNG), "plain.png")})
+    assert response.status_code == 200 and stored(app) == [] and pending_count(app) == 1
+    (ref,) = hidden_references(response.get_data(as_text=True))
+    refused = client.post("/post", data={"title": "", "photos": (io.BytesIO(b"text"), "notes.txt")})
+    assert "notes.txt: You can&#39;t upload files of this type." in refused.get_data(as_text=True)
+    done = client.post("/post", data={"title": "Plain", "photos": ref})
+    assert done.status_code == 302 and stored(app) == ["plain.png"]
+
+
+def test_the_widget_renders_a_zone_inside_the_form_with_no_inline_script(tmp_path):
+    app = form_app(tmp_path)
+    html = app.test_client().get("/post").get_data(as_text=True)
+    elements = parse(html)
+    assert [tag for tag, _, _ in elements if tag == "form"] == ["form"]  # no nested form
+    (zone,) = [attrs for tag, attrs, _ in elements if attrs.get("class") == "dropzone"]
+    assert zone["id"] == "photos" and "data-flask-dropzone" in zone
+    (fallback,) = [attrs for tag, attrs, _ in elements if attrs.get("type") == "file"]
+    assert fallback["name"] == "photos" and "multiple" in fallback and fallback["data-dropzone-fallback"] == "photos"
+    scripts = [(attrs, text) for tag, attrs, text in elements if tag == "script"]
+    assert all(attrs.get("type") == "application/json" or (attrs.get("src") and not text.strip()) for attrs, text in scripts)
+
+
+def test_an_unknown_setting_fails_where_the_form_is_defined():
+    with pytest.raises(TypeError, match="Did you mean 'max_file_size'"):
+        class Typo(FlaskForm):
+            photos = DropzoneField(max_filesize=3)
+
+
+def test_claims_at_the_same_time_store_each_file_once(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    cookie = client.get_cookie("session")
+    barrier, statuses = threading.Barrier(4), []
+
+    def submit():
+        other = app.test_client()
+        other.set_cookie(cookie.key, cookie.value)
+        barrier.wait()
+        statuses.append(other.post("/post", data={"title": "x", "photos": ref}).status_code)
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert stored(app) == ["a.png"]
+    assert sum(len(claimed) for claimed in app.claimed) == 1
+
+
+def test_a_removed_pending_file_is_discarded_at_once(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    config = field_config(client)
+    ref = reference(client, config)
+    response = client.post(config["field"]["discardUrl"], data={"reference": ref})
+    assert response.status_code == 200 and pending_count(app) == 0
+    assert client.post(config["field"]["discardUrl"], data={"reference": ref}).status_code == 404
+    stranger = app.test_client()
+    ref = reference(client, config)
+    assert stranger.post(config["field"]["discardUrl"], data={"reference": ref}).status_code == 404
+    assert pending_count(app) == 1
+
+
+def test_old_pending_files_are_refused_and_cleaned(tmp_path, monkeypatch):
+    import itsdangerous.timed
+
+    app = form_app(tmp_path, DROPZONE_PENDING_EXPIRES=600)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    now = itsdangerous.timed.time.time()
+    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: now + 601)
+    response = client.post("/post", data={"title": "x", "photos": ref})
+    assert pending.NOT_KEPT in response.get_data(as_text=True)
+    monkeypatch.undo()
+    folder = tmp_path / "instance" / "dropzone-chunks" / "pending"
+    for path in folder.rglob("*"):
+        if path.is_file():
+            os.utime(path, (now - 700, now - 700))
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert result.exit_code == 0 and "1 pending file" in result.output and pending_count(app) == 0
+
+
+def test_a_pending_image_is_sent_back_to_its_client_only(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    html = client.post("/post", data={"title": "", "photos": ref}).get_data(as_text=True)
+    (config,) = zone_configs(html)
+    thumbnail = config["field"]["pending"][0]["thumbnail"]
+    picture = client.get(thumbnail)
+    assert picture.status_code == 200 and picture.data == PNG
+    assert picture.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in picture.headers["Content-Security-Policy"]
+    assert app.test_client().get(thumbnail).status_code == 404
+
+
+def test_stored_files_are_shown_and_their_removal_is_told_to_the_view(tmp_path):
+    app = form_app(tmp_path)
+    seen = {}
+
+    @app.route("/edit", methods=["GET", "POST"])
+    def edit():
+        form = PostForm()
+        form.photos.existing = [{"name": "old.png", "filename": "Old photo.png", "size": 3},
+                                {"name": "kept.png", "size": 4}]
+        if form.validate_on_submit():
+            seen["removed"] = [item["name"] for item in form.photos.removed]
+            return redirect("/done")
+        return render_template_string(PAGE, form=form)
+
+    client = app.test_client()
+    html = client.get("/edit").get_data(as_text=True)
+    (config,) = zone_configs(html)
+    assert [entry.get("filename") for entry in config["existing"]] == ["Old photo.png", None]
+    keeps = {entry["name"]: entry["keep"] for entry in config["existing"]}
+    assert client.post("/edit", data={"title": "x", "photos": keeps["kept.png"]}).status_code == 302
+    assert seen["removed"] == ["old.png"]  # the view decides; the field deleted nothing
+
+
+def test_file_stored_is_sent_for_each_claimed_file(tmp_path):
+    app = form_app(tmp_path)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved.stored_name), app, weak=False)
+    client = app.test_client()
+    config = field_config(client)
+    refs = [reference(client, config, "a.png"), reference(client, config, "b.png")]
+    assert client.post("/post", data={"title": "x", "photos": refs}).status_code == 302
+    assert heard == ["a.png", "b.png"]
