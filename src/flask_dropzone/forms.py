@@ -191,14 +191,19 @@ class DropzoneField(Field):
         from flask_wtf.csrf import generate_csrf
 
         csrf = {"field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "token": generate_csrf()}
+        chunked = options.chunking
         config = render.zone_config(
             options, id=self.id, url=url_for("dropzone.pending"), csrf=csrf, rules=rules,
             rules_url=url_for("dropzone.rules"), rules_expires=zonerules.max_age(app), zone_key=zone.key,
+            cancel_url=url_for("dropzone.cancel") if chunked else None,
+            status_url=url_for("dropzone.status") if chunked and options.resume else None,
             existing=self._existing_entries(app, client),
         )
         config["options"]["headers"][pending.HEADER] = ticket
         config["options"]["addRemoveLinks"] = True
         config["options"]["autoProcessQueue"] = True
+        # The chunk that completes a file is the last one sent (its answer names the file kept).
+        config["options"]["parallelChunkUploads"] = False
         config["inForm"] = False
         pending_entries = [
             {"name": each.filename, "size": each.size, "reference": each.reference,

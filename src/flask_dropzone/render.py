@@ -182,6 +182,7 @@ def zone_config(
             "fileUploaded": options.file_uploaded,
             "totalProgress": options.total_progress,
             "filesNotKept": options.files_not_kept,
+            "waiting": options.waiting_for_files,
         },
         "notKept": list(not_kept),
     }

@@ -248,6 +248,11 @@ class Options:
     total_progress: str = _setting(
         "All files", _text, "Name of the zone's progress bar for the whole queue."
     )
+    waiting_for_files: str = _setting(
+        "The form is sent as soon as its files have arrived.",
+        _text,
+        "A form field's zone (DropzoneField): said when its form is submitted while files still upload.",
+    )
     files_not_kept: str = _setting(
         "Add these files again, they were not kept: {{filenames}}.",
         _text,

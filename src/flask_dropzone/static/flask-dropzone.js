@@ -580,8 +580,9 @@
 
   // existing=: files already stored, shown as uploaded, counted against maxFiles (they are
   // accepted files of the zone), each with its remove link (and delete token, if any).
-  function showExisting(dz, config) {
-    config.existing.forEach(function (entry) {
+  function showExisting(dz, entries) {
+    var shown = [];
+    entries.forEach(function (entry) {
       var file = {
         name: entry.filename || entry.name, // the person's name for it, when the page knows it
         size: entry.size,
@@ -590,6 +591,7 @@
         flaskDropzoneDelete: entry.token,
         flaskDropzoneExisting: true,
       };
+      shown.push(file);
       dz.files.push(file);
       dz.emit("addedfile", file);
       var thumbnail = entry.thumbnail ? safeUrl(entry.thumbnail) : null;
@@ -613,6 +615,71 @@
       dz.element.classList.add("dz-max-files-reached"); // as Dropzone marks a full zone
       if (dz.getAcceptedFiles().length === max) dz.emit("maxfilesreached", dz.files);
     }
+    return shown;
+  }
+
+  // DropzoneField: a zone inside a form whose files upload as they are dropped, to be kept
+  // pending by the server, and go with the form as references (hidden inputs named as the
+  // field), never as bytes. A form shown again (with errors) shows them as uploaded.
+  function fieldZone(dz, element, config, say) {
+    var field = config.field;
+    var form = element.closest("form");
+    if (!form) return fail("form field zone " + JSON.stringify(config.id) + " is not inside a <form>");
+    // The file input for browsers without JavaScript leaves the form: no file goes twice.
+    var fallbacks = form.querySelectorAll("input[type=file][data-dropzone-fallback]");
+    for (var i = 0; i < fallbacks.length; i++) {
+      if (fallbacks[i].getAttribute("data-dropzone-fallback") === config.id) fallbacks[i].remove();
+    }
+    function input(value) {
+      var inputs = form.querySelectorAll("input[type=hidden][data-dropzone-reference]");
+      for (var j = 0; j < inputs.length; j++) {
+        if (inputs[j].name === field.name && inputs[j].value === value) return inputs[j];
+      }
+      var made = document.createElement("input");
+      made.type = "hidden";
+      made.name = field.name;
+      made.value = value;
+      made.setAttribute("data-dropzone-reference", "");
+      form.appendChild(made);
+      return made;
+    }
+    showExisting(dz, config.existing).forEach(function (file, index) {
+      file.flaskDropzoneInput = input(config.existing[index].keep);
+    });
+    showExisting(dz, field.pending).forEach(function (file, index) {
+      file.flaskDropzoneReference = field.pending[index].reference;
+      file.flaskDropzoneInput = input(file.flaskDropzoneReference);
+    });
+    dz.on("success", function (file, answer) {
+      var entry = answer && Array.isArray(answer.files) ? answer.files[0] : null;
+      if (!entry) return;
+      file.flaskDropzoneReference = entry.reference;
+      file.flaskDropzoneInput = input(entry.reference);
+    });
+    // Removed: its input goes; a pending file its person removed is discarded on the server
+    // at once (a stored file is not: the view learns of it from the field's `removed`).
+    dz.on("removedfile", function (file) {
+      if (file.flaskDropzoneInput) file.flaskDropzoneInput.remove();
+      if (file[REMOVED_BY_PERSON] && file.flaskDropzoneReference) {
+        post(field.discardUrl, { reference: file.flaskDropzoneReference }, config);
+      }
+    });
+    // Submitted while files are on their way: the form goes once they arrived.
+    var waiting = null;
+    form.addEventListener("submit", function (event) {
+      if (!dz.getUploadingFiles().length && !dz.getQueuedFiles().length) return;
+      event.preventDefault();
+      if (waiting) return;
+      waiting = { submitter: event.submitter || null };
+      say(config.texts.waiting);
+    });
+    dz.on("queuecomplete", function () {
+      if (!waiting) return;
+      var submitter = waiting.submitter;
+      waiting = null;
+      if (submitter && submitter.form === form) form.requestSubmit(submitter);
+      else form.requestSubmit();
+    });
   }
 
   function hiddenInput(form, name, value) {
@@ -1019,13 +1086,14 @@
       if (config.redirectUrl) onRedirect(this, config.redirectUrl);
       if (button) onClickUpload(this, button);
       if (form) onFormSubmit(this, form, config);
-      if (config.deleteUrl || config.cancelUrl) onPersonRemoving(this, element);
+      if (config.deleteUrl || config.cancelUrl || config.field) onPersonRemoving(this, element);
       if (resume) onResume(this);
       onLeaving(this);
       if (config.deleteUrl) onDelete(this, element, config);
       if (config.cancelUrl) onCancel(this, config);
       if (direct) onDirect(this, config, direct);
-      if (config.existing && config.existing.length) showExisting(this, config);
+      if (config.field) fieldZone(this, element, config, say);
+      else if (config.existing && config.existing.length) showExisting(this, config.existing);
       if (hooks.init) hooks.init.call(this);
       if (typeof customInit === "function") customInit.call(this);
     };

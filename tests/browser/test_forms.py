@@ -1,0 +1,178 @@
+"""DropzoneField in Chromium: a person drops files into a form, submits it with an error, sees
+the files still there, fixes the form and submits it: one upload per file, and the files
+stored once the view claims them; under a strict Content-Security-Policy."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+from flask import Flask, redirect, render_template_string
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFProtect
+from wtforms import StringField
+from wtforms.validators import DataRequired
+
+from flask_dropzone import Dropzone
+from flask_dropzone.forms import DropzoneField
+
+from .helpers import (
+    IMAGES_REFUSED,
+    drop_files,
+    error_messages,
+    png,
+    statuses,
+    violations,
+    wait_settled,
+)
+
+POLICY = "default-src 'self'; img-src 'self' data:"
+PAGE = """<!doctype html><html lang="en"><head><title>Post</title>{{ dropzone.load_css() }}</head><body>
+<main><form method="post" action="/post" enctype="multipart/form-data" novalidate>{{ form.csrf_token }}
+<label>Title {{ form.title() }}</label>
+{% for error in form.title.errors %}<p class="error">{{ error }}</p>{% endfor %}
+{{ form.photos() }}
+{% for error in form.photos.errors %}<p class="error">{{ error }}</p>{% endfor %}
+<button id="send">Post</button></form></main>{{ dropzone.load_js() }}</body></html>"""
+
+
+class PostForm(FlaskForm):
+    title = StringField(validators=[DataRequired()])
+    photos = DropzoneField("Photos", allowed_file_type="image", max_files=3, max_file_size=2)
+
+
+def form_app(tmp_path) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="forms in a browser")
+    Dropzone(app)
+    CSRFProtect(app)
+    app.claimed = []  # type: ignore[attr-defined]
+    app.uploads = []  # type: ignore[attr-defined]
+
+    @app.route("/post", methods=["GET", "POST"])
+    def post():
+        form = PostForm()
+        if form.validate_on_submit():
+            app.claimed.extend(s.stored_name for s in form.photos.claim())  # type: ignore[attr-defined]
+            return redirect("/done")
+        return render_template_string(PAGE, form=form)
+
+    @app.get("/done")
+    def done():
+        return "<!doctype html><title>Done</title><p id=done>Posted.</p>"
+
+    @app.before_request
+    def count():
+        from flask import request
+
+        if request.path == "/dropzone/pending":
+            app.uploads.append(request.path)  # type: ignore[attr-defined]
+
+    @app.after_request
+    def strict(response):
+        response.headers["Content-Security-Policy"] = POLICY
+        return response
+
+    return app
+
+
+def stored(app) -> dict[str, bytes]:
+    folder = os.path.join(app.instance_path, "uploads")
+    if not os.path.isdir(folder):
+        return {}
+    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+
+
+def references(page) -> list[str]:
+    return page.evaluate("Array.from(document.querySelectorAll('input[type=hidden][name=photos]'), i => i.value)")
+
+
+def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_sent(page, serve, tmp_path):
+    app = form_app(tmp_path)
+    server = serve(app)
+    page.goto(server.url + "/post")
+    assert page.locator("input[type=file][name=photos]").count() == 0  # the fallback left: no file twice
+    photos = [("a.png", png(40, 30, seed=1)), ("b.png", png(seed=2))]
+    drop_files(page, "photos", photos)
+    wait_settled(page, "photos", 2)
+    assert statuses(page, "photos") == ["success", "success"] and len(references(page)) == 2
+    with page.expect_navigation():
+        page.click("#send")  # no title: the form comes back
+    assert page.locator(".error").all_text_contents() == ["This field is required."]
+    page.wait_for_function("document.getElementById('photos').dropzone.files.length === 2")
+    assert page.locator("#photos [data-dz-name]").all_text_contents() == ["a.png", "b.png"]
+    page.wait_for_function("Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete && i.naturalWidth)")
+    assert len(references(page)) == 2 and stored(app) == {}
+    page.fill("input[name=title]", "Holiday")
+    with page.expect_navigation():
+        page.click("#send")
+    assert page.text_content("#done") == "Posted."
+    assert stored(app) == dict(photos) and sorted(app.claimed) == ["a.png", "b.png"]
+    assert len(app.uploads) == 2  # one upload per file, in all
+    assert violations(page) == []
+
+
+def test_a_refused_file_never_becomes_pending_and_a_removed_one_is_discarded(page, serve, tmp_path):
+    app = form_app(tmp_path)
+    server = serve(app)
+    page.goto(server.url + "/post")
+    page.evaluate("() => { document.getElementById('photos').dropzone.options.acceptedFiles = null; }")  # the server judges
+    drop_files(page, "photos", [("notes.txt", b"text"), ("keep.png", png(seed=3)), ("drop.png", png(seed=4))])
+    wait_settled(page, "photos", 3)
+    assert statuses(page, "photos") == ["error", "success", "success"]
+    assert error_messages(page, "photos")[0] == IMAGES_REFUSED and len(references(page)) == 2
+    with page.expect_response("**/dropzone/pending/discard") as discarded:
+        page.click("#photos .dz-preview:has-text('drop.png') [data-dz-remove]")
+    assert discarded.value.ok and len(references(page)) == 1
+    page.fill("input[name=title]", "One")
+    with page.expect_navigation():
+        page.click("#send")
+    assert list(stored(app)) == ["keep.png"]
+    pending = os.path.join(app.instance_path, "dropzone-chunks", "pending")
+    assert sum(len(files) for _, _, files in os.walk(pending)) == 0
+
+
+def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, serve, tmp_path):
+    app = form_app(tmp_path)
+    arrived, release = threading.Event(), threading.Event()
+
+    @app.before_request
+    def hold():
+        from flask import request
+
+        if request.path == "/dropzone/pending":
+            arrived.set()
+            release.wait(30)
+
+    server = serve(app)
+    page.goto(server.url + "/post")
+    page.fill("input[name=title]", "Soon")
+    drop_files(page, "photos", [("late.png", png(seed=5))])
+    assert arrived.wait(30)
+    page.click("#send")
+    page.wait_for_timeout(300)
+    assert page.url.endswith("/post")  # not sent yet: the file is on its way
+    with page.expect_navigation():
+        release.set()
+    assert page.text_content("#done") == "Posted." and list(stored(app)) == ["late.png"]
+
+
+def test_without_javascript_the_files_go_with_the_form_and_survive_its_error(browser, serve, tmp_path):
+    app = form_app(tmp_path)
+    server = serve(app)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/post")
+        page.set_input_files("input[type=file][name=photos]", [
+            {"name": "plain.png", "mimeType": "image/png", "buffer": png(seed=6)}])
+        with page.expect_navigation():
+            page.click("#send")  # no title
+        assert page.locator(".error").all_text_contents() == ["This field is required."]
+        assert len(references(page)) == 1 and stored(app) == {}
+        page.fill("input[name=title]", "Plain")
+        with page.expect_navigation():
+            page.click("#send")  # the file input is empty now: the reference carries the file
+        assert page.text_content("#done") == "Posted." and list(stored(app)) == ["plain.png"]
+    finally:
+        context.close()
