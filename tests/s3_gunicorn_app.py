@@ -81,4 +81,18 @@ def create_app() -> Flask:
     def typed():
         return answer(TYPED)
 
+    @app.route("/form", methods=["GET", "POST"])
+    def form():  # a form with a DropzoneField: its pending files claimed by whichever server
+        from flask_wtf import FlaskForm
+
+        from flask_dropzone.forms import DropzoneField
+
+        class Post(FlaskForm):
+            photos = DropzoneField(max_file_size=64)
+
+        found = Post(meta={"csrf": False})
+        if request.method == "POST" and found.validate():
+            return {"claimed": [s.location for s in found.photos.claim()]}
+        return render_template_string("{{ form.photos() }}", form=found)
+
     return app

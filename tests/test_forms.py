@@ -318,3 +318,51 @@ def test_file_stored_is_sent_for_each_claimed_file(tmp_path):
     refs = [reference(client, config, "a.png"), reference(client, config, "b.png")]
     assert client.post("/post", data={"title": "x", "photos": refs}).status_code == 302
     assert heard == ["a.png", "b.png"]
+
+
+# On S3: pending files in the bucket's own prefix, claimed by one copy ----------------------
+
+
+def bucket_keys(app) -> list[str]:
+    from flask_dropzone import stores
+
+    files = stores.of(app).files
+    pages = files.client.get_paginator("list_objects_v2").paginate(Bucket=files.bucket)
+    return sorted(entry["Key"] for page in pages for entry in page.get("Contents", ()))
+
+
+def test_on_s3_a_pending_file_survives_a_form_error_and_is_claimed_once(tmp_path, s3_settings):
+    app = form_app(tmp_path, **s3_settings)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    keys = bucket_keys(app)
+    assert [key for key in keys if not key.startswith("uploads/_dropzone/")] == []  # nothing stored
+    assert [key for key in keys if "/pending-files/" in key]  # in the store's own prefix, not the disk
+    assert not (tmp_path / "instance" / "dropzone-chunks").exists()
+    assert client.post("/post", data={"title": "", "photos": ref}).status_code == 200
+    assert client.post("/post", data={"title": "x", "photos": ref}).status_code == 302
+    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == ["uploads/a.png"]
+    assert not [key for key in bucket_keys(app) if "/pending-files/" in key and not key.endswith(".claim")]
+    assert pending.NOT_KEPT in client.post("/post", data={"title": "x", "photos": ref}).get_data(as_text=True)
+
+
+def test_on_s3_claims_at_the_same_time_store_the_file_once(tmp_path, s3_settings):
+    app = form_app(tmp_path, **s3_settings)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    cookie = client.get_cookie("session")
+    barrier = threading.Barrier(4)
+
+    def submit():
+        other = app.test_client()
+        other.set_cookie(cookie.key, cookie.value)
+        barrier.wait()
+        other.post("/post", data={"title": "x", "photos": ref})
+
+    threads = [threading.Thread(target=submit) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == ["uploads/a.png"]
+    assert sum(len(claimed) for claimed in app.claimed) == 1

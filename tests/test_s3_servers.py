@@ -628,3 +628,43 @@ def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster,
     assert len(direct) == 1 and direct[0].endswith(".claim")  # its body a nonce, its word in metadata
     assert bucket.metadata(direct[0]) == {"fdz-state": "ended"}
     assert leftovers(bucket.all_keys()) == [] and local_entries(servers) == []
+
+
+def test_a_form_fields_pending_file_kept_by_one_server_is_claimed_once_on_any(cluster, bucket):
+    """A file uploaded into a form field on one server, the form submitted to every server
+    at once: one claim stores it, one copy; nothing of it is on any server's disk."""
+    servers = cluster.start(2)
+    cookie = session_cookie(servers[0])
+    connection = http.client.HTTPConnection("127.0.0.1", servers[0].port, timeout=TIMEOUT)
+    connection.request("GET", "/form", headers={"Cookie": cookie})
+    config = zone_config(connection.getresponse().read().decode())
+    connection.close()
+    data = os.urandom(MIB)
+    file_body = body({}, "file", "kept.bin", data)
+    upload_headers = {**headers(cookie, ""), **{k: v for k, v in config["options"]["headers"].items() if k != "X-CSRF-Token"}}
+    connection = http.client.HTTPConnection("127.0.0.1", servers[0].port, timeout=TIMEOUT)
+    connection.request("POST", "/dropzone/pending", body=file_body, headers=upload_headers)
+    answer = connection.getresponse()
+    kept = json.loads(answer.read())
+    connection.close()
+    assert answer.status == 200, kept
+    form = urllib.parse.urlencode({"photos": kept["files"][0]["reference"]}).encode()
+
+    def submit(server):
+        each = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
+        try:
+            each.request("POST", "/form", body=form, headers={
+                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            response = each.getresponse()
+            text = response.read().decode()
+            return json.loads(text)["claimed"] if response.status == 200 and text.startswith("{") else None
+        finally:
+            each.close()
+
+    with ThreadPoolExecutor(4) as pool:
+        claims = list(pool.map(submit, servers * 2))
+    # one stores it; the others find it claimed (as they judge the form, or as they claim)
+    assert sorted(len(claim or []) for claim in claims) == [0, 0, 0, 1], claims
+    assert bucket.get(PREFIX + "kept.bin") == data
+    assert [key for key in bucket.all_keys() if not key.startswith(OWN)] == [PREFIX + "kept.bin"]
+    assert local_entries(servers) == []
