@@ -67,7 +67,7 @@ def chunk_requests(
     ]
 
 
-CHUNK = 1000
+CHUNK = 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
 
 

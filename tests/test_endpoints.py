@@ -168,10 +168,10 @@ def test_a_file_in_s3_is_deleted_from_its_remove_link(tmp_path, s3_server, s3_bu
 def test_a_client_cancels_its_own_partial_upload_and_no_other(tmp_path):
     from chunking import CONTENT_TYPE, chunk_requests
 
-    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=1000)
+    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=1024)
     client = app.test_client()
     data = os.urandom(2500)
-    bodies = chunk_requests(data, "c.bin", 1000, file_id="0f0f0f0f-0000-4000-8000-000000000001")
+    bodies = chunk_requests(data, "c.bin", 1024, file_id="0f0f0f0f-0000-4000-8000-000000000001")
     assert client.post("/upload", data=bodies[0], content_type=CONTENT_TYPE).status_code == 200
     other = app.test_client().post("/dropzone/cancel", data={"dzuuid": "0f0f0f0f-0000-4000-8000-000000000001"})
     assert (other.status_code, other.get_data(as_text=True)) == (404, "There is no such upload.")
@@ -247,14 +247,14 @@ def test_existing_takes_saved_files_or_dicts_with_a_name(tmp_path):
 def test_the_status_of_an_upload_is_told_to_its_client_only(tmp_path):
     from chunking import CONTENT_TYPE, chunk_requests
 
-    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=1000)
+    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=1024)
     client = app.test_client()
     upload_id = "0f0f0f0f-0000-4000-8000-000000000002"
-    bodies = chunk_requests(os.urandom(2500), "c.bin", 1000, order=[2, 0], file_id=upload_id)
+    bodies = chunk_requests(os.urandom(2500), "c.bin", 1024, order=[2, 0], file_id=upload_id)
     for request_body in bodies:
         assert client.post("/upload", data=request_body, content_type=CONTENT_TYPE).status_code == 200
     status = client.get(f"/dropzone/status?dzuuid={upload_id}")
-    assert status.json == {"held": [0, 2], "size": 2500, "chunkSize": 1000, "count": 3}
+    assert status.json == {"held": [0, 2], "size": 2500, "chunkSize": 1024, "count": 3}
     assert status.headers["Cache-Control"] == "no-store"
     for other in (app.test_client().get(f"/dropzone/status?dzuuid={upload_id}"),
                   client.get("/dropzone/status?dzuuid=not-an-id"), client.get("/dropzone/status")):

@@ -212,10 +212,18 @@ def test_the_widget_renders_a_zone_inside_the_form_with_no_inline_script(tmp_pat
     assert all(attrs.get("type") == "application/json" or (attrs.get("src") and not text.strip()) for attrs, text in scripts)
 
 
-def test_an_unknown_setting_fails_where_the_form_is_defined():
+def test_an_unknown_setting_or_a_bad_value_fails_where_the_form_is_defined():
+    from flask_dropzone import SettingError
+
     with pytest.raises(TypeError, match="Did you mean 'max_file_size'"):
         class Typo(FlaskForm):
             photos = DropzoneField(max_filesize=3)
+    with pytest.raises(SettingError, match=r"DropzoneField\(\): chunk_size= is in bytes: 4 bytes per chunk"):
+        class Units(FlaskForm):
+            video = DropzoneField(chunking=True, chunk_size=4)
+    with pytest.raises(SettingError, match=r"DropzoneField\(\): max_files= must be at least 1, got 0"):
+        class Zero(FlaskForm):
+            photos = DropzoneField(max_files=0)
 
 
 def test_claims_at_the_same_time_store_each_file_once(tmp_path):

@@ -371,8 +371,8 @@ def _receive_by(path: str, client, name: str, content: bytes, rules: dict):
 
     query = "?" + urlencode(rules)
     if path == "chunked":
-        statuses = [send(client, chunk, "/save" + query + "&chunking=true&chunk_size=40").status_code
-                    for chunk in chunk_requests(content, name, 40)]
+        statuses = [send(client, chunk, "/save" + query + "&chunking=true&chunk_size=1024").status_code
+                    for chunk in chunk_requests(content, name, 1024)]
         return statuses[-1] if all(s == 200 for s in statuses) else next(s for s in statuses if s != 200)
     url = "/save" if path == "streamed" else "/parsed-first"
     return post(client, url + query, [("file", name, content)]).status_code

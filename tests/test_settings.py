@@ -226,6 +226,16 @@ def test_a_file_size_given_in_bytes_is_told_to_be_mib():
         Dropzone(app)
 
 
+def test_a_chunk_size_given_in_mib_is_told_to_be_bytes():
+    app = Flask(__name__)
+    app.config.update(DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=4)
+    with pytest.raises(SettingError, match=r"DROPZONE_CHUNK_SIZE is in bytes: 4 bytes per chunk would send a 1 GiB "
+                                           r"file in 268,435,456 requests; for 4 MiB write 4194304"):
+        Dropzone(app)
+    app.config["DROPZONE_CHUNK_SIZE"] = 1024
+    Dropzone(app)  # a KiB is small, but meant
+
+
 def test_relative_folders_are_in_the_instance_folder_not_the_working_directory(tmp_path, monkeypatch):
     import io
 

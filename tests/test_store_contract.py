@@ -553,3 +553,55 @@ def test_old_pending_files_are_removed_and_fresh_ones_kept(backend):
     removed, _ = backend.files.clean_pending(str(backend.root), 3600, now=time.time() + 7200)
     assert removed == 1
     assert backend.files.claim(folder, "00000001", backend.folder, "a.bin", 3) is None
+
+
+def test_the_sweep_never_takes_a_file_from_a_claim_midway(backend, monkeypatch):
+    """A file expiring as it is claimed: the sweep that runs while the claim copies or links
+    it leaves it, and the claim stores it whole."""
+    data = os.urandom(3000)
+    folder = pending_file(backend, data)
+    on_s3 = not backend.root
+    if on_s3:
+        time.sleep(3)  # S3's clock dates the object: two seconds of age, at one-second resolution
+    else:
+        past = time.time() - 10
+        os.utime(os.path.join(folder, "0123abcd"), (past, past))
+    swept = []
+
+    def sweep_first(original):
+        def run(*args, **kwargs):
+            swept.append(backend.files.clean_pending(str(backend.root), 2))
+            return original(*args, **kwargs)
+        return run
+
+    if on_s3:
+        monkeypatch.setattr(backend.files, "_first_free", sweep_first(backend.files._first_free))
+    else:
+        from flask_dropzone.stores import disk
+
+        monkeypatch.setattr(disk, "free_name", sweep_first(disk.free_name))
+    stored = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
+    assert swept == [(0, 0)] and stored is not None and read(backend, "a.bin") == data
+
+
+def test_a_file_removed_under_its_claim_is_no_file_stored_and_no_error(backend, monkeypatch):
+    folder = pending_file(backend, b"gone soon")
+
+    def remove_first(original):
+        def run(*args, **kwargs):
+            if backend.root:
+                for entry in os.scandir(folder):
+                    os.unlink(entry.path)
+            else:
+                backend.files.client.delete_object(Bucket=backend.files.bucket, Key=folder + "0123abcd")
+            return original(*args, **kwargs)
+        return run
+
+    if backend.root:
+        from flask_dropzone.stores import disk
+
+        monkeypatch.setattr(disk, "free_name", remove_first(disk.free_name))
+    else:
+        monkeypatch.setattr(backend.files, "_first_free", remove_first(backend.files._first_free))
+    assert backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", 9) is None
+    assert [name for name, _ in backend.files.listing(backend.folder)] == []

@@ -29,7 +29,7 @@ from .errors import UploadRefused
 from .filenames import stored_name
 from .folders import upload_folder
 from .messages import fill
-from .settings import ZONES, Options, canonical_keywords, zone_keywords
+from .settings import ZONES, Options, canonical_keywords, check_keywords, zone_keywords
 from .uploads import SavedFile
 from .zonerules import Zone
 
@@ -53,7 +53,8 @@ class DropzoneField(Field):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if "_form" not in kwargs:
-            _settings({k: v for k, v in kwargs.items() if k != "zone"})  # a typo fails where the form is defined
+            # a typo or a value out of range fails where the form is defined
+            check_keywords({k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}, "DropzoneField()")
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, label: Any = None, validators: Any = None, *, zone: Optional[str] = None, **kwargs: Any) -> None:

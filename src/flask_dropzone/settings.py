@@ -85,6 +85,21 @@ def _size_mib(value: Any) -> Optional[float]:
     return number
 
 
+#: Bytes per chunk below which a chunk size was likely given in MiB (a KiB: a 1 GiB file in a
+#: million requests).
+_MIB_LIKELY = 1024
+
+
+def _chunk_bytes(value: Any) -> int:
+    number = _count(1)(value)
+    if number < _MIB_LIKELY:
+        raise ValueError(
+            f"is in bytes: {number} bytes per chunk would send a 1 GiB file in "
+            f"{math.ceil(1024**3 / number):,} requests; for {number} MiB write {number * 1024 * 1024}"
+        )
+    return number
+
+
 def _size_seconds(value: Any) -> float:
     number = _number(value)
     if number <= 0:
@@ -280,7 +295,7 @@ class Options:
         3600, _size_seconds, "Seconds after its upload that a file may be deleted from its remove link."
     )
     chunking: bool = _setting(False, _bool, "Send files larger than CHUNK_SIZE in chunks.")
-    chunk_size: int = _setting(8 * 1024 * 1024, _count(1), "Bytes per chunk.")
+    chunk_size: int = _setting(8 * 1024 * 1024, _chunk_bytes, "Bytes per chunk (at least 1024).")
     parallel_chunk_uploads: bool = _setting(
         False, _bool, "Send a file's chunks in parallel (PARALLEL_UPLOADS at a time)."
     )
@@ -334,6 +349,19 @@ def canonical_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, An
             raise TypeError(f"{where} got an unknown setting keyword {key!r}.{hint}")
         result[name] = value
     return result
+
+
+def check_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Each keyword's value checked on its own (what it means beside the app's settings is
+    judged when they are known): for settings given before there is an app."""
+    checked = canonical_keywords(overrides, where)
+    checks = {f.name: f.metadata["check"] for f in fields(Options)}
+    for name, value in checked.items():
+        try:
+            checks[name](value)
+        except ValueError as error:
+            raise SettingError(f"{where}: {name}= {error}") from None
+    return checked
 
 
 _NAMES = tuple(setting_name(keyword) for keyword in KEYWORDS)

@@ -83,8 +83,8 @@ def stored(app) -> dict[str, bytes]:
     return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
 
 
-def references(page) -> list[str]:
-    return page.evaluate("Array.from(document.querySelectorAll('input[type=hidden][name=photos]'), i => i.value)")
+def references(page, name="photos") -> list[str]:
+    return page.evaluate("(name) => Array.from(document.querySelectorAll(`input[type=hidden][name=${name}]`), i => i.value)", name)
 
 
 def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_sent(page, serve, tmp_path):
@@ -176,3 +176,85 @@ def test_without_javascript_the_files_go_with_the_form_and_survive_its_error(bro
         assert page.text_content("#done") == "Posted." and list(stored(app)) == ["plain.png"]
     finally:
         context.close()
+
+
+class BigForm(FlaskForm):
+    title = StringField(validators=[DataRequired()])
+    video = DropzoneField("Video", chunking=True, chunk_size=4 * 1024 * 1024, max_file_size=64)
+
+
+BIG_PAGE = """<!doctype html><html lang="en"><head><title>Video</title>{{ dropzone.load_css() }}</head><body>
+<form method="post" action="/video" enctype="multipart/form-data" novalidate>{{ form.csrf_token }}
+<label>Title {{ form.title() }}</label>{{ form.video() }}<button id="send">Send</button></form>
+{{ dropzone.load_js() }}</body></html>"""
+
+
+def test_a_chunked_field_resumes_after_a_reload_and_its_file_is_claimed_whole(page, serve, tmp_path):
+    import hashlib
+
+    from .test_chunked import wait_settled_long
+    from .test_resume import remembered
+
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="a chunked field")
+    Dropzone(app)
+    state = {"fail_after": None, "posts": 0, "indices": []}
+
+    @app.before_request
+    def failing():  # from the fifth chunk on, the server fails (before CSRFProtect reads it)
+        from flask import request
+
+        if request.method == "POST" and request.path == "/dropzone/pending":
+            state["posts"] += 1
+            if state["fail_after"] is not None and state["posts"] > state["fail_after"]:
+                return "down for a moment", 500
+            state["indices"].append(int(request.form["dzchunkindex"]))
+        return None
+
+    CSRFProtect(app)
+
+    @app.route("/video", methods=["GET", "POST"])
+    def video():
+        form = BigForm()
+        if form.validate_on_submit():
+            (saved,) = form.video.claim()
+            return redirect(f"/done?name={saved.stored_name}")
+        return render_template_string(BIG_PAGE, form=form)
+
+    @app.get("/done")
+    def done():
+        return "<!doctype html><title>Done</title><p id=done>Posted.</p>"
+
+    @app.after_request
+    def strict(response):
+        response.headers["Content-Security-Policy"] = POLICY
+        return response
+
+    server = serve(app)
+    source = tmp_path / "big.bin"
+    source.write_bytes(os.urandom(30 * 1024 * 1024))
+
+    def add() -> None:
+        handle = page.evaluate_handle("document.getElementById('video').dropzone.hiddenFileInput")
+        handle.as_element().set_input_files(str(source))
+        page.wait_for_function("document.getElementById('video').dropzone.files.length === 1")
+        wait_settled_long(page, "video")
+
+    state["fail_after"] = 4
+    page.goto(server.url + "/video")
+    add()
+    assert statuses(page, "video") == ["error"] and state["indices"] == [0, 1, 2, 3]
+    assert len(remembered(page)) == 1 and references(page, "video") == []
+    state["fail_after"], state["indices"] = None, []
+    page.reload()
+    add()
+    assert statuses(page, "video") == ["success"]
+    assert state["indices"] == [4, 5, 6, 7]  # only the chunks the server lacked
+    assert len(references(page, "video")) == 1 and remembered(page) == []
+    page.fill("input[name=title]", "Film")
+    with page.expect_navigation():
+        page.click("#send")
+    assert page.text_content("#done") == "Posted." and page.url.endswith("name=big.bin")
+    kept = tmp_path / "instance" / "uploads" / "big.bin"
+    assert hashlib.sha256(kept.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert violations(page) == []

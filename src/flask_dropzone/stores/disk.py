@@ -24,7 +24,7 @@ import re
 import secrets
 import stat
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import IO, Callable, Iterator, Optional, Union
 
 from .base import Bytes, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
@@ -38,6 +38,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 TEMP_NAME = re.compile(r"\.dropzone-[0-9a-f]{16}\.part")
 #: The folder (in the chunk folder) of pending files, one folder per client.
 PENDING = "pending"
+#: How a pending file being claimed is named (a name no pending file has).
+CLAIMING = ".claim-"
 
 # Linking fails across file systems (and where hard links are not allowed): copy instead.
 _NOT_LINKABLE = (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP)
@@ -430,9 +432,10 @@ class DiskFiles(FileStore):
         """A rename to a name of the claim's own decides which claim it is (a rename is
         atomic: the others find nothing), then a link gives the file its free name in
         ``target``: no byte is moved (copied only across file systems)."""
-        claiming = os.path.join(os.path.abspath(folder), f".claim-{secrets.token_hex(8)}")
+        pending_path = os.path.join(os.path.abspath(folder), name)
+        claiming = os.path.join(os.path.abspath(folder), CLAIMING + secrets.token_hex(8))
         try:
-            os.rename(os.path.join(os.path.abspath(folder), name), claiming)
+            os.rename(pending_path, claiming)
         except (FileNotFoundError, NotADirectoryError):
             return None
         target = os.path.abspath(target)
@@ -450,10 +453,15 @@ class DiskFiles(FileStore):
                         stored = free_name(target, target_name, copy.link)
                     finally:
                         copy.close()
-        except BaseException:
-            os.rename(claiming, os.path.join(os.path.abspath(folder), name))  # pending again
+        except BaseException as error:
+            try:
+                os.rename(claiming, pending_path)  # pending again
+            except FileNotFoundError:
+                if isinstance(error, FileNotFoundError):
+                    return None  # removed under the claim (by hand, say): no file to store
             raise
-        os.unlink(claiming)
+        with suppress(FileNotFoundError):
+            os.unlink(claiming)
         path = os.path.join(target, stored)
         return Stored(stored, location=path, path=path)
 
@@ -469,7 +477,10 @@ class DiskFiles(FileStore):
             for entry in list(os.scandir(client.path)):
                 try:
                     info = entry.stat(follow_symlinks=False)
-                    if not stat.S_ISREG(info.st_mode) or info.st_mtime >= older_than:
+                    # A file being claimed is judged by when its claim began (its rename
+                    # set its ctime): the sweep never takes a file from a claim midway.
+                    began = info.st_ctime if entry.name.startswith(CLAIMING) else info.st_mtime
+                    if not stat.S_ISREG(info.st_mode) or began >= older_than:
                         continue
                     os.unlink(entry.path)
                 except FileNotFoundError:

@@ -567,27 +567,42 @@ class S3Files(FileStore):
         """A create-only claim object decides which claim it is (one server wins), then one
         create-only copy stores the file under a free name, and the pending object goes (the
         claim stays, so that a claim sent again finds it taken, until the sweep)."""
+        from botocore.exceptions import ClientError
+
         key = folder + name
         if not self._put_new(key + CLAIM, new_id().encode(), {}):
             return None
         head = self.head(key)
         if head is None:
             return None
-        stored = self._first_free(target, target_name, lambda copy: self._copy_new(key, copy, size))
+        try:
+            stored = self._first_free(target, target_name, lambda copy: self._copy_new(key, copy, size))
+        except ClientError as error:
+            if error_code(error) in _MISSING:
+                return None  # expired and swept as the claim began: the sweep won
+            raise
         self.delete_matching(key, head["ETag"])
         return stored
 
     def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+        """Pending objects older than ``expires`` go, but not one a claim began on since (its
+        claim is judged by its own age: a claim never loses its file to the sweep midway)."""
         cutoff = (time.time() if now is None else now) - expires
         removed = freed = 0
         with self.errors:
             pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.own + PENDING)
             for page in pages:
                 for entry in page.get("Contents", ()):
-                    if entry["LastModified"].timestamp() < cutoff:
-                        self.client.delete_object(Bucket=self.bucket, Key=entry["Key"])
-                        if not entry["Key"].endswith(CLAIM):
-                            removed, freed = removed + 1, freed + int(entry.get("Size", 0))
+                    key = entry["Key"]
+                    if entry["LastModified"].timestamp() >= cutoff:
+                        continue
+                    if not key.endswith(CLAIM):
+                        claim = self.head(key + CLAIM)
+                        if claim is not None and claim["LastModified"].timestamp() >= cutoff:
+                            continue  # being claimed
+                    self.client.delete_object(Bucket=self.bucket, Key=key)
+                    if not key.endswith(CLAIM):
+                        removed, freed = removed + 1, freed + int(entry.get("Size", 0))
         return removed, freed
 
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
