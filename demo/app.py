@@ -7,10 +7,15 @@ import os
 import random
 from typing import Any, Optional
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, redirect, render_template, request, url_for
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
+from flask_wtf.file import FileRequired
+from wtforms import StringField
+from wtforms.validators import DataRequired
 
 from flask_dropzone import Dropzone, UploadRefused, folders, stores
+from flask_dropzone.forms import DropzoneField
 from flask_dropzone.settings import resolve
 
 dropzone = Dropzone()
@@ -41,6 +46,26 @@ def big_files(app: Flask) -> dict[str, Any]:
     return BIG_FILES
 
 
+class PostForm(FlaskForm):
+    """A post with a title and photos: the photos upload as they are dropped and survive a
+    form that comes back with errors; the view stores them (claim) once the form is valid."""
+
+    title = StringField("Title", validators=[DataRequired("Give the post a title.")])
+    photos = DropzoneField("Photos", validators=[FileRequired("Add at least one photo.")],
+                           allowed_file_type="image", max_files=6, max_file_size=5)
+
+
+class EditPostForm(PostForm):
+    """Editing a post: its stored photos are shown in the zone, and may all be kept."""
+
+    photos = DropzoneField("Photos", allowed_file_type="image", max_files=6, max_file_size=5)
+
+
+def posts() -> dict[int, dict[str, Any]]:
+    """The demo's posts, kept in memory: {number: {"title", "photos": [SavedFile, ...]}}."""
+    return current_app.extensions.setdefault("demo_posts", {})  # type: ignore[no-any-return]
+
+
 # The browser-side checks off, to see the server's own refusals.
 NO_BROWSER_CHECKS = "acceptedFiles: null, maxFilesize: null, maxFiles: null,"
 STRICT_CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'"
@@ -50,6 +75,7 @@ PAGES = [
     ("parallel", "Parallel uploads"),
     ("click_upload", "Click to upload"),
     ("in_form", "In a form"),
+    ("new_post", "A form field"),
     ("csrf_page", "CSRF"),
     ("strict_csp", "Strict CSP"),
     ("nonce_csp", "CSP with a nonce"),
@@ -132,6 +158,34 @@ def register(app: Flask) -> None:
     def album():
         files = [name for name in request.args.get("files", "").split(",") if name]
         return render_template("album.html", title=request.args.get("title", ""), files=files)
+
+    @app.route("/post", methods=["GET", "POST"])
+    def new_post():
+        form = PostForm()
+        if form.validate_on_submit():
+            number = max(posts(), default=0) + 1
+            posts()[number] = {"title": form.title.data, "photos": form.photos.claim()}
+            return redirect(url_for("show_post", number=number))
+        return render_template("post.html", form=form), 400 if form.errors else 200
+
+    @app.route("/posts/<int:number>")
+    def show_post(number: int):
+        if number not in posts():
+            abort(404)
+        return render_template("post_shown.html", number=number, post=posts()[number])
+
+    @app.route("/posts/<int:number>/edit", methods=["GET", "POST"])
+    def edit_post(number: int):
+        post = posts().get(number) or abort(404)
+        form = EditPostForm(data={"title": post["title"]})
+        form.photos.existing = post["photos"]  # shown in the zone, each with its remove link
+        if form.validate_on_submit():
+            for gone in form.photos.removed:  # removed by the person: the view deletes them
+                dropzone.delete_stored(gone)
+            kept = [photo for photo in post["photos"] if photo not in form.photos.removed]
+            post.update(title=form.title.data, photos=kept + form.photos.claim())
+            return redirect(url_for("show_post", number=number))
+        return render_template("post.html", form=form, number=number), 400 if form.errors else 200
 
     @app.route("/csrf", methods=["GET", "POST"])
     def csrf_page():

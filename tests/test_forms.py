@@ -208,8 +208,24 @@ def test_the_widget_renders_a_zone_inside_the_form_with_no_inline_script(tmp_pat
     assert zone["id"] == "photos" and "data-flask-dropzone" in zone
     (fallback,) = [attrs for tag, attrs, _ in elements if attrs.get("type") == "file"]
     assert fallback["name"] == "photos" and "multiple" in fallback and fallback["data-dropzone-fallback"] == "photos"
+    assert zone["role"] == "group" and zone["aria-label"] == fallback["aria-label"] == "Photos"  # the field's label
     scripts = [(attrs, text) for tag, attrs, text in elements if tag == "script"]
     assert all(attrs.get("type") == "application/json" or (attrs.get("src") and not text.strip()) for attrs, text in scripts)
+
+
+def test_the_widget_takes_attributes_as_wtforms_widgets_do(tmp_path):
+    app = form_app(tmp_path)
+    page = '{{ form.photos(id="gallery", class_="wide", data_kind="photos", render_kw_ignored=None) }}'
+    with app.test_request_context("/post"):
+        from flask import render_template_string
+
+        html = render_template_string(page, form=PostForm())
+    elements = parse(html)
+    (zone,) = [attrs for tag, attrs, _ in elements if "data-flask-dropzone" in attrs]
+    assert (zone["id"], zone["class"], zone["data-kind"]) == ("gallery", "dropzone wide", "photos")
+    (config,) = zone_configs(html)
+    (fallback,) = [attrs for tag, attrs, _ in elements if attrs.get("type") == "file"]
+    assert config["id"] == fallback["data-dropzone-fallback"] == "gallery"
 
 
 def test_an_unknown_setting_or_a_bad_value_fails_where_the_form_is_defined():

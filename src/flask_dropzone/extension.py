@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Optional, Sequence
+from typing import Any, Callable, Optional, Sequence, Union
 from urllib.parse import quote
 from weakref import WeakKeyDictionary
 
@@ -22,6 +22,7 @@ from . import (
     render,
     sending,
     serving,
+    signals,
     signing,
     storage_settings,
     stores,
@@ -30,7 +31,7 @@ from . import (
 from .cli import dropzone_cli
 from .errors import UploadRefused
 from .folders import chunk_folder, upload_folder
-from .reporting import report
+from .reporting import STORE_ERRORS, log, report, store_error
 from .settings import (
     ALIASES,
     KEYWORDS,
@@ -299,6 +300,38 @@ class Dropzone:
         keywords = _with_zone("send_stored()", zone, kwargs)
         options = _options("send_stored()", keywords)
         return sending.send_stored(upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
+
+    @staticmethod
+    def delete_stored(
+        name: Union[str, SavedFile], folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any
+    ) -> bool:
+        """Delete the stored file ``name`` of ``folder``, found as ``save()`` with the same
+        ``folder``, ``zone`` and ``kwargs`` stored it, or a :class:`SavedFile` where it was
+        stored (one a form field's ``removed`` lists, say); whether there was one. A name
+        that cannot be a stored file (a path, a leading dot, ...) is none. ``file_deleted``
+        is sent; an unusable store is 503."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if isinstance(name, SavedFile):
+            if folder is not None or zone is not None or kwargs:
+                raise TypeError("delete_stored() of a SavedFile takes no folder, zone or settings: it is where it was stored")
+            location = name.location or name.path
+            if not location:
+                raise ValueError(f"delete_stored(): the SavedFile of {name.stored_name!r} has no location")
+            target, name = stores.of(app).files.locate(location)
+        else:
+            keywords = _with_zone("delete_stored()", zone, kwargs)
+            options = _options("delete_stored()", keywords)
+            target = upload_folder(options, _folder(folder, keywords, "delete_stored()"))
+        if not isinstance(name, str) or not serving.servable(name):
+            return False
+        try:
+            deleted = stores.of(app).files.delete(target, name)
+        except STORE_ERRORS as error:
+            raise store_error(error) from error
+        if deleted:
+            signals.file_deleted.send(app, name=name, folder=target)
+            log.info("deleted %r from %r by the app", name, target)
+        return deleted
 
     # Template helpers -------------------------------------------------------
 

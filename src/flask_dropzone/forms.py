@@ -178,11 +178,18 @@ class DropzoneField(Field):
         return self.render(**kwargs)
 
     def render(self, nonce: Optional[str] = None, **attributes: Any) -> Markup:
-        """The zone (a ``<div>``, no nested form), a hidden input per pending and kept file,
-        a plain file input for browsers without JavaScript, and its configuration (data, no
-        inline script)."""
+        """The zone (a ``<div>``, no nested form, named by the field's label, with the
+        field's ``render_kw`` and ``attributes`` as WTForms writes them), a hidden input per
+        pending and kept file, a plain file input for browsers without JavaScript, and its
+        configuration (data, no inline script)."""
         from .extension import _nonce
 
+        attributes = {**(self.render_kw or {}), **attributes}
+        zone_id = str(attributes.pop("id", self.id))
+        label = self.label.text if self.label is not None else None
+        attributes.setdefault("role", "group")
+        if label:
+            attributes.setdefault("aria_label", str(label))
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         options = self.options()
         client = client_id()
@@ -194,7 +201,7 @@ class DropzoneField(Field):
         csrf = {"field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "token": generate_csrf()}
         chunked = options.chunking
         config = render.zone_config(
-            options, id=self.id, url=url_for("dropzone.pending"), csrf=csrf, rules=rules,
+            options, id=zone_id, url=url_for("dropzone.pending"), csrf=csrf, rules=rules,
             rules_url=url_for("dropzone.rules"), rules_expires=zonerules.max_age(app), zone_key=zone.key,
             cancel_url=url_for("dropzone.cancel") if chunked else None,
             status_url=url_for("dropzone.status") if chunked and options.resume else None,
@@ -218,8 +225,10 @@ class DropzoneField(Field):
             for value in [entry["reference"] for entry in pending_entries] + [e["keep"] for e in config["existing"]]
         )
         accept = f' accept="{escape(options.accepted_files)}"' if options.accepted_files else ""
-        fallback = f'<input type="file" name="{escape(self.name)}" multiple{accept} data-dropzone-fallback="{escape(self.id)}">'
-        zone_html = render.zone_element(self.id, None, in_form=True)
+        named = f' aria-label="{escape(label)}"' if label else ""
+        fallback = (f'<input type="file" name="{escape(self.name)}" multiple{accept}{named} '
+                    f'data-dropzone-fallback="{escape(zone_id)}">')
+        zone_html = render.zone_element(zone_id, None, in_form=True, **attributes)
         block = render.config_block(
             config, init_script_url=url_for("dropzone.static", filename="flask-dropzone.js"), nonce=_nonce(nonce)
         )

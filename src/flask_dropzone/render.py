@@ -214,11 +214,14 @@ def config_block(
     return Markup("".join(parts))
 
 
-def zone_element(id: str, action: Optional[str], in_form: bool) -> Markup:
+def zone_element(id: str, action: Optional[str], in_form: bool, **extra: Any) -> Markup:
     """The drop zone: a ``<form>`` posting to ``action``, or a ``<div>`` inside your form;
-    ``data-flask-dropzone`` marks it as the extension's."""
+    ``data-flask-dropzone`` marks it as the extension's. ``extra``: more attributes of the
+    ``<div>`` (a form field's, as WTForms writes them), a ``class`` added to ``dropzone``."""
     if in_form:
-        return Markup(f'<div{_attrs(class_="dropzone", id=id, data_flask_dropzone=True)}></div>')
+        classes = " ".join(["dropzone", *filter(None, [extra.pop("class", None), extra.pop("class_", None)])])
+        extra = {k: v for k, v in extra.items() if k.rstrip("_").replace("_", "-") not in ("id", "data-flask-dropzone")}
+        return Markup(f'<div{_attrs(class_=classes, id=id, data_flask_dropzone=True, **extra)}></div>')
     attrs = _attrs(
         action=html_safe_url(action),
         method="post",

@@ -4,8 +4,9 @@
 :class:`~flask_dropzone.SavedFile` that ``save()`` returns for it; single,
 parallel and chunked uploads alike (a chunked file once, when it is whole).
 
-``file_deleted``: a stored file deleted from its zone's remove link, with ``name``
-and ``folder`` (as its store names it: a path, or a key prefix).
+``file_deleted``: a stored file deleted from its zone's remove link or by
+``dropzone.delete_stored()``, with ``name`` and ``folder`` (as its store names it: a
+path, or a key prefix).
 
 ``upload_refused``: a file (or a request) refused, with ``filename`` (the
 client's name for the file, None when the whole request was refused before a

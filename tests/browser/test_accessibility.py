@@ -166,6 +166,7 @@ SPECS: dict[str, Spec] = {
         "/in-form", "album", "/in-form", start="#submit", in_form=True, succeeded_at="/album",
         refuse=not_a_picture, extra=("server-refused",),
     ),
+    "new_post": Spec("/post", "photos", "/dropzone/pending", refuse=not_a_picture, extra=("form-error",)),
     "csrf_page": Spec("/csrf", "with-token", "/csrf", refuse=without_token),
     "strict_csp": Spec("/strict-csp", "myDropzone", "/strict-csp", refuse=too_big),
     "nonce_csp": Spec("/nonce-csp", "myDropzone", "/nonce-csp", refuse=too_big),
@@ -335,6 +336,19 @@ def to_server_refused(visit: Visit, spec: Spec) -> None:
     wait_ready(page)
 
 
+def to_form_error(visit: Visit, spec: Spec) -> None:
+    """new_post: a photo uploaded, the form sent without a title; it comes back with its error
+    and the photo shown as uploaded."""
+    page = visit.page
+    drop_files(page, spec.zone, [PICTURE])
+    page.wait_for_selector(in_zone(spec.zone, ".dz-preview.dz-success"))
+    with page.expect_navigation():
+        page.click("#submit")
+    page.wait_for_selector("#title-error")
+    wait_ready(page)
+    page.wait_for_selector(in_zone(spec.zone, ".dz-preview.dz-success"))
+
+
 def to_existing(visit: Visit, spec: Spec) -> None:
     """remove: a file stored earlier, shown as uploaded with its remove link."""
     store_before(visit, "earlier.txt")
@@ -353,6 +367,7 @@ STATES: dict[str, Callable[[Visit, Spec], None]] = {
     "succeeded": to_succeeded,
     "refused": to_refused,
     "server-refused": to_server_refused,
+    "form-error": to_form_error,
     "existing": to_existing,
     "listed": to_listed,
 }

@@ -256,3 +256,28 @@ def test_the_stored_files_page_lists_sizes_serves_safely_and_deletes(page, demo,
         page.click("button[aria-label='Delete notes.txt']")
     assert page.url.endswith("/stored") and set(stored(demo_app)) == {"photo.png", "drawing.svg"}
     assert page.query_selector("a:text-is('notes.txt')") is None
+
+
+def test_a_post_keeps_its_photos_through_a_form_error_and_editing_removes_one(page, demo, demo_app):
+    page.goto(demo.url + "/post")
+    drop_files(page, "photos", [("beach.png", png(seed=11)), ("dune.png", png(seed=12))])
+    wait_settled(page, "photos", 2)
+    with page.expect_navigation():
+        page.click("#submit")  # no title
+    assert page.text_content("#title-error") == "Give the post a title."
+    page.wait_for_function("document.getElementById('photos').dropzone.files.length === 2")
+    assert stored(demo_app) == {}  # pending, not stored
+    page.fill("#title", "Summer")
+    with page.expect_navigation(url="**/posts/1"):
+        page.click("#submit")
+    assert page.title().startswith("Summer") and sorted(stored(demo_app)) == ["beach.png", "dune.png"]
+    page.wait_for_function("Array.from(document.querySelectorAll('#post-photos img')).every(i => i.complete && i.naturalWidth)")
+    page.click("#edit")
+    page.wait_for_function("document.getElementById('photos').dropzone.files.length === 2")
+    page.click("#photos .dz-preview:has-text('beach.png') [data-dz-remove]")
+    drop_files(page, "photos", [("cliff.png", png(seed=13))])
+    wait_settled(page, "photos", 2)
+    with page.expect_navigation(url="**/posts/1"):
+        page.click("#submit")
+    assert page.locator("#post-photos img").evaluate_all("imgs => imgs.map(i => i.alt)") == ["dune.png", "cliff.png"]
+    assert sorted(stored(demo_app)) == ["cliff.png", "dune.png"]  # the removed photo deleted by the view

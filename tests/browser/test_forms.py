@@ -31,7 +31,7 @@ PAGE = """<!doctype html><html lang="en"><head><title>Post</title>{{ dropzone.lo
 <main><form method="post" action="/post" enctype="multipart/form-data" novalidate>{{ form.csrf_token }}
 <label>Title {{ form.title() }}</label>
 {% for error in form.title.errors %}<p class="error">{{ error }}</p>{% endfor %}
-{{ form.photos() }}
+{{ form.photos.label }} {{ form.photos() }}
 {% for error in form.photos.errors %}<p class="error">{{ error }}</p>{% endfor %}
 <button id="send">Post</button></form></main>{{ dropzone.load_js() }}</body></html>"""
 
@@ -110,6 +110,18 @@ def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_s
     assert stored(app) == dict(photos) and sorted(app.claimed) == ["a.png", "b.png"]
     assert len(app.uploads) == 2  # one upload per file, in all
     assert violations(page) == []
+
+
+def test_the_fields_label_opens_the_file_picker_and_names_the_zone(page, serve, tmp_path):
+    app = form_app(tmp_path)
+    server = serve(app)
+    page.goto(server.url + "/post")
+    assert page.get_by_role("group", name="Photos").count() == 1
+    with page.expect_file_chooser() as chooser:
+        page.click("label[for=photos]")
+    chooser.value.set_files([{"name": "picked.png", "mimeType": "image/png", "buffer": png(seed=7)}])
+    wait_settled(page, "photos", 1)
+    assert statuses(page, "photos") == ["success"] and len(references(page)) == 1
 
 
 def test_a_refused_file_never_becomes_pending_and_a_removed_one_is_discarded(page, serve, tmp_path):

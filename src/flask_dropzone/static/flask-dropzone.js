@@ -630,6 +630,16 @@
     for (var i = 0; i < fallbacks.length; i++) {
       if (fallbacks[i].getAttribute("data-dropzone-fallback") === config.id) fallbacks[i].remove();
     }
+    // The field's <label for=...> names a <div>, which a click does nothing for: it opens the
+    // file picker, as a label of a file input does.
+    var labels = document.querySelectorAll("label[for]");
+    for (var l = 0; l < labels.length; l++) {
+      if (labels[l].htmlFor !== config.id) continue;
+      labels[l].addEventListener("click", function (event) {
+        event.preventDefault();
+        if (dz.hiddenFileInput) dz.hiddenFileInput.click();
+      });
+    }
     function input(value) {
       var inputs = form.querySelectorAll("input[type=hidden][data-dropzone-reference]");
       for (var j = 0; j < inputs.length; j++) {
