@@ -177,8 +177,7 @@ def register(app: Flask) -> None:
     @app.route("/posts/<int:number>/edit", methods=["GET", "POST"])
     def edit_post(number: int):
         post = posts().get(number) or abort(404)
-        form = EditPostForm(data={"title": post["title"]})
-        form.photos.existing = post["photos"]  # shown in the zone, each with its remove link
+        form = EditPostForm(data=post)  # its photos shown in the zone, each with its remove link
         if form.validate_on_submit():
             for gone in form.photos.removed:  # removed by the person: the view deletes them
                 dropzone.delete_stored(gone)

@@ -242,6 +242,15 @@ def test_an_unknown_setting_or_a_bad_value_fails_where_the_form_is_defined():
             photos = DropzoneField(max_files=0)
 
 
+def test_a_field_without_a_secret_key_says_it_needs_one(tmp_path):
+    from flask_dropzone import SettingError
+
+    app = form_app(tmp_path)
+    app.config["SECRET_KEY"] = None
+    with app.test_request_context("/post"), pytest.raises(SettingError, match="DropzoneField needs Flask's SECRET_KEY"):
+        render_template_string("{{ form.photos() }}", form=OtherForm())
+
+
 def test_claims_at_the_same_time_store_each_file_once(tmp_path):
     app = form_app(tmp_path)
     client = app.test_client()
@@ -331,6 +340,33 @@ def test_stored_files_are_shown_and_their_removal_is_told_to_the_view(tmp_path):
     keeps = {entry["name"]: entry["keep"] for entry in config["existing"]}
     assert client.post("/edit", data={"title": "x", "photos": keeps["kept.png"]}).status_code == 302
     assert seen["removed"] == ["old.png"]  # the view decides; the field deleted nothing
+
+
+def test_an_objects_files_are_the_fields_existing_files_and_populate_obj_leaves_them(tmp_path):
+    from types import SimpleNamespace
+
+    from flask_dropzone import SavedFile
+
+    app = form_app(tmp_path)
+    photo = SavedFile("Sea.png", "sea.png", None, 3, "image/png", "sea.png")
+    post = SimpleNamespace(title="Trip", photos=[photo])
+    seen = {}
+
+    @app.route("/edit", methods=["GET", "POST"])
+    def edit():
+        form = PostForm(obj=post)
+        if form.validate_on_submit():
+            form.populate_obj(post)
+            seen["removed"] = form.photos.removed
+            return redirect("/done")
+        return render_template_string(PAGE, form=form)
+
+    client = app.test_client()
+    (config,) = zone_configs(client.get("/edit").get_data(as_text=True))
+    assert [entry["name"] for entry in config["existing"]] == ["sea.png"] and config["field"]["pending"] == []
+    new = reference(client, field_config(client, "/edit"))
+    assert client.post("/edit", data={"title": "Trip 2", "photos": new}).status_code == 302
+    assert seen["removed"] == [photo] and post.photos == [photo] and post.title == "Trip 2"
 
 
 def test_file_stored_is_sent_for_each_claimed_file(tmp_path):

@@ -35,7 +35,8 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
 def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     """Remove partial chunked uploads idle longer than the DROPZONE_CHUNK_EXPIRES each started
     with, old records of ended ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago
-    than DROPZONE_CHUNK_EXPIRES, and temporary files of processes that died."""
+    than DROPZONE_CHUNK_EXPIRES, pending files of form fields older than
+    DROPZONE_PENDING_EXPIRES, and temporary files of processes that died."""
     options = resolve(current_app.config)
     try:
         report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
-from . import deletion, pending, pending_files, render, signals, signing, stores, zonerules
+from . import checks, deletion, pending, pending_files, render, signals, signing, stores, zonerules
 from .clients import CLIENT_KEY, client_id
 from .errors import UploadRefused
 from .filenames import stored_name
@@ -94,10 +94,20 @@ class DropzoneField(Field):
     # Submitted -----------------------------------------------------------------------------
 
     def process_data(self, value: Any) -> None:
-        self.data = list(value or [])
+        """A value from ``obj=`` or ``data=`` (the files an object has, as ``claim()`` or
+        ``save()`` returned them) is what the field shows as :attr:`existing`; its ``data`` is
+        only ever the files sent with the form."""
+        if value:
+            self.existing = list(value)
+        self.data = []
+
+    def populate_obj(self, obj: Any, name: str) -> None:
+        """Left alone: pending files become stored files through :meth:`claim`, and the view
+        decides what the object keeps (:attr:`removed`)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         app = current_app._get_current_object()  # type: ignore[attr-defined]
+        checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
         client = session.get(CLIENT_KEY)
         options = self.options()
         files: list[pending_files.PendingFile] = []
@@ -184,6 +194,7 @@ class DropzoneField(Field):
         configuration (data, no inline script)."""
         from .extension import _nonce
 
+        checks.needs_secret_key(current_app, "DropzoneField", checks.FIELD_NEED)
         attributes = {**(self.render_kw or {}), **attributes}
         zone_id = str(attributes.pop("id", self.id))
         label = self.label.text if self.label is not None else None
