@@ -13,7 +13,7 @@ $(PY):
 	$(PY) -m pip install --quiet --upgrade pip
 
 $(VENV)/.demo: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[csrf]'
+	$(PY) -m pip install --quiet -e '.[csrf,forms]'
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(PY)
