@@ -56,6 +56,7 @@ bench: $(VENV)/.test
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/s3.py
 	$(PY) bench/s3_direct.py
+	$(PY) bench/forms.py
 
 FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.test
