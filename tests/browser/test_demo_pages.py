@@ -265,15 +265,16 @@ def test_a_post_keeps_its_photos_through_a_form_error_and_editing_removes_one(pa
     with page.expect_navigation():
         page.click("#submit")  # no title
     assert page.text_content("#title-error") == "Give the post a title."
-    page.wait_for_function("document.getElementById('photos').dropzone.files.length === 2")
+    page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
     assert stored(demo_app) == {}  # pending, not stored
     page.fill("#title", "Summer")
     with page.expect_navigation(url="**/posts/1"):
         page.click("#submit")
     assert page.title().startswith("Summer") and sorted(stored(demo_app)) == ["beach.png", "dune.png"]
     page.wait_for_function("Array.from(document.querySelectorAll('#post-photos img')).every(i => i.complete && i.naturalWidth)")
-    page.click("#edit")
-    page.wait_for_function("document.getElementById('photos').dropzone.files.length === 2")
+    with page.expect_navigation(url="**/posts/1/edit"):
+        page.click("#edit")
+    page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
     page.click("#photos .dz-preview:has-text('beach.png') [data-dz-remove]")
     drop_files(page, "photos", [("cliff.png", png(seed=13))])
     wait_settled(page, "photos", 2)

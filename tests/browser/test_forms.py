@@ -93,13 +93,19 @@ def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_s
     page.goto(server.url + "/post")
     assert page.locator("input[type=file][name=photos]").count() == 0  # the fallback left: no file twice
     photos = [("a.png", png(40, 30, seed=1)), ("b.png", png(seed=2))]
+    held = []  # a.png's upload ends after b.png's: the form keeps the order they were dropped in
+    page.route("**/dropzone/pending", lambda route: held.append(route)
+               if b'filename="a.png"' in (route.request.post_data_buffer or b"") else route.continue_())
     drop_files(page, "photos", photos)
+    page.wait_for_function("() => document.getElementById('photos').dropzone.files.some(f => f.name === 'b.png' && f.status === 'success')")
+    held.pop().continue_()
     wait_settled(page, "photos", 2)
+    page.unroute("**/dropzone/pending")
     assert statuses(page, "photos") == ["success", "success"] and len(references(page)) == 2
     with page.expect_navigation():
         page.click("#send")  # no title: the form comes back
     assert page.locator(".error").all_text_contents() == ["This field is required."]
-    page.wait_for_function("document.getElementById('photos').dropzone.files.length === 2")
+    page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
     assert page.locator("#photos [data-dz-name]").all_text_contents() == ["a.png", "b.png"]
     page.wait_for_function("Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete && i.naturalWidth)")
     assert len(references(page)) == 2 and stored(app) == {}

@@ -665,6 +665,11 @@
       if (!entry) return;
       file.flaskDropzoneReference = entry.reference;
       file.flaskDropzoneInput = input(entry.reference);
+      // In the zone's order, not the order uploads ended in: the form shown again, and the
+      // files claimed, keep the order the person gave.
+      dz.files.forEach(function (each) {
+        if (each.flaskDropzoneInput) form.appendChild(each.flaskDropzoneInput);
+      });
     });
     // Removed: its input goes; a pending file its person removed is discarded on the server
     // at once (a stored file is not: the view learns of it from the field's `removed`).
