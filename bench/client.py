@@ -57,14 +57,26 @@ class Client:
         if count:
             connection.sock.sendfile(source, offset, count)
         connection.sock.sendall(TAIL)
-        response = connection.getresponse()
+        return json.loads(self._answer(path))
+
+    def request(self, method: str, path: str, body: bytes = b"", headers: Optional[dict[str, str]] = None) -> bytes:
+        """Any other request, with the client's cookie and headers; the answer's body."""
+        sent = {**self.headers, **(headers or {})}
+        if self.cookie:
+            sent["Cookie"] = self.cookie
+        self.connection.request(method, path, body=body or None, headers=sent)
+        return self._answer(path)
+
+    def _answer(self, path: str) -> bytes:
+        """The answer's body (an error unless 200), keeping the session cookie it sets."""
+        response = self.connection.getresponse()
         body = response.read()
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {body[:200]!r}")
         cookie = response.getheader("Set-Cookie")
         if cookie:
             self.cookie = cookie.split(";")[0]
-        return json.loads(body)
+        return body
 
     def close(self) -> None:
         self.connection.close()

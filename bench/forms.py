@@ -8,8 +8,8 @@ times ``claim()`` alone. Against ``save()`` of the same file sent the same way (
 two alternate run by run after a warm-up round.
 
 On disk: the pending throughput over ``save()``'s (target >= 0.9) and the claim's time, for
-the big file and for 4 KiB files (target: a median <= 10 ms whatever the size, as a claim links and moves
-no bytes). In S3 (SeaweedFS on loopback): the claim's time over one ``CopyObject`` of a pending
+the big file and for 4 KiB files (target: a median <= 10 ms whatever the size, as a claim
+links and moves no bytes). In S3 (SeaweedFS on loopback): the claim's time over one ``CopyObject`` of a pending
 object of the same size, timed in the same worker with the same client (target <= 1.2), the
 two alternating which goes first and which of two pending objects each takes; the pending and
 ``save()`` throughputs are reported too.
@@ -51,23 +51,8 @@ class Browser:
 
     def __init__(self, port: int) -> None:
         self.client = http_client.Client(port)
-        self.config = json.loads(CONFIG.search(self._request("GET", "/post").decode()).group(1))
+        self.config = json.loads(CONFIG.search(self.client.request("GET", "/post").decode()).group(1))
         self.client.headers = dict(self.config["options"]["headers"])
-
-    def _request(self, method: str, path: str, body: bytes = b"", headers: Any = None) -> bytes:
-        connection = self.client.connection
-        headers = dict(headers or {})
-        if self.client.cookie:
-            headers["Cookie"] = self.client.cookie
-        connection.request(method, path, body=body or None, headers=headers)
-        response = connection.getresponse()
-        answer = response.read()
-        if response.status != 200:
-            raise RuntimeError(f"{method} {path}: {response.status} {answer[:300]!r}")
-        cookie = response.getheader("Set-Cookie")
-        if cookie:
-            self.client.cookie = cookie.split(";")[0]
-        return answer
 
     def pending(self, source: str) -> tuple[float, str]:
         """The file into the field: seconds, and its reference."""
@@ -80,10 +65,10 @@ class Browser:
 
     def submit(self, reference: str) -> dict:
         body = urlencode({"photos": reference}).encode()
-        return json.loads(self._request("POST", "/post", body, {"Content-Type": "application/x-www-form-urlencoded"}))
+        return json.loads(self.client.request("POST", "/post", body, {"Content-Type": "application/x-www-form-urlencoded"}))
 
     def copy(self, pick: str) -> float:
-        return json.loads(self._request("POST", f"/copy?pick={pick}"))["copy_seconds"]
+        return json.loads(self.client.request("POST", f"/copy?pick={pick}"))["copy_seconds"]
 
     def close(self) -> None:
         self.client.close()
