@@ -91,8 +91,9 @@ def pending_count(app) -> int:
     return sum(len(files) for _, _, files in os.walk(folder))
 
 
-def hidden_references(html: str) -> list[str]:
-    return [attrs["value"] for tag, attrs, _ in parse(html) if tag == "input" and attrs.get("type") == "hidden"
+def kept_references(html: str) -> list[str]:
+    """The field's files a re-rendered form keeps (without JavaScript: a checked box each)."""
+    return [attrs["value"] for tag, attrs, _ in parse(html) if tag == "input" and attrs.get("type") == "checkbox"
             and attrs.get("name") == "photos"]
 
 
@@ -103,7 +104,7 @@ def test_a_file_kept_pending_survives_a_form_error_and_is_stored_once_claimed(tm
     assert stored(app) == [] and pending_count(app) == 1  # uploaded, not stored
     again = client.post("/post", data={"title": "", "photos": ref})
     assert again.status_code == 200  # a form error: the title
-    assert hidden_references(again.get_data(as_text=True)) == [ref]  # the file is still there
+    assert kept_references(again.get_data(as_text=True)) == [ref]  # the file is still there
     (config,) = zone_configs(again.get_data(as_text=True))
     assert [entry["name"] for entry in config["field"]["pending"]] == ["a.png"]
     assert stored(app) == []  # validation alone stores nothing
@@ -192,7 +193,7 @@ def test_without_javascript_posted_files_become_pending_and_survive_a_form_error
     client = app.test_client()
     response = client.post("/post", data={"title": "", "photos": (io.BytesIO(PNG), "plain.png")})
     assert response.status_code == 200 and stored(app) == [] and pending_count(app) == 1
-    (ref,) = hidden_references(response.get_data(as_text=True))
+    (ref,) = kept_references(response.get_data(as_text=True))
     refused = client.post("/post", data={"title": "", "photos": (io.BytesIO(b"text"), "notes.txt")})
     assert "notes.txt: You can&#39;t upload files of this type." in refused.get_data(as_text=True)
     done = client.post("/post", data={"title": "Plain", "photos": ref})
@@ -207,7 +208,8 @@ def test_the_widget_renders_a_zone_inside_the_form_with_no_inline_script(tmp_pat
     (zone,) = [attrs for tag, attrs, _ in elements if attrs.get("class") == "dropzone"]
     assert zone["id"] == "photos" and "data-flask-dropzone" in zone
     (fallback,) = [attrs for tag, attrs, _ in elements if attrs.get("type") == "file"]
-    assert fallback["name"] == "photos" and "multiple" in fallback and fallback["data-dropzone-fallback"] == "photos"
+    (without_script,) = [attrs for tag, attrs, _ in elements if "data-dropzone-fallback" in attrs]
+    assert fallback["name"] == "photos" and "multiple" in fallback and without_script["data-dropzone-fallback"] == "photos"
     assert zone["role"] == "group" and zone["aria-label"] == fallback["aria-label"] == "Photos"  # the field's label
     scripts = [(attrs, text) for tag, attrs, text in elements if tag == "script"]
     assert all(attrs.get("type") == "application/json" or (attrs.get("src") and not text.strip()) for attrs, text in scripts)
@@ -224,8 +226,8 @@ def test_the_widget_takes_attributes_as_wtforms_widgets_do(tmp_path):
     (zone,) = [attrs for tag, attrs, _ in elements if "data-flask-dropzone" in attrs]
     assert (zone["id"], zone["class"], zone["data-kind"]) == ("gallery", "dropzone wide", "photos")
     (config,) = zone_configs(html)
-    (fallback,) = [attrs for tag, attrs, _ in elements if attrs.get("type") == "file"]
-    assert config["id"] == fallback["data-dropzone-fallback"] == "gallery"
+    (without_script,) = [attrs for tag, attrs, _ in elements if "data-dropzone-fallback" in attrs]
+    assert config["id"] == without_script["data-dropzone-fallback"] == "gallery"
 
 
 def test_an_unknown_setting_or_a_bad_value_fails_where_the_form_is_defined():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import os
 import time
@@ -10,10 +11,10 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from flask import Flask
-from werkzeug.http import parse_options_header
+from flask import Flask, request
+from werkzeug.http import dump_options_header, parse_options_header
 
-from flask_dropzone import Dropzone, serving
+from flask_dropzone import Dropzone, SavedFile, serving
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
@@ -555,3 +556,39 @@ def test_flask_talisman_does_not_replace_a_stored_files_sandbox(tmp_path, talism
     assert picture.headers["Content-Security-Policy"] == serving.IMAGE_POLICY
     assert svg.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in svg.headers["Content-Disposition"]
     assert "sandbox" not in client.get("/page").headers["Content-Security-Policy"]  # the app's pages: Talisman's
+
+
+def _saved_app(app) -> Flask:
+    """A view storing under random names, and one sending a stored file by its row."""
+    dropzone = app.extensions["dropzone"]
+    app.rows = {}
+
+    @app.post("/random")
+    def random_upload():
+        (saved,) = dropzone.save(stored_name="random")
+        app.rows[saved.stored_name] = dataclasses.asdict(saved)
+        return {"stored": [saved.stored_name]}
+
+    @app.get("/rows/<name>")
+    def by_row(name):
+        row = app.rows[name]
+        return dropzone.send_stored(SavedFile(**row), download_name=request.args.get("as"))
+
+    return app
+
+
+@pytest.mark.parametrize("storage", ["disk", "s3"])
+def test_a_saved_file_is_sent_under_the_persons_name_for_it(tmp_path, storage, request):
+    if storage == "s3":
+        app = s3_serving_app(tmp_path, request.getfixturevalue("s3_settings"))
+    else:
+        folder = tmp_path / "uploads"
+        folder.mkdir()
+        app = serving_app(folder)
+    client = _saved_app(app).test_client()
+    (stored,) = upload(client, "/random", "Holiday notes.txt", b"sun\n").json["stored"]
+    assert stored != "Holiday notes.txt"  # a random stored name
+    for query, shown in (("", "Holiday notes.txt"), ("?as=notes%0d%0a.txt", "notes__.txt")):
+        response = client.get(f"/rows/{stored}{query}")
+        headers = response.headers if storage == "disk" else follow(response.location)[1]
+        assert headers["Content-Disposition"] == dump_options_header("attachment", {"filename": shown})

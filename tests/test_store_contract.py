@@ -522,11 +522,29 @@ def test_a_pending_file_is_claimed_exactly_once_under_a_free_name(backend):
     data = os.urandom(2 * MiB + 3)
     folder = pending_file(backend, data)
     backend.files.publish(b"there first", backend.folder, "photo.png", 11)
-    stored = backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data))
-    assert stored is not None and stored.name == "photo (1).png"
+    claimed = backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data))
+    assert claimed is not None and claimed.stored.name == "photo (1).png"
+    assert not backend.files.is_pending(folder, "0123abcd")  # taken, before it is finished
+    assert backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data)) is None
+    claimed.finish()
     assert read(backend, "photo (1).png") == data and read(backend, "photo.png") == b"there first"
     assert backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data)) is None
     assert [name for name, _ in backend.files.listing(backend.folder)] == ["photo (1).png", "photo.png"]
+    assert backend.files.pending_files(folder) == []
+
+
+def test_an_undone_claim_leaves_the_file_pending_and_nothing_stored(backend):
+    data = os.urandom(5000)
+    folder = pending_file(backend, data)
+    assert backend.files.is_pending(folder, "0123abcd")
+    ((name, size, kept),) = backend.files.pending_files(folder)
+    assert (name, size) == ("0123abcd", len(data)) and abs(kept - time.time()) < 60
+    claimed = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
+    claimed.undo()
+    assert backend.files.listing(backend.folder) == [] and backend.files.is_pending(folder, "0123abcd")
+    again = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
+    again.finish()
+    assert again.stored.name == "a.bin" and read(backend, "a.bin") == data
 
 
 def test_claims_at_the_same_time_store_the_file_once(backend):
@@ -544,6 +562,9 @@ def test_claims_at_the_same_time_store_the_file_once(backend):
     for thread in threads:
         thread.join(30)
     assert len([found for found in results if found is not None]) == 1 and len(results) == 6
+    for found in results:
+        if found is not None:
+            found.finish()
     assert [name for name, _ in backend.files.listing(backend.folder)] == ["a.bin"]
 
 
@@ -580,8 +601,8 @@ def test_the_sweep_never_takes_a_file_from_a_claim_midway(backend, monkeypatch):
         from flask_dropzone.stores import disk
 
         monkeypatch.setattr(disk, "free_name", sweep_first(disk.free_name))
-    stored = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
-    assert swept == [(0, 0)] and stored is not None and read(backend, "a.bin") == data
+    claimed = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
+    assert swept == [(0, 0)] and claimed is not None and read(backend, "a.bin") == data
 
 
 def test_a_file_removed_under_its_claim_is_no_file_stored_and_no_error(backend, monkeypatch):

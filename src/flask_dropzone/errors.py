@@ -64,8 +64,10 @@ class InsufficientStorage(UploadRefused):
     code = 507
 
 
-class StorageUnavailable(UploadRefused):
-    """The store cannot be used (its cause is in the log): 503."""
+class StoreUnavailable(UploadRefused):
+    """The store cannot be used right now (a bucket unreachable, a disk unreadable; its cause
+    is in the log): 503. ``save()``, ``DropzoneField.claim()`` and ``delete_stored()`` raise
+    it; a view may catch it to show the form again, else it is answered in plain text."""
 
     code = 503
 

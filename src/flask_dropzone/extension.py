@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Optional, Sequence, Union
-from urllib.parse import quote
+from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from urllib.parse import quote, urlsplit
 from weakref import WeakKeyDictionary
 
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
@@ -45,7 +45,7 @@ from .settings import (
     setting_name,
     zone_keywords,
 )
-from .uploads import SavedFile, Upload
+from .uploads import SAVED_FIELDS, SavedFile, Upload
 from .utils import get_url
 from .zonerules import Zone
 
@@ -73,6 +73,37 @@ def _options(where: str, overrides: dict[str, Any]) -> Options:
         storage = stores.of(current_app).settings
         storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, f"{where} chunk_size")
     return options
+
+
+def _stored_file(
+    where: str, item: Any, folder: Optional[str], zone: Optional[str], kwargs: dict[str, Any]
+) -> tuple[str, str, Optional[str]]:
+    """The folder and stored name of ``item``, and the person's name for it where known: a
+    :class:`SavedFile` (or a dict with its ``location``) where it was stored; a name (or a dict
+    with a ``name``, as ``existing=`` takes) in ``folder`` as ``save()`` with these settings
+    stored it. TypeError for anything else."""
+    if isinstance(item, Mapping) and isinstance(item.get("location") or None, str):
+        row: dict[str, Any] = {key: item[key] for key in SAVED_FIELDS if key in item}
+        item = SavedFile(**row)
+    if isinstance(item, SavedFile):
+        if folder is not None or zone is not None or kwargs:
+            raise TypeError(f"{where} of a stored file's location takes no folder, zone or settings")
+        location = item.location or item.path
+        if not location:
+            raise ValueError(f"{where}: the SavedFile of {item.stored_name!r} has no location")
+        found, stored = stores.of(current_app).files.locate(location)
+        return found, stored, item.filename or None
+    person: Optional[str] = None
+    if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+        person = item.get("filename") if isinstance(item.get("filename"), str) else None
+        item = item["name"]
+    if not isinstance(item, str):
+        raise TypeError(
+            f"{where} takes a stored name, a SavedFile or a dict with a 'name' or 'location', not {item!r}"
+        )
+    keywords = _with_zone(where, zone, kwargs)
+    options = _options(where, keywords)
+    return upload_folder(options, _folder(folder, keywords, where)), item, person or None
 
 
 def _check_direct_folder(app_stores: stores.Stores, folder: Optional[str], where: str) -> None:
@@ -244,6 +275,18 @@ class Dropzone:
         person logs in or out; with Flask-Login it is called on ``user_logged_out``."""
         clients.forget_client()
 
+    @staticmethod
+    def storage_origin() -> Optional[str]:
+        """The origin browsers read stored files from (``send_stored()`` redirects there) and,
+        with direct uploads, send them to: the bucket's, with S3 storage; None when the app
+        sends the files itself (disk). A Content-Security-Policy adds it to ``img-src`` (and
+        ``media-src``) and, with direct uploads, to ``connect-src``."""
+        files = stores.of(current_app).files
+        if files.local:
+            return None
+        url = urlsplit(files.url("", "origin", 60, "text/plain", "inline") or "")
+        return f"{url.scheme}://{url.netloc}" if url.netloc else None
+
     # Views ------------------------------------------------------------------
 
     @staticmethod
@@ -279,15 +322,19 @@ class Dropzone:
 
     @staticmethod
     def send_stored(
-        name: str,
+        name: Union[str, SavedFile, Mapping[str, Any]],
         folder: Optional[str] = None,
         zone: Optional[str] = None,
         *,
         expires_in: int = serving.URL_EXPIRES,
+        download_name: Optional[str] = None,
         **kwargs: Any,
     ) -> Response:
         """The response sending the stored file ``name`` of ``folder``, found as ``save()``
-        with the same ``folder``, ``zone`` and ``kwargs`` stored it.
+        with the same ``folder``, ``zone`` and ``kwargs`` stored it; or a :class:`SavedFile`
+        (or a dict as ``existing=`` takes) where it was stored, named after the person's name
+        for it. ``download_name``: the name the browser gives the file (default: the
+        person's name when known, else ``name``).
 
         ``name`` may come straight from the URL: one that is not a plain stored name
         (a path, a leading dot, ...) or names no file is a plain-text 404. A raster image
@@ -297,32 +344,25 @@ class Dropzone:
         redirect to a presigned URL valid ``expires_in`` seconds. An unusable store is 503.
         """
         expires_in = serving.check_expiry(expires_in)
-        keywords = _with_zone("send_stored()", zone, kwargs)
-        options = _options("send_stored()", keywords)
-        return sending.send_stored(upload_folder(options, _folder(folder, keywords, "send_stored()")), name, expires_in)
+        target, stored, person = _stored_file("send_stored()", name, folder, zone, kwargs)
+        return sending.send_stored(target, stored, expires_in, shown_as=download_name or person)
 
     @staticmethod
     def delete_stored(
-        name: Union[str, SavedFile], folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any
+        name: Union[str, SavedFile, Mapping[str, Any]],
+        folder: Optional[str] = None,
+        zone: Optional[str] = None,
+        **kwargs: Any,
     ) -> bool:
         """Delete the stored file ``name`` of ``folder``, found as ``save()`` with the same
-        ``folder``, ``zone`` and ``kwargs`` stored it, or a :class:`SavedFile` where it was
-        stored (one a form field's ``removed`` lists, say); whether there was one. A name
-        that cannot be a stored file (a path, a leading dot, ...) is none. ``file_deleted``
-        is sent; an unusable store is 503."""
+        ``folder``, ``zone`` and ``kwargs`` stored it; or a :class:`SavedFile` where it was
+        stored, or a dict as ``existing=`` takes (one a form field's ``removed`` lists, say);
+        whether there was one. A name that cannot be a stored file (a path, a leading dot,
+        ...) is none; anything else than a name, a SavedFile or such a dict is a TypeError.
+        ``file_deleted`` is sent; an unusable store is :class:`StoreUnavailable` (503)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        if isinstance(name, SavedFile):
-            if folder is not None or zone is not None or kwargs:
-                raise TypeError("delete_stored() of a SavedFile takes no folder, zone or settings: it is where it was stored")
-            location = name.location or name.path
-            if not location:
-                raise ValueError(f"delete_stored(): the SavedFile of {name.stored_name!r} has no location")
-            target, name = stores.of(app).files.locate(location)
-        else:
-            keywords = _with_zone("delete_stored()", zone, kwargs)
-            options = _options("delete_stored()", keywords)
-            target = upload_folder(options, _folder(folder, keywords, "delete_stored()"))
-        if not isinstance(name, str) or not serving.servable(name):
+        target, name, _ = _stored_file("delete_stored()", name, folder, zone, kwargs)
+        if not serving.servable(name):
             return False
         try:
             deleted = stores.of(app).files.delete(target, name)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Optional
 
 from flask import current_app
 
 from . import stores
-from .settings import Options
+from .settings import Options, check_folders
 from .stores import PartialStore
 
 
@@ -20,7 +21,17 @@ def upload_folder(options: Options, folder: Optional[str] = None) -> str:
     default = os.path.join(current_app.instance_path, options.upload_folder or "uploads")
     if folder is not None and files.local:
         folder = os.path.join(current_app.instance_path, folder)
-    return files.folder(folder, default)
+    found = files.folder(folder, default)
+    if files.local:
+        _check_apart(found, chunk_folder(options))
+    return found
+
+
+@functools.lru_cache(maxsize=64)
+def _check_apart(upload_folder: str, chunk_folder: str) -> None:
+    """A zone's folder, where it is first used (the app's own is checked at start-up): the
+    chunk folder and the pending files in it are the extension's alone."""
+    check_folders(upload_folder, chunk_folder)
 
 
 def chunk_folder(options: Options) -> str:

@@ -14,28 +14,28 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import math
 from typing import Any, Optional, Sequence
 
-from flask import current_app, session, url_for
-from itsdangerous import BadData
+from flask import current_app, g, session, url_for
 from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
-from . import checks, deletion, pending, pending_files, render, signals, signing, stores, zonerules
+from . import checks, deletion, pending, pending_files, render, signals, stores, zonerules
 from .clients import CLIENT_KEY, client_id
 from .errors import UploadRefused
 from .filenames import stored_name
 from .folders import upload_folder
 from .messages import fill
-from .settings import ZONES, Options, canonical_keywords, check_keywords, zone_keywords
+from .reporting import STORE_ERRORS, log, store_error
+from .settings import ZONES, Options, SettingError, canonical_keywords, check_alone, zone_keywords
 from .uploads import SavedFile
-from .zonerules import Zone
+from .zonerules import Zone, ZoneGone
 
 #: WTForms' own keywords of a field (the others are the zone's settings).
 _FIELD_KEYWORDS = frozenset(inspect.signature(Field.__init__).parameters) - {"self"}
-KEPT_PURPOSE = "kept-file"
+#: What a field says when the store cannot be used (its cause is in the log).
+STORE_DOWN = "The files cannot be kept right now (storage is unavailable); try again."
 
 
 def _settings(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -53,8 +53,8 @@ class DropzoneField(Field):
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if "_form" not in kwargs:
-            # a typo or a value out of range fails where the form is defined
-            check_keywords({k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}, "DropzoneField()")
+            # a typo, or a value that cannot work, fails where the form is defined
+            check_alone({k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}, "DropzoneField()")
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, label: Any = None, validators: Any = None, *, zone: Optional[str] = None, **kwargs: Any) -> None:
@@ -67,6 +67,8 @@ class DropzoneField(Field):
         #: ``config(existing=...)``), shown in the zone; set it before rendering.
         self.existing: Sequence[Any] = ()
         self._kept: Optional[set[str]] = None  # the existing files the form sent back
+        self._posted: list[FileStorage] = []  # files posted with the form, kept once its CSRF check passed
+        self._named = 0  # the pending files the form named, each once
         self.data: list[pending_files.PendingFile] = []
 
     # Settings ----------------------------------------------------------------------------
@@ -76,14 +78,19 @@ class DropzoneField(Field):
         return Zone(self.zone_name, self.settings)
 
     def options(self) -> Options:
-        return self.zone.options(current_app.config)
+        """The field's settings over today's app settings; SettingError naming the field
+        when they cannot work together (or its zone is gone)."""
+        try:
+            return self.zone.options(current_app.config)
+        except ZoneGone as error:
+            raise SettingError(f"DropzoneField {self.binding}: {error}") from None
 
     def _keywords(self) -> dict[str, Any]:
         config = current_app.config
         if self.zone_name is None:
             return dict(self.settings)
         if self.zone_name not in (config.get(ZONES) or {}):
-            zone_keywords(config, self.zone_name, "DropzoneField(zone=...)")  # the error naming the zone
+            zone_keywords(config, self.zone_name, f"DropzoneField {self.binding}")  # the error naming the zone
         return self.zone.settings(config)
 
     def folder(self) -> str:
@@ -106,57 +113,106 @@ class DropzoneField(Field):
         decides what the object keeps (:attr:`removed`)."""
 
     def process_formdata(self, valuelist: list[Any]) -> None:
+        """The form's values: references to pending files (each opened once, by what it
+        names, at most ``max_files`` + 1 of them), existing files kept, and files posted
+        without JavaScript (kept pending once the form's CSRF check passed)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
         client = session.get(CLIENT_KEY)
         options = self.options()
-        files: list[pending_files.PendingFile] = []
-        seen: set[str] = set()
-        kept: set[str] = set()
+        named: set[str] = set()
+        self._kept, self._posted, self.data = set(), [], []
         for value in valuelist:
             if isinstance(value, FileStorage):
                 if value.filename:
-                    self._keep_posted(app, value, options, files)
+                    self._posted.append(value)
                 continue
-            if not isinstance(value, str) or not value or value in seen:
+            if not isinstance(value, str) or not value:
                 continue
-            seen.add(value)
-            existing = _read_kept(app, value, client, self.binding)
-            if existing is not None:
-                kept.add(existing)
+            key = pending.read_kept(app, value, client, self.binding)
+            if key is not None:
+                self._kept.add(key)
                 continue
-            opened = pending_files.open_reference(app, value, client, self.binding, self.name)
-            if opened is None:
-                self.process_errors.append(pending.NOT_KEPT)
-                continue
-            try:  # judged again by the field's settings of today
-                opened.read_head()
-                pending_files.judge(opened, options)
-            except UploadRefused as refused:
-                self.process_errors.append(pending_files.refusal_of(opened.filename or "", refused))
-                continue
-            files.append(opened)
-        self._kept = kept
-        count = len(files) + len(kept)
-        if options.max_files is not None and count > options.max_files:
-            self.process_errors.append(fill(options.max_file_exceed, options))
-        self.data = files
+            found = pending.read_reference(app, value, client, self.binding)
+            if found is None:
+                self._error(pending.NOT_KEPT)
+            elif found.id not in named:
+                named.add(found.id)
+                if options.max_files is None or len(named) <= options.max_files:
+                    self._open(app, found, value, options)  # past the limit: counted, not opened
+        self._named = len(named)
+        self.process_errors.extend(_refused_parts(self.name))
 
-    def _keep_posted(self, app: Any, posted: FileStorage, options: Options, files: list[Any]) -> None:
-        """A file posted with the form (no JavaScript): judged, kept pending, referenced."""
+    def _error(self, message: str) -> None:
+        if message not in self.process_errors:
+            self.process_errors.append(message)
+
+    def _open(self, app: Any, found: pending.Reference, token: str, options: Options) -> None:
+        """The pending file ``found``, judged again by the field's settings of today."""
+        opened = pending_files.PendingFile(app, found, token, self.name)
+        try:
+            if not opened.there:
+                raise FileNotFoundError(found.id)
+            opened.read_head()
+            pending_files.judge(opened, options)
+        except FileNotFoundError:  # claimed, discarded or swept (by another request meanwhile)
+            self._error(pending.NOT_KEPT)
+            return
+        except STORE_ERRORS as error:
+            log.error("reading a pending file failed: %s", error)
+            self._error(STORE_DOWN)
+            return
+        except UploadRefused as refused:
+            self.process_errors.append(pending_files.refusal_of(opened.filename or "", refused))
+            return
+        self.data.append(opened)
+
+    def pre_validate(self, form: Any) -> None:
+        """Files posted with the form (no JavaScript) are kept pending only once the form's
+        CSRF check passed (another site cannot plant a file in a person's form); then the
+        field's count is judged."""
+        options = self.options()
+        posted, self._posted = self._posted, []
+        kept_now = 0
+        if posted and _csrf_passed(form):
+            kept_now = sum(self._keep_posted(each, options) for each in posted)
+        count = self._named + len(self._kept or ()) + kept_now
+        if options.max_files is not None and count > options.max_files:
+            self.errors.append(fill(options.max_file_exceed, options))
+
+    def _keep_posted(self, posted: FileStorage, options: Options) -> bool:
+        """A file posted with the form (no JavaScript): judged, kept pending, referenced;
+        whether it was kept."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
         try:
             upload = pending_files.judge(posted, options)
             pending_files.check_room(options, client_id(), [upload])
             found, token = pending_files.keep(app, client_id(), self.binding, upload)
         except UploadRefused as refused:
-            self.process_errors.append(pending_files.refusal_of(posted.filename or "", refused))
-            return
-        files.append(pending_files.PendingFile(app, found, token, self.name))
+            self.errors.append(pending_files.refusal_of(posted.filename or "", refused))
+            return False
+        self.data.append(pending_files.PendingFile(app, found, token, self.name))
+        return True
+
+    def validate(self, form: Any, extra_validators: Any = ()) -> bool:
+        """As WTForms validates, and a file claimed or discarded by another request while a
+        validator reads it (a form sent twice), or a store that cannot be read, is a field
+        error, never an error of the app."""
+        try:
+            return super().validate(form, extra_validators)
+        except FileNotFoundError:
+            message = pending.NOT_KEPT
+        except STORE_ERRORS as error:
+            log.error("reading a pending file failed: %s", error)
+            message = STORE_DOWN
+        self.errors = [*self.errors, message]  # type: ignore[has-type]
+        return False
 
     @property
     def removed(self) -> list[Any]:
-        """The existing files (:attr:`existing`) whose person removed them from the zone, once
-        the form was submitted; the view decides what becomes of them."""
+        """The existing files (:attr:`existing`, as they were given) whose person removed
+        them from the zone, once the form was submitted; the view decides what becomes of
+        them."""
         if self._kept is None:
             return []
         return [item for item in self.existing if _existing_key(item) not in self._kept]
@@ -164,21 +220,28 @@ class DropzoneField(Field):
     def claim(self) -> list[SavedFile]:
         """Store the field's pending files in its folder under free names, each exactly once
         (another claim of the same file, here or on another server, stores nothing), and send
-        ``file_stored`` for each; what was stored."""
+        ``file_stored`` for each; what was stored. All or none: a store that fails midway
+        gives back what this call stored (the files stay pending, the form can be sent again)
+        and raises :class:`~flask_dropzone.StoreUnavailable` (503) or
+        :class:`~flask_dropzone.InsufficientStorage` (507)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         options, folder = self.options(), self.folder()
         files = stores.of(app).files
-        saved = []
+        taken: list[tuple[pending_files.PendingFile, stores.Claim]] = []
         for each in self.data:
-            name = stored_name(each.filename or "", options.stored_name, each)
-            stored = files.claim(each.folder, each.found.id, folder, name, each.size)
-            if stored is None:
-                continue  # claimed already, or gone since it was checked
-            found = SavedFile(
-                filename=each.filename or "", stored_name=stored.name, path=stored.path, size=each.size,
-                mimetype=each.found.mimetype, location=stored.location, zone=self.zone_name,
-            )
-            saved.append(found)
+            try:
+                name = stored_name(each.filename or "", options.stored_name, each)
+                claimed = files.claim(each.folder, each.found.id, folder, name, each.size)
+            except FileNotFoundError:  # claimed by another request as a naming function read it
+                continue
+            except STORE_ERRORS as error:
+                _give_back(taken)
+                raise store_error(error).about(each.filename or "") from error
+            if claimed is not None:  # else claimed already (a form sent twice), or gone
+                taken.append((each, claimed))
+        saved = [_saved(each, claimed.stored, self.zone_name) for each, claimed in taken]
+        for (_, claimed), found in zip(taken, saved):
+            _finish(claimed)
             signals.file_stored.send(app, saved=found)
         return saved
 
@@ -189,24 +252,25 @@ class DropzoneField(Field):
 
     def render(self, nonce: Optional[str] = None, **attributes: Any) -> Markup:
         """The zone (a ``<div>``, no nested form, named by the field's label, with the
-        field's ``render_kw`` and ``attributes`` as WTForms writes them), a hidden input per
-        pending and kept file, a plain file input for browsers without JavaScript, and its
-        configuration (data, no inline script)."""
+        field's ``render_kw`` and ``attributes`` as WTForms writes them) and its configuration
+        (data, no inline script), then what a browser without JavaScript uses instead (which
+        the zone takes out of the form): the field's files kept so far, each a checkbox to
+        keep it, and a file input."""
         from .extension import _nonce
 
-        checks.needs_secret_key(current_app, "DropzoneField", checks.FIELD_NEED)
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
         attributes = {**(self.render_kw or {}), **attributes}
         zone_id = str(attributes.pop("id", self.id))
         label = self.label.text if self.label is not None else None
         attributes.setdefault("role", "group")
         if label:
             attributes.setdefault("aria_label", str(label))
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
         options = self.options()
         client = client_id()
         zone = zonerules.signed(self.zone_name, self.settings, direct=True)
         rules = zonerules.sign(app, zone, client)
-        ticket = pending.sign_ticket(app, pending.Ticket(client, self.binding, zone))
+        ticket = pending.sign_ticket(app, pending.Ticket(client, self.binding, zone, self.name))
         from flask_wtf.csrf import generate_csrf
 
         csrf = {"field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "token": generate_csrf()}
@@ -231,27 +295,44 @@ class DropzoneField(Field):
             for each in self.data
         ]
         config["field"] = {"name": self.name, "pending": pending_entries, "discardUrl": url_for("dropzone.pending_discard")}
-        hidden = "".join(
-            f'<input type="hidden" name="{escape(self.name)}" value="{escape(value)}" data-dropzone-reference>'
-            for value in [entry["reference"] for entry in pending_entries] + [e["keep"] for e in config["existing"]]
-        )
-        accept = f' accept="{escape(options.accepted_files)}"' if options.accepted_files else ""
-        named = f' aria-label="{escape(label)}"' if label else ""
-        fallback = (f'<input type="file" name="{escape(self.name)}" multiple{accept}{named} '
-                    f'data-dropzone-fallback="{escape(zone_id)}">')
+        kept = [(each.filename or "", each.reference) for each in self.data]
+        kept += [(str(entry.get("filename") or entry["name"]), str(entry["keep"])) for entry in config["existing"]]
         zone_html = render.zone_element(zone_id, None, in_form=True, **attributes)
         block = render.config_block(
             config, init_script_url=url_for("dropzone.static", filename="flask-dropzone.js"), nonce=_nonce(nonce)
         )
-        return Markup(zone_html + Markup(fallback) + Markup(hidden) + block)
+        return Markup(zone_html + block + self._without_script(zone_id, ticket, kept, options, label))
+
+    def _without_script(
+        self, zone_id: str, ticket: str, kept: list[tuple[str, str]], options: Options, label: Optional[str]
+    ) -> Markup:
+        """What a browser without JavaScript shows: the files kept so far (a checkbox each,
+        unchecked to remove it), the field's ticket (before the file input: the server judges
+        the files posted by the field's settings while they arrive), and a file input."""
+        name = escape(self.name)
+        items = "".join(
+            f'<li><label><input type="checkbox" name="{name}" value="{escape(value)}" checked> '
+            f"{escape(filename)}</label></li>"
+            for filename, value in kept
+        )
+        listed = f'<ul class="dz-fallback-files">{items}</ul>' if items else ""
+        accept = f' accept="{escape(options.accepted_files)}"' if options.accepted_files else ""
+        named = f' aria-label="{escape(label)}"' if label else ""
+        return Markup(
+            f'<div class="dz-fallback-field" data-dropzone-fallback="{escape(zone_id)}">{listed}'
+            f'<input type="hidden" name="{pending.TICKET_INPUT}" value="{escape(ticket)}">'
+            f'<input type="file" name="{name}" multiple{accept}{named}></div>'
+        )
 
     def _existing_entries(self, app: Any, client: str) -> list[dict[str, Any]]:
-        """The existing files, as ``config(existing=...)`` shows them, each with the token
+        """The existing files still kept (all of them, until the form is sent; then those its
+        person did not remove), as ``config(existing=...)`` shows them, each with the token
         the form sends back while it is kept (the field deletes nothing itself)."""
+        shown = [item for item in self.existing if self._kept is None or _existing_key(item) in self._kept]
         options = dataclasses.replace(self.options(), delete_on_remove=False)
-        entries = deletion.existing_files(self.existing, options, self.folder(), self.zone)
-        for item, entry in zip(self.existing, entries):
-            entry["keep"] = _sign_kept(app, client, self.binding, _existing_key(item))
+        entries = deletion.existing_files(shown, options, self.folder(), self.zone)
+        for item, entry in zip(shown, entries):
+            entry["keep"] = pending.sign_kept(app, client, self.binding, _existing_key(item))
         return entries
 
 
@@ -262,21 +343,46 @@ def _existing_key(item: Any) -> str:
     return str(item.get("name", "")) if isinstance(item, dict) else str(item)
 
 
-def _sign_kept(app: Any, client: str, binding: str, key: str) -> str:
-    serializer = signing.serializer(app, KEPT_PURPOSE)
-    assert serializer is not None
-    return serializer.dumps({"c": client, "b": binding, "k": key})
+def _refused_parts(name: str) -> list[str]:
+    """The refusals of the files posted as ``name`` with the form, judged while they arrived."""
+    parts = g.get("_dropzone_parts") or ()
+    return [
+        pending_files.refusal_of(item.filename or "", item)
+        for part, item in parts
+        if part == name and isinstance(item, UploadRefused)
+    ]
 
 
-def _read_kept(app: Any, token: str, client: Any, binding: str) -> Optional[str]:
-    """The key of an existing file the form sent back as kept, if the token is this field's."""
-    serializer = signing.serializer(app, KEPT_PURPOSE)
-    if serializer is None or len(token) > 4096:
-        return None
+def _csrf_passed(form: Any) -> bool:
+    """Whether the form's CSRF token holds (CSRFProtect's check counts); a form without one
+    is the app's choice."""
+    meta = form.meta
+    if not meta.csrf:
+        return True
+    token = form._fields.get(meta.csrf_field_name)
+    return token is not None and bool(token.validate(form))
+
+
+def _saved(each: pending_files.PendingFile, stored: stores.Stored, zone: Optional[str]) -> SavedFile:
+    return SavedFile(
+        filename=each.filename or "", stored_name=stored.name, path=stored.path, size=each.size,
+        mimetype=each.found.mimetype, location=stored.location, zone=zone,
+    )
+
+
+def _give_back(taken: list[tuple[Any, stores.Claim]]) -> None:
+    """Undo the claims of a call that failed midway: what they stored goes, the files are
+    pending again. One that cannot be undone is logged (the sweep removes its file)."""
+    for _, claimed in taken:
+        try:
+            claimed.undo()
+        except (*STORE_ERRORS, OSError) as error:
+            log.error("giving back a claim failed: %s", error)
+
+
+def _finish(claimed: stores.Claim) -> None:
+    """The claim stands; a pending file that cannot be removed now is left to the sweep."""
     try:
-        payload = serializer.loads(token, max_age=math.ceil(pending.expires(app.config)))
-    except (BadData, TypeError, ValueError):
-        return None
-    if not isinstance(payload, dict) or payload.get("c") != client or payload.get("b") != binding:
-        return None
-    return str(payload.get("k"))
+        claimed.finish()
+    except (*STORE_ERRORS, OSError) as error:
+        log.error("removing a claimed pending file failed: %s", error)

@@ -13,12 +13,12 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
-from . import chunks, formdata, stores, validation, zonerules
+from . import chunks, formdata, pending, stores, validation, zonerules
 from .clients import CLIENT_KEY, client_id
 from .errors import BadUpload, FileTooLarge, UploadRefused
-from .folders import chunk_folder, chunk_store, upload_folder
+from .folders import chunk_store, pending_folder, upload_folder
 from .reporting import STORE_ERRORS, log, report, store_error
-from .settings import Options, check_folders, resolve
+from .settings import Options, resolve
 from .sweep import clean_later
 from .uploads import ChunkSink, FileSink, Upload, field_index
 
@@ -36,6 +36,8 @@ TEST_CLIENT_BOUNDARY = re.compile(r"-{15}WerkzeugFormPart_[0-9.e-]{1,43}")
 ONE_FILE = "A chunk request carries one file."
 #: The refusal of a chunk sent to a zone without ``CHUNKING``.
 NOT_CHUNKED = "This zone does not take chunked uploads."
+#: The form field tickets a form's body is looked through for (a form has a few fields).
+MAX_FIELD_TICKETS = 16
 
 
 Part = Union[Upload, UploadRefused]
@@ -144,6 +146,7 @@ class Receiver:
         self.memory = 0  #: bytes of file parts held in memory
         self.open_files = 0  #: temporary files of finished parts kept open
         self.boundary = ""
+        self.field_files: dict[str, int] = {}  #: a form field's files posted with the form, by name
 
     def size_of_only_file(self, sink: FileSink) -> int:
         """The size of a file refused while it arrives, for its message: the body's length
@@ -208,17 +211,42 @@ class Receiver:
             if not options.chunking:
                 raise chunks.BadChunk(NOT_CHUNKED)
             sink = self._chunk_sink(name, filename, headers, fields)
+        elif not mine and filename and pending.TICKET_INPUT in fields:
+            sink = self._field_sink(name, filename, headers, fields)
         else:
             sink = FileSink(self, name, filename, headers, self.folder, options if mine else None)
         self.sinks.append(sink)
         return sink
 
+    def _field_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> FileSink:
+        """A form field's file posted with its form (no JavaScript): judged by the field's
+        settings (its ticket, signed into the form before the file input) while it arrives,
+        refused on its own, so the form comes back with the field's error, and written no
+        further than the field's limits."""
+        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        client = session.get(CLIENT_KEY)
+        for token in fields.getlist(pending.TICKET_INPUT)[:MAX_FIELD_TICKETS]:
+            ticket = pending.read_ticket(app, token, client)
+            if ticket is None or ticket.name != name:
+                continue
+            try:
+                options = ticket.zone.options(app.config)
+            except zonerules.ZoneGone:
+                break
+            folder = pending_folder(resolve(app.config), ticket.client)
+            sink = FileSink(self, name, filename, headers, folder, options, True)
+            self.field_files[name] = count = self.field_files.get(name, 0) + 1
+            try:
+                validation.check_count(count, options)
+            except UploadRefused as refused:
+                sink.refuse(refused)
+            return sink
+        return FileSink(self, name, filename, headers, self.folder, None)
+
     def _chunk_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> ChunkSink:
         options = self.options
         chunk = chunks.parse(fields, filename, options.chunk_size)
         store = chunk_store(options)
-        if self.files.local:
-            check_folders(self.folder, chunk_folder(options))
         sink = ChunkSink(name, headers, chunk, options, store, self.files, client_id(), self.folder)
         clean_later(options)
         return sink

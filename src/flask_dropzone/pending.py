@@ -15,13 +15,11 @@ purpose, app (:mod:`.signing`), client and time:
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
 from flask import Flask
-from itsdangerous import BadData
 
 from . import signing
 from .settings import SettingError, _size_seconds
@@ -32,7 +30,9 @@ EXPIRES = "DROPZONE_PENDING_EXPIRES"
 DEFAULT_EXPIRES = 24 * 60 * 60
 #: The request header the field's uploads carry its ticket in.
 HEADER = "X-Dropzone-Field"
-FIELD_PURPOSE, REFERENCE_PURPOSE = "form-field", "pending-file"
+FIELD_PURPOSE, REFERENCE_PURPOSE, KEPT_PURPOSE = "form-field", "pending-file", "kept-file"
+#: The form input that carries a field's ticket, for its files posted without JavaScript.
+TICKET_INPUT = "dropzone-field"
 #: A pending file's id: its name in the pending area.
 PENDING_ID = re.compile(r"[0-9a-f]{32}")
 #: What a field says of a reference that is no file (forged, expired, claimed, another's).
@@ -49,11 +49,13 @@ def expires(config: Mapping[str, Any]) -> float:
 
 @dataclass(frozen=True)
 class Ticket:
-    """Which field a page shows: ``binding`` names the form and field, ``zone`` its settings."""
+    """Which field a page shows: ``binding`` names the form and field, ``zone`` its settings,
+    ``name`` the input its files are posted as without JavaScript."""
 
     client: str
     binding: str
     zone: Zone
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -70,28 +72,25 @@ class Reference:
 
 
 def sign_ticket(app: Flask, ticket: Ticket) -> str:
-    serializer = signing.serializer(app, FIELD_PURPOSE)
-    assert serializer is not None, "form fields need a secret key"
-    return serializer.dumps({"c": ticket.client, "b": ticket.binding, **ticket.zone.payload()})
+    payload = {"c": ticket.client, "b": ticket.binding, "n": ticket.name, **ticket.zone.payload()}
+    return signing.dumps(app, FIELD_PURPOSE, payload)
 
 
 def read_ticket(app: Flask, token: Any, client: Any) -> Optional[Ticket]:
     """The ticket this app signed for ``client`` less than ``DROPZONE_PENDING_EXPIRES`` ago."""
-    serializer = signing.serializer(app, FIELD_PURPOSE)
-    if serializer is None or not isinstance(token, str) or not token or len(token) > 16384:
+    found = signing.loads(app, FIELD_PURPOSE, token, expires(app.config))
+    if found is None:
         return None
+    payload = found[0]
     try:
-        payload = serializer.loads(token, max_age=math.ceil(expires(app.config)))
-        ticket = Ticket(str(payload["c"]), str(payload["b"]), Zone.from_payload(payload))
-    except (BadData, KeyError, TypeError, ValueError):
+        ticket = Ticket(str(payload["c"]), str(payload["b"]), Zone.from_payload(payload), str(payload["n"]))
+    except (KeyError, TypeError, ValueError):
         return None
     return ticket if ticket.client == client else None
 
 
 def sign_reference(app: Flask, reference: Reference) -> str:
-    serializer = signing.serializer(app, REFERENCE_PURPOSE)
-    assert serializer is not None, "form fields need a secret key"
-    return serializer.dumps({
+    return signing.dumps(app, REFERENCE_PURPOSE, {
         "c": reference.client, "b": reference.binding, "i": reference.id, "n": reference.filename,
         "s": reference.size, "t": reference.mimetype,
     })
@@ -100,19 +99,33 @@ def sign_reference(app: Flask, reference: Reference) -> str:
 def read_reference(app: Flask, token: Any, client: Any, binding: Optional[str] = None) -> Optional[Reference]:
     """The reference this app signed for ``client`` (and the field ``binding``, if given) less
     than ``DROPZONE_PENDING_EXPIRES`` ago; None for anything else."""
-    serializer = signing.serializer(app, REFERENCE_PURPOSE)
-    if serializer is None or not isinstance(token, str) or not token or len(token) > 4096:
+    read = signing.loads(app, REFERENCE_PURPOSE, token, expires(app.config))
+    if read is None:
         return None
+    payload, made = read
     try:
-        payload, made = serializer.loads(token, max_age=math.ceil(expires(app.config)), return_timestamp=True)
         found = Reference(
             str(payload["c"]), str(payload["b"]), str(payload["i"]), str(payload["n"]), int(payload["s"]),
-            str(payload["t"]), made.timestamp(),
+            str(payload["t"]), made,
         )
-    except (BadData, KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         return None
     if found.client != client or not PENDING_ID.fullmatch(found.id) or found.size < 0:
         return None
     if binding is not None and found.binding != binding:
         return None
     return found
+
+
+def sign_kept(app: Flask, client: str, binding: str, key: str) -> str:
+    """The value a form carries for an existing file of the field while its person keeps it."""
+    return signing.dumps(app, KEPT_PURPOSE, {"c": client, "b": binding, "k": key})
+
+
+def read_kept(app: Flask, token: Any, client: Any, binding: str) -> Optional[str]:
+    """The key of an existing file the form sent back as kept, if the value is this field's."""
+    found = signing.loads(app, KEPT_PURPOSE, token, expires(app.config))
+    payload = found[0] if found is not None else None
+    if not isinstance(payload, dict) or payload.get("c") != client or payload.get("b") != binding:
+        return None
+    return str(payload.get("k"))

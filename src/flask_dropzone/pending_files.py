@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import secrets
+import time
 from typing import IO, Any, Optional
 
 from flask import Flask, current_app
@@ -32,10 +33,18 @@ def folder_of(app: Flask, client: str) -> str:
 
 def check_room(options: Options, client: str, received: list[Upload]) -> None:
     """A client's pending files count with its unfinished uploads against ``CHUNK_QUOTA`` and
-    ``UNFINISHED_UPLOADS``: 413, and nothing kept, past either."""
+    ``UNFINISHED_UPLOADS``: 413, and nothing kept, past either. A pending file past
+    ``DROPZONE_PENDING_EXPIRES`` is no file of the client's any more: it never counts."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    listed = [size for name, size in stores.of(app).files.listing(folder_of(app, client)) if pending.PENDING_ID.fullmatch(name)]
-    unfinished, count = chunk_store(options).pending(client)
+    since = time.time() - pending.expires(app.config)
+    try:
+        listed = [
+            size for name, size, kept in stores.of(app).files.pending_files(folder_of(app, client))
+            if pending.PENDING_ID.fullmatch(name) and kept >= since
+        ]
+        unfinished, count = chunk_store(options).pending(client)
+    except STORE_ERRORS as error:
+        raise store_error(error) from error
     for upload in received:
         if upload.chunked:  # its own partial upload, ending now, is counted there
             unfinished, count = unfinished - upload.size, count - 1
@@ -145,8 +154,9 @@ class PendingFile(Upload):
 
     @property
     def there(self) -> bool:
-        """Whether it is still pending (not claimed, discarded nor swept)."""
-        return self._store.version(self.folder, self.found.id) is not None
+        """Whether it is still pending (not claimed, discarded nor swept, nor held by a claim
+        that died midway)."""
+        return self._store.is_pending(self.folder, self.found.id)
 
     def discard(self) -> bool:
         return self._store.delete(self.folder, self.found.id)

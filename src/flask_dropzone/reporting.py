@@ -8,14 +8,8 @@ from typing import Optional
 
 from flask import current_app, request
 
-from . import signals
-from .errors import (
-    FileTooLarge,
-    InsufficientStorage,
-    SomeFilesRefused,
-    StorageUnavailable,
-    UploadRefused,
-)
+from . import errors, signals
+from .errors import FileTooLarge, InsufficientStorage, SomeFilesRefused, UploadRefused
 from .stores import StoreFull, StoreLimit, StoreUnavailable
 
 log = logging.getLogger("flask_dropzone")
@@ -57,4 +51,4 @@ def store_error(error: Exception, reading: bool = False) -> UploadRefused:
     if isinstance(error, StoreLimit):
         return FileTooLarge("The file is larger than the server can store.")
     doing = "send" if reading else "store"
-    return StorageUnavailable(f"The server cannot {doing} files right now; try again later.")
+    return errors.StoreUnavailable(f"The server cannot {doing} files right now; try again later.")

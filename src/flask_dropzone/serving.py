@@ -11,6 +11,7 @@ that stops script and any other load even if a browser renders the file anyway.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from typing import Optional
@@ -148,10 +149,14 @@ def download_type(name: str, by_name: Optional[str], by_content: Optional[str]) 
     return by_name if sniffing.agree(by_name, by_content) else OCTET_STREAM
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def disposition(name: str, inline: bool) -> str:
     """``inline`` or ``attachment`` with the file's name (RFC 6266): ``filename`` in ASCII,
     and ``filename*`` in UTF-8 (RFC 8187) when the name is not ASCII."""
     kind = "inline" if inline else "attachment"
+    name = _CONTROL.sub("_", name)  # a header value holds no line break
     try:
         name.encode("ascii")
     except UnicodeEncodeError:

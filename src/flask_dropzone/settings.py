@@ -407,18 +407,48 @@ def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str
         except ValueError as error:
             raise SettingError(f"{source} {error}") from None
     _check_file_type(values)
-    quota, largest = values["chunk_quota"], values["max_file_size"]
-    if values["chunking"] and quota is not None and largest is not None and quota < largest:
+    _check_together(values)
+    return Options(**values)
+
+
+def _check_together(values: Mapping[str, Any]) -> None:
+    """Settings that cannot work together, of those in ``values``."""
+    quota, largest = values.get("chunk_quota"), values.get("max_file_size")
+    if values.get("chunking") and quota is not None and largest is not None and quota < largest:
         raise SettingError(
             f"DROPZONE_CHUNK_QUOTA ({quota} MiB) is below DROPZONE_MAX_FILE_SIZE ({largest} MiB): "
             "a file between the two could never be uploaded in chunks."
         )
-    if values["chunking"] and values["upload_multiple"]:
+    if values.get("chunking") and values.get("upload_multiple"):
         raise SettingError(
             "DROPZONE_CHUNKING and DROPZONE_UPLOAD_MULTIPLE cannot both be on: "
             "Dropzone sends chunked files one per request."
         )
-    return Options(**values)
+
+
+def check_alone(overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Keywords given before there is an app (a form field's, where its form is defined):
+    each value, and what the values given say together; what they mean beside the app's
+    settings is judged when these are known. An allowed type may be a list of the app's
+    own when its ``allowed_file_custom`` is not given (the app may set it)."""
+    checked = check_keywords(overrides, where)
+    values = {f.name: f.metadata["check"](checked[f.name]) for f in fields(Options) if f.name in checked}
+    try:
+        if "allowed_file_type" in values:
+            custom = values.get("allowed_file_custom")
+            kind = {"allowed_file_type": values["allowed_file_type"]}
+            if custom is None and values["allowed_file_type"] not in allowed_file_extensions:
+                try:
+                    _check_file_type({**kind, "allowed_file_custom": True})
+                except SettingError:
+                    _check_file_type({**kind, "allowed_file_custom": False})  # the group's message
+            else:
+                _check_file_type({**kind, "allowed_file_custom": bool(custom)})
+        if "chunking" in values:
+            _check_together(values)
+    except SettingError as error:
+        raise SettingError(f"{where}: {error}") from None
+    return checked
 
 
 #: The setting that names zones: ``{"avatar": {"allowed_file_type": "image", ...}}``.

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
+import re
 from typing import Any, Mapping, Optional
 
 from flask import Flask
-from itsdangerous import URLSafeTimedSerializer
+from itsdangerous import BadData, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from .settings import SettingError
 
@@ -60,3 +63,40 @@ def digest(app: Flask, purpose: str, value: str, key: Any = None) -> str:
 def digest_matches(app: Flask, purpose: str, value: str, found: str) -> bool:
     """Whether ``found`` is :func:`digest` of ``value`` under any of the app's keys."""
     return any(hmac.compare_digest(digest(app, purpose, value, key), found) for key in _keys(app) if key)
+
+
+#: The longest signed value read: more is no value this app signed.
+LIMIT = 16384
+#: A signed value as this app writes it: payload (``.`` first when compressed), time and
+#: signature, each in unpadded URL-safe base64.
+_SPELLING = re.compile(r"\.?[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+){2}")
+
+
+def canonical(token: str) -> bool:
+    """Whether ``token`` is spelled as the serializer writes it. Its base64 decoder is
+    lenient (padding, stray characters and unused bits are ignored), so one value has many
+    spellings; a value is compared by its spelling, so only one may be read."""
+    if not _SPELLING.fullmatch(token):
+        return False
+    return all(base64_encode(base64_decode(part)).decode() == part for part in token.lstrip(".").split("."))
+
+
+def dumps(app: Flask, purpose: str, payload: Any) -> str:
+    """``payload`` signed for ``purpose`` by ``app``, with the time; needs a secret key."""
+    signer = serializer(app, purpose)
+    assert signer is not None, "signing needs a secret key"
+    return signer.dumps(payload)
+
+
+def loads(app: Flask, purpose: str, token: Any, max_age: float) -> Optional[tuple[Any, float]]:
+    """The payload of a value this app signed for ``purpose`` less than ``max_age`` seconds
+    ago, and when it was signed; None for anything else (no secret key, not a string, too
+    long, spelled otherwise than it was written, forged, expired), never an error."""
+    signer = serializer(app, purpose)
+    if signer is None or not isinstance(token, str) or len(token) > LIMIT or not canonical(token):
+        return None
+    try:
+        payload, made = signer.loads(token, max_age=math.ceil(max_age), return_timestamp=True)
+    except (BadData, UnicodeDecodeError, ValueError, TypeError):
+        return None
+    return payload, made.timestamp()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import IO, TYPE_CHECKING, Optional, TypeVar, Union
 
 from werkzeug.datastructures import FileStorage, Headers
@@ -61,6 +61,10 @@ class SavedFile:
     mimetype: str  #: from its content where that can be told, else from its name
     location: str = ""  #: where it is in its store: the path on disk, the key in a bucket
     zone: Optional[str] = None  #: the named zone (``DROPZONE_ZONES``) it was stored for, if any
+
+
+#: A SavedFile's fields: what a row keeps to make it again (``SavedFile(**row)``).
+SAVED_FIELDS = tuple(field.name for field in fields(SavedFile))
 
 
 class Upload(FileStorage):
@@ -255,9 +259,12 @@ class FileSink:
         headers: Headers,
         folder: str,
         options: Optional[Options],
+        per_file: Optional[bool] = None,
     ) -> None:
         self.receiver = receiver
         self.name, self.filename, self.headers, self.folder = name, filename, headers, folder
+        #: Refused on its own (one outcome per file), or with the whole request.
+        self.per_file = receiver.per_file if per_file is None else per_file
         self.safe_name = safe_filename(filename)
         self.options = options
         self.limit = validation.size_limit(options) if options else None
@@ -278,12 +285,12 @@ class FileSink:
         self.size += len(data)
         try:
             if self.limit is not None and self.size > self.limit:
-                size = self.size if self.receiver.per_file else self.receiver.size_of_only_file(self)
+                size = self.size if self.per_file else self.receiver.size_of_only_file(self)
                 raise validation.too_large(size, self.options)  # type: ignore[arg-type]
             if self.head.add(data):
                 self._check_type()
         except UploadRefused as refused:
-            self._refuse(refused)
+            self.refuse(refused)
             return
         if self.memory is not None:
             if self.size <= MEMORY_LIMIT and self.receiver.memory + len(data) <= REQUEST_MEMORY:
@@ -293,10 +300,10 @@ class FileSink:
             self._spill()
         self.staged.write(data)  # type: ignore[union-attr]
 
-    def _refuse(self, refused: UploadRefused) -> None:
+    def refuse(self, refused: UploadRefused) -> None:
         """Refuse the file: the whole request, or (one outcome per file) this file alone."""
         refused.about(self.filename)
-        if not self.receiver.per_file:
+        if not self.per_file:
             raise refused
         self.refusal = refused
         if self.memory is not None:
@@ -330,7 +337,7 @@ class FileSink:
             try:
                 self._check_type()
             except UploadRefused as refused:
-                self._refuse(refused)
+                self.refuse(refused)
         if isinstance(self.refusal, FileTooLarge):  # now its whole size is known
             self.refusal = validation.too_large(self.size, self.options).about(self.filename)  # type: ignore[arg-type]
         if self.refusal is not None:

@@ -84,7 +84,10 @@ def stored(app) -> dict[str, bytes]:
 
 
 def references(page, name="photos") -> list[str]:
-    return page.evaluate("(name) => Array.from(document.querySelectorAll(`input[type=hidden][name=${name}]`), i => i.value)", name)
+    """What the form sends for the field: the zone's hidden inputs, or (without JavaScript)
+    the boxes of the files kept."""
+    return page.evaluate("""(name) => Array.from(document.querySelectorAll(
+        `input[type=hidden][name=${name}], input[type=checkbox][name=${name}]:checked`), i => i.value)""", name)
 
 
 def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_sent(page, serve, tmp_path):
@@ -161,18 +164,27 @@ def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, se
         if request.path == "/dropzone/pending":
             arrived.set()
             release.wait(30)
+        elif request.method == "POST":
+            sent.append(request.path)
 
+    sent: list[str] = []
     server = serve(app)
     page.goto(server.url + "/post")
     page.fill("input[name=title]", "Soon")
     drop_files(page, "photos", [("late.png", png(seed=5))])
     assert arrived.wait(30)
     page.click("#send")
+    waiting = page.locator(".fdz-waiting")
+    waiting.wait_for()
+    assert waiting.is_visible() and waiting.text_content() == "The form is sent as soon as its files have arrived."
+    assert page.locator("#send").is_disabled()  # it cannot be pressed twice meanwhile
+    page.locator("#send").click(force=True)
     page.wait_for_timeout(300)
     assert page.url.endswith("/post")  # not sent yet: the file is on its way
     with page.expect_navigation():
         release.set()
     assert page.text_content("#done") == "Posted." and list(stored(app)) == ["late.png"]
+    assert sent == ["/post"]  # the form went once
 
 
 def test_without_javascript_the_files_go_with_the_form_and_survive_its_error(browser, serve, tmp_path):
@@ -276,3 +288,110 @@ def test_a_chunked_field_resumes_after_a_reload_and_its_file_is_claimed_whole(pa
     kept = tmp_path / "instance" / "uploads" / "big.bin"
     assert hashlib.sha256(kept.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
     assert violations(page) == []
+
+
+class EditForm(FlaskForm):
+    title = StringField(validators=[DataRequired()])
+    photos = DropzoneField("Photos", allowed_file_type="image", max_files=4, max_file_size=2)
+
+
+def edit_app(tmp_path) -> Flask:
+    """A post of three photos, stored; its edit page keeps the post's photos as SavedFiles."""
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="an edit form")
+    dropzone = Dropzone(app)
+    csrf = CSRFProtect(app)
+    app.blog = {"title": "Colours", "photos": []}  # type: ignore[attr-defined]
+    app.removed = []  # type: ignore[attr-defined]
+
+    @app.post("/seed")
+    def seed():
+        app.blog["photos"] = dropzone.save(upload_multiple=True)  # type: ignore[attr-defined]
+        return "seeded"
+
+    @app.route("/edit", methods=["GET", "POST"])
+    def edit():
+        post = app.blog  # type: ignore[attr-defined]
+        form = EditForm(data=post)
+        if form.validate_on_submit():
+            removed = form.photos.removed
+            app.removed.append([photo.filename for photo in removed])  # type: ignore[attr-defined]
+            for photo in removed:
+                dropzone.delete_stored(photo)
+            post["title"] = form.title.data
+            post["photos"] = [p for p in post["photos"] if p not in removed] + form.photos.claim()
+            return redirect("/done")
+        return render_template_string(PAGE.replace("/post", "/edit"), form=form)
+
+    @app.get("/done")
+    def done():
+        return "<!doctype html><title>Done</title><p id=done>Posted.</p>"
+
+    @app.after_request
+    def strict(response):
+        response.headers["Content-Security-Policy"] = POLICY
+        return response
+
+    csrf.exempt(seed)
+    colours = [("red.png", png(seed=11)), ("green.png", png(seed=12)), ("blue.png", png(seed=13))]
+    with app.test_client() as client:
+        import io
+
+        files = [(io.BytesIO(data), name) for name, data in colours]
+        assert client.post("/seed", data={"file": files}).status_code == 200
+    return app
+
+
+def test_a_removal_on_an_edit_form_stays_through_a_form_error(page, serve, tmp_path):
+    app = edit_app(tmp_path)
+    server = serve(app)
+    page.goto(server.url + "/edit")
+    wait_settled(page, "photos", 3)
+    with page.expect_navigation():  # nothing changed yet: a form error keeps all three
+        page.fill("input[name=title]", "")
+        page.click("#send")
+    wait_settled(page, "photos", 3)
+    page.click("#photos .dz-preview:has-text('green.png') [data-dz-remove]")
+    drop_files(page, "photos", [("yellow.png", png(seed=14))])
+    wait_settled(page, "photos", 3)
+    with page.expect_navigation():
+        page.click("#send")  # no title: the form comes back
+    assert page.locator(".error").all_text_contents() == ["This field is required."]
+    wait_settled(page, "photos", 3)
+    assert page.locator("#photos [data-dz-name]").all_text_contents() == ["red.png", "blue.png", "yellow.png"]
+    page.fill("input[name=title]", "Warm")
+    with page.expect_navigation():
+        page.click("#send")
+    assert page.text_content("#done") == "Posted."
+    assert app.removed == [["green.png"]]  # type: ignore[attr-defined]
+    assert [p.filename for p in app.blog["photos"]] == ["red.png", "blue.png", "yellow.png"]  # type: ignore[attr-defined]
+    assert sorted(stored(app)) == ["blue.png", "red.png", "yellow.png"]
+    assert violations(page) == []
+
+
+def test_without_javascript_a_removal_and_an_added_file_stay_through_a_form_error(browser, serve, tmp_path):
+    app = edit_app(tmp_path)
+    server = serve(app)
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    try:
+        page.goto(server.url + "/edit")
+        assert page.locator("input[type=checkbox][name=photos]:checked").count() == 3
+        page.get_by_label("green.png").uncheck()
+        page.set_input_files("input[type=file][name=photos]", [
+            {"name": "yellow.png", "mimeType": "image/png", "buffer": png(seed=14)}])
+        page.fill("input[name=title]", "")
+        with page.expect_navigation():
+            page.click("#send")  # no title
+        assert page.locator(".error").all_text_contents() == ["This field is required."]
+        kept = page.locator("input[type=checkbox][name=photos]:checked")
+        assert [label.strip() for label in page.locator(".dz-fallback-files label").all_text_contents()] == [
+            "yellow.png", "red.png", "blue.png"]
+        assert kept.count() == 3 and stored(app).keys() == {"red.png", "green.png", "blue.png"}
+        page.fill("input[name=title]", "Warm")
+        with page.expect_navigation():
+            page.click("#send")
+        assert page.text_content("#done") == "Posted." and app.removed == [["green.png"]]  # type: ignore[attr-defined]
+        assert sorted(stored(app)) == ["blue.png", "red.png", "yellow.png"]
+    finally:
+        context.close()

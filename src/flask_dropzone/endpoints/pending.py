@@ -14,6 +14,7 @@ from ..clients import CLIENT_KEY
 from ..deletion import NotYours
 from ..errors import BadUpload, UploadRefused
 from ..reporting import STORE_ERRORS, log, report, store_error
+from ..sweep import clean_later
 from ..zonerules import ZoneGone
 
 #: What a request without the field's valid ticket is told.
@@ -39,6 +40,7 @@ def receive_files() -> Response:
             raise judged.refusal()
         pending_files.check_room(options, ticket.client, judged.accepted)
         kept = [_entry(*pending_files.keep(app, ticket.client, ticket.binding, upload)) for upload in judged.accepted]
+        clean_later(options)  # pending files nobody claimed go now and then, on every store
     except UploadRefused as refused:
         report(refused, ticket.zone.name if ticket else None)
         raise

@@ -625,8 +625,9 @@
     var field = config.field;
     var form = element.closest("form");
     if (!form) return fail("form field zone " + JSON.stringify(config.id) + " is not inside a <form>");
-    // The file input for browsers without JavaScript leaves the form: no file goes twice.
-    var fallbacks = form.querySelectorAll("input[type=file][data-dropzone-fallback]");
+    // What browsers without JavaScript use (a file input, a checkbox per file kept) leaves
+    // the form: no file goes twice, and the zone's own inputs say what is kept.
+    var fallbacks = form.querySelectorAll("[data-dropzone-fallback]");
     for (var i = 0; i < fallbacks.length; i++) {
       if (fallbacks[i].getAttribute("data-dropzone-fallback") === config.id) fallbacks[i].remove();
     }
@@ -679,21 +680,43 @@
         post(field.discardUrl, { reference: file.flaskDropzoneReference }, config);
       }
     });
-    // Submitted while files are on their way: the form goes once they arrived.
+    waitForFiles(dz, form, element, config, say);
+  }
+
+  // Submitted while files are on their way: the form goes once they arrived. Meanwhile it
+  // says so on screen (and to screen readers), and its submit buttons cannot be pressed.
+  function waitForFiles(dz, form, element, config, say) {
     var waiting = null;
     form.addEventListener("submit", function (event) {
       if (!dz.getUploadingFiles().length && !dz.getQueuedFiles().length) return;
       event.preventDefault();
       if (waiting) return;
-      waiting = { submitter: event.submitter || null };
+      waiting = { submitter: event.submitter || null, buttons: submitButtons(form), notice: null };
+      waiting.buttons.forEach(function (button) { button.disabled = true; });
+      waiting.notice = document.createElement("p");
+      waiting.notice.className = "fdz-waiting";
+      waiting.notice.setAttribute("aria-hidden", "true"); // said through the live region
+      waiting.notice.textContent = config.texts.waiting;
+      element.insertAdjacentElement("afterend", waiting.notice);
       say(config.texts.waiting);
     });
     dz.on("queuecomplete", function () {
       if (!waiting) return;
       var submitter = waiting.submitter;
+      waiting.buttons.forEach(function (button) { button.disabled = false; });
+      waiting.notice.remove();
       waiting = null;
       if (submitter && submitter.form === form) form.requestSubmit(submitter);
       else form.requestSubmit();
+    });
+  }
+
+  // The form's submit buttons that can be pressed now (those of the form= attribute too).
+  function submitButtons(form) {
+    return Array.prototype.filter.call(form.elements, function (control) {
+      var kind = control.type;
+      var submits = control.tagName === "BUTTON" ? kind === "submit" : kind === "submit" || kind === "image";
+      return submits && !control.disabled;
     });
   }
 

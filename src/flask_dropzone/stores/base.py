@@ -104,6 +104,22 @@ class HandOver(ABC):
         """The request failed: the upload stays whole, and a resent chunk hands it over again."""
 
 
+class Claim(ABC):
+    """A pending file taken by one claim and stored (``stored``): the claim ends in
+    :meth:`finish` (the pending file goes) or :meth:`undo` (the stored copy goes and the
+    file is pending again), so that several files are claimed all or none."""
+
+    stored: Stored
+
+    @abstractmethod
+    def finish(self) -> None:
+        """The claim stands: the pending file is removed (a claim sent again finds nothing)."""
+
+    @abstractmethod
+    def undo(self) -> None:
+        """The claim is given up: what it stored goes, and the file can be claimed again."""
+
+
 class FileStore(ABC):
     """Where files are stored under names that never replace one another."""
 
@@ -176,10 +192,19 @@ class FileStore(ABC):
         disk, a prefix of the store's own in a bucket; never a folder of stored files."""
 
     @abstractmethod
-    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Stored]:
+    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Claim]:
         """Store the pending file ``name`` of ``folder`` in ``target`` under ``target_name`` or
         the first free variant, exactly once, whoever else claims it at the same time: None
-        for every claim but the one that stored it (and when it is gone)."""
+        for every claim but the one that stored it (and when it is gone). A claim that fails
+        midway is given up (the file is pending again) before its error is raised."""
+
+    @abstractmethod
+    def is_pending(self, folder: str, name: str) -> bool:
+        """Whether the pending file ``name`` of ``folder`` is there and no claim holds it."""
+
+    @abstractmethod
+    def pending_files(self, folder: str) -> list[tuple[str, int, float]]:
+        """The pending files of one client's ``folder``, as (name, size, time kept)."""
 
     @abstractmethod
     def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:

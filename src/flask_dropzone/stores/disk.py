@@ -27,7 +27,7 @@ import time
 from contextlib import contextmanager, suppress
 from typing import IO, Callable, Iterator, Optional, Union
 
-from .base import Bytes, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
+from .base import Bytes, Claim, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
 from .names import candidates
 
 _O_TMPFILE = getattr(os, "O_TMPFILE", 0)
@@ -240,6 +240,23 @@ def allocated(info: os.stat_result) -> int:
     return blocks * 512 if blocks is not None else info.st_size
 
 
+class DiskClaim(Claim):
+    """A claim on disk: the file under the claim's own name, linked to its stored name."""
+
+    def __init__(self, pending_path: str, claiming: str, stored: Stored) -> None:
+        self.pending_path, self.claiming, self.stored = pending_path, claiming, stored
+
+    def finish(self) -> None:
+        with suppress(FileNotFoundError):
+            os.unlink(self.claiming)
+
+    def undo(self) -> None:
+        with disk_errors():
+            with suppress(FileNotFoundError):
+                os.unlink(self.stored.path or self.stored.location)  # the name it took: nobody else's
+            os.rename(self.claiming, self.pending_path)
+
+
 class DiskFiles(FileStore):
     """Files in folders of the local disk (or of a network file system)."""
 
@@ -428,7 +445,7 @@ class DiskFiles(FileStore):
     def pending_folder(self, root: str, client: str) -> str:
         return os.path.join(os.path.abspath(root), PENDING, client)
 
-    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Stored]:
+    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Claim]:
         """A rename to a name of the claim's own decides which claim it is (a rename is
         atomic: the others find nothing), then a link gives the file its free name in
         ``target``: no byte is moved (copied only across file systems)."""
@@ -460,10 +477,30 @@ class DiskFiles(FileStore):
                 if isinstance(error, FileNotFoundError):
                     return None  # removed under the claim (by hand, say): no file to store
             raise
-        with suppress(FileNotFoundError):
-            os.unlink(claiming)
         path = os.path.join(target, stored)
-        return Stored(stored, location=path, path=path)
+        return DiskClaim(pending_path, claiming, Stored(stored, location=path, path=path))
+
+    def is_pending(self, folder: str, name: str) -> bool:
+        """A claim renames the file: one still under its own name is unclaimed."""
+        try:
+            return stat.S_ISREG(os.lstat(os.path.join(os.path.abspath(folder), name)).st_mode)
+        except (FileNotFoundError, NotADirectoryError):
+            return False
+
+    def pending_files(self, folder: str) -> list[tuple[str, int, float]]:
+        try:
+            entries = list(os.scandir(os.path.abspath(folder)))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+        found = []
+        for entry in entries:
+            try:
+                info = entry.stat(follow_symlinks=False)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISREG(info.st_mode) and not entry.name.startswith("."):  # a claim's, a temporary
+                found.append((entry.name, info.st_size, info.st_mtime))
+        return found
 
     def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
         older_than = (time.time() if now is None else now) - expires

@@ -25,7 +25,17 @@ import secrets
 import time
 from typing import IO, Any, Callable, Iterator, Optional, Union
 
-from .base import Bytes, FileStore, HandOver, NameLost, Staged, Stored, StoreLimit, StoreUnavailable
+from .base import (
+    Bytes,
+    Claim,
+    FileStore,
+    HandOver,
+    NameLost,
+    Staged,
+    Stored,
+    StoreLimit,
+    StoreUnavailable,
+)
 from .names import candidates
 from .s3_marks import HELD, ID, held_by, made_for, new_id, placeholder
 
@@ -306,6 +316,24 @@ def client_maker(endpoint_url: Optional[str]) -> Callable[[], Any]:
     return client
 
 
+class S3Claim(Claim):
+    """A claim in a bucket: its claim object (``tag``: its ETag) and the copy it made."""
+
+    def __init__(self, files: "S3Files", key: str, etag: str, tag: str, stored: Stored) -> None:
+        self.files, self.key, self.etag, self.tag, self.stored = files, key, etag, tag, stored
+
+    def finish(self) -> None:
+        """The pending object goes; the claim object stays, so that a claim sent again finds
+        it taken, until the sweep."""
+        self.files.delete_matching(self.key, self.etag)
+
+    def undo(self) -> None:
+        head = self.files.head(self.stored.location)
+        if head is not None:  # the name it took: nobody else's
+            self.files.delete_matching(self.stored.location, head["ETag"])
+        self.files.delete_matching(self.key + CLAIM, self.tag)
+
+
 class S3Files(FileStore):
     """Files in ``bucket`` under ``prefix``; the store's own objects under ``prefix + OWN``."""
 
@@ -380,6 +408,19 @@ class S3Files(FileStore):
                 return False
             raise
         return True
+
+    def _put_new_tag(self, key: str, body: bytes) -> Optional[str]:
+        """Create the bookkeeping object ``key`` unless it exists; its ETag, or None."""
+        from botocore.exceptions import ClientError
+
+        try:
+            with self.errors:
+                answer = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata={})
+        except ClientError as error:
+            if error_code(error) in _TAKEN:
+                return None
+            raise
+        return str(answer["ETag"])
 
     def _copy_new(self, source: str, key: str, size: int) -> bool:
         """Copy ``source`` to ``key`` unless it exists; whether it was copied."""
@@ -563,26 +604,50 @@ class S3Files(FileStore):
     def pending_folder(self, root: str, client: str) -> str:
         return f"{self.own}{PENDING}{client}/"
 
-    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Stored]:
-        """A create-only claim object decides which claim it is (one server wins), then one
-        create-only copy stores the file under a free name, and the pending object goes (the
-        claim stays, so that a claim sent again finds it taken, until the sweep)."""
+    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Claim]:
+        """A create-only claim object with a body of its own decides which claim it is (one
+        server wins), then one create-only copy stores the file under a free name. A copy
+        that fails gives the claim back (deleted only while it is still this claim's)."""
         from botocore.exceptions import ClientError
 
         key = folder + name
-        if not self._put_new(key + CLAIM, new_id().encode(), {}):
-            return None
-        head = self.head(key)
-        if head is None:
+        claim_tag = self._put_new_tag(key + CLAIM, new_id().encode())
+        if claim_tag is None:
             return None
         try:
+            head = self.head(key)
+            if head is None:
+                raise FileNotFoundError(key)  # swept as the claim began
             stored = self._first_free(target, target_name, lambda copy: self._copy_new(key, copy, size))
-        except ClientError as error:
-            if error_code(error) in _MISSING:
+        except BaseException as error:
+            self._give_back(key + CLAIM, claim_tag)
+            if isinstance(error, FileNotFoundError) or (isinstance(error, ClientError) and error_code(error) in _MISSING):
                 return None  # expired and swept as the claim began: the sweep won
             raise
-        self.delete_matching(key, head["ETag"])
-        return stored
+        return S3Claim(self, key, head["ETag"], claim_tag, stored)
+
+    def _give_back(self, claim_key: str, tag: str) -> None:
+        """Remove a claim object if it is still the one written (its body is its own)."""
+        try:
+            self.delete_matching(claim_key, tag)
+        except Exception as error:  # the claim's own error is the one to raise
+            log.error("could not give back the claim %s: %s", claim_key, error)
+
+    def is_pending(self, folder: str, name: str) -> bool:
+        """The pending object is there, and no claim object beside it (a claim that died
+        midway holds the file until the sweep: it is no file to take)."""
+        return self.head(folder + name) is not None and self.head(folder + name + CLAIM) is None
+
+    def pending_files(self, folder: str) -> list[tuple[str, int, float]]:
+        with self.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=folder)
+            entries = [entry for page in pages for entry in page.get("Contents", ())]
+        claimed = {entry["Key"][: -len(CLAIM)] for entry in entries if entry["Key"].endswith(CLAIM)}
+        return [
+            (entry["Key"][len(folder) :], int(entry.get("Size", 0)), entry["LastModified"].timestamp())
+            for entry in entries
+            if not entry["Key"].endswith(CLAIM) and entry["Key"] not in claimed and "/" not in entry["Key"][len(folder) :]
+        ]
 
     def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
         """Pending objects older than ``expires`` go, but not one a claim began on since (its
