@@ -116,6 +116,13 @@ def test_a_file_kept_pending_survives_a_form_error_and_is_stored_once_claimed(tm
     assert stored(app) == ["a.png"]  # claimed once
 
 
+def test_the_fields_empty_zone_states_the_fields_rules(tmp_path):
+    client = form_app(tmp_path).test_client()
+    said = field_config(client)["options"]["dictDefaultMessage"]
+    assert said == ("Drop files here or click to upload. Allowed: Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, "
+                    "HEIC/HEIF, ICO). Max filesize: 1 MiB. Max files: 3.")
+
+
 def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
     class Strict(FlaskForm):
         photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["jpg"]), FileSize(max_size=100)])
