@@ -138,6 +138,27 @@ def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
     assert stored(app) == []
 
 
+def test_file_allowed_and_file_size_errors_name_every_file_they_refuse(tmp_path):
+    class Named(FlaskForm):
+        photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["png"]), FileSize(max_size=300)],
+                               allowed_file_type="image")
+
+    def errors(refs) -> list[str]:
+        html = client.post("/post", data={"photos": refs}).get_data(as_text=True)
+        return [text for tag, _, text in parse(html) if tag == "p"]
+
+    app = form_app(tmp_path, form=Named)
+    client = app.test_client()
+    config = field_config(client)
+    good, small_jpg, gif = (reference(client, config, name, data) for name, data in [
+        ("a.png", PNG), ("b.jpg", b"\xff\xd8\xff\xe0" + bytes(100)), ("c.gif", b"GIF89a" + bytes(100))])
+    assert errors([good, small_jpg, gif]) == ["photos: b.jpg, c.gif: File does not have an approved extension: png"]
+    big = reference(client, config, "big.png", PNG + bytes(400))
+    assert errors([big, good]) == ["photos: big.png: File must be between 0 and 300 bytes."]
+    assert errors([]) == ["photos: This field is required."]  # no file to name
+    assert stored(app) == []
+
+
 @pytest.mark.parametrize("how", ["forged", "tampered", "another client's", "another field's", "another form's"])
 def test_a_reference_that_is_no_file_of_this_field_is_a_field_error(tmp_path, how):
     app = form_app(tmp_path)

@@ -28,6 +28,7 @@ from .clients import CLIENT_KEY, client_id
 from .errors import UploadRefused
 from .filenames import stored_name
 from .folders import upload_folder
+from .form_errors import naming_files
 from .messages import fill
 from .settings import ZONES, Options, canonical_keywords, check_keywords, zone_keywords
 from .uploads import SavedFile
@@ -100,6 +101,11 @@ class DropzoneField(Field):
         if value:
             self.existing = list(value)
         self.data = []
+
+    def _run_validation_chain(self, form: Any, validators: Any) -> bool:
+        """WTForms' chain, where Flask-WTF's ``FileAllowed`` and ``FileSize`` name the files
+        they refuse (:mod:`.form_errors`)."""
+        return bool(super()._run_validation_chain(form, naming_files(validators)))
 
     def populate_obj(self, obj: Any, name: str) -> None:
         """Left alone: pending files become stored files through :meth:`claim`, and the view
