@@ -4,7 +4,7 @@
 a message that names none ("File does not have an approved extension: png, jpg"): in a zone of
 several files the person cannot tell which to remove. A :class:`~.forms.DropzoneField` runs
 them as they are, and where one refuses, asks it again of each file alone to name every file
-it refuses: "b.tiff, c.bmp: File does not have an approved extension: png, jpg". Other
+it refuses: "b.gif, c.webp: File does not have an approved extension: png, jpg". Other
 validators, which may judge the list as a whole (``FileRequired``, your own), are left as they
 are.
 """
