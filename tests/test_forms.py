@@ -117,6 +117,13 @@ def test_a_file_kept_pending_survives_a_form_error_and_is_stored_once_claimed(tm
     assert stored(app) == ["a.png"]  # claimed once
 
 
+def test_the_fields_empty_zone_states_the_fields_rules(tmp_path):
+    client = form_app(tmp_path).test_client()
+    said = field_config(client)["options"]["dictDefaultMessage"]
+    assert said == ("Drop files here or click to upload. Allowed: Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, "
+                    "HEIC/HEIF, ICO). Max filesize: 1 MiB. Max files: 3.")
+
+
 def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
     class Strict(FlaskForm):
         photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["jpg"]), FileSize(max_size=100)])
@@ -129,6 +136,27 @@ def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
     assert "File does not have an approved extension: jpg" in text
     jpg = reference(client, field_config(client), "b.jpg", b"\xff\xd8\xff\xe0" + bytes(300))
     assert "File must be between 0 and 100 bytes." in client.post("/post", data={"photos": jpg}).get_data(as_text=True)
+    assert stored(app) == []
+
+
+def test_file_allowed_and_file_size_errors_name_every_file_they_refuse(tmp_path):
+    class Named(FlaskForm):
+        photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["png"]), FileSize(max_size=300)],
+                               allowed_file_type="image")
+
+    def errors(refs) -> list[str]:
+        html = client.post("/post", data={"photos": refs}).get_data(as_text=True)
+        return [text for tag, _, text in parse(html) if tag == "p"]
+
+    app = form_app(tmp_path, form=Named)
+    client = app.test_client()
+    config = field_config(client)
+    good, small_jpg, gif = (reference(client, config, name, data) for name, data in [
+        ("a.png", PNG), ("b.jpg", b"\xff\xd8\xff\xe0" + bytes(100)), ("c.gif", b"GIF89a" + bytes(100))])
+    assert errors([good, small_jpg, gif]) == ["photos: b.jpg, c.gif: File does not have an approved extension: png"]
+    big = reference(client, config, "big.png", PNG + bytes(400))
+    assert errors([big, good]) == ["photos: big.png: File must be between 0 and 300 bytes."]
+    assert errors([]) == ["photos: This field is required."]  # no file to name
     assert stored(app) == []
 
 
@@ -428,3 +456,14 @@ def test_on_s3_claims_at_the_same_time_store_the_file_once(tmp_path, s3_settings
         thread.join(60)
     assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == ["uploads/a.png"]
     assert sum(len(claimed) for claimed in app.claimed) == 1
+
+
+def test_a_pending_picture_no_browser_shows_gets_no_thumbnail(tmp_path):
+    app = form_app(tmp_path)
+    client = app.test_client()
+    config = field_config(client)
+    tiff = b"II*\x00\x08\x00\x00\x00" + bytes(200)
+    refs = [reference(client, config, "scan.tif", tiff), reference(client, config, "a.png")]
+    (again,) = zone_configs(client.post("/post", data={"title": "", "photos": refs}).get_data(as_text=True))
+    thumbnails = {entry["name"]: entry["thumbnail"] for entry in again["field"]["pending"]}
+    assert thumbnails["scan.tif"] is None and thumbnails["a.png"].startswith("/dropzone/pending/file?")

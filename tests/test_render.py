@@ -72,6 +72,23 @@ def test_hostile_values_stay_data(ctx):
     assert config["options"]["dictDefaultMessage"] == str(Markup.escape(HOSTILE))
 
 
+def test_the_empty_zone_states_its_rules_unless_the_app_words_it(ctx):
+    dropzone = ctx.extensions["dropzone"]
+    said = zone_config(dropzone.config(allowed_file_type="web_image", max_files=2))["options"]["dictDefaultMessage"]
+    assert said == ("Drop files here or click to upload. Allowed: Images (JPEG, PNG, GIF, WebP, AVIF). "
+                    "Max filesize: 3 MiB. Max files: 2.")
+    custom = dropzone.config(allowed_file_custom=True, allowed_file_type=".a<b>", max_file_size=None)
+    # inserted as HTML by Dropzone: escaped, as any text message
+    assert zone_config(custom)["options"]["dictDefaultMessage"] == "Drop files here or click to upload. Allowed: .a&lt;b&gt;."
+    ctx.config["DROPZONE_ZONES"] = {"avatar": {"allowed_file_type": "image", "max_files": 1}}
+    named = zone_config(dropzone.config(id="avatar"))["options"]["dictDefaultMessage"]
+    assert named.endswith("Max files: 1.") and "Images (PNG, JPEG" in named
+    assert zone_config(dropzone.config(default_message="Drop here"))["options"]["dictDefaultMessage"] == "Drop here"
+    ctx.config["DROPZONE_DEFAULT_MESSAGE"] = "Drop files here or click to upload."  # 2.0.0's own words
+    said = zone_config(dropzone.config(max_files=2))["options"]["dictDefaultMessage"]
+    assert said == "Drop files here or click to upload."
+
+
 def test_markup_message_is_trusted_html(ctx):
     html = ctx.extensions["dropzone"].config(default_message=Markup("Drop<br>here"))
     assert zone_config(html)["options"]["dictDefaultMessage"] == "Drop<br>here"

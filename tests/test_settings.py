@@ -35,8 +35,10 @@ DOCUMENTED_DEFAULTS = {
 }
 
 
-# Refusals that say what is allowed, in the units of the previews (the migration notes list them).
+# Refusals that say what is allowed, in the units of the previews, and an empty zone that says
+# its rules (the migration notes list them).
 CHANGED_DEFAULTS = {
+    "DROPZONE_DEFAULT_MESSAGE": "Drop files here or click to upload. {{rules}}",
     "DROPZONE_INVALID_FILE_TYPE": "You can't upload files of this type. Allowed: {{acceptedFiles}}.",
     "DROPZONE_FILE_TOO_BIG": "File is too big ({{filesize}} MiB). Max filesize: {{maxFilesize}} MiB.",
     "DROPZONE_MAX_FILE_EXCEED": "You can't upload any more files (at most {{maxFiles}}).",
@@ -153,11 +155,28 @@ def test_bad_setting_fails_at_init_app():
 
 
 def test_file_type_groups():
-    assert set(allowed_file_extensions) == {"default", "image", "audio", "video", "text", "app"}
+    assert set(allowed_file_extensions) == {"default", "image", "web_image", "audio", "video", "text", "app"}
     assert resolve({}).accepted_files is None  # default accepts every file
     images = resolve({"DROPZONE_ALLOWED_FILE_TYPE": "image"}).accepted_files
     assert "image/png" in images and "svg" not in images and "image/*" not in images
     assert resolve({"DROPZONE_ALLOWED_FILE_TYPE": "app"}).accepted_files == "application/*"
+
+
+def test_web_image_holds_the_images_every_browser_shows():
+    web = resolve({"DROPZONE_ALLOWED_FILE_TYPE": "web_image"}).accepted_files
+    assert web == "image/jpeg,image/png,image/gif,image/webp,image/avif,.avif"
+    images = resolve({"DROPZONE_ALLOWED_FILE_TYPE": "image"}).accepted_files
+    assert set(web.split(",")) < set(images.split(","))  # image is as it was: web_image and more
+    for unshown in ("image/tiff", "image/heic", "image/heif", "image/bmp", "image/x-icon", ".heic", ".ico"):
+        assert unshown in images.split(",") and unshown not in web.split(","), unshown
+    assert "svg" not in web and "image/*" not in web
+
+
+def test_every_group_has_words_for_people():
+    from flask_dropzone.settings import GROUP_WORDS
+
+    assert set(GROUP_WORDS) == set(allowed_file_extensions)
+    assert [name for name, words in GROUP_WORDS.items() if not words] == ["default"]
 
 
 def test_custom_file_types_are_checked_and_normalised():

@@ -20,6 +20,9 @@ def options(**kwargs):
 
 
 IMAGES = options(allowed_file_type="image")
+WEB = options(allowed_file_type="web_image")
+AVIF = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 32
+HEIC = b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00heicmif1" + b"\x00" * 32
 CUSTOM = options(allowed_file_custom=True, allowed_file_type=".pdf, .TXT, text/csv, image/*")
 
 
@@ -61,6 +64,20 @@ CUSTOM = options(allowed_file_custom=True, allowed_file_type=".pdf, .TXT, text/c
         ("icon.ico", b"\x00\x00\x01\x00" + b"\x00" * 32, IMAGES, True),
         ("scan.tiff", b"II*\x00" + b"\x00" * 32, IMAGES, True),
         ("photo.gif", b"GIF89a" + b"\x00" * 32, IMAGES, True),
+        # web_image: what browsers show in an <img>, and nothing else.
+        ("photo.jpeg", JPEG, WEB, True),
+        ("PHOTO.PNG", PNG, WEB, True),
+        ("photo.gif", b"GIF89a" + b"\x00" * 32, WEB, True),
+        ("photo.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 32, WEB, True),
+        ("photo.avif", AVIF, WEB, True),
+        ("photo.avif", AVIF, IMAGES, True),
+        ("photo.heic", HEIC, WEB, False),
+        ("photo.heic", HEIC, IMAGES, True),
+        ("scan.tiff", b"II*\x00" + b"\x00" * 32, WEB, False),
+        ("paint.bmp", b"BM" + b"\x00" * 32, WEB, False),
+        ("icon.ico", b"\x00\x00\x01\x00" + b"\x00" * 32, WEB, False),
+        ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", WEB, False),
+        ("page.png", HTML, WEB, False),
         ("notes.md", b"# hi", options(allowed_file_type="text"), False),  # no type for .md here
         ("notes.md", b"# hi", options(allowed_file_custom=True, allowed_file_type=".md"), True),
         ("blob.dat", PNG, options(allowed_file_custom=True, allowed_file_type=".dat"), True),

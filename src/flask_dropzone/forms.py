@@ -21,11 +21,12 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
-from . import checks, deletion, pending, pending_files, render, signals, stores, zonerules
+from . import checks, deletion, pending, pending_files, render, serving, signals, stores, zonerules
 from .clients import CLIENT_KEY, client_id
 from .errors import UploadRefused
 from .filenames import stored_name
 from .folders import upload_folder
+from .form_errors import naming_files
 from .messages import fill
 from .reporting import STORE_ERRORS, log, store_error
 from .settings import ZONES, Options, SettingError, canonical_keywords, check_alone, zone_keywords
@@ -107,6 +108,11 @@ class DropzoneField(Field):
         if value:
             self.existing = list(value)
         self.data = []
+
+    def _run_validation_chain(self, form: Any, validators: Any) -> bool:
+        """WTForms' chain, where Flask-WTF's ``FileAllowed`` and ``FileSize`` name the files
+        they refuse (:mod:`.form_errors`)."""
+        return bool(super()._run_validation_chain(form, naming_files(validators)))
 
     def populate_obj(self, obj: Any, name: str) -> None:
         """Left alone: pending files become stored files through :meth:`claim`, and the view
@@ -291,7 +297,7 @@ class DropzoneField(Field):
         pending_entries = [
             {"name": each.filename, "size": each.size, "reference": each.reference,
              "thumbnail": url_for("dropzone.pending_file", reference=each.reference)
-             if each.found.mimetype.startswith("image/") else None}
+             if each.found.mimetype in serving.INLINE_IMAGES else None}  # a picture a browser shows
             for each in self.data
         ]
         config["field"] = {"name": self.name, "pending": pending_entries, "discardUrl": url_for("dropzone.pending_discard")}

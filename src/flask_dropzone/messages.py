@@ -1,8 +1,10 @@
 """The zone's messages with their placeholders filled in, the same in the browser and on the server.
 
-``{{maxFilesize}}`` (MiB), ``{{maxFiles}}`` and ``{{acceptedFiles}}`` (the allowed types,
-as a person reads them) can appear in any message; ``{{filesize}}`` and ``{{statusCode}}``
-depend on the file and are filled in where it is judged (by Dropzone in the browser).
+``{{maxFilesize}}`` (MiB), ``{{maxFiles}}``, ``{{acceptedFiles}}`` (the allowed types, as
+``.png, .jpg``), ``{{fileTypes}}`` (the same in words: ``Images (JPEG, PNG, ...)``) and
+``{{rules}}`` (all the zone's rules, each said by its ``RULE_*`` message) can appear in any
+message; ``{{filesize}}`` and ``{{statusCode}}`` depend on the file and are filled in where it
+is judged (by Dropzone in the browser).
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ import mimetypes
 from functools import lru_cache
 from typing import Optional, TypeVar
 
-from .settings import Options
+from markupsafe import Markup
+
+from .settings import GROUP_WORDS, Options
 
 Text = TypeVar("Text", bound=str)  # str or Markup: Markup.replace escapes what it puts in
 
@@ -52,16 +56,48 @@ def accepted_for_people(accepted: Optional[str]) -> str:
     return ", ".join(shown or unknown)
 
 
-def fill(text: Text, options: Options) -> Text:
-    """``text`` with the zone's own placeholders filled in."""
+def file_types(options: Options) -> str:
+    """The zone's allowed types in words: its group's, or the extensions of its own list;
+    empty when it takes every file."""
+    if options.allowed_file_custom:
+        return accepted_for_people(options.accepted_files)
+    return GROUP_WORDS[options.allowed_file_type]
+
+
+RULES = "{{rules}}"
+
+
+def rules(options: Options) -> str:
+    """The zone's rules, each said by its ``RULE_*`` message and only where the zone has it
+    (nothing for any type, any size, any number of files); Markup when one message is."""
+    said = [
+        (options.rule_file_type, options.accepted_files),
+        (options.rule_file_size, options.max_file_size is not None),
+        (options.rule_max_files, options.max_files is not None),
+    ]
+    parts = [_filled(message, options) for message, applies in said if applies and message]
+    return (Markup(" ") if any(isinstance(part, Markup) for part in parts) else " ").join(parts)
+
+
+def _filled(text: Text, options: Options) -> Text:
     values = {
         "{{maxFilesize}}": number(options.max_file_size) if options.max_file_size is not None else "",
         "{{maxFiles}}": str(options.max_files) if options.max_files is not None else "",
         "{{acceptedFiles}}": accepted_for_people(options.accepted_files),
+        "{{fileTypes}}": file_types(options),
     }
     for placeholder, value in values.items():
         if placeholder in text:
             text = text.replace(placeholder, value)  # type: ignore[assignment]
+    return text
+
+
+def fill(text: Text, options: Options) -> Text:
+    """``text`` with the zone's own placeholders filled in; around ``{{rules}}``, which may say
+    nothing, no blank is left at either end."""
+    text = _filled(text, options)
+    if RULES in text:
+        text = text.replace(RULES, rules(options)).strip()  # type: ignore[assignment]
     return text
 
 

@@ -24,16 +24,35 @@ RASTER_IMAGES = (
     "image/heif,image/x-icon,image/vnd.microsoft.icon,.heic,.heif,.avif,.ico"
 )
 
+#: The images every current browser shows in an ``<img>``: what ``web_image`` allows, so a
+#: thumbnail or a page can show any file the zone took. Not TIFF or HEIC (one browser only),
+#: not BMP or ICO (shown, but rarely a picture anyone means to upload: uncompressed, icons),
+#: not SVG (a document that runs script when opened). AVIF by name too, as in ``image``.
+WEB_IMAGES = "image/jpeg,image/png,image/gif,image/webp,image/avif,.avif"
+
 #: Flask-Dropzone's named file type groups, for ``DROPZONE_ALLOWED_FILE_TYPE``.
 #: ``default`` accepts every file (2.0.0 listed five MIME families, which
 #: refused files the browser cannot type, such as names without an extension).
 allowed_file_extensions: Mapping[str, str] = {
     "default": "",
     "image": RASTER_IMAGES,
+    "web_image": WEB_IMAGES,
     "audio": "audio/*",
     "video": "video/*",
     "text": "text/*",
     "app": "application/*",
+}
+
+#: Each group as a person reads it, for ``{{fileTypes}}`` (``default`` takes every file:
+#: nothing to say). In another language, word DROPZONE_RULE_FILE_TYPE with ``{{acceptedFiles}}``.
+GROUP_WORDS: Mapping[str, str] = {
+    "default": "",
+    "image": "Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, HEIC/HEIF, ICO)",
+    "web_image": "Images (JPEG, PNG, GIF, WebP, AVIF)",
+    "audio": "Audio files",
+    "video": "Video files",
+    "text": "Text files",
+    "app": "Application files (PDF, ZIP, office documents, ...)",
 }
 
 #: Keywords Flask-Dropzone 2.0.0 accepted under another name.
@@ -189,7 +208,7 @@ class Options:
     allowed_file_type: str = _setting(
         "default",
         _text,
-        "A group (default, image, audio, video, text, app) or, with ALLOWED_FILE_CUSTOM, "
+        "A group (default, image, web_image, audio, video, text, app) or, with ALLOWED_FILE_CUSTOM, "
         "Dropzone's acceptedFiles list: '.ext', 'type/*' and 'type/subtype', comma-separated.",
     )
     max_files: Optional[int] = _setting(
@@ -222,7 +241,21 @@ class Options:
         False, _bool, "The zone sits inside your own <form>; files go with its fields on submit."
     )
     default_message: str = _setting(
-        "Drop files here or click to upload.", _text, "Text shown in the empty zone."
+        "Drop files here or click to upload. {{rules}}",
+        _text,
+        "Text shown in the empty zone; {{rules}} states the zone's rules (the three RULE_ settings).",
+    )
+    rule_file_type: str = _setting(
+        "Allowed: {{fileTypes}}.",
+        _text,
+        "{{rules}}: the allowed types, in a typed zone; {{fileTypes}} names them (Images (JPEG, PNG, "
+        "...) for a group, the extensions of a custom list).",
+    )
+    rule_file_size: str = _setting(
+        "Max filesize: {{maxFilesize}} MiB.", _text, "{{rules}}: the largest file, with MAX_FILE_SIZE."
+    )
+    rule_max_files: str = _setting(
+        "Max files: {{maxFiles}}.", _text, "{{rules}}: the most files, with MAX_FILES."
     )
     invalid_file_type: str = _setting(
         "You can't upload files of this type. Allowed: {{acceptedFiles}}.",

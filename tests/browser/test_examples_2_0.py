@@ -80,6 +80,10 @@ IMAGES = {"DROPZONE_ALLOWED_FILE_TYPE": "image", "DROPZONE_MAX_FILE_SIZE": 3, "D
 
 def test_basic(page, visit, folder):
     visit(example_app(folder, IMAGES, "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}"))
+    # the empty zone states the example's rules (a change the migration notes list)
+    assert page.locator("#myDropzone .dz-message").text_content() == (
+        "Drop files here or click to upload. Allowed: Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, HEIC/HEIF, ICO). "
+        "Max filesize: 3 MiB. Max files: 30.")
     files = pictures(3)
     drop_files(page, "myDropzone", files)
     wait_settled(page, "myDropzone", 3)

@@ -63,6 +63,23 @@ def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, ser
     assert sorted(announced(page)) == [f"evil.png: {NOT_A_PNG}", "ok.png uploaded."]
 
 
+def test_the_empty_zone_states_its_rules_unless_the_app_words_it(page, serve, tmp_path):
+    rules = {"DROPZONE_ALLOWED_FILE_TYPE": "web_image", "DROPZONE_MAX_FILE_SIZE": 5, "DROPZONE_MAX_FILES": 3}
+    said = ("Drop files here or click to upload. Allowed: Images (JPEG, PNG, GIF, WebP, AVIF). "
+            "Max filesize: 5 MiB. Max files: 3.")
+    for settings, shown in [
+        (rules, said),
+        ({**rules, "DROPZONE_DEFAULT_MESSAGE": "Drop files here or click to upload."}, "Drop files here or click to upload."),
+        ({"DROPZONE_RULE_FILE_SIZE": "Up to {{maxFilesize}} MiB <each>."}, "Drop files here or click to upload. Up to 3 MiB <each>."),
+    ]:
+        server = serve(zone_app(tmp_path, **settings))
+        page.goto(server.url + "/")
+        button = page.locator("#myDropzone .dz-message .dz-button")
+        assert button.text_content() == shown and button.is_visible()
+        # what a screen reader says for it: the button's name is the whole message
+        assert page.get_by_role("button", name=shown, exact=True).count() == 1
+
+
 def test_a_file_stored_that_dropzone_cannot_draw_is_only_stored(page, demo, demo_app):
     # /basic takes every type: an HTML page named .png is stored, and shown as stored alone,
     # without Dropzone's "Failed to load the image" error.

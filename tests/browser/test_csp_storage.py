@@ -1,0 +1,97 @@
+"""The Content-Security-Policy the README gives for each storage, in Chromium: on S3 the pictures
+come from the bucket (``send_stored()`` and a form's pending thumbnails redirect there), so its
+origin (``dropzone.storage_origin()``) is in ``img-src``; without it they are blocked."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask, redirect, render_template_string
+from flask_wtf import FlaskForm
+from wtforms import StringField
+from wtforms.validators import DataRequired
+
+from flask_dropzone import Dropzone
+from flask_dropzone.forms import DropzoneField
+
+from .helpers import drop_files, png, violations, wait_settled
+
+PAGE = """<!doctype html><html lang="en"><head><title>Post</title>{{ dropzone.load_css() }}</head><body>
+<main><form method="post" action="/post" enctype="multipart/form-data" novalidate>{{ form.csrf_token }}
+<label>Title {{ form.title() }}</label>{{ form.photos.label }} {{ form.photos() }}
+<button id="send">Post</button></form></main>{{ dropzone.load_js() }}</body></html>"""
+SHOWN = """<!doctype html><html lang="en"><head><title>Shown</title></head><body><main>
+{% for name in names %}<img alt="{{ name }}" src="{{ url_for('stored', name=name) }}">{% endfor %}</main></body></html>"""
+
+
+class PostForm(FlaskForm):
+    title = StringField(validators=[DataRequired()])
+    photos = DropzoneField("Photos", allowed_file_type="web_image", max_files=2)
+
+
+def blog(tmp_path, settings, bucket_in_policy: bool) -> Flask:
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="a policy per storage", **settings)
+    dropzone = Dropzone(app)
+    app.stored = []  # type: ignore[attr-defined]
+    with app.app_context():
+        origin = dropzone.storage_origin()
+    sources = f" {origin}" if bucket_in_policy and origin else ""
+    policy = f"default-src 'self'; img-src 'self' data:{sources}; connect-src 'self'{sources}"
+
+    @app.route("/post", methods=["GET", "POST"])
+    def post():
+        form = PostForm()
+        if form.validate_on_submit():
+            app.stored.extend(saved.stored_name for saved in form.photos.claim())  # type: ignore[attr-defined]
+            return redirect("/shown")
+        return render_template_string(PAGE, form=form)
+
+    @app.get("/shown")
+    def shown():
+        return render_template_string(SHOWN, names=app.stored)  # type: ignore[attr-defined]
+
+    @app.get("/files/<name>")
+    def stored(name):
+        return dropzone.send_stored(name)
+
+    @app.after_request
+    def strict(response):
+        response.headers["Content-Security-Policy"] = policy
+        return response
+
+    return app
+
+
+def pictures_drawn(page, selector: str) -> list[bool]:
+    return page.evaluate(f"Array.from(document.querySelectorAll({selector!r}), i => i.complete && i.naturalWidth > 0)")
+
+
+def post_two_photos(page, server) -> None:
+    page.goto(server.url + "/post")
+    drop_files(page, "photos", [("a.png", png(40, 30, seed=1)), ("b.png", png(seed=2))])
+    wait_settled(page, "photos", 2)
+    with page.expect_navigation():
+        page.click("#send")  # no title: the form comes back, its thumbnails from the store
+    page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
+    page.wait_for_function("Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete)")
+
+
+@pytest.mark.parametrize("storage", ["disk", "s3"])
+def test_the_policy_the_readme_gives_shows_every_picture_of_each_storage(page, serve, tmp_path, storage, request):
+    settings = request.getfixturevalue("s3_settings") if storage == "s3" else {}
+    server = serve(blog(tmp_path, settings, bucket_in_policy=True))
+    post_two_photos(page, server)
+    assert pictures_drawn(page, "#photos .dz-image img") == [True, True]
+    page.fill("input[name=title]", "Two")
+    with page.expect_navigation():
+        page.click("#send")
+    page.wait_for_function("Array.from(document.images).length === 2 && Array.from(document.images).every(i => i.complete)")
+    assert pictures_drawn(page, "main img") == [True, True]
+    assert violations(page) == []
+
+
+def test_on_s3_a_policy_without_the_buckets_origin_blocks_its_pictures(page, serve, tmp_path, s3_settings):
+    server = serve(blog(tmp_path, s3_settings, bucket_in_policy=False))
+    post_two_photos(page, server)
+    assert pictures_drawn(page, "#photos .dz-image img") == [False, False]
+    assert any("img-src" in violation for violation in violations(page))
