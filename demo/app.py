@@ -52,13 +52,13 @@ class PostForm(FlaskForm):
 
     title = StringField("Title", validators=[DataRequired("Give the post a title.")])
     photos = DropzoneField("Photos", validators=[FileRequired("Add at least one photo.")],
-                           allowed_file_type="image", max_files=6, max_file_size=5)
+                           allowed_file_type="web_image", max_files=6, max_file_size=5)
 
 
 class EditPostForm(PostForm):
     """Editing a post: its stored photos are shown in the zone, and may all be kept."""
 
-    photos = DropzoneField("Photos", allowed_file_type="image", max_files=6, max_file_size=5)
+    photos = DropzoneField("Photos", allowed_file_type="web_image", max_files=6, max_file_size=5)
 
 
 def posts() -> dict[int, dict[str, Any]]:
