@@ -6,7 +6,7 @@ import io
 import os
 import re
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Optional, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Iterable, Optional, TypeVar, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
@@ -61,6 +61,18 @@ class SavedFile:
     mimetype: str  #: from its content where that can be told, else from its name
     location: str = ""  #: where it is in its store: the path on disk, the key in a bucket
     zone: Optional[str] = None  #: the named zone (``DROPZONE_ZONES``) it was stored for, if any
+
+
+def stored_entry(saved: SavedFile) -> dict[str, str]:
+    """What a page is told of a stored file, in every answer that names one: the client's
+    name for it (to find its preview) and the name it was stored under."""
+    return {"filename": saved.filename, "stored_name": saved.stored_name}
+
+
+def answer(saved: Iterable[SavedFile]) -> dict[str, list[dict[str, str]]]:
+    """The answer saying what a request stored, the same from a view and from the extension's
+    own endpoints: ``{"stored": [{"filename", "stored_name"}, ...]}``."""
+    return {"stored": [stored_entry(each) for each in saved]}
 
 
 class Upload(FileStorage):
