@@ -36,6 +36,8 @@ TEST_CLIENT_BOUNDARY = re.compile(r"-{15}WerkzeugFormPart_[0-9.e-]{1,43}")
 ONE_FILE = "A chunk request carries one file."
 #: The refusal of a chunk sent to a zone without ``CHUNKING``.
 NOT_CHUNKED = "This zone does not take chunked uploads."
+#: On the answer to the chunk request that completed its file.
+COMPLETE_HEADER = "X-Dropzone-Complete"
 
 
 Part = Union[Upload, UploadRefused]
@@ -104,7 +106,9 @@ def install(app: Flask) -> None:
 
 
 def settle_after_response(received: list[Upload]) -> None:
-    """Commit or give back the request's hand-overs once its status is known."""
+    """Commit or give back the request's hand-overs once its status is known. An answer
+    that commits one says so (``X-Dropzone-Complete``): with parallel chunks the page takes
+    it as the file's answer, whichever chunk's answer reaches it last."""
     received = [upload for upload in received if upload._handover is not None]
     if not received:
         return
@@ -116,6 +120,8 @@ def settle_after_response(received: list[Upload]) -> None:
                 upload.settle(response.status_code)
             except STORE_ERRORS as error:  # its end not recorded (a full disk): the answer stands
                 log.error("ending a chunked upload failed: %s", error)
+        if response.status_code < 400:
+            response.headers[COMPLETE_HEADER] = "1"
         return response
 
 
