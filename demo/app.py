@@ -112,7 +112,7 @@ def create_app(test_config: Optional[dict[str, Any]] = None) -> Flask:
 
 def _upload_view(**rules: Any):
     if request.method == "POST":
-        return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
+        return dropzone.answer(dropzone.save(**rules))
     return None
 
 
@@ -214,11 +214,11 @@ def register(app: Flask) -> None:
     # One view per zone: the zone is the view's, never a value of the request.
     @app.post("/several/avatar")
     def avatar_upload():
-        return {"stored": [file.stored_name for file in dropzone.save(zone="avatar-zone")]}
+        return dropzone.answer(dropzone.save(zone="avatar-zone"))
 
     @app.post("/several/documents")
     def documents_upload():
-        return {"stored": [file.stored_name for file in dropzone.save(zone="documents-zone")]}
+        return dropzone.answer(dropzone.save(zone="documents-zone"))
 
     @app.route("/custom", methods=["GET", "POST"])
     def custom():
@@ -236,7 +236,7 @@ def register(app: Flask) -> None:
     def validation():
         if request.method == "POST":
             rules = AVATAR if request.args.get("zone") == "avatar" else DOCUMENTS
-            return {"stored": [file.stored_name for file in dropzone.save(**rules)]}
+            return dropzone.answer(dropzone.save(**rules))
         browser_checks = request.args.get("browser_checks") != "off"
         return render_template(
             "validation.html",
@@ -253,7 +253,7 @@ def register(app: Flask) -> None:
             if random.random() < app.config.get("DEMO_CHUNK_FAILURE_RATE", 0):
                 request.get_data()
                 abort(500)
-            return {"stored": [file.stored_name for file in dropzone.save(**big_files(app))]}
+            return dropzone.answer(dropzone.save(**big_files(app)))
         return render_template("chunked.html", rules=big_files(app))
 
     @app.route("/remove", methods=["GET", "POST"])

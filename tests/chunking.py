@@ -80,6 +80,15 @@ def make_app(instance: str, **rules) -> Flask:
     def save():
         return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**rules)]}
 
+    @app.post("/answer")
+    def answer():
+        return dropzone.answer(dropzone.save(**rules))
+
+    @app.post("/parsed-first-answer")
+    def parsed_first_answer():
+        request.form  # noqa: B018  (as Flask-WTF's CSRFProtect does)
+        return dropzone.answer(dropzone.save(**rules))
+
     @app.post("/files")
     def files():
         found = dropzone.files(**rules)

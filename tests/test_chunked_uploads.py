@@ -81,6 +81,19 @@ def test_files_returns_nothing_until_the_file_is_whole(app):
     assert answers[-1] == [["pic.png", len(PNG), "image/png", len(PNG)]]
 
 
+@pytest.mark.parametrize("url", ["/answer", "/parsed-first-answer"])
+def test_the_chunk_that_completes_the_file_answers_what_was_stored_and_says_so(app, url):
+    client = app.test_client()
+    bodies = chunk_requests(PNG, "pic.png", CHUNK)
+    assert len(bodies) == 3
+    answers = [send(client, bodies[index], url) for index in (2, 0, 1)]  # chunk 1 completes it
+    stored = {"filename": "pic.png", "stored_name": "pic.png"}
+    assert [answer.json for answer in answers] == [{"stored": []}] * 2 + [{"stored": [stored]}]
+    assert [answer.headers.get("X-Dropzone-Complete") for answer in answers] == [None, None, "1"]
+    late = send(client, bodies[2], url)  # a copy of a chunk of the finished file
+    assert late.json == {"stored": []} and "X-Dropzone-Complete" not in late.headers
+
+
 def test_the_finished_file_is_linked_into_place_not_copied(app, monkeypatch):
     from flask_dropzone.stores import disk as storage
 
@@ -450,11 +463,14 @@ def test_a_failed_hand_over_is_given_back_and_a_resent_chunk_hands_it_over_again
     bodies = chunk_requests(content, "retry.bin", CHUNK)
     for chunk in bodies[:-1]:
         assert send(client, chunk, "/then-fail").json["saved"] == []
-    assert send(client, bodies[-1], "/then-fail").status_code == 500  # the view failed after save()
+    failed = send(client, bodies[-1], "/then-fail")
+    assert failed.status_code == 500  # the view failed after save()
+    assert "X-Dropzone-Complete" not in failed.headers  # it did not complete the file
     assert not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []  # its stored copy is removed
     assert send(client, bodies[1], "/then-fail").status_code == 500  # Dropzone resends a chunk: again
     response = send(client, bodies[0], "/then-fail")
     assert response.json["saved"] == [["retry.bin", len(content)]]
+    assert response.headers["X-Dropzone-Complete"] == "1"
     assert os.listdir(uploads_dir(app)) == ["retry.bin"]
     assert (uploads_dir(app) / "retry.bin").read_bytes() == content
     assert send(client, bodies[2], "/then-fail").json["saved"] == []  # a late copy: done already

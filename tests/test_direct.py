@@ -271,6 +271,17 @@ def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp
     assert max(app.wsgi_app.sizes) < 4096 and sum(app.wsgi_app.sizes) < 16384  # no file byte came to the app
 
 
+def test_complete_answers_as_a_view_answers_with_dropzone_answer(tmp_path, s3_settings, s3):
+    app = direct_app(tmp_path, s3_settings)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
+    client = app.test_client()
+    send(client, "a b.txt", b"first")
+    done = send(client, "../a b.txt", b"second")  # stored under another name than the client's
+    assert done.json == {"stored": [{"filename": "../a b.txt", "stored_name": "a b (1).txt"}]}
+    assert done.json == app.extensions["dropzone"].answer(heard[1:])
+
+
 def test_names_already_taken_get_a_free_variant_and_an_empty_file_is_one_empty_part(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()

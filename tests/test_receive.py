@@ -35,6 +35,10 @@ def app(tmp_path):
         saved = dropzone.save(**request.args)
         return {"saved": [[s.filename, s.stored_name, s.size, s.mimetype] for s in saved]}
 
+    @app.post("/answer")
+    def answer():
+        return dropzone.answer(dropzone.save(**request.args))
+
     return app
 
 
@@ -518,6 +522,23 @@ def test_a_batch_stores_its_good_files_and_says_which_was_refused(client, app):
         ],
     }
     assert sorted(os.listdir(upload_folder(app))) == ["a.png", "c.png"]
+
+
+def test_answer_says_what_was_stored_as_a_refusal_of_some_files_says_it(client):
+    def entry(filename, stored_name):
+        return {"filename": filename, "stored_name": stored_name}
+
+    files = [("file[0]", "../a b.png", PNG), ("file[1]", "a b.png", PNG)]
+    stored = [entry("../a b.png", "a b.png"), entry("a b.png", "a b (1).png")]
+    assert post(client, "/answer?upload_multiple=true", files).json == {"stored": stored}
+    again = post(client, "/answer", files[:1])
+    assert again.json == {"stored": [entry("../a b.png", "a b (2).png")]}
+    assert post(client, "/answer", []).json == {"stored": []}
+    evil = ("file[2]", "evil.png", HTML_AS_PNG)
+    refused = post(client, "/answer?upload_multiple=true&allowed_file_type=image", [*files, evil])
+    assert refused.json["files"][:2] == [
+        entry("../a b.png", "a b (3).png"), entry("a b.png", "a b (4).png")
+    ]
 
 
 def test_a_file_too_large_in_a_batch_is_refused_alone_while_the_others_arrive(client, app):

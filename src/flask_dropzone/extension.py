@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Callable, Mapping, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 from urllib.parse import quote, urlsplit
 from weakref import WeakKeyDictionary
 
@@ -45,7 +45,7 @@ from .settings import (
     setting_name,
     zone_keywords,
 )
-from .uploads import SAVED_FIELDS, SavedFile, Upload
+from .uploads import SAVED_FIELDS, SavedFile, Upload, answer
 from .utils import get_url
 from .zonerules import Zone
 
@@ -319,6 +319,14 @@ class Dropzone:
         except UploadRefused as refused:
             report(refused, zone)
             raise
+
+    @staticmethod
+    def answer(saved: Iterable[SavedFile]) -> dict[str, list[dict[str, str]]]:
+        """What a view answers for the files it stored (what ``save()`` returned):
+        ``{"stored": [{"filename", "stored_name"}, ...]}``, the shape the extension's own
+        answers have (a direct upload's, a refusal of some files), so one page script reads
+        them all. A dict: Flask sends it as JSON, and the view may add keys of its own."""
+        return answer(saved)
 
     @staticmethod
     def send_stored(

@@ -291,8 +291,6 @@ class DropzoneField(Field):
         config["options"]["headers"][pending.HEADER] = ticket
         config["options"]["addRemoveLinks"] = True
         config["options"]["autoProcessQueue"] = True
-        # The chunk that completes a file is the last one sent (its answer names the file kept).
-        config["options"]["parallelChunkUploads"] = False
         config["inForm"] = False
         pending_entries = [
             {"name": each.filename, "size": each.size, "reference": each.reference,

@@ -38,6 +38,8 @@ ONE_FILE = "A chunk request carries one file."
 NOT_CHUNKED = "This zone does not take chunked uploads."
 #: The form field tickets a form's body is looked through for (a form has a few fields).
 MAX_FIELD_TICKETS = 16
+#: On the answer to the chunk request that completed its file.
+COMPLETE_HEADER = "X-Dropzone-Complete"
 
 
 Part = Union[Upload, UploadRefused]
@@ -106,7 +108,9 @@ def install(app: Flask) -> None:
 
 
 def settle_after_response(received: list[Upload]) -> None:
-    """Commit or give back the request's hand-overs once its status is known."""
+    """Commit or give back the request's hand-overs once its status is known. An answer
+    that commits one says so (``X-Dropzone-Complete``): with parallel chunks the page takes
+    it as the file's answer, whichever chunk's answer reaches it last."""
     received = [upload for upload in received if upload._handover is not None]
     if not received:
         return
@@ -118,6 +122,8 @@ def settle_after_response(received: list[Upload]) -> None:
                 upload.settle(response.status_code)
             except STORE_ERRORS as error:  # its end not recorded (a full disk): the answer stands
                 log.error("ending a chunked upload failed: %s", error)
+        if response.status_code < 400:
+            response.headers[COMPLETE_HEADER] = "1"
         return response
 
 

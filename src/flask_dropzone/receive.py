@@ -25,7 +25,7 @@ from .parsing import (
 )
 from .reporting import STORE_ERRORS, store_error
 from .settings import Options
-from .uploads import ChunkSink, SavedFile, Upload, field_index, in_order
+from .uploads import ChunkSink, SavedFile, Upload, field_index, in_order, stored_entry
 from .zonerules import NO_ZONE, Zone
 
 
@@ -52,10 +52,10 @@ def save(options: Options, folder: str, zone: Zone = NO_ZONE) -> list[SavedFile]
 
 
 def _entry(accepted: Union[Upload, SavedFile]) -> dict[str, Any]:
-    entry: dict[str, Any] = {"filename": accepted.filename or ""}
+    """A file accepted among refused ones: as every answer names a stored file, or by its name."""
     if isinstance(accepted, SavedFile):
-        entry["stored_name"] = accepted.stored_name
-    return entry
+        return stored_entry(accepted)
+    return {"filename": accepted.filename or ""}
 
 
 class Judged:

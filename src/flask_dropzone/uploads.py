@@ -6,7 +6,7 @@ import io
 import os
 import re
 from dataclasses import dataclass, fields
-from typing import IO, TYPE_CHECKING, Optional, TypeVar, Union
+from typing import IO, TYPE_CHECKING, Iterable, Optional, TypeVar, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
@@ -65,6 +65,18 @@ class SavedFile:
 
 #: A SavedFile's fields: what a row keeps to make it again (``SavedFile(**row)``).
 SAVED_FIELDS = tuple(field.name for field in fields(SavedFile))
+
+
+def stored_entry(saved: SavedFile) -> dict[str, str]:
+    """What a page is told of a stored file, in every answer that names one: the client's
+    name for it (to find its preview) and the name it was stored under."""
+    return {"filename": saved.filename, "stored_name": saved.stored_name}
+
+
+def answer(saved: Iterable[SavedFile]) -> dict[str, list[dict[str, str]]]:
+    """The answer saying what a request stored, the same from a view and from the extension's
+    own endpoints: ``{"stored": [{"filename", "stored_name"}, ...]}``."""
+    return {"stored": [stored_entry(each) for each in saved]}
 
 
 class Upload(FileStorage):

@@ -15,7 +15,8 @@ from flask_dropzone import Dropzone
 
 
 def page_app(page: str, config: dict[str, Any], instance_path: Optional[str] = None) -> Flask:
-    """An app whose ``/`` renders the template ``page`` and whose ``/upload`` stores with ``save()``."""
+    """An app whose ``/`` renders the template ``page`` and whose ``/upload`` stores with ``save()``
+    and answers what it stored."""
     app = Flask(__name__, instance_path=instance_path)
     app.config.update(config)
     dropzone = Dropzone(app)
@@ -26,7 +27,7 @@ def page_app(page: str, config: dict[str, Any], instance_path: Optional[str] = N
 
     @app.post("/upload")
     def upload():
-        return {"stored": [saved.stored_name for saved in dropzone.save()]}
+        return dropzone.answer(dropzone.save())
 
     return app
 

@@ -1,12 +1,15 @@
-"""A big file in parallel chunks, through a server that fails some chunk requests."""
+"""Files in chunks: a big one in parallel chunks through a server that fails some chunk requests;
+the answer `success` gets, whichever chunk completes the file."""
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 from pathlib import Path
 
-from .helpers import statuses
+from .helpers import drop_files, page_app, payload, statuses, wait_settled
 
 MIB = 1024 * 1024
 
@@ -45,3 +48,64 @@ def wait_settled_long(page, zone_id: str = "myDropzone") -> None:
         arg=zone_id,
         timeout=180_000,
     )
+
+
+PARALLEL_PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}
+</body></html>"""
+#: Records what each `success` listener is given, from the zone's start.
+RECORD_ANSWERS = """document.addEventListener('dropzone:init', (event) => {
+  window.answers = [];
+  event.detail.dropzone.on('success', (file, answer) => window.answers.push(answer));
+});"""
+
+
+#: Whether the page has the answer to chunk ``index`` of the zone's first file.
+CHUNK_ANSWERED = """([id, index]) =>
+  document.getElementById(id).dropzone.files[0].upload.chunks[index].status === 'success'"""
+
+
+def chunk_index(route) -> int:
+    body = route.request.post_data_buffer or b""
+    return int(re.search(rb'name="dzchunkindex"\r\n\r\n(\d+)\r\n', body).group(1))
+
+
+def held_requests(page, held: list, count: int) -> dict:
+    """The ``count`` chunk requests held back, by chunk index, once the page has sent them."""
+    for _ in range(500):
+        if len(held) == count:
+            return {chunk_index(route): route for route in held}
+        page.wait_for_timeout(20)  # the page's requests are routed meanwhile
+    raise AssertionError(f"{len(held)} chunk requests sent, not {count}")
+
+
+def test_success_gets_the_answer_of_the_chunk_that_completed_the_file(page, serve, tmp_path):
+    """Parallel chunks: chunk 0 reaches the server last, so it completes the file, and its answer
+    reaches the page first. Dropzone hands on chunk 1's answer (``save()`` stored nothing then);
+    the zone ends the file with chunk 0's: what was stored, and its delete token."""
+    settings = {"SECRET_KEY": "chunks", "DROPZONE_CHUNKING": True, "DROPZONE_CHUNK_SIZE": 1024,
+                "DROPZONE_PARALLEL_CHUNK_UPLOADS": True, "DROPZONE_DELETE_ON_REMOVE": True}
+    app = page_app(PARALLEL_PAGE, settings, instance_path=str(tmp_path / "instance"))
+    server = serve(app)
+    page.add_init_script(RECORD_ANSWERS)
+    held: list = []
+    page.route("**/upload", lambda route: held.append(route))
+    page.goto(server.url + "/")
+    drop_files(page, "myDropzone", [("big.bin", payload(2000))])
+    chunks = held_requests(page, held, 2)
+    first = chunks[1].fetch()  # the server holds chunk 1: the file is not whole yet
+    completing = chunks[0].fetch()  # chunk 0 completes it
+    assert json.loads(first.body()) == {"stored": []}
+    chunks[0].fulfill(response=completing)
+    page.wait_for_function(CHUNK_ANSWERED, arg=["myDropzone", 0])
+    chunks[1].fulfill(response=first)  # the last answer to reach the page
+    wait_settled(page, "myDropzone", 1)
+    assert statuses(page, "myDropzone") == ["success"]
+    stored = {"filename": "big.bin", "stored_name": "big.bin"}
+    assert page.evaluate("window.answers") == [{"stored": [stored]}]
+    uploads = tmp_path / "instance" / "uploads"
+    assert os.listdir(uploads) == ["big.bin"]
+    page.evaluate("document.addEventListener('dropzone:deleted', () => { window.deleted = true; })")
+    page.click("#myDropzone [data-dz-remove]")  # its delete token came with chunk 0's answer
+    page.wait_for_function("window.deleted === true", timeout=5_000)
+    assert os.listdir(uploads) == []

@@ -395,3 +395,53 @@ def test_without_javascript_a_removal_and_an_added_file_stay_through_a_form_erro
         assert sorted(stored(app)) == ["blue.png", "red.png", "yellow.png"]
     finally:
         context.close()
+
+
+class ParallelForm(FlaskForm):
+    title = StringField(validators=[DataRequired()])
+    video = DropzoneField("Video", chunking=True, chunk_size=1024, parallel_chunk_uploads=True)
+
+
+def test_a_fields_file_in_parallel_chunks_gets_its_reference_whichever_chunk_completes_it(
+    page, serve, tmp_path
+):
+    """Chunk 0 reaches the server last, so it completes the file and its answer carries the
+    reference; it reaches the page before chunk 1's answer, which carries none."""
+    from .test_chunked import CHUNK_ANSWERED, held_requests
+
+    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+    app.config.update(SECRET_KEY="a field in parallel chunks")
+    Dropzone(app)
+    CSRFProtect(app)
+
+    @app.route("/video", methods=["GET", "POST"])
+    def video():
+        form = ParallelForm()
+        if form.validate_on_submit():
+            (saved,) = form.video.claim()
+            return redirect(f"/done?name={saved.stored_name}")
+        return render_template_string(BIG_PAGE, form=form)
+
+    @app.get("/done")
+    def done():
+        return "<!doctype html><title>Done</title><p id=done>Posted.</p>"
+
+    server = serve(app)
+    held: list = []
+    page.route("**/dropzone/pending", lambda route: held.append(route))
+    page.goto(server.url + "/video")
+    content = os.urandom(2000)
+    drop_files(page, "video", [("clip.bin", content)])
+    chunks = held_requests(page, held, 2)
+    first = chunks[1].fetch()
+    completing = chunks[0].fetch()
+    chunks[0].fulfill(response=completing)
+    page.wait_for_function(CHUNK_ANSWERED, arg=["video", 0])
+    chunks[1].fulfill(response=first)
+    wait_settled(page, "video", 1)
+    assert statuses(page, "video") == ["success"] and len(references(page, "video")) == 1
+    page.fill("input[name=title]", "Film")
+    with page.expect_navigation():
+        page.click("#send")
+    assert page.text_content("#done") == "Posted." and page.url.endswith("name=clip.bin")
+    assert (tmp_path / "instance" / "uploads" / "clip.bin").read_bytes() == content

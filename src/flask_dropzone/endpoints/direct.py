@@ -46,7 +46,7 @@ from ..stores import (
     UploadGone,
 )
 from ..sweep import clean_later
-from ..uploads import SavedFile, Upload
+from ..uploads import SavedFile, Upload, answer
 from ..zonerules import Zone, ZoneGone
 
 log = logging.getLogger("flask_dropzone")
@@ -360,7 +360,7 @@ def complete() -> Response:
     if options.delete_on_remove:
         deletion.send_delete_tokens(app, [saved], ticket.folder, options, ticket.zone)
     log.info("direct upload %s stored as %r", ticket.base, saved.location)
-    return _json({"stored": [{"filename": saved.filename, "stored_name": saved.stored_name}]})
+    return _json(answer([saved]))
 
 
 @contextmanager

@@ -425,6 +425,50 @@
     });
   }
 
+  // CHUNKING: Dropzone gives `success` the answer of the chunk request that ended last. With
+  // parallel chunks that is not always the one that completed the file (the server completes
+  // it when its last chunk arrives, and the answers may come back in another order): that one
+  // carries X-Dropzone-Complete, and the file ends with its answer and its delete token, so
+  // every `success` listener learns what was stored. Dropzone keeps each chunk's answer and
+  // headers on file.upload.chunks once the chunk has succeeded.
+  var COMPLETE_HEADER = "X-Dropzone-Complete";
+
+  function headerOf(headers, name) {
+    var lines = (headers || "").split("\r\n");
+    for (var i = 0; i < lines.length; i++) {
+      var colon = lines[i].indexOf(":");
+      if (colon > 0 && lines[i].slice(0, colon).trim().toLowerCase() === name.toLowerCase()) {
+        return lines[i].slice(colon + 1).trim();
+      }
+    }
+    return null;
+  }
+
+  // A chunk's answer as Dropzone reads an answer: JSON when the server says it is.
+  function answerOf(chunk) {
+    var type = headerOf(chunk.responseHeaders, "Content-Type") || "";
+    if (type.indexOf("application/json") < 0) return chunk.response;
+    try {
+      return JSON.parse(chunk.response);
+    } catch (error) {
+      return chunk.response;
+    }
+  }
+
+  function completedByItsAnswer(dz) {
+    var theirs = dz.options.chunksUploaded;
+    dz.options.chunksUploaded = function (file, done) {
+      theirs.call(this, file, function () {
+        var completing = file.upload.chunks.filter(function (chunk) {
+          return chunk && headerOf(chunk.responseHeaders, COMPLETE_HEADER) !== null;
+        })[0];
+        if (!completing) return done(); // none says so (chunks handled without save()): Dropzone's choice
+        file.flaskDropzoneDeleteHeader = headerOf(completing.responseHeaders, DELETE_HEADER);
+        succeed(dz, file, answerOf(completing));
+      });
+    };
+  }
+
   // RESUME: a chunked upload is remembered in localStorage (by zone URL, id and rules, file
   // name, size, type, lastModified and chunk size) until it succeeds, is removed, or CHUNK_EXPIRES
   // passes. The same file added again asks the server which chunks it holds and sends
@@ -858,10 +902,11 @@
     if (dz.options.autoProcessQueue) dz.processQueue();
   }
 
-  // A file stored once its bytes are in the bucket ends as Dropzone ends any stored file, its
-  // `success` given the app's answer ({"stored": [{"filename", "stored_name"}]}), not the
-  // bucket's empty answer to the last part.
-  function storedUploaded(dz, file, answer) {
+  // A file whose upload the app completed ends as Dropzone ends any stored file, its `success`
+  // given the answer that says what was stored ({"stored": [{"filename", "stored_name"}]}):
+  // a direct upload's from `complete`, not the bucket's empty answer to the last part; a
+  // chunked one's from the chunk request that completed it (completedByItsAnswer).
+  function succeed(dz, file, answer) {
     file.status = window.Dropzone.SUCCESS;
     dz.emit("success", file, answer);
     dz.emit("complete", file);
@@ -958,7 +1003,7 @@
           finish(file);
           if (!response.ok) return refused(response).then(function (message) { refuseUploaded(dz, file, message); });
           file.flaskDropzoneDeleteHeader = response.headers.get(DELETE_HEADER);
-          return response.json().then(function (answer) { storedUploaded(dz, file, answer); });
+          return response.json().then(function (answer) { succeed(dz, file, answer); });
         })
         .catch(function () {
           finish(file);
@@ -1130,6 +1175,7 @@
       if (config.deleteUrl) onDelete(this, element, config);
       if (config.cancelUrl) onCancel(this, config);
       if (direct) onDirect(this, config, direct);
+      else completedByItsAnswer(this);
       if (config.field) fieldZone(this, element, config, say);
       else if (config.existing && config.existing.length) showExisting(this, config.existing);
       if (hooks.init) hooks.init.call(this);
