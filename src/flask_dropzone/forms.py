@@ -54,7 +54,8 @@ class DropzoneField(Field):
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if "_form" not in kwargs:
             # a typo or a value out of range fails where the form is defined
-            check_keywords({k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}, "DropzoneField()")
+            settings = {k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}
+            check_keywords(settings, "DropzoneField()", form_field=True)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, label: Any = None, validators: Any = None, *, zone: Optional[str] = None, **kwargs: Any) -> None:
@@ -204,16 +205,15 @@ class DropzoneField(Field):
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         options = self.options()
         client = client_id()
-        zone = zonerules.signed(self.zone_name, self.settings, direct=True)
-        rules = zonerules.sign(app, zone, client)
+        zone = zonerules.signed(self.zone_name, self.settings, zonerules.FIELD)  # its ticket's
         ticket = pending.sign_ticket(app, pending.Ticket(client, self.binding, zone))
         from flask_wtf.csrf import generate_csrf
 
         csrf = {"field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "token": generate_csrf()}
         chunked = options.chunking
         config = render.zone_config(
-            options, id=zone_id, url=url_for("dropzone.pending"), csrf=csrf, rules=rules,
-            rules_url=url_for("dropzone.rules"), rules_expires=zonerules.max_age(app), zone_key=zone.key,
+            options, id=zone_id, url=url_for("dropzone.pending"), csrf=csrf,
+            zone_key=zone.key,
             cancel_url=url_for("dropzone.cancel") if chunked else None,
             status_url=url_for("dropzone.status") if chunked and options.resume else None,
             existing=self._existing_entries(app, client),

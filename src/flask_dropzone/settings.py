@@ -321,6 +321,12 @@ class Options:
         _optional(_count(1)),
         "Most unfinished chunked and direct uploads one client may have at once; None for no limit.",
     )
+    s3_direct: bool = _setting(
+        False,
+        _bool,
+        "Browsers send the zone's files straight to the bucket (DROPZONE_STORAGE = 's3'); the app "
+        "starts, judges and completes each upload. A zone in a form, and a form field, never do.",
+    )
 
     @property
     def accepted_files(self) -> Optional[str]:
@@ -351,16 +357,24 @@ def canonical_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, An
     return result
 
 
-def check_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+def check_keywords(
+    overrides: Mapping[str, Any], where: str, form_field: bool = False
+) -> dict[str, Any]:
     """Each keyword's value checked on its own (what it means beside the app's settings is
-    judged when they are known): for settings given before there is an app."""
+    judged when they are known): for settings given before there is an app. A
+    ``form_field``'s files go with its form: ``s3_direct=True`` is an error there."""
     checked = canonical_keywords(overrides, where)
     checks = {f.name: f.metadata["check"] for f in fields(Options)}
     for name, value in checked.items():
         try:
-            checks[name](value)
+            value = checks[name](value)
         except ValueError as error:
             raise SettingError(f"{where}: {name}= {error}") from None
+        if form_field and name == "s3_direct" and value:
+            raise SettingError(
+                f"{where}: s3_direct=True: a form field's files are kept pending and claimed "
+                "by its view, never sent straight to the bucket."
+            )
     return checked
 
 
@@ -412,6 +426,11 @@ def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str
         raise SettingError(
             f"DROPZONE_CHUNK_QUOTA ({quota} MiB) is below DROPZONE_MAX_FILE_SIZE ({largest} MiB): "
             "a file between the two could never be uploaded in chunks."
+        )
+    if values["s3_direct"] and values["in_form"] and "s3_direct" in overrides:
+        raise SettingError(
+            f"{where or 'resolve()'}: s3_direct=True cannot go with in_form: a zone in a form "
+            "sends its files with the form, to its view."
         )
     if values["chunking"] and values["upload_multiple"]:
         raise SettingError(
