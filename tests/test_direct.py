@@ -27,7 +27,7 @@ from flask_dropzone import (
     zonerules,
 )
 
-from conftest import zone_config
+from conftest import zone_config, zone_configs
 
 MiB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
@@ -184,6 +184,9 @@ def png(size: int) -> bytes:
 # Settings ------------------------------------------------------------------------------
 
 
+ON_S3 = {"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b"}
+
+
 @pytest.mark.parametrize(
     ("config", "named"),
     [
@@ -196,6 +199,13 @@ def png(size: int) -> bytes:
           "DROPZONE_CHUNK_SIZE": 6 * 1024**3}, "DROPZONE_CHUNK_SIZE"),
         ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
           "DROPZONE_CHUNK_SIZE": 5 * MiB, "DROPZONE_ZONES": {"tiny": {"chunk_size": MiB}}}, r"DROPZONE_ZONES\['tiny'\]"),
+        # a zone's own s3_direct: what it needs, the error naming the zone
+        ({"DROPZONE_ZONES": {"up": {"s3_direct": True}}},
+         r"DROPZONE_ZONES\['up'\] s3_direct = True needs DROPZONE_STORAGE = 's3'"),
+        ({**ON_S3, "DROPZONE_ZONES": {"up": {"s3_direct": True, "chunk_size": MiB}}},
+         r"DROPZONE_ZONES\['up'\] chunk_size is 1048576 bytes"),
+        ({**ON_S3, "DROPZONE_ZONES": {"up": {"s3_direct": True, "in_form": True}}},
+         r"DROPZONE_ZONES\['up'\]: s3_direct=True cannot go with in_form"),
     ],
 )
 def test_direct_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tmp_path, config, named):
@@ -205,16 +215,22 @@ def test_direct_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tm
         Dropzone(app)
 
 
-def test_the_direct_endpoints_exist_only_with_the_setting(tmp_path, s3_settings):
-    plain = Flask(__name__, instance_path=str(tmp_path / "plain"))
-    plain.config.update(SECRET_KEY="x", **s3_settings)
-    Dropzone(plain)
-    assert stores.of(plain).direct is None and stores.of(plain).settings.s3_direct is False
-    assert plain.test_client().post(START, json={"name": "a", "size": 1}).status_code == 404
-    app = direct_app(tmp_path, s3_settings)
-    assert stores.of(app).settings.s3_direct is True and stores.of(app).direct is not None
-    config = zone_config(app.test_client().post("/page", json={}).get_data(as_text=True))
-    assert config["direct"] == {name: f"/dropzone/direct/{name}" for name in ("start", "urls", "complete", "abort", "status")}
+def test_the_direct_endpoints_exist_on_s3_and_a_zone_goes_direct_by_its_setting(tmp_path,
+                                                                                  s3_settings):
+    names = ("start", "urls", "complete", "abort", "status")
+    disk = Flask(__name__, instance_path=str(tmp_path / "disk"))
+    disk.config.update(SECRET_KEY="x")
+    Dropzone(disk)
+    assert stores.of(disk).direct is None
+    assert disk.test_client().post(START, json={"name": "a", "size": 1}).status_code == 404
+    app = direct_app(tmp_path, s3_settings, DROPZONE_S3_DIRECT=False)
+    assert stores.of(app).direct is not None  # any zone may go direct: s3_direct is a zone's too
+    client = app.test_client()
+    assert page_config(client)["direct"] is None
+    config = page_config(client, s3_direct=True)
+    assert config["direct"] == {name: f"/dropzone/direct/{name}" for name in names}
+    refused = client.post(START, json={"name": "a", "size": 1})  # no direct zone's rules
+    assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)
 
 
 def test_a_zones_folder_must_be_one_the_bucket_can_have(tmp_path, s3_settings):
@@ -231,6 +247,35 @@ def test_direct_uploads_need_a_secret_key(tmp_path, s3_settings):
     app = direct_app(tmp_path, s3_settings, SECRET_KEY=None, TESTING=True)
     with pytest.raises(SettingError, match="DROPZONE_S3_DIRECT needs Flask's SECRET_KEY"):
         app.test_client().post(START, json={"name": "a", "size": 1})
+    zoned = direct_app(tmp_path, s3_settings, SECRET_KEY=None, TESTING=True,
+                       DROPZONE_S3_DIRECT=False, DROPZONE_ZONES={"up": {"s3_direct": True}})
+    with pytest.raises(SettingError, match=r"DROPZONE_S3_DIRECT \(zone 'up'\) needs Flask's SECRET"):
+        zoned.test_client().post(START, json={"name": "a", "size": 1})
+    del zoned.config["DROPZONE_ZONES"]["up"]
+    with pytest.raises(SettingError, match=r"DROPZONE_S3_DIRECT \(or s3_direct=True\) needs"):
+        zoned.test_client().post("/page", json={"s3_direct": True})
+
+
+def test_only_a_zone_that_goes_direct_needs_chunks_that_are_parts(tmp_path, s3_settings):
+    zones = {"small": {"chunk_size": MiB}, "album": {"in_form": True, "chunk_size": MiB}}
+    app = direct_app(tmp_path, s3_settings, DROPZONE_S3_DIRECT=False, DROPZONE_ZONES=zones,
+                     TESTING=True)
+    client = app.test_client()
+    with pytest.raises(SettingError, match=r"config\(\) chunk_size is 1048576 bytes"):
+        client.post("/page", json={"s3_direct": True, "chunk_size": MiB})
+    direct_app(tmp_path, s3_settings, DROPZONE_ZONES={"album": zones["album"]})  # never direct
+
+
+def test_a_zone_in_a_form_or_a_form_field_is_never_direct(tmp_path, s3_settings):
+    from flask_dropzone.forms import DropzoneField
+
+    app = direct_app(tmp_path, s3_settings, TESTING=True)
+    client = app.test_client()
+    assert page_config(client, in_form=True)["direct"] is None
+    with pytest.raises(SettingError, match=r"config\(\): s3_direct=True cannot go with in_form"):
+        client.post("/page", json={"in_form": True, "s3_direct": True})
+    with pytest.raises(SettingError, match=r"DropzoneField\(\): s3_direct=True: a form field's"):
+        DropzoneField("Photos", s3_direct=True)
 
 
 # The happy path --------------------------------------------------------------------------
@@ -780,29 +825,36 @@ def test_a_named_zones_rules_and_folder_apply_through_its_signed_header(tmp_path
 
 
 def test_a_zones_folder_is_the_same_key_prefix_for_save_and_send_stored(tmp_path, s3_settings, s3):
-    """A zone's upload_folder is a key prefix in the bucket wherever the zone is named; the
-    app's DROPZONE_UPLOAD_FOLDER, a disk path, still means nothing there."""
+    """A relative folder is one key prefix in the bucket for direct uploads, save() and
+    send_stored(), whether it is a zone's upload_folder or the app's DROPZONE_UPLOAD_FOLDER."""
     zones = {"avatar": {"upload_folder": "avatars"}}
-    app = direct_app(tmp_path, s3_settings, DROPZONE_ZONES=zones, DROPZONE_UPLOAD_FOLDER=str(tmp_path / "disk"))
+    app = direct_app(tmp_path, s3_settings, DROPZONE_ZONES=zones, DROPZONE_UPLOAD_FOLDER="shared")
     dropzone = app.extensions["dropzone"]
+
+    named = {"avatar": "avatar", "-": None}
 
     @app.post("/upload/<zone>")
     def upload(zone):
-        return {"stored": [saved.location for saved in dropzone.save(zone=zone or None)]}
+        return {"stored": [saved.location for saved in dropzone.save(zone=named[zone])]}
 
     @app.get("/file/<zone>/<name>")
     def stored(zone, name):
-        return dropzone.send_stored(name, zone=zone)
+        return dropzone.send_stored(name, zone=named[zone])
 
     client = app.test_client()
-    headers = zone_header(client, upload_folder="avatars")
-    assert send(client, "direct.png", png(100), headers).status_code == 200
+    for headers in (zone_header(client, upload_folder="avatars"), zone_header(client)):
+        assert send(client, "direct.png", png(100), headers).status_code == 200
     posted = client.post("/upload/avatar", data={"file": (io.BytesIO(png(100)), "form.png")})
     assert posted.json == {"stored": ["uploads/avatars/form.png"]}
-    for name in ("direct.png", "form.png"):
-        found = client.get(f"/file/avatar/{name}")
-        assert found.status_code == 302 and "/uploads/avatars/" + name in found.headers["Location"], name
-    assert s3.keys() == ["uploads/avatars/direct.png", "uploads/avatars/form.png"]
+    posted = client.post("/upload/-", data={"file": (io.BytesIO(png(100)), "form.png")})
+    assert posted.json == {"stored": ["uploads/shared/form.png"]}
+    for zone, folder in (("avatar", "avatars"), ("-", "shared")):
+        for name in ("direct.png", "form.png"):
+            found = client.get(f"/file/{zone}/{name}")
+            assert found.status_code == 302, name
+            assert f"/uploads/{folder}/{name}" in found.headers["Location"], name
+    assert s3.keys() == ["uploads/avatars/direct.png", "uploads/avatars/form.png",
+                         "uploads/shared/direct.png", "uploads/shared/form.png"]
 
 
 def test_rules_of_the_old_untimed_kind_are_refused(tmp_path, s3_settings, s3):
@@ -818,9 +870,15 @@ def test_rules_of_the_old_untimed_kind_are_refused(tmp_path, s3_settings, s3):
 
 
 def test_the_folder_is_signed_only_for_direct_uploads():
-    keywords = {"max_file_size": 2, "upload_folder": "pics", "stored_name": lambda f: "x"}
-    assert zonerules.signed(None, keywords, direct=True).keywords == {"max_file_size": 2, "upload_folder": "pics"}
-    assert zonerules.signed(None, keywords).keywords == {"max_file_size": 2}  # judging a form: the same rules
+    keywords = {"max_file_size": 2, "upload_folder": "pics", "stored_name": lambda f: "x",
+                "file_too_big": "Big.", "s3_direct": True}
+    signed = {purpose: zonerules.signed(None, keywords, purpose).keywords
+              for purpose in (zonerules.DIRECT, zonerules.VIEW, zonerules.FIELD)}
+    assert signed[zonerules.DIRECT] == {
+        "max_file_size": 2, "upload_folder": "pics", "file_too_big": "Big.", "s3_direct": True}
+    assert signed[zonerules.VIEW] == {"max_file_size": 2}  # the view says the rest
+    # a form field's ticket: its refusals' words, no folder (on disk a path, which no page shows)
+    assert signed[zonerules.FIELD] == {"max_file_size": 2, "file_too_big": "Big."}
 
 
 # Errors of the store, CSRF, the CLI ---------------------------------------------------------
@@ -861,7 +919,7 @@ def test_with_csrfprotect_the_endpoints_need_the_csrf_token(tmp_path, s3_setting
     from flask_wtf.csrf import CSRFProtect
 
     app = direct_app(tmp_path, s3_settings, DROPZONE_ENABLE_CSRF=True)
-    CSRFProtect(app)
+    CSRFProtect(app).exempt(app.view_functions["page"])  # the test's page, rendered by a POST
     client = app.test_client()
     app.config["WTF_CSRF_ENABLED"] = False
     page = zone_config(client.post("/page", json={}).get_data(as_text=True))
@@ -1152,3 +1210,168 @@ def test_a_page_renews_its_rules_while_they_hold(tmp_path, s3_settings, s3):
     del app.config["DROPZONE_ZONES"]["avatar"]
     gone = client.get("/dropzone/rules", headers=fresh)
     assert (gone.status_code, gone.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+
+
+# Rules name what the zone is for ----------------------------------------------------------
+
+
+def form_page(app, **field) -> str:
+    """A page showing a form whose DropzoneField has ``field``'s settings (kept pending, claimed
+    by the form's view), at ``/form``."""
+    from flask_wtf import FlaskForm
+
+    from flask_dropzone.forms import DropzoneField
+
+    class PostForm(FlaskForm):
+        photos = DropzoneField("Photos", **field)
+
+    @app.get("/form")
+    def form():
+        return render_template_string("<form>{{ form.photos() }}</form>", form=PostForm())
+
+    return "/form"
+
+
+def signed_values(config: dict) -> list[str]:
+    """Every value a zone's page sends back in a header (rules, a field's ticket; not the CSRF
+    token)."""
+    headers = config["options"].get("headers", {})
+    return [value for name, value in headers.items() if name != "X-CSRF-Token"]
+
+
+def page_config(client, **zone) -> dict:
+    """The configuration of a zone rendered with ``zone`` (its config() keywords)."""
+    return zone_config(client.post("/page", json=zone).get_data(as_text=True))
+
+
+def test_a_form_fields_page_starts_no_direct_upload(tmp_path, s3_settings, s3):
+    """With S3_DIRECT the field's page carried rules that /dropzone/direct/start took: anyone
+    shown the form stored files straight into the field's folder, past the form, its validators,
+    its view and claim(). No value of its page starts anything."""
+    app = direct_app(tmp_path, s3_settings, WTF_CSRF_ENABLED=False)
+    url = form_page(app, upload_folder="photos", max_file_size=64)
+    client = app.test_client()
+    (config,) = zone_configs(client.get(url).get_data(as_text=True))
+    assert config["direct"] is None and signed_values(config)
+    for value in signed_values(config):
+        refused = start(client, "a.png", 100, {zonerules.HEADER: value})
+        assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def test_an_in_form_zones_rules_start_no_direct_upload(tmp_path, s3_settings, s3):
+    """An in-form zone sends its files with its form, to its view: its rules are a view's."""
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    headers = zone_header(client, in_form=True, upload_folder="album")
+    refused = start(client, "a.png", 100, headers)
+    assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == [] and s3.open_uploads() == []
+
+
+def csrf_app(tmp_path, s3_settings) -> Flask:
+    """A direct app under CSRFProtect (the form read before the view) whose view ``/upload``
+    saves files of up to 64 MiB, through the app."""
+    from flask_wtf.csrf import CSRFProtect
+
+    app = direct_app(tmp_path, s3_settings, DROPZONE_ENABLE_CSRF=True)
+    CSRFProtect(app).exempt(app.view_functions["page"])  # the test's page, rendered by a POST
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.location for saved in dropzone.save(max_file_size=64)]}
+
+    return app
+
+
+def test_a_direct_zones_rules_judge_no_views_files(tmp_path, s3_settings, s3):
+    """A view's receiving takes a view's rules only: a direct zone's, sent to a view, judge
+    nothing there (the view does); a view zone's own judge while the bytes arrive."""
+    app = csrf_app(tmp_path, s3_settings)
+    client = app.test_client()
+
+    def posted(**zone):
+        config = page_config(client, max_file_size=1, **zone)
+        data = {"file": (io.BytesIO(png(2 * MiB)), "a.png")}
+        return client.post("/upload", data=data, headers=config["options"]["headers"])
+
+    through_the_app = posted(s3_direct=False)
+    assert (through_the_app.status_code, through_the_app.mimetype) == (413, "text/plain")
+    direct_zone = posted()
+    assert direct_zone.status_code == 200 and direct_zone.json == {"stored": ["uploads/a.png"]}
+
+
+def test_renewed_rules_keep_their_purpose(tmp_path, s3_settings, s3):
+    app = csrf_app(tmp_path, s3_settings)
+    client = app.test_client()
+    renewed = {}
+    for direct_zone in (True, False):
+        headers = page_config(client, s3_direct=direct_zone, max_file_size=1)["options"]["headers"]
+        answer = client.get("/dropzone/rules", headers=headers)
+        assert answer.status_code == 200
+        renewed[direct_zone] = {**headers, zonerules.HEADER: answer.json["rules"]}
+    assert start(client, "a.png", 100, renewed[True]).status_code == 200
+    refused = start(client, "a.png", 100, renewed[False])
+    assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    for direct_zone, status in ((True, 200), (False, 413)):  # a view's rules judge a view's files
+        data = {"file": (io.BytesIO(png(2 * MiB)), "b.png")}
+        assert client.post("/upload", data=data, headers=renewed[direct_zone]).status_code == status
+
+
+def test_a_zone_no_longer_direct_starts_nothing_from_a_page_shown_before(tmp_path, s3_settings, s3):
+    zones = {"docs": {"s3_direct": True}}
+    app = named_app(tmp_path, s3_settings, zones, DROPZONE_S3_DIRECT=False)
+    client = app.test_client()
+    headers = named_header(client, "docs")
+    assert start(client, "a.txt", 5, headers).status_code == 200
+    app.config["DROPZONE_ZONES"]["docs"] = {"s3_direct": False}  # its files go through its view now
+    refused = start(client, "b.txt", 5, headers)
+    assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert client.get("/dropzone/rules", headers=headers).status_code == 400  # the page reloads
+
+
+# A zone's own s3_direct: direct zones and zones through the app, in one app ----------------
+
+
+@pytest.mark.parametrize("app_default", [False, True])
+def test_one_app_has_a_direct_zone_and_a_zone_through_the_app(tmp_path, s3_settings, s3,
+                                                                app_default):
+    """S3_DIRECT is the app's default, and each zone's own setting."""
+    zones = {"direct": {"s3_direct": True, "upload_folder": "direct"},
+             "posted": {"s3_direct": False, "upload_folder": "posted"}}
+    app = named_app(tmp_path, s3_settings, zones, DROPZONE_S3_DIRECT=app_default)
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.location for saved in dropzone.save(zone="posted")]}
+
+    client = app.test_client()
+    configs = {name: zone_config(client.get(f"/zone/{name}").get_data(as_text=True))
+               for name in zones}
+    assert configs["direct"]["direct"] is not None and configs["posted"]["direct"] is None
+    headers = {name: config["options"]["headers"] for name, config in configs.items()}
+    data = png(6 * MiB)
+    assert send(client, "a.png", data, headers["direct"]).status_code == 200
+    posted = client.post("/upload", data={"file": (io.BytesIO(png(100)), "b.png")},
+                         headers=headers["posted"])
+    assert posted.json == {"stored": ["uploads/posted/b.png"]}
+    refused = start(client, "c.png", 100, headers["posted"])  # through the app: nothing direct
+    assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)
+    assert s3.keys() == ["uploads/direct/a.png", "uploads/posted/b.png"]
+    assert s3.get("uploads/direct/a.png") == data
+
+
+def test_s3_cors_works_when_only_a_zone_is_direct(tmp_path, s3_settings, s3):
+    zones = {"up": {"s3_direct": True}}
+    app = direct_app(tmp_path, s3_settings, DROPZONE_S3_DIRECT=False, DROPZONE_ZONES=zones)
+    command = ["dropzone", "s3-cors", "--origin", "https://app.example"]
+    result = app.test_cli_runner().invoke(args=command)
+    assert result.exit_code == 0, result.output
+    (rule,) = s3.raw.get_bucket_cors(Bucket=s3.bucket)["CORSRules"]
+    assert rule["AllowedOrigins"] == ["https://app.example"]
+    disk = Flask(__name__, instance_path=str(tmp_path / "disk"))
+    Dropzone(disk)
+    refused = disk.test_cli_runner().invoke(args=command)
+    assert refused.exit_code == 2 and "needs DROPZONE_STORAGE = 's3'" in refused.output

@@ -85,6 +85,9 @@ def post(client, url, filename, data):
 # Settings ------------------------------------------------------------------------------
 
 
+ON_S3 = {"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b"}
+
+
 @pytest.mark.parametrize(
     ("config", "named"),
     [
@@ -96,6 +99,13 @@ def post(client, url, filename, data):
          "DROPZONE_S3_ENDPOINT_URL"),
         ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_CHUNKING": True,
           "DROPZONE_CHUNK_SIZE": MiB}, "DROPZONE_CHUNK_SIZE"),
+        # a path of the disk means nothing in a bucket, the app's setting and a zone's alike
+        ({**ON_S3, "DROPZONE_UPLOAD_FOLDER": "/srv/uploads"},
+         "DROPZONE_UPLOAD_FOLDER: folder '/srv/uploads' is an absolute path"),
+        ({**ON_S3, "DROPZONE_UPLOAD_FOLDER": "../up"},
+         "DROPZONE_UPLOAD_FOLDER: folder '../up' must stay inside DROPZONE_S3_PREFIX"),
+        ({**ON_S3, "DROPZONE_ZONES": {"a": {"upload_folder": "/srv/a"}}},
+         r"DROPZONE_ZONES\['a'\] upload_folder: folder '/srv/a' is an absolute path"),
     ],
 )
 def test_storage_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tmp_path, config, named):
@@ -121,6 +131,48 @@ def test_a_zones_chunk_size_too_small_for_s3_is_an_error_where_it_is_given(tmp_p
     with app.test_request_context():
         with pytest.raises(SettingError, match="chunk_size"):
             app.extensions["dropzone"].config(chunking=True, chunk_size=MiB)
+
+
+def test_an_absolute_folder_given_to_a_zone_in_a_bucket_is_an_error_where_it_is_given(tmp_path):
+    app = Flask(__name__, instance_path=str(tmp_path))
+    app.config.update(ON_S3)
+    dropzone = Dropzone(app)
+    with app.test_request_context():
+        with pytest.raises(SettingError, match=r"config\(\) upload_folder: folder '/srv/x' is an"):
+            dropzone.config(upload_folder="/srv/x")
+        with pytest.raises(ValueError, match="'/srv/x' is an absolute path"):
+            dropzone.send_stored("a.txt", folder="/srv/x")
+
+
+@pytest.mark.parametrize("storage", ["disk", "s3"])
+def test_a_relative_folder_means_one_place_on_either_store(tmp_path, monkeypatch, request, storage):
+    """The app's DROPZONE_UPLOAD_FOLDER, a zone's upload_folder, a keyword's and save()'s folder:
+    on disk a folder in the instance folder, in a bucket a key prefix inside DROPZONE_S3_PREFIX."""
+    zones = {"avatar": {"upload_folder": "avatars"}}
+    config = {"DROPZONE_UPLOAD_FOLDER": "media", "DROPZONE_ZONES": zones}
+    if storage == "s3":
+        s3 = request.getfixturevalue("s3")
+        app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch, **config)
+        root = "uploads/"
+    else:
+        app = Flask(__name__, instance_path=str(tmp_path / "instance"))
+        app.config.update(SECRET_KEY="k", **config)
+        Dropzone(app)
+        root = app.instance_path + os.sep
+    dropzone = app.extensions["dropzone"]
+    saves = {"/a": {}, "/b": {"zone": "avatar"}, "/c": {"upload_folder": "docs"},
+             "/d": {"folder": "x/y"}}
+
+    def view(keywords):
+        return lambda: {"at": [saved.location for saved in dropzone.save(**keywords)]}
+
+    for url, keywords in saves.items():
+        app.add_url_rule(url, url, view(keywords), methods=["POST"])
+    client = app.test_client()
+    found = [client.post(url, data={"file": (io.BytesIO(b"x"), f"{url[1]}.txt")}).json["at"][0]
+             for url in saves]
+    assert [where.removeprefix(root).replace(os.sep, "/") for where in found] == [
+        "media/a.txt", "avatars/b.txt", "docs/c.txt", "x/y/d.txt"]
 
 
 def test_storage_settings_are_not_keywords(tmp_path, s3, monkeypatch):

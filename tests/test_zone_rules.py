@@ -17,7 +17,7 @@ from flask_dropzone.stores import disk_chunks as chunkstore
 from flask_dropzone.zonerules import Zone
 
 from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
-from conftest import zone_config
+from conftest import zone_config, zone_configs
 
 MiB = 1024 * 1024
 PAGE = "{{ dropzone.config(max_file_size=1, allowed_file_type='image') }}"
@@ -172,7 +172,8 @@ def test_forged_or_foreign_rules_are_ignored(tmp_path):
     forged = base64.urlsafe_b64encode(json.dumps({"k": {"max_file_size": 0.001}}).encode()).decode().rstrip("=")
     other = Flask(__name__)
     other.secret_key = "another app"
-    for value in (f"{forged}.{token.rsplit('.', 1)[1]}", token[:-2] + "xx", zonerules.sign(other, Zone(), CLIENT), "",
+    foreign = zonerules.sign(other, Zone(), CLIENT, zonerules.VIEW)
+    for value in (f"{forged}.{token.rsplit('.', 1)[1]}", token[:-2] + "xx", foreign, "",
                   "garbage"):
         response = post(client, "/upload", png(1000), {**headers, zonerules.HEADER: value})
         assert response.status_code == 200, value
@@ -181,18 +182,21 @@ def test_forged_or_foreign_rules_are_ignored(tmp_path):
 
 def test_the_rules_hold_only_settings_that_judge_files(tmp_path):
     app = rules_app(tmp_path, csrf=False)
-    token = zonerules.sign(app, zonerules.signed(None, {"max_file_size": 2, "upload_folder": "/srv/secret",
-                                                        "default_message": "Hi"}), CLIENT)
-    assert signing.serializer(app, zonerules.PURPOSE).loads(token) == {"z": None, "k": {"max_file_size": 2}, "c": CLIENT}
+    keywords = {"max_file_size": 2, "upload_folder": "/srv/secret", "default_message": "Hi"}
+    zone = zonerules.signed(None, keywords, zonerules.VIEW)
+    token = zonerules.sign(app, zone, CLIENT, zonerules.VIEW)
+    loaded = signing.serializer(app, zonerules.SALTS[zonerules.VIEW]).loads(token)
+    assert loaded == {"z": None, "k": {"max_file_size": 2}, "c": CLIENT}
     assert zonerules.options(app, token, CLIENT).max_file_size == 2
 
 
 def test_rules_signed_before_a_key_rotation_still_hold(tmp_path):
     app = rules_app(tmp_path, csrf=False)
-    token = zonerules.sign(app, Zone(None, {"max_file_size": 2}), CLIENT)
+    token = zonerules.sign(app, Zone(None, {"max_file_size": 2}), CLIENT, zonerules.VIEW)
     app.config.update(SECRET_KEY="rotated", SECRET_KEY_FALLBACKS=["zone rules"])
     assert zonerules.options(app, token, CLIENT).max_file_size == 2
-    assert zonerules.options(app, zonerules.sign(app, Zone(None, {"max_file_size": 3}), CLIENT), CLIENT).max_file_size == 3
+    fresh = zonerules.sign(app, Zone(None, {"max_file_size": 3}), CLIENT, zonerules.VIEW)
+    assert zonerules.options(app, fresh, CLIENT).max_file_size == 3
 
 
 def test_without_a_secret_key_no_rules_are_sent(tmp_path):
@@ -231,7 +235,7 @@ def test_rules_expire_with_chunk_expires(tmp_path, monkeypatch):
 
     app = rules_app(tmp_path, csrf=False)
     app.config["DROPZONE_CHUNK_EXPIRES"] = 600
-    token = zonerules.sign(app, Zone(None, {"max_file_size": 2}), CLIENT)
+    token = zonerules.sign(app, Zone(None, {"max_file_size": 2}), CLIENT, zonerules.VIEW)
     assert zonerules.options(app, token, CLIENT) is not None
     assert zonerules.options(app, token, "d" * 32) is None  # another client's
     now = itsdangerous.timed.time.time()
@@ -289,3 +293,54 @@ def test_another_zones_header_cannot_open_more_partial_uploads_than_the_view_all
         statuses.append(client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=headers).status_code)
     assert statuses == [200, 200, 400, 400]
     assert len(list((tmp_path / "instance" / "dropzone-chunks").rglob("data"))) == 2
+
+
+# A form field's uploads: its ticket is its rules ----------------------------------------------
+
+
+def field_app(tmp_path, **field) -> Flask:
+    """An app under CSRFProtect showing a form whose DropzoneField has ``field``'s settings at
+    ``/form``, and a zone of its own at ``/`` (``PAGE``)."""
+    from flask_wtf import FlaskForm
+
+    from flask_dropzone.forms import DropzoneField
+
+    class PostForm(FlaskForm):
+        photos = DropzoneField("Photos", **field)
+
+    app = rules_app(tmp_path)
+
+    @app.get("/form")
+    def form():
+        return render_template_string("<form>{{ form.photos() }}</form>", form=PostForm())
+
+    return app
+
+
+def field_upload(client, headers: dict, data: bytes):
+    return post(client, "/dropzone/pending", data, headers)
+
+
+def test_under_csrfprotect_a_form_fields_file_is_judged_by_its_ticket_while_it_arrives(tmp_path,
+                                                                                      written):
+    app = field_app(tmp_path, max_file_size=1, file_too_big="Too big for this form.")
+    client = app.test_client()
+    (config,) = zone_configs(client.get("/form").get_data(as_text=True))
+    headers = config["options"]["headers"]
+    assert zonerules.HEADER not in headers  # no rules that a view or a direct upload could take
+    response = field_upload(client, headers, png(16 * MiB))
+    assert (response.status_code, response.get_data(as_text=True)) == (413, "Too big for this form.")
+    assert sum(written) <= 2 * MiB  # refused at the limit, not after receiving 16 MiB
+
+
+def test_a_views_rules_judge_nothing_at_a_form_fields_endpoint(tmp_path, written):
+    """The pending endpoint judges by the field's ticket; a view zone's rules sent there (a
+    1 MiB zone's, here) are nothing to it."""
+    app = field_app(tmp_path, max_file_size=8)
+    client = app.test_client()
+    (config,) = zone_configs(client.get("/form").get_data(as_text=True))
+    view_rules = zone_headers(client)[zonerules.HEADER]
+    headers = {**config["options"]["headers"], zonerules.HEADER: view_rules}
+    response = field_upload(client, headers, png(2 * MiB))
+    assert response.status_code == 200
+    assert [entry["filename"] for entry in response.json["files"]] == ["photo.png"]

@@ -54,7 +54,7 @@ FIELD_NEED = (
 )
 DIRECT_NEED = (
     "direct uploads are signed with it and filed under an id kept in the session",
-    "turn DROPZONE_S3_DIRECT off",
+    "turn S3_DIRECT off",
 )
 
 
@@ -73,6 +73,7 @@ KEY_NEEDS = {
         "each stored file's delete token is signed with it for the client's session",
         "turn DELETE_ON_REMOVE off",
     ),
+    "s3_direct": DIRECT_NEED,
 }
 
 
@@ -92,10 +93,6 @@ def check_at_first_request(app: Flask, options: Options) -> None:
     check_secret_key(app, options, "")
     for name in app.config.get(ZONES) or {}:
         check_secret_key(app, resolve(app.config, zone_keywords(app.config, name, ZONES), ZONES), f"zone {name!r}")
-    from . import stores
-
-    if stores.of(app).direct is not None:
-        needs_secret_key(app, "DROPZONE_S3_DIRECT", DIRECT_NEED)
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     for keyword in ("redirect_view", "upload_action"):
         value = getattr(options, keyword)

@@ -34,7 +34,7 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
 )
 def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     """Remove partial chunked uploads idle longer than the DROPZONE_CHUNK_EXPIRES each started
-    with, old records of ended ones, direct uploads (DROPZONE_S3_DIRECT) started longer ago
+    with, old records of ended ones, direct uploads (S3_DIRECT) started longer ago
     than DROPZONE_CHUNK_EXPIRES, pending files of form fields older than
     DROPZONE_PENDING_EXPIRES, and temporary files of processes that died."""
     options = resolve(current_app.config)
@@ -87,9 +87,9 @@ def cors_rule(origins: tuple[str, ...]) -> dict[str, Any]:
     help="The origin (scheme://host[:port]) of the app's pages that upload to the bucket (repeatable).",
 )
 def s3_cors(origins: tuple[str, ...]) -> None:
-    """Let browsers on the app's pages PUT parts straight to the bucket (DROPZONE_S3_DIRECT):
-    set the bucket's CORS configuration to one rule for those origins. It replaces the
-    bucket's CORS rules."""
+    """Let browsers on the app's pages PUT parts straight to the bucket (the zones with
+    S3_DIRECT): set the bucket's CORS configuration to one rule for those origins. It
+    replaces the bucket's CORS rules."""
     from .stores import StoreUnavailable, of
 
     bad = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
@@ -97,7 +97,7 @@ def s3_cors(origins: tuple[str, ...]) -> None:
         raise click.BadParameter(f"{bad[0]!r} is not an origin such as https://app.example.com", param_hint="--origin")
     direct = of(current_app).direct
     if direct is None:
-        raise click.UsageError("s3-cors needs DROPZONE_STORAGE = 's3' with DROPZONE_S3_DIRECT = True.")
+        raise click.UsageError("s3-cors needs DROPZONE_STORAGE = 's3': direct uploads go there")
     rule = cors_rule(tuple(dict.fromkeys(origin.rstrip("/") for origin in origins)))
     try:
         direct.put_cors(rule)

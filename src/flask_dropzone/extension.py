@@ -38,7 +38,6 @@ from .settings import (
     ZONES,
     Options,
     SettingError,
-    canonical_keywords,
     check_names,
     check_zones,
     resolve,
@@ -57,21 +56,14 @@ def _with_zone(where: str, zone: Optional[str], overrides: dict[str, Any]) -> di
     return {**zone_keywords(current_app.config, zone, where), **overrides}
 
 
-def _folder(folder: Optional[str], keywords: dict[str, Any], where: str) -> Optional[str]:
-    """``folder``, else the zone's or keywords' ``upload_folder``: given this way it is a key
-    prefix in a bucket too, as direct uploads store a zone's files (the app's setting, a disk
-    path, means nothing there)."""
-    if folder is not None:
-        return folder
-    found = canonical_keywords(keywords, where).get("upload_folder")
-    return found if isinstance(found, str) and found else None
-
-
 def _options(where: str, overrides: dict[str, Any]) -> Options:
+    """The zone's settings, with what they need of the app's storage checked where given."""
     options = resolve(current_app.config, overrides, where)
-    if overrides.get("chunk_size") is not None or overrides.get("chunking"):
-        storage = stores.of(current_app).settings
-        storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, f"{where} chunk_size")
+    if overrides:
+        app_stores = stores.of(current_app)
+        storage_settings.check_zone(app_stores.settings, options, where)
+        if "upload_folder" in overrides:
+            _check_bucket_folder(app_stores, options.upload_folder, f"{where} upload_folder")
     return options
 
 
@@ -103,12 +95,13 @@ def _stored_file(
         )
     keywords = _with_zone(where, zone, kwargs)
     options = _options(where, keywords)
-    return upload_folder(options, _folder(folder, keywords, where)), item, person or None
+    return upload_folder(options, folder), item, person or None
 
 
-def _check_direct_folder(app_stores: stores.Stores, folder: Optional[str], where: str) -> None:
-    """A zone's folder, signed for direct uploads, must be one the bucket can have."""
-    if folder is not None:
+def _check_bucket_folder(app_stores: stores.Stores, folder: Optional[str], where: str) -> None:
+    """In a bucket a folder is a key prefix inside ``DROPZONE_S3_PREFIX``: an absolute path, or
+    one leaving the prefix, means nothing there (on disk the folder checks are made apart)."""
+    if folder is not None and not app_stores.files.local:
         try:
             app_stores.files.folder(folder, "")
         except ValueError as error:
@@ -220,22 +213,17 @@ class Dropzone:
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
         check_zones(app.config)
         storage = storage_settings.storage(app.config)
-        storage_settings.check_chunk_size(storage, options.chunking, options.chunk_size, "DROPZONE_CHUNK_SIZE")
         app.extensions["dropzone"] = self
         self.stores[app] = stores.build(storage)
-        if storage.s3_direct:  # every zone's chunk size is its part size, and its folder is signed
-            for name, keywords in (app.config.get(ZONES) or {}).items():
-                where = f"{ZONES}[{name!r}]"
-                zone = resolve(app.config, keywords, where)
-                storage_settings.check_chunk_size(storage, zone.chunking, zone.chunk_size, f"{where} chunk_size")
-                _check_direct_folder(self.stores[app], zone.upload_folder, f"{where} upload_folder")
+        self._check_storage_needs(app, options)
         if self.stores[app].files.local:
             with app.app_context():
                 checks.check_at_start(upload_folder(options), chunk_folder(options))
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             blueprint = _StaticBlueprint("dropzone", __name__, static_folder="static", static_url_path=static_url_path)
-            endpoints.register(blueprint, self._delete_checks, storage.s3_direct)
+            # On S3 any zone may upload direct (s3_direct is a zone's): each start needs its rules.
+            endpoints.register(blueprint, self._delete_checks, storage.kind == "s3")
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
@@ -249,6 +237,19 @@ class Dropzone:
         if "dropzone" not in app.cli.commands:
             app.cli.add_command(dropzone_cli)
 
+    def _check_storage_needs(self, app: Flask, options: Options) -> None:
+        """What the app's settings, and each named zone's, need of the storage (direct uploads
+        need S3, chunks that are S3 parts their size, a folder in a bucket a key prefix), the
+        error naming the setting."""
+        app_stores = self.stores[app]
+        storage_settings.check_zone(app_stores.settings, options)
+        _check_bucket_folder(app_stores, options.upload_folder, setting_name("upload_folder"))
+        for name, keywords in (app.config.get(ZONES) or {}).items():
+            where = f"{ZONES}[{name!r}]"
+            zone = resolve(app.config, keywords, where)
+            storage_settings.check_zone(app_stores.settings, zone, where)
+            _check_bucket_folder(app_stores, zone.upload_folder, f"{where} upload_folder")
+
     def before_delete(self, check: Callable[[str, str], Any]) -> Callable[[str, str], Any]:
         """Register ``check(name, folder)``, called before a file is deleted from its remove
         link (``DELETE_ON_REMOVE``); only a true result lets the delete go on: anything
@@ -259,7 +260,7 @@ class Dropzone:
 
     def direct_folder(self, choose: Callable[[Optional[str], str], Any]) -> Callable[[Optional[str], str], Any]:
         """Register ``choose(zone, filename)``, which decides where a direct upload
-        (``DROPZONE_S3_DIRECT``) is stored, since no view runs for it: called when the upload
+        (``s3_direct``) is stored, since no view runs for it: called when the upload
         starts and again when it completes (in the request, so ``current_user`` works),
         with the zone's name (None for a zone set up by keywords) and the client's name for
         the file. It returns a folder (a key prefix inside ``DROPZONE_S3_PREFIX``, such as
@@ -313,7 +314,7 @@ class Dropzone:
         ``DROPZONE_ZONES`` whose settings apply (``kwargs`` over them)."""
         keywords = _with_zone("save()", zone, kwargs)
         options = _options("save()", keywords)
-        folder = upload_folder(options, _folder(folder, keywords, "save()"))
+        folder = upload_folder(options, folder)
         try:
             return receive.save(options, folder, Zone(zone, kwargs))
         except UploadRefused as refused:
@@ -435,18 +436,16 @@ class Dropzone:
         upload_url = get_url(options.upload_action) if options.in_form else None
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
-        app_stores = stores.of(current_app)
-        direct = app_stores.direct is not None and not options.in_form  # a form sends its files itself
-        if direct:
-            _check_direct_folder(app_stores, options.upload_folder, "config() upload_folder")
         app = current_app._get_current_object()  # type: ignore[attr-defined]
+        direct = zonerules.goes_direct(app, options)  # a zone in a form sends files with the form
         checks.check_secret_key(app, options)
         client = None
         if options.chunking or options.delete_on_remove or direct or app.secret_key:
             # before the page loads: parallel chunks share it, deletes and rules are bound to it
             client = clients.client_id()
-        zone = zonerules.signed(name, kwargs, direct)
-        rules = zonerules.sign(app, zone, client) if client is not None else None
+        purpose = zonerules.DIRECT if direct else zonerules.VIEW
+        zone = zonerules.signed(name, kwargs, purpose)
+        rules = zonerules.sign(app, zone, client, purpose) if client is not None else None
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
         chunked = options.chunking and not direct  # a direct upload is cancelled and resumed by its own endpoints
         cancel_url = url_for("dropzone.cancel") if chunked else None
@@ -454,7 +453,7 @@ class Dropzone:
         direct_urls = None
         if direct:
             direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in endpoints.DIRECT_NAMES}
-        folder = upload_folder(options, _folder(None, keywords, "config()"))
+        folder = upload_folder(options)
         config = render.zone_config(
             options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
             rules_url=url_for("dropzone.rules") if rules else None, rules_expires=zonerules.max_age(app),

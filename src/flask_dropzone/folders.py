@@ -14,16 +14,19 @@ from .stores import PartialStore
 
 
 def upload_folder(options: Options, folder: Optional[str] = None) -> str:
-    """Where ``save()`` stores files: ``folder``, else the upload folder, as the store names it.
-    On disk a relative folder is in the app's instance folder, never in the working
-    directory of whoever started the app (in a bucket it is a key prefix inside the prefix)."""
+    """Where ``save()`` stores files: ``folder``, else the zone's ``upload_folder`` (the app's
+    ``DROPZONE_UPLOAD_FOLDER`` unless the zone names its own), as the store names it. A
+    relative folder means the same wherever it is given: on disk, in the app's instance folder
+    (never the working directory of whoever started the app), in a bucket, a key prefix inside
+    ``DROPZONE_S3_PREFIX``; none is ``<instance folder>/uploads``, or the prefix itself."""
     files = stores.of(current_app).files
-    default = os.path.join(current_app.instance_path, options.upload_folder or "uploads")
-    if folder is not None and files.local:
-        folder = os.path.join(current_app.instance_path, folder)
-    found = files.folder(folder, default)
-    if files.local:
-        _check_apart(found, chunk_folder(options))
+    chosen = options.upload_folder if folder is None else folder
+    if not files.local:
+        return files.folder(chosen, "")
+    instance = current_app.instance_path
+    chosen = None if chosen is None else os.path.join(instance, chosen)
+    found = files.folder(chosen, os.path.join(instance, "uploads"))
+    _check_apart(found, chunk_folder(options))
     return found
 
 

@@ -55,7 +55,8 @@ class DropzoneField(Field):
     def __new__(cls, *args: Any, **kwargs: Any) -> Any:
         if "_form" not in kwargs:
             # a typo, or a value that cannot work, fails where the form is defined
-            check_alone({k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}, "DropzoneField()")
+            settings = {k: v for k, v in kwargs.items() if k != "zone" and k not in _FIELD_KEYWORDS}
+            check_alone(settings, "DropzoneField()", form_field=True)
         return super().__new__(cls, *args, **kwargs)
 
     def __init__(self, label: Any = None, validators: Any = None, *, zone: Optional[str] = None, **kwargs: Any) -> None:
@@ -274,16 +275,15 @@ class DropzoneField(Field):
             attributes.setdefault("aria_label", str(label))
         options = self.options()
         client = client_id()
-        zone = zonerules.signed(self.zone_name, self.settings, direct=True)
-        rules = zonerules.sign(app, zone, client)
+        zone = zonerules.signed(self.zone_name, self.settings, zonerules.FIELD)  # its ticket's
         ticket = pending.sign_ticket(app, pending.Ticket(client, self.binding, zone, self.name))
         from flask_wtf.csrf import generate_csrf
 
         csrf = {"field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "token": generate_csrf()}
         chunked = options.chunking
         config = render.zone_config(
-            options, id=zone_id, url=url_for("dropzone.pending"), csrf=csrf, rules=rules,
-            rules_url=url_for("dropzone.rules"), rules_expires=zonerules.max_age(app), zone_key=zone.key,
+            options, id=zone_id, url=url_for("dropzone.pending"), csrf=csrf,
+            zone_key=zone.key,
             cancel_url=url_for("dropzone.cancel") if chunked else None,
             status_url=url_for("dropzone.status") if chunked and options.resume else None,
             existing=self._existing_entries(app, client),

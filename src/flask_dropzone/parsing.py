@@ -21,6 +21,7 @@ from .reporting import STORE_ERRORS, log, report, store_error
 from .settings import Options, resolve
 from .sweep import clean_later
 from .uploads import ChunkSink, FileSink, Upload, field_index
+from .zonerules import Zone, ZoneGone
 
 Sink = Union[FileSink, ChunkSink]
 #: After refusing an upload, read at most this much of the rest of its body so
@@ -63,10 +64,7 @@ class UploadFormParser(FormDataParser):
         zone = g.get("_dropzone_zone")  # the view's own settings, reading the body now
         signed = None
         if zone is None:  # else the zone's own settings, signed: whoever reads the form
-            signed = zonerules.load(app, self.request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
-            if signed is not None:
-                rules = signed.options(app.config)
-                zone = (rules, upload_folder(rules))
+            signed, zone = signed_zone(app, self.request)
         if zone is not None:
             settings, folder, checked = zone[0], zone[1], True
         else:
@@ -86,6 +84,29 @@ class UploadFormParser(FormDataParser):
         g._dropzone_chunks = [sink for sink in receiver.sinks if isinstance(sink, ChunkSink)]
         files = self.cls([(name, item) for name, item in g._dropzone_parts if isinstance(item, Upload)])
         return io.BytesIO(), fields, files
+
+
+def signed_zone(app: Flask, req: Request) -> tuple[Optional[Zone], Optional[tuple[Options, str]]]:
+    """The zone a request's signed value names, with its settings of today and its folder, for
+    whoever reads the form before the endpoint: a form field's upload names its field's by its
+    ticket, for the pending endpoint only (:mod:`.pending`); any other, by its zone's rules
+    signed for a view (:mod:`.zonerules`), never a direct zone's."""
+    client = session.get(CLIENT_KEY)
+    folder: Optional[str] = None
+    if req.endpoint == pending.ENDPOINT:
+        ticket = pending.read_ticket(app, req.headers.get(pending.HEADER), client)
+        zone = None if ticket is None else ticket.zone
+        if ticket is not None:  # received where it is kept: its client's pending files
+            folder = pending_folder(resolve(app.config), ticket.client)
+    else:
+        zone = zonerules.load(app, req.headers.get(zonerules.HEADER), client, zonerules.VIEW)
+    if zone is None:
+        return None, None
+    try:
+        options = zone.options(app.config)
+    except ZoneGone:
+        return None, None
+    return zone, (options, folder or upload_folder(options))
 
 
 class UploadRequest(Request):

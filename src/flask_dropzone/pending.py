@@ -6,7 +6,9 @@ pending endpoint, which keeps it in the store's pending area and answers a
 purpose, app (:mod:`.signing`), client and time:
 
 - the field's *ticket*, in the page: which field of which form (its binding) and its
-  zone; the pending endpoint takes files only with it, judged by the zone of today;
+  zone; the pending endpoint takes files only with it, judged by the zone of today (while
+  they arrive, whoever reads the form first). It is the field's only zone rules: no view's
+  receiving, nor direct upload, takes it;
 - a file's *reference*, one per pending file: the field it was uploaded for, the
   pending file's id, and the facts the server found (the client's name, the size, the
   type from the content). A reference older than ``DROPZONE_PENDING_EXPIRES``, another
@@ -23,13 +25,15 @@ from flask import Flask
 
 from . import signing
 from .settings import SettingError, _size_seconds
-from .zonerules import Zone
+from .zonerules import FIELD, SIGNED, Zone
 
 #: The app's setting: seconds a pending file is kept, and its reference holds.
 EXPIRES = "DROPZONE_PENDING_EXPIRES"
 DEFAULT_EXPIRES = 24 * 60 * 60
 #: The request header the field's uploads carry its ticket in.
 HEADER = "X-Dropzone-Field"
+#: The endpoint that takes them, the one the ticket is read by.
+ENDPOINT = "dropzone.pending"
 FIELD_PURPOSE, REFERENCE_PURPOSE, KEPT_PURPOSE = "form-field", "pending-file", "kept-file"
 #: The form input that carries a field's ticket, for its files posted without JavaScript.
 TICKET_INPUT = "dropzone-field"
@@ -83,7 +87,8 @@ def read_ticket(app: Flask, token: Any, client: Any) -> Optional[Ticket]:
         return None
     payload = found[0]
     try:
-        ticket = Ticket(str(payload["c"]), str(payload["b"]), Zone.from_payload(payload), str(payload["n"]))
+        zone = Zone.from_payload(payload, SIGNED[FIELD])
+        ticket = Ticket(str(payload["c"]), str(payload["b"]), zone, str(payload["n"]))
     except (KeyError, TypeError, ValueError):
         return None
     return ticket if ticket.client == client else None

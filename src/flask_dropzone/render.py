@@ -155,9 +155,9 @@ def zone_config(
     """Everything ``flask-dropzone.js`` needs to set one zone up; ``not_kept`` names the
     files of an in-form submission that came back (:func:`.receive.not_kept`); ``direct_urls``
     the direct-upload endpoints (``start``, ``urls``, ``complete``, ``abort``, ``status``)
-    with ``DROPZONE_S3_DIRECT``, else None; ``rules_url`` where the signed ``rules`` are
-    renewed before ``rules_expires`` seconds pass; ``zone_key`` a stable name of the zone's
-    rules, which the browser keys what it remembers of the zone's uploads by."""
+    for a zone that uploads direct (``s3_direct``), else None; ``rules_url`` where the signed
+    ``rules`` are renewed before ``rules_expires`` seconds pass; ``zone_key`` a stable name of
+    the zone's rules, which the browser keys what it remembers of the zone's uploads by."""
     return {
         "id": id,
         "url": html_safe_url(url),

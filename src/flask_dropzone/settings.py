@@ -354,6 +354,12 @@ class Options:
         _optional(_count(1)),
         "Most unfinished chunked and direct uploads one client may have at once; None for no limit.",
     )
+    s3_direct: bool = _setting(
+        False,
+        _bool,
+        "Browsers send the zone's files straight to the bucket (DROPZONE_STORAGE = 's3'); the app "
+        "starts, judges and completes each upload. A zone in a form, and a form field, never do.",
+    )
 
     @property
     def accepted_files(self) -> Optional[str]:
@@ -384,16 +390,24 @@ def canonical_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, An
     return result
 
 
-def check_keywords(overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+def check_keywords(
+    overrides: Mapping[str, Any], where: str, form_field: bool = False
+) -> dict[str, Any]:
     """Each keyword's value checked on its own (what it means beside the app's settings is
-    judged when they are known): for settings given before there is an app."""
+    judged when they are known): for settings given before there is an app. A
+    ``form_field``'s files go with its form: ``s3_direct=True`` is an error there."""
     checked = canonical_keywords(overrides, where)
     checks = {f.name: f.metadata["check"] for f in fields(Options)}
     for name, value in checked.items():
         try:
-            checks[name](value)
+            value = checks[name](value)
         except ValueError as error:
             raise SettingError(f"{where}: {name}= {error}") from None
+        if form_field and name == "s3_direct" and value:
+            raise SettingError(
+                f"{where}: s3_direct=True: a form field's files are kept pending and claimed "
+                "by its view, never sent straight to the bucket."
+            )
     return checked
 
 
@@ -440,6 +454,11 @@ def _resolve(config: Mapping[str, Any], overrides: Mapping[str, Any], where: str
         except ValueError as error:
             raise SettingError(f"{source} {error}") from None
     _check_file_type(values)
+    if values["s3_direct"] and values["in_form"] and "s3_direct" in overrides:
+        raise SettingError(
+            f"{where or 'resolve()'}: s3_direct=True cannot go with in_form: a zone in a form "
+            "sends its files with the form, to its view."
+        )
     _check_together(values)
     return Options(**values)
 
@@ -459,12 +478,12 @@ def _check_together(values: Mapping[str, Any]) -> None:
         )
 
 
-def check_alone(overrides: Mapping[str, Any], where: str) -> dict[str, Any]:
+def check_alone(overrides: Mapping[str, Any], where: str, form_field: bool = False) -> dict[str, Any]:
     """Keywords given before there is an app (a form field's, where its form is defined):
     each value, and what the values given say together; what they mean beside the app's
     settings is judged when these are known. An allowed type may be a list of the app's
     own when its ``allowed_file_custom`` is not given (the app may set it)."""
-    checked = check_keywords(overrides, where)
+    checked = check_keywords(overrides, where, form_field)
     values = {f.name: f.metadata["check"](checked[f.name]) for f in fields(Options) if f.name in checked}
     try:
         if "allowed_file_type" in values:

@@ -1,4 +1,5 @@
-"""The app-wide storage settings: which store keeps uploads, and where.
+"""The app-wide storage settings: which store keeps uploads, and where; and what a zone's
+settings need of them.
 
 They are the app's, not a zone's: the stores are built once, in ``init_app``, so
 these are settings only, never keywords of ``config()`` or ``save()``.
@@ -11,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional
 
-from .settings import SettingError, _bool
+from .settings import Options, SettingError, setting_name
 
 #: Each setting with its default.
 DEFAULTS: Mapping[str, Any] = {
@@ -19,11 +20,10 @@ DEFAULTS: Mapping[str, Any] = {
     "DROPZONE_S3_BUCKET": None,
     "DROPZONE_S3_PREFIX": "",
     "DROPZONE_S3_ENDPOINT_URL": None,
-    "DROPZONE_S3_DIRECT": False,
 }
 #: S3's smallest part but the last: chunks sent to S3 are parts of one multipart upload.
 S3_MIN_PART = 5 * 1024 * 1024
-#: S3's largest part: a chunk sent straight to the bucket (DROPZONE_S3_DIRECT) is one part.
+#: S3's largest part: a chunk sent straight to the bucket (``s3_direct``) is one part.
 S3_MAX_PART = 5 * 1024**3
 #: S3's most parts in a multipart upload.
 S3_MAX_PARTS = 10_000
@@ -36,8 +36,6 @@ class Storage:
     s3_bucket: Optional[str] = None
     s3_prefix: str = ""  #: stored files' keys start with it
     s3_endpoint_url: Optional[str] = None  #: None for AWS
-    #: Browsers send file bytes straight to the bucket through presigned URLs (``/dropzone/direct/...``).
-    s3_direct: bool = False
 
 
 def _text(config: Mapping[str, Any], name: str) -> Optional[str]:
@@ -47,24 +45,11 @@ def _text(config: Mapping[str, Any], name: str) -> Optional[str]:
     return value
 
 
-def _flag(config: Mapping[str, Any], name: str) -> bool:
-    try:
-        return _bool(config.get(name, DEFAULTS[name]))
-    except ValueError as error:
-        raise SettingError(f"{name} {error}") from None
-
-
 def storage(config: Mapping[str, Any]) -> Storage:
     """The storage settings of ``config``, checked; the error names the setting."""
     kind = _text(config, "DROPZONE_STORAGE")
     if kind not in ("disk", "s3"):
         raise SettingError(f"DROPZONE_STORAGE must be 'disk' or 's3', got {kind!r}")
-    direct = _flag(config, "DROPZONE_S3_DIRECT")
-    if direct and kind != "s3":
-        raise SettingError(
-            "DROPZONE_S3_DIRECT = True needs DROPZONE_STORAGE = 's3': browsers send files "
-            "straight to the bucket"
-        )
     if kind == "disk":
         return Storage()
     if importlib.util.find_spec("boto3") is None:
@@ -80,20 +65,33 @@ def storage(config: Mapping[str, Any]) -> Storage:
     endpoint = _text(config, "DROPZONE_S3_ENDPOINT_URL")
     if endpoint is not None and not re.match(r"https?://[^/\s]+", endpoint):
         raise SettingError(f"DROPZONE_S3_ENDPOINT_URL must be an http(s) URL, got {endpoint!r}")
-    return Storage("s3", bucket, prefix, endpoint, direct)
+    return Storage("s3", bucket, prefix, endpoint)
 
 
-def check_chunk_size(storage: Storage, chunking: bool, chunk_size: int, where: str) -> None:
-    """S3 keeps each chunk as a part: a chunk (but the last) of at least 5 MiB. With
-    ``DROPZONE_S3_DIRECT`` every zone's chunk size is its part size, chunking or not, and
-    a part is at most 5 GiB."""
-    if storage.kind == "s3" and (chunking or storage.s3_direct) and chunk_size < S3_MIN_PART:
+def _named(where: str, keyword: str) -> str:
+    """The setting of the app's (``where`` empty), else the keyword given to ``where``."""
+    return f"{where} {keyword}" if where else setting_name(keyword)
+
+
+def check_zone(storage: Storage, options: Options, where: str = "") -> None:
+    """What a zone's settings need of the storage, the error naming the setting (``where``
+    empty: the app's) or the keyword given to ``where``: direct uploads need S3; on S3 a
+    chunk is a part (chunking, and a direct upload's every part), 5 MiB at least but the
+    last, and a direct upload's part 5 GiB at most."""
+    direct = options.s3_direct and not options.in_form
+    if direct and storage.kind != "s3":
         raise SettingError(
-            f"{where} is {chunk_size} bytes; with DROPZONE_STORAGE = 's3' chunks are S3 parts, "
+            f"{_named(where, 's3_direct')} = True needs DROPZONE_STORAGE = 's3': browsers send "
+            "files straight to the bucket"
+        )
+    size, name = options.chunk_size, _named(where, "chunk_size")
+    if storage.kind == "s3" and (options.chunking or direct) and size < S3_MIN_PART:
+        raise SettingError(
+            f"{name} is {size} bytes; with DROPZONE_STORAGE = 's3' chunks are S3 parts, "
             f"which must be at least {S3_MIN_PART} bytes (5 MiB)"
         )
-    if storage.s3_direct and chunk_size > S3_MAX_PART:
+    if direct and size > S3_MAX_PART:
         raise SettingError(
-            f"{where} is {chunk_size} bytes; with DROPZONE_S3_DIRECT each chunk is an S3 part, "
+            f"{name} is {size} bytes; with s3_direct each chunk is an S3 part, "
             f"which must be at most {S3_MAX_PART} bytes (5 GiB)"
         )

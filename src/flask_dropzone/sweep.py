@@ -16,7 +16,7 @@ from .stores import CleanReport, FileStore, PartialStore
 
 
 def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> CleanReport:
-    """Remove abandoned partial uploads (direct uploads too, with ``DROPZONE_S3_DIRECT``),
+    """Remove abandoned partial uploads (direct uploads too, on S3),
     pending files older than ``DROPZONE_PENDING_EXPIRES`` and temporary files of dead
     processes from the upload folder and ``folders``."""
     app_stores = stores.of(current_app)

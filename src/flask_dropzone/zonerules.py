@@ -8,17 +8,21 @@ the zone sends it back in a header.
 
 What the page carries grants no more than the server would decide now:
 
+- the rules name what the zone is for, each purpose under its own salt, so that rules
+  signed for one are nothing for another: :data:`VIEW` rules judge files before the
+  view their zone posts to (in-form zones too), :data:`DIRECT` rules start direct
+  uploads (``s3_direct``). A form field's uploads carry none: its ticket
+  (:mod:`.pending`) names its zone, for its own endpoint only;
 - a named zone (``DROPZONE_ZONES``) travels by name and is resolved from today's
   settings whenever it is used: a tightened zone applies at once, a removed one
-  is refused;
+  is refused, and direct rules of a zone that no longer uploads direct are refused;
 - a zone set up by keywords carries those keywords that judge files (:data:`RULES`),
-  and with ``DROPZONE_S3_DIRECT``, where no view runs, what a view would have said
-  (:data:`DIRECT_RULES`: its folder, naming policy, deletes and messages), resolved
-  over today's app settings;
-- the value names its purpose and app (:mod:`.signing`), the client it was made for
-  (the id in its session) and its time; it expires after the app's
-  ``DROPZONE_CHUNK_EXPIRES`` (a page that lives longer renews it at
-  ``/dropzone/rules`` while it is valid).
+  and, for direct uploads, where no view runs, what a view would have said
+  (:data:`MESSAGES`, :data:`DIRECT_RULES`: its folder, naming policy and deletes),
+  resolved over today's app settings;
+- the value names its app (:mod:`.signing`), the client it was made for (the id in
+  its session) and its time; it expires after the app's ``DROPZONE_CHUNK_EXPIRES``
+  (a page that lives longer renews it at ``/dropzone/rules`` while it is valid).
 
 A request without valid rules is judged by its view, as before; direct uploads,
 which have no view, are refused.
@@ -30,12 +34,12 @@ import hashlib
 import json
 import math
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, Sequence
 
 from flask import Flask
 from itsdangerous import BadData
 
-from . import signing
+from . import signing, stores
 from .settings import ZONES, Options, SettingError, canonical_keywords, resolve
 
 #: The request header a zone's uploads carry its signed rules in.
@@ -55,17 +59,19 @@ RULES = (
     "chunk_expires",  # how long its partial uploads are kept
     "unfinished_uploads",
 )
-#: The settings also signed for direct uploads (``DROPZONE_S3_DIRECT``), where no view runs.
-DIRECT_RULES = (
-    "upload_folder",
-    "stored_name",
-    "delete_on_remove",
-    "delete_window",
-    "file_too_big",
-    "invalid_file_type",
-    "content_mismatch",
-)
-PURPOSE = "zone-rules"
+#: The refusals' words, signed where no view runs to say them.
+MESSAGES = ("file_too_big", "invalid_file_type", "content_mismatch")
+#: What else a view would have decided, signed for direct uploads (``s3_direct``).
+DIRECT_RULES = ("upload_folder", "stored_name", "delete_on_remove", "delete_window", "s3_direct")
+#: What a zone's uploads are for: a view of the app (in-form zones too), or the bucket; and
+#: a form field's pending files, whose zone only its ticket carries (:mod:`.pending`).
+VIEW, DIRECT, FIELD = "view", "direct", "field"
+#: Each purpose's salt of rules (:mod:`.signing`): a field has no rules to sign.
+SALTS = {VIEW: "view-zone", DIRECT: "direct-zone"}
+#: The keywords each purpose signs.
+SIGNED = {VIEW: RULES, DIRECT: RULES + MESSAGES + DIRECT_RULES, FIELD: RULES + MESSAGES}
+#: Every keyword a zone's rules may carry (a ticket's or a token's zone).
+SIGNED_ANY = SIGNED[DIRECT]
 #: What a request whose rules expired (or name a zone removed since) is told.
 EXPIRED = "This page's upload settings have expired; reload the page."
 
@@ -112,14 +118,15 @@ class Zone:
         return {"z": self.name, "k": dict(self.keywords)}
 
     @classmethod
-    def from_payload(cls, payload: Any) -> "Zone":
-        """The zone a decoded payload names; ValueError when it names none."""
+    def from_payload(cls, payload: Any, keys: Sequence[str] = SIGNED_ANY) -> "Zone":
+        """The zone a decoded payload names, of the keywords ``keys``; ValueError when it
+        names none."""
         if not isinstance(payload, dict):
             raise ValueError("not a zone")
         name, keywords = payload.get("z"), payload.get("k")
         if (name is not None and not isinstance(name, str)) or not isinstance(keywords, dict):
             raise ValueError("not a zone")
-        if not set(keywords) <= set(RULES + DIRECT_RULES):
+        if not set(keywords) <= set(keys):
             raise ValueError("not a zone's rules")
         return cls(name, keywords)
 
@@ -136,11 +143,11 @@ def _plain(value: Any) -> bool:
     return True
 
 
-def signed(name: Optional[str], overrides: Mapping[str, Any], direct: bool = False) -> Zone:
+def signed(name: Optional[str], overrides: Mapping[str, Any], purpose: str) -> Zone:
     """The zone to sign for a zone shown as ``name`` (a named zone, or None) with keywords
-    ``overrides``: only those that judge files (:data:`RULES`), and with ``direct`` those
-    of :data:`DIRECT_RULES` that can be signed (a naming function cannot)."""
-    keys = RULES + DIRECT_RULES if direct else RULES
+    ``overrides``, for ``purpose``: only those keywords its rules carry (:data:`SIGNED`)
+    that can be signed (a naming function cannot)."""
+    keys = SIGNED[purpose]
     keywords = canonical_keywords(overrides, "config()")
     return Zone(name, {key: value for key, value in keywords.items() if key in keys and _plain(value)})
 
@@ -150,36 +157,55 @@ def max_age(app: Flask) -> float:
     return resolve(app.config).chunk_expires
 
 
-def sign(app: Flask, zone: Zone, client: str) -> Optional[str]:
-    """The header value for ``zone`` shown to ``client``; None without a secret key."""
-    serializer = signing.serializer(app, PURPOSE)
+def goes_direct(app: Flask, options: Options) -> bool:
+    """Whether a zone of ``options`` sends its files straight to the bucket: ``s3_direct``
+    with S3 storage, unless it is in a form (its files go with the form, to its view)."""
+    return options.s3_direct and not options.in_form and stores.of(app).direct is not None
+
+
+def sign(app: Flask, zone: Zone, client: str, purpose: str) -> Optional[str]:
+    """The header value for ``zone`` shown to ``client``, for ``purpose``; None without a
+    secret key."""
+    serializer = signing.serializer(app, SALTS[purpose])
     if serializer is None:
         return None
     return serializer.dumps({**zone.payload(), "c": client})
 
 
-def load(app: Flask, token: Optional[str], client: Any) -> Optional[Zone]:
-    """The zone of rules this app signed for ``client`` no longer ago than :func:`max_age`,
-    if it is still a zone today; None for anything else."""
-    serializer = signing.serializer(app, PURPOSE)
+def load(app: Flask, token: Optional[str], client: Any, purpose: str) -> Optional[Zone]:
+    """The zone of rules this app signed for ``client`` and ``purpose`` no longer ago than
+    :func:`max_age`, if it is still a zone today (for :data:`DIRECT`, one that uploads
+    direct); None for anything else."""
+    serializer = signing.serializer(app, SALTS[purpose])
     if serializer is None or not token or not isinstance(client, str) or len(token) > 16384:
         return None
     try:
         payload = serializer.loads(token, max_age=math.ceil(max_age(app)))
-        zone = Zone.from_payload(payload)
+        zone = Zone.from_payload(payload, SIGNED[purpose])
     except (BadData, ValueError, TypeError, UnicodeDecodeError):
         return None
     if payload.get("c") != client:
         return None
     try:
-        zone.options(app.config)
+        options = zone.options(app.config)
     except ZoneGone:
+        return None
+    if purpose == DIRECT and not goes_direct(app, options):
         return None
     return zone
 
 
+def renewed(app: Flask, token: Optional[str], client: Any) -> Optional[str]:
+    """Fresh rules for the same zone and purpose as ``token``, if it still holds; else None."""
+    for purpose in SALTS:
+        zone = load(app, token, client, purpose)
+        if zone is not None:
+            return sign(app, zone, client, purpose)
+    return None
+
+
 def options(app: Flask, token: Optional[str], client: Any) -> Optional[Options]:
-    """The settings that judge a request's files, as its zone is set up today, or None
-    when it sent no valid rules."""
-    zone = load(app, token, client)
+    """The settings that judge a request's files before its view, as its zone is set up
+    today, or None when it sent no valid rules for a view."""
+    zone = load(app, token, client, VIEW)
     return None if zone is None else zone.options(app.config)

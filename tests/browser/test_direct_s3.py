@@ -382,3 +382,46 @@ def test_success_gets_the_apps_answer_in_direct_mode_too(page, serve, s3_server,
     wait_settled(page, "myDropzone", 1)
     assert statuses(page, "myDropzone") == ["success"]
     assert page.evaluate("window.answers") == [{"stored": [{"filename": "a.txt", "stored_name": "a.txt"}]}]
+
+
+def test_one_page_has_a_direct_zone_and_a_zone_through_the_app(page, serve, s3_server, s3_bucket,
+                                                                s3_settings):
+    """S3_DIRECT is a zone's setting too: in an app that sends files through its views, one
+    zone sends its files straight to the bucket, and the other still posts to its view."""
+    from s3server import make_client
+
+    zones = {"direct": {"s3_direct": True, "upload_folder": "direct"},
+             "posted": {"upload_folder": "posted"}}
+    app, counter = direct_app({**s3_settings, "DROPZONE_S3_DIRECT": False, "DROPZONE_ZONES": zones})
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/upload")
+    def upload():
+        return {"stored": [saved.stored_name for saved in dropzone.save(zone="posted")]}
+
+    @app.get("/both")
+    def both():
+        return render_template_string(
+            """<!doctype html><html lang="en"><head><title>both</title>{{ dropzone.load_css() }}
+            </head><body><main>{{ dropzone.create(id='direct') }}
+            {{ dropzone.create(action='upload', id='posted') }}</main>{{ dropzone.load_js() }}
+            {{ dropzone.config(id='direct') }}{{ dropzone.config(id='posted') }}</body></html>"""
+        )
+
+    server = serve(app)
+    allow_the_page(app, server.url)
+    asked = []
+    page.on("request", lambda request: asked.append((request.method, request.url.split("?")[0])))
+    page.goto(server.url + "/both")
+    big = os.urandom(2 * MIB)
+    drop_files(page, "direct", [("film.bin", big)])
+    drop_files(page, "posted", [("note.txt", b"through the app")])
+    wait_settled(page, "direct", 1)
+    wait_settled(page, "posted", 1)
+    assert statuses(page, "direct") == ["success"] and statuses(page, "posted") == ["success"]
+    client = make_client(s3_server)
+    assert keys(client, s3_bucket) == ["uploads/direct/film.bin", "uploads/posted/note.txt"]
+    assert client.get_object(Bucket=s3_bucket, Key="uploads/direct/film.bin")["Body"].read() == big
+    assert ("POST", server.url + "/upload") in asked  # the posted zone's file went to its view
+    assert [url for method, url in asked if method == "PUT"]  # the direct zone's, to the bucket
+    assert counter.total < 64 * 1024  # the app never got the direct file's bytes

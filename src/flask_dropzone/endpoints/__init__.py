@@ -8,7 +8,7 @@ refusals (and Flask-WTF's CSRF errors, and bodies over ``MAX_CONTENT_LENGTH``) a
 ``GET /dropzone/rules``    ``dropzone.rules``       fresh signed rules for a page
 ``POST /dropzone/pending`` ``dropzone.pending``     a form field's file, kept pending
 ``.../pending/discard``    ``dropzone.pending_*``   a pending file removed; one sent back
-``/dropzone/direct/...``   ``dropzone.direct_*``    direct uploads (``S3_DIRECT`` only)
+``/dropzone/direct/...``   ``dropzone.direct_*``    direct uploads (S3 storage only)
 =========================  =======================  ====================================
 """
 
@@ -30,7 +30,8 @@ DIRECT_ENDPOINTS = tuple(f"dropzone.direct_{name}" for name in DIRECT_NAMES)
 
 
 def register(blueprint: Blueprint, delete_checks: Sequence[Callable[[str, str], Any]], direct: bool) -> None:
-    """Add every endpoint to the extension's blueprint (the direct ones with ``S3_DIRECT``)."""
+    """Add every endpoint to the extension's blueprint (the direct ones with ``direct``: on S3
+    storage, where any zone may upload direct)."""
     blueprint.add_url_rule(
         "/dropzone/delete", "delete", lambda: deletes.delete_stored(delete_checks), methods=["POST"]
     )

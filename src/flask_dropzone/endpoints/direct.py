@@ -1,4 +1,4 @@
-"""The direct-upload endpoints (``DROPZONE_S3_DIRECT``): the browser sends a file's
+"""The direct-upload endpoints (a zone's ``s3_direct``): the browser sends a file's
 bytes straight to the bucket, as parts through presigned URLs, and asks these
 endpoints to start, refresh, complete, abort and resume its upload. No file byte
 reaches the app; the server judges the file before (name, declared size, quota)
@@ -8,7 +8,8 @@ completes the upload, where the file is stored, only once it is judged.
 Each takes a JSON body (``status``: a query) and answers JSON, or a refusal in
 plain text as every upload does. A file is judged by its zone (the ``X-Dropzone-Zone``
 header its page sent, :mod:`.zonerules`) with that zone's settings of the day: a request
-without valid rules starts nothing. The token ``start`` returns names the zone, so
+without valid rules signed for direct uploads (a view's, a zone's that no longer uploads
+direct) starts nothing. The token ``start`` returns names the zone, so
 that the upload is completed in the zone it started in, judged again by that zone's
 settings then, and only the session that started an upload may use it (another gets
 404, as if there were none).
@@ -57,8 +58,8 @@ _NO_UPLOAD = "There is no such upload."
 
 
 def register(blueprint: Blueprint) -> None:
-    """Add the endpoints to the extension's blueprint (only with ``DROPZONE_S3_DIRECT``), named
-    as :data:`.DIRECT_ENDPOINTS` lists them."""
+    """Add the endpoints to the extension's blueprint (only with S3 storage), named as
+    :data:`.DIRECT_ENDPOINTS` lists them."""
     blueprint.add_url_rule("/dropzone/direct/start", "direct_start", start, methods=["POST"])
     blueprint.add_url_rule("/dropzone/direct/urls", "direct_urls", urls, methods=["POST"])
     blueprint.add_url_rule("/dropzone/direct/complete", "direct_complete", complete, methods=["POST"])
@@ -117,7 +118,7 @@ def _body() -> dict[str, Any]:
 
 def _store(app: Flask) -> DirectStore:
     found = stores.of(app).direct
-    assert found is not None, "the direct endpoints exist only with DROPZONE_S3_DIRECT"
+    assert found is not None, "the direct endpoints exist only with S3 storage"
     return found
 
 
@@ -127,9 +128,11 @@ def _max_age(app: Flask) -> float:
 
 
 def _zone(app: Flask) -> Zone:
-    """The zone of the request's signed rules: no view runs here, so without valid rules
-    of this client's page (expired, of a zone removed since, or none) nothing is taken."""
-    zone = zonerules.load(app, request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
+    """The zone of the request's signed rules: no view runs here, so without valid rules of
+    this client's page signed for direct uploads (expired, of a zone removed or no longer
+    direct since, a view's, or none) nothing is taken."""
+    rules, client = request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY)
+    zone = zonerules.load(app, rules, client, zonerules.DIRECT)
     if zone is None:
         raise BadUpload(zonerules.EXPIRED)
     g._dropzone_direct_zone = zone.name
@@ -138,16 +141,15 @@ def _zone(app: Flask) -> Zone:
 
 def _folder(app: Flask, zone: Zone, options: Options, filename: str) -> str:
     """Where the zone's direct uploads go today: the app's choice (``direct_folder``), else
-    the zone's own ``upload_folder`` (a key prefix), else the store's prefix."""
-    folder = zone.settings(app.config).get("upload_folder")
+    the zone's ``upload_folder`` (a key prefix), else the store's prefix."""
+    folder = None
     choose = app.extensions["dropzone"].folder_for
     if choose is not None:
-        chosen = choose(zone.name, filename)
-        if chosen is False:
+        folder = choose(zone.name, filename)
+        if folder is False:
             raise UploadForbidden("You cannot upload files here.")
-        if chosen is not None and not isinstance(chosen, str):
-            raise TypeError(f"direct_folder must return a folder (str), None or False, not {chosen!r}")
-        folder = chosen if chosen is not None else folder
+        if folder is not None and not isinstance(folder, str):
+            raise TypeError(f"direct_folder must return a folder (str), None or False: {folder!r}")
     return upload_folder(options, folder)
 
 

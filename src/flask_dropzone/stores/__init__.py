@@ -61,8 +61,9 @@ __all__ = [
 
 
 class Stores:
-    """An app's file store, its partial store for each chunk folder in use, and with
-    ``DROPZONE_S3_DIRECT`` its direct uploads (else ``direct`` is None)."""
+    """An app's file store, its partial store for each chunk folder in use, and on S3 its
+    direct uploads, for any zone that may send its files straight to the bucket (``s3_direct``;
+    ``direct`` is None on disk)."""
 
     def __init__(
         self,
@@ -92,11 +93,9 @@ def build(settings: Storage) -> Stores:
 
         assert settings.s3_bucket is not None
         files = S3Files(client_maker(settings.s3_endpoint_url), settings.s3_bucket, settings.s3_prefix)
-        direct = None
-        if settings.s3_direct:
-            from .s3_direct import S3Direct
+        from .s3_direct import S3Direct
 
-            direct = S3Direct(files, S3Partials(files))
+        direct = S3Direct(files, S3Partials(files))
         return Stores(settings, files, lambda chunk_folder: S3Partials(files), direct)
     from .disk import DiskFiles
     from .disk_chunks import DiskChunks

@@ -347,9 +347,13 @@ class S3Files(FileStore):
         return self._client()
 
     def folder(self, folder: Optional[str], default: str) -> str:
-        """The key prefix of ``folder``: the store's prefix, then the folder's own path
-        (the upload folder's path means nothing in a bucket)."""
-        parts = [part for part in (folder or "").replace("\\", "/").split("/") if part not in ("", ".")]
+        """The key prefix of ``folder``, a relative folder: the store's prefix, then the
+        folder's own path (``default``, a disk path, means nothing in a bucket); an absolute
+        path is no folder here."""
+        path = (folder or "").replace("\\", "/")
+        if path.startswith("/"):
+            raise ValueError(f"folder {folder!r} is an absolute path; a bucket's are key prefixes")
+        parts = [part for part in path.split("/") if part not in ("", ".")]
         if ".." in parts:
             raise ValueError(f"folder {folder!r} must stay inside DROPZONE_S3_PREFIX")
         inner = "/".join(parts)
