@@ -14,13 +14,11 @@ completes the multipart upload, with that copy as its part 1.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Optional
 
 from flask import Flask
-from itsdangerous import BadData
 
 from . import signing
 from .errors import BadUpload, UploadRefused
@@ -105,21 +103,18 @@ def _whole(value: Any) -> bool:
 def make_token(app: Flask, ticket: Ticket) -> str:
     """The upload's token, signed for its purpose and app (:mod:`.signing`); it carries the
     time it was made."""
-    serializer = signing.serializer(app, PURPOSE)
-    assert serializer is not None, "direct uploads need a secret key"
-    return serializer.dumps(ticket.payload())
+    return signing.dumps(app, PURPOSE, ticket.payload())
 
 
 def read_token(app: Flask, token: Any, max_age: float) -> Optional[tuple[Ticket, float]]:
     """The ticket of a token this app made less than ``max_age`` seconds ago, and when it
     was made (seconds since the epoch); None for anything else."""
-    serializer = signing.serializer(app, PURPOSE)
-    if serializer is None or not isinstance(token, str) or not token or len(token) > 16384:
+    read = signing.loads(app, PURPOSE, token, max_age)
+    if read is None:
         return None
     try:
-        payload, made = serializer.loads(token, max_age=math.ceil(max_age), return_timestamp=True)
-        return Ticket.from_payload(payload), made.timestamp()
-    except (BadData, ValueError, TypeError):
+        return Ticket.from_payload(read[0]), read[1]
+    except (ValueError, TypeError, KeyError):
         return None
 
 

@@ -78,7 +78,10 @@ def canonical(token: str) -> bool:
     spellings; a value is compared by its spelling, so only one may be read."""
     if not _SPELLING.fullmatch(token):
         return False
-    return all(base64_encode(base64_decode(part)).decode() == part for part in token.lstrip(".").split("."))
+    try:
+        return all(base64_encode(base64_decode(part)).decode() == part for part in token.lstrip(".").split("."))
+    except BadData:  # a length no base64 has
+        return False
 
 
 def dumps(app: Flask, purpose: str, payload: Any) -> str:
@@ -88,15 +91,17 @@ def dumps(app: Flask, purpose: str, payload: Any) -> str:
     return signer.dumps(payload)
 
 
-def loads(app: Flask, purpose: str, token: Any, max_age: float) -> Optional[tuple[Any, float]]:
+def loads(app: Flask, purpose: str, token: Any, max_age: Optional[float]) -> Optional[tuple[Any, float]]:
     """The payload of a value this app signed for ``purpose`` less than ``max_age`` seconds
-    ago, and when it was signed; None for anything else (no secret key, not a string, too
-    long, spelled otherwise than it was written, forged, expired), never an error."""
+    ago (None: a reader that judges the age itself), and when it was signed; None for anything
+    else (no secret key, not a string, too long, spelled otherwise than it was written,
+    forged, expired), never an error."""
     signer = serializer(app, purpose)
     if signer is None or not isinstance(token, str) or len(token) > LIMIT or not canonical(token):
         return None
     try:
-        payload, made = signer.loads(token, max_age=math.ceil(max_age), return_timestamp=True)
+        age = None if max_age is None else math.ceil(max_age)
+        payload, made = signer.loads(token, max_age=age, return_timestamp=True)
     except (BadData, UnicodeDecodeError, ValueError, TypeError):
         return None
     return payload, made.timestamp()

@@ -32,12 +32,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Optional, Sequence
 
 from flask import Flask
-from itsdangerous import BadData
 
 from . import signing, stores
 from .settings import ZONES, Options, SettingError, canonical_keywords, resolve
@@ -166,23 +164,22 @@ def goes_direct(app: Flask, options: Options) -> bool:
 def sign(app: Flask, zone: Zone, client: str, purpose: str) -> Optional[str]:
     """The header value for ``zone`` shown to ``client``, for ``purpose``; None without a
     secret key."""
-    serializer = signing.serializer(app, SALTS[purpose])
-    if serializer is None:
+    if not app.secret_key:
         return None
-    return serializer.dumps({**zone.payload(), "c": client})
+    return signing.dumps(app, SALTS[purpose], {**zone.payload(), "c": client})
 
 
 def load(app: Flask, token: Optional[str], client: Any, purpose: str) -> Optional[Zone]:
     """The zone of rules this app signed for ``client`` and ``purpose`` no longer ago than
     :func:`max_age`, if it is still a zone today (for :data:`DIRECT`, one that uploads
     direct); None for anything else."""
-    serializer = signing.serializer(app, SALTS[purpose])
-    if serializer is None or not token or not isinstance(client, str) or len(token) > 16384:
+    read = signing.loads(app, SALTS[purpose], token, max_age(app)) if isinstance(client, str) else None
+    if read is None:
         return None
+    payload = read[0]
     try:
-        payload = serializer.loads(token, max_age=math.ceil(max_age(app)))
         zone = Zone.from_payload(payload, SIGNED[purpose])
-    except (BadData, ValueError, TypeError, UnicodeDecodeError):
+    except (ValueError, TypeError):
         return None
     if payload.get("c") != client:
         return None
