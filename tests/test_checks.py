@@ -146,3 +146,16 @@ def test_a_view_deleting_from_remove_links_without_a_secret_key_stores_nothing(t
     with pytest.raises(SettingError, match=r"DROPZONE_DELETE_ON_REMOVE \(or delete_on_remove=True\) needs"):
         app.test_client().post("/upload", data={"file": (io.BytesIO(b"a"), "a.txt")})
     assert stored == [] and not os.path.exists(os.path.join(app.instance_path, "uploads", "a.txt"))
+
+
+def test_a_named_zones_folder_inside_the_chunk_folder_fails_at_start_up_naming_the_zone(tmp_path):
+    zones = {"avatar": {"upload_folder": "dropzone-chunks/avatars"}}
+    with pytest.raises(SettingError, match=r"DROPZONE_ZONES\['avatar'\]: .*must be apart"):
+        Dropzone(app_with(tmp_path, DROPZONE_ZONES=zones))
+
+
+def test_a_keywords_folder_inside_the_chunk_folder_fails_where_it_is_used_naming_the_settings(tmp_path):
+    app = app_with(tmp_path)
+    dropzone = Dropzone(app)
+    with app.test_request_context(), pytest.raises(SettingError, match="must be apart"):
+        dropzone.send_stored("a.png", folder="dropzone-chunks/pending")

@@ -219,6 +219,12 @@ class Dropzone:
         if self.stores[app].files.local:
             with app.app_context():
                 checks.check_at_start(upload_folder(options), chunk_folder(options))
+                for name, keywords in (app.config.get(ZONES) or {}).items():
+                    where = f"{ZONES}[{name!r}]"
+                    try:  # each zone's folder apart from the chunk folder, named now
+                        upload_folder(resolve(app.config, keywords, where))
+                    except SettingError as error:
+                        raise SettingError(f"{where}: {error}") from None
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
             blueprint = _StaticBlueprint("dropzone", __name__, static_folder="static", static_url_path=static_url_path)
