@@ -2,17 +2,19 @@
 
 A :class:`~.forms.DropzoneField` uploads each file as it is dropped to the extension's
 pending endpoint, which keeps it in the store's pending area and answers a
-*reference*; the form carries only references. Two signed values, each for its
+*reference*; the form carries only references. Three signed values, each for its
 purpose, app (:mod:`.signing`), client and time:
 
-- the field's *ticket*, in the page: which field of which form (its binding) and its
-  zone; the pending endpoint takes files only with it, judged by the zone of today (while
-  they arrive, whoever reads the form first). It is the field's only zone rules: no view's
-  receiving, nor direct upload, takes it;
+- the field's *ticket*, in the page (and in the form, for a browser without JavaScript):
+  which field of which form (its binding and its input's name) and its zone; files are
+  taken only with it, judged by the zone of today while they arrive;
 - a file's *reference*, one per pending file: the field it was uploaded for, the
   pending file's id, and the facts the server found (the client's name, the size, the
-  type from the content). A reference older than ``DROPZONE_PENDING_EXPIRES``, another
-  client's or another field's is no file.
+  type from the content);
+- a *kept* value per stored file the field shows: the person kept it.
+
+A value older than ``DROPZONE_PENDING_EXPIRES``, another client's or another field's is
+nothing.
 """
 
 from __future__ import annotations
