@@ -222,30 +222,6 @@ def test_a_file_claimed_by_another_request_while_the_form_is_checked_is_a_field_
     assert app.claimed == []
 
 
-def test_a_form_sent_four_times_at_once_stores_its_file_once_and_never_answers_500(tmp_path):
-    import threading
-
-    app = form_app(tmp_path)
-    client = app.test_client()
-    ref = reference(client, field_config(client))
-    cookie = client.get_cookie("session")
-    barrier, statuses = threading.Barrier(4), []
-
-    def submit():
-        other = app.test_client()
-        other.set_cookie(cookie.key, cookie.value)
-        barrier.wait()
-        statuses.append(other.post("/post", data={"title": "x", "photos": ref}).status_code)
-
-    threads = [threading.Thread(target=submit) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-    assert stored(app) == ["a.png"] and sum(len(claimed) for claimed in app.claimed) == 1
-    assert len(statuses) == 4 and set(statuses) <= {200, 302}
-
-
 # References: one spelling each, read by what they name ---------------------------------------
 
 
