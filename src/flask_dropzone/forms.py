@@ -29,7 +29,7 @@ from .folders import upload_folder
 from .form_errors import naming_files
 from .messages import fill
 from .reporting import STORE_ERRORS, log, store_error
-from .settings import ZONES, Options, SettingError, canonical_keywords, check_alone, zone_keywords
+from .settings import Options, SettingError, canonical_keywords, check_alone
 from .uploads import SavedFile
 from .zonerules import Zone, ZoneGone
 
@@ -87,18 +87,9 @@ class DropzoneField(Field):
         except ZoneGone as error:
             raise SettingError(f"DropzoneField {self.binding}: {error}") from None
 
-    def _keywords(self) -> dict[str, Any]:
-        config = current_app.config
-        if self.zone_name is None:
-            return dict(self.settings)
-        if self.zone_name not in (config.get(ZONES) or {}):
-            zone_keywords(config, self.zone_name, f"DropzoneField {self.binding}")  # the error naming the zone
-        return self.zone.settings(config)
-
     def folder(self) -> str:
         """Where :meth:`claim` stores the files: the field's (or its zone's) ``upload_folder``."""
-        found = self._keywords().get("upload_folder")
-        return upload_folder(self.options(), found if isinstance(found, str) and found else None)
+        return upload_folder(self.options())
 
     # Submitted -----------------------------------------------------------------------------
 
