@@ -112,7 +112,7 @@ class DropzoneField(Field):
 
     def process_formdata(self, valuelist: list[Any]) -> None:
         """The form's values: references to pending files (each opened once, by what it
-        names, at most ``max_files`` + 1 of them), existing files kept, and files posted
+        names, at most ``max_files`` of them), existing files kept, and files posted
         without JavaScript (kept pending once the form's CSRF check passed)."""
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
