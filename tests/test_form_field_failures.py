@@ -16,10 +16,19 @@ from flask_wtf.file import FileSize
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import Dropzone, SettingError, StoreUnavailable, UploadRefused, pending, stores
+from flask_dropzone import (
+    AlreadyClaimed,
+    Dropzone,
+    SettingError,
+    StoreUnavailable,
+    UploadRefused,
+    pending,
+    stores,
+)
 from flask_dropzone.forms import STORE_DOWN, DropzoneField
 
 from chunking import CONTENT_TYPE, chunk_requests
+from conftest import zone_configs
 from test_forms import PAGE, PNG, field_config, form_app, pending_count, reference, stored, upload
 
 
@@ -343,3 +352,104 @@ def test_expired_pending_files_never_count_and_are_swept_after_pending_uploads(t
                      headers={k: v for k, v in config["options"]["headers"].items() if k != "X-CSRF-Token"}) as answer:
         assert answer.status_code == 200
     assert pending_count(app) == 1  # and the sweep, run after that upload, removed them
+
+
+# A form sent twice: decided for the whole form ------------------------------------------------
+
+
+def test_of_two_requests_claiming_one_forms_files_one_stores_them_all_and_the_other_none(tmp_path):
+    app = two_photo_app(tmp_path)
+    client = app.test_client()
+    config = field_config(client)
+    refs = [reference(client, config, name) for name in ("a.png", "b.png", "c.png")]
+    with app.test_request_context("/post", method="POST", data={"title": "x", "photos": refs}):
+        from flask import session
+
+        session.update(_session_of(app, client))
+        first, second = TwoPhotos(), TwoPhotos()
+        assert first.validate() and second.validate()  # both checked before either claims
+        stored_first = first.photos.claim()
+        with pytest.raises(AlreadyClaimed) as told:
+            second.photos.claim()
+        assert told.value.code == 409
+        assert first.photos.claim() == stored_first  # asked again: the same files, stored once
+    assert [saved.filename for saved in stored_first] == ["a.png", "b.png", "c.png"]
+    assert stored(app) == ["a.png", "b.png", "c.png"] and pending_count(app) == 0
+
+
+def test_a_claim_that_loses_one_file_gives_back_the_others(tmp_path):
+    app = two_photo_app(tmp_path)
+    client = app.test_client()
+    config = field_config(client)
+    refs = [reference(client, config, name) for name in ("a.png", "b.png")]
+    with app.test_request_context("/post", method="POST", data={"title": "x", "photos": refs}):
+        from flask import session
+
+        session.update(_session_of(app, client))
+        form = TwoPhotos()
+        assert form.validate()
+        last = max(form.photos.data, key=lambda each: each.found.id)  # claimed last
+        other = stores.of(app).files.claim(last.folder, last.found.id, form.photos.folder(), "x.png", last.size)
+        with pytest.raises(AlreadyClaimed):
+            form.photos.claim()
+        assert stored(app) == ["x.png"]  # the other claim's; the first file was given back
+        other.undo()  # the other claim gave up: the form can be claimed again
+        again = TwoPhotos()
+        assert again.validate() and [saved.filename for saved in again.photos.claim()] == ["a.png", "b.png"]
+    assert stored(app) == ["a.png", "b.png"] and pending_count(app) == 0
+
+
+def _session_of(app, client) -> dict:
+    serializer = app.session_interface.get_signing_serializer(app)
+    return serializer.loads(client.get_cookie("session").value)
+
+
+def test_claim_stores_where_the_view_says_a_persons_own_folder(tmp_path):
+    app = two_photo_app(tmp_path)
+    client = app.test_client()
+    ref = reference(client, field_config(client))
+    with app.test_request_context("/post", method="POST", data={"title": "x", "photos": ref}):
+        from flask import session
+
+        session.update(_session_of(app, client))
+        form = TwoPhotos()
+        assert form.validate()
+        (saved,) = form.photos.claim(folder="users/7")
+    assert saved.path == str(tmp_path / "instance" / "users" / "7" / "a.png") and saved.stored_name == "a.png"
+
+
+# Existing files: one file however the app gives it ----------------------------------------------
+
+
+def test_an_existing_file_given_as_a_row_or_a_saved_file_is_the_same_file(tmp_path):
+    """The page shows the post's files as rows with thumbnails; the view that takes the form
+    back has them as SavedFiles: a file kept is kept, whatever form it was given in."""
+    import dataclasses
+
+    from flask_dropzone import SavedFile, signing
+
+    app = two_photo_app(tmp_path)
+    folder = tmp_path / "instance" / "uploads"
+    folder.mkdir(parents=True)
+    (folder / "sea.png").write_bytes(PNG)
+    photo = SavedFile("Sea.png", "sea.png", str(folder / "sea.png"), len(PNG), "image/png", str(folder / "sea.png"))
+    seen = {}
+
+    @app.route("/edit", methods=["GET", "POST"])
+    def edit():
+        form = TwoPhotos(data={"photos": [photo]})
+        if form.validate_on_submit():
+            seen["removed"] = form.photos.removed
+            return "edited"
+        form.photos.existing = [{**dataclasses.asdict(photo), "thumbnail": "/thumbs/sea.png"}]
+        return render_template_string(PAGE, form=form)
+
+    client = app.test_client()
+    (config,) = zone_configs(client.get("/edit").get_data(as_text=True))
+    (entry,) = config["existing"]
+    assert (entry["name"], entry["filename"], entry["thumbnail"]) == ("sea.png", "Sea.png", "/thumbs/sea.png")
+    with app.app_context():
+        payload, _ = signing.loads(app, pending.KEPT_PURPOSE, entry["keep"], 60)
+    assert payload["k"] == "/sea.png" and str(tmp_path) not in entry["keep"]  # no server path
+    assert client.post("/edit", data={"title": "x", "photos": entry["keep"]}).get_data(as_text=True) == "edited"
+    assert seen["removed"] == []  # kept: nothing for the view to delete

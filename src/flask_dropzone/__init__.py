@@ -1,6 +1,7 @@
 """Dropzone.js drag-and-drop uploads for Flask."""
 
 from .errors import (
+    AlreadyClaimed,
     BadUpload,
     FileTooLarge,
     FileTypeRefused,
@@ -26,6 +27,7 @@ _Dropzone = Dropzone
 __version__ = "3.0.0.dev0"
 
 __all__ = [
+    "AlreadyClaimed",
     "BadUpload",
     "Dropzone",
     "FileTooLarge",

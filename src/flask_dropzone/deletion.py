@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 from flask import Flask, after_this_request, current_app
@@ -127,30 +127,53 @@ def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zon
     version = files.version(folder, name)
     if version is None:
         return None
-    label = files.label(folder, upload_folder(resolve(app.config)))  # no server path on the page
+    label = folder_label(folder)  # no server path on the page
     digest = version_digest(app, version)
     claim = Claim(label, name, digest, client_id(), options.delete_window, zone)
     return make_token(app, claim)
 
 
+def folder_label(folder: str) -> str:
+    """``folder`` as a page may carry it: relative to the app's upload folder."""
+    return stores.of(current_app).files.label(folder, upload_folder(resolve(current_app.config)))
+
+
+def stored_place(item: Any, folder: str) -> Optional[tuple[str, str]]:
+    """Where a stored file an app names is (its folder and stored name): a :class:`SavedFile`,
+    or a dict with its ``location`` (``dataclasses.asdict()`` of one), where it was stored; a
+    dict with a ``name``, in ``folder``; None for anything else."""
+    if isinstance(item, SavedFile):
+        location: Any = item.location or item.path
+    elif isinstance(item, Mapping):
+        location = item.get("location")
+    else:
+        return None
+    if isinstance(location, str) and location:
+        return stores.of(current_app).files.locate(location)
+    if isinstance(item, Mapping) and isinstance(item.get("name"), str):
+        return folder, item["name"]
+    return None
+
+
 def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zone) -> list[dict[str, Any]]:
-    """Files already stored, for a zone to show: what ``save()`` returned, or dicts with
-    ``name`` (a stored name in the zone's ``folder``), ``size`` and, if any, ``filename``
-    (the person's name for it, shown instead), ``url`` and ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token, signed only for a
-    name that can be a stored file's (``send_stored()``'s rule; another is an error) and
-    names one."""
+    """Files already stored, for a zone to show: what ``save()`` returned (or its
+    ``dataclasses.asdict()``), or dicts with ``name`` (a stored name in the zone's
+    ``folder``); each may carry ``size``, ``filename`` (the person's name for it, shown
+    instead), ``url`` and ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token,
+    signed only for a name that can be a stored file's (``send_stored()``'s rule; another is
+    an error) and names one."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     entries = []
     for item in items:
-        if isinstance(item, SavedFile):
-            where, name = stores.of(app).files.locate(item.location)
-            entry: dict[str, Any] = {"name": item.stored_name, "filename": item.filename, "size": item.size}
-        elif isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            where, name = folder, item["name"]
-            entry = {"name": name, "size": int(item.get("size") or 0)}
-            entry.update({key: str(item[key]) for key in ("filename", "url", "thumbnail") if item.get(key)})
-        else:
-            raise TypeError(f"existing= takes what save() returned or dicts with a 'name', not {item!r}")
+        place = stored_place(item, folder)
+        if place is None:
+            raise TypeError(
+                f"existing= takes what save() returned, or dicts with a 'name' or a 'location', not {item!r}"
+            )
+        where, name = place
+        given = asdict(item) if isinstance(item, SavedFile) else dict(item)
+        entry: dict[str, Any] = {"name": name, "size": int(given.get("size") or 0)}
+        entry.update({key: str(given[key]) for key in ("filename", "url", "thumbnail") if given.get(key)})
         token = delete_token(app, where, name, options, zone) if options.delete_on_remove else None
         if token is not None:
             entry["token"] = token

@@ -88,6 +88,18 @@ class NameTaken(UploadRefused):
         super().__init__(description)
 
 
+class AlreadyClaimed(UploadRefused):
+    """A form field's files were claimed by another request (the form sent twice, most
+    often), or removed since the form was checked: this claim stored none of them: 409."""
+
+    code = 409
+
+    def __init__(
+        self, description: str = "This form's files were stored by another request (was it sent twice?); nothing was stored."
+    ) -> None:
+        super().__init__(description)
+
+
 class UploadBusy(UploadRefused):
     """The upload kept changing under the request; the chunk may be sent again: 503."""
 

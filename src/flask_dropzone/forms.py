@@ -21,9 +21,19 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
-from . import checks, deletion, pending, pending_files, render, serving, signals, stores, zonerules
+from . import (
+    checks,
+    deletion,
+    pending,
+    pending_files,
+    render,
+    serving,
+    signals,
+    stores,
+    zonerules,
+)
 from .clients import CLIENT_KEY, client_id
-from .errors import UploadRefused
+from .errors import AlreadyClaimed, UploadRefused
 from .filenames import stored_name
 from .folders import upload_folder
 from .form_errors import naming_files
@@ -71,6 +81,7 @@ class DropzoneField(Field):
         self._kept: Optional[set[str]] = None  # the existing files the form sent back
         self._posted: list[FileStorage] = []  # files posted with the form, kept once its CSRF check passed
         self._named = 0  # the pending files the form named, each once
+        self._claimed: Optional[list[SavedFile]] = None
         self.data: list[pending_files.PendingFile] = []
 
     # Settings ----------------------------------------------------------------------------
@@ -213,35 +224,47 @@ class DropzoneField(Field):
         them."""
         if self._kept is None:
             return []
-        return [item for item in self.existing if _existing_key(item) not in self._kept]
+        return [item for item in self.existing if self._key(item) not in self._kept]
 
-    def claim(self) -> list[SavedFile]:
-        """Store the field's pending files in its folder under free names, each exactly once
-        (another claim of the same file, here or on another server, stores nothing), and send
-        ``file_stored`` for each; what was stored. All or none: a store that fails midway
-        gives back what this call stored (the files stay pending, the form can be sent again)
-        and raises :class:`~flask_dropzone.StoreUnavailable` (503) or
+    def claim(self, folder: Optional[str] = None) -> list[SavedFile]:
+        """Store the field's pending files in its folder (or ``folder``, as ``save()`` takes
+        it: a person's own, say) under free names, each exactly once, and send ``file_stored``
+        for each; what was stored (again, if called again).
+
+        All or none, whoever else claims them: the files are claimed in one order, so of two
+        requests carrying the same form (sent twice) the first to claim stores them all, and
+        the other stores nothing and raises :class:`~flask_dropzone.AlreadyClaimed` (409). A
+        store that fails midway gives back what this call stored (the files stay pending, the
+        form can be sent again) and raises :class:`~flask_dropzone.StoreUnavailable` (503) or
         :class:`~flask_dropzone.InsufficientStorage` (507)."""
+        if self._claimed is not None:
+            return list(self._claimed)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        options, folder = self.options(), self.folder()
+        options = self.options()
+        target = upload_folder(options, folder)
         files = stores.of(app).files
         taken: list[tuple[pending_files.PendingFile, stores.Claim]] = []
-        for each in self.data:
+        for each in sorted(self.data, key=lambda pending_file: pending_file.found.id):
             try:
                 name = stored_name(each.filename or "", options.stored_name, each)
-                claimed = files.claim(each.folder, each.found.id, folder, name, each.size)
+                claimed = files.claim(each.folder, each.found.id, target, name, each.size)
             except FileNotFoundError:  # claimed by another request as a naming function read it
-                continue
+                claimed = None
             except STORE_ERRORS as error:
                 _give_back(taken)
                 raise store_error(error).about(each.filename or "") from error
-            if claimed is not None:  # else claimed already (a form sent twice), or gone
-                taken.append((each, claimed))
+            if claimed is None:  # claimed by another request (a form sent twice), or gone
+                _give_back(taken)
+                raise AlreadyClaimed().about(each.filename or "")
+            taken.append((each, claimed))
+        order = {id(each): index for index, each in enumerate(self.data)}
+        taken.sort(key=lambda pair: order[id(pair[0])])  # as the person gave them
         saved = [_saved(each, claimed.stored, self.zone_name) for each, claimed in taken]
         for (_, claimed), found in zip(taken, saved):
             _finish(claimed)
             signals.file_stored.send(app, saved=found)
-        return saved
+        self._claimed = saved
+        return list(saved)
 
     # Rendering -----------------------------------------------------------------------------
 
@@ -319,23 +342,26 @@ class DropzoneField(Field):
             f'<input type="file" name="{name}" multiple{accept}{named}></div>'
         )
 
+    def _key(self, item: Any) -> str:
+        """What tells an existing file from another, however the app gives it (a SavedFile,
+        its ``asdict()``, a dict with a name in the field's folder): where it is, its folder
+        named as the page may carry it (relative to the upload folder, no server path)."""
+        place = deletion.stored_place(item, self.folder())
+        if place is None:
+            raise TypeError(f"a field's existing files are what save() returned or dicts as for existing=, not {item!r}")
+        folder, name = place
+        return f"{deletion.folder_label(folder)}/{name}"
+
     def _existing_entries(self, app: Any, client: str) -> list[dict[str, Any]]:
         """The existing files still kept (all of them, until the form is sent; then those its
         person did not remove), as ``config(existing=...)`` shows them, each with the token
         the form sends back while it is kept (the field deletes nothing itself)."""
-        shown = [item for item in self.existing if self._kept is None or _existing_key(item) in self._kept]
+        shown = [item for item in self.existing if self._kept is None or self._key(item) in self._kept]
         options = dataclasses.replace(self.options(), delete_on_remove=False)
         entries = deletion.existing_files(shown, options, self.folder(), self.zone)
         for item, entry in zip(shown, entries):
-            entry["keep"] = pending.sign_kept(app, client, self.binding, _existing_key(item))
+            entry["keep"] = pending.sign_kept(app, client, self.binding, self._key(item))
         return entries
-
-
-def _existing_key(item: Any) -> str:
-    """What tells an existing file of the field from another: its location, else its name."""
-    if isinstance(item, SavedFile):
-        return item.location or item.stored_name
-    return str(item.get("name", "")) if isinstance(item, dict) else str(item)
 
 
 def _refused_parts(name: str) -> list[str]:

@@ -445,3 +445,29 @@ def test_a_fields_file_in_parallel_chunks_gets_its_reference_whichever_chunk_com
         page.click("#send")
     assert page.text_content("#done") == "Posted." and page.url.endswith("name=clip.bin")
     assert (tmp_path / "instance" / "uploads" / "clip.bin").read_bytes() == content
+
+
+def test_a_form_pressed_twice_is_sent_once(page, serve, tmp_path):
+    app = form_app(tmp_path)
+    sent, release = [], threading.Event()
+
+    @app.before_request
+    def slow():
+        from flask import request
+
+        if request.method == "POST" and request.path == "/post":
+            sent.append(request.path)
+            release.wait(30)  # a slow server: the person presses again
+
+    server = serve(app)
+    page.goto(server.url + "/post")
+    page.fill("input[name=title]", "Twice")
+    drop_files(page, "photos", [("once.png", png(seed=8))])
+    wait_settled(page, "photos", 1)
+    # pressed, then again while the first is on its way (as a person does, 150 ms apart)
+    page.evaluate("() => { const b = document.getElementById('send'); b.click(); setTimeout(() => b.click(), 150); }")
+    page.wait_for_timeout(600)
+    with page.expect_navigation():
+        release.set()
+    assert page.text_content("#done") == "Posted." and sent == ["/post"]
+    assert list(stored(app)) == ["once.png"]

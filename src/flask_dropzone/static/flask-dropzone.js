@@ -729,10 +729,17 @@
 
   // Submitted while files are on their way: the form goes once they arrived. Meanwhile it
   // says so on screen (and to screen readers), and its submit buttons cannot be pressed.
+  // Once sent, it is not sent again until the page is shown anew.
   function waitForFiles(dz, form, element, config, say) {
     var waiting = null;
+    var sent = false; // the form is on its way: a second press would send it twice
+    window.addEventListener("pageshow", function () { sent = false; }); // back to it
     form.addEventListener("submit", function (event) {
-      if (!dz.getUploadingFiles().length && !dz.getQueuedFiles().length) return;
+      if (sent) return event.preventDefault();
+      if (!dz.getUploadingFiles().length && !dz.getQueuedFiles().length) {
+        setTimeout(function () { sent = !event.defaultPrevented; }); // once every listener ran
+        return;
+      }
       event.preventDefault();
       if (waiting) return;
       waiting = { submitter: event.submitter || null, buttons: submitButtons(form), notice: null };
