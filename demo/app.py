@@ -179,10 +179,12 @@ def register(app: Flask) -> None:
         post = posts().get(number) or abort(404)
         form = EditPostForm(data=post)  # its photos shown in the zone, each with its remove link
         if form.validate_on_submit():
-            for gone in form.photos.removed:  # removed by the person: the view deletes them
+            added = form.photos.claim()  # first: if it fails, nothing is deleted
+            removed = form.photos.removed
+            kept = [photo for photo in post["photos"] if photo not in removed]
+            post.update(title=form.title.data, photos=kept + added)
+            for gone in removed:  # removed by the person: the view deletes them
                 dropzone.delete_stored(gone)
-            kept = [photo for photo in post["photos"] if photo not in form.photos.removed]
-            post.update(title=form.title.data, photos=kept + form.photos.claim())
             return redirect(url_for("show_post", number=number))
         return render_template("post.html", form=form, number=number), 400 if form.errors else 200
 
