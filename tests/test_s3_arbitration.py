@@ -184,14 +184,17 @@ def test_two_servers_taking_over_a_dead_start_lock_do_not_both_get_it(bucket, mo
 
 
 def test_two_servers_taking_over_a_dead_hand_over_in_the_same_instant_do_not_both_get_it(bucket, monkeypatch):
-    _, partials = bucket.store()
-    base = f"{partials.root}{CLIENT}/{uuids.uuid4()}/"
+    files, partials = bucket.store()
+    upload, data = str(uuids.uuid4()), os.urandom(CHUNK + 1)
+    chunked_to_the_name(partials, files.folder(None, ""), upload, data, 0)
+    base = f"{partials.root}{CLIENT}/{upload}/"
+    record = partials._read_record(base)
     frozen = time.time() + 1000  # one instant: every claim made now is past its lease
     monkeypatch.setattr(s3_chunks, "time", types.SimpleNamespace(time=lambda: frozen, monotonic=time.monotonic,
                                                                    sleep=time.sleep))
-    assert partials.claim(base, 0, 1)  # the server that died
-    stale_reads(monkeypatch, S3Partials, "_read_claim", "/claim")
-    assert [bool(partials.claim(base, 0, 1)), bool(partials.claim(base, 0, 1))] == [True, False]
+    assert partials.claim(base, record, 1)  # the server that died
+    stale_reads(monkeypatch, S3Partials, "read", partials.marker_of(base, record))
+    assert [bool(partials.claim(base, record, 1)), bool(partials.claim(base, record, 1))] == [True, False]
 
 
 def test_two_servers_seeing_a_stale_sweep_stamp_do_not_both_sweep(bucket, monkeypatch):
