@@ -19,7 +19,7 @@ from test_s3_storage import post, s3_app
 
 from flask_dropzone import file_stored, stores
 from flask_dropzone.chunks import Chunk, Manifest
-from flask_dropzone.stores import s3_chunks, s3_direct
+from flask_dropzone.stores import StoreBusy, s3_chunks, s3_direct
 from flask_dropzone.stores.s3 import S3Files
 from flask_dropzone.stores.s3_chunks import S3Partials
 
@@ -202,6 +202,65 @@ def test_two_servers_seeing_a_stale_sweep_stamp_do_not_both_sweep(bucket, monkey
     bucket.raw.put_object(Bucket=bucket.name, Key=files.own + "last-clean", Body=b"")
     stale_reads(monkeypatch, S3Partials, "head", "/last-clean")
     assert [S3Partials(files).clean_due(-1), S3Partials(files).clean_due(-1)] == [True, False]
+
+
+# A start whose server died is removed by a chunk waiting for it; one alive says so ------
+
+
+def first_chunk_arriving(partials: S3Partials, folder: str, upload: str, data: bytes):
+    """Chunk 0 of ``data`` starting its upload (holding ``f.bin``), its bytes not all in yet."""
+    chunk = Chunk(upload, 0, 0, Manifest("f.bin", len(data), CHUNK, 2))
+    return partials.open(CLIENT, chunk, None, (folder, "f.bin"))
+
+
+def test_a_start_whose_server_died_is_removed_by_a_chunk_waiting_for_it_and_nothing_of_it_stays(
+    bucket, monkeypatch
+):
+    files, dead = bucket.store()
+    folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
+    first_chunk_arriving(dead, folder, upload, data).write(data[:CHUNK], 0)  # its server dies now
+    assert bucket.open_uploads() == [folder + "f.bin"] and bucket.exists(folder + "f.bin")  # the name held
+    monkeypatch.setattr(s3_chunks, "STALE", -1.0)  # its marker is past the age of a live start at once
+    monkeypatch.setattr(s3_chunks, "WAIT", 5.0)
+    survivor = S3Partials(files)
+    with pytest.raises(StoreBusy):  # "send the chunk again"
+        chunked_to_the_name(survivor, folder, upload, data, 1)
+    assert bucket.open_uploads() == [] and not bucket.exists(folder + "f.bin")
+    assert files.listing(folder) == [] and survivor.pending(CLIENT) == (0, 0)
+    monkeypatch.setattr(s3_chunks, "STALE", 30.0)
+    assert chunked_to_the_name(survivor, folder, upload, data, 0) is None  # sent again: it starts afresh
+    handover = chunked_to_the_name(survivor, folder, upload, data, 1)
+    assert files.publish(handover, folder, "f.bin", len(data)).name == "f.bin"
+    handover.commit()
+    assert bucket.get(folder + "f.bin") == data
+
+
+def test_a_start_whose_chunk_arrives_slowly_says_it_is_alive_and_the_chunks_waiting_join_it(
+    bucket, monkeypatch
+):
+    """It rewrites its marker every BEAT seconds while its chunk arrives: a chunk of the upload
+    on another server, waiting for it, takes it for dead only once that stops."""
+    monkeypatch.setattr(s3_chunks, "BEAT", 0.5)
+    monkeypatch.setattr(s3_chunks, "STALE", 4.0)
+    files, first_server = bucket.store()
+    folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
+    starting = first_chunk_arriving(first_server, folder, upload, data)
+    answers = []
+    waiting = run("waiting", lambda: answers.append(chunked_to_the_name(S3Partials(files), folder, upload, data, 1)))
+    pieces = 16
+    for number in range(pieces):  # 8 s: twice the age of a dead start
+        step = CHUNK // pieces
+        starting.write(data[number * step : (number + 1) * step], number * step)
+        time.sleep(0.5)
+    starting.mark_received(0)
+    starting.release()
+    assert starting.hand_over() is None  # the first chunk in is never the last
+    starting.close()
+    waiting.join(60)
+    (handover,) = answers
+    assert handover is not None and handover.open().read() == data
+    handover.commit()
+    assert bucket.open_uploads() == []
 
 
 # A name held for a file is completed only while it is still the upload's placeholder ----

@@ -234,6 +234,31 @@ def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(tmp_path, s3, mo
     assert sum(counted.values()) <= 2 * count + 8, dict(counted)
 
 
+def test_of_first_chunks_at_once_that_would_each_fit_the_quota_alone_one_passes(tmp_path, s3, monkeypatch):
+    """Counted without a lock, then under the client's lock when a listing puts a start over
+    the limit: never two pass together, and of starts that each fit alone one passes."""
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch, DROPZONE_CHUNK_QUOTA=15, DROPZONE_MAX_FILE_SIZE=12)
+    for trial in range(3):
+        client_id = f"{trial:02x}" * 16  # a client of its own each time: an empty quota
+        owner = app.test_client()
+        with owner.session_transaction() as session:
+            session["_dropzone_client"] = client_id
+        cookie = owner.get_cookie("session").value
+        firsts = [chunk_requests(os.urandom(10 * MiB), f"{trial}-{n}.bin", 5 * MiB, order=[0])[0] for n in range(8)]
+        barrier = threading.Barrier(8)
+
+        def first_chunk(request_body, cookie=cookie, barrier=barrier):
+            client = app.test_client()
+            client.set_cookie("session", cookie)
+            barrier.wait()
+            return client.post("/save", data=request_body, content_type=CONTENT_TYPE).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(first_chunk, firsts))
+        assert sorted(statuses) == [200] + [400] * 7, (trial, statuses)
+        assert stores.of(app).partials("").pending(client_id) == (10 * MiB, 1), trial
+
+
 def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_path, s3, monkeypatch, caplog):
     """SeaweedFS creates a missing bucket on a write, as AWS does not: AWS's answer is stubbed."""
     import boto3

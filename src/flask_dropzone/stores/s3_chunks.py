@@ -112,16 +112,6 @@ WAIT = 600.0
 _MISSING = ("404", "NoSuchKey", "NotFound")
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict", "412", "409")
 _BAD_PARTS = ("InvalidPart", "InvalidPartOrder")
-#: The uploads this thread is handing over (their claims held until the response): a second
-#: chunk of one in the same request must neither wait for the claim nor take it over.
-_local = threading.local()
-
-
-def _handing_over() -> set[str]:
-    held: Optional[set[str]] = getattr(_local, "bases", None)
-    if held is None:
-        held = _local.bases = set()
-    return held
 
 
 @dataclass(frozen=True)
@@ -255,7 +245,7 @@ class S3Partial(Partial):
 
     def hand_over(self) -> Optional["S3HandOver"]:
         store, record = self.store, self.record
-        if record is None or self._index is None or self.state is not None or self.base in _handing_over():
+        if record is None or self._index is None or self.state is not None:
             return None
         if self.created and record.manifest.count > 1 and not self._assembled:
             return None  # its part was in before any other: another chunk's is the last
@@ -267,14 +257,21 @@ class S3Partial(Partial):
                 parts = store.whole(record, self._index)
                 if parts is None:
                     return None
-        claim = store.claim(self.base, record, self._index)
-        if claim is None:
-            return None  # another request hands it over, or it ended
+        if not store.handing(self.base):
+            return None  # a request of this process hands it over (this very one, maybe)
         try:
+            claim = store.claim(self.base, record, self._index)
+            if claim is None:
+                store.handed(self.base)
+                return None  # a request of another server hands it over, or it ended
             if parts is not None:
                 store.assemble(record, parts)
         except NameLost:  # what took the name stays; the upload ends
             store.end(self.base, record, EXPIRED, expect=claim)
+            store.handed(self.base)
+            raise
+        except BaseException:  # the claim stays, as when the server dies: its resent chunk takes it over
+            store.handed(self.base)
             raise
         return S3HandOver(store, self.base, record, claim)
 
@@ -320,7 +317,6 @@ class S3HandOver(HandOver):
         self.in_place = False  # published where it was assembled
         self._reader: Optional[ObjectReader] = None
         self._ended = False
-        _handing_over().add(base)
 
     def open(self) -> IO[bytes]:
         if self._reader is None:
@@ -332,7 +328,7 @@ class S3HandOver(HandOver):
         if self._ended:
             return False
         self._ended = True
-        _handing_over().discard(self.base)
+        self.store.handed(self.base)
         return True
 
     def commit(self) -> None:
@@ -357,6 +353,10 @@ class S3Partials(PartialStore):
         self.pending_root = files.own + "pending/"
         self._records: dict[str, Record] = {}  # recent uploads: records never change
         self._starts: dict[str, _Start] = {}  # uploads a thread of this process is starting
+        #: Uploads a request of this process hands over (its claim held until its answer): a
+        #: chunk that finds one of them whole leaves it to that request, with no request to S3,
+        #: and the thread that holds it never waits for its own claim.
+        self._handing: set[str] = set()
         self._lock = threading.Lock()
         self._next_look = 0.0  # when this process next asks whether a sweep is due
 
@@ -585,12 +585,14 @@ class S3Partials(PartialStore):
         out. Another chunk leaves it to the holder."""
         marker = self.marker_of(base, record)
         body = hand_over_body(new_id(), index, time.time())
-        taken = self._from_open(marker, record, body)
-        if taken is not None:
-            return taken
         lease = LEASE + record.manifest.total_size / (50 * 1024 * 1024)  # time to publish the file, too
         deadline = time.monotonic() + min(lease, RESENT_WAIT)
+        expect, opened = record.marker_etag, 0  # the open marker's ETag, as recorded
         while True:
+            if expect is not None:
+                taken = self.write(marker, body, if_match=expect)
+                if taken is not None or opened > 2:
+                    return taken
             found = self.read(marker)
             if found is None:
                 return None
@@ -598,13 +600,27 @@ class S3Partials(PartialStore):
             now = said(text)
             if now.state is not None:
                 return None
-            if not now.handed_over:  # given back meanwhile
-                return self.write(marker, body, if_match=etag)
+            if not now.handed_over:  # open: given back, or rewritten since it was recorded
+                expect, opened = etag, opened + 1
+                continue
             if age >= lease or (now.holder == index and time.monotonic() >= deadline):
                 return self.write(marker, body, if_match=etag)
             if now.holder != index:
                 return None
+            expect = None
             time.sleep(0.25)
+
+    def handing(self, base: str) -> bool:
+        """Whether this request may try to hand ``base`` over: no other of this process does."""
+        with self._lock:
+            if base in self._handing:
+                return False
+            self._handing.add(base)
+            return True
+
+    def handed(self, base: str) -> None:
+        with self._lock:
+            self._handing.discard(base)
 
     def unclaim(self, base: str, record: Record, claim: str) -> None:
         """Give the hand-over back, unless another request took it over meanwhile."""
@@ -703,8 +719,8 @@ class S3Partials(PartialStore):
                 return S3Partial(self, base, chunk, marker)
             self._remember(base, record)
             return self._joined(base, chunk, record)
+        self._check_room(client, (marker, etag), chunk.manifest.total_size, quota, unfinished)
         try:
-            self._check_room(client, marker, chunk.manifest.total_size, quota, unfinished)
             record = self._create(chunk, base, destination, expires, nonce)
         except BaseException:
             self.files.delete_matching(marker, etag)
@@ -712,24 +728,34 @@ class S3Partials(PartialStore):
         record = replace(record, marker=body.decode(), marker_etag=etag)
         return S3Partial(self, base, chunk, marker, record, created=True, start=start)
 
-    def _check_room(self, client: str, marker: str, size: int, quota: Optional[int], unfinished: Optional[int]) -> None:
+    def _check_room(
+        self, client: str, marker: tuple[str, str], size: int, quota: Optional[int], unfinished: Optional[int]
+    ) -> None:
         """QuotaExceeded if the client's other unfinished uploads leave no room for this one
-        (see the module's docstring): counted from the listing made after its marker was
-        written, and again under the client's start lock if that puts it over a limit."""
+        (see the module's docstring), its ``marker`` (key, ETag) removed: counted from the
+        listing made after the marker was written, and again under the client's start lock
+        if that puts it over a limit."""
         if quota is None and unfinished is None:
             return
-        held, count, locked = self._others(client, marker)
-        if not locked:
-            try:
-                check_room(held, count, size, quota, unfinished)
-                return
-            except QuotaExceeded:
-                pass
-        lock = f"{self.pending_root}{client}/.lock"
-        taken = self.take_start_lock(lock)
         try:
-            held, count, _ = self._others(client, marker)
+            held, count, locked = self._others(client, marker[0])
+            if not locked:
+                try:
+                    check_room(held, count, size, quota, unfinished)
+                    return
+                except QuotaExceeded:
+                    pass
+            lock = f"{self.pending_root}{client}/.lock"
+            taken = self.take_start_lock(lock)
+        except BaseException:
+            self.files.delete_matching(*marker)
+            raise
+        try:
+            held, count, _ = self._others(client, marker[0])
             check_room(held, count, size, quota, unfinished)
+        except BaseException:
+            self.files.delete_matching(*marker)  # before the lock goes: the next start counts without it
+            raise
         finally:
             self.unlock(lock, taken)
 
@@ -846,7 +872,8 @@ class S3Partials(PartialStore):
         self._poll_record(partial)
 
     def _poll_record(self, partial: S3Partial) -> None:
-        base, pause, until, look = partial.base, 0.05, time.monotonic() + WAIT, 0.0
+        base, pause, until = partial.base, 0.1, time.monotonic() + WAIT
+        look = time.monotonic() + (1.0 if partial._start is None else 0.0)  # a start of this process ended: look now
         while True:
             record = self._read_record(base)
             if record is not None:
@@ -868,7 +895,7 @@ class S3Partials(PartialStore):
             if time.monotonic() >= until:
                 raise StoreBusy()
             time.sleep(pause)
-            pause = min(pause * 2, 2.0)
+            pause = min(pause * 2, 1.0)
 
     def _adopt(self, partial: S3Partial, record: Record) -> None:
         check_same_upload(record.manifest, partial.chunk)
