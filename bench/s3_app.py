@@ -33,12 +33,14 @@ def s3_app(prefix: str, **config: Any) -> Flask:
 def create_app() -> Flask:
     app = s3_app("w5/")
     dropzone = Dropzone(app)
-    counts = {"during": Counter(), "after": Counter()}  # S3 requests while a request is handled, and after
+    # S3 requests made while a request is handled, and after its response (the sweep's look).
+    counts: dict[str, Counter[str]] = {"during": Counter(), "after": Counter()}
     handling, lock, counted = threading.local(), threading.Lock(), []
 
     def count(event_name: str, **_: Any) -> None:
+        when = "during" if getattr(handling, "on", False) else "after"
         with lock:
-            counts["during" if getattr(handling, "on", False) else "after"].update([event_name.split(".")[-1]])
+            counts[when][event_name.split(".")[-1]] += 1
 
     @app.before_request
     def count_s3_requests() -> None:

@@ -194,7 +194,8 @@ def test_two_servers_taking_over_a_dead_hand_over_in_the_same_instant_do_not_bot
                                                                    sleep=time.sleep))
     assert partials.claim(base, record, 1)  # the server that died
     stale_reads(monkeypatch, S3Partials, "read", partials.marker_of(base, record))
-    assert [bool(partials.claim(base, record, 1)), bool(partials.claim(base, record, 1))] == [True, False]
+    takers = [partials.claim(base, record, 1), partials.claim(base, record, 1)]
+    assert [bool(taker) for taker in takers] == [True, False]
 
 
 def test_two_servers_seeing_a_stale_sweep_stamp_do_not_both_sweep(bucket, monkeypatch):
@@ -219,8 +220,8 @@ def test_a_start_whose_server_died_is_removed_by_a_chunk_waiting_for_it_and_noth
     files, dead = bucket.store()
     folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
     first_chunk_arriving(dead, folder, upload, data).write(data[:CHUNK], 0)  # its server dies now
-    assert bucket.open_uploads() == [folder + "f.bin"] and bucket.exists(folder + "f.bin")  # the name held
-    monkeypatch.setattr(s3_chunks, "STALE", -1.0)  # its marker is past the age of a live start at once
+    assert bucket.open_uploads() == [folder + "f.bin"] and bucket.exists(folder + "f.bin")  # held
+    monkeypatch.setattr(s3_chunks, "STALE", -1.0)  # its marker is older than a live start's at once
     monkeypatch.setattr(s3_chunks, "WAIT", 5.0)
     survivor = S3Partials(files)
     with pytest.raises(StoreBusy):  # "send the chunk again"
@@ -228,7 +229,7 @@ def test_a_start_whose_server_died_is_removed_by_a_chunk_waiting_for_it_and_noth
     assert bucket.open_uploads() == [] and not bucket.exists(folder + "f.bin")
     assert files.listing(folder) == [] and survivor.pending(CLIENT) == (0, 0)
     monkeypatch.setattr(s3_chunks, "STALE", 30.0)
-    assert chunked_to_the_name(survivor, folder, upload, data, 0) is None  # sent again: it starts afresh
+    assert chunked_to_the_name(survivor, folder, upload, data, 0) is None  # sent again: a new start
     handover = chunked_to_the_name(survivor, folder, upload, data, 1)
     assert files.publish(handover, folder, "f.bin", len(data)).name == "f.bin"
     handover.commit()
@@ -246,7 +247,12 @@ def test_a_start_whose_chunk_arrives_slowly_says_it_is_alive_and_the_chunks_wait
     folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
     starting = first_chunk_arriving(first_server, folder, upload, data)
     answers = []
-    waiting = run("waiting", lambda: answers.append(chunked_to_the_name(S3Partials(files), folder, upload, data, 1)))
+    other = S3Partials(files)  # another server
+
+    def second_chunk():
+        answers.append(chunked_to_the_name(other, folder, upload, data, 1))
+
+    waiting = run("waiting", second_chunk)
     pieces = 16
     for number in range(pieces):  # 8 s: twice the age of a dead start
         step = CHUNK // pieces

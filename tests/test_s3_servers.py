@@ -309,11 +309,14 @@ def local_entries(servers: list[Server]) -> list[str]:
 def leftovers(bucket: Any, keys: list[str]) -> list[str]:
     """The store's own objects other than the records of ended uploads (its record, and its
     marker saying how it ended) and the sweep's stamp."""
-    return [key for key in keys if key.startswith(OWN) and not is_record(bucket, key) and key != STAMP]
+    own = [key for key in keys if key.startswith(OWN) and key != STAMP]
+    return [key for key in own if not is_record(bucket, key)]
 
 
 def is_record(bucket: Any, key: str) -> bool:
-    return key.endswith("/manifest") or (key.startswith(MARKERS) and bucket.get(key).startswith(ENDED))
+    if key.endswith("/manifest"):
+        return True
+    return key.startswith(MARKERS) and bucket.get(key).startswith(ENDED)
 
 
 # Tests -----------------------------------------------------------------------------------

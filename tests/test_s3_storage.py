@@ -184,15 +184,18 @@ def test_a_chunked_upload_is_assembled_in_the_bucket(tmp_path, s3, monkeypatch):
     assert answers[-1].json["saved"] == [["c.bin", "uploads/c.bin", None, len(data)]]
     assert s3.get("uploads/c.bin") == data
     assert s3.open_uploads() == []
-    records = [key for key in s3.keys() if key.endswith("/manifest") or "/_dropzone/pending/" in key]
-    assert sorted(set(s3.keys()) - set(records)) == ["uploads/c.bin"]  # and the upload's small records:
-    assert [s3.get(key) for key in records if "/pending/" in key] == [b"complete"]  # its marker says it ended
+    # The upload's small records stay: its record, and its marker, which says how it ended.
+    records = [key for key in s3.keys() if key.endswith("/manifest") or "/pending/" in key]
+    assert sorted(set(s3.keys()) - set(records)) == ["uploads/c.bin"]
+    assert [s3.get(key) for key in records if "/pending/" in key] == [b"complete"]
     assert local_files(tmp_path) == []
 
 
 @pytest.mark.parametrize("parallel", [False, True], ids=["in-order", "in-parallel"])
 @pytest.mark.parametrize("count", [1, 8, 24])
-def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(tmp_path, s3, monkeypatch, count, parallel):
+def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(
+    tmp_path, s3, monkeypatch, count, parallel
+):
     """A chunk costs its UploadPart and one ListParts; starting the upload, handing the file
     over and reading its head, 8 in all (README, Storage on S3). Counted while the app handles
     the chunk requests, 4 at a time in parallel as Dropzone sends them; the sweep's look after a
@@ -201,7 +204,8 @@ def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(tmp_path, s3, mo
     owner = app.test_client()
     with owner.session_transaction() as session:
         session["_dropzone_client"] = "cd" * 16  # as the page with the zone does
-    cookie, counting, lock, counted = owner.get_cookie("session").value, threading.local(), threading.Lock(), Counter()
+    cookie = owner.get_cookie("session").value
+    counting, lock, counted = threading.local(), threading.Lock(), Counter()
 
     def tally(event_name, **_):
         if getattr(counting, "on", False):
@@ -234,17 +238,21 @@ def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(tmp_path, s3, mo
     assert sum(counted.values()) <= 2 * count + 8, dict(counted)
 
 
-def test_of_first_chunks_at_once_that_would_each_fit_the_quota_alone_one_passes(tmp_path, s3, monkeypatch):
+def test_of_first_chunks_at_once_that_would_each_fit_the_quota_alone_one_passes(
+    tmp_path, s3, monkeypatch
+):
     """Counted without a lock, then under the client's lock when a listing puts a start over
     the limit: never two pass together, and of starts that each fit alone one passes."""
-    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch, DROPZONE_CHUNK_QUOTA=15, DROPZONE_MAX_FILE_SIZE=12)
+    limits = {"DROPZONE_CHUNK_QUOTA": 15, "DROPZONE_MAX_FILE_SIZE": 12}  # one 10 MiB file fits
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch, **limits)
     for trial in range(3):
         client_id = f"{trial:02x}" * 16  # a client of its own each time: an empty quota
         owner = app.test_client()
         with owner.session_transaction() as session:
             session["_dropzone_client"] = client_id
         cookie = owner.get_cookie("session").value
-        firsts = [chunk_requests(os.urandom(10 * MiB), f"{trial}-{n}.bin", 5 * MiB, order=[0])[0] for n in range(8)]
+        files = [(os.urandom(10 * MiB), f"{trial}-{n}.bin") for n in range(8)]
+        firsts = [chunk_requests(data, name, 5 * MiB, order=[0])[0] for data, name in files]
         barrier = threading.Barrier(8)
 
         def first_chunk(request_body, cookie=cookie, barrier=barrier):

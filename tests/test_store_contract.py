@@ -408,7 +408,8 @@ def test_a_late_chunk_of_an_ended_upload_keeps_its_record_in_the_bucket(backend)
     upload = str(uuids.uuid4())
     send_chunk(backend, upload, data, 0, expires=60)
     assert backend.partials.clean(expires=60, now=time.time() + 120).partial_uploads == 1
-    marker = f"{backend.partials.pending_root}{CLIENT}/{upload}.{len(data)}.60000"  # it says how it ended
+    # Its marker says how it ended.
+    marker = f"{backend.partials.pending_root}{CLIENT}/{upload}.{len(data)}.60000"
     before = backend.partials.head(marker)["LastModified"]
     time.sleep(1.1)  # S3 times objects to the second
     assert send_chunk(backend, upload, data, 1)[0].state == EXPIRED

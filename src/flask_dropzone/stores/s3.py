@@ -108,7 +108,9 @@ class ObjectReader:
 
         try:
             with self.files.errors:
-                answer = self.files.client.get_object(Bucket=self.files.bucket, Key=self.key, Range=byte_range)
+                answer = self.files.client.get_object(
+                    Bucket=self.files.bucket, Key=self.key, Range=byte_range
+                )
         except ClientError as error:
             if error_code(error) == "InvalidRange":  # at the end (of an empty object, say)
                 head = self.files.head(self.key)
@@ -370,7 +372,9 @@ class S3Files(FileStore):
                 return Stored(candidate, location=key)
         raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
 
-    def _put_new(self, key: str, body: bytes, metadata: Optional[dict[str, str]] = None) -> Optional[str]:
+    def _put_new(
+        self, key: str, body: bytes, metadata: Optional[dict[str, str]] = None
+    ) -> Optional[str]:
         """Create ``key`` (a published object, with an id of its own, unless ``metadata``
         says otherwise) unless it exists: the ETag of the object created, or None."""
         from botocore.exceptions import ClientError
@@ -378,7 +382,9 @@ class S3Files(FileStore):
         metadata = {ID: new_id()} if metadata is None else metadata
         try:
             with self.errors:
-                answer = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata=metadata)
+                answer = self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata=metadata
+                )
         except ClientError as error:
             if error_code(error) in _TAKEN:
                 return None
@@ -453,7 +459,8 @@ class S3Files(FileStore):
         return self._put_new(key, nonce.encode() if own_etag else b"", {HELD: nonce})
 
     def complete_held(
-        self, key: str, nonce: str, upload_id: str, parts: list[dict[str, Any]], etag: Optional[str] = None
+        self, key: str, nonce: str, upload_id: str, parts: list[dict[str, Any]],
+        etag: Optional[str] = None,
     ) -> None:
         """Complete the multipart upload at the name ``key`` held for it (by the upload
         ``nonce``) only while that name is still its placeholder: If-Match on the
@@ -477,7 +484,9 @@ class S3Files(FileStore):
                 raise NameLost(key) from error
             raise
 
-    def drop_held(self, key: str, nonce: str, own: bool = False, etag: Optional[str] = None) -> bool:
+    def drop_held(
+        self, key: str, nonce: str, own: bool = False, etag: Optional[str] = None
+    ) -> bool:
         """Remove ``key`` if it is still the placeholder of the upload ``nonce`` (with
         ``own``, or the file that upload completed there, refused or copied elsewhere), by a
         delete conditional on the ETag read (or on the placeholder's own ``etag``, without

@@ -133,7 +133,8 @@ class Record:
     marker_etag: Optional[str] = None
 
     def to_json(self) -> bytes:
-        record = {"manifest": json.loads(self.manifest.to_json()), "upload_id": self.upload_id, "key": self.key}
+        manifest = json.loads(self.manifest.to_json())
+        record = {"manifest": manifest, "upload_id": self.upload_id, "key": self.key}
         if self.name is not None:
             record.update(folder=self.folder, name=self.name)
         record.update(nonce=self.nonce)
@@ -147,13 +148,17 @@ class Record:
     @classmethod
     def from_json(cls, text: str) -> "Record":
         record = json.loads(text)
-        return cls(Manifest(**record["manifest"]), record["upload_id"], record["key"], record.get("folder"),
-                   record.get("name"), str(record.get("nonce", "")), record.get("expires"), record.get("held"),
-                   str(record.get("marker", "")), record.get("marker_etag"))
+        return cls(
+            Manifest(**record["manifest"]), record["upload_id"], record["key"],
+            record.get("folder"), record.get("name"), str(record.get("nonce", "")),
+            record.get("expires"), record.get("held"), str(record.get("marker", "")),
+            record.get("marker_etag"),
+        )
 
 
 def _code(error: BaseException) -> str:
-    return error_code(error) or str(getattr(error, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode", ""))
+    metadata = getattr(error, "response", {}).get("ResponseMetadata", {})
+    return error_code(error) or str(metadata.get("HTTPStatusCode", ""))
 
 
 class _Start:
@@ -171,8 +176,8 @@ class S3Partial(Partial):
     starts it, and its chunk goes in before the record does."""
 
     def __init__(
-        self, store: "S3Partials", base: str, chunk: Chunk, marker: str, record: Optional[Record] = None,
-        created: bool = False, start: Optional[_Start] = None,
+        self, store: "S3Partials", base: str, chunk: Chunk, marker: str,
+        record: Optional[Record] = None, created: bool = False, start: Optional[_Start] = None,
     ) -> None:
         self.store, self.base, self.chunk, self.marker = store, base, chunk, marker
         self.record = record
@@ -261,19 +266,24 @@ class S3Partial(Partial):
             return None  # a request of this process hands it over (this very one, maybe)
         try:
             claim = store.claim(self.base, record, self._index)
-            if claim is None:
+            if claim is None:  # a request of another server hands it over, or it ended
                 store.handed(self.base)
-                return None  # a request of another server hands it over, or it ended
-            if parts is not None:
-                store.assemble(record, parts)
-        except NameLost:  # what took the name stays; the upload ends
-            store.end(self.base, record, EXPIRED, expect=claim)
-            store.handed(self.base)
-            raise
-        except BaseException:  # the claim stays, as when the server dies: its resent chunk takes it over
+                return None
+            self._assemble(parts, claim)
+        except BaseException:  # a claim held stays, as if its server died: a resent chunk takes it
             store.handed(self.base)
             raise
         return S3HandOver(store, self.base, record, claim)
+
+    def _assemble(self, parts: Optional[list[dict[str, Any]]], claim: str) -> None:
+        """Complete the file from ``parts`` (none: it was assembled before), holding ``claim``."""
+        assert self.record is not None
+        try:
+            if parts is not None:
+                self.store.assemble(self.record, parts)
+        except NameLost:  # what took the name stays; the upload ends
+            self.store.end(self.base, self.record, EXPIRED, expect=claim)
+            raise
 
     def refuse(self, status: int = 415) -> None:
         if self.record is None:
@@ -308,7 +318,8 @@ class S3HandOver(HandOver):
     """The assembled file of a chunked upload, lent to the request that completed it."""
 
     def __init__(self, store: "S3Partials", base: str, record: Record, claim: str) -> None:
-        self.store, self.base, self.record, self.size = store, base, record, record.manifest.total_size
+        self.store, self.base, self.record = store, base, record
+        self.size = record.manifest.total_size
         self.claim = claim  # the ETag of the marker saying this request holds the hand-over
         self.key = record.key  # what the file store publishes from
         #: The folder and name held for the file, where it was assembled: published there, it
@@ -333,15 +344,17 @@ class S3HandOver(HandOver):
 
     def commit(self) -> None:
         if self._end():
-            self.store.end(self.base, self.record, COMPLETE, expect=self.claim, own_file=not self.in_place)
+            own_file = not self.in_place  # stored elsewhere: what was assembled goes
+            self.store.end(self.base, self.record, COMPLETE, expect=self.claim, own_file=own_file)
 
     def refuse(self, status: int) -> None:
         if self._end():
-            self.store.end(self.base, self.record, REFUSED, status, expect=self.claim, own_file=True)
+            self.store.end(self.base, self.record, REFUSED, status, self.claim, own_file=True)
 
     def give_back(self) -> None:
         if self._end():
-            self.store.unclaim(self.base, self.record, self.claim)  # the file stays: a resent chunk hands it over
+            # The file stays where it was assembled: a resent chunk hands it over.
+            self.store.unclaim(self.base, self.record, self.claim)
 
 
 class S3Partials(PartialStore):
@@ -411,7 +424,9 @@ class S3Partials(PartialStore):
             conditions["Metadata"] = metadata
         try:
             with self.files.errors:
-                answer = self.client.put_object(Bucket=self.files.bucket, Key=key, Body=body, **conditions)
+                answer = self.client.put_object(
+                    Bucket=self.files.bucket, Key=key, Body=body, **conditions
+                )
         except ClientError as error:
             if (create_only or if_match is not None) and _code(error) in _TAKEN + _MISSING:
                 return None
@@ -421,7 +436,8 @@ class S3Partials(PartialStore):
     def listed(self, prefix: str) -> list[dict[str, Any]]:
         """The objects under ``prefix``, as the listing gives them (key, size, time, ETag)."""
         with self.files.errors:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.files.bucket, Prefix=prefix)
+            listing = self.client.get_paginator("list_objects_v2")
+            pages = listing.paginate(Bucket=self.files.bucket, Prefix=prefix)
             return [entry for page in pages for entry in page.get("Contents", ())]
 
     def keys(self, prefix: str) -> list[str]:
@@ -432,7 +448,9 @@ class S3Partials(PartialStore):
             for start in range(0, len(keys), 1000):
                 batch = [{"Key": key} for key in keys[start : start + 1000]]
                 if batch:
-                    self.client.delete_objects(Bucket=self.files.bucket, Delete={"Objects": batch, "Quiet": True})
+                    self.client.delete_objects(
+                        Bucket=self.files.bucket, Delete={"Objects": batch, "Quiet": True}
+                    )
 
     def abort(self, key: str, upload_id: Optional[str]) -> None:
         from botocore.exceptions import ClientError
@@ -441,7 +459,9 @@ class S3Partials(PartialStore):
             return
         try:
             with self.files.errors:
-                self.client.abort_multipart_upload(Bucket=self.files.bucket, Key=key, UploadId=upload_id)
+                self.client.abort_multipart_upload(
+                    Bucket=self.files.bucket, Key=key, UploadId=upload_id
+                )
         except ClientError as error:
             if _code(error) not in ("NoSuchUpload",) + _MISSING:
                 raise
@@ -456,8 +476,8 @@ class S3Partials(PartialStore):
         try:
             with files.errors:
                 answer = files.client.upload_part(
-                    Bucket=files.bucket, Key=record.key, UploadId=record.upload_id, PartNumber=index + 1,
-                    Body=Blocks(blocks),
+                    Bucket=files.bucket, Key=record.key, UploadId=record.upload_id,
+                    PartNumber=index + 1, Body=Blocks(blocks),
                 )
         except ClientError as error:
             if _code(error) != "NoSuchUpload":
@@ -475,8 +495,8 @@ class S3Partials(PartialStore):
             with self.files.errors:
                 while True:
                     page = self.client.list_parts(
-                        Bucket=self.files.bucket, Key=record.key, UploadId=record.upload_id, MaxParts=BLOCK,
-                        PartNumberMarker=after,
+                        Bucket=self.files.bucket, Key=record.key, UploadId=record.upload_id,
+                        MaxParts=BLOCK, PartNumberMarker=after,
                     )
                     found = page.get("Parts", ())
                     listed.extend(found)
@@ -499,7 +519,8 @@ class S3Partials(PartialStore):
             if listed is None or missing(block, first, last):
                 return None
             latest.update(block)
-        return [{"PartNumber": number, "ETag": latest[number]["ETag"]} for number in range(1, manifest.count + 1)]
+        numbers = range(1, manifest.count + 1)
+        return [{"PartNumber": number, "ETag": latest[number]["ETag"]} for number in numbers]
 
     def assembled(self, record: Record) -> bool:
         """Whether this upload's file was assembled at its key (not only its name held)."""
@@ -522,7 +543,9 @@ class S3Partials(PartialStore):
                             MultipartUpload={"Parts": parts},
                         )
                     else:
-                        files.complete_held(record.key, record.nonce, record.upload_id, parts, record.held)
+                        files.complete_held(
+                            record.key, record.nonce, record.upload_id, parts, record.held
+                        )
                 return
             except ClientError as error:
                 if _code(error) == "NoSuchUpload" and self.assembled(record):
@@ -585,7 +608,7 @@ class S3Partials(PartialStore):
         out. Another chunk leaves it to the holder."""
         marker = self.marker_of(base, record)
         body = hand_over_body(new_id(), index, time.time())
-        lease = LEASE + record.manifest.total_size / (50 * 1024 * 1024)  # time to publish the file, too
+        lease = _lease(record)
         deadline = time.monotonic() + min(lease, RESENT_WAIT)
         expect, opened = record.marker_etag, 0  # the open marker's ETag, as recorded
         while True:
@@ -627,8 +650,8 @@ class S3Partials(PartialStore):
         self.write(self.marker_of(base, record), record.marker.encode(), if_match=claim)
 
     def end(
-        self, base: str, record: Record, state: str, refusal: Optional[int] = None, expect: Optional[str] = None,
-        own_file: bool = False,
+        self, base: str, record: Record, state: str, refusal: Optional[int] = None,
+        expect: Optional[str] = None, own_file: bool = False,
     ) -> bool:
         """End the upload with ``state``, from the hand-over whose marker's ETag is
         ``expect``, else while it is open: its bytes go, and the name held for it while it
@@ -651,7 +674,8 @@ class S3Partials(PartialStore):
         if state == COMPLETE and not own_file:
             return
         if record.name is not None:
-            self.files.drop_held(record.key, record.nonce, own=own_file, etag=None if own_file else record.held)
+            etag = None if own_file else record.held  # a placeholder's own ETag: no HEAD first
+            self.files.drop_held(record.key, record.nonce, own=own_file, etag=etag)
         else:
             self.delete_keys([record.key])
 
@@ -690,7 +714,8 @@ class S3Partials(PartialStore):
             return S3Partial(self, base, chunk, marker, start=start)
         partial = None
         try:
-            partial = self._begin(client, chunk, base, marker, quota, unfinished, destination, expires, start)
+            limits = (quota, unfinished)
+            partial = self._begin(client, chunk, base, marker, limits, destination, expires, start)
             return partial
         finally:
             if partial is None or not partial.created:
@@ -704,8 +729,9 @@ class S3Partials(PartialStore):
         return partial
 
     def _begin(
-        self, client: str, chunk: Chunk, base: str, marker: str, quota: Optional[int], unfinished: Optional[int],
-        destination: Optional[tuple[str, str]], expires: Optional[float], start: _Start,
+        self, client: str, chunk: Chunk, base: str, marker: str,
+        limits: tuple[Optional[int], Optional[int]], destination: Optional[tuple[str, str]],
+        expires: Optional[float], start: _Start,
     ) -> S3Partial:
         """Start the upload (its marker, the quota, the name held, the multipart upload), or
         find it started: by its record, or, while the request starting it has not recorded
@@ -719,7 +745,7 @@ class S3Partials(PartialStore):
                 return S3Partial(self, base, chunk, marker)
             self._remember(base, record)
             return self._joined(base, chunk, record)
-        self._check_room(client, (marker, etag), chunk.manifest.total_size, quota, unfinished)
+        self._check_room(client, (marker, etag), chunk.manifest.total_size, *limits)
         try:
             record = self._create(chunk, base, destination, expires, nonce)
         except BaseException:
@@ -729,7 +755,8 @@ class S3Partials(PartialStore):
         return S3Partial(self, base, chunk, marker, record, created=True, start=start)
 
     def _check_room(
-        self, client: str, marker: tuple[str, str], size: int, quota: Optional[int], unfinished: Optional[int]
+        self, client: str, marker: tuple[str, str], size: int, quota: Optional[int],
+        unfinished: Optional[int],
     ) -> None:
         """QuotaExceeded if the client's other unfinished uploads leave no room for this one
         (see the module's docstring), its ``marker`` (key, ETag) removed: counted from the
@@ -754,7 +781,7 @@ class S3Partials(PartialStore):
             held, count, _ = self._others(client, marker[0])
             check_room(held, count, size, quota, unfinished)
         except BaseException:
-            self.files.delete_matching(*marker)  # before the lock goes: the next start counts without it
+            self.files.delete_matching(*marker)  # before the lock goes: no start counts it after
             raise
         finally:
             self.unlock(lock, taken)
@@ -789,7 +816,8 @@ class S3Partials(PartialStore):
         self.files.delete_matching(lock, held)
 
     def _create(
-        self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]], expires: Optional[float], nonce: str
+        self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]],
+        expires: Optional[float], nonce: str,
     ) -> Record:
         """The multipart upload, at a free name held for it in ``destination``, else in ``base``."""
         key, folder, name, held = base + "data", None, None, None
@@ -802,7 +830,9 @@ class S3Partials(PartialStore):
                     break
         try:
             with files.errors:
-                made = files.client.create_multipart_upload(Bucket=files.bucket, Key=key, Metadata={ID: nonce})
+                made = files.client.create_multipart_upload(
+                    Bucket=files.bucket, Key=key, Metadata={ID: nonce}
+                )
         except BaseException:
             if held is not None:
                 files.delete_matching(key, held)
@@ -815,7 +845,8 @@ class S3Partials(PartialStore):
         if record is None:
             return
         start = started(record.marker.encode())
-        body = open_body(start["nonce"], start["index"], time.time(), start.get("folder"), start.get("name"))
+        at = time.time()
+        body = open_body(start["nonce"], start["index"], at, start.get("folder"), start.get("name"))
         etag = self.write(partial.marker, body, if_match=record.marker_etag)
         if etag is not None:
             partial.record = replace(record, marker=body.decode(), marker_etag=etag)
@@ -834,7 +865,8 @@ class S3Partials(PartialStore):
                 raise StoreBusy()
             own_marker = partial.marker
             self._adopt(partial, found)
-            if partial.marker != own_marker and record.marker_etag is not None:  # started with another expiry
+            if partial.marker != own_marker and record.marker_etag is not None:
+                # It started with another expiry: its marker is not the upload's.
                 self.files.delete_matching(own_marker, record.marker_etag)
             partial.created, record = False, found
         self._remember(base, record)
@@ -873,7 +905,9 @@ class S3Partials(PartialStore):
 
     def _poll_record(self, partial: S3Partial) -> None:
         base, pause, until = partial.base, 0.1, time.monotonic() + WAIT
-        look = time.monotonic() + (1.0 if partial._start is None else 0.0)  # a start of this process ended: look now
+        # The marker tells a start given up, ended, or dead: read at once when a start of this
+        # process ended without recording the upload, else after a second.
+        look = time.monotonic() + (1.0 if partial._start is None else 0.0)
         while True:
             record = self._read_record(base)
             if record is not None:
@@ -899,7 +933,8 @@ class S3Partials(PartialStore):
 
     def _adopt(self, partial: S3Partial, record: Record) -> None:
         check_same_upload(record.manifest, partial.chunk)
-        partial.record, partial.manifest, partial.marker = record, record.manifest, self.marker_of(partial.base, record)
+        partial.record, partial.manifest = record, record.manifest
+        partial.marker = self.marker_of(partial.base, record)
 
     def _drop_start(self, base: str, marker: str, body: bytes, etag: str) -> bool:
         """Remove a start that was never recorded (its request died, or was cancelled) and
@@ -918,7 +953,8 @@ class S3Partials(PartialStore):
     def _held_by_start(self, start: dict[str, Any]) -> Optional[str]:
         """The name a start held (the first free variant of its name when it started), found
         among the placeholders of its folder by its nonce."""
-        folder, name, nonce = str(start.get("folder") or ""), str(start["name"]), str(start.get("nonce", ""))
+        folder, name = str(start.get("folder") or ""), str(start["name"])
+        nonce = str(start.get("nonce", ""))
         stem = numbered(name, 0).rpartition(".")[0] or name
         for entry in self.listed(folder + stem):
             if int(entry.get("Size", -1)) in PLACEHOLDER_SIZES:
@@ -929,7 +965,8 @@ class S3Partials(PartialStore):
 
     def _abort_all(self, key: str) -> None:
         with self.files.errors:
-            uploads = self.client.list_multipart_uploads(Bucket=self.files.bucket, Prefix=key).get("Uploads", ())
+            found = self.client.list_multipart_uploads(Bucket=self.files.bucket, Prefix=key)
+            uploads = found.get("Uploads", ())
         for upload in uploads:
             if upload["Key"] == key:
                 self.abort(key, upload["UploadId"])
@@ -983,9 +1020,11 @@ class S3Partials(PartialStore):
     def _cancel_start(self, client: str, upload: str, base: str) -> bool:
         for entry in self.listed(f"{self.pending_root}{client}/{upload}."):
             found = self.read(entry["Key"])
-            if found is not None and said(found[0]).state is None and not said(found[0]).handed_over:
+            now = said(found[0]) if found is not None else None
+            if found is not None and now is not None and now.state is None and not now.handed_over:
                 if self._drop_start(base, entry["Key"], found[0], found[1]):
-                    self.write(entry["Key"], ended_body(EXPIRED), create_only=True)  # its late chunks: 410
+                    # Its late chunks are answered 410.
+                    self.write(entry["Key"], ended_body(EXPIRED), create_only=True)
                     return True
         return False
 
@@ -1001,7 +1040,7 @@ class S3Partials(PartialStore):
         ``expires``), and forget an ended one's marker and record once idle for its lifetime."""
         now = time.time() if now is None else now
         report = CleanReport()
-        uploads: dict[str, list[dict[str, Any]]] = {}  # each upload's record (and what older versions left)
+        uploads: dict[str, list[dict[str, Any]]] = {}  # records (and what older versions left)
         for entry in self.listed(self.root):
             rest = entry["Key"][len(self.root) :].split("/")
             if len(rest) >= 3:
@@ -1029,7 +1068,8 @@ class S3Partials(PartialStore):
             else:
                 uploads.pop(base, None)
         for base, entries in uploads.items():  # no marker: ended before markers said so
-            if now - max(each["LastModified"].timestamp() for each in entries) > max(expires, TOMBSTONE):
+            last = max(each["LastModified"].timestamp() for each in entries)
+            if now - last > max(expires, TOMBSTONE):
                 self._let_go_of(base)
                 gone += [each["Key"] for each in entries]
                 report.records += 1
@@ -1043,27 +1083,29 @@ class S3Partials(PartialStore):
         if record is not None:
             self._let_go(base, record, EXPIRED, own_file=False)
 
-    def _expire(self, base: str, entry: dict[str, Any], kept: float, now: float, report: CleanReport) -> None:
+    def _expire(
+        self, base: str, entry: dict[str, Any], kept: float, now: float, report: CleanReport
+    ) -> None:
         """Expire the open upload of the marker ``entry`` if idle for longer than ``kept``
         seconds (its last part, or its marker, counts), unless a hand-over holds it."""
         marker = entry["Key"]
         record = self._known(base)
         if record is None:  # a start never recorded: its request died
             found = self.read(marker)
-            if found is not None and found[2] > STALE and self._drop_start(base, marker, found[0], found[1]):
-                report.partial_uploads += 1
+            if found is not None and found[2] > STALE:
+                report.partial_uploads += self._drop_start(base, marker, found[0], found[1])
             return
-        if marker != self.marker_of(base, record):  # a start with another expiry that joined the upload
+        if marker != self.marker_of(base, record):  # a start with another expiry, that joined it
             self.files.delete_matching(marker, entry["ETag"])
             return
         parts = latest_parts(self.list_parts(record, 0, record.manifest.count) or ())
-        times = [part["LastModified"].timestamp() for part in parts.values() if part.get("LastModified")]
+        times = [part["LastModified"].timestamp() for part in parts.values()]
         if now - max(times + [entry["LastModified"].timestamp()]) <= kept:
             return
         found = self.read(marker)
         if found is None or said(found[0]).state is not None:
             return
-        if said(found[0]).handed_over and found[2] < LEASE + record.manifest.total_size / (50 * 1024 * 1024):
+        if said(found[0]).handed_over and found[2] < _lease(record):
             return  # its request publishes the file, and ends the upload
         if self.end(base, record, EXPIRED, expect=found[1]):
             report.partial_uploads += 1
@@ -1080,7 +1122,8 @@ class S3Partials(PartialStore):
                 pages = self.client.get_paginator("list_parts").paginate(
                     Bucket=self.files.bucket, Key=key, UploadId=upload_id
                 )
-                return sum(int(part.get("Size", 0)) for page in pages for part in page.get("Parts", ()))
+                parts = (part for page in pages for part in page.get("Parts", ()))
+                return sum(int(part.get("Size", 0)) for part in parts)
         except ClientError as error:
             if _code(error) in ("NoSuchUpload",) + _MISSING:
                 return 0
@@ -1097,6 +1140,12 @@ class S3Partials(PartialStore):
         if time.time() - held["LastModified"].timestamp() < interval:
             return False
         return self.put(stamp, new_id().encode(), if_match=held["ETag"])
+
+
+def _lease(record: Record) -> float:
+    """Seconds a hand-over of this upload is held before another request may take it over:
+    time to publish the file, too."""
+    return LEASE + record.manifest.total_size / (50 * 1024 * 1024)
 
 
 def _tally(entries: Any) -> tuple[int, int]:

@@ -49,11 +49,13 @@ class Said:
         return self.state is None and self.holder is not None
 
 
-def open_body(nonce: str, index: int, at: float, folder: Optional[str], name: Optional[str]) -> bytes:
+def open_body(
+    nonce: str, index: int, at: float, folder: Optional[str], name: Optional[str]
+) -> bytes:
     """The body of an open upload's marker: who started it, and the name it meant to hold
     (``folder`` and ``name``, None for none), for whoever cleans up a start that died."""
-    return json.dumps({"nonce": nonce, "index": index, "at": round(at, 3), "folder": folder, "name": name},
-                      sort_keys=True).encode()
+    said = {"nonce": nonce, "index": index, "at": round(at, 3), "folder": folder, "name": name}
+    return json.dumps(said, sort_keys=True).encode()
 
 
 def hand_over_body(nonce: str, index: int, at: float) -> bytes:
