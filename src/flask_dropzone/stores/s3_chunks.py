@@ -41,11 +41,16 @@ record once (after its marker turned out to exist: 2 requests); a file of more t
 chunk that completes it.
 
 A chunk that comes while another request is starting its upload receives its bytes,
-then waits for the record: within this process for that request, from another server
-by reading the record now and then. The starting request rewrites its marker while its
-chunk arrives (every :data:`BEAT` seconds): a start whose marker is older than
-:data:`STALE` died with its server, and a waiting chunk removes it (a delete
-conditional on the marker's ETag) and what it held; the chunk is then sent again.
+then waits for the record: for that request, if it is of this process; else one request
+of this process reads the record now and then, and the others wait for it. The starting
+request rewrites its marker while its chunk arrives (every :data:`BEAT` seconds): a
+start whose marker is older than :data:`STALE` died with its server, and a waiting
+chunk removes it (a delete conditional on the marker's ETag) and what it held; the
+chunk is then sent again.
+
+Of two chunks of one process that find the file whole at once, the second leaves it to
+the first without asking S3; on two servers, the one that does not get the hand-over
+pays a write and a read.
 
 The quota is counted without a lock: a start creates its marker, then lists the
 client's markers, counting its own. Of two starts that cannot both pass, the one that
@@ -173,11 +178,14 @@ class _Start:
 class S3Partial(Partial):
     """One chunk request's view of its upload. ``record`` is None while another request
     starts the upload (the chunk waits for it once received); ``created``, this request
-    starts it, and its chunk goes in before the record does."""
+    starts it, and its chunk goes in before the record does. ``start`` is the start in this
+    process that this request makes or waits for (``starting``: makes it, or finds out for
+    this process how the start of another server ends)."""
 
     def __init__(
         self, store: "S3Partials", base: str, chunk: Chunk, marker: str,
         record: Optional[Record] = None, created: bool = False, start: Optional[_Start] = None,
+        starting: bool = False,
     ) -> None:
         self.store, self.base, self.chunk, self.marker = store, base, chunk, marker
         self.record = record
@@ -185,8 +193,8 @@ class S3Partial(Partial):
         self.created = created
         self.state: Optional[str] = None
         self.refusal: Optional[int] = None
-        self._start = start  # the start this request makes, or waits for, in this process
-        self._starting = created  # this request makes that start
+        self._start = start
+        self._starting = created or starting
         self._unrecorded = created  # its record is not written yet
         self._next_beat = time.monotonic() + BEAT
         self._blocks: list[bytes] = []  # the chunk, as it arrived
@@ -718,7 +726,7 @@ class S3Partials(PartialStore):
             partial = self._begin(client, chunk, base, marker, limits, destination, expires, start)
             return partial
         finally:
-            if partial is None or not partial.created:
+            if partial is None or not partial._starting:
                 self.started(base, start)
 
     def _joined(self, base: str, chunk: Chunk, record: Record) -> S3Partial:
@@ -741,8 +749,8 @@ class S3Partials(PartialStore):
         etag = self.write(marker, body, create_only=True)
         if etag is None:
             record = self._read_record(base)
-            if record is None:
-                return S3Partial(self, base, chunk, marker)
+            if record is None:  # another server starts it: this request finds out for this one
+                return S3Partial(self, base, chunk, marker, start=start, starting=True)
             self._remember(base, record)
             return self._joined(base, chunk, record)
         self._check_room(client, (marker, etag), chunk.manifest.total_size, *limits)
@@ -893,7 +901,7 @@ class S3Partials(PartialStore):
         upload ended before it was recorded (``partial.state``). StoreBusy when the start
         was given up or died (the chunk sent again starts it)."""
         start, base = partial._start, partial.base
-        if start is not None:  # a thread of this process starts it
+        if start is not None and not partial._starting:  # another thread of this process has it
             until = time.monotonic() + WAIT
             while not start.done.wait(1.0) and start.thread.is_alive() and time.monotonic() < until:
                 pass
@@ -901,13 +909,17 @@ class S3Partials(PartialStore):
             if record is not None:
                 self._adopt(partial, record)
                 return
-        self._poll_record(partial)
+        try:
+            self._poll_record(partial)
+        finally:
+            partial._finish_start()  # the threads of this process waiting with it look now
 
     def _poll_record(self, partial: S3Partial) -> None:
         base, pause, until = partial.base, 0.1, time.monotonic() + WAIT
-        # The marker tells a start given up, ended, or dead: read at once when a start of this
-        # process ended without recording the upload, else after a second.
-        look = time.monotonic() + (1.0 if partial._start is None else 0.0)
+        # The marker tells a start given up, ended, or dead: read at once when the start this
+        # request waited for in this process ended without a record, else after a second.
+        waited = partial._start is not None and not partial._starting
+        look = time.monotonic() + (0.0 if waited else 1.0)
         while True:
             record = self._read_record(base)
             if record is not None:
