@@ -55,6 +55,7 @@ bench: $(VENV)/.test
 	$(PY) bench/chunk_cost.py
 	$(PY) bench/run.py $(BENCH_ARGS)
 	$(PY) bench/s3.py
+	$(PY) bench/s3_requests.py
 	$(PY) bench/s3_direct.py
 	$(PY) bench/forms.py
 

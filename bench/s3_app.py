@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 from collections import Counter
-from typing import Any
+from typing import Any, Optional
 
 from flask import Flask, session
 
@@ -32,15 +33,26 @@ def s3_app(prefix: str, **config: Any) -> Flask:
 def create_app() -> Flask:
     app = s3_app("w5/")
     dropzone = Dropzone(app)
-    requests: Counter[str] = Counter()
-    counted: list[object] = []
+    # S3 requests made while a request is handled, and after its response (the sweep's look).
+    counts: dict[str, Counter[str]] = {"during": Counter(), "after": Counter()}
+    handling, lock, counted = threading.local(), threading.Lock(), []
+
+    def count(event_name: str, **_: Any) -> None:
+        when = "during" if getattr(handling, "on", False) else "after"
+        with lock:
+            counts[when][event_name.split(".")[-1]] += 1
 
     @app.before_request
     def count_s3_requests() -> None:
         client = stores.of(app).files.client  # one per process
         if client not in counted:
             counted.append(client)
-            client.meta.events.register("before-call.s3", lambda event_name, **_: requests.update([event_name]))
+            client.meta.events.register("before-call.s3", count)
+        handling.on = True
+
+    @app.teardown_request
+    def handled(_error: Optional[BaseException]) -> None:
+        handling.on = False  # what follows the response (the sweep's look) is counted apart
 
     @app.get("/session")
     def new_session():
@@ -53,8 +65,12 @@ def create_app() -> Flask:
 
     @app.get("/requests")
     def s3_requests():
-        counts = {name.split(".")[-1]: count for name, count in requests.items()}
-        requests.clear()
-        return counts
+        """The S3 requests counted since the last call, by operation: made while handling
+        requests (``during``), and after their responses (``after``)."""
+        with lock:
+            answer = {when: dict(found) for when, found in counts.items()}
+            for found in counts.values():
+                found.clear()
+        return answer
 
     return app

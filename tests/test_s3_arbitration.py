@@ -19,7 +19,7 @@ from test_s3_storage import post, s3_app
 
 from flask_dropzone import file_stored, stores
 from flask_dropzone.chunks import Chunk, Manifest
-from flask_dropzone.stores import s3_chunks, s3_direct
+from flask_dropzone.stores import StoreBusy, s3_chunks, s3_direct
 from flask_dropzone.stores.s3 import S3Files
 from flask_dropzone.stores.s3_chunks import S3Partials
 
@@ -184,14 +184,18 @@ def test_two_servers_taking_over_a_dead_start_lock_do_not_both_get_it(bucket, mo
 
 
 def test_two_servers_taking_over_a_dead_hand_over_in_the_same_instant_do_not_both_get_it(bucket, monkeypatch):
-    _, partials = bucket.store()
-    base = f"{partials.root}{CLIENT}/{uuids.uuid4()}/"
+    files, partials = bucket.store()
+    upload, data = str(uuids.uuid4()), os.urandom(CHUNK + 1)
+    chunked_to_the_name(partials, files.folder(None, ""), upload, data, 0)
+    base = f"{partials.root}{CLIENT}/{upload}/"
+    record = partials._read_record(base)
     frozen = time.time() + 1000  # one instant: every claim made now is past its lease
     monkeypatch.setattr(s3_chunks, "time", types.SimpleNamespace(time=lambda: frozen, monotonic=time.monotonic,
                                                                    sleep=time.sleep))
-    assert partials.claim(base, 0, 1)  # the server that died
-    stale_reads(monkeypatch, S3Partials, "_read_claim", "/claim")
-    assert [bool(partials.claim(base, 0, 1)), bool(partials.claim(base, 0, 1))] == [True, False]
+    assert partials.claim(base, record, 1)  # the server that died
+    stale_reads(monkeypatch, S3Partials, "read", partials.marker_of(base, record))
+    takers = [partials.claim(base, record, 1), partials.claim(base, record, 1)]
+    assert [bool(taker) for taker in takers] == [True, False]
 
 
 def test_two_servers_seeing_a_stale_sweep_stamp_do_not_both_sweep(bucket, monkeypatch):
@@ -199,6 +203,70 @@ def test_two_servers_seeing_a_stale_sweep_stamp_do_not_both_sweep(bucket, monkey
     bucket.raw.put_object(Bucket=bucket.name, Key=files.own + "last-clean", Body=b"")
     stale_reads(monkeypatch, S3Partials, "head", "/last-clean")
     assert [S3Partials(files).clean_due(-1), S3Partials(files).clean_due(-1)] == [True, False]
+
+
+# A start whose server died is removed by a chunk waiting for it; one alive says so ------
+
+
+def first_chunk_arriving(partials: S3Partials, folder: str, upload: str, data: bytes):
+    """Chunk 0 of ``data`` starting its upload (holding ``f.bin``), its bytes not all in yet."""
+    chunk = Chunk(upload, 0, 0, Manifest("f.bin", len(data), CHUNK, 2))
+    return partials.open(CLIENT, chunk, None, (folder, "f.bin"))
+
+
+def test_a_start_whose_server_died_is_removed_by_a_chunk_waiting_for_it_and_nothing_of_it_stays(
+    bucket, monkeypatch
+):
+    files, dead = bucket.store()
+    folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
+    first_chunk_arriving(dead, folder, upload, data).write(data[:CHUNK], 0)  # its server dies now
+    assert bucket.open_uploads() == [folder + "f.bin"] and bucket.exists(folder + "f.bin")  # held
+    monkeypatch.setattr(s3_chunks, "STALE", -1.0)  # its marker is older than a live start's at once
+    monkeypatch.setattr(s3_chunks, "WAIT", 5.0)
+    survivor = S3Partials(files)
+    with pytest.raises(StoreBusy):  # "send the chunk again"
+        chunked_to_the_name(survivor, folder, upload, data, 1)
+    assert bucket.open_uploads() == [] and not bucket.exists(folder + "f.bin")
+    assert files.listing(folder) == [] and survivor.pending(CLIENT) == (0, 0)
+    monkeypatch.setattr(s3_chunks, "STALE", 30.0)
+    assert chunked_to_the_name(survivor, folder, upload, data, 0) is None  # sent again: a new start
+    handover = chunked_to_the_name(survivor, folder, upload, data, 1)
+    assert files.publish(handover, folder, "f.bin", len(data)).name == "f.bin"
+    handover.commit()
+    assert bucket.get(folder + "f.bin") == data
+
+
+def test_a_start_whose_chunk_arrives_slowly_says_it_is_alive_and_the_chunks_waiting_join_it(
+    bucket, monkeypatch
+):
+    """It rewrites its marker every BEAT seconds while its chunk arrives: a chunk of the upload
+    on another server, waiting for it, takes it for dead only once that stops."""
+    monkeypatch.setattr(s3_chunks, "BEAT", 0.5)
+    monkeypatch.setattr(s3_chunks, "STALE", 4.0)
+    files, first_server = bucket.store()
+    folder, data, upload = files.folder(None, ""), os.urandom(CHUNK + 5), str(uuids.uuid4())
+    starting = first_chunk_arriving(first_server, folder, upload, data)
+    answers = []
+    other = S3Partials(files)  # another server
+
+    def second_chunk():
+        answers.append(chunked_to_the_name(other, folder, upload, data, 1))
+
+    waiting = run("waiting", second_chunk)
+    pieces = 16
+    for number in range(pieces):  # 8 s: twice the age of a dead start
+        step = CHUNK // pieces
+        starting.write(data[number * step : (number + 1) * step], number * step)
+        time.sleep(0.5)
+    starting.mark_received(0)
+    starting.release()
+    assert starting.hand_over() is None  # the first chunk in is never the last
+    starting.close()
+    waiting.join(60)
+    (handover,) = answers
+    assert handover is not None and handover.open().read() == data
+    handover.commit()
+    assert bucket.open_uploads() == []
 
 
 # A name held for a file is completed only while it is still the upload's placeholder ----

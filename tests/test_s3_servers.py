@@ -41,7 +41,8 @@ TESTS = Path(__file__).parent
 TIMEOUT = 120.0  #: seconds a request or an awaited event may take, at most
 PREFIX = "uploads/"
 OWN = PREFIX + "_dropzone/"
-RECORDS = ("/manifest", "/status")  #: what an ended upload leaves: its small record objects
+MARKERS = OWN + "pending/"  #: each client's uploads: a chunked one's marker says how it ended
+ENDED = (b"complete", b"expired", b"refused")  #: what an ended upload's marker says
 STAMP = OWN + "last-clean"  #: when a server last swept the bucket (a store object, not an upload's)
 
 
@@ -305,9 +306,17 @@ def local_entries(servers: list[Server]) -> list[str]:
     return [str(path) for server in servers for path in server.instance.rglob("*") if path.is_file()]
 
 
-def leftovers(keys: list[str]) -> list[str]:
-    """The store's own objects other than the records of ended uploads (and the sweep's stamp)."""
-    return [key for key in keys if key.startswith(OWN) and not key.endswith(RECORDS) and key != STAMP]
+def leftovers(bucket: Any, keys: list[str]) -> list[str]:
+    """The store's own objects other than the records of ended uploads (its record, and its
+    marker saying how it ended) and the sweep's stamp."""
+    own = [key for key in keys if key.startswith(OWN) and key != STAMP]
+    return [key for key in own if not is_record(bucket, key)]
+
+
+def is_record(bucket: Any, key: str) -> bool:
+    if key.endswith("/manifest"):
+        return True
+    return key.startswith(MARKERS) and bucket.get(key).startswith(ENDED)
 
 
 # Tests -----------------------------------------------------------------------------------
@@ -398,7 +407,7 @@ def test_four_files_in_parallel_chunks_across_three_servers_without_shared_disk(
 
     keys = bucket.all_keys()
     assert [key for key in keys if not key.startswith(OWN)] == sorted(PREFIX + name for name in files)
-    assert leftovers(keys) == []
+    assert leftovers(bucket, keys) == []
     assert bucket.open_uploads() == []
     assert local_entries(servers) == []
 
@@ -437,7 +446,7 @@ def test_chunk_zero_racing_on_two_servers_starts_one_multipart_upload(cluster, b
     assert sha(bucket.get(PREFIX + "race.bin")) == sha(data)
     assert len(cluster.handed()) == 1
     assert bucket.open_uploads() == []
-    assert leftovers(bucket.all_keys()) == []
+    assert leftovers(bucket, bucket.all_keys()) == []
     assert local_entries(servers) == []
 
 
@@ -462,7 +471,7 @@ def test_a_server_killed_mid_chunk_is_recovered_by_the_retry_on_another(cluster,
     assert sha(bucket.get(PREFIX + "killed.bin")) == sha(data)
     assert [server for server, _ in cluster.handed()] == [survivor.name]
     assert bucket.open_uploads() == []
-    assert leftovers(bucket.all_keys()) == []
+    assert leftovers(bucket, bucket.all_keys()) == []
     assert local_entries([survivor, victim]) == []
 
 
@@ -480,12 +489,10 @@ def test_a_type_refused_on_chunk_zero_refuses_the_later_chunks_and_leaves_only_r
     # Sent again, chunk 0 is refused too, on either server.
     assert [post(s, bodies[0], cookie, path="/typed").status for s in servers] == [415, 415]
 
-    keys = [key for key in bucket.all_keys() if key != STAMP]
-    assert keys and all(key.startswith(OWN) and key.endswith(RECORDS) for key in keys), keys
-    (client,) = {key.split("/")[3] for key in keys}
-    base = upload_base(client, file_id)
-    assert keys == [base + "manifest", base + "status"]
-    assert bucket.get(base + "status") == b"refused 415"
+    # Chunk 0 was refused before the upload was recorded: its marker is all that is left.
+    (marker,) = [key for key in bucket.all_keys() if key != STAMP]
+    assert marker.startswith(MARKERS) and marker.rpartition("/")[2].startswith(file_id + ".")
+    assert bucket.get(marker) == b"refused 415"
     assert bucket.open_uploads() == []
     assert cluster.handed() == []
     assert local_entries(servers) == []
@@ -551,7 +558,7 @@ def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, b
     assert [a.status for a in answers] == [410, 410], answers
     assert post(servers[1], bodies[0], cookie).status == 410
     assert [key for key in bucket.all_keys() if not key.startswith(OWN)] == []
-    assert leftovers(bucket.all_keys()) == []
+    assert leftovers(bucket, bucket.all_keys()) == []
     assert bucket.open_uploads() == []
     assert local_entries(servers) + [str(p) for p in instance.rglob("*") if p.is_file()] == []
 
@@ -627,7 +634,7 @@ def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster,
     direct = [key for key in bucket.all_keys() if "/.dropzone-direct/" in key]
     assert len(direct) == 1 and direct[0].endswith(".claim")  # its body a nonce, its word in metadata
     assert bucket.metadata(direct[0]) == {"fdz-state": "ended"}
-    assert leftovers(bucket.all_keys()) == [] and local_entries(servers) == []
+    assert leftovers(bucket, bucket.all_keys()) == [] and local_entries(servers) == []
 
 
 def test_a_form_fields_pending_file_kept_by_one_server_is_claimed_once_on_any(cluster, bucket):

@@ -8,6 +8,8 @@ import logging
 import os
 import threading
 import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from flask import Flask
@@ -34,8 +36,8 @@ def s3_app(tmp_path, server, bucket, monkeypatch, **config) -> Flask:
         DROPZONE_MAX_FILE_SIZE=64,
         DROPZONE_CHUNKING=True,
         DROPZONE_CHUNK_SIZE=5 * MiB,
-        **config,
     )
+    app.config.update(config)
     dropzone = Dropzone(app)
 
     @app.post("/save")
@@ -234,8 +236,87 @@ def test_a_chunked_upload_is_assembled_in_the_bucket(tmp_path, s3, monkeypatch):
     assert answers[-1].json["saved"] == [["c.bin", "uploads/c.bin", None, len(data)]]
     assert s3.get("uploads/c.bin") == data
     assert s3.open_uploads() == []
-    assert [key for key in s3.keys() if not key.endswith(("/manifest", "/status"))] == ["uploads/c.bin"]
+    # The upload's small records stay: its record, and its marker, which says how it ended.
+    records = [key for key in s3.keys() if key.endswith("/manifest") or "/pending/" in key]
+    assert sorted(set(s3.keys()) - set(records)) == ["uploads/c.bin"]
+    assert [s3.get(key) for key in records if "/pending/" in key] == [b"complete"]
     assert local_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("parallel", [False, True], ids=["in-order", "in-parallel"])
+@pytest.mark.parametrize("count", [1, 8, 24])
+def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(
+    tmp_path, s3, monkeypatch, count, parallel
+):
+    """A chunk costs its UploadPart and one ListParts; starting the upload, handing the file
+    over and reading its head, 8 in all (README, Storage on S3). Counted while the app handles
+    the chunk requests, 4 at a time in parallel as Dropzone sends them; the sweep's look after a
+    response (once a minute in a process, whatever it uploads) is not the file's."""
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch, DROPZONE_MAX_FILE_SIZE=128)
+    owner = app.test_client()
+    with owner.session_transaction() as session:
+        session["_dropzone_client"] = "cd" * 16  # as the page with the zone does
+    cookie = owner.get_cookie("session").value
+    counting, lock, counted = threading.local(), threading.Lock(), Counter()
+
+    def tally(event_name, **_):
+        if getattr(counting, "on", False):
+            with lock:
+                counted[event_name.rpartition(".")[2]] += 1
+
+    stores.of(app).files.client.meta.events.register("before-call.s3", tally)
+
+    def send(request_body):
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        counting.on = True
+        try:
+            response = client.post("/save", data=request_body, content_type=CONTENT_TYPE)
+        finally:
+            counting.on = False
+        response.close()  # as a WSGI server does once it is sent: the sweep's look
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.json["saved"]
+
+    data = os.urandom(count * 5 * MiB - 3)
+    bodies = chunk_requests(data, "n.bin", 5 * MiB)
+    if parallel:
+        with ThreadPoolExecutor(4) as pool:
+            saved = list(pool.map(send, bodies))
+    else:
+        saved = [send(request_body) for request_body in bodies]
+    assert [each for each in saved if each] == [[["n.bin", "uploads/n.bin", None, len(data)]]]
+    assert s3.get("uploads/n.bin") == data and s3.open_uploads() == []
+    assert sum(counted.values()) <= 2 * count + 8, dict(counted)
+
+
+def test_of_first_chunks_at_once_that_would_each_fit_the_quota_alone_one_passes(
+    tmp_path, s3, monkeypatch
+):
+    """Counted without a lock, then under the client's lock when a listing puts a start over
+    the limit: never two pass together, and of starts that each fit alone one passes."""
+    limits = {"DROPZONE_CHUNK_QUOTA": 15, "DROPZONE_MAX_FILE_SIZE": 12}  # one 10 MiB file fits
+    app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch, **limits)
+    for trial in range(3):
+        client_id = f"{trial:02x}" * 16  # a client of its own each time: an empty quota
+        owner = app.test_client()
+        with owner.session_transaction() as session:
+            session["_dropzone_client"] = client_id
+        cookie = owner.get_cookie("session").value
+        files = [(os.urandom(10 * MiB), f"{trial}-{n}.bin") for n in range(8)]
+        firsts = [chunk_requests(data, name, 5 * MiB, order=[0])[0] for data, name in files]
+        barrier = threading.Barrier(8)
+
+        def first_chunk(request_body, cookie=cookie, barrier=barrier):
+            client = app.test_client()
+            client.set_cookie("session", cookie)
+            barrier.wait()
+            return client.post("/save", data=request_body, content_type=CONTENT_TYPE).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(first_chunk, firsts))
+        assert sorted(statuses) == [200] + [400] * 7, (trial, statuses)
+        assert stores.of(app).partials("").pending(client_id) == (10 * MiB, 1), trial
 
 
 def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_path, s3, monkeypatch, caplog):
@@ -362,7 +443,7 @@ def test_a_hand_over_whose_server_died_is_taken_over_by_its_resent_chunk(tmp_pat
     assert client.post("/save", data=first, content_type=CONTENT_TYPE).status_code == 200
     real = s3_chunks.S3Partials.assemble
 
-    def dies(self, record):  # the server that won the hand-over, dying before it is done
+    def dies(self, *args):  # the server that won the hand-over, dying before it is done
         raise RuntimeError("the server died")
 
     monkeypatch.setattr(s3_chunks.S3Partials, "assemble", dies)

@@ -408,11 +408,12 @@ def test_a_late_chunk_of_an_ended_upload_keeps_its_record_in_the_bucket(backend)
     upload = str(uuids.uuid4())
     send_chunk(backend, upload, data, 0, expires=60)
     assert backend.partials.clean(expires=60, now=time.time() + 120).partial_uploads == 1
-    status = f"{backend.partials.root}{CLIENT}/{upload}/status"
-    before = backend.partials.head(status)["LastModified"]
+    # Its marker says how it ended.
+    marker = f"{backend.partials.pending_root}{CLIENT}/{upload}.{len(data)}.60000"
+    before = backend.partials.head(marker)["LastModified"]
     time.sleep(1.1)  # S3 times objects to the second
     assert send_chunk(backend, upload, data, 1)[0].state == EXPIRED
-    assert backend.partials.head(status)["LastModified"] > before  # the sweep measures from here
+    assert backend.partials.head(marker)["LastModified"] > before  # the sweep measures from here
 
 
 def send_chunk_to(backend: Backend, upload: str, data: bytes, index: int, name: str):

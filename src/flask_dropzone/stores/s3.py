@@ -37,7 +37,7 @@ from .base import (
     StoreUnavailable,
 )
 from .names import candidates
-from .s3_marks import HELD, ID, held_by, made_for, new_id, placeholder
+from .s3_marks import HELD, ID, PLACEHOLDER_SIZES, held_by, made_for, new_id, placeholder
 
 log = logging.getLogger("flask_dropzone")
 
@@ -118,7 +118,9 @@ class ObjectReader:
 
         try:
             with self.files.errors:
-                return self.files.client.get_object(Bucket=self.files.bucket, Key=self.key, Range=byte_range)["Body"]
+                answer = self.files.client.get_object(
+                    Bucket=self.files.bucket, Key=self.key, Range=byte_range
+                )
         except ClientError as error:
             if error_code(error) == "InvalidRange":  # at the end (of an empty object, say)
                 head = self.files.head(self.key)
@@ -128,6 +130,10 @@ class ObjectReader:
             if error_code(error) in _MISSING:
                 raise FileNotFoundError(errno.ENOENT, "no such object", self.key) from error
             raise
+        if placeholder(answer):  # a name held for an upload (its body, the upload's nonce)
+            answer["Body"].close()
+            raise FileNotFoundError(errno.ENOENT, "no stored file", self.key)
+        return answer["Body"]
 
     def read(self, size: int = -1) -> bytes:
         if self._body is None and 0 <= size <= 64 * 1024:
@@ -398,20 +404,24 @@ class S3Files(FileStore):
                 return Stored(candidate, location=key)
         raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
 
-    def _put_new(self, key: str, body: bytes, metadata: Optional[dict[str, str]] = None) -> bool:
+    def _put_new(
+        self, key: str, body: bytes, metadata: Optional[dict[str, str]] = None
+    ) -> Optional[str]:
         """Create ``key`` (a published object, with an id of its own, unless ``metadata``
-        says otherwise) unless it exists; whether it was created."""
+        says otherwise) unless it exists: the ETag of the object created, or None."""
         from botocore.exceptions import ClientError
 
         metadata = {ID: new_id()} if metadata is None else metadata
         try:
             with self.errors:
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata=metadata)
+                answer = self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata=metadata
+                )
         except ClientError as error:
             if error_code(error) in _TAKEN:
-                return False
+                return None
             raise
-        return True
+        return str(answer["ETag"])
 
     def _put_new_tag(self, key: str, body: bytes) -> Optional[str]:
         """Create the bookkeeping object ``key`` unless it exists; its ETag, or None."""
@@ -486,34 +496,48 @@ class S3Files(FileStore):
                 return None
             raise
 
-    def hold(self, key: str, nonce: str) -> bool:
-        """Hold the name ``key``, if it is free, for the upload ``nonce``: its placeholder."""
-        return self._put_new(key, b"", {HELD: nonce})
+    def hold(self, key: str, nonce: str, own_etag: bool = False) -> Optional[str]:
+        """Hold the name ``key``, if it is free, for the upload ``nonce``: its placeholder's
+        ETag, or None. With ``own_etag`` its body is the nonce, so that its ETag is its own
+        (an empty placeholder's is every empty object's): a write conditional on it needs
+        no HEAD to know the name is still this placeholder."""
+        return self._put_new(key, nonce.encode() if own_etag else b"", {HELD: nonce})
 
-    def complete_held(self, key: str, nonce: str, upload_id: str, parts: list[dict[str, Any]]) -> None:
+    def complete_held(
+        self, key: str, nonce: str, upload_id: str, parts: list[dict[str, Any]],
+        etag: Optional[str] = None,
+    ) -> None:
         """Complete the multipart upload at the name ``key`` held for it (by the upload
-        ``nonce``) only while that name is still its placeholder: a HEAD, then If-Match on
-        the placeholder's ETag; else NameLost, and what is there stays."""
+        ``nonce``) only while that name is still its placeholder: If-Match on the
+        placeholder's own ``etag`` (else a HEAD first, and its ETag); else NameLost, and
+        what is there stays."""
         from botocore.exceptions import ClientError
 
-        head = self.head(key)
-        if head is None or not held_by(head, nonce):
-            raise NameLost(key)
+        if etag is None:
+            head = self.head(key)
+            if head is None or not held_by(head, nonce):
+                raise NameLost(key)
+            etag = head["ETag"]
         try:
             with self.errors:
                 self.client.complete_multipart_upload(
                     Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
-                    IfMatch=head["ETag"],
+                    IfMatch=etag,
                 )
         except ClientError as error:
             if error_code(error) in _TAKEN + _MISSING:
                 raise NameLost(key) from error
             raise
 
-    def drop_held(self, key: str, nonce: str, own: bool = False) -> bool:
+    def drop_held(
+        self, key: str, nonce: str, own: bool = False, etag: Optional[str] = None
+    ) -> bool:
         """Remove ``key`` if it is still the placeholder of the upload ``nonce`` (with
         ``own``, or the file that upload completed there, refused or copied elsewhere), by a
-        delete conditional on the ETag read: never another's file. Whether it went."""
+        delete conditional on the ETag read (or on the placeholder's own ``etag``, without
+        reading): never another's file. Whether it went."""
+        if etag is not None and not own:
+            return self.delete_matching(key, etag)
         head = self.head(key)
         if head is None or not (held_by(head, nonce) or (own and made_for(head, nonce))):
             return False
@@ -597,11 +621,14 @@ class S3Files(FileStore):
                 for entry in page.get("Contents", ())
                 if entry["Key"] != folder  # the folder itself, which some servers list once emptied
             ]
-        return sorted((name, size) for name, size in found if size or self._stored_empty(folder + name))
+        return sorted((name, size) for name, size in found if self._stored(folder + name, size))
 
-    def _stored_empty(self, key: str) -> bool:
-        """Whether the empty object ``key`` of a listing (which has no metadata) is a stored
-        file, not a name held for an upload (nor deleted since)."""
+    def _stored(self, key: str, size: int) -> bool:
+        """Whether the object ``key`` of a listing (which has no metadata) is a stored file,
+        not a name held for an upload (nor deleted since): read only when it has a
+        placeholder's size (empty, or its nonce)."""
+        if size not in PLACEHOLDER_SIZES:
+            return True
         head = self.head(key)
         return head is not None and not placeholder(head)
 

@@ -12,6 +12,8 @@ from typing import Any, Mapping
 HELD, ID = "fdz-held", "fdz-id"
 #: The ETag of an empty object.
 EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
+#: The sizes of a placeholder: empty, or its upload's nonce (see :func:`new_id`).
+PLACEHOLDER_SIZES = (0, 32)
 
 
 def new_id() -> str:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Mapping, Optional
 
-__all__ = ["latest_parts", "part_count", "part_length", "part_lengths"]
+__all__ = [
+    "BLOCK", "blocks_from", "latest_parts", "missing", "part_count", "part_length", "part_lengths",
+]
+
+#: The parts one listing answers at most (S3's cap): a file is checked a block of parts at a time.
+BLOCK = 1000
 
 
 def part_count(size: int, part_size: int) -> int:
@@ -51,3 +56,18 @@ def latest_parts(
         elif new_time == old_time and (new_exact or not old_exact):
             latest[number] = part
     return latest
+
+
+def blocks_from(number: int, count: int) -> list[tuple[int, int]]:
+    """The first and last part numbers of each block of :data:`BLOCK` parts of a file of
+    ``count`` parts, the block holding part ``number`` first, then those after it, then those
+    before: a chunk that finds a part missing in its own block (the likely place) looks no
+    further."""
+    blocks = [(first, min(first + BLOCK - 1, count)) for first in range(1, count + 1, BLOCK)]
+    own = (number - 1) // BLOCK
+    return blocks[own:] + blocks[:own]
+
+
+def missing(latest: Mapping[int, Any], first: int, last: int) -> bool:
+    """Whether a part numbered ``first`` to ``last`` is not among ``latest``."""
+    return any(number not in latest for number in range(first, last + 1))
