@@ -1,4 +1,4 @@
-"""W9: the S3 requests one file sent in chunks costs, by operation (``make bench`` runs it).
+"""W5 requests: the S3 requests one file sent in chunks costs, by operation (``make bench`` runs it).
 
 SeaweedFS (a real S3 server) on loopback; three gunicorn app servers (one gthread worker
 each) serve ``bench/s3_app.py``, which counts the requests its S3 client makes while it
@@ -49,7 +49,7 @@ def upload(
     after = sum((found["after"] for found in counted), Counter())
     stored = make_client(s3).head_object(Bucket=bucket, Key="w5/w5.bin")["ContentLength"]
     if stored != chunks * CHUNK:
-        raise SystemExit(f"W9: the stored file has {stored} bytes, not {chunks * CHUNK}")
+        raise SystemExit(f"W5 requests: the stored file has {stored} bytes, not {chunks * CHUNK}")
     empty(s3, bucket)
     total = sum(during.values())
     return {
@@ -86,7 +86,7 @@ def main() -> int:
     args = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as work:
-        source = data_file(work, "w9.bin", max(args.counts) * CHUNK)
+        source = data_file(work, "w5-requests.bin", max(args.counts) * CHUNK)
         s3 = S3Server()
         s3.start(Path(work) / "s3")
         servers: list[Server] = []
@@ -116,15 +116,15 @@ def main() -> int:
     result = {"chunk_mib": CHUNK >> 20, "target": target, "met": met, "uploads": rows}
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "w9.json").write_text(json.dumps(result, indent=2) + "\n")
+    (output / "w5-requests.json").write_text(json.dumps(result, indent=2) + "\n")
     lines = [
-        f"# W9: S3 requests for one file in {CHUNK >> 20} MiB chunks, through the app into S3",
+        f"# W5 requests: S3 requests for one file in {CHUNK >> 20} MiB chunks, through the app into S3",
         "",
         *table(rows),
         "",
         f"Through one app server, at most 2N + 8 for N chunks: {'met' if met else 'not met'}.",
     ]
-    (output / "w9.md").write_text("\n".join(lines) + "\n")
+    (output / "w5-requests.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     return 0 if met else 1
 
