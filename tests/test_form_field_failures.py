@@ -453,3 +453,22 @@ def test_an_existing_file_given_as_a_row_or_a_saved_file_is_the_same_file(tmp_pa
     assert payload["k"] == "/sea.png" and str(tmp_path) not in entry["keep"]  # no server path
     assert client.post("/edit", data={"title": "x", "photos": entry["keep"]}).get_data(as_text=True) == "edited"
     assert seen["removed"] == []  # kept: nothing for the view to delete
+
+
+def test_on_s3_expired_pending_files_never_count_and_are_swept_after_pending_uploads(tmp_path, s3_settings):
+    import time
+
+    from test_forms import bucket_keys
+
+    app = form_app(tmp_path, DROPZONE_UNFINISHED_UPLOADS=2, DROPZONE_PENDING_EXPIRES=4, **s3_settings)
+    client = app.test_client()
+    config = field_config(client)
+    reference(client, config, "a.png")
+    reference(client, config, "b.png")
+    assert upload(client, config, "c.png").status_code == 413  # two pending: the limit
+    time.sleep(5)  # past PENDING_EXPIRES (S3 dates objects to the second)
+    config = field_config(client)  # the page again: its ticket expired with them
+    with upload(client, config, "c.png") as answer:  # the sweep runs once the answer is sent
+        assert answer.status_code == 200
+    pending_files = [key for key in bucket_keys(app) if "/pending-files/" in key]
+    assert len(pending_files) == 1, pending_files  # a.png and b.png swept, small as they are

@@ -664,14 +664,18 @@ def test_a_form_fields_pending_file_kept_by_one_server_is_claimed_once_on_any(cl
                 "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
             response = each.getresponse()
             text = response.read().decode()
+            statuses.append(response.status)
             return json.loads(text)["claimed"] if response.status == 200 and text.startswith("{") else None
         finally:
             each.close()
 
+    statuses: list[int] = []
     with ThreadPoolExecutor(4) as pool:
         claims = list(pool.map(submit, servers * 2))
-    # one stores it; the others find it claimed (as they judge the form, or as they claim)
+    # one stores it; the others find it claimed: as they judge the form (the form again, 200), or
+    # as they claim (409, AlreadyClaimed): never a 500
     assert sorted(len(claim or []) for claim in claims) == [0, 0, 0, 1], claims
+    assert set(statuses) <= {200, 409}, statuses
     assert bucket.get(PREFIX + "kept.bin") == data
     assert [key for key in bucket.all_keys() if not key.startswith(OWN)] == [PREFIX + "kept.bin"]
     assert local_entries(servers) == []
