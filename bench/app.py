@@ -17,7 +17,7 @@ from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFProtect, generate_csrf
 
 from flask_dropzone import Dropzone
-from flask_dropzone.stores.disk import DiskFiles
+from flask_dropzone._stores.disk.files import DiskFiles
 
 CHUNK_SIZE = 8 * 1024 * 1024
 READ_SIZE = 1024 * 1024  # what dropzone.save() reads at once too

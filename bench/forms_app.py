@@ -20,7 +20,8 @@ from flask import Flask, abort, render_template_string, request
 from flask_wtf import FlaskForm
 from s3_app import s3_app
 
-from flask_dropzone import Dropzone, stores
+from flask_dropzone import Dropzone
+from flask_dropzone import _stores as stores
 from flask_dropzone.forms import DropzoneField
 
 RULES = {"max_file_size": 4096, "chunk_quota": None}

@@ -49,7 +49,7 @@ def _w1_reads(size_mib: int) -> Callable[[], Callable[[int], bytes]]:
 
 def adopted(read, boundary) -> None:
     """The receiving code's own entry point (the multipart library under our layer)."""
-    from flask_dropzone import formdata
+    from flask_dropzone._rules import formdata
 
     class Discard:
         def write(self, data):

@@ -9,7 +9,8 @@ from typing import Any, Optional
 
 from flask import Flask, session
 
-from flask_dropzone import Dropzone, stores
+from flask_dropzone import Dropzone
+from flask_dropzone import _stores as stores
 
 CHUNK_SIZE = 8 * 1024 * 1024
 RULES = {"chunking": True, "chunk_size": CHUNK_SIZE, "max_file_size": 4096, "chunk_quota": None}

@@ -16,7 +16,8 @@ from typing import Any, Callable, Iterable
 from flask import Flask, render_template_string
 from s3_app import s3_app
 
-from flask_dropzone import Dropzone, stores
+from flask_dropzone import Dropzone
+from flask_dropzone import _stores as stores
 
 PART_SIZE = 8 * 1024 * 1024
 STATS = "/stats"

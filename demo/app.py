@@ -14,9 +14,11 @@ from flask_wtf.file import FileRequired
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import Dropzone, UploadRefused, folders, stores
+from flask_dropzone import Dropzone, UploadRefused
+from flask_dropzone import _stores as stores
+from flask_dropzone._protocol import folders
+from flask_dropzone._rules.settings import resolve
 from flask_dropzone.forms import DropzoneField
-from flask_dropzone.settings import resolve
 
 dropzone = Dropzone()
 csrf = CSRFProtect()

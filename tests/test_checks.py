@@ -8,7 +8,7 @@ import pytest
 from flask import Flask, render_template_string
 
 from flask_dropzone import Dropzone, SettingError
-from flask_dropzone.checks import check_folder
+from flask_dropzone._rules.checks import check_folder
 
 
 def app_with(tmp_path, **config) -> Flask:

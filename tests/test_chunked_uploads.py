@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from flask_dropzone import Dropzone, SettingError
-from flask_dropzone.stores import TOMBSTONE
-from flask_dropzone.stores.disk_chunks import DiskChunks
+from flask_dropzone._stores import TOMBSTONE
+from flask_dropzone._stores.disk.partials import DiskChunks
 
 from chunking import (
     CHUNK,
@@ -95,7 +95,7 @@ def test_the_chunk_that_completes_the_file_answers_what_was_stored_and_says_so(a
 
 
 def test_the_finished_file_is_linked_into_place_not_copied(app, monkeypatch):
-    from flask_dropzone.stores import disk as storage
+    from flask_dropzone._stores.disk import files as storage
 
     copies = []
     monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a: copies.append(a))
@@ -479,7 +479,7 @@ def test_a_failed_hand_over_is_given_back_and_a_resent_chunk_hands_it_over_again
 def test_a_full_disk_at_the_hand_over_is_507_then_retried(app, monkeypatch):
     import errno
 
-    from flask_dropzone.stores import disk as storage
+    from flask_dropzone._stores.disk import files as storage
 
     client = app.test_client()
     content = os.urandom(2 * CHUNK)
@@ -531,7 +531,7 @@ def test_an_offset_past_the_largest_file_is_413_not_500(tmp_path):
 
 
 def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypatch):
-    from flask_dropzone.stores import disk_chunks as chunkstore
+    from flask_dropzone._stores.disk import partials as chunkstore
 
     store = DiskChunks(str(chunk_dir(app)))
     write = chunkstore.DiskPartial.write
@@ -549,7 +549,7 @@ def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypat
 
 
 def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app):
-    from flask_dropzone.chunks import parse as parse_chunk
+    from flask_dropzone._rules.chunks import parse as parse_chunk
 
     from chunking import chunk_fields as fields_of
 

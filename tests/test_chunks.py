@@ -2,7 +2,14 @@
 
 import pytest
 
-from flask_dropzone.chunks import BadChunk, Chunk, Manifest, check_length, check_same_upload, parse
+from flask_dropzone._rules.chunks import (
+    BadChunk,
+    Chunk,
+    Manifest,
+    check_length,
+    check_same_upload,
+    parse,
+)
 
 UUID = "0c2f7a4e-5b1d-4c3a-9e8f-112233445566"
 

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 
 from flask_dropzone import Dropzone, SettingError
-from flask_dropzone.chunks import parse as parse_chunk
-from flask_dropzone.stores import TOMBSTONE, StoreBusy
-from flask_dropzone.stores.disk_chunks import DiskChunks
+from flask_dropzone._rules.chunks import parse as parse_chunk
+from flask_dropzone._stores import TOMBSTONE, StoreBusy
+from flask_dropzone._stores.disk.partials import DiskChunks
 
 from chunking import (
     CHUNK,
@@ -209,7 +209,7 @@ def test_pending_bytes_leave_out_ended_uploads(app):
 def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_descriptors(tmp_path):
     """Open-file-description locks: not the per-process POSIX locks NFS turns flock into,
     under which a process never conflicts with itself and closing any descriptor unlocks."""
-    from flask_dropzone.stores.disk_chunks import _lock
+    from flask_dropzone._stores.disk.partials import _lock
 
     path = tmp_path / "manifest.json"
     path.write_bytes(b"{}")

@@ -98,7 +98,7 @@ def test_with_csrfprotect_a_large_file_is_written_once_into_place(tmp_path, monk
 
     import werkzeug.formparser
 
-    from flask_dropzone.stores import disk as storage
+    from flask_dropzone._stores.disk import files as storage
 
     app = upload_app(tmp_path)
     client = app.test_client()

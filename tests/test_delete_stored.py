@@ -41,8 +41,9 @@ def store(app, url: str, name: str) -> None:
 
 
 def listing(app, folder=None) -> list[str]:
-    from flask_dropzone import folders, stores
-    from flask_dropzone.settings import resolve
+    from flask_dropzone import _stores as stores
+    from flask_dropzone._protocol import folders
+    from flask_dropzone._rules.settings import resolve
 
     with app.app_context():
         where = folders.upload_folder(resolve(app.config), folder)

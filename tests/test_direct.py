@@ -16,16 +16,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask, render_template_string
 
-from flask_dropzone import (
-    Dropzone,
-    SettingError,
-    deletion,
-    direct,
-    file_stored,
-    stores,
-    upload_refused,
-    zonerules,
-)
+from flask_dropzone import Dropzone, SettingError, file_stored, upload_refused
+from flask_dropzone import _stores as stores
+from flask_dropzone._protocol import deletion
+from flask_dropzone._rules import direct, parts, zonerules
 
 from conftest import zone_config, zone_configs
 
@@ -342,7 +336,7 @@ def test_names_already_taken_get_a_free_variant_and_an_empty_file_is_one_empty_p
 
 
 def test_parts_are_listed_page_by_page(tmp_path, s3_settings, s3, monkeypatch):
-    from flask_dropzone.stores import s3_direct
+    from flask_dropzone._stores.s3 import direct as s3_direct
 
     requests = []
     monkeypatch.setattr(s3_direct, "LIST_PAGE", 2)
@@ -394,7 +388,7 @@ def test_simultaneous_completes_store_the_file_once(tmp_path, s3_settings, s3):
 
 
 def test_a_completion_whose_request_died_is_taken_over_after_its_lease(tmp_path, s3_settings, s3, monkeypatch):
-    from flask_dropzone.stores import s3_direct
+    from flask_dropzone._stores.s3 import direct as s3_direct
 
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
@@ -589,7 +583,7 @@ def test_a_refused_file_is_never_completed_so_never_under_a_name(tmp_path, s3_se
 def test_the_first_part_judged_is_the_one_stored_whatever_the_browser_sends_after(
     tmp_path, s3_settings, s3, monkeypatch
 ):
-    from flask_dropzone.stores.s3_direct import S3Direct
+    from flask_dropzone._stores.s3.direct import S3Direct
 
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
@@ -718,7 +712,7 @@ def test_a_part_of_the_wrong_size_is_409(tmp_path, s3_settings, s3):
 def test_parts_joined_into_another_size_than_declared_leave_nothing_under_the_name(
     tmp_path, s3_settings, s3, monkeypatch
 ):
-    from flask_dropzone.stores.s3_direct import S3Direct
+    from flask_dropzone._stores.s3.direct import S3Direct
 
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
@@ -755,8 +749,8 @@ def test_a_replayed_complete_stores_nothing_more(tmp_path, s3_settings, s3):
 
 
 def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_path, s3_settings, s3, monkeypatch):
-    from flask_dropzone.stores import StoreUnavailable
-    from flask_dropzone.stores.s3_direct import S3Direct
+    from flask_dropzone._stores import StoreUnavailable
+    from flask_dropzone._stores.s3.direct import S3Direct
 
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
@@ -1008,10 +1002,10 @@ def test_s3_cors_lets_the_apps_pages_put_parts(tmp_path, s3_settings, s3):
 
 
 def test_a_file_is_cut_into_parts_of_the_part_size_and_a_tail():
-    assert direct.part_lengths(16 * MiB, 5 * MiB) == [5 * MiB, 5 * MiB, 5 * MiB, MiB]
-    assert direct.part_lengths(10 * MiB, 5 * MiB) == [5 * MiB, 5 * MiB]
-    assert direct.part_lengths(0, 5 * MiB) == [0]
-    assert direct.part_count(10_000 * 5 * MiB + 1, 5 * MiB) == 10_001
+    assert parts.part_lengths(16 * MiB, 5 * MiB) == [5 * MiB, 5 * MiB, 5 * MiB, MiB]
+    assert parts.part_lengths(10 * MiB, 5 * MiB) == [5 * MiB, 5 * MiB]
+    assert parts.part_lengths(0, 5 * MiB) == [0]
+    assert parts.part_count(10_000 * 5 * MiB + 1, 5 * MiB) == 10_001
 
 
 def part(number, size, etag, second=0):

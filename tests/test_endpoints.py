@@ -9,7 +9,9 @@ import os
 import pytest
 from flask import Flask
 
-from flask_dropzone import Dropzone, deletion, file_deleted, signing
+from flask_dropzone import Dropzone, file_deleted
+from flask_dropzone._protocol import deletion
+from flask_dropzone._rules import signing
 
 XHR = {"X-Requested-With": "XMLHttpRequest"}
 
@@ -279,8 +281,9 @@ def test_remove_links_are_dropzones_add_remove_links(tmp_path):
 
 
 def _stored_in(app, folder_keyword) -> list[str]:
-    from flask_dropzone import folders, stores
-    from flask_dropzone.settings import resolve
+    from flask_dropzone import _stores as stores
+    from flask_dropzone._protocol import folders
+    from flask_dropzone._rules.settings import resolve
 
     with app.app_context():
         folder = folders.upload_folder(resolve(app.config), folder_keyword)
@@ -459,7 +462,7 @@ def test_forget_client_gives_the_browser_a_new_client_id(tmp_path):
 
 
 def test_a_file_stored_again_between_the_check_and_the_delete_is_kept(tmp_path, monkeypatch):
-    from flask_dropzone.stores.disk import DiskFiles
+    from flask_dropzone._stores.disk.files import DiskFiles
 
     app = delete_app(tmp_path)
     client = app.test_client()

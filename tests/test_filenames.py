@@ -1,7 +1,7 @@
 import pytest
 
 from flask_dropzone import safe_filename
-from flask_dropzone.filenames import MAX_NAME_BYTES
+from flask_dropzone._rules.filenames import MAX_NAME_BYTES
 
 
 @pytest.mark.parametrize(

@@ -16,15 +16,9 @@ from flask_wtf.file import FileSize
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import (
-    AlreadyClaimed,
-    Dropzone,
-    SettingError,
-    StoreUnavailable,
-    UploadRefused,
-    pending,
-    stores,
-)
+from flask_dropzone import AlreadyClaimed, Dropzone, SettingError, StoreUnavailable, UploadRefused
+from flask_dropzone import _stores as stores
+from flask_dropzone._rules import pending
 from flask_dropzone.forms import STORE_DOWN, DropzoneField
 
 from chunking import CONTENT_TYPE, chunk_requests
@@ -159,7 +153,7 @@ def test_on_s3_a_copy_that_fails_after_the_claim_gives_the_claim_back(tmp_path, 
 
 
 def test_on_disk_a_claim_that_fails_midway_leaves_every_file_pending(tmp_path, monkeypatch):
-    from flask_dropzone.stores import disk
+    from flask_dropzone._stores.disk import files as disk
 
     app = two_photo_app(tmp_path)
     client = app.test_client()
@@ -186,7 +180,7 @@ def test_on_s3_a_file_held_by_a_claim_that_died_is_told_not_silently_left_out(tm
     client = app.test_client()
     config = field_config(client)
     refs = [reference(client, config, "a.png"), reference(client, config, "b.png")]
-    from flask_dropzone import signing
+    from flask_dropzone._rules import signing
 
     files = stores.of(app).files
     payload, _ = signing.loads(app, pending.REFERENCE_PURPOSE, refs[1], 3600)
@@ -216,7 +210,7 @@ def test_a_file_claimed_by_another_request_while_the_form_is_checked_is_a_field_
     app = form_app(tmp_path, form=Sized, **s3_settings)
     client = app.test_client()
     ref = reference(client, field_config(client), data=PNG + bytes(300 * 1024))  # read past the head
-    from flask_dropzone import pending_files
+    from flask_dropzone._protocol import pending_files
 
     original = pending_files.PendingFile.read_head
 
@@ -251,7 +245,7 @@ def test_a_reference_spelled_otherwise_is_no_file_and_one_file_counts_once(tmp_p
     app = form_app(tmp_path)
     client = app.test_client()
     ref = reference(client, field_config(client))
-    from flask_dropzone import signing
+    from flask_dropzone._rules import signing
 
     serializer = signing.serializer(app, pending.REFERENCE_PURPOSE)
     assert len(set(spellings(ref))) == 5 and all(serializer.loads(each) for each in spellings(ref))  # lenient
@@ -426,7 +420,8 @@ def test_an_existing_file_given_as_a_row_or_a_saved_file_is_the_same_file(tmp_pa
     back has them as SavedFiles: a file kept is kept, whatever form it was given in."""
     import dataclasses
 
-    from flask_dropzone import SavedFile, signing
+    from flask_dropzone import SavedFile
+    from flask_dropzone._rules import signing
 
     app = two_photo_app(tmp_path)
     folder = tmp_path / "instance" / "uploads"

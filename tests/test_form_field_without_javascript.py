@@ -12,7 +12,9 @@ from flask_wtf.csrf import CSRFProtect
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import Dropzone, pending, stores
+from flask_dropzone import Dropzone
+from flask_dropzone import _stores as stores
+from flask_dropzone._rules import pending
 from flask_dropzone.forms import DropzoneField
 
 from conftest import parse

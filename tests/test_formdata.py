@@ -17,7 +17,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import MultiPartParser
 from werkzeug.test import encode_multipart
 
-from flask_dropzone import formdata
+from flask_dropzone._rules import formdata
 
 from conftest import examples
 from hostile_bodies import JUNK_FAMILIES, part, reads

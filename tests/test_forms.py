@@ -14,7 +14,8 @@ from flask_wtf.file import FileAllowed, FileRequired, FileSize
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import Dropzone, file_stored, pending
+from flask_dropzone import Dropzone, file_stored
+from flask_dropzone._rules import pending
 from flask_dropzone.forms import DropzoneField
 
 from conftest import parse, zone_configs
@@ -416,7 +417,7 @@ def test_file_stored_is_sent_for_each_claimed_file(tmp_path):
 
 
 def bucket_keys(app) -> list[str]:
-    from flask_dropzone import stores
+    from flask_dropzone import _stores as stores
 
     files = stores.of(app).files
     pages = files.client.get_paginator("list_objects_v2").paginate(Bucket=files.bucket)

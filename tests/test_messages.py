@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from markupsafe import Markup
 
-from flask_dropzone import messages, render
-from flask_dropzone.settings import RASTER_IMAGES, resolve
-from flask_dropzone.validation import too_large
+from flask_dropzone._rules import messages, render
+from flask_dropzone._rules.settings import RASTER_IMAGES, resolve
+from flask_dropzone._rules.validation import too_large
 
 
 @pytest.mark.parametrize(

@@ -50,6 +50,6 @@ def test_the_floors_ci_installs_are_the_declared_ones():
 
 
 def test_the_request_class_to_subclass_is_where_the_readme_says_and_where_it_was():
-    from flask_dropzone import parsing, receive
+    from flask_dropzone._protocol import parsing, receive
 
     assert receive.UploadRequest is parsing.UploadRequest

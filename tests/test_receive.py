@@ -13,7 +13,7 @@ from flask import Flask, request
 from werkzeug.datastructures import FileStorage
 
 from flask_dropzone import Dropzone, SavedFile, Upload
-from flask_dropzone.stores import disk as storage
+from flask_dropzone._stores.disk import files as storage
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 

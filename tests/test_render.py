@@ -2,8 +2,9 @@ import pytest
 from flask import render_template_string
 from markupsafe import Markup
 
-from flask_dropzone import _vendor, render
-from flask_dropzone.settings import RASTER_IMAGES
+from flask_dropzone import _vendor
+from flask_dropzone._rules import render
+from flask_dropzone._rules.settings import RASTER_IMAGES
 
 from conftest import parse, zone_config, zone_configs
 

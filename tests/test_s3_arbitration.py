@@ -17,11 +17,14 @@ from flask import render_template_string
 from test_direct import ABORT, COMPLETE, MiB, direct_app, send, start, ticket, upload_parts
 from test_s3_storage import post, s3_app
 
-from flask_dropzone import file_stored, stores
-from flask_dropzone.chunks import Chunk, Manifest
-from flask_dropzone.stores import StoreBusy, s3_chunks, s3_direct
-from flask_dropzone.stores.s3 import S3Files
-from flask_dropzone.stores.s3_chunks import S3Partials
+from flask_dropzone import _stores as stores
+from flask_dropzone import file_stored
+from flask_dropzone._rules.chunks import Chunk, Manifest
+from flask_dropzone._stores import StoreBusy
+from flask_dropzone._stores.s3 import direct as s3_direct
+from flask_dropzone._stores.s3 import partials as s3_chunks
+from flask_dropzone._stores.s3.files import S3Files
+from flask_dropzone._stores.s3.partials import S3Partials
 
 from chunking import CONTENT_TYPE, chunk_requests
 

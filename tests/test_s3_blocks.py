@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from flask_dropzone.stores.s3 import Blocks
+from flask_dropzone._stores.s3.files import Blocks
 
 
 @pytest.mark.parametrize("sizes", [[], [0], [1], [3, 0, 5], [1000, 1, 4096, 77]])

@@ -29,7 +29,7 @@ from typing import Any, Callable, Optional
 
 import pytest
 
-from flask_dropzone import zonerules
+from flask_dropzone._rules import zonerules
 
 from chunking import BOUNDARY, CONTENT_TYPE, body, chunk_requests
 from conftest import zone_config
@@ -525,8 +525,8 @@ def test_two_servers_storing_one_name_at_once_take_two_names(cluster, bucket):
 
 
 def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, bucket, s3_server):
-    from flask_dropzone.stores.s3 import S3Files
-    from flask_dropzone.stores.s3_chunks import S3Partials
+    from flask_dropzone._stores.s3.files import S3Files
+    from flask_dropzone._stores.s3.partials import S3Partials
 
     servers = cluster.start(2)
     cookie = session_cookie(servers[0])

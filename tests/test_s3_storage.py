@@ -14,7 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from flask import Flask
 
-from flask_dropzone import Dropzone, SettingError, stores
+from flask_dropzone import Dropzone, SettingError
+from flask_dropzone import _stores as stores
 
 from chunking import CONTENT_TYPE, body, chunk_requests
 
@@ -324,7 +325,7 @@ def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_pat
     import boto3
     from botocore.stub import Stubber
 
-    from flask_dropzone import stores
+    from flask_dropzone import _stores as stores
 
     app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
     client = boto3.session.Session().client("s3", endpoint_url=s3.server.endpoint_url)
@@ -434,7 +435,7 @@ def test_a_chunk_whose_upload_vanished_under_it_is_answered_503_and_its_resend_j
 
 
 def test_a_hand_over_whose_server_died_is_taken_over_by_its_resent_chunk(tmp_path, s3, monkeypatch):
-    from flask_dropzone.stores import s3_chunks
+    from flask_dropzone._stores.s3 import partials as s3_chunks
 
     app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
     client = app.test_client()

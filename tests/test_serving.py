@@ -14,7 +14,8 @@ import pytest
 from flask import Flask, request
 from werkzeug.http import dump_options_header, parse_options_header
 
-from flask_dropzone import Dropzone, SavedFile, serving
+from flask_dropzone import Dropzone, SavedFile
+from flask_dropzone._rules import delivery as serving
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64

@@ -2,7 +2,7 @@ import pytest
 from flask import Flask
 
 from flask_dropzone import Dropzone, SettingError, allowed_file_extensions
-from flask_dropzone.settings import KEYWORDS, Options, canonical_keywords, resolve
+from flask_dropzone._rules.settings import KEYWORDS, Options, canonical_keywords, resolve
 
 # Flask-Dropzone 2.0.0's settings and defaults, except SERVE_LOCAL (now True),
 # MAX_FILES (None; its "null" string still means no limit) and the three refusals below.
@@ -173,7 +173,7 @@ def test_web_image_holds_the_images_every_browser_shows():
 
 
 def test_every_group_has_words_for_people():
-    from flask_dropzone.settings import GROUP_WORDS
+    from flask_dropzone._rules.settings import GROUP_WORDS
 
     assert set(GROUP_WORDS) == set(allowed_file_extensions)
     assert [name for name, words in GROUP_WORDS.items() if not words] == ["default"]
@@ -271,6 +271,6 @@ def test_relative_folders_are_in_the_instance_folder_not_the_working_directory(t
     assert plain == [str(tmp_path / "instance" / "media" / "b.txt")]
     assert not (tmp_path / "media").exists() and not (tmp_path / "avatars").exists()
     with app.app_context():
-        from flask_dropzone import folders
+        from flask_dropzone._protocol import folders
 
         assert folders.chunk_folder(resolve(app.config)) == str(tmp_path / "instance" / "partial")

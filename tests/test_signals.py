@@ -129,7 +129,7 @@ def test_a_hostile_file_name_cannot_forge_a_log_line(app, caplog):
 
 
 def test_a_storage_failure_is_logged_as_an_error(app, caplog, monkeypatch):
-    from flask_dropzone.stores import disk as storage
+    from flask_dropzone._stores.disk import files as storage
 
     def full(*args):
         raise OSError(errno.ENOSPC, "No space left on device")

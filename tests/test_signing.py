@@ -9,7 +9,8 @@ from flask import Flask
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flask_dropzone import deletion, direct, pending, signing, zonerules
+from flask_dropzone._protocol import deletion
+from flask_dropzone._rules import direct, pending, signing, zonerules
 
 from conftest import examples
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_dropzone import sniffing
+from flask_dropzone._rules import sniffing
 
 
 @pytest.mark.parametrize(

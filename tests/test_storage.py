@@ -15,8 +15,8 @@ import pytest
 from flask import Flask, request
 
 from flask_dropzone import Dropzone
-from flask_dropzone.stores import disk as storage
-from flask_dropzone.stores import names
+from flask_dropzone._stores import names
+from flask_dropzone._stores.disk import files as storage
 
 from chunking import CHUNK, chunk_requests, send
 

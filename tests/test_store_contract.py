@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from flask_dropzone.chunks import BadChunk, Chunk, Manifest
-from flask_dropzone.stores import (
+from flask_dropzone._rules.chunks import BadChunk, Chunk, Manifest
+from flask_dropzone._stores import (
     COMPLETE,
     EXPIRED,
     REFUSED,
@@ -40,8 +40,8 @@ class Backend:
 @pytest.fixture(params=["disk", "s3"])
 def backend(request, tmp_path):
     if request.param == "disk":
-        from flask_dropzone.stores.disk import DiskFiles
-        from flask_dropzone.stores.disk_chunks import DiskChunks
+        from flask_dropzone._stores.disk.files import DiskFiles
+        from flask_dropzone._stores.disk.partials import DiskChunks
 
         folder = str(tmp_path / "uploads")
 
@@ -50,8 +50,8 @@ def backend(request, tmp_path):
             return sorted(name for name in names if not name.endswith(("/lock", ".last-clean")))
 
         return Backend(DiskFiles(), DiskChunks(str(tmp_path / "chunks")), folder, listing, tmp_path / "chunks")
-    from flask_dropzone.stores.s3 import S3Files
-    from flask_dropzone.stores.s3_chunks import S3Partials
+    from flask_dropzone._stores.s3.files import S3Files
+    from flask_dropzone._stores.s3.partials import S3Partials
 
     from s3server import make_client
 
@@ -599,7 +599,7 @@ def test_the_sweep_never_takes_a_file_from_a_claim_midway(backend, monkeypatch):
     if on_s3:
         monkeypatch.setattr(backend.files, "_first_free", sweep_first(backend.files._first_free))
     else:
-        from flask_dropzone.stores import disk
+        from flask_dropzone._stores.disk import files as disk
 
         monkeypatch.setattr(disk, "free_name", sweep_first(disk.free_name))
     claimed = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
@@ -620,7 +620,7 @@ def test_a_file_removed_under_its_claim_is_no_file_stored_and_no_error(backend, 
         return run
 
     if backend.root:
-        from flask_dropzone.stores import disk
+        from flask_dropzone._stores.disk import files as disk
 
         monkeypatch.setattr(disk, "free_name", remove_first(disk.free_name))
     else:

@@ -2,10 +2,17 @@
 
 import pytest
 
-from flask_dropzone import FileTooLarge, FileTypeRefused, messages
+from flask_dropzone import FileTooLarge, FileTypeRefused
+from flask_dropzone._rules import messages
+from flask_dropzone._rules.settings import resolve
+from flask_dropzone._rules.validation import (
+    AcceptRules,
+    check_count,
+    check_name,
+    check_size,
+    check_type,
+)
 from flask_dropzone.errors import BadUpload
-from flask_dropzone.settings import resolve
-from flask_dropzone.validation import AcceptRules, check_count, check_name, check_size, check_type
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64

@@ -11,10 +11,11 @@ import pytest
 from flask import Flask, render_template_string, request
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone, signing, zonerules
-from flask_dropzone.stores import disk as storage
-from flask_dropzone.stores import disk_chunks as chunkstore
-from flask_dropzone.zonerules import Zone
+from flask_dropzone import Dropzone
+from flask_dropzone._rules import signing, zonerules
+from flask_dropzone._rules.zonerules import Zone
+from flask_dropzone._stores.disk import files as storage
+from flask_dropzone._stores.disk import partials as chunkstore
 
 from chunking import CONTENT_TYPE, body, chunk_fields, chunk_requests
 from conftest import zone_config, zone_configs

@@ -1,5 +1,9 @@
 """Dropzone.js drag-and-drop uploads for Flask."""
 
+from ._protocol.parsing import UploadRequest
+from ._protocol.uploads import SavedFile, Upload
+from ._rules.filenames import random_filename, safe_filename
+from ._rules.settings import allowed_file_extensions
 from .errors import (
     AlreadyClaimed,
     BadUpload,
@@ -7,6 +11,7 @@ from .errors import (
     FileTypeRefused,
     InsufficientStorage,
     NameTaken,
+    SettingError,
     SomeFilesRefused,
     StoreUnavailable,
     UploadBusy,
@@ -14,10 +19,7 @@ from .errors import (
     UploadRefused,
 )
 from .extension import Dropzone
-from .filenames import random_filename, safe_filename
-from .settings import SettingError, allowed_file_extensions
 from .signals import file_deleted, file_stored, upload_refused
-from .uploads import SavedFile, Upload
 from .utils import get_url
 
 #: Flask-Dropzone 2.0.0's name for the object templates know as ``dropzone``; code
@@ -41,6 +43,7 @@ __all__ = [
     "Upload",
     "UploadBusy",
     "UploadExpired",
+    "UploadRequest",
     "UploadRefused",
     "allowed_file_extensions",
     "file_deleted",

@@ -11,9 +11,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from .reporting import STORE_ERRORS
-from .settings import resolve
-from .sweep import clean as clean_uploads
+from ._protocol.reporting import STORE_ERRORS
+from ._protocol.sweep import clean as clean_uploads
+from ._rules.settings import resolve
 
 dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
 
@@ -90,7 +90,7 @@ def s3_cors(origins: tuple[str, ...]) -> None:
     """Let browsers on the app's pages PUT parts straight to the bucket (the zones with
     S3_DIRECT): set the bucket's CORS configuration to one rule for those origins. It
     replaces the bucket's CORS rules."""
-    from .stores import StoreUnavailable, of
+    from ._stores import StoreUnavailable, of
 
     bad = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
     if bad:

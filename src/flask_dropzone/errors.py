@@ -8,6 +8,10 @@ from typing import Any, Optional
 from werkzeug.exceptions import HTTPException, NotFound
 
 
+class SettingError(ValueError):
+    """A setting or keyword has a value the extension cannot use."""
+
+
 class UploadRefused(HTTPException):
     """An upload the server will not take. Its response is ``text/plain``, shown by
     Dropzone under the file's thumbnail; catch it in a view to word it differently."""

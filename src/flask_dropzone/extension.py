@@ -10,29 +10,16 @@ from weakref import WeakKeyDictionary
 from flask import Blueprint, Flask, Response, current_app, g, request, url_for
 from markupsafe import Markup
 
-from . import (
-    _vendor,
-    checks,
-    clients,
-    deletion,
-    endpoints,
-    parsing,
-    pending,
-    receive,
-    render,
-    sending,
-    serving,
-    signals,
-    signing,
-    storage_settings,
-    stores,
-    zonerules,
-)
-from .cli import dropzone_cli
-from .errors import UploadRefused
-from .folders import chunk_folder, upload_folder
-from .reporting import STORE_ERRORS, log, report, store_error
-from .settings import (
+from . import _endpoints as endpoints
+from . import _stores as stores
+from . import _vendor, signals
+from ._protocol import clients, deletion, parsing, receive, sending
+from ._protocol.folders import chunk_folder, upload_folder
+from ._protocol.reporting import STORE_ERRORS, log, report, store_error
+from ._protocol.uploads import SAVED_FIELDS, SavedFile, Upload, answer
+from ._rules import checks, pending, render, signing, storage_settings, zonerules
+from ._rules import delivery as serving
+from ._rules.settings import (
     ALIASES,
     KEYWORDS,
     ZONES,
@@ -44,9 +31,10 @@ from .settings import (
     setting_name,
     zone_keywords,
 )
-from .uploads import SAVED_FIELDS, SavedFile, Upload, answer
+from ._rules.zonerules import Zone
+from .cli import dropzone_cli
+from .errors import UploadRefused
 from .utils import get_url
-from .zonerules import Zone
 
 
 def _with_zone(where: str, zone: Optional[str], overrides: dict[str, Any]) -> dict[str, Any]:

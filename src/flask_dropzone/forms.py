@@ -3,7 +3,7 @@ form that comes back with errors, and are stored when the view claims them.
 
 Each file goes to the extension's pending endpoint while the person fills in the form,
 judged by the field's settings (``config()``'s keywords, or a named zone) as it arrives,
-and is kept pending (:mod:`.pending_files`); the form carries only a reference per file.
+and is kept pending (:mod:`~flask_dropzone._protocol.pending_files`); the form carries only a reference per file.
 On submit the field's ``data`` is a list of :class:`~.pending_files.PendingFile` (Werkzeug
 ``FileStorage`` objects read from the store), so Flask-WTF's ``FileRequired``,
 ``FileAllowed`` and ``FileSize`` judge them; ``claim()`` stores them, once. A browser without
@@ -21,27 +21,21 @@ from markupsafe import Markup, escape
 from werkzeug.datastructures import FileStorage
 from wtforms import Field
 
-from . import (
-    checks,
-    deletion,
-    pending,
-    pending_files,
-    render,
-    serving,
-    signals,
-    stores,
-    zonerules,
-)
-from .clients import CLIENT_KEY, client_id
+from . import _stores as stores
+from . import signals
+from ._protocol import deletion, pending_files
+from ._protocol.clients import CLIENT_KEY, client_id
+from ._protocol.folders import upload_folder
+from ._protocol.reporting import STORE_ERRORS, log, store_error
+from ._protocol.uploads import SavedFile
+from ._rules import checks, pending, render, zonerules
+from ._rules import delivery as serving
+from ._rules.filenames import stored_name
+from ._rules.form_errors import naming_files
+from ._rules.messages import fill
+from ._rules.settings import Options, SettingError, canonical_keywords, check_alone
+from ._rules.zonerules import Zone, ZoneGone
 from .errors import AlreadyClaimed, UploadRefused
-from .filenames import stored_name
-from .folders import upload_folder
-from .form_errors import naming_files
-from .messages import fill
-from .reporting import STORE_ERRORS, log, store_error
-from .settings import Options, SettingError, canonical_keywords, check_alone
-from .uploads import SavedFile
-from .zonerules import Zone, ZoneGone
 
 #: WTForms' own keywords of a field (the others are the zone's settings).
 _FIELD_KEYWORDS = frozenset(inspect.signature(Field.__init__).parameters) - {"self"}
@@ -114,7 +108,7 @@ class DropzoneField(Field):
 
     def _run_validation_chain(self, form: Any, validators: Any) -> bool:
         """WTForms' chain, where Flask-WTF's ``FileAllowed`` and ``FileSize`` name the files
-        they refuse (:mod:`.form_errors`)."""
+        they refuse (:mod:`~flask_dropzone._rules.form_errors`)."""
         return bool(super()._run_validation_chain(form, naming_files(validators)))
 
     def populate_obj(self, obj: Any, name: str) -> None:

@@ -6,7 +6,7 @@ from typing import Any, Optional
 
 from flask import url_for
 
-from .filenames import random_filename
+from ._rules.filenames import random_filename
 
 __all__ = ["get_url", "random_filename"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone.stores import disk as storage
+from flask_dropzone._stores.disk import files as storage
 
 from .helpers import drop_files, error_messages, page_app, payload, statuses, wait_settled
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask import Flask, render_template_string, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone, zonerules
+from flask_dropzone import Dropzone
+from flask_dropzone._rules import zonerules
 
 from .helpers import drop_files, statuses, wait_settled
 
