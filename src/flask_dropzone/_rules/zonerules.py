@@ -37,8 +37,7 @@ from typing import Any, Mapping, Optional, Sequence
 
 from flask import Flask
 
-from .. import _stores as stores
-from . import signing
+from . import signing, storage_settings
 from .settings import ZONES, Options, SettingError, canonical_keywords, resolve
 
 #: The request header a zone's uploads carry its signed rules in.
@@ -159,7 +158,7 @@ def max_age(app: Flask) -> float:
 def goes_direct(app: Flask, options: Options) -> bool:
     """Whether a zone of ``options`` sends its files straight to the bucket: ``s3_direct``
     with S3 storage, unless it is in a form (its files go with the form, to its view)."""
-    return options.s3_direct and not options.in_form and stores.of(app).direct is not None
+    return options.s3_direct and not options.in_form and storage_settings.storage(app.config).kind == "s3"
 
 
 def sign(app: Flask, zone: Zone, client: str, purpose: str) -> Optional[str]:
