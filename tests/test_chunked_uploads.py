@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone._stores import TOMBSTONE
-from flask_dropzone._stores.disk.partials import DiskChunks
+from flask_dropzone._stores.disk.partials import DiskPartials
 
 from chunking import (
     CHUNK,
@@ -267,7 +267,7 @@ def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path)
     assert send(client, fake[1]).status_code == 415  # chunk 0 is not a PNG: the upload is refused
     assert send(client, fake[2]).status_code == 415  # and so is whatever else comes of it
     assert sorted(Path(name).name for name in stray_files(app)) == ["manifest.json", "refused"]
-    assert app.extensions["dropzone"] and DiskChunks(str(chunk_dir(app))).pending_bytes(client_of(client)) == 0
+    assert app.extensions["dropzone"] and DiskPartials(str(chunk_dir(app))).unfinished_bytes(client_of(client)) == 0
     good = chunk_requests(PNG, "real.png", CHUNK)
     assert [send(client, chunk).json["saved"] for chunk in good][-1] == [["real.png", len(PNG)]]
 
@@ -290,7 +290,7 @@ def test_clean_removes_idle_partial_uploads(app):
     send(client, chunk_requests(os.urandom(3 * CHUNK), "idle.bin", CHUNK)[0])
     fresh = chunk_requests(os.urandom(3 * CHUNK), "fresh.bin", CHUNK)
     send(client, fresh[0])
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     (idle,) = [p for p in upload_dirs(app) if b"idle" in (p / "manifest.json").read_bytes()]
     age(idle, 2 * 86400)
     report = store.clean(86400)
@@ -371,7 +371,7 @@ def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
     for index in (0, 3):
         assert send(client, bodies[index]).status_code == 200
     age(chunk_dir(app), 2 * 86400)
-    assert DiskChunks(str(chunk_dir(app))).clean(86400).partial_uploads == 1
+    assert DiskPartials(str(chunk_dir(app))).clean(86400).partial_uploads == 1
     for index in (4, 1, 0, 2, 3):
         response = send(client, bodies[index])
         assert response.status_code == 410, index
@@ -533,7 +533,7 @@ def test_an_offset_past_the_largest_file_is_413_not_500(tmp_path):
 def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypatch):
     from flask_dropzone._stores.disk import partials as chunkstore
 
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     write = chunkstore.DiskPartial.write
 
     def write_while_sweeping(self, data, offset):
@@ -553,7 +553,7 @@ def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app
 
     from chunking import chunk_fields as fields_of
 
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     file_id, client = str(uuids.uuid4()), "cd" * 16
     first = parse_chunk(fields_of(file_id, 0, 2 * CHUNK, CHUNK), "p.bin", CHUNK)
     second = parse_chunk(fields_of(file_id, 1, 2 * CHUNK, CHUNK), "p.bin", CHUNK)
@@ -572,7 +572,7 @@ def test_a_request_that_started_an_upload_and_failed_spares_a_parallel_chunk(app
 
 def test_a_sweep_racing_chunks_never_makes_a_500(app):
     """Chunks arrive while the sweep removes everything it may (every upload looks abandoned)."""
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     stop = threading.Event()
 
     def sweep():
@@ -844,7 +844,7 @@ def test_chunks_of_an_upload_the_server_expired_get_410_for_as_long_as_they_come
     """Later sweeps once forgot the expired upload, and its next chunk started a new one:
     200, and a file never stored."""
     client = app.test_client()
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     bodies = chunk_requests(os.urandom(5 * CHUNK), "late.bin", CHUNK)
     for chunk in bodies[:2]:
         assert send(client, chunk).status_code == 200

@@ -13,7 +13,7 @@ from flask import Flask
 from flask_dropzone import Dropzone, SettingError
 from flask_dropzone._rules.chunks import parse as parse_chunk
 from flask_dropzone._stores import TOMBSTONE, StoreBusy
-from flask_dropzone._stores.disk.partials import DiskChunks
+from flask_dropzone._stores.disk.partials import DiskPartials
 
 from chunking import (
     CHUNK,
@@ -146,11 +146,11 @@ def test_the_sweep_removes_only_what_has_the_stores_layout(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     age(root, 3 * 86400)
-    report = DiskChunks(str(root)).clean(86400)
+    report = DiskPartials(str(root)).clean(86400)
     assert report.partial_uploads == 1
     assert all(path.read_bytes() == content for path, content in foreign.items())
     (upload,) = [path for path in upload_dirs(app) if (path / "manifest.json").exists()]
-    report = DiskChunks(str(root)).clean(0, now=time.time() + TOMBSTONE + 60)  # the record's turn
+    report = DiskPartials(str(root)).clean(0, now=time.time() + TOMBSTONE + 60)  # the record's turn
     assert report.records == 1 and not upload.exists()
     assert all(path.read_bytes() == content for path, content in foreign.items())
 
@@ -195,15 +195,15 @@ def test_opening_an_upload_gives_the_locks_back(app):
 
 
 def test_pending_bytes_leave_out_ended_uploads(app):
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     client = "ef" * 16
     fields = chunk_fields(str(uuids.uuid4()), 0, 3 * CHUNK, CHUNK)
     partial = store.open(client, parse_chunk(fields, "a.bin", CHUNK))
-    assert store.pending_bytes(client) == 3 * CHUNK
+    assert store.unfinished_bytes(client) == 3 * CHUNK
     partial.release()
     partial.refuse()
     partial.close()
-    assert store.pending_bytes(client) == 0
+    assert store.unfinished_bytes(client) == 0
 
 
 def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_descriptors(tmp_path):
@@ -227,7 +227,7 @@ def test_locks_hold_between_threads_of_one_process_and_survive_closing_other_des
 
 @pytest.mark.timeout(30)  # each of these once waited for ever
 def test_the_thread_that_holds_a_hand_over_never_waits_for_its_lock(app):
-    store = DiskChunks(str(chunk_dir(app)))
+    store = DiskPartials(str(chunk_dir(app)))
     client, upload = "ab" * 16, str(uuids.uuid4())
     chunk = parse_chunk(chunk_fields(upload, 0, CHUNK, CHUNK), "h.bin", CHUNK)
     partial = store.open(client, chunk)

@@ -179,7 +179,7 @@ def test_an_abort_that_read_the_claim_before_a_slow_complete_ended_leaves_the_fi
 
 def test_two_servers_taking_over_a_dead_start_lock_do_not_both_get_it(bucket, monkeypatch):
     files, partials = bucket.store()
-    lock = partials.pending_root + CLIENT + "/.lock"
+    lock = partials.unfinished_root + CLIENT + "/.lock"
     bucket.raw.put_object(Bucket=bucket.name, Key=lock, Body=b"")  # its holder died
     monkeypatch.setattr(s3_chunks, "START_LEASE", -1.0)
     stale_reads(monkeypatch, S3Partials, "head", "/.lock")
@@ -230,7 +230,7 @@ def test_a_start_whose_server_died_is_removed_by_a_chunk_waiting_for_it_and_noth
     with pytest.raises(StoreBusy):  # "send the chunk again"
         chunked_to_the_name(survivor, folder, upload, data, 1)
     assert bucket.open_uploads() == [] and not bucket.exists(folder + "f.bin")
-    assert files.listing(folder) == [] and survivor.pending(CLIENT) == (0, 0)
+    assert files.listing(folder) == [] and survivor.unfinished(CLIENT) == (0, 0)
     monkeypatch.setattr(s3_chunks, "STALE", 30.0)
     assert chunked_to_the_name(survivor, folder, upload, data, 0) is None  # sent again: a new start
     handover = chunked_to_the_name(survivor, folder, upload, data, 1)

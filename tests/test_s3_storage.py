@@ -317,7 +317,7 @@ def test_of_first_chunks_at_once_that_would_each_fit_the_quota_alone_one_passes(
         with ThreadPoolExecutor(8) as pool:
             statuses = list(pool.map(first_chunk, firsts))
         assert sorted(statuses) == [200] + [400] * 7, (trial, statuses)
-        assert stores.of(app).partials("").pending(client_id) == (10 * MiB, 1), trial
+        assert stores.of(app).partials("").unfinished(client_id) == (10 * MiB, 1), trial
 
 
 def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_path, s3, monkeypatch, caplog):

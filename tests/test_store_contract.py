@@ -41,7 +41,7 @@ class Backend:
 def backend(request, tmp_path):
     if request.param == "disk":
         from flask_dropzone._stores.disk.files import DiskFiles
-        from flask_dropzone._stores.disk.partials import DiskChunks
+        from flask_dropzone._stores.disk.partials import DiskPartials
 
         folder = str(tmp_path / "uploads")
 
@@ -49,7 +49,7 @@ def backend(request, tmp_path):
             names = (str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
             return sorted(name for name in names if not name.endswith(("/lock", ".last-clean")))
 
-        return Backend(DiskFiles(), DiskChunks(str(tmp_path / "chunks")), folder, listing, tmp_path / "chunks")
+        return Backend(DiskFiles(), DiskPartials(str(tmp_path / "chunks")), folder, listing, tmp_path / "chunks")
     from flask_dropzone._stores.s3.files import S3Files
     from flask_dropzone._stores.s3.partials import S3Partials
 
@@ -315,12 +315,12 @@ def test_the_quota_counts_unfinished_uploads_only(backend):
     data = os.urandom(CHUNK + 1)
     first = str(uuids.uuid4())
     send_chunk(backend, first, data, 0, quota=3 * CHUNK, expires=86400)  # recorded beside the size
-    assert backend.partials.pending_bytes(CLIENT) == len(data)
+    assert backend.partials.unfinished_bytes(CLIENT) == len(data)
     with pytest.raises(QuotaExceeded):
         send_chunk(backend, str(uuids.uuid4()), os.urandom(2 * CHUNK + 1), 0, quota=3 * CHUNK)
     _, handover = send_chunk(backend, first, data, 1)
     handover.commit()
-    assert backend.partials.pending_bytes(CLIENT) == 0
+    assert backend.partials.unfinished_bytes(CLIENT) == 0
 
 
 def test_a_client_has_at_most_unfinished_uploads_whatever_their_size(backend):
@@ -342,7 +342,7 @@ def test_an_unused_upload_is_discarded(backend):
     partial.release()
     partial.discard_if_unused()
     partial.close()
-    assert backend.listing() == before and backend.partials.pending_bytes(CLIENT) == 0
+    assert backend.listing() == before and backend.partials.unfinished_bytes(CLIENT) == 0
 
 
 def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
@@ -353,7 +353,7 @@ def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
     assert report.partial_uploads == 1
     late, handover = send_chunk(backend, upload, data, 1)
     assert handover is None and late.state == EXPIRED
-    assert backend.partials.pending_bytes(CLIENT) == 0
+    assert backend.partials.unfinished_bytes(CLIENT) == 0
     backend.partials.clean(expires=-1, now=time.time() + TOMBSTONE + 60)  # its record goes after a week
     assert [name for name in backend.listing() if "last-clean" not in name] == []
 
@@ -409,7 +409,7 @@ def test_a_late_chunk_of_an_ended_upload_keeps_its_record_in_the_bucket(backend)
     send_chunk(backend, upload, data, 0, expires=60)
     assert backend.partials.clean(expires=60, now=time.time() + 120).partial_uploads == 1
     # Its marker says how it ended.
-    marker = f"{backend.partials.pending_root}{CLIENT}/{upload}.{len(data)}.60000"
+    marker = f"{backend.partials.unfinished_root}{CLIENT}/{upload}.{len(data)}.60000"
     before = backend.partials.head(marker)["LastModified"]
     time.sleep(1.1)  # S3 times objects to the second
     assert send_chunk(backend, upload, data, 1)[0].state == EXPIRED
@@ -487,7 +487,7 @@ def test_a_client_cancels_its_own_unfinished_upload_only(backend):
     assert backend.partials.cancel(CLIENT, str(uuids.uuid4())) is False  # no such upload
     assert backend.partials.cancel(CLIENT, "../" + upload) is False
     assert backend.partials.cancel(CLIENT, upload) is True
-    assert backend.partials.pending_bytes(CLIENT) == 0
+    assert backend.partials.unfinished_bytes(CLIENT) == 0
     late, handover = send_chunk(backend, upload, data, 1)
     assert handover is None and late.state == EXPIRED
     assert backend.partials.cancel(CLIENT, upload) is False  # ended already

@@ -21,8 +21,9 @@ from ..errors import BadUpload, FileTooLarge, UploadRefused
 from .clients import CLIENT_KEY, client_id
 from .folders import chunk_store, pending_folder, upload_folder
 from .reporting import STORE_ERRORS, log, report, store_error
+from .sinks import ChunkSink, FileSink, field_index
 from .sweep import clean_later
-from .uploads import ChunkSink, FileSink, Upload, field_index
+from .uploads import Upload
 
 Sink = Union[FileSink, ChunkSink]
 #: After refusing an upload, read at most this much of the rest of its body so

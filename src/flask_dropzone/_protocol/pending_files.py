@@ -43,7 +43,7 @@ def check_room(options: Options, client: str, received: list[Upload]) -> None:
             size for name, size, kept in stores.of(app).files.pending_files(folder_of(app, client))
             if pending.PENDING_ID.fullmatch(name) and kept >= since
         ]
-        unfinished, count = chunk_store(options).pending(client)
+        unfinished, count = chunk_store(options).unfinished(client)
     except STORE_ERRORS as error:
         raise store_error(error) from error
     for upload in received:

@@ -29,7 +29,8 @@ from .parsing import (
     settle_after_response,
 )
 from .reporting import STORE_ERRORS, store_error
-from .uploads import ChunkSink, SavedFile, Upload, field_index, in_order, stored_entry
+from .sinks import ChunkSink, field_index, in_order
+from .uploads import SavedFile, Upload, stored_entry
 
 
 def uploads(options: Options, folder: Optional[str] = None) -> list[Upload]:
@@ -172,7 +173,7 @@ def _check_chunk(sink: ChunkSink, options: Options) -> None:
         raise chunks.BadChunk(f"The chunk size must be {options.chunk_size} bytes, not {manifest.chunk_size}.")
     validation.check_size(manifest.total_size, options)
     validation.check_name(sink.safe_name, options)
-    held, count = chunk_store(sink.options).pending(client_id())  # this upload's included
+    held, count = chunk_store(sink.options).unfinished(client_id())  # this upload's included
     quota, most = options.chunk_quota, options.unfinished_uploads
     if (quota is not None and held > quota * validation.MIB) or (most is not None and count > most):
         raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.")

@@ -98,9 +98,9 @@ def build(settings: Storage) -> Stores:
         direct = S3Direct(files, S3Partials(files))
         return Stores(settings, files, lambda chunk_folder: S3Partials(files), direct)
     from .disk.files import DiskFiles
-    from .disk.partials import DiskChunks
+    from .disk.partials import DiskPartials
 
-    return Stores(settings, DiskFiles(), DiskChunks)
+    return Stores(settings, DiskFiles(), DiskPartials)
 
 
 def of(app: Flask) -> Stores:

@@ -326,12 +326,12 @@ class PartialStore(ABC):
         later chunks are answered as expired. Whether there was one to end."""
 
     @abstractmethod
-    def pending(self, client: str) -> tuple[int, int]:
+    def unfinished(self, client: str) -> tuple[int, int]:
         """The declared bytes and the number of the client's unfinished uploads."""
 
-    def pending_bytes(self, client: str) -> int:
+    def unfinished_bytes(self, client: str) -> int:
         """Declared size of the client's unfinished uploads."""
-        return self.pending(client)[0]
+        return self.unfinished(client)[0]
 
     @abstractmethod
     def clean(self, expires: float, now: Optional[float] = None) -> CleanReport:

@@ -504,7 +504,7 @@ def _remove_upload(dir_fd: int) -> int:
 # The store -----------------------------------------------------------------------
 
 
-class DiskChunks(PartialStore):
+class DiskPartials(PartialStore):
     """Partial uploads in the chunk folder ``root``."""
 
     def __init__(self, root: str) -> None:
@@ -675,7 +675,7 @@ class DiskChunks(PartialStore):
             os.close(lock)
             os.close(dir_fd)
 
-    def pending(self, client: str) -> tuple[int, int]:
+    def unfinished(self, client: str) -> tuple[int, int]:
         client_fd = self._client(client)
         try:
             return _pending(client_fd)

@@ -125,7 +125,7 @@ class S3Direct(DirectStore):
         return f"{self.root}{client}/{secrets.token_hex(16)}"
 
     def _marker(self, base: str, client: str, size: int) -> str:
-        return f"{self.partials.pending_root}{client}/{base.rsplit('/', 1)[1]}.{size}"
+        return f"{self.partials.unfinished_root}{client}/{base.rsplit('/', 1)[1]}.{size}"
 
     # The upload's life ----------------------------------------------------------------
 
@@ -139,7 +139,7 @@ class S3Direct(DirectStore):
         chunked uploads take), so that simultaneous starts cannot pass the ``quota`` or the
         ``unfinished`` uploads together: QuotaExceeded, or StoreBusy when the lock stays taken."""
         partials = self.partials
-        lock = f"{partials.pending_root}{client}/.lock"
+        lock = f"{partials.unfinished_root}{client}/.lock"
         for _ in range(200):
             held = partials.claim_start(lock)
             if held:
@@ -148,7 +148,7 @@ class S3Direct(DirectStore):
         else:
             raise StoreBusy()
         try:
-            check_room(*partials.pending(client), size, quota, unfinished)
+            check_room(*partials.unfinished(client), size, quota, unfinished)
             key, name = base + ".file", None
             if place is not None:
                 key, name = self._hold(base, *place)
@@ -325,14 +325,14 @@ class S3Direct(DirectStore):
         partials = self.partials
         with self.errors:
             pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=partials.pending_root
+                Bucket=self.bucket, Prefix=partials.unfinished_root
             )
             markers = [
                 entry for page in pages for entry in page.get("Contents", ())
                 if _direct_marker(entry["Key"]) and entry["LastModified"].timestamp() < cutoff
             ]
             for entry in markers:
-                client, _, name = entry["Key"][len(partials.pending_root):].rpartition("/")
+                client, _, name = entry["Key"][len(partials.unfinished_root):].rpartition("/")
                 nonce, _, declared = name.partition(".")
                 base, size = f"{self.root}{client}/{nonce}", int(declared or 0)
                 claim = self.claim(base, size)  # within the lease of a completion of that size

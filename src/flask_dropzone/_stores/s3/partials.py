@@ -371,7 +371,7 @@ class S3Partials(PartialStore):
     def __init__(self, files: S3Files) -> None:
         self.files = files
         self.root = files.own + "chunks/"
-        self.pending_root = files.own + "pending/"
+        self.unfinished_root = files.own + "pending/"
         self._records: dict[str, Record] = {}  # recent uploads: records never change
         self._starts: dict[str, _Start] = {}  # uploads a thread of this process is starting
         #: Uploads a request of this process hands over (its claim held until its answer): a
@@ -569,7 +569,7 @@ class S3Partials(PartialStore):
         name = f"{upload}.{size}"
         if expires is not None:
             name += f".{math.ceil(expires * 1000)}"
-        return f"{self.pending_root}{client}/{name}"
+        return f"{self.unfinished_root}{client}/{name}"
 
     def marker_of(self, base: str, record: Record) -> str:
         client, upload = base[len(self.root) :].strip("/").split("/")
@@ -780,7 +780,7 @@ class S3Partials(PartialStore):
                     return
                 except QuotaExceeded:
                     pass
-            lock = f"{self.pending_root}{client}/.lock"
+            lock = f"{self.unfinished_root}{client}/.lock"
             taken = self.take_start_lock(lock)
         except BaseException:
             self.files.delete_matching(*marker)
@@ -797,7 +797,7 @@ class S3Partials(PartialStore):
     def _others(self, client: str, own: str) -> tuple[int, int, bool]:
         """The declared bytes and the number of the client's unfinished uploads but ``own``
         (a marker), and whether its start lock is taken."""
-        entries = self.listed(f"{self.pending_root}{client}/")
+        entries = self.listed(f"{self.unfinished_root}{client}/")
         held, count = _tally(entry for entry in entries if entry["Key"] != own)
         return held, count, any(entry["Key"].endswith("/.lock") for entry in entries)
 
@@ -1030,7 +1030,7 @@ class S3Partials(PartialStore):
         return ended
 
     def _cancel_start(self, client: str, upload: str, base: str) -> bool:
-        for entry in self.listed(f"{self.pending_root}{client}/{upload}."):
+        for entry in self.listed(f"{self.unfinished_root}{client}/{upload}."):
             found = self.read(entry["Key"])
             now = said(found[0]) if found is not None else None
             if found is not None and now is not None and now.state is None and not now.handed_over:
@@ -1040,10 +1040,10 @@ class S3Partials(PartialStore):
                     return True
         return False
 
-    def pending(self, client: str) -> tuple[int, int]:
+    def unfinished(self, client: str) -> tuple[int, int]:
         """The declared bytes and the number of the client's unfinished uploads, chunked and
         direct, from their markers (``<id>.<size>[.<expiry>]``)."""
-        return _tally(self.listed(f"{self.pending_root}{client}/"))
+        return _tally(self.listed(f"{self.unfinished_root}{client}/"))
 
     # The sweep ------------------------------------------------------------------------
 
@@ -1058,8 +1058,8 @@ class S3Partials(PartialStore):
             if len(rest) >= 3:
                 uploads.setdefault(f"{self.root}{rest[0]}/{rest[1]}/", []).append(entry)
         gone: list[str] = []
-        for entry in self.listed(self.pending_root):
-            client, _, name = entry["Key"][len(self.pending_root) :].rpartition("/")
+        for entry in self.listed(self.unfinished_root):
+            client, _, name = entry["Key"][len(self.unfinished_root) :].rpartition("/")
             upload, _, rest = name.partition(".")
             size, _, expiry = rest.partition(".")
             if not (UPLOAD_NAME.fullmatch(upload) and size.isdigit()):
