@@ -14,8 +14,9 @@ from . import _endpoints as endpoints
 from . import _stores as stores
 from . import _vendor, signals
 from ._protocol import clients, deletion, parsing, receive, sending
+from ._protocol.context import the_app
 from ._protocol.folders import chunk_folder, upload_folder
-from ._protocol.reporting import STORE_ERRORS, log, report, store_error
+from ._protocol.reporting import log, report, store_refusals
 from ._protocol.uploads import SAVED_FIELDS, SavedFile, Upload, answer
 from ._rules import checks, pending, render, signing, storage_settings, zonerules
 from ._rules import delivery as serving
@@ -363,14 +364,12 @@ class Dropzone:
         whether there was one. A name that cannot be a stored file (a path, a leading dot,
         ...) is none; anything else than a name, a SavedFile or such a dict is a TypeError.
         ``file_deleted`` is sent; an unusable store is :class:`StoreUnavailable` (503)."""
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         target, name, _ = _stored_file("delete_stored()", name, folder, zone, kwargs)
         if not serving.servable(name):
             return False
-        try:
+        with store_refusals():
             deleted = stores.of(app).files.delete(target, name)
-        except STORE_ERRORS as error:
-            raise store_error(error) from error
         if deleted:
             signals.file_deleted.send(app, name=name, folder=target)
             log.info("deleted %r from %r by the app", name, target)
@@ -430,7 +429,7 @@ class Dropzone:
         upload_url = get_url(options.upload_action) if options.in_form else None
         url = None if options.in_form else g.get("_dropzone_actions", {}).get(id)
         csrf = _csrf() if options.enable_csrf else None
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         direct = zonerules.goes_direct(app, options)  # a zone in a form sends files with the form
         checks.check_secret_key(app, options)
         client = None

@@ -25,6 +25,7 @@ from . import _stores as stores
 from . import signals
 from ._protocol import deletion, pending_files
 from ._protocol.clients import CLIENT_KEY, client_id
+from ._protocol.context import the_app
 from ._protocol.folders import upload_folder
 from ._protocol.reporting import STORE_ERRORS, log, store_error
 from ._protocol.uploads import SavedFile
@@ -119,7 +120,7 @@ class DropzoneField(Field):
         """The form's values: references to pending files (each opened once, by what it
         names, at most ``max_files`` of them), existing files kept, and files posted
         without JavaScript (kept pending once the form's CSRF check passed)."""
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
         client = session.get(CLIENT_KEY)
         options = self.options()
@@ -186,7 +187,7 @@ class DropzoneField(Field):
     def _keep_posted(self, posted: FileStorage, options: Options) -> bool:
         """A file posted with the form (no JavaScript): judged, kept pending, referenced;
         whether it was kept."""
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         try:
             upload = pending_files.judge(posted, options)
             pending_files.check_room(options, client_id(), [upload])
@@ -233,7 +234,7 @@ class DropzoneField(Field):
         :class:`~flask_dropzone.InsufficientStorage` (507)."""
         if self._claimed is not None:
             return list(self._claimed)
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         options = self.options()
         target = upload_folder(options, folder)
         files = stores.of(app).files
@@ -273,7 +274,7 @@ class DropzoneField(Field):
         keep it, and a file input."""
         from .extension import _nonce
 
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
         attributes = {**(self.render_kw or {}), **attributes}
         zone_id = str(attributes.pop("id", self.id))

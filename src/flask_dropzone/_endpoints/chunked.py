@@ -10,7 +10,7 @@ from flask import Response, current_app, request, session
 from .._protocol import deletion
 from .._protocol.clients import CLIENT_KEY
 from .._protocol.folders import chunk_store
-from .._protocol.reporting import STORE_ERRORS, log, store_error
+from .._protocol.reporting import log, store_refusals
 from .._rules.settings import resolve
 
 
@@ -20,10 +20,8 @@ def upload_status() -> Response:
     client = session.get(CLIENT_KEY)
     found = None
     if isinstance(client, str):
-        try:
+        with store_refusals():
             found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
-        except STORE_ERRORS as error:
-            raise store_error(error) from error
     if found is None:
         raise deletion.NotYours("There is no such upload.")
     manifest, held = found
@@ -37,10 +35,8 @@ def cancel_upload() -> Response:
     upload = request.form.get("dzuuid", "")
     client = session.get(CLIENT_KEY)
     store = chunk_store(resolve(current_app.config))
-    try:
+    with store_refusals():
         cancelled = isinstance(client, str) and store.cancel(client, upload)
-    except STORE_ERRORS as error:
-        raise store_error(error) from error
     if not cancelled:
         raise deletion.NotYours("There is no such upload.")
     log.info("upload %s cancelled by its client", upload)

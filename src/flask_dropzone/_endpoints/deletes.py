@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Sequence
 
-from flask import Response, current_app, request, session
+from flask import Response, request, session
 
 from .. import _stores as stores
 from .. import signals
 from .._protocol import deletion
 from .._protocol.clients import CLIENT_KEY
+from .._protocol.context import the_app
 from .._protocol.folders import upload_folder
 from .._protocol.reporting import STORE_ERRORS, log, store_error
 from .._rules import delivery as serving
@@ -21,7 +22,7 @@ from .._rules.zonerules import ZoneGone
 def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
     """The delete endpoint: a person removed a stored file from its zone. The token says
     which file and zone; today's settings of that zone say whether and until when."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     try:
         claim = deletion.read_token(app, request.form.get("token"), session.get(CLIENT_KEY))
         if not serving.servable(claim.name):

@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Flask, Response, current_app, request, session
+from flask import Flask, Response, request, session
 
 from .. import _stores as stores
 from .._protocol import pending_files, receive, sending
 from .._protocol.clients import CLIENT_KEY
+from .._protocol.context import the_app
 from .._protocol.deletion import NotYours
-from .._protocol.reporting import STORE_ERRORS, log, report, store_error
+from .._protocol.reporting import log, report, store_refusals
 from .._protocol.sweep import clean_later
 from .._rules import delivery as serving
 from .._rules import pending
@@ -29,7 +30,7 @@ def receive_files() -> Response:
     """``POST /dropzone/pending``: a file of a field (or a chunk of one), judged by the
     field's zone of today while it arrives, kept pending; the answer gives each file kept
     its reference (a chunk before the last: none)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     ticket = pending.read_ticket(app, request.headers.get(pending.HEADER), session.get(CLIENT_KEY))
     try:
         if ticket is None:
@@ -64,12 +65,10 @@ def _reference(app: Flask, token: Any) -> pending.Reference:
 def discard() -> Response:
     """``POST /dropzone/pending/discard``: a pending file its person removed goes now, not at
     the sweep (``reference``: its reference)."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     found = _reference(app, request.form.get("reference"))
-    try:
+    with store_refusals():
         gone = stores.of(app).files.delete(pending_files.folder_of(app, found.client), found.id)
-    except STORE_ERRORS as error:
-        raise store_error(error) from error
     if not gone:
         raise NotYours(_NO_FILE)  # claimed, discarded or expired already
     log.info("pending file %s discarded by its client", found.id)
@@ -79,7 +78,7 @@ def discard() -> Response:
 def send_file() -> Response:
     """``GET /dropzone/pending/file?reference=...``: a pending file, to its client only (a
     thumbnail of a form shown again), with the safety headers of every stored file."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     found = _reference(app, request.args.get("reference"))
     folder = pending_files.folder_of(app, found.client)
     return sending.send_stored(folder, found.id, serving.URL_EXPIRES, shown_as=found.filename or "file")

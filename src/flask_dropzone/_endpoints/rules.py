@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
-from flask import Response, current_app, request, session
+from flask import Response, request, session
 
 from .._protocol.clients import CLIENT_KEY
+from .._protocol.context import the_app
 from .._rules import zonerules
 from ..errors import BadUpload
 
@@ -16,7 +17,7 @@ def renew_rules() -> Response:
     (``DROPZONE_CHUNK_EXPIRES``) asks for fresh ones while they still hold; rules that
     expired, or of a zone removed (or, direct, no longer direct) since, are refused (the page
     must be loaded again). Fresh rules are for what the old ones were for."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     rules = zonerules.renewed(app, request.headers.get(zonerules.HEADER), session.get(CLIENT_KEY))
     if rules is None:
         raise BadUpload(zonerules.EXPIRED)

@@ -26,6 +26,7 @@ from .._rules.settings import Options, resolve
 from .._rules.zonerules import Zone
 from ..errors import UploadRefused
 from .clients import client_id
+from .context import the_app
 from .folders import upload_folder
 from .reporting import STORE_ERRORS, log
 from .uploads import SavedFile
@@ -164,7 +165,7 @@ def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zo
     instead), ``url`` and ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token,
     signed only for a name that can be a stored file's (``send_stored()``'s rule; another is
     an error) and names one."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     entries = []
     for item in items:
         place = stored_place(item, folder)

@@ -19,6 +19,7 @@ from .._rules.settings import Options, resolve
 from .._rules.zonerules import Zone, ZoneGone
 from ..errors import BadUpload, FileTooLarge, UploadRefused
 from .clients import CLIENT_KEY, client_id
+from .context import the_app
 from .folders import chunk_store, pending_folder, upload_folder
 from .reporting import STORE_ERRORS, log, report, store_error
 from .sinks import ChunkSink, FileSink, field_index
@@ -62,7 +63,7 @@ class UploadFormParser(FormDataParser):
     def parse(self, stream: IO[bytes], mimetype: str, content_length: Optional[int], options: Any = None) -> Any:
         if mimetype != "multipart/form-data" or self.request is None:
             return super().parse(stream, mimetype, content_length, options)
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         zone = g.get("_dropzone_zone")  # the view's own settings, reading the body now
         signed = None
         if zone is None:  # else the zone's own settings, signed: whoever reads the form
@@ -252,7 +253,7 @@ class Receiver:
         settings (its ticket, signed into the form before the file input) while it arrives,
         refused on its own, so the form comes back with the field's error, and written no
         further than the field's limits."""
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        app = the_app()
         client = session.get(CLIENT_KEY)
         for token in fields.getlist(pending.TICKET_INPUT)[:MAX_FIELD_TICKETS]:
             ticket = pending.read_ticket(app, token, client)

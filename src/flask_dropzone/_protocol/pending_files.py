@@ -19,8 +19,9 @@ from .._rules.settings import Options, resolve
 from .._rules.sniffing import HEAD_SIZE
 from .._stores import FileStore
 from ..errors import FileTooLarge, UploadRefused
+from .context import the_app
 from .folders import chunk_store, pending_folder
-from .reporting import STORE_ERRORS, store_error
+from .reporting import store_refusals
 from .uploads import Upload
 
 #: The refusal of a file past the client's quota of unfinished and pending files.
@@ -36,16 +37,14 @@ def check_room(options: Options, client: str, received: list[Upload]) -> None:
     """A client's pending files count with its unfinished uploads against ``CHUNK_QUOTA`` and
     ``UNFINISHED_UPLOADS``: 413, and nothing kept, past either. A pending file past
     ``DROPZONE_PENDING_EXPIRES`` is no file of the client's any more: it never counts."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     since = time.time() - pending.expires(app.config)
-    try:
+    with store_refusals():
         listed = [
             size for name, size, kept in stores.of(app).files.pending_files(folder_of(app, client))
             if pending.PENDING_ID.fullmatch(name) and kept >= since
         ]
         unfinished, count = chunk_store(options).unfinished(client)
-    except STORE_ERRORS as error:
-        raise store_error(error) from error
     for upload in received:
         if upload.chunked:  # its own partial upload, ending now, is counted there
             unfinished, count = unfinished - upload.size, count - 1
@@ -60,10 +59,8 @@ def check_room(options: Options, client: str, received: list[Upload]) -> None:
 def keep(app: Flask, client: str, binding: str, upload: Upload) -> tuple[pending.Reference, str]:
     """Keep ``upload`` pending under an id of its own: its reference, and the reference signed."""
     name = secrets.token_hex(16)
-    try:
+    with store_refusals(upload.filename or ""):
         upload.publish(folder_of(app, client), name)
-    except STORE_ERRORS as error:
-        raise store_error(error).about(upload.filename or "") from error
     found = pending.Reference(client, binding, name, upload.filename or "", upload.size, upload.detected_type)
     return found, pending.sign_reference(app, found)
 

@@ -17,6 +17,7 @@ from .._rules.zonerules import NO_ZONE, Zone
 from ..errors import SomeFilesRefused, UploadRefused
 from . import deletion
 from .clients import client_id
+from .context import the_app
 from .folders import chunk_store, upload_folder
 from .parsing import (
     NOT_CHUNKED,
@@ -28,7 +29,7 @@ from .parsing import (
     discard,
     settle_after_response,
 )
-from .reporting import STORE_ERRORS, store_error
+from .reporting import store_refusals
 from .sinks import ChunkSink, field_index, in_order
 from .uploads import SavedFile, Upload, stored_entry
 
@@ -237,7 +238,7 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
 def publish(files: list[Upload], folder: str, options: Options, zone: Zone = NO_ZONE) -> list[SavedFile]:
     """Give each accepted file its name in ``folder`` (the naming policy's, or a free
     variant), through the app's file store, and tell ``file_stored``."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     stored = []
     for upload in files:
         reserved = upload.reserved
@@ -245,10 +246,8 @@ def publish(files: list[Upload], folder: str, options: Options, zone: Zone = NO_
             name = reserved[1]  # the random name drawn when its first chunk came
         else:
             name = stored_name(upload.filename or "", options.stored_name, upload)
-        try:
+        with store_refusals(upload.filename or ""):
             saved = dataclasses.replace(upload.publish(folder, name), zone=zone.name)
-        except STORE_ERRORS as error:
-            raise store_error(error).about(upload.filename or "") from error
         stored.append(saved)
         signals.file_stored.send(app, saved=saved)
     if options.delete_on_remove and stored:

@@ -4,13 +4,15 @@ refusal each store failure is answered with."""
 from __future__ import annotations
 
 import logging
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional
 
-from flask import current_app, request
+from flask import request
 
 from .. import errors, signals
 from .._stores import StoreFull, StoreLimit, StoreUnavailable
 from ..errors import FileTooLarge, InsufficientStorage, SomeFilesRefused, UploadRefused
+from .context import the_app
 
 log = logging.getLogger("flask_dropzone")
 
@@ -25,7 +27,7 @@ def report(refused: UploadRefused, zone: Optional[str] = None) -> None:
         for each in refused.refusals:
             report(each, zone)
         return
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    app = the_app()
     log.info(
         "upload refused, %s: %s (file %s, client %s)",
         refused.code,
@@ -39,6 +41,19 @@ def report(refused: UploadRefused, zone: Optional[str] = None) -> None:
 
 
 STORE_ERRORS = (StoreFull, StoreLimit, StoreUnavailable)
+
+
+@contextmanager
+def store_refusals(filename: Optional[str] = None, reading: bool = False) -> Iterator[None]:
+    """A store failure in the block becomes the refusal it is answered with (:func:`store_error`,
+    logged), naming ``filename``: one way for every path to say the store failed."""
+    try:
+        yield
+    except STORE_ERRORS as error:
+        refusal = store_error(error, reading)
+        if filename is not None:
+            refusal.about(filename)
+        raise refusal from error
 
 
 def store_error(error: Exception, reading: bool = False) -> UploadRefused:
