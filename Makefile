@@ -6,7 +6,7 @@ FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo demo-s3 lint test test-floors bench fuzz vendor screenshots clean
+.PHONY: demo demo-s3 js lint test test-floors bench fuzz vendor screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,13 +27,19 @@ demo: $(VENV)/.demo
 demo-s3: $(VENV)/.test
 	$(PY) scripts/demo_s3.py --host $(HOST) --port $(PORT)
 
-# ruff for the Python, ESLint (from package.json, installed by npm ci) for the zone script.
+# The zone script: js/ (ES modules, one per feature) assembled into the one file the extension
+# serves, src/flask_dropzone/static/flask-dropzone.js (checked in; tests/test_zone_script.py checks it).
+js: | $(PY)
+	$(PY) scripts/build_js.py
+
+# ruff for the Python, ESLint (from package.json, installed by npm ci) for the zone script
+# (its modules and the file assembled from them).
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
 lint: $(VENV)/.test node_modules/.package-lock.json
 	$(PY) -m ruff check src tests bench scripts demo
-	node_modules/.bin/eslint src/flask_dropzone/static/flask-dropzone.js
+	node_modules/.bin/eslint js src/flask_dropzone/static/flask-dropzone.js
 
 test: lint
 	$(PY) -m pytest $(PYTEST_ARGS)

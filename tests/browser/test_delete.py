@@ -52,6 +52,21 @@ def test_the_remove_link_deletes_the_stored_file(page, serve, tmp_path):
     assert page.locator(".dz-preview").count() == 1
 
 
+def test_what_the_zone_knows_of_a_file_is_not_put_on_dropzones_file(page, serve, tmp_path):
+    """A file's delete token, and that its person removed it, are kept beside Dropzone's file
+    object, which the app's own scripts and listeners see as Dropzone made it."""
+    app = delete_app(tmp_path)
+    server = serve(app)
+    upload_two(page, server)
+    zone = "document.getElementById('myDropzone').dropzone"
+    page.evaluate(f"window.first = {zone}.files[0]")
+    ours = "f => Object.keys(f).filter(key => /^flaskDropzone/i.test(key))"
+    assert page.evaluate(f"{zone}.files.map({ours})") == [[], []]
+    click_remove(page, 0)  # deleted by the token the zone kept for it
+    assert on_disk(app) == ["b.txt"]
+    assert page.evaluate(f"({ours})(window.first)") == []
+
+
 @pytest.mark.parametrize("how", ["removeAllFiles(true)", "destroy()"])
 def test_removing_files_from_script_deletes_nothing(page, serve, tmp_path, how):
     app = delete_app(tmp_path)
