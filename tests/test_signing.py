@@ -73,3 +73,10 @@ def test_an_old_value_and_a_value_too_long_are_refused():
     assert signing.loads(APP, deletion.PURPOSE, token, -1) is None  # expired
     long = signing.dumps(APP, deletion.PURPOSE, {"x": __import__("os").urandom(20000).hex()})
     assert signing.loads(APP, deletion.PURPOSE, long, 60) is None
+
+
+def test_a_value_made_for_a_client_reads_back_for_that_client_only():
+    token = signing.dumps(APP, pending.KEPT_PURPOSE, {"k": "v"}, "alice")
+    assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60, "alice")[0] == {"k": "v", "c": "alice"}
+    assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60, "bob") is None
+    assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60)[0]["c"] == "alice"  # a reader that checks itself

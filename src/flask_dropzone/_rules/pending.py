@@ -78,46 +78,49 @@ class Reference:
 
 
 def sign_ticket(app: Flask, ticket: Ticket) -> str:
-    payload = {"c": ticket.client, "b": ticket.binding, "n": ticket.name, **ticket.zone.payload()}
-    return signing.dumps(app, FIELD_PURPOSE, payload)
+    payload = {"b": ticket.binding, "n": ticket.name, **ticket.zone.payload()}
+    return signing.dumps(app, FIELD_PURPOSE, payload, ticket.client)
 
 
 def read_ticket(app: Flask, token: Any, client: Any) -> Optional[Ticket]:
     """The ticket this app signed for ``client`` less than ``DROPZONE_PENDING_EXPIRES`` ago."""
-    found = signing.loads(app, FIELD_PURPOSE, token, expires(app.config))
+    if not isinstance(client, str):  # a session without a client id has no values
+        return None
+    found = signing.loads(app, FIELD_PURPOSE, token, expires(app.config), client)
     if found is None:
         return None
     payload = found[0]
     try:
-        zone = Zone.from_payload(payload, SIGNED[FIELD])
-        ticket = Ticket(str(payload["c"]), str(payload["b"]), zone, str(payload["n"]))
+        return Ticket(client, str(payload["b"]), Zone.from_payload(payload, SIGNED[FIELD]), str(payload["n"]))
     except (KeyError, TypeError, ValueError):
         return None
-    return ticket if ticket.client == client else None
 
 
 def sign_reference(app: Flask, reference: Reference) -> str:
-    return signing.dumps(app, REFERENCE_PURPOSE, {
-        "c": reference.client, "b": reference.binding, "i": reference.id, "n": reference.filename,
-        "s": reference.size, "t": reference.mimetype,
-    })
+    payload = {
+        "b": reference.binding, "i": reference.id, "n": reference.filename, "s": reference.size,
+        "t": reference.mimetype,
+    }
+    return signing.dumps(app, REFERENCE_PURPOSE, payload, reference.client)
 
 
 def read_reference(app: Flask, token: Any, client: Any, binding: Optional[str] = None) -> Optional[Reference]:
     """The reference this app signed for ``client`` (and the field ``binding``, if given) less
     than ``DROPZONE_PENDING_EXPIRES`` ago; None for anything else."""
-    read = signing.loads(app, REFERENCE_PURPOSE, token, expires(app.config))
+    if not isinstance(client, str):
+        return None
+    read = signing.loads(app, REFERENCE_PURPOSE, token, expires(app.config), client)
     if read is None:
         return None
     payload, made = read
     try:
         found = Reference(
-            str(payload["c"]), str(payload["b"]), str(payload["i"]), str(payload["n"]), int(payload["s"]),
-            str(payload["t"]), made,
+            client, str(payload["b"]), str(payload["i"]), str(payload["n"]), int(payload["s"]), str(payload["t"]),
+            made,
         )
     except (KeyError, TypeError, ValueError):
         return None
-    if found.client != client or not PENDING_ID.fullmatch(found.id) or found.size < 0:
+    if not PENDING_ID.fullmatch(found.id) or found.size < 0:
         return None
     if binding is not None and found.binding != binding:
         return None
@@ -126,13 +129,13 @@ def read_reference(app: Flask, token: Any, client: Any, binding: Optional[str] =
 
 def sign_kept(app: Flask, client: str, binding: str, key: str) -> str:
     """The value a form carries for an existing file of the field while its person keeps it."""
-    return signing.dumps(app, KEPT_PURPOSE, {"c": client, "b": binding, "k": key})
+    return signing.dumps(app, KEPT_PURPOSE, {"b": binding, "k": key}, client)
 
 
 def read_kept(app: Flask, token: Any, client: Any, binding: str) -> Optional[str]:
     """The key of an existing file the form sent back as kept, if the value is this field's."""
-    found = signing.loads(app, KEPT_PURPOSE, token, expires(app.config))
-    payload = found[0] if found is not None else None
-    if not isinstance(payload, dict) or payload.get("c") != client or payload.get("b") != binding:
+    found = signing.loads(app, KEPT_PURPOSE, token, expires(app.config), client) if isinstance(client, str) else None
+    if found is None or found[0].get("b") != binding:
         return None
-    return str(payload.get("k"))
+    return str(found[0].get("k"))
+

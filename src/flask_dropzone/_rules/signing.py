@@ -84,18 +84,21 @@ def canonical(token: str) -> bool:
         return False
 
 
-def dumps(app: Flask, purpose: str, payload: Any) -> str:
-    """``payload`` signed for ``purpose`` by ``app``, with the time; needs a secret key."""
+def dumps(app: Flask, purpose: str, payload: Mapping[str, Any], client: Optional[str] = None) -> str:
+    """``payload`` signed for ``purpose`` by ``app`` (its salt names both), with the time and,
+    given, the ``client`` it is for (``"c"``); needs a secret key."""
     signer = serializer(app, purpose)
     assert signer is not None, "signing needs a secret key"
-    return signer.dumps(payload)
+    return signer.dumps({**payload, "c": client} if client is not None else dict(payload))
 
 
-def loads(app: Flask, purpose: str, token: Any, max_age: Optional[float]) -> Optional[tuple[Any, float]]:
-    """The payload of a value this app signed for ``purpose`` less than ``max_age`` seconds
-    ago (None: a reader that judges the age itself), and when it was signed; None for anything
-    else (no secret key, not a string, too long, spelled otherwise than it was written,
-    forged, expired), never an error."""
+def loads(
+    app: Flask, purpose: str, token: Any, max_age: Optional[float], client: Any = None
+) -> Optional[tuple[dict[str, Any], float]]:
+    """The payload of a value this app signed for ``purpose`` (and, given, for ``client``) less
+    than ``max_age`` seconds ago (None: a reader that judges the age itself), and when it was
+    signed; None for anything else (no secret key, not a string, too long, spelled otherwise
+    than it was written, forged, expired, another client's), never an error."""
     signer = serializer(app, purpose)
     if signer is None or not isinstance(token, str) or len(token) > LIMIT or not canonical(token):
         return None
@@ -103,5 +106,7 @@ def loads(app: Flask, purpose: str, token: Any, max_age: Optional[float]) -> Opt
         age = None if max_age is None else math.ceil(max_age)
         payload, made = signer.loads(token, max_age=age, return_timestamp=True)
     except (BadData, UnicodeDecodeError, ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict) or (client is not None and payload.get("c") != client):
         return None
     return payload, made.timestamp()
