@@ -591,14 +591,14 @@ def test_the_first_part_judged_is_the_one_stored_whatever_the_browser_sends_afte
     data = png(7 * MiB)
     answer = start(client, "swap.png", len(data), headers).json
     upload_parts(answer, data)
-    take_first = S3Direct.take_first
+    copy_first = S3Direct._copy_first
     html = b"<html><script>alert(1)</script></html>".ljust(5 * MiB)
 
     def then_swapped(store, base):
-        take_first(store, base)
+        copy_first(store, base)
         assert put(answer["urls"][0], html) == 200  # its URL still holds: the first part is HTML now
 
-    monkeypatch.setattr(S3Direct, "take_first", then_swapped)
+    monkeypatch.setattr(S3Direct, "_copy_first", then_swapped)
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
     assert s3.get("uploads/swap.png") == data and s3.keys() == ["uploads/swap.png"]
 
@@ -630,8 +630,7 @@ def test_a_url_tampered_with_or_expired_is_refused_by_s3(tmp_path, s3_settings, 
     held = ticket(app, answer["upload"])
     with app.app_context():
         direct_store = stores.of(app).direct
-        short = [direct_store.presign_first(held.base, 5 * MiB, 1),
-                 direct_store.presign(held.key, held.upload_id, 2, 5 * MiB, 1)]
+        short = direct_store.part_urls(held, 1)[:2]
     time.sleep(2.2)
     assert [put(url, os.urandom(5 * MiB)) for url in short] == [403, 403]
     assert client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"] == []
@@ -719,9 +718,9 @@ def test_parts_joined_into_another_size_than_declared_leave_nothing_under_the_na
     data = os.urandom(11 * MiB)
     answer = start(client, "short.bin", len(data)).json
     upload_parts(answer, data)
-    complete = S3Direct.complete
-    monkeypatch.setattr(S3Direct, "complete", lambda store, key, upload_id, base, parts: complete(
-        store, key, upload_id, base, parts[:-1]))  # a server that leaves the last part out
+    join = S3Direct.join
+    monkeypatch.setattr(S3Direct, "join", lambda store, held, parts: join(
+        store, held, parts[:-1]))  # a server that leaves the last part out
     response = client.post(COMPLETE, json={"upload": answer["upload"]})
     assert (response.status_code, response.get_data(as_text=True)) == (
         409, "The parts did not make the file declared; add the file again."
@@ -757,15 +756,16 @@ def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_pa
     data = os.urandom(6 * MiB)
     started = start(client, "retry.bin", len(data)).json
     upload_parts(started, data)
-    size = S3Direct.size
+    join = S3Direct.join
 
-    def unavailable(*args, **kwargs):
+    def then_unavailable(*args, **kwargs):
+        join(*args, **kwargs)
         raise StoreUnavailable("the bucket went away")
 
-    monkeypatch.setattr(S3Direct, "size", unavailable)  # the check right after the parts were joined
+    monkeypatch.setattr(S3Direct, "join", then_unavailable)  # right after the parts were joined
     failed = client.post(COMPLETE, json={"upload": started["upload"]})
     assert (failed.status_code, failed.mimetype) == (503, "text/plain") and s3.open_uploads() == []
-    monkeypatch.setattr(S3Direct, "size", size)
+    monkeypatch.setattr(S3Direct, "join", join)
     assert client.post(COMPLETE, json={"upload": started["upload"]}).status_code == 200
     assert s3.get("uploads/retry.bin") == data and s3.keys() == ["uploads/retry.bin"]
 
@@ -893,6 +893,55 @@ def test_an_unusable_bucket_is_a_503_in_plain_text(tmp_path, s3_settings, s3, s3
         assert (response.status_code, response.mimetype) == (503, "text/plain")
         assert response.get_data(as_text=True) == "The server cannot store files right now; try again later."
     assert "SignatureDoesNotMatch" in caplog.text
+
+
+def s3_answering(s3_server, code: str, status: int):
+    """An S3 client whose every call S3 answers with the error ``code``."""
+    from botocore.awsrequest import AWSResponse
+
+    from s3server import make_client
+
+    def refused(**kwargs):
+        error = {"Code": code, "Message": "stubbed"}
+        metadata = {"HTTPStatusCode": status}
+        return AWSResponse("", status, {}, None), {"Error": error, "ResponseMetadata": metadata}
+
+    client = make_client(s3_server)
+    client.meta.events.register("before-call.s3", refused)
+    return client
+
+
+@pytest.mark.parametrize("failure", ["unreachable", "no such bucket", "an unknown refusal"])
+def test_s3_failing_is_a_plain_503_at_every_direct_endpoint_and_loses_nothing(
+    tmp_path, s3_settings, s3, s3_server, failure
+):
+    """SeaweedFS makes a missing bucket on a write, as AWS does not: AWS's answer is stubbed."""
+    from test_form_field_failures import dead_endpoint
+
+    app = direct_app(tmp_path, s3_settings)
+    client = app.test_client()
+    data = os.urandom(6 * MiB)
+    answer = start(client, "kept.bin", len(data)).json
+    upload_parts(answer, data)
+    token = {"upload": answer["upload"]}
+    live = stores.of(app).files._client
+    if failure == "unreachable":
+        dead_endpoint(app)
+    else:
+        code = "NoSuchBucket" if failure == "no such bucket" else "InvalidArgument"
+        failing = s3_answering(s3_server, code, 404 if code == "NoSuchBucket" else 400)
+        stores.of(app).files._client = lambda: failing
+    for endpoint, response in (
+        ("start", start(client, "other.bin", 100)), ("urls", client.post(URLS, json=token)),
+        ("status", client.get(STATUS, query_string=token)),
+        ("complete", client.post(COMPLETE, json=token)), ("abort", client.post(ABORT, json=token)),
+    ):
+        assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+            503, "text/plain", "The server cannot store files right now; try again later."
+        ), endpoint
+    stores.of(app).files._client = live
+    assert client.post(COMPLETE, json=token).status_code == 200
+    assert s3.get("uploads/kept.bin") == data
 
 
 def test_a_signer_that_leaves_the_length_out_is_refused(tmp_path, s3_settings, s3, monkeypatch):

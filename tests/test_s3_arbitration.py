@@ -144,15 +144,15 @@ def test_an_abort_that_read_the_claim_before_a_slow_complete_ended_leaves_the_fi
     upload_parts(answer, data)
     leases_run_out(monkeypatch)  # the abort finds the complete's claim past its lease
     at_end, abort_read, ended = threading.Event(), threading.Event(), threading.Event()
-    real_end, real_head = s3_direct.S3Direct.end, S3Partials.head
+    real_finish, real_head = s3_direct.S3Direct.finish, S3Partials.head
 
     def slow_end(self, *args, **kwargs):
         if threading.current_thread().name != "complete":
-            return real_end(self, *args, **kwargs)
+            return real_finish(self, *args, **kwargs)
         at_end.set()
         assert abort_read.wait(30)
         try:
-            return real_end(self, *args, **kwargs)
+            return real_finish(self, *args, **kwargs)
         finally:
             ended.set()
 
@@ -163,7 +163,7 @@ def test_an_abort_that_read_the_claim_before_a_slow_complete_ended_leaves_the_fi
             assert ended.wait(30)  # the complete ends the upload meanwhile
         return found
 
-    monkeypatch.setattr(s3_direct.S3Direct, "end", slow_end)
+    monkeypatch.setattr(s3_direct.S3Direct, "finish", slow_end)
     monkeypatch.setattr(S3Partials, "head", abort_reads_then_waits)
     answers = {}
     completing = run("complete", lambda: answers.update(complete=owner.post(COMPLETE, json={"upload": answer["upload"]})))
@@ -174,7 +174,7 @@ def test_an_abort_that_read_the_claim_before_a_slow_complete_ended_leaves_the_fi
     aborting.join(60)
     assert (answers["complete"].status_code, answers["abort"].status_code) == (200, 204)
     assert len(heard) == 1 and bucket.get("uploads/slow.bin") == data
-    assert stores.of(app).direct.ended(ticket(app, answer["upload"]).base)
+    assert stores.of(app).direct.ended(ticket(app, answer["upload"]))
 
 
 def test_two_servers_taking_over_a_dead_start_lock_do_not_both_get_it(bucket, monkeypatch):
@@ -453,7 +453,7 @@ def test_neither_an_abort_nor_the_sweep_removes_a_file_completed_under_the_name(
         raise RuntimeError("the server died")
 
     with monkeypatch.context() as dying:
-        dying.setattr(s3_direct.S3Direct, "end", dies)
+        dying.setattr(s3_direct.S3Direct, "finish", dies)
         assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 500
     assert bucket.get("uploads/kept.bin") == data
     leases_run_out(monkeypatch)
@@ -473,6 +473,6 @@ def test_the_sweep_leaves_a_completion_within_the_lease_of_its_size(tmp_path, s3
     direct_store = stores.of(app).direct
     monkeypatch.setattr(s3_direct, "CLAIM_LEASE", 0.0)
     monkeypatch.setattr(s3_direct, "COPY_RATE", MiB)  # 6 s to complete this file
-    assert direct_store.claim(ticket(app, answer["upload"]).base, len(data))  # a complete under way
+    assert direct_store.claim(ticket(app, answer["upload"]))  # a complete under way
     direct_store.clean(0, now=time.time() + 5)  # the upload is older than CHUNK_EXPIRES
     assert bucket.open_uploads() == ["uploads/big.bin"] and bucket.get("uploads/big.bin") == b""

@@ -1,7 +1,8 @@
 """Direct uploads (``DROPZONE_S3_DIRECT``), the plain logic: what an upload's token
 carries and whether the parts a bucket lists make the file declared (how a file is cut
-into parts is :mod:`.parts`). The endpoints are in :mod:`flask_dropzone._endpoints.direct`, the
-S3 calls in :mod:`flask_dropzone._stores.s3.direct`.
+into parts is :mod:`.parts`). The endpoints are in :mod:`flask_dropzone._endpoints.direct`, their
+steps in :mod:`flask_dropzone._protocol.direct_uploads`, the S3 calls in
+:mod:`flask_dropzone._stores.s3.direct`.
 
 The browser sends each part of a file straight to the bucket through a presigned URL
 whose signature covers the part's exact ``Content-Length``: the first part as an object

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import IO, Any, Optional, Union
 
 from .._rules.chunks import Chunk, Manifest
+from .._rules.direct import Ticket
 
 Bytes = Union[bytes, bytearray, memoryview]
 
@@ -354,8 +355,10 @@ class PartsRejected(Exception):
 class DirectStore(ABC):
     """Direct uploads (``DROPZONE_S3_DIRECT``): files a browser sends straight to the bucket in
     parts through presigned URLs, which the app starts, judges and completes. ``files`` is
-    the file store they end in. Each upload is named by its ``base`` (a private key prefix
-    bound to the client) and its multipart upload's ``key`` and ``upload_id``."""
+    the file store they end in. An upload is named by its :class:`~.._rules.direct.Ticket`:
+    the names :meth:`start` gave it and what was declared. Each method is a step of the
+    protocol (:mod:`flask_dropzone._protocol.direct_uploads`); what S3 answers reaches it only
+    as this module's errors (StoreUnavailable for anything the store cannot use)."""
 
     files: FileStore
 
@@ -365,80 +368,71 @@ class DirectStore(ABC):
         """The bucket's name, for messages."""
 
     @abstractmethod
-    def new_base(self, client: str) -> str: ...
-
-    @abstractmethod
     def start(
-        self, base: str, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
+        self, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
         unfinished: Optional[int] = None,
-    ) -> tuple[str, Optional[str], str]:
+    ) -> tuple[str, str, Optional[str], str]:
         """Create the upload, holding the first free variant of ``place`` (folder, name) if
-        given: its key, the name held (or None) and its id. QuotaExceeded past the client's
-        ``quota`` bytes or ``unfinished`` uploads; StoreBusy when its start lock stays taken."""
+        given: its base (a private prefix bound to ``client``), the key it completes at, the
+        name held (or None) and its id. QuotaExceeded past the client's ``quota`` bytes or
+        ``unfinished`` uploads; StoreBusy when its start lock stays taken."""
 
     @abstractmethod
-    def presign(self, key: str, upload_id: str, number: int, length: int, expires: int) -> str:
-        """A URL for one PUT of part ``number`` (2 and on), of exactly ``length`` bytes."""
+    def part_urls(self, ticket: Ticket, expires: int) -> list[str]:
+        """A URL per part, each for one PUT of exactly its length, for ``expires`` seconds."""
 
     @abstractmethod
-    def presign_first(self, base: str, length: int, expires: int) -> str:
-        """A URL for one PUT of the first part, of exactly ``length`` bytes, at ``base``."""
+    def parts(self, ticket: Ticket) -> list[dict[str, Any]]:
+        """Every part the bucket holds (``PartNumber``, ``Size``, ``ETag``); UploadGone when
+        the upload is no longer open."""
 
     @abstractmethod
-    def list_parts(self, key: str, upload_id: str, base: str) -> list[dict[str, Any]]:
-        """Every part the bucket holds (``PartNumber``, ``Size``, ``ETag``), the first part's
-        object as part 1; UploadGone when the upload is not open."""
-
-    @abstractmethod
-    def take_first(self, base: str) -> None:
-        """Copy the first part where no browser can change it (``<base>.first``)."""
-
-    @abstractmethod
-    def complete(self, key: str, upload_id: str, base: str, parts: list[dict[str, Any]]) -> None:
-        """Complete the upload from the copy of its first part and ``parts`` (2 and on);
-        PartsRejected, or NameLost when the name held is no longer the upload's."""
-
-    @abstractmethod
-    def completed(self, key: str, base: str) -> bool:
-        """Whether the object at ``key`` is the file the upload at ``base`` completed there."""
-
-    @abstractmethod
-    def abort(self, key: str, upload_id: str) -> None:
-        """Abort the upload (its parts go); nothing when it is not open."""
-
-    @abstractmethod
-    def size(self, key: str) -> Optional[int]: ...
-
-    @abstractmethod
-    def read_head(self, key: str, size: int, length: int) -> tuple[bytes, int]:
-        """The first ``length`` bytes of the object ``key`` and its whole size."""
-
-    @abstractmethod
-    def reader(self, key: str) -> IO[bytes]:
-        """The object ``key``, to read (a naming function reads the whole file)."""
-
-    @abstractmethod
-    def claim(self, base: str, size: int) -> Optional[str]:
+    def claim(self, ticket: Ticket) -> Optional[str]:
         """Take the upload's completion for one request (its claim's tag), or None."""
 
     @abstractmethod
-    def ended(self, base: str) -> bool: ...
-
-    @abstractmethod
-    def release(self, base: str, claim: str) -> None:
+    def release(self, ticket: Ticket, claim: str) -> None:
         """Give the completion back, for a request sent again."""
 
     @abstractmethod
-    def end(
-        self, base: str, client: str, size: int, discard: Optional[str] = None, claim: Optional[str] = None,
-        own_file: bool = False,
-    ) -> bool:
-        """Mark the upload ended (if ``claim`` still holds) and remove what is left of it;
-        whether it was this call that ended it."""
+    def ended(self, ticket: Ticket) -> bool:
+        """Whether the upload ended (stored, refused, aborted)."""
 
     @abstractmethod
-    def publish(self, key: str, folder: str, name: str, size: int) -> Stored:
-        """Copy the file at ``key`` to ``name`` or its first free variant in ``folder``."""
+    def take_first_part(self, ticket: Ticket, length: int) -> tuple[bytes, int]:
+        """Copy the first part where no browser can change it (what is judged is what is
+        stored): its first ``length`` bytes and its size; UploadGone when it is missing."""
+
+    @abstractmethod
+    def completed_head(self, ticket: Ticket, length: int) -> tuple[bytes, int]:
+        """The first ``length`` bytes and the size of the file the upload completed (by a
+        request that failed after); UploadGone when the file there is not the upload's."""
+
+    @abstractmethod
+    def join(self, ticket: Ticket, parts: list[dict[str, Any]]) -> int:
+        """Complete the upload from the copy of its first part and ``parts`` (2 and on): the
+        size of the file made. PartsRejected, or NameLost when the name held is no longer
+        the upload's."""
+
+    @abstractmethod
+    def reader(self, ticket: Ticket) -> IO[bytes]:
+        """The completed file, to read (a naming function reads the whole file)."""
+
+    @abstractmethod
+    def publish(self, ticket: Ticket, name: Optional[str] = None) -> Stored:
+        """Where the completed file is stored: at the name held for it, or copied to ``name``
+        (a function of the file named it) or its first free variant in the ticket's folder."""
+
+    @abstractmethod
+    def finish(self, ticket: Ticket, claim: str) -> bool:
+        """The file is stored: end the upload (if ``claim`` still holds) and remove what is
+        left of it but the file; whether it was this call that ended it."""
+
+    @abstractmethod
+    def discard(self, ticket: Ticket, claim: Optional[str] = None, own_file: bool = False) -> None:
+        """The upload is refused or cancelled: abort it and end it (if ``claim``, None when
+        none was made, still holds); all of it goes, the name held too (with ``own_file``,
+        the file it completed there), never a file stored there by another."""
 
     @abstractmethod
     def clean(self, expires: float, now: Optional[float] = None) -> tuple[int, int]:

@@ -42,9 +42,12 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from typing import IO, Any, Optional
+from functools import wraps
+from typing import IO, Any, Callable, Optional, TypeVar, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from ..._rules.direct import Ticket
+from ..._rules.parts import part_length, part_lengths
 from ..base import (
     DirectStore,
     PartsRejected,
@@ -76,9 +79,11 @@ _STATE, _ENDED, _KEY = "fdz-state", "ended", "fdz-key"
 #: S3's refusals of the parts a completion names.
 _BAD_PARTS = ("InvalidPart", "InvalidPartOrder", "EntityTooSmall")
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
 
 class _Errors:
-    """The store's errors (:class:`~.s3.S3Errors`: an unusable bucket is StoreUnavailable),
+    """The store's errors (:class:`~.files.S3Errors`: an unusable bucket is StoreUnavailable),
     then the answers a direct upload expects; any other error of S3 is StoreUnavailable
     too, so that a request never fails with a 500 for what S3 said."""
 
@@ -103,6 +108,30 @@ class _Errors:
             raise StoreUnavailable(f"bucket {self.files.bucket!r}: {code}: {error}") from error
 
 
+def _translated(method: _Method) -> _Method:
+    """A method of the interface: every S3 call under it reaches the caller as the
+    interface's errors (:class:`_Errors`), never as botocore's."""
+
+    @wraps(method)
+    def translated(self: "S3Direct", *args: Any, **kwargs: Any) -> Any:
+        with self.errors:
+            return method(self, *args, **kwargs)
+
+    return cast(_Method, translated)
+
+
+class _Reader(ObjectReader):
+    """A completed file's bytes, what S3 answers translated as for every other call."""
+
+    def __init__(self, direct: "S3Direct", key: str) -> None:
+        super().__init__(direct.files, key)
+        self.errors = direct.errors
+
+    def _get(self, byte_range: str) -> Any:
+        with self.errors:
+            return super()._get(byte_range)
+
+
 class S3Direct(DirectStore):
     """Direct uploads into the bucket of ``files``; ``partials`` keeps each client's quota."""
 
@@ -121,24 +150,23 @@ class S3Direct(DirectStore):
     def bucket(self) -> str:
         return self.files.bucket
 
-    def new_base(self, client: str) -> str:
-        return f"{self.root}{client}/{secrets.token_hex(16)}"
-
     def _marker(self, base: str, client: str, size: int) -> str:
         return f"{self.partials.unfinished_root}{client}/{base.rsplit('/', 1)[1]}.{size}"
 
     # The upload's life ----------------------------------------------------------------
 
+    @_translated
     def start(
-        self, base: str, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
+        self, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
         unfinished: Optional[int] = None,
-    ) -> tuple[str, Optional[str], str]:
+    ) -> tuple[str, str, Optional[str], str]:
         """Create the multipart upload: at the first free variant of ``place`` (folder,
-        name), held for it by an empty object, or at ``<base>.file`` without one. Its key,
-        the name held (or None) and its UploadId. Under the client's start lock (the one
-        chunked uploads take), so that simultaneous starts cannot pass the ``quota`` or the
-        ``unfinished`` uploads together: QuotaExceeded, or StoreBusy when the lock stays taken."""
+        name), held for it by an empty object, or at ``<base>.file`` without one. Under the
+        client's start lock (the one chunked uploads take), so that simultaneous starts
+        cannot pass the ``quota`` or the ``unfinished`` uploads together: QuotaExceeded, or
+        StoreBusy when the lock stays taken."""
         partials = self.partials
+        base = f"{self.root}{client}/{secrets.token_hex(16)}"
         lock = f"{partials.unfinished_root}{client}/.lock"
         for _ in range(200):
             held = partials.claim_start(lock)
@@ -155,14 +183,15 @@ class S3Direct(DirectStore):
             marker = self._marker(base, client, size)
             try:
                 partials.put(marker, b"", metadata={_KEY: quote(key)})  # first: the sweep finds it all
-                with self.errors:
-                    made = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, Metadata={ID: _nonce(base)})
+                made = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=key, Metadata={ID: _nonce(base)}
+                )
             except BaseException:
                 if name is not None:
                     self.files.drop_held(key, _nonce(base))
                 partials.delete_keys([marker])
                 raise
-            return key, name, str(made["UploadId"])
+            return base, key, name, str(made["UploadId"])
         finally:
             partials.unlock(lock, held)
 
@@ -172,67 +201,85 @@ class S3Direct(DirectStore):
                 return folder + candidate, candidate
         raise StoreUnavailable(f"no free name for {name!r} under {folder!r}")
 
-    def presign(self, key: str, upload_id: str, number: int, length: int, expires: int) -> str:
-        """A URL that lets its holder PUT part ``number`` (2 and on) of exactly ``length``
-        bytes for ``expires`` seconds (SigV4 query signing: no request is made)."""
-        params = {"Bucket": self.bucket, "Key": key, "UploadId": upload_id, "PartNumber": number,
-                  "ContentLength": length}
-        return self._presign("upload_part", params, expires)
-
-    def presign_first(self, base: str, length: int, expires: int) -> str:
-        """A URL that lets its holder PUT the first part, ``length`` bytes, at ``base``."""
-        return self._presign("put_object", {"Bucket": self.bucket, "Key": base, "ContentLength": length}, expires)
+    @_translated
+    def part_urls(self, ticket: Ticket, expires: int) -> list[str]:
+        """The first part PUT at ``<base>``, an object of its own (judged before the file
+        exists), the others as parts 2 and on of the multipart upload (SigV4 query
+        signing: no request is made)."""
+        first, *others = part_lengths(ticket.size, ticket.part_size)
+        bucket = self.bucket
+        params: dict[str, Any] = {"Bucket": bucket, "Key": ticket.base, "ContentLength": first}
+        urls = [self._presign("put_object", params, expires)]
+        for number, length in enumerate(others, 2):
+            params = {"Bucket": bucket, "Key": ticket.key, "UploadId": ticket.upload_id,
+                      "PartNumber": number, "ContentLength": length}
+            urls.append(self._presign("upload_part", params, expires))
+        return urls
 
     def _presign(self, operation: str, params: dict[str, Any], expires: int) -> str:
         """Its signed headers must include ``content-length``, else a holder could send a
         part of any size: a signer that leaves it out is refused (StoreUnavailable)."""
-        with self.errors:
-            url = str(self.client.generate_presigned_url(operation, Params=params, ExpiresIn=expires))
+        url = str(self.client.generate_presigned_url(operation, Params=params, ExpiresIn=expires))
         signed = parse_qs(urlsplit(url).query).get("X-Amz-SignedHeaders", [""])[0].split(";")
         if "content-length" not in signed:
             raise StoreUnavailable("presigned part URLs do not sign Content-Length (is the client SigV4?)")
         return url
 
-    def list_parts(self, key: str, upload_id: str, base: str) -> list[dict[str, Any]]:
+    @_translated
+    def parts(self, ticket: Ticket) -> list[dict[str, Any]]:
         """Every part listed, all pages, and the first part (the object at ``base``) as
-        part 1; UploadGone when the upload is not open."""
-        with self.errors:
-            pages = self.client.get_paginator("list_parts").paginate(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, PaginationConfig={"PageSize": LIST_PAGE}
-            )
-            listed = [dict(part) for page in pages for part in page.get("Parts", ()) if part.get("PartNumber") != 1]
-        first = self.partials.head(base)
+        part 1."""
+        pages = self.client.get_paginator("list_parts").paginate(
+            Bucket=self.bucket, Key=ticket.key, UploadId=ticket.upload_id,
+            PaginationConfig={"PageSize": LIST_PAGE},
+        )
+        every = (dict(part) for page in pages for part in page.get("Parts", ()))
+        listed = [part for part in every if part.get("PartNumber") != 1]
+        first = self.partials.head(ticket.base)
         if first is not None:
             listed.append({"PartNumber": 1, "Size": int(first["ContentLength"]), "ETag": first["ETag"]})
         return listed
 
-    def take_first(self, base: str) -> None:
-        """Copy the first part to ``<base>.first``, where no browser can change it."""
-        with self.errors:
-            self.client.copy_object(Bucket=self.bucket, Key=base + ".first", CopySource={"Bucket": self.bucket, "Key": base})
+    @_translated
+    def take_first_part(self, ticket: Ticket, length: int) -> tuple[bytes, int]:
+        """The copy is ``<base>.first``, which :meth:`join` makes part 1."""
+        self._copy_first(ticket.base)
+        declared = part_length(1, ticket.size, ticket.part_size)
+        return self._read_head(ticket.base + ".first", declared, length)
 
-    def complete(self, key: str, upload_id: str, base: str, parts: list[dict[str, Any]]) -> None:
-        """Copy ``<base>.first`` in as part 1, then complete the upload from ``parts`` (2 and
-        on): at a name held for it only while that is still its placeholder (else NameLost)."""
-        with self.errors:
-            copied = self.client.upload_part_copy(
-                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=1,
-                CopySource={"Bucket": self.bucket, "Key": base + ".first"},
+    def _copy_first(self, base: str) -> None:
+        self.client.copy_object(
+            Bucket=self.bucket, Key=base + ".first", CopySource={"Bucket": self.bucket, "Key": base}
+        )
+
+    @_translated
+    def completed_head(self, ticket: Ticket, length: int) -> tuple[bytes, int]:
+        """The file at the upload's key, if the upload completed it (its id is the upload's
+        nonce), not another stored there since."""
+        head = self.partials.head(ticket.key)
+        if head is None or not made_for(head, _nonce(ticket.base)):
+            raise UploadGone(ticket.key)
+        return self._read_head(ticket.key, ticket.size, length)
+
+    @_translated
+    def join(self, ticket: Ticket, parts: list[dict[str, Any]]) -> int:
+        """Copy ``<base>.first`` in as part 1, then complete the upload: at a name held for
+        it only while that is still its placeholder (else NameLost)."""
+        base, key, upload_id = ticket.base, ticket.key, ticket.upload_id
+        copied = self.client.upload_part_copy(
+            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=1,
+            CopySource={"Bucket": self.bucket, "Key": base + ".first"},
+        )
+        every = [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}, *parts]
+        if key == base + ".file":
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": every}
             )
-            every = [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}, *parts]
-            if key == base + ".file":
-                self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": every}
-                )
-            else:
-                self.files.complete_held(key, _nonce(base), upload_id, every)
+        else:
+            self.files.complete_held(key, _nonce(base), upload_id, every)
+        return self._size(key) or 0
 
-    def completed(self, key: str, base: str) -> bool:
-        """Whether the object at ``key`` is the file the upload at ``base`` completed there."""
-        head = self.partials.head(key)
-        return head is not None and made_for(head, _nonce(base))
-
-    def abort(self, key: str, upload_id: str) -> None:
+    def _abort(self, key: str, upload_id: str) -> None:
         """Abort the multipart upload (its parts go); nothing to do when it is not open."""
         try:
             with self.errors:
@@ -240,29 +287,33 @@ class S3Direct(DirectStore):
         except UploadGone:
             pass
 
-    def reader(self, key: str) -> IO[bytes]:
-        return ObjectReader(self.files, key)  # type: ignore[return-value]
+    @_translated
+    def reader(self, ticket: Ticket) -> IO[bytes]:
+        return _Reader(self, ticket.key)  # type: ignore[return-value]
 
-    def size(self, key: str) -> Optional[int]:
+    def _size(self, key: str) -> Optional[int]:
         """The size of the object ``key``, None if there is none."""
         head = self.partials.head(key)
         return None if head is None else int(head["ContentLength"])
 
-    def read_head(self, key: str, size: int, length: int) -> tuple[bytes, int]:
+    def _read_head(self, key: str, size: int, length: int) -> tuple[bytes, int]:
         """The first ``length`` bytes of the object ``key``, and its whole size (one ranged
         GET; a HEAD for an object declared empty, whose range would not be satisfiable)."""
         if size == 0:
-            found = self.size(key)
+            found = self._size(key)
             if found is None:
                 raise UploadGone(key)
             return b"", found
-        with self.errors:
-            answer = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
-            head = bytes(answer["Body"].read())
+        answer = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
+        head = bytes(answer["Body"].read())
         whole = str(answer.get("ContentRange") or "").rpartition("/")[2]
         return head, int(whole) if whole.isdigit() else int(answer.get("ContentLength", len(head)))
 
-    def claim(self, base: str, size: int) -> Optional[str]:
+    @_translated
+    def claim(self, ticket: Ticket) -> Optional[str]:
+        return self._claim(ticket.base, ticket.size)
+
+    def _claim(self, base: str, size: int) -> Optional[str]:
         """Take the completion of the upload at ``base`` (``size`` bytes), for exactly one
         request at a time: the ETag of its claim (a create-only object), or None. A claim
         older than its lease (its request died) is taken over, by an overwrite conditional
@@ -279,16 +330,33 @@ class S3Direct(DirectStore):
             return None
         return partials.write(key, new_id().encode(), if_match=held["ETag"])
 
-    def ended(self, base: str) -> bool:
+    @_translated
+    def ended(self, ticket: Ticket) -> bool:
+        return self._ended(ticket.base)
+
+    def _ended(self, base: str) -> bool:
         held = self.partials.head(base + ".claim")
         return held is not None and _says_ended(held)
 
-    def release(self, base: str, claim: str) -> None:
-        """Give the completion back (the request failed; a retry may take it), unless another
-        request took it over meanwhile."""
-        self.files.delete_matching(base + ".claim", claim)
+    @_translated
+    def release(self, ticket: Ticket, claim: str) -> None:
+        """Deleted only while it is still ``claim``: never a claim that took it over."""
+        self.files.delete_matching(ticket.base + ".claim", claim)
 
-    def end(
+    @_translated
+    def finish(self, ticket: Ticket, claim: str) -> bool:
+        """What stays is the file: the name held, else the copy :meth:`publish` made (the
+        upload's own key goes)."""
+        discard = None if ticket.name else ticket.key
+        return self._end(ticket.base, ticket.client, ticket.size, discard=discard, claim=claim)
+
+    @_translated
+    def discard(self, ticket: Ticket, claim: Optional[str] = None, own_file: bool = False) -> None:
+        self._abort(ticket.key, ticket.upload_id)
+        base, key = ticket.base, ticket.key
+        self._end(base, ticket.client, ticket.size, discard=key, claim=claim, own_file=own_file)
+
+    def _end(
         self, base: str, client: str, size: int, discard: Optional[str] = None, claim: Optional[str] = None,
         own_file: bool = False,
     ) -> bool:
@@ -310,54 +378,66 @@ class S3Direct(DirectStore):
         partials.delete_keys([self._marker(base, client, size)])
         return True
 
-    def publish(self, key: str, folder: str, name: str, size: int) -> Stored:
-        """Copy the file at ``key`` to ``name`` (or the first free variant) in ``folder``."""
-        with self.errors:
-            return self.files.publish_key(key, folder, name, size)
+    @_translated
+    def publish(self, ticket: Ticket, name: Optional[str] = None) -> Stored:
+        """A copy is create-only: it never replaces a file."""
+        if name is None:  # completed at the name held for it
+            return Stored(ticket.name, location=ticket.key)
+        return self.files.publish_key(ticket.key, ticket.folder, name, ticket.size)
 
     # The sweep ------------------------------------------------------------------------
 
+    @_translated
     def clean(self, expires: float, now: Optional[float] = None) -> tuple[int, int]:
         """Abort direct uploads started more than ``expires`` seconds ago, free the names
         held for them, and remove what is left of them; (uploads aborted, bytes freed)."""
         cutoff = (time.time() if now is None else now) - expires
         aborted = freed = 0
         partials = self.partials
-        with self.errors:
-            pages = self.client.get_paginator("list_objects_v2").paginate(
-                Bucket=self.bucket, Prefix=partials.unfinished_root
-            )
-            markers = [
-                entry for page in pages for entry in page.get("Contents", ())
-                if _direct_marker(entry["Key"]) and entry["LastModified"].timestamp() < cutoff
-            ]
-            for entry in markers:
-                client, _, name = entry["Key"][len(partials.unfinished_root):].rpartition("/")
-                nonce, _, declared = name.partition(".")
-                base, size = f"{self.root}{client}/{nonce}", int(declared or 0)
-                claim = self.claim(base, size)  # within the lease of a completion of that size
-                if claim is None:  # being completed (its request ends it), or ended
-                    if self.ended(base):
-                        partials.delete_keys([entry["Key"]])
-                    continue
-                key = self._held_key(entry["Key"])
-                if key is not None and self._only_its_own(key, base):
-                    uploads = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key).get("Uploads", ())
-                    for upload in uploads:
-                        if upload["Key"] == key:
-                            freed += partials.part_bytes(key, upload["UploadId"])
-                            self.abort(key, upload["UploadId"])
-                            aborted += 1
-                freed += (self.size(base) or 0) + (self.size(base + ".first") or 0)  # the first part, its copy
-                self.end(base, client, size, discard=key, claim=claim)
-            old = []
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.root)
-            for page in pages:
-                for entry in page.get("Contents", ()):
-                    if entry["LastModified"].timestamp() < cutoff:
-                        old.append(entry["Key"])
-                        freed += int(entry.get("Size", 0))
+        pages = self.client.get_paginator("list_objects_v2").paginate(
+            Bucket=self.bucket, Prefix=partials.unfinished_root
+        )
+        markers = [
+            entry for page in pages for entry in page.get("Contents", ())
+            if _direct_marker(entry["Key"]) and entry["LastModified"].timestamp() < cutoff
+        ]
+        for entry in markers:
+            ended, freeing = self._clean_upload(entry["Key"])
+            aborted, freed = aborted + ended, freed + freeing
+        old = []
+        listing = self.client.get_paginator("list_objects_v2")
+        pages = listing.paginate(Bucket=self.bucket, Prefix=self.root)
+        for page in pages:
+            for entry in page.get("Contents", ()):
+                if entry["LastModified"].timestamp() < cutoff:
+                    old.append(entry["Key"])
+                    freed += int(entry.get("Size", 0))
         partials.delete_keys(old)
+        return aborted, freed
+
+    def _clean_upload(self, marker: str) -> tuple[int, int]:
+        """End the expired upload of a quota marker unless a completion holds it; (multipart
+        uploads aborted, bytes freed)."""
+        partials = self.partials
+        client, _, name = marker[len(partials.unfinished_root):].rpartition("/")
+        nonce, _, declared = name.partition(".")
+        base, size = f"{self.root}{client}/{nonce}", int(declared or 0)
+        claim = self._claim(base, size)  # within the lease of a completion of that size
+        if claim is None:  # being completed (its request ends it), or ended
+            if self._ended(base):
+                partials.delete_keys([marker])
+            return 0, 0
+        aborted = freed = 0
+        key = self._held_key(marker)
+        if key is not None and self._only_its_own(key, base):
+            listed = self.client.list_multipart_uploads(Bucket=self.bucket, Prefix=key)
+            for upload in listed.get("Uploads", ()):
+                if upload["Key"] == key:
+                    freed += partials.part_bytes(key, upload["UploadId"])
+                    self._abort(key, upload["UploadId"])
+                    aborted += 1
+        freed += (self._size(base) or 0) + (self._size(base + ".first") or 0)  # part 1, its copy
+        self._end(base, client, size, discard=key, claim=claim)
         return aborted, freed
 
     def _only_its_own(self, key: str, base: str) -> bool:
@@ -376,10 +456,10 @@ class S3Direct(DirectStore):
 
     # The bucket's CORS ----------------------------------------------------------------
 
+    @_translated
     def put_cors(self, rule: dict[str, Any]) -> None:
         """Make ``rule`` the bucket's CORS configuration (it replaces any other rules)."""
-        with self.errors:
-            self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
+        self.client.put_bucket_cors(Bucket=self.bucket, CORSConfiguration={"CORSRules": [rule]})
 
 
 def _nonce(base: str) -> str:
