@@ -73,3 +73,32 @@ def test_a_form_sent_while_the_store_is_unreachable_is_a_field_error(outage):
     app, client, ref = outage
     answer = client.post("/post", data={"title": "kept", "photos": ref})
     assert answer.status_code == 200 and "storage is unavailable" in answer.get_data(as_text=True)
+
+
+def test_a_refusal_s3_gives_that_the_store_has_no_meaning_for_is_a_plain_503(tmp_path, s3_settings):
+    """S3 answering 400 InvalidArgument (a server that does not take a header the store sends,
+    say) to a save or a chunk: told as the store failing, never a 500."""
+    from botocore.exceptions import ClientError
+
+    from flask_dropzone import _stores as stores
+
+    app = form_app(tmp_path, DROPZONE_MAX_FILE_SIZE=20, **s3_settings)
+    dropzone: Dropzone = app.extensions["dropzone"]
+
+    @app.post("/upload")
+    def upload():
+        return dropzone.answer(dropzone.save())
+
+    client = stores.of(app).files.client
+    refused = ClientError({"Error": {"Code": "InvalidArgument", "Message": "no"},
+                           "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutObject")
+
+    def refuse(**kwargs):
+        raise refused
+
+    client.meta.events.register("before-call.s3.PutObject", refuse)
+    try:
+        answer = app.test_client().post("/upload", data={"file": (io.BytesIO(PNG), "a.png")})
+    finally:
+        client.meta.events.unregister("before-call.s3.PutObject", refuse)
+    assert (answer.status_code, answer.mimetype) == (503, "text/plain"), answer.get_data(as_text=True)[:200]

@@ -55,6 +55,11 @@ PENDING, CLAIM = "pending-files/", ".claim"
 _TAKEN = ("PreconditionFailed", "ConditionalRequestConflict")
 #: What a missing object answers.
 _MISSING = ("404", "NoSuchKey", "NotFound")
+#: What the store's own code reads from an answer (a name taken, an object or upload missing,
+#: a range past the end, parts refused, a part too small): every other refusal is a failure.
+_ANSWERS = (
+    *_TAKEN, *_MISSING, "InvalidRange", "NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall",
+)
 #: What an unusable bucket or credentials answer.
 _UNAVAILABLE = (
     "NoSuchBucket",
@@ -97,8 +102,10 @@ class S3Errors:
             code = error_code(error)
             if code == "EntityTooLarge":
                 raise StoreLimit(f"S3 refused the object as too large ({code})") from error
-            if code in _UNAVAILABLE or _status(error) in (401, 403) or _status(error) >= 500:
-                raise StoreUnavailable(f"bucket {self.bucket!r}: {code or _status(error)}: {error}") from error
+            if code not in _UNAVAILABLE and (code in _ANSWERS or _status(error) in (404, 409, 412, 416)):
+                return  # an answer the store reads (taken, missing, ...), not a failure
+            # credentials, a bucket, a server error, or a refusal the store has no meaning for
+            raise StoreUnavailable(f"bucket {self.bucket!r}: {code or _status(error)}: {error}") from error
         elif isinstance(error, BotoCoreError):  # no connection, no credentials, a timeout
             raise StoreUnavailable(f"bucket {self.bucket!r}: {error}") from error
 
