@@ -51,7 +51,6 @@ from ..._rules.parts import part_length, part_lengths
 from ..base import (
     DirectStore,
     PartsRejected,
-    StoreBusy,
     Stored,
     StoreUnavailable,
     UploadGone,
@@ -167,14 +166,8 @@ class S3Direct(DirectStore):
         StoreBusy when the lock stays taken."""
         partials = self.partials
         base = f"{self.root}{client}/{secrets.token_hex(16)}"
-        lock = f"{partials.unfinished_root}{client}/.lock"
-        for _ in range(200):
-            held = partials.claim_start(lock)
-            if held:
-                break
-            time.sleep(0.05)
-        else:
-            raise StoreBusy()
+        lock = partials.start_lock_key(client)
+        held = partials.take_start_lock(lock)
         try:
             check_room(*partials.unfinished(client), size, quota, unfinished)
             key, name = base + ".file", None

@@ -780,7 +780,7 @@ class S3Partials(PartialStore):
                     return
                 except QuotaExceeded:
                     pass
-            lock = f"{self.unfinished_root}{client}/.lock"
+            lock = self.start_lock_key(client)
             taken = self.take_start_lock(lock)
         except BaseException:
             self.files.delete_matching(*marker)
@@ -801,7 +801,12 @@ class S3Partials(PartialStore):
         held, count = _tally(entry for entry in entries if entry["Key"] != own)
         return held, count, any(entry["Key"].endswith("/.lock") for entry in entries)
 
+    def start_lock_key(self, client: str) -> str:
+        """The client's start lock, which chunked and direct uploads take alike."""
+        return f"{self.unfinished_root}{client}/.lock"
+
     def take_start_lock(self, lock: str) -> str:
+        """The client's start lock taken (its ETag), waiting for it a while; else StoreBusy."""
         for _ in range(200):  # the client's start lock: quota checks of one client in turn
             held = self.claim_start(lock)
             if held:
