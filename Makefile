@@ -39,6 +39,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 lint: $(VENV)/.test node_modules/.package-lock.json
 	$(PY) -m ruff check src tests bench scripts demo
+	$(PY) -m ruff format --check src tests bench scripts demo
+	$(VENV)/bin/lint-imports
 	node_modules/.bin/eslint js src/flask_dropzone/static/flask-dropzone.js
 
 test: lint

@@ -32,7 +32,9 @@ SMALL_FILE_RULES = {**RULES, "allowed_file_type": "image"}
 
 def create_app():
     root = os.environ["BENCH_DIR"]
-    folders = {name: os.path.join(root, name) for name in ("ours", "ours-csrf", "documented", "raw")}
+    folders = {
+        name: os.path.join(root, name) for name in ("ours", "ours-csrf", "documented", "raw")
+    }
     for folder in folders.values():
         os.makedirs(folder, exist_ok=True)
     app = Flask(__name__, instance_path=os.path.join(root, "instance"))

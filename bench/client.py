@@ -40,8 +40,15 @@ class Client:
         self.cookie: Optional[str] = None
         self.headers: dict[str, str] = {}
 
-    def upload(self, path: str, filename: str, source: BinaryIO, offset: int, count: int,
-               fields: Optional[dict[str, str]] = None) -> dict:
+    def upload(
+        self,
+        path: str,
+        filename: str,
+        source: BinaryIO,
+        offset: int,
+        count: int,
+        fields: Optional[dict[str, str]] = None,
+    ) -> dict:
         """POST one multipart file part holding ``count`` bytes of ``source`` from ``offset``."""
         head = _head(filename, fields)
         connection = self.connection
@@ -59,7 +66,9 @@ class Client:
         connection.sock.sendall(TAIL)
         return json.loads(self._answer(path))
 
-    def request(self, method: str, path: str, body: bytes = b"", headers: Optional[dict[str, str]] = None) -> bytes:
+    def request(
+        self, method: str, path: str, body: bytes = b"", headers: Optional[dict[str, str]] = None
+    ) -> bytes:
         """Any other request, with the client's cookie and headers; the answer's body."""
         sent = {**self.headers, **(headers or {})}
         if self.cookie:
@@ -125,7 +134,9 @@ def chunk_fields(file_id: str, index: int, size: int, chunk_size: int) -> dict[s
     }
 
 
-def chunked(port: int, path: str, source_path: str, filename: str, chunk_size: int, in_flight: int) -> float:
+def chunked(
+    port: int, path: str, source_path: str, filename: str, chunk_size: int, in_flight: int
+) -> float:
     """One file in Dropzone's chunk requests, ``in_flight`` at a time; returns seconds."""
     size = os.path.getsize(source_path)
     count = max(1, math.ceil(size / chunk_size))
@@ -145,7 +156,9 @@ def chunked(port: int, path: str, source_path: str, filename: str, chunk_size: i
                 local.source = open(source_path, "rb")
         offset = index * chunk_size
         fields = chunk_fields(file_id, index, size, chunk_size)
-        local.client.upload(path, filename, local.source, offset, min(chunk_size, size - offset), fields)
+        local.client.upload(
+            path, filename, local.source, offset, min(chunk_size, size - offset), fields
+        )
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=in_flight) as pool:

@@ -43,7 +43,9 @@ from s3server import S3Server, make_client  # noqa: E402
 MIB = 1024 * 1024
 SMALL_CLAIMS = 100
 TARGETS = {"pending_vs_save": 0.9, "disk_claim_ms": 10.0, "s3_claim_vs_copy": 1.2}
-CONFIG = re.compile(r'<script type="application/json" data-dropzone-config[^>]*>(.*?)</script>', re.S)
+CONFIG = re.compile(
+    r'<script type="application/json" data-dropzone-config[^>]*>(.*?)</script>', re.S
+)
 
 
 class Browser:
@@ -51,21 +53,29 @@ class Browser:
 
     def __init__(self, port: int) -> None:
         self.client = http_client.Client(port)
-        self.config = json.loads(CONFIG.search(self.client.request("GET", "/post").decode()).group(1))
+        self.config = json.loads(
+            CONFIG.search(self.client.request("GET", "/post").decode()).group(1)
+        )
         self.client.headers = dict(self.config["options"]["headers"])
 
     def pending(self, source: str) -> tuple[float, str]:
         """The file into the field: seconds, and its reference."""
         with open(source, "rb") as data:
             start = time.perf_counter()
-            answer = self.client.upload(self.config["url"], os.path.basename(source), data, 0, os.path.getsize(source))
+            answer = self.client.upload(
+                self.config["url"], os.path.basename(source), data, 0, os.path.getsize(source)
+            )
             seconds = time.perf_counter() - start
         (entry,) = answer["files"]
         return seconds, entry["reference"]
 
     def submit(self, reference: str) -> dict:
         body = urlencode({"photos": reference}).encode()
-        return json.loads(self.client.request("POST", "/post", body, {"Content-Type": "application/x-www-form-urlencoded"}))
+        return json.loads(
+            self.client.request(
+                "POST", "/post", body, {"Content-Type": "application/x-www-form-urlencoded"}
+            )
+        )
 
     def copy(self, pick: str) -> float:
         return json.loads(self.client.request("POST", f"/copy?pick={pick}"))["copy_seconds"]
@@ -114,8 +124,11 @@ def on_disk(args, work: str, source: str, digest: str) -> dict[str, Any]:
             for folder in ("field", "saved"):
                 shutil.rmtree(os.path.join(bench_dir, folder), ignore_errors=True)
             if index >= 0:
-                print(f"  disk run {index + 1}: pending {pending_s[-1]:.2f} s, save() {save_s[-1]:.2f} s, "
-                      f"claim {claim_s[-1] * 1000:.2f} ms", flush=True)
+                print(
+                    f"  disk run {index + 1}: pending {pending_s[-1]:.2f} s, save() {save_s[-1]:.2f} s, "
+                    f"claim {claim_s[-1] * 1000:.2f} ms",
+                    flush=True,
+                )
         small = small_file(work)
         small_claims = []
         os.sync()  # the big files' writeback and removal, apart from the small claims' time
@@ -131,7 +144,9 @@ def on_disk(args, work: str, source: str, digest: str) -> dict[str, Any]:
         "save_mb_per_s": round(size / statistics.median(save_s) / 1e6, 1),
         "pending_vs_save": round(statistics.median(pairs), 3),
         "pending_vs_save_by_round": [round(pair, 3) for pair in pairs],
-        "written_per_byte": {step: round(statistics.median(values), 3) for step, values in written.items()},
+        "written_per_byte": {
+            step: round(statistics.median(values), 3) for step, values in written.items()
+        },
         "claim_ms": round(statistics.median(claim_s) * 1000, 3),
         "claim_ms_worst": round(max(claim_s) * 1000, 3),
         "claim_4kib_ms": round(statistics.median(small_claims[1:]) * 1000, 3),
@@ -149,7 +164,9 @@ def in_s3(args, work: str, source: str, digest: str) -> dict[str, Any]:
     try:
         bucket = "bench"
         make_client(s3).create_bucket(Bucket=bucket)
-        server = Server(bench_dir, app="forms_app:create_s3_app()", env=app_env(s3, bucket), pin=False)
+        server = Server(
+            bench_dir, app="forms_app:create_s3_app()", env=app_env(s3, bucket), pin=False
+        )
         for index, copy_first in rounds(args.runs):
             # Two pending objects of the file: one claimed, one copied; which is the older of the
             # two, and which goes first, change round by round.
@@ -174,8 +191,10 @@ def in_s3(args, work: str, source: str, digest: str) -> dict[str, Any]:
                 save_s.append(saved)
                 claim_s.append(answer["claim_seconds"])
                 copy_s.append(copied)
-                print(f"  S3 run {index + 1}: claim {claim_s[-1] * 1000:.0f} ms, CopyObject {copied * 1000:.0f} ms",
-                      flush=True)
+                print(
+                    f"  S3 run {index + 1}: claim {claim_s[-1] * 1000:.0f} ms, CopyObject {copied * 1000:.0f} ms",
+                    flush=True,
+                )
     finally:
         if server is not None:
             server.stop()
@@ -208,7 +227,10 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="dropzone-bench-w8-") as work:
         source = data_file(work, "w8.bin", args.size * MIB)
         digest = sha256(source)
-        print(f"W8: {args.size} MiB into a form's field, pending then claimed, against save()", flush=True)
+        print(
+            f"W8: {args.size} MiB into a form's field, pending then claimed, against save()",
+            flush=True,
+        )
         disk = on_disk(args, work, source, digest)
         s3 = in_s3(args, work, source, digest)
     met = {
@@ -216,10 +238,20 @@ def main() -> int:
         "disk_claim_ms": max(disk["claim_ms"], disk["claim_4kib_ms"]) <= TARGETS["disk_claim_ms"],
         "s3_claim_vs_copy": s3["claim_vs_copy"] <= TARGETS["s3_claim_vs_copy"],
     }
-    result = {"machine": machine(), "size_mib": args.size, "runs": args.runs, "disk_runs": args.disk_runs, "disk": disk, "s3": s3,
-              "targets": {"pending_vs_save": ">= 0.9", "disk_claim_ms": "<= 10, median, for either size",
-                          "s3_claim_vs_copy": "<= 1.2"},
-              "met": met}
+    result = {
+        "machine": machine(),
+        "size_mib": args.size,
+        "runs": args.runs,
+        "disk_runs": args.disk_runs,
+        "disk": disk,
+        "s3": s3,
+        "targets": {
+            "pending_vs_save": ">= 0.9",
+            "disk_claim_ms": "<= 10, median, for either size",
+            "s3_claim_vs_copy": "<= 1.2",
+        },
+        "met": met,
+    }
     output = Path(args.output)
     output.mkdir(exist_ok=True)
     (output / "w8.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -41,7 +41,10 @@ def _routes(app: Flask, folder: str) -> Flask:
             start = time.perf_counter()
             saved = form.photos.claim()
             seconds = time.perf_counter() - start
-            return {"claim_seconds": seconds, "saved": [[each.location, each.size] for each in saved]}
+            return {
+                "claim_seconds": seconds,
+                "saved": [[each.location, each.size] for each in saved],
+            }
         if form.errors:
             abort(400, repr(form.errors))
         return render_template_string("<form method=post>{{ form.photos() }}</form>", form=form)
@@ -56,7 +59,11 @@ def _routes(app: Flask, folder: str) -> Flask:
 def create_app() -> Flask:
     root = os.environ["BENCH_DIR"]
     app = Flask(__name__, instance_path=os.path.join(root, "instance"))
-    app.config.update(SECRET_KEY="bench", WTF_CSRF_ENABLED=False, DROPZONE_UPLOAD_FOLDER=os.path.join(root, "field"))
+    app.config.update(
+        SECRET_KEY="bench",
+        WTF_CSRF_ENABLED=False,
+        DROPZONE_UPLOAD_FOLDER=os.path.join(root, "field"),
+    )
     return _routes(app, os.path.join(root, "saved"))
 
 
@@ -66,15 +73,27 @@ def create_s3_app() -> Flask:
     @app.post("/copy")
     def copy():
         files = stores.of(app).files
-        pages = files.client.get_paginator("list_objects_v2").paginate(Bucket=files.bucket, Prefix=files.own)
-        pending = [entry for page in pages for entry in page.get("Contents", ())
-                   if "/pending-files/" in entry["Key"] and not entry["Key"].endswith(".claim")]
+        pages = files.client.get_paginator("list_objects_v2").paginate(
+            Bucket=files.bucket, Prefix=files.own
+        )
+        pending = [
+            entry
+            for page in pages
+            for entry in page.get("Contents", ())
+            if "/pending-files/" in entry["Key"] and not entry["Key"].endswith(".claim")
+        ]
         pick = max if request.args.get("pick") == "newest" else min
         source = pick(pending, key=lambda entry: entry["LastModified"])["Key"]
         target = f"w8/copy/{uuid.uuid4().hex}"
         start = time.perf_counter()
-        files.client.copy_object(Bucket=files.bucket, Key=target, CopySource={"Bucket": files.bucket, "Key": source},
-                                 IfNoneMatch="*", MetadataDirective="REPLACE", Metadata={"bench": "copy"})
+        files.client.copy_object(
+            Bucket=files.bucket,
+            Key=target,
+            CopySource={"Bucket": files.bucket, "Key": source},
+            IfNoneMatch="*",
+            MetadataDirective="REPLACE",
+            Metadata={"bench": "copy"},
+        )
         seconds = time.perf_counter() - start
         files.client.delete_object(Bucket=files.bucket, Key=target)
         return {"copy_seconds": seconds}

@@ -43,12 +43,31 @@ def main() -> None:
             run = lambda: client.many_small(server.port, path, files, 4)  # noqa: E731
         else:
             big = data_file(data_dir, "big.bin", args.mib * MIB)
-            if args.workload == "W1":
-                run = lambda: client.single(server.port, f"/{args.contender}", big, "big.bin")  # noqa: E731
-            else:
-                run = lambda: client.chunked(server.port, f"/{args.contender}", big, "big.bin", 8 * MIB, 4)  # noqa: E731
-        spy = subprocess.Popen(["py-spy", "record", "-p", str(server.worker), "-r", "400", "--format", "raw",
-                                "-o", samples, "--nonblocking"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            url = f"/{args.contender}"
+
+            def run() -> None:
+                if args.workload == "W1":
+                    client.single(server.port, url, big, "big.bin")
+                else:
+                    client.chunked(server.port, url, big, "big.bin", 8 * MIB, 4)
+
+        spy = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "-p",
+                str(server.worker),
+                "-r",
+                "400",
+                "--format",
+                "raw",
+                "-o",
+                samples,
+                "--nonblocking",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(1)
         seconds = run()
         spy.send_signal(signal.SIGINT)

@@ -30,8 +30,12 @@ BOUNDARY = b"----benchboundaryQ2x7GfT0aZ"
 
 def _w1_reads(size_mib: int) -> Callable[[], Callable[[int], bytes]]:
     """1 MiB reads of head + size_mib MiB + tail, without holding the body in memory."""
-    head = (b"--" + BOUNDARY + b'\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
-            b"Content-Type: application/octet-stream\r\n\r\n")
+    head = (
+        b"--"
+        + BOUNDARY
+        + b'\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n'
+        b"Content-Type: application/octet-stream\r\n\r\n"
+    )
     tail = b"\r\n--" + BOUNDARY + b"--\r\n"
     block = os.urandom(MIB)
     cut = MIB - len(head)
@@ -58,8 +62,9 @@ def adopted(read, boundary) -> None:
         def finish(self):
             pass
 
-    formdata.parse(read, boundary, lambda *args: Discard(), max_form_parts=1000,
-                   max_form_memory_size=500_000)
+    formdata.parse(
+        read, boundary, lambda *args: Discard(), max_form_parts=1000, max_form_memory_size=500_000
+    )
 
 
 def multipart_push(read, boundary) -> None:
@@ -143,7 +148,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--w1-mib", type=int, default=512)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--sizes", type=int, nargs="+", default=[4, 32], help="junk body sizes, MiB")
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[4, 32], help="junk body sizes, MiB"
+    )
     parser.add_argument("--limit", type=float, default=60)
     parser.add_argument("--only", nargs="+", choices=list(CANDIDATES), default=list(CANDIDATES))
     args = parser.parse_args()

@@ -43,16 +43,39 @@ TARGETS = {
 class Server:
     """gunicorn with one worker process (so that its memory and I/O can be read)."""
 
-    def __init__(self, bench_dir: str, threads: int = 8, app: str = "app:create_app()",
-                 env: Optional[dict[str, str]] = None, pin: bool = True) -> None:
+    def __init__(
+        self,
+        bench_dir: str,
+        threads: int = 8,
+        app: str = "app:create_app()",
+        env: Optional[dict[str, str]] = None,
+        pin: bool = True,
+    ) -> None:
         with socket.socket() as probe:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         env = dict(os.environ, BENCH_DIR=bench_dir, **(env or {}))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "--workers", "1", "--worker-class", "gthread",
-             "--threads", str(threads), "--bind", f"127.0.0.1:{self.port}", "--timeout", "600",
-             "--chdir", str(HERE), "--log-level", "warning", app],
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--workers",
+                "1",
+                "--worker-class",
+                "gthread",
+                "--threads",
+                str(threads),
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--timeout",
+                "600",
+                "--chdir",
+                str(HERE),
+                "--log-level",
+                "warning",
+                app,
+            ],
             env=env,
         )
         try:
@@ -83,7 +106,9 @@ class Server:
             time.sleep(0.1)
 
     def io_written(self) -> int:
-        fields = dict(line.split(": ") for line in Path(f"/proc/{self.worker}/io").read_text().splitlines())
+        fields = dict(
+            line.split(": ") for line in Path(f"/proc/{self.worker}/io").read_text().splitlines()
+        )
         return int(fields["write_bytes"])
 
     def memory(self, field: str) -> int:
@@ -156,9 +181,11 @@ class Bench:
             return  # warm-up
         runs = self.results.setdefault(workload, {}).setdefault(contender, [None] * self.args.runs)
         runs[index] = result
-        print(f"  {workload} {contender:10} run {index + 1}: {result['mb_per_s']:8.1f} MB/s  "
-              f"peak RSS {result['peak_rss'] / MIB:6.1f} MiB  written/byte {result['written_per_byte']:.3f}",
-              flush=True)
+        print(
+            f"  {workload} {contender:10} run {index + 1}: {result['mb_per_s']:8.1f} MB/s  "
+            f"peak RSS {result['peak_rss'] / MIB:6.1f} MiB  written/byte {result['written_per_byte']:.3f}",
+            flush=True,
+        )
 
     def measure(self, payload: int, run) -> dict:
         return measure(self.server, self.bench_dir, payload, run)
@@ -168,8 +195,17 @@ class Bench:
         big = data_file(self.data_dir, "w1.bin", self.args.w1_mib * MIB)
         for index, order in rounds(self.args.runs, W1_CONTENDERS):
             for contender in order:
-                self.record("W1", contender, index, self.measure(
-                    self.args.w1_mib * MIB, lambda contender=contender: client.single(self.port, f"/{contender}", big, "big.bin")))
+                self.record(
+                    "W1",
+                    contender,
+                    index,
+                    self.measure(
+                        self.args.w1_mib * MIB,
+                        lambda contender=contender: client.single(
+                            self.port, f"/{contender}", big, "big.bin"
+                        ),
+                    ),
+                )
         os.unlink(big)
 
     def w2(self) -> None:
@@ -177,9 +213,17 @@ class Bench:
         big = data_file(self.data_dir, "w2.bin", self.args.w1_mib * MIB)
         for index, order in rounds(self.args.runs, ("ours", "raw")):
             for contender in order:
-                self.record("W2", contender, index, self.measure(
-                    self.args.w1_mib * MIB,
-                    lambda contender=contender: client.chunked(self.port, f"/{contender}", big, "big.bin", 8 * MIB, 4)))
+                self.record(
+                    "W2",
+                    contender,
+                    index,
+                    self.measure(
+                        self.args.w1_mib * MIB,
+                        lambda contender=contender: client.chunked(
+                            self.port, f"/{contender}", big, "big.bin", 8 * MIB, 4
+                        ),
+                    ),
+                )
         os.unlink(big)
 
     def w3(self) -> None:
@@ -189,25 +233,46 @@ class Bench:
         for index, order in rounds(self.args.runs, CONTENDERS):
             for contender in order:
                 path = f"/{contender}?rules=image" if contender == "ours" else f"/{contender}"
-                self.record("W3", contender, index, self.measure(
-                    4096 * len(files), lambda path=path: client.many_small(self.port, path, files, 4)))
+                self.record(
+                    "W3",
+                    contender,
+                    index,
+                    self.measure(
+                        4096 * len(files),
+                        lambda path=path: client.many_small(self.port, path, files, 4),
+                    ),
+                )
 
     def w4(self) -> None:
         print(f"W4: one {self.args.w4_mib} MiB file, single request and chunked (memory)")
         huge = data_file(self.data_dir, "w4.bin", self.args.w4_mib * MIB)
         idle = self.results["idle_rss"] = self.server.memory("VmRSS")
         for contender in CONTENDERS:
-            result = self.measure(self.args.w4_mib * MIB,
-                                  lambda contender=contender: client.single(self.port, f"/{contender}", huge, "huge.bin"))
+            result = self.measure(
+                self.args.w4_mib * MIB,
+                lambda contender=contender: client.single(
+                    self.port, f"/{contender}", huge, "huge.bin"
+                ),
+            )
             self.results.setdefault("W4-single", {})[contender] = [result]
-            print(f"  W4 single  {contender:10}: peak RSS {result['peak_rss'] / MIB:6.1f} MiB "
-                  f"(idle {idle / MIB:.1f})", flush=True)
+            print(
+                f"  W4 single  {contender:10}: peak RSS {result['peak_rss'] / MIB:6.1f} MiB "
+                f"(idle {idle / MIB:.1f})",
+                flush=True,
+            )
         for contender in ("ours", "raw"):
-            result = self.measure(self.args.w4_mib * MIB,
-                                  lambda contender=contender: client.chunked(self.port, f"/{contender}", huge, "huge.bin", 8 * MIB, 4))
+            result = self.measure(
+                self.args.w4_mib * MIB,
+                lambda contender=contender: client.chunked(
+                    self.port, f"/{contender}", huge, "huge.bin", 8 * MIB, 4
+                ),
+            )
             self.results.setdefault("W4-chunked", {})[contender] = [result]
-            print(f"  W4 chunked {contender:10}: peak RSS {result['peak_rss'] / MIB:6.1f} MiB "
-                  f"(idle {idle / MIB:.1f})", flush=True)
+            print(
+                f"  W4 chunked {contender:10}: peak RSS {result['peak_rss'] / MIB:6.1f} MiB "
+                f"(idle {idle / MIB:.1f})",
+                flush=True,
+            )
         os.unlink(huge)
 
 
@@ -234,12 +299,19 @@ def summarise(results: dict) -> dict:
     summary["idle_rss_mib"] = idle
     ours = summary
     summary["targets"] = {
-        "W1": ours["W1"]["ours"]["vs_raw"] >= 0.85 and ours["W1"]["ours"]["vs_documented"] >= 2
+        "W1": ours["W1"]["ours"]["vs_raw"] >= 0.85
+        and ours["W1"]["ours"]["vs_documented"] >= 2
         and ours["W1"]["ours"]["written_per_byte"] <= 1.05,
-        "W1-CSRF": ours["W1"]["ours-csrf"]["vs_ours"] >= 0.9 and ours["W1"]["ours-csrf"]["written_per_byte"] <= 1.05,
-        "W2": ours["W2"]["ours"]["vs_raw"] >= 0.80 and ours["W2"]["ours"]["written_per_byte"] <= 1.1,
+        "W1-CSRF": ours["W1"]["ours-csrf"]["vs_ours"] >= 0.9
+        and ours["W1"]["ours-csrf"]["written_per_byte"] <= 1.05,
+        "W2": ours["W2"]["ours"]["vs_raw"] >= 0.80
+        and ours["W2"]["ours"]["written_per_byte"] <= 1.1,
         "W3": ours["W3"]["ours"]["vs_documented"] >= 1.0,
-        "W4": max(ours["W4-single"]["ours"]["peak_rss_mib"], ours["W4-chunked"]["ours"]["peak_rss_mib"]) - idle < 64,
+        "W4": max(
+            ours["W4-single"]["ours"]["peak_rss_mib"], ours["W4-chunked"]["ours"]["peak_rss_mib"]
+        )
+        - idle
+        < 64,
     }
     return summary
 
@@ -247,8 +319,14 @@ def summarise(results: dict) -> dict:
 def machine() -> dict:
     import gunicorn
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     memory = int(Path("/proc/meminfo").read_text().split()[1]) * 1024
     return {
         "cpu": cpu,
@@ -330,8 +408,12 @@ def main() -> int:
     info = machine()
     output = Path(args.output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "results.json").write_text(json.dumps(
-        {"machine": info, "runs": args.runs, "summary": summary, "raw": results}, indent=2) + "\n")
+    (output / "results.json").write_text(
+        json.dumps(
+            {"machine": info, "runs": args.runs, "summary": summary, "raw": results}, indent=2
+        )
+        + "\n"
+    )
     table = markdown(summary, info, args)
     (output / "results.md").write_text(table)
     print()

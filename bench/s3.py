@@ -42,7 +42,10 @@ TARGETS = {"ratio": 0.9, "rss_over_idle_mib": 64}
 
 
 def ours(
-    servers: list[Server], source: str, in_flight: int = IN_FLIGHT, size: Optional[int] = None,
+    servers: list[Server],
+    source: str,
+    in_flight: int = IN_FLIGHT,
+    size: Optional[int] = None,
     failures: Optional[list[str]] = None,
 ) -> float:
     """The file (its first ``size`` bytes) in Dropzone's chunk requests, ``in_flight`` at a
@@ -68,7 +71,9 @@ def ours(
         for _ in range(4):  # as Dropzone does (retryChunks), on a new connection
             number = index % len(servers)
             try:
-                local.clients[number].upload("/upload", "w5.bin", local.source, offset, min(CHUNK, size - offset), fields)
+                local.clients[number].upload(
+                    "/upload", "w5.bin", local.source, offset, min(CHUNK, size - offset), fields
+                )
                 return
             except (OSError, RuntimeError, http.client.HTTPException) as error:
                 failures.append(f"chunk {index}: {error!r}"[:200])
@@ -91,7 +96,9 @@ def boto3_upload(s3: S3Server, bucket: str, source: str, key: str = "") -> float
     from boto3.s3.transfer import TransferConfig
 
     client = make_client(s3)
-    config = TransferConfig(multipart_threshold=CHUNK, multipart_chunksize=CHUNK, max_concurrency=IN_FLIGHT)
+    config = TransferConfig(
+        multipart_threshold=CHUNK, multipart_chunksize=CHUNK, max_concurrency=IN_FLIGHT
+    )
     start = time.perf_counter()
     client.upload_file(source, bucket, key or f"boto3/{uuid.uuid4().hex}", Config=config)
     return time.perf_counter() - start
@@ -189,13 +196,19 @@ def main() -> int:
         "s3_requests_per_file": total,
         "s3_requests_per_chunk": round(total / chunks, 2),
         "s3_requests_by_operation": dict(sorted(counts.items())),
-        "targets": {"ratio": f">= {TARGETS['ratio']}", "peak_rss_over_idle_mib": f"< {TARGETS['rss_over_idle_mib']}"},
-        "met": ours_rate / boto3_rate >= TARGETS["ratio"] and worst_rss < TARGETS["rss_over_idle_mib"],
+        "targets": {
+            "ratio": f">= {TARGETS['ratio']}",
+            "peak_rss_over_idle_mib": f"< {TARGETS['rss_over_idle_mib']}",
+        },
+        "met": ours_rate / boto3_rate >= TARGETS["ratio"]
+        and worst_rss < TARGETS["rss_over_idle_mib"],
     }
     output = Path(args.output)
     output.mkdir(exist_ok=True)
     (output / "w5.json").write_text(json.dumps(result, indent=2) + "\n")
-    by_operation = ", ".join(f"{name} {count}" for name, count in result["s3_requests_by_operation"].items())
+    by_operation = ", ".join(
+        f"{name} {count}" for name, count in result["s3_requests_by_operation"].items()
+    )
     (output / "w5.md").write_text(
         f"# W5: {args.size} MiB in {CHUNK // MIB} MiB chunks over 2 app servers into SeaweedFS\n\n"
         "| | MB/s (median) |\n|---|---|\n"

@@ -53,7 +53,7 @@ TICKS = os.sysconf("SC_CLK_TCK")
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid``, all its threads, in seconds."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    fields = text[text.rindex(")") + 2:].split()  # after "pid (comm) ": state is field 3
+    fields = text[text.rindex(")") + 2 :].split()  # after "pid (comm) ": state is field 3
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime: fields 14 and 15
 
 
@@ -81,12 +81,18 @@ class App:
     def open_page(self, path: str) -> None:
         """Load the page with the zone: the session cookie, and the zone's rules."""
         status, html = self.call("GET", path)
-        found = re.search(rb'<script type="application/json" data-dropzone-config>(.*?)</script>', html, re.S)
+        found = re.search(
+            rb'<script type="application/json" data-dropzone-config>(.*?)</script>', html, re.S
+        )
         if status != 200 or found is None:
             raise SystemExit(f"W6: {path} has no zone ({status})")
-        self.rules = {"X-Dropzone-Zone": json.loads(found.group(1))["options"]["headers"]["X-Dropzone-Zone"]}
+        self.rules = {
+            "X-Dropzone-Zone": json.loads(found.group(1))["options"]["headers"]["X-Dropzone-Zone"]
+        }
 
-    def call(self, method: str, path: str, body: Optional[dict[str, Any]] = None) -> tuple[int, bytes]:
+    def call(
+        self, method: str, path: str, body: Optional[dict[str, Any]] = None
+    ) -> tuple[int, bytes]:
         self.connection.close()  # the next request connects
         headers = {"Cookie": self.cookie, **self.rules} if self.cookie else dict(self.rules)
         data = None
@@ -137,7 +143,9 @@ class Parts:
         for _ in range(4):  # as Dropzone does (retryChunks), on a new connection
             connection = self._connection(parts.hostname or "127.0.0.1", parts.port or 80)
             try:
-                connection.putrequest("PUT", f"{parts.path}?{parts.query}", skip_accept_encoding=True)
+                connection.putrequest(
+                    "PUT", f"{parts.path}?{parts.query}", skip_accept_encoding=True
+                )
                 connection.putheader("Content-Length", str(length))
                 connection.endheaders()
                 if length:
@@ -183,7 +191,12 @@ def direct(app: App, source: str, size: int) -> dict[str, float]:
         print("retried:", retry, file=sys.stderr)
     if [entry["stored_name"] for entry in stored] != [NAME]:
         raise SystemExit(f"W6: stored as {stored!r}, not {NAME!r}")
-    return {"seconds": ended - began, "start": started - began, "parts": sent - started, "complete": ended - sent}
+    return {
+        "seconds": ended - began,
+        "start": started - began,
+        "parts": sent - started,
+        "complete": ended - sent,
+    }
 
 
 def sha256_of(client: Any, bucket: str, key: str) -> str:
@@ -200,7 +213,9 @@ def check_bucket(client: Any, bucket: str, key: str, digest: str, what: str) -> 
         raise SystemExit(f"W6: {what}: the stored object differs from the source")
     open_uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
     if open_uploads:
-        raise SystemExit(f"W6: {what}: multipart uploads left open: {[u['Key'] for u in open_uploads]}")
+        raise SystemExit(
+            f"W6: {what}: multipart uploads left open: {[u['Key'] for u in open_uploads]}"
+        )
 
 
 def leftovers(client: Any, bucket: str, keep: set[str]) -> list[str]:
@@ -209,15 +224,25 @@ def leftovers(client: Any, bucket: str, keep: set[str]) -> list[str]:
     pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix="w6/")
     keys = [entry["Key"] for page in pages for entry in page.get("Contents", ())]
     return [
-        key for key in keys if key not in keep and not key.endswith("_dropzone/last-clean")
-        and not (key.endswith(".claim") and client.head_object(Bucket=bucket, Key=key)["Metadata"].get("fdz-state") == "ended")
+        key
+        for key in keys
+        if key not in keep
+        and not key.endswith("_dropzone/last-clean")
+        and not (
+            key.endswith(".claim")
+            and client.head_object(Bucket=bucket, Key=key)["Metadata"].get("fdz-state") == "ended"
+        )
     ]
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--size", type=int, default=512, help="MiB (default 512)")
-    parser.add_argument("--runs", type=int, default=5, help="recorded rounds after the warm-up (default 5)")
+    parser.add_argument(
+        "--runs", type=int, default=5, help="recorded rounds after the warm-up (default 5)"
+    )
     parser.add_argument("--output", default=str(HERE / "results"))
     args = parser.parse_args()
     payload = args.size * MIB
@@ -237,7 +262,9 @@ def main() -> int:
             folder.mkdir()
             server = Server(str(folder), app="s3_direct_app:create_app()", env=env, pin=False)
             app = App(server.port)
-            app.open_page("/page")  # the page with the zone: the session, its client id and the rules
+            app.open_page(
+                "/page"
+            )  # the page with the zone: the session, its client id and the rules
             if not app.cookie:
                 raise SystemExit("W6: the page set no session cookie")
             app.json("GET", "/stats")  # the S3 client made, counters at zero
@@ -249,10 +276,15 @@ def main() -> int:
                 order = ("direct", "boto3") if round_number % 2 else ("boto3", "direct")
                 for contender in order:
                     if contender == "direct":
-                        cpu_before, ns_before = cpu_seconds(server.worker), cpu_ns_threads(server.worker)
+                        cpu_before, ns_before = (
+                            cpu_seconds(server.worker),
+                            cpu_ns_threads(server.worker),
+                        )
                         run = direct(app, source, payload)
                         run["cpu_seconds"] = cpu_seconds(server.worker) - cpu_before
-                        run["cpu_seconds_schedstat"] = (cpu_ns_threads(server.worker) - ns_before) / 1e9
+                        run["cpu_seconds_schedstat"] = (
+                            cpu_ns_threads(server.worker) - ns_before
+                        ) / 1e9
                         stats = app.json("GET", "/stats")
                         run["app_body_bytes"] = stats["body_bytes"]
                         run["app_body_bytes_read"] = stats["body_bytes_read"]
@@ -274,10 +306,13 @@ def main() -> int:
                             theirs.append(seconds)
                     empty(s3, bucket)
                 label = f"run {round_number}" if round_number else "warm-up"
-                print(f"  {label}: direct {payload / run['seconds'] / 1e6:6.1f} MB/s "
-                      f"(start {run['start'] * 1e3:.0f} ms, parts {run['parts']:.2f} s, "
-                      f"complete {run['complete'] * 1e3:.0f} ms, app CPU {run['cpu_seconds'] * 1e3:.0f} ms), "
-                      f"boto3 {payload / seconds / 1e6:6.1f} MB/s", flush=True)
+                print(
+                    f"  {label}: direct {payload / run['seconds'] / 1e6:6.1f} MB/s "
+                    f"(start {run['start'] * 1e3:.0f} ms, parts {run['parts']:.2f} s, "
+                    f"complete {run['complete'] * 1e3:.0f} ms, app CPU {run['cpu_seconds'] * 1e3:.0f} ms), "
+                    f"boto3 {payload / seconds / 1e6:6.1f} MB/s",
+                    flush=True,
+                )
         finally:
             if server is not None:
                 server.stop()
@@ -289,7 +324,9 @@ def main() -> int:
     return 0
 
 
-def summarize(args: Any, runs: list[dict[str, Any]], theirs: list[float], elapsed: float) -> dict[str, Any]:
+def summarize(
+    args: Any, runs: list[dict[str, Any]], theirs: list[float], elapsed: float
+) -> dict[str, Any]:
     payload = args.size * MIB
     ours_rate = payload / statistics.median(run["seconds"] for run in runs) / 1e6
     boto3_rate = payload / statistics.median(theirs) / 1e6
@@ -304,15 +341,17 @@ def summarize(args: Any, runs: list[dict[str, Any]], theirs: list[float], elapse
         "direct_mb_per_s": round(ours_rate, 1),
         "boto3_mb_per_s": round(boto3_rate, 1),
         "ratio": round(ours_rate / boto3_rate, 3),
-        "ratio_by_round_median": round(statistics.median(
-            seconds / run["seconds"] for run, seconds in zip(runs, theirs)), 3),
+        "ratio_by_round_median": round(
+            statistics.median(seconds / run["seconds"] for run, seconds in zip(runs, theirs)), 3
+        ),
         "direct_steps_median": {
             "start_ms": round(statistics.median(run["start"] for run in runs) * 1e3, 1),
             "parts_s": round(statistics.median(run["parts"] for run in runs), 3),
             "complete_ms": round(statistics.median(run["complete"] for run in runs) * 1e3, 1),
         },
         "direct_without_complete_mb_per_s": round(
-            payload / statistics.median(run["start"] + run["parts"] for run in runs) / 1e6, 1),
+            payload / statistics.median(run["start"] + run["parts"] for run in runs) / 1e6, 1
+        ),
         "app_s3_ms_median": {
             name: round(statistics.median(run["s3_ms"].get(name, 0.0) for run in runs), 1)
             for name in sorted(runs[-1]["s3_ms"])
@@ -322,13 +361,16 @@ def summarize(args: Any, runs: list[dict[str, Any]], theirs: list[float], elapse
         "app_cpu_ms_by_run": [round(run["cpu_seconds"] * 1e3, 1) for run in runs],
         "app_cpu_resolution_ms": round(1e3 / TICKS, 1),
         "app_cpu_ms_per_upload_schedstat": round(
-            statistics.median(run["cpu_seconds_schedstat"] for run in runs) * 1e3, 1),
+            statistics.median(run["cpu_seconds_schedstat"] for run in runs) * 1e3, 1
+        ),
         "app_body_bytes_per_upload": body,
-        "app_body_bytes_read_per_upload": statistics.median(run["app_body_bytes_read"] for run in runs),
+        "app_body_bytes_read_per_upload": statistics.median(
+            run["app_body_bytes_read"] for run in runs
+        ),
         "app_requests_per_upload": runs[-1]["app_requests"],
         "app_s3_requests_per_upload": dict(sorted(runs[-1]["s3_requests"].items())),
         "checks": "every object read back equal (sha256) to the source; no multipart upload left open; "
-                  "a direct upload leaves only its file (and its ended claim, until the sweep)",
+        "a direct upload leaves only its file (and its ended claim, until the sweep)",
         "target": {"ratio": f">= {TARGET}"},
         "met": ours_rate / boto3_rate >= TARGET,
         "bench_seconds": round(elapsed, 1),
@@ -342,8 +384,10 @@ def write(output: Path, args: Any, result: dict[str, Any]) -> None:
     steps = result["direct_steps_median"]
     s3_calls = result["app_s3_requests_per_upload"]
     by_operation = ", ".join(f"{name} {count}" for name, count in s3_calls.items())
-    s3_time = ", ".join(f"{name} {ms} ms" for name, ms in
-                        sorted(result["app_s3_ms_median"].items(), key=lambda item: -item[1]))
+    s3_time = ", ".join(
+        f"{name} {ms} ms"
+        for name, ms in sorted(result["app_s3_ms_median"].items(), key=lambda item: -item[1])
+    )
     info = result["machine"]
     (output / "w6.md").write_text(
         f"# W6: {args.size} MiB direct to SeaweedFS, {CHUNK // MIB} MiB parts, {IN_FLIGHT} in flight\n\n"

@@ -33,7 +33,9 @@ class Received:
         self.declared = 0
         self.read = 0
 
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    def __call__(
+        self, environ: dict[str, Any], start_response: Callable[..., Any]
+    ) -> Iterable[bytes]:
         if environ.get("PATH_INFO") != STATS:
             self.requests.update([f"{environ['REQUEST_METHOD']} {environ.get('PATH_INFO', '')}"])
             self.declared += int(environ.get("CONTENT_LENGTH") or 0)
@@ -41,7 +43,11 @@ class Received:
         return self.app(environ, start_response)
 
     def take(self) -> dict[str, Any]:
-        found = {"requests": dict(self.requests), "body_bytes": self.declared, "body_bytes_read": self.read}
+        found = {
+            "requests": dict(self.requests),
+            "body_bytes": self.declared,
+            "body_bytes_read": self.read,
+        }
         self.requests.clear()
         self.declared = self.read = 0
         return found
@@ -69,7 +75,10 @@ class _Counting:
 
 def create_app() -> Flask:
     app = s3_app(
-        "w6/", DROPZONE_S3_DIRECT=True, DROPZONE_CHUNK_SIZE=PART_SIZE, DROPZONE_MAX_FILE_SIZE=None,
+        "w6/",
+        DROPZONE_S3_DIRECT=True,
+        DROPZONE_CHUNK_SIZE=PART_SIZE,
+        DROPZONE_MAX_FILE_SIZE=None,
         DROPZONE_CHUNK_QUOTA=None,
     )
     Dropzone(app)

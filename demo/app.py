@@ -53,8 +53,13 @@ class PostForm(FlaskForm):
     form that comes back with errors; the view stores them (claim) once the form is valid."""
 
     title = StringField("Title", validators=[DataRequired("Give the post a title.")])
-    photos = DropzoneField("Photos", validators=[FileRequired("Add at least one photo.")],
-                           allowed_file_type="web_image", max_files=6, max_file_size=5)
+    photos = DropzoneField(
+        "Photos",
+        validators=[FileRequired("Add at least one photo.")],
+        allowed_file_type="web_image",
+        max_files=6,
+        max_file_size=5,
+    )
 
 
 class EditPostForm(PostForm):
@@ -208,8 +213,14 @@ def register(app: Flask) -> None:
         if result:
             return result
         nonce = base64.b64encode(os.urandom(18)).decode()
-        policy = f"{STRICT_CSP}; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
-        return render_template("nonce_csp.html", nonce=nonce), 200, {"Content-Security-Policy": policy}
+        policy = (
+            f"{STRICT_CSP}; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'"
+        )
+        return (
+            render_template("nonce_csp.html", nonce=nonce),
+            200,
+            {"Content-Security-Policy": policy},
+        )
 
     @app.route("/several", methods=["GET"])
     def several():
@@ -264,8 +275,12 @@ def register(app: Flask) -> None:
     def remove():
         # The files already stored are shown too (a demo: anyone may delete them here).
         folder = folders.upload_folder(resolve(app.config))
-        existing = [{"name": name, "size": size} for name, size in stores.of(app).files.listing(folder)]
-        return _upload_view(**REMOVABLE) or render_template("remove.html", rules=REMOVABLE, existing=existing)
+        existing = [
+            {"name": name, "size": size} for name, size in stores.of(app).files.listing(folder)
+        ]
+        return _upload_view(**REMOVABLE) or render_template(
+            "remove.html", rules=REMOVABLE, existing=existing
+        )
 
     def stored_files() -> tuple[Any, str, dict[str, int]]:
         store = stores.of(app).files  # the instance folder, or the bucket with `make demo-s3`

@@ -99,8 +99,10 @@ def body(name: str, text: str) -> str:
     code = EXPORT.sub("", IMPORT.sub("", text))
     stray = ANY_EXPORT_OR_IMPORT.search(code)
     if stray:
-        line = code[stray.start():].split("\n", 1)[0]
-        raise ModuleError(f"{name}: {line!r}: only `import {{ ... }} from` and `export` declarations")
+        line = code[stray.start() :].split("\n", 1)[0]
+        raise ModuleError(
+            f"{name}: {line!r}: only `import {{ ... }} from` and `export` declarations"
+        )
     return code
 
 
@@ -129,7 +131,10 @@ def main() -> int:
         return 1
     if args.check:
         if SERVED.read_text(encoding="utf-8") != text:
-            print(f"{SERVED.relative_to(ROOT)} is not the modules in js/: run make js", file=sys.stderr)
+            print(
+                f"{SERVED.relative_to(ROOT)} is not the modules in js/: run make js",
+                file=sys.stderr,
+            )
             return 1
         return 0
     SERVED.write_text(text, encoding="utf-8")

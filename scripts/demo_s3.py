@@ -22,7 +22,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5000)
-    parser.add_argument("--data", default=str(ROOT / "demo" / "instance" / "s3"), help="SeaweedFS's data folder")
+    parser.add_argument(
+        "--data", default=str(ROOT / "demo" / "instance" / "s3"), help="SeaweedFS's data folder"
+    )
     args = parser.parse_args()
     server = S3Server()
     server.start(args.data)

@@ -21,7 +21,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=600, help="keep starting rounds until then")
+    parser.add_argument(
+        "--seconds", type=float, default=600, help="keep starting rounds until then"
+    )
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for pytest")
     args = parser.parse_args()
     env = dict(os.environ, HYPOTHESIS_PROFILE="fuzz")
@@ -30,8 +32,16 @@ def main() -> int:
     while True:
         rounds += 1
         print(f"fuzz round {rounds}", flush=True)
-        command = [sys.executable, "-m", "pytest", "-m", "fuzz", "-q", "--hypothesis-show-statistics",
-                   *args.pytest_args]
+        command = [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-m",
+            "fuzz",
+            "-q",
+            "--hypothesis-show-statistics",
+            *args.pytest_args,
+        ]
         result = subprocess.run(command, cwd=ROOT, env=env)
         if result.returncode != 0:
             print(f"fuzz: round {rounds} failed", flush=True)

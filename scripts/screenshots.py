@@ -59,14 +59,18 @@ def main() -> None:
 
             page.route("**/chunked", hold_late_chunks)
             drop_files(page, "myDropzone", [("holiday-video.mp4", payload(4 << 20, 1))])
-            page.wait_for_function("Number(document.querySelector('#myDropzone .dz-progress').getAttribute('aria-valuenow')) >= 50")
+            page.wait_for_function(
+                "Number(document.querySelector('#myDropzone .dz-progress').getAttribute('aria-valuenow')) >= 50"
+            )
             page.locator("#myDropzone").screenshot(path=str(DOCS / "zone-uploading.png"))
             for route in held:
                 route.abort()
             page.unroute("**/chunked")
             page.goto(url + "/validation?browser_checks=off")
             drop_files(page, "avatar", [("holiday.png", photo(1))])
-            drop_files(page, "avatar", [("page.png", EVIL), ("big.png", photo(2) + payload(2 << 20, 2))])
+            drop_files(
+                page, "avatar", [("page.png", EVIL), ("big.png", photo(2) + payload(2 << 20, 2))]
+            )
             wait_settled(page, "avatar", 3)
             page.mouse.move(0, 0)
             zone_shot(page, "zone-done.png")

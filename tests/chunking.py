@@ -29,7 +29,12 @@ def chunk_fields(file_id: str, index: int, total: int, chunk_size: int) -> dict[
 
 
 def body(
-    fields: dict[str, str], name: str, filename: str, content: bytes, field: str = "file", copies: int = 1
+    fields: dict[str, str],
+    name: str,
+    filename: str,
+    content: bytes,
+    field: str = "file",
+    copies: int = 1,
 ) -> bytes:
     """A multipart body with the fields first, then the file part (``copies`` times: only a
     hostile client sends more than one), as Dropzone sends it."""
@@ -50,7 +55,11 @@ CONTENT_TYPE = f"multipart/form-data; boundary={BOUNDARY}"
 
 
 def chunk_requests(
-    data: bytes, filename: str, chunk_size: int, order: Optional[Iterable[int]] = None, file_id: Optional[str] = None
+    data: bytes,
+    filename: str,
+    chunk_size: int,
+    order: Optional[Iterable[int]] = None,
+    file_id: Optional[str] = None,
 ) -> list[bytes]:
     """The bodies of every chunk request for ``data``, in ``order`` (default: ascending)."""
     file_id = file_id or str(uuids.uuid4())
@@ -73,7 +82,12 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 3000
 
 def make_app(instance: str, **rules) -> Flask:
     app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="chunk tests", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    app.config.update(
+        SECRET_KEY="chunk tests",
+        DROPZONE_CHUNKING=True,
+        DROPZONE_CHUNK_SIZE=CHUNK,
+        DROPZONE_MAX_FILE_SIZE=1,
+    )
     dropzone = Dropzone(app)
 
     @app.post("/save")

@@ -15,8 +15,12 @@ from s3_fixtures import s3_bucket, s3_server, s3_settings  # noqa: F401  (fixtur
 # `make test`: the same examples on every run and no example database, so that a checkout
 # never replays a failure found elsewhere. `make fuzz` (scripts/fuzz.py): random, many more.
 _QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
-settings.register_profile("test", derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET)
-settings.register_profile("fuzz", derandomize=False, deadline=None, suppress_health_check=_QUIET, print_blob=True)
+settings.register_profile(
+    "test", derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET
+)
+settings.register_profile(
+    "fuzz", derandomize=False, deadline=None, suppress_health_check=_QUIET, print_blob=True
+)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "test"))
 FUZZING = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
 
@@ -59,7 +63,9 @@ def zone_configs(html) -> list[dict]:
     return [
         json.loads(text)
         for tag, attrs, text in parse(html)
-        if tag == "script" and attrs.get("type") == "application/json" and "data-dropzone-config" in attrs
+        if tag == "script"
+        and attrs.get("type") == "application/json"
+        and "data-dropzone-config" in attrs
     ]
 
 
@@ -93,4 +99,3 @@ def app(tmp_path):
 def ctx(app):
     with app.test_request_context("/page?x=1"):
         yield app
-

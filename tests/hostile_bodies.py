@@ -26,9 +26,13 @@ JUNK_FAMILIES: dict[str, Callable[[int], bytes]] = {
     "- runs": lambda size: _FILE + b"-" * size + b"\r\n--B--\r\n",
     "CRLF-- runs": lambda size: _FILE + b"\r\n--" * (size // 4) + b"\r\n--B--\r\n",
     "near-delimiters": lambda size: _FILE + b"\r\n--C" * (size // 5) + b"\r\n--B--\r\n",
-    "header ends before delimiters": lambda size: _FILE + b"\r\n\r\n--C" * (size // 7) + b"\r\n--B--\r\n",
+    "header ends before delimiters": lambda size: (
+        _FILE + b"\r\n\r\n--C" * (size // 7) + b"\r\n--B--\r\n"
+    ),
     # The test client's empty-part layout, its "next part" holding the junk: read by a second parser.
-    "a delimiter line opening a body": lambda size: part("a") + _FILE + b"\r\n" * (size // 2) + b"\r\n--B--\r\n",
+    "a delimiter line opening a body": lambda size: (
+        part("a") + _FILE + b"\r\n" * (size // 2) + b"\r\n--B--\r\n"
+    ),
     "preamble junk": lambda size: b"\r\n-" * (size // 3) + b"\r\n" + part("a") + b"v\r\n--B--\r\n",
     "many tiny parts": lambda size: (part("a") + b"v\r\n") * (size // 40) + b"--B--\r\n",
     "endless header": lambda size: b"--B\r\n" + b"X" * size,

@@ -153,11 +153,21 @@ class S3Server:
     def _launch(self, timeout: float) -> None:
         assert self.data_dir is not None and self.weed is not None
         identities = self.data_dir / "identities.json"
-        identities.write_text(json.dumps({"identities": [{
-            "name": "admin",
-            "credentials": [{"accessKey": self.access_key, "secretKey": self.secret_key}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
-        }]}))
+        identities.write_text(
+            json.dumps(
+                {
+                    "identities": [
+                        {
+                            "name": "admin",
+                            "credentials": [
+                                {"accessKey": self.access_key, "secretKey": self.secret_key}
+                            ],
+                            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+                        }
+                    ]
+                }
+            )
+        )
         # A unix socket's path must fit in 108 bytes; a deep data_dir gets a short side folder.
         socket_dir = self.data_dir
         if len(str(socket_dir / "filer.sock")) > 100:
@@ -169,9 +179,12 @@ class S3Server:
         self.ports = dict(zip(_PORTS, free_port_pairs(len(_PORTS))))
         self.endpoint_url = f"http://127.0.0.1:{self.ports['s3']}"
         self.command = [
-            self.weed, f"-logdir={self.data_dir / 'log'}", "mini",
+            self.weed,
+            f"-logdir={self.data_dir / 'log'}",
+            "mini",
             f"-dir={self.data_dir}",
-            "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-ip=127.0.0.1",
+            "-ip.bind=127.0.0.1",
             f"-master.port={self.ports['master']}",
             f"-volume.port={self.ports['volume']}",
             f"-filer.port={self.ports['filer']}",
@@ -180,8 +193,11 @@ class S3Server:
             f"-s3.config={identities}",
             f"-s3.localSocket={socket_dir / 's3.sock'}",
             f"-filer.localSocket={socket_dir / 'filer.sock'}",
-            "-master.telemetry=false", "-admin.ui=false", "-webdav=false",
-            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.telemetry=false",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
         ]
         # weed mini saves its options to <dir>/mini.options and reads them back on the next
         # start in that folder: a stale one would bring back old ports.
@@ -194,8 +210,13 @@ class S3Server:
             popen_kwargs["preexec_fn"] = _set_parent_death_signal
         started = time.monotonic()
         self._process = subprocess.Popen(
-            self.command, stdin=subprocess.DEVNULL, stdout=self._output, stderr=subprocess.STDOUT,
-            cwd=str(self.data_dir), start_new_session=True, **popen_kwargs,
+            self.command,
+            stdin=subprocess.DEVNULL,
+            stdout=self._output,
+            stderr=subprocess.STDOUT,
+            cwd=str(self.data_dir),
+            start_new_session=True,
+            **popen_kwargs,
         )
         self.pid = self._process.pid
         self._wait_ready(started + timeout)
@@ -204,9 +225,14 @@ class S3Server:
     def _wait_ready(self, deadline: float) -> None:
         from botocore.config import Config
 
-        client = make_client(self, config=Config(
-            connect_timeout=1, read_timeout=3, retries={"max_attempts": 1, "mode": "standard"},
-        ))
+        client = make_client(
+            self,
+            config=Config(
+                connect_timeout=1,
+                read_timeout=3,
+                retries={"max_attempts": 1, "mode": "standard"},
+            ),
+        )
         last: object = None
         while True:
             assert self._process is not None

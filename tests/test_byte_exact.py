@@ -25,22 +25,24 @@ K64 = 64 * 1024
 
 def _corpus() -> dict[str, bytes]:
     corpus = {f"repeated {size}": b"A" * size for size in (65_536, 500_000, 700_000, 3_000_001)}
-    corpus.update({
-        "ends in CR": b"x" * 1000 + b"\r",
-        "ends in CR at 64 KiB": b"x" * (K64 - 1) + b"\r",
-        "ends in CR LF": b"x" * 1000 + b"\r\n",
-        "newline at index 1": b"a\nbc" * 50,
-        "CR LF at index 0": b"\r\nbody",
-        "CR LF across 64 KiB": b"y" * (K64 - 1) + b"\r\n" + b"y" * 100,
-        "CR LF at 64 KiB": b"y" * (K64 - 2) + b"\r\n" + b"z" * 100,
-        "CR LF -- at 64 KiB": b"y" * (K64 - 2) + b"\r\n--" + b"z" * 100,
-        "CR runs": b"\r" * (3 * K64 + 7),
-        "CR LF runs": b"\r\n" * (2 * K64 + 3),
-        "dashes": b"-" * (K64 + 5),
-        "empty": b"",
-        "one byte": b"\n",
-        "random": os.urandom(3 * K64 + 11),
-    })
+    corpus.update(
+        {
+            "ends in CR": b"x" * 1000 + b"\r",
+            "ends in CR at 64 KiB": b"x" * (K64 - 1) + b"\r",
+            "ends in CR LF": b"x" * 1000 + b"\r\n",
+            "newline at index 1": b"a\nbc" * 50,
+            "CR LF at index 0": b"\r\nbody",
+            "CR LF across 64 KiB": b"y" * (K64 - 1) + b"\r\n" + b"y" * 100,
+            "CR LF at 64 KiB": b"y" * (K64 - 2) + b"\r\n" + b"z" * 100,
+            "CR LF -- at 64 KiB": b"y" * (K64 - 2) + b"\r\n--" + b"z" * 100,
+            "CR runs": b"\r" * (3 * K64 + 7),
+            "CR LF runs": b"\r\n" * (2 * K64 + 3),
+            "dashes": b"-" * (K64 + 5),
+            "empty": b"",
+            "one byte": b"\n",
+            "random": os.urandom(3 * K64 + 11),
+        }
+    )
     return corpus
 
 
@@ -50,7 +52,12 @@ CORPUS = _corpus()
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
     app = Flask(__name__, instance_path=str(tmp_path_factory.mktemp("instance")))
-    app.config.update(SECRET_KEY="byte exact", DROPZONE_MAX_FILE_SIZE=16, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=K64)
+    app.config.update(
+        SECRET_KEY="byte exact",
+        DROPZONE_MAX_FILE_SIZE=16,
+        DROPZONE_CHUNKING=True,
+        DROPZONE_CHUNK_SIZE=K64,
+    )
     dropzone = Dropzone(app)
 
     @app.post("/streamed")
@@ -100,17 +107,26 @@ def test_every_path_stores_the_file_byte_for_byte(app, path, case):
 
 
 BOUNDARY = "----WebKitFormBoundaryQ7tM2vLx"
-STARTS = {"CR LF": b"\r\n", "LF": b"\n", "CR": b"\r", "x LF": b"x\n", "x CR LF": b"x\r\n", "PNG": b"\x89PNG\r\n\x1a\n"}
+STARTS = {
+    "CR LF": b"\r\n",
+    "LF": b"\n",
+    "CR": b"\r",
+    "x LF": b"x\n",
+    "x CR LF": b"x\r\n",
+    "PNG": b"\x89PNG\r\n\x1a\n",
+}
 
 
 def _aligned_body(start: bytes, shift: int, tail_shift: int) -> tuple[bytes, bytes]:
     """A browser-like body whose file data begins ``shift`` bytes from 64 KiB and whose
     closing delimiter begins ``tail_shift`` bytes from 128 KiB (Werkzeug reads 64 KiB at a time)."""
+
     def head(pad: int) -> bytes:
         return (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="pad"\r\n\r\n'.encode() + b"P" * pad
+            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="pad"\r\n\r\n'.encode()
+            + b"P" * pad
             + f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="a.bin"\r\n'
-              "Content-Type: application/octet-stream\r\n\r\n".encode()
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
         )
 
     prefix = head(K64 + shift - len(head(0)))
@@ -126,7 +142,9 @@ def test_bodies_split_at_every_awkward_boundary_keep_their_bytes(app, path, star
     for shift in range(-4, 5):
         for tail_shift in (-3, -2, -1, 0, 1):
             body, content = _aligned_body(STARTS[start], shift, tail_shift)
-            response = client.post("/" + path, data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+            response = client.post(
+                "/" + path, data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
+            )
             assert response.status_code == 200, response.get_data(as_text=True)
             (stored,) = response.json["paths"]
             with open(stored, "rb") as file:

@@ -110,8 +110,17 @@ def test_settings_naming_urls_or_existing_endpoints_pass(tmp_path):
 
 def test_a_chunk_quota_below_the_largest_file_fails_at_start_up(tmp_path):
     with pytest.raises(SettingError, match="DROPZONE_CHUNK_QUOTA .* below DROPZONE_MAX_FILE_SIZE"):
-        Dropzone(app_with(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_MAX_FILE_SIZE=2048, DROPZONE_CHUNK_QUOTA=1024))
-    Dropzone(app_with(tmp_path, DROPZONE_MAX_FILE_SIZE=2048, DROPZONE_CHUNK_QUOTA=1024))  # no chunking: unused
+        Dropzone(
+            app_with(
+                tmp_path,
+                DROPZONE_CHUNKING=True,
+                DROPZONE_MAX_FILE_SIZE=2048,
+                DROPZONE_CHUNK_QUOTA=1024,
+            )
+        )
+    Dropzone(
+        app_with(tmp_path, DROPZONE_MAX_FILE_SIZE=2048, DROPZONE_CHUNK_QUOTA=1024)
+    )  # no chunking: unused
 
 
 def test_deletes_from_remove_links_without_a_secret_key_say_so_at_the_first_request(tmp_path):
@@ -119,7 +128,9 @@ def test_deletes_from_remove_links_without_a_secret_key_say_so_at_the_first_requ
     Dropzone(app)
     app.testing = True
     app.add_url_rule("/", "index", lambda: "home")
-    with pytest.raises(SettingError, match="DROPZONE_DELETE_ON_REMOVE needs Flask's SECRET_KEY: each stored file's"):
+    with pytest.raises(
+        SettingError, match="DROPZONE_DELETE_ON_REMOVE needs Flask's SECRET_KEY: each stored file's"
+    ):
         app.test_client().get("/")
 
 
@@ -128,7 +139,9 @@ def test_a_named_zone_that_needs_a_secret_key_is_named_at_the_first_request(tmp_
     Dropzone(app)
     app.testing = True
     app.add_url_rule("/", "index", lambda: "home")
-    with pytest.raises(SettingError, match=r"DROPZONE_CHUNKING \(zone 'big'\) needs Flask's SECRET_KEY"):
+    with pytest.raises(
+        SettingError, match=r"DROPZONE_CHUNKING \(zone 'big'\) needs Flask's SECRET_KEY"
+    ):
         app.test_client().get("/")
 
 
@@ -140,10 +153,14 @@ def test_a_view_deleting_from_remove_links_without_a_secret_key_stores_nothing(t
     app = app_with(tmp_path)
     dropzone = Dropzone(app)
     app.testing = True
-    app.add_url_rule("/upload", "upload", lambda: str(dropzone.save(delete_on_remove=True)), methods=["POST"])
+    app.add_url_rule(
+        "/upload", "upload", lambda: str(dropzone.save(delete_on_remove=True)), methods=["POST"]
+    )
     stored = []
     file_stored.connect(lambda sender, saved: stored.append(saved), app, weak=False)
-    with pytest.raises(SettingError, match=r"DROPZONE_DELETE_ON_REMOVE \(or delete_on_remove=True\) needs"):
+    with pytest.raises(
+        SettingError, match=r"DROPZONE_DELETE_ON_REMOVE \(or delete_on_remove=True\) needs"
+    ):
         app.test_client().post("/upload", data={"file": (io.BytesIO(b"a"), "a.txt")})
     assert stored == [] and not os.path.exists(os.path.join(app.instance_path, "uploads", "a.txt"))
 
@@ -154,7 +171,9 @@ def test_a_named_zones_folder_inside_the_chunk_folder_fails_at_start_up_naming_t
         Dropzone(app_with(tmp_path, DROPZONE_ZONES=zones))
 
 
-def test_a_keywords_folder_inside_the_chunk_folder_fails_where_it_is_used_naming_the_settings(tmp_path):
+def test_a_keywords_folder_inside_the_chunk_folder_fails_where_it_is_used_naming_the_settings(
+    tmp_path,
+):
     app = app_with(tmp_path)
     dropzone = Dropzone(app)
     with app.test_request_context(), pytest.raises(SettingError, match="must be apart"):

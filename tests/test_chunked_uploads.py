@@ -108,7 +108,10 @@ def test_the_finished_file_is_linked_into_place_not_copied(app, monkeypatch):
 def test_chunks_parsed_by_someone_else_first_still_assemble(app):
     client = app.test_client()
     content = os.urandom(4200)
-    saved = [send(client, chunk, "/parsed-first").json["saved"] for chunk in chunk_requests(content, "p.bin", CHUNK)]
+    saved = [
+        send(client, chunk, "/parsed-first").json["saved"]
+        for chunk in chunk_requests(content, "p.bin", CHUNK)
+    ]
     assert saved[-1] == [["p.bin", 4200]]
     assert (uploads_dir(app) / "p.bin").read_bytes() == content
 
@@ -168,7 +171,9 @@ def test_concurrent_processes_complete_the_file_exactly_once(app):
     cookie = client.get_cookie("session").value
     results = multiprocessing.Queue()
     senders = [
-        multiprocessing.Process(target=_process_sender, args=(app.instance_path, cookie, bodies, seed, results))
+        multiprocessing.Process(
+            target=_process_sender, args=(app.instance_path, cookie, bodies, seed, results)
+        )
         for seed in range(4)
     ]
     for sender in senders:
@@ -251,7 +256,9 @@ def test_hostile_chunks_are_refused_and_leave_nothing(app, request_body, status)
 
 def test_oversized_file_is_refused_before_any_byte_is_stored(tmp_path):
     app = make_app(str(tmp_path))
-    fields = chunk_fields(str(uuids.uuid4()), 5, 10 * 1024**3, CHUNK)  # a 10 GiB file, chunk 5 first
+    fields = chunk_fields(
+        str(uuids.uuid4()), 5, 10 * 1024**3, CHUNK
+    )  # a 10 GiB file, chunk 5 first
     response = send(app.test_client(), body(fields, "file", "huge.bin", b"x" * CHUNK))
     assert response.status_code == 413
     assert not chunk_dir(app).exists() or stray_files(app) == []
@@ -267,7 +274,10 @@ def test_type_rules_apply_by_name_at_once_and_by_content_at_chunk_zero(tmp_path)
     assert send(client, fake[1]).status_code == 415  # chunk 0 is not a PNG: the upload is refused
     assert send(client, fake[2]).status_code == 415  # and so is whatever else comes of it
     assert sorted(Path(name).name for name in stray_files(app)) == ["manifest.json", "refused"]
-    assert app.extensions["dropzone"] and DiskPartials(str(chunk_dir(app))).unfinished_bytes(client_of(client)) == 0
+    assert (
+        app.extensions["dropzone"]
+        and DiskPartials(str(chunk_dir(app))).unfinished_bytes(client_of(client)) == 0
+    )
     good = chunk_requests(PNG, "real.png", CHUNK)
     assert [send(client, chunk).json["saved"] for chunk in good][-1] == [["real.png", len(PNG)]]
 
@@ -311,7 +321,10 @@ def test_clean_command_reports_what_it_freed(app):
     age(chunk_dir(app), 86400 + 60)  # idle for longer than the CHUNK_EXPIRES it started with
     result = runner.invoke(args=["dropzone", "clean"])
     assert result.exit_code == 0
-    removed, freed = result.output.split(" partial")[0], int(result.output.split("freed ")[1].split()[0])
+    removed, freed = (
+        result.output.split(" partial")[0],
+        int(result.output.split("freed ")[1].split()[0]),
+    )
     assert removed == "Removed 1" and freed >= CHUNK
     assert [sorted(os.listdir(path)) for path in upload_dirs(app)] == [["expired", "manifest.json"]]
     age(chunk_dir(app), TOMBSTONE + 60)  # the record of an expired upload goes after a week
@@ -326,8 +339,14 @@ def test_cleanup_runs_on_its_own_after_chunk_requests(tmp_path):
     send(client, chunk_requests(os.urandom(3 * CHUNK), "old.bin", CHUNK)[0])
     age(chunk_dir(app), 3600)  # both the upload and the last cleaning are an hour old
     send(client, chunk_requests(os.urandom(3 * CHUNK), "new.bin", CHUNK)[0])
-    state = {(p / "manifest.json").read_bytes().split(b'"')[3]: sorted(os.listdir(p)) for p in upload_dirs(app)}
-    assert state == {b"old.bin": ["expired", "manifest.json"], b"new.bin": ["data", "manifest.json", "received"]}
+    state = {
+        (p / "manifest.json").read_bytes().split(b'"')[3]: sorted(os.listdir(p))
+        for p in upload_dirs(app)
+    }
+    assert state == {
+        b"old.bin": ["expired", "manifest.json"],
+        b"new.bin": ["data", "manifest.json", "received"],
+    }
 
 
 def test_chunking_and_upload_multiple_cannot_both_be_on():
@@ -346,7 +365,11 @@ def test_config_emits_chunk_options_and_starts_the_session(app):
         html = app.extensions["dropzone"].config(chunking=True, parallel_chunk_uploads=True)
         assert session["_dropzone_client"]
     options = zone_config(html)["options"]
-    assert (options["chunking"], options["chunkSize"], options["parallelChunkUploads"]) == (True, CHUNK, True)
+    assert (options["chunking"], options["chunkSize"], options["parallelChunkUploads"]) == (
+        True,
+        CHUNK,
+        True,
+    )
     assert (options["retryChunks"], options["retryChunksLimit"]) == (True, 3)
 
 
@@ -383,7 +406,9 @@ def test_chunks_of_an_expired_upload_are_refused_in_any_order(app):
 
 def test_the_quota_holds_under_concurrent_first_chunks(tmp_path):
     for trial in range(20):
-        statuses = _eight_first_chunks_at_once(make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=4))
+        statuses = _eight_first_chunks_at_once(
+            make_app(str(tmp_path / f"t{trial}"), chunk_quota=4, max_file_size=4)
+        )
         assert sorted(statuses) == [200] + [400] * 7, (trial, statuses)
 
 
@@ -394,7 +419,10 @@ def _eight_first_chunks_at_once(app) -> list[int]:
     with cookie_client.session_transaction() as session:
         session["_dropzone_client"] = "ab" * 16
     cookie = cookie_client.get_cookie("session").value
-    firsts = [chunk_requests(os.urandom(3 * 1024 * 1024), f"{n}.bin", CHUNK, order=[0])[0] for n in range(8)]
+    firsts = [
+        chunk_requests(os.urandom(3 * 1024 * 1024), f"{n}.bin", CHUNK, order=[0])[0]
+        for n in range(8)
+    ]
     barrier, statuses = threading.Barrier(8), []
 
     def first_chunk(request_body):
@@ -417,7 +445,10 @@ def test_a_completed_upload_leaves_nothing_but_its_record_whoever_read_the_form(
         content = os.urandom(4 * CHUNK + 10)
         for chunk in chunk_requests(content, f"{url[1:]}.bin", CHUNK):
             assert send(client, chunk, url).status_code == 200
-    assert sorted(Path(name).name for name in stray_files(app)) == ["complete"] * 3 + ["manifest.json"] * 3
+    assert (
+        sorted(Path(name).name for name in stray_files(app))
+        == ["complete"] * 3 + ["manifest.json"] * 3
+    )
     assert not any(path.name.startswith("data") for path in chunk_dir(app).rglob("*"))
 
 
@@ -466,8 +497,12 @@ def test_a_failed_hand_over_is_given_back_and_a_resent_chunk_hands_it_over_again
     failed = send(client, bodies[-1], "/then-fail")
     assert failed.status_code == 500  # the view failed after save()
     assert "X-Dropzone-Complete" not in failed.headers  # it did not complete the file
-    assert not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []  # its stored copy is removed
-    assert send(client, bodies[1], "/then-fail").status_code == 500  # Dropzone resends a chunk: again
+    assert (
+        not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []
+    )  # its stored copy is removed
+    assert (
+        send(client, bodies[1], "/then-fail").status_code == 500
+    )  # Dropzone resends a chunk: again
     response = send(client, bodies[0], "/then-fail")
     assert response.json["saved"] == [["retry.bin", len(content)]]
     assert response.headers["X-Dropzone-Complete"] == "1"
@@ -513,7 +548,9 @@ def test_a_file_refused_at_the_hand_over_is_refused_for_good(app):
     assert not uploads_dir(app).exists() or os.listdir(uploads_dir(app)) == []
 
 
-@pytest.mark.parametrize("field, value", [("dzuuid", "{uuid}\n"), ("dzchunkindex", "0\n"), ("dztotalfilesize", "2000\n")])
+@pytest.mark.parametrize(
+    "field, value", [("dzuuid", "{uuid}\n"), ("dzchunkindex", "0\n"), ("dztotalfilesize", "2000\n")]
+)
 def test_protocol_fields_must_match_in_full(app, field, value):
     file_id = str(uuids.uuid4())
     fields = chunk_fields(file_id, 0, 2 * CHUNK, CHUNK)
@@ -543,7 +580,9 @@ def test_the_sweep_running_while_a_chunk_is_written_costs_nothing(app, monkeypat
     monkeypatch.setattr(chunkstore.DiskPartial, "write", write_while_sweeping)
     client = app.test_client()
     content = os.urandom(3 * CHUNK)
-    statuses = [send(client, chunk).status_code for chunk in chunk_requests(content, "race.bin", CHUNK)]
+    statuses = [
+        send(client, chunk).status_code for chunk in chunk_requests(content, "race.bin", CHUNK)
+    ]
     assert statuses == [200, 200, 200]
     assert (uploads_dir(app) / "race.bin").read_bytes() == content
 
@@ -598,9 +637,18 @@ def test_a_sweep_racing_chunks_never_makes_a_500(app):
     assert all((uploads_dir(app) / name).read_bytes() == contents[name] for name in stored)
 
 
-PROTOCOL_FIELDS = ("dzuuid", "dzchunkindex", "dztotalfilesize", "dzchunksize", "dztotalchunkcount", "dzchunkbyteoffset")
+PROTOCOL_FIELDS = (
+    "dzuuid",
+    "dzchunkindex",
+    "dztotalfilesize",
+    "dzchunksize",
+    "dztotalchunkcount",
+    "dzchunkbyteoffset",
+)
 ODD_VALUES = st.one_of(
-    st.sampled_from(["", "0", "-1", "1e3", " 1", "1\n", "99999999999999999", "00", "0x10", "NaN", "١"]),
+    st.sampled_from(
+        ["", "0", "-1", "1e3", " 1", "1\n", "99999999999999999", "00", "0x10", "NaN", "١"]
+    ),
     st.integers(-2, 5 * CHUNK).map(str),
     st.text(max_size=12),
 )
@@ -610,12 +658,19 @@ ODD_VALUES = st.one_of(
 @settings(max_examples=examples(60, 2000))
 @given(
     mutations=st.lists(
-        st.tuples(st.integers(0, 3), st.sampled_from(PROTOCOL_FIELDS), ODD_VALUES, st.integers(0, CHUNK + 5)),
+        st.tuples(
+            st.integers(0, 3),
+            st.sampled_from(PROTOCOL_FIELDS),
+            ODD_VALUES,
+            st.integers(0, CHUNK + 5),
+        ),
         max_size=8,
     ),
     order=st.permutations(range(4)),
 )
-def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(tmp_path_factory, mutations, order):
+def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(
+    tmp_path_factory, mutations, order
+):
     """Forged copies of an upload's chunks (odd fields, wrong lengths) come in among its real
     chunks: none is a 500, and whatever is stored is stored once and holds the real bytes."""
     app = make_app(str(tmp_path_factory.mktemp("instance")))
@@ -628,7 +683,9 @@ def test_hostile_chunks_among_good_ones_never_make_a_500_nor_break_the_file(tmp_
         for _, field, value, length in (m for m in mutations if m[0] == index):
             fields = chunk_fields(file_id, index, len(content), CHUNK)
             fields[field] = value
-            forged = body(fields, "file", "real.bin", content[index * CHUNK : index * CHUNK + length])
+            forged = body(
+                fields, "file", "real.bin", content[index * CHUNK : index * CHUNK + length]
+            )
             response = send(client, forged)
             assert response.status_code in (200, 400, 413), response.get_data(as_text=True)
             if response.status_code == 200:
@@ -666,14 +723,21 @@ def test_a_completing_chunk_with_two_file_parts_is_refused_and_waits_for_nothing
     assert response.status_code == 400 and response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == "A chunk request carries one file."
     assert not uploads_dir(app).exists()
-    assert send(client, bodies[-1], url).json["saved"] == [["two.bin", 3 * CHUNK]]  # the upload is intact
+    assert send(client, bodies[-1], url).json["saved"] == [
+        ["two.bin", 3 * CHUNK]
+    ]  # the upload is intact
     assert (uploads_dir(app) / "two.bin").read_bytes() == content
 
 
 def test_a_first_chunk_with_two_file_parts_read_before_the_view_opens_no_upload(app):
     content = os.urandom(3 * CHUNK)
-    response = send(app.test_client(), two_file_chunk(str(uuids.uuid4()), content, 0), "/parsed-first")
-    assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
+    response = send(
+        app.test_client(), two_file_chunk(str(uuids.uuid4()), content, 0), "/parsed-first"
+    )
+    assert (
+        response.status_code == 400
+        and response.get_data(as_text=True) == "A chunk request carries one file."
+    )
     assert upload_dirs(app) == []
 
 
@@ -697,7 +761,10 @@ def test_under_csrfprotect_a_completing_chunk_with_two_file_parts_is_refused(tmp
 
     assert post(first).json["saved"] == []
     response = post(two_file_chunk(file_id, content, 1, "csrf.bin"))
-    assert response.status_code == 400 and response.get_data(as_text=True) == "A chunk request carries one file."
+    assert (
+        response.status_code == 400
+        and response.get_data(as_text=True) == "A chunk request carries one file."
+    )
     assert post(last).json["saved"] == [["csrf.bin", 2 * CHUNK]]
 
 
@@ -732,7 +799,9 @@ STARTING_WRITES = {
 
 @pytest.mark.parametrize("code, status", [("ENOSPC", 507), ("EDQUOT", 507), ("EFBIG", 413)])
 @pytest.mark.parametrize("where", sorted(STARTING_WRITES))
-def test_the_first_chunk_on_a_full_disk_is_refused_as_every_write_is(app, monkeypatch, where, code, status):
+def test_the_first_chunk_on_a_full_disk_is_refused_as_every_write_is(
+    app, monkeypatch, where, code, status
+):
     import errno
 
     function, matches = STARTING_WRITES[where]
@@ -751,12 +820,18 @@ def test_a_first_chunk_read_before_the_view_on_a_full_disk_is_507(app, monkeypat
 
     with monkeypatch.context() as patch:
         fail_on(patch, "link", errno.ENOSPC, r"manifest\.json")
-        response = send(app.test_client(), chunk_requests(os.urandom(2 * CHUNK), "f.bin", CHUNK)[0], "/parsed-first")
+        response = send(
+            app.test_client(),
+            chunk_requests(os.urandom(2 * CHUNK), "f.bin", CHUNK)[0],
+            "/parsed-first",
+        )
     assert response.status_code == 507 and response.mimetype == "text/plain"
     assert stray_files(app) == []
 
 
-def test_a_full_disk_when_a_finished_upload_is_marked_complete_keeps_its_answer_and_one_file(app, monkeypatch):
+def test_a_full_disk_when_a_finished_upload_is_marked_complete_keeps_its_answer_and_one_file(
+    app, monkeypatch
+):
     import errno
 
     client = app.test_client()
@@ -821,7 +896,9 @@ def test_a_zone_with_a_short_expiry_expires_its_own_uploads_only(app):
     """A request to a zone with a short CHUNK_EXPIRES once swept everyone's uploads (and the
     upload folder's temporary files) by it."""
     dropzone = app.extensions["dropzone"]
-    app.add_url_rule("/short", "short", lambda: {"saved": len(dropzone.save(chunk_expires=60))}, methods=["POST"])
+    app.add_url_rule(
+        "/short", "short", lambda: {"saved": len(dropzone.save(chunk_expires=60))}, methods=["POST"]
+    )
     alice, bob = app.test_client(), app.test_client()
     hers = chunk_requests(os.urandom(3 * CHUNK), "hers.bin", CHUNK)
     his = chunk_requests(os.urandom(3 * CHUNK), "his.bin", CHUNK)
@@ -836,7 +913,9 @@ def test_a_zone_with_a_short_expiry_expires_its_own_uploads_only(app):
     assert temporary.exists()
     age(chunk_dir(app), 120)
     assert send(alice, hers[2]).json["saved"] == [["hers.bin", 3 * CHUNK]]
-    assert send(bob, chunk_requests(b"x" * CHUNK, "more.bin", CHUNK)[0], "/short").status_code == 200
+    assert (
+        send(bob, chunk_requests(b"x" * CHUNK, "more.bin", CHUNK)[0], "/short").status_code == 200
+    )
     assert send(bob, his[1], "/short").status_code == 410  # two minutes idle: past its 60 s
 
 
@@ -869,10 +948,15 @@ def test_a_client_has_at_most_unfinished_uploads_at_once(tmp_path):
     app = make_app(str(tmp_path / "instance"))
     client = app.test_client()
     firsts = [chunk_requests(b"x" * 2 * CHUNK, f"{n}.bin", CHUNK)[0] for n in range(101)]
-    assert [send(client, chunk).status_code for chunk in firsts[:100]] == [200] * 100  # the default: 100
+    assert [send(client, chunk).status_code for chunk in firsts[:100]] == [
+        200
+    ] * 100  # the default: 100
     response = send(client, firsts[100])
     assert response.status_code == 400
-    assert response.get_data(as_text=True) == "Too many unfinished uploads; finish or cancel some first."
+    assert (
+        response.get_data(as_text=True)
+        == "Too many unfinished uploads; finish or cancel some first."
+    )
     assert send(app.test_client(), firsts[100]).status_code == 200  # another client's count
     with client.session_transaction() as session:
         client_id = session["_dropzone_client"]
@@ -885,13 +969,19 @@ def test_the_zones_signed_rules_bound_unfinished_uploads_whoever_reads_the_form(
     from conftest import zone_config
 
     app = make_app(str(tmp_path / "instance"))
-    app.add_url_rule("/page", "page", lambda: render_template_string("{{ dropzone.config(unfinished_uploads=1) }}"))
+    app.add_url_rule(
+        "/page",
+        "page",
+        lambda: render_template_string("{{ dropzone.config(unfinished_uploads=1) }}"),
+    )
     client = app.test_client()
     headers = zone_config(client.get("/page").get_data(as_text=True))["options"]["headers"]
     first, second = (chunk_requests(b"x" * 2 * CHUNK, f"{n}.bin", CHUNK) for n in range(2))
 
     def post(request_body):
-        return client.post("/parsed-first", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+        return client.post(
+            "/parsed-first", data=request_body, content_type=CONTENT_TYPE, headers=headers
+        )
 
     assert post(first[0]).status_code == 200
     assert post(second[0]).status_code == 400  # one unfinished upload at most

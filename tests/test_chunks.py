@@ -63,7 +63,9 @@ def test_hostile_or_inconsistent_fields_are_refused(changes):
 
 def test_an_empty_file_is_one_empty_chunk():
     chunk = parse(
-        fields(dzchunkindex="0", dztotalfilesize="0", dztotalchunkcount="1", dzchunkbyteoffset="0"), "e", 1000
+        fields(dzchunkindex="0", dztotalfilesize="0", dztotalchunkcount="1", dzchunkbyteoffset="0"),
+        "e",
+        1000,
     )
     assert chunk.length == 0 and chunk.manifest.count == 1
 

@@ -44,7 +44,10 @@ def outside(tmp_path):
 
 
 def untouched(outside: Path) -> bool:
-    return sorted(os.listdir(outside)) == ["precious.txt"] and (outside / "precious.txt").read_bytes() == b"keep me"
+    return (
+        sorted(os.listdir(outside)) == ["precious.txt"]
+        and (outside / "precious.txt").read_bytes() == b"keep me"
+    )
 
 
 def refused_as_unusable(response) -> bool:
@@ -58,7 +61,9 @@ def started(app, client, name="s.bin", chunks=(0,)):
     bodies = chunk_requests(os.urandom(3 * CHUNK), name, CHUNK)
     for index in chunks:
         assert send(client, bodies[index]).status_code == 200
-    (folder,) = [path for path in upload_dirs(app) if name.encode() in (path / "manifest.json").read_bytes()]
+    (folder,) = [
+        path for path in upload_dirs(app) if name.encode() in (path / "manifest.json").read_bytes()
+    ]
     return bodies, folder
 
 
@@ -84,7 +89,9 @@ def test_a_planted_data_link_is_not_written_through_nor_stored(app, outside):
     for body in bodies[1:]:
         assert refused_as_unusable(send(client, body))
     assert untouched(outside)
-    assert not uploads_dir(app).exists() or not any(p.is_symlink() for p in uploads_dir(app).iterdir())
+    assert not uploads_dir(app).exists() or not any(
+        p.is_symlink() for p in uploads_dir(app).iterdir()
+    )
 
 
 def test_a_symlinked_upload_folder_is_not_followed(app, outside):
@@ -126,7 +133,9 @@ def test_the_clean_stamp_is_not_followed(app, outside):
     stamp.symlink_to(outside / "precious.txt")
     age(chunk_dir(app), 86400)
     os.utime(outside / "precious.txt", (1, 1))
-    send(client, chunk_requests(os.urandom(2 * CHUNK), "more.bin", CHUNK)[0])  # the sweep would be due
+    send(
+        client, chunk_requests(os.urandom(2 * CHUNK), "more.bin", CHUNK)[0]
+    )  # the sweep would be due
     assert untouched(outside) and os.stat(outside / "precious.txt").st_mtime == 1
 
 
@@ -163,7 +172,9 @@ def test_the_sweep_removes_only_what_has_the_stores_layout(tmp_path):
         ("{instance}/same", "{instance}/same"),
     ],
 )
-def test_a_chunk_folder_that_holds_or_sits_in_the_upload_folder_is_refused(tmp_path, chunk_folder, upload_folder):
+def test_a_chunk_folder_that_holds_or_sits_in_the_upload_folder_is_refused(
+    tmp_path, chunk_folder, upload_folder
+):
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config["DROPZONE_CHUNK_FOLDER"] = chunk_folder.format(instance=tmp_path)
     if upload_folder:
@@ -264,7 +275,9 @@ def test_a_planted_entry_makes_status_and_cancel_a_plain_503_logged(app, outside
         assert cancelled.status_code == 200 and not (folder / "received").exists()
     else:
         assert refused_as_unusable(cancelled)
-    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == (1 if planted == "received" else 2)
+    assert len([r for r in caplog.records if r.levelname == "ERROR"]) == (
+        1 if planted == "received" else 2
+    )
     assert untouched(outside)
 
 
@@ -287,7 +300,9 @@ def test_the_sweep_logs_what_it_leaves_alone(app, outside, caplog):
     assert untouched(outside)
 
 
-def test_a_chunk_failing_on_a_planted_entry_whose_clean_up_fails_too_leaks_no_descriptor(app, outside):
+def test_a_chunk_failing_on_a_planted_entry_whose_clean_up_fails_too_leaks_no_descriptor(
+    app, outside
+):
     """The first chunk of an upload whose folder was planted with a ``received`` link: its write
     fails, and so does the clean-up of the upload it started."""
     client = app.test_client()
@@ -299,6 +314,8 @@ def test_a_chunk_failing_on_a_planted_entry_whose_clean_up_fails_too_leaks_no_de
         folder = chunk_dir(app) / client_of(client) / upload
         folder.mkdir()
         (folder / "received").symlink_to(outside / "precious.txt")
-        answers.append(send(client, chunk_requests(os.urandom(3 * CHUNK), "s.bin", CHUNK, file_id=upload)[0]))
+        answers.append(
+            send(client, chunk_requests(os.urandom(3 * CHUNK), "s.bin", CHUNK, file_id=upload)[0])
+        )
     assert len(os.listdir("/proc/self/fd")) == before
     assert all(refused_as_unusable(answer) for answer in answers) and untouched(outside)

@@ -56,7 +56,9 @@ def test_bad_token_is_plain_text():
 
 def test_the_token_config_sends_is_accepted():
     client = make_app().test_client()
-    token = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"]["X-CSRF-Token"]
+    token = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"][
+        "X-CSRF-Token"
+    ]
     assert upload(client, {**XHR, "X-CSRF-Token": token}).status_code == 200
 
 
@@ -68,12 +70,17 @@ def test_other_requests_keep_flasks_error_page():
 def test_the_apps_own_handler_wins_whenever_it_is_registered():
     for app in (make_app(handler_first=True), make_app(handler_after=True)):
         response = upload(app.test_client(), XHR)
-        assert (response.status_code, response.get_data(as_text=True)) == (418, "handled by the app")
+        assert (response.status_code, response.get_data(as_text=True)) == (
+            418,
+            "handled by the app",
+        )
 
 
 def upload_app(tmp_path, **config) -> Flask:
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="test", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
+    app.config.update(
+        SECRET_KEY="test", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config
+    )
     dropzone = Dropzone(app)
     CSRFProtect(app)
 
@@ -87,7 +94,9 @@ def upload_app(tmp_path, **config) -> Flask:
 
 
 def token_headers(client) -> dict:
-    token = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"]["X-CSRF-Token"]
+    token = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"][
+        "X-CSRF-Token"
+    ]
     return {**XHR, "X-CSRF-Token": token}
 
 
@@ -104,10 +113,14 @@ def test_with_csrfprotect_a_large_file_is_written_once_into_place(tmp_path, monk
     client = app.test_client()
     headers = token_headers(client)
     spooled, written = [], []
-    monkeypatch.setattr(werkzeug.formparser, "default_stream_factory", lambda *a, **k: spooled.append(1))
+    monkeypatch.setattr(
+        werkzeug.formparser, "default_stream_factory", lambda *a, **k: spooled.append(1)
+    )
     monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a, **k: spooled.append("copy"))
     write = storage.write_all
-    monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
+    monkeypatch.setattr(
+        storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a)
+    )
     content = os.urandom(8 * 1024 * 1024)
     data = {"file": (io.BytesIO(content), "big.bin")}
     response = client.post("/", data=data, content_type="multipart/form-data", headers=headers)
@@ -133,7 +146,11 @@ def test_other_forms_of_the_app_still_read_their_fields_and_files(tmp_path):
     @app.post("/profile")
     def profile():
         avatar = request.files["avatar"]
-        return {"name": request.form["name"], "avatar": avatar.read().decode(), "filename": avatar.filename}
+        return {
+            "name": request.form["name"],
+            "avatar": avatar.read().decode(),
+            "filename": avatar.filename,
+        }
 
     data = {"name": "Ada", "avatar": (io.BytesIO(b"pixels"), "me.png")}
     response = app.test_client().post("/profile", data=data, content_type="multipart/form-data")

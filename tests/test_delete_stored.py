@@ -16,7 +16,9 @@ from flask_dropzone import Dropzone, file_deleted
 def app(request, tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
     settings = request.getfixturevalue("s3_settings") if request.param == "s3" else {}
-    app.config.update(SECRET_KEY="delete", DROPZONE_ZONES={"avatar": {"upload_folder": "avatars"}}, **settings)
+    app.config.update(
+        SECRET_KEY="delete", DROPZONE_ZONES={"avatar": {"upload_folder": "avatars"}}, **settings
+    )
     dropzone = Dropzone(app)
     app.saved = []  # type: ignore[attr-defined]
 
@@ -92,7 +94,9 @@ def test_a_dict_as_existing_takes_is_deleted_by_its_name_or_where_it_was_stored(
         dropzone = app.extensions["dropzone"]
         assert dropzone.delete_stored({"name": "a.txt", "size": 5, "filename": "a.txt"}) is True
         assert dropzone.delete_stored(dataclasses.asdict(avatar)) is True  # a row: its location
-        assert dropzone.delete_stored({"name": "b.txt"}, zone="avatar") is False  # not in that folder
+        assert (
+            dropzone.delete_stored({"name": "b.txt"}, zone="avatar") is False
+        )  # not in that folder
     assert listing(app, "avatars") == [] and listing(app) == ["b.txt"]
 
 

@@ -25,7 +25,9 @@ from conftest import zone_config, zone_configs
 
 MiB = 1024 * 1024
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"
-START, URLS, COMPLETE, ABORT, STATUS = (f"/dropzone/direct/{name}" for name in ("start", "urls", "complete", "abort", "status"))
+START, URLS, COMPLETE, ABORT, STATUS = (
+    f"/dropzone/direct/{name}" for name in ("start", "urls", "complete", "abort", "status")
+)
 
 
 class Counted:
@@ -91,7 +93,11 @@ def s3(s3_server, s3_bucket):
         def keys() -> list[str]:
             """Every object but the sweep's stamp and the claims of uploads that ended (each
             stays until the sweep, so that a request sent again finds its upload ended)."""
-            return sorted(key for key in S3.all_keys() if not key.endswith("_dropzone/last-clean") and key not in S3.ended())
+            return sorted(
+                key
+                for key in S3.all_keys()
+                if not key.endswith("_dropzone/last-clean") and key not in S3.ended()
+            )
 
         @staticmethod
         def all_keys() -> list[str]:
@@ -100,8 +106,14 @@ def s3(s3_server, s3_bucket):
 
         @staticmethod
         def ended() -> list[str]:
-            claims = [key for key in S3.all_keys() if "/.dropzone-direct/" in key and key.endswith(".claim")]
-            return sorted(key for key in claims if S3.head(key)["Metadata"].get("fdz-state") == "ended")
+            claims = [
+                key
+                for key in S3.all_keys()
+                if "/.dropzone-direct/" in key and key.endswith(".claim")
+            ]
+            return sorted(
+                key for key in claims if S3.head(key)["Metadata"].get("fdz-state") == "ended"
+            )
 
         @staticmethod
         def head(key: str) -> dict:
@@ -109,7 +121,9 @@ def s3(s3_server, s3_bucket):
 
         @staticmethod
         def open_uploads() -> list[str]:
-            return [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])]
+            return [
+                u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+            ]
 
     return S3
 
@@ -134,7 +148,9 @@ def start(client, name: str, size: int, headers=None, kind: str = ""):
     """Start an upload from the client's page (the app's default zone if it showed none)."""
     if headers is None and RULES_ENVIRON not in client.environ_base:
         zone_header(client)
-    return client.post(START, json={"name": name, "size": size, "type": kind}, headers=headers or {})
+    return client.post(
+        START, json={"name": name, "size": size, "type": kind}, headers=headers or {}
+    )
 
 
 def upload_parts(answer: dict, data: bytes, order=None) -> None:
@@ -185,32 +201,69 @@ ON_S3 = {"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b"}
     ("config", "named"),
     [
         ({"DROPZONE_S3_DIRECT": True}, "DROPZONE_S3_DIRECT"),
-        ({"DROPZONE_S3_DIRECT": "sometimes", "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b"},
-         "DROPZONE_S3_DIRECT"),
-        ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
-          "DROPZONE_CHUNK_SIZE": MiB}, "DROPZONE_CHUNK_SIZE"),
-        ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
-          "DROPZONE_CHUNK_SIZE": 6 * 1024**3}, "DROPZONE_CHUNK_SIZE"),
-        ({"DROPZONE_S3_DIRECT": True, "DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b",
-          "DROPZONE_CHUNK_SIZE": 5 * MiB, "DROPZONE_ZONES": {"tiny": {"chunk_size": MiB}}}, r"DROPZONE_ZONES\['tiny'\]"),
+        (
+            {
+                "DROPZONE_S3_DIRECT": "sometimes",
+                "DROPZONE_STORAGE": "s3",
+                "DROPZONE_S3_BUCKET": "b1b",
+            },
+            "DROPZONE_S3_DIRECT",
+        ),
+        (
+            {
+                "DROPZONE_S3_DIRECT": True,
+                "DROPZONE_STORAGE": "s3",
+                "DROPZONE_S3_BUCKET": "b1b",
+                "DROPZONE_CHUNK_SIZE": MiB,
+            },
+            "DROPZONE_CHUNK_SIZE",
+        ),
+        (
+            {
+                "DROPZONE_S3_DIRECT": True,
+                "DROPZONE_STORAGE": "s3",
+                "DROPZONE_S3_BUCKET": "b1b",
+                "DROPZONE_CHUNK_SIZE": 6 * 1024**3,
+            },
+            "DROPZONE_CHUNK_SIZE",
+        ),
+        (
+            {
+                "DROPZONE_S3_DIRECT": True,
+                "DROPZONE_STORAGE": "s3",
+                "DROPZONE_S3_BUCKET": "b1b",
+                "DROPZONE_CHUNK_SIZE": 5 * MiB,
+                "DROPZONE_ZONES": {"tiny": {"chunk_size": MiB}},
+            },
+            r"DROPZONE_ZONES\['tiny'\]",
+        ),
         # a zone's own s3_direct: what it needs, the error naming the zone
-        ({"DROPZONE_ZONES": {"up": {"s3_direct": True}}},
-         r"DROPZONE_ZONES\['up'\] s3_direct = True needs DROPZONE_STORAGE = 's3'"),
-        ({**ON_S3, "DROPZONE_ZONES": {"up": {"s3_direct": True, "chunk_size": MiB}}},
-         r"DROPZONE_ZONES\['up'\] chunk_size is 1048576 bytes"),
-        ({**ON_S3, "DROPZONE_ZONES": {"up": {"s3_direct": True, "in_form": True}}},
-         r"DROPZONE_ZONES\['up'\]: s3_direct=True cannot go with in_form"),
+        (
+            {"DROPZONE_ZONES": {"up": {"s3_direct": True}}},
+            r"DROPZONE_ZONES\['up'\] s3_direct = True needs DROPZONE_STORAGE = 's3'",
+        ),
+        (
+            {**ON_S3, "DROPZONE_ZONES": {"up": {"s3_direct": True, "chunk_size": MiB}}},
+            r"DROPZONE_ZONES\['up'\] chunk_size is 1048576 bytes",
+        ),
+        (
+            {**ON_S3, "DROPZONE_ZONES": {"up": {"s3_direct": True, "in_form": True}}},
+            r"DROPZONE_ZONES\['up'\]: s3_direct=True cannot go with in_form",
+        ),
     ],
 )
-def test_direct_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tmp_path, config, named):
+def test_direct_settings_that_cannot_work_fail_at_start_up_naming_the_setting(
+    tmp_path, config, named
+):
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(config)
     with pytest.raises(SettingError, match=named):
         Dropzone(app)
 
 
-def test_the_direct_endpoints_exist_on_s3_and_a_zone_goes_direct_by_its_setting(tmp_path,
-                                                                                  s3_settings):
+def test_the_direct_endpoints_exist_on_s3_and_a_zone_goes_direct_by_its_setting(
+    tmp_path, s3_settings
+):
     names = ("start", "urls", "complete", "abort", "status")
     disk = Flask(__name__, instance_path=str(tmp_path / "disk"))
     disk.config.update(SECRET_KEY="x")
@@ -241,9 +294,17 @@ def test_direct_uploads_need_a_secret_key(tmp_path, s3_settings):
     app = direct_app(tmp_path, s3_settings, SECRET_KEY=None, TESTING=True)
     with pytest.raises(SettingError, match="DROPZONE_S3_DIRECT needs Flask's SECRET_KEY"):
         app.test_client().post(START, json={"name": "a", "size": 1})
-    zoned = direct_app(tmp_path, s3_settings, SECRET_KEY=None, TESTING=True,
-                       DROPZONE_S3_DIRECT=False, DROPZONE_ZONES={"up": {"s3_direct": True}})
-    with pytest.raises(SettingError, match=r"DROPZONE_S3_DIRECT \(zone 'up'\) needs Flask's SECRET"):
+    zoned = direct_app(
+        tmp_path,
+        s3_settings,
+        SECRET_KEY=None,
+        TESTING=True,
+        DROPZONE_S3_DIRECT=False,
+        DROPZONE_ZONES={"up": {"s3_direct": True}},
+    )
+    with pytest.raises(
+        SettingError, match=r"DROPZONE_S3_DIRECT \(zone 'up'\) needs Flask's SECRET"
+    ):
         zoned.test_client().post(START, json={"name": "a", "size": 1})
     del zoned.config["DROPZONE_ZONES"]["up"]
     with pytest.raises(SettingError, match=r"DROPZONE_S3_DIRECT \(or s3_direct=True\) needs"):
@@ -252,8 +313,9 @@ def test_direct_uploads_need_a_secret_key(tmp_path, s3_settings):
 
 def test_only_a_zone_that_goes_direct_needs_chunks_that_are_parts(tmp_path, s3_settings):
     zones = {"small": {"chunk_size": MiB}, "album": {"in_form": True, "chunk_size": MiB}}
-    app = direct_app(tmp_path, s3_settings, DROPZONE_S3_DIRECT=False, DROPZONE_ZONES=zones,
-                     TESTING=True)
+    app = direct_app(
+        tmp_path, s3_settings, DROPZONE_S3_DIRECT=False, DROPZONE_ZONES=zones, TESTING=True
+    )
     client = app.test_client()
     with pytest.raises(SettingError, match=r"config\(\) chunk_size is 1048576 bytes"):
         client.post("/page", json={"s3_direct": True, "chunk_size": MiB})
@@ -275,7 +337,9 @@ def test_a_zone_in_a_form_or_a_form_field_is_never_direct(tmp_path, s3_settings)
 # The happy path --------------------------------------------------------------------------
 
 
-def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp_path, s3_settings, s3):
+def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(
+    tmp_path, s3_settings, s3
+):
     app = direct_app(tmp_path, s3_settings)
     heard = []
     file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
@@ -284,13 +348,24 @@ def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp
     started = start(client, "big.bin", len(data), kind="application/octet-stream")
     assert started.status_code == 200 and started.headers["Cache-Control"] == "no-store"
     answer = started.json
-    assert (answer["partSize"], answer["parts"], answer["expires"]) == (5 * MiB, 4, direct.URL_EXPIRES)
+    assert (answer["partSize"], answer["parts"], answer["expires"]) == (
+        5 * MiB,
+        4,
+        direct.URL_EXPIRES,
+    )
     assert len(answer["urls"]) == 4
     for url in answer["urls"]:
-        assert "content-length" in parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(";")
+        assert "content-length" in parse_qs(urlsplit(url).query)["X-Amz-SignedHeaders"][0].split(
+            ";"
+        )
     made = ticket(app, answer["upload"])
-    assert made.base.startswith("uploads/.dropzone-direct/") and (made.key, made.name) == ("uploads/big.bin", "big.bin")
-    assert s3.open_uploads() == [made.key] and s3.get(made.key) == b""  # the name is held while it is sent
+    assert made.base.startswith("uploads/.dropzone-direct/") and (made.key, made.name) == (
+        "uploads/big.bin",
+        "big.bin",
+    )
+    assert (
+        s3.open_uploads() == [made.key] and s3.get(made.key) == b""
+    )  # the name is held while it is sent
 
     order = [3, 1, 4, 2]
     random.Random(7).shuffle(order)
@@ -307,7 +382,9 @@ def test_a_file_sent_in_parts_straight_to_the_bucket_is_stored_byte_for_byte(tmp
     assert [(s.filename, s.stored_name, s.path, s.size, s.mimetype, s.location) for s in heard] == [
         ("big.bin", "big.bin", None, len(data), "application/octet-stream", "uploads/big.bin")
     ]
-    assert max(app.wsgi_app.sizes) < 4096 and sum(app.wsgi_app.sizes) < 16384  # no file byte came to the app
+    assert (
+        max(app.wsgi_app.sizes) < 4096 and sum(app.wsgi_app.sizes) < 16384
+    )  # no file byte came to the app
 
 
 def test_complete_answers_as_a_view_answers_with_dropzone_answer(tmp_path, s3_settings, s3):
@@ -321,7 +398,9 @@ def test_complete_answers_as_a_view_answers_with_dropzone_answer(tmp_path, s3_se
     assert done.json == app.extensions["dropzone"].answer(heard[1:])
 
 
-def test_names_already_taken_get_a_free_variant_and_an_empty_file_is_one_empty_part(tmp_path, s3_settings, s3):
+def test_names_already_taken_get_a_free_variant_and_an_empty_file_is_one_empty_part(
+    tmp_path, s3_settings, s3
+):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
     assert send(client, "a.txt", b"first").json["stored"][0]["stored_name"] == "a.txt"
@@ -342,7 +421,9 @@ def test_parts_are_listed_page_by_page(tmp_path, s3_settings, s3, monkeypatch):
     monkeypatch.setattr(s3_direct, "LIST_PAGE", 2)
     app = direct_app(tmp_path, s3_settings)
     stores.of(app).files.client.meta.events.register(
-        "before-call.s3.ListParts", lambda params, **kwargs: requests.append(params), unique_id="count-list-parts"
+        "before-call.s3.ListParts",
+        lambda params, **kwargs: requests.append(params),
+        unique_id="count-list-parts",
     )
     client = app.test_client()
     data = os.urandom(26 * MiB)
@@ -384,10 +465,14 @@ def test_simultaneous_completes_store_the_file_once(tmp_path, s3_settings, s3):
     for thread in threads:
         thread.join(60)
     assert sorted(statuses) == [200, 404, 404, 404]
-    assert s3.keys() == ["uploads/race.bin"] and len(heard) == 1 and s3.get("uploads/race.bin") == data
+    assert (
+        s3.keys() == ["uploads/race.bin"] and len(heard) == 1 and s3.get("uploads/race.bin") == data
+    )
 
 
-def test_a_completion_whose_request_died_is_taken_over_after_its_lease(tmp_path, s3_settings, s3, monkeypatch):
+def test_a_completion_whose_request_died_is_taken_over_after_its_lease(
+    tmp_path, s3_settings, s3, monkeypatch
+):
     from flask_dropzone._stores.s3 import direct as s3_direct
 
     app = direct_app(tmp_path, s3_settings)
@@ -395,8 +480,12 @@ def test_a_completion_whose_request_died_is_taken_over_after_its_lease(tmp_path,
     data = os.urandom(MiB)
     answer = start(client, "dead.bin", len(data)).json
     upload_parts(answer, data)
-    s3.raw.put_object(Bucket=s3.bucket, Key=ticket(app, answer["upload"]).base + ".claim", Body=b"")  # a dead request's
-    assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404  # held, within its lease
+    s3.raw.put_object(
+        Bucket=s3.bucket, Key=ticket(app, answer["upload"]).base + ".claim", Body=b""
+    )  # a dead request's
+    assert (
+        client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
+    )  # held, within its lease
     monkeypatch.setattr(s3_direct, "CLAIM_LEASE", 0.0)
     time.sleep(1.1)
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
@@ -426,7 +515,9 @@ def test_delete_on_remove_sends_a_token_that_deletes_the_stored_file(tmp_path, s
     assert entry["filename"] == "d.txt" and s3.keys() == ["uploads/d.txt"]
     assert client.post("/dropzone/delete", data={"token": entry["token"]}).status_code == 200
     assert s3.keys() == []
-    assert deletion.HEADER not in send(client, "e.txt", b"x", zone_header(client)).headers  # the app's setting: off
+    assert (
+        deletion.HEADER not in send(client, "e.txt", b"x", zone_header(client)).headers
+    )  # the app's setting: off
 
 
 def test_a_naming_function_gets_the_file_as_save_gives_it(tmp_path, s3_settings, s3):
@@ -446,7 +537,9 @@ def test_a_naming_function_gets_the_file_as_save_gives_it(tmp_path, s3_settings,
 # Refused before anything is created -----------------------------------------------------
 
 
-def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(tmp_path, s3_settings, s3):
+def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(
+    tmp_path, s3_settings, s3
+):
     app = direct_app(tmp_path, s3_settings)
     refused = []
     upload_refused.connect(lambda sender, **info: refused.append(info), app, weak=False)
@@ -454,16 +547,27 @@ def test_a_file_over_the_zones_limit_is_refused_before_anything_is_created(tmp_p
     response = start(client, "big.bin", 11 * MiB, zone_header(client, max_file_size=10))
     assert (response.status_code, response.mimetype) == (413, "text/plain")
     assert response.get_data(as_text=True) == "File is too big (11 MiB). Max filesize: 10 MiB."
-    assert refused == [{"filename": "big.bin", "status": 413, "reason": response.get_data(as_text=True), "zone": None}]
+    assert refused == [
+        {
+            "filename": "big.bin",
+            "status": 413,
+            "reason": response.get_data(as_text=True),
+            "zone": None,
+        }
+    ]
     assert start(client, "big.bin", 65 * MiB).status_code == 413  # without rules: the app's 64 MiB
     assert s3.keys() == [] and s3.open_uploads() == []
 
 
-def test_a_name_the_zone_does_not_allow_is_refused_before_anything_is_created(tmp_path, s3_settings, s3):
+def test_a_name_the_zone_does_not_allow_is_refused_before_anything_is_created(
+    tmp_path, s3_settings, s3
+):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
     headers = zone_header(client, allowed_file_type="image", invalid_file_type="Pictures only.")
-    response = start(client, "notes.txt", 100, headers, kind="image/png")  # the browser's type counts for nothing
+    response = start(
+        client, "notes.txt", 100, headers, kind="image/png"
+    )  # the browser's type counts for nothing
     assert (response.status_code, response.mimetype) == (415, "text/plain")
     assert response.get_data(as_text=True) == "Pictures only."
     assert s3.keys() == [] and s3.open_uploads() == []
@@ -474,11 +578,18 @@ def test_a_file_of_more_than_10000_parts_is_refused(tmp_path, s3_settings, s3):
     client = app.test_client()
     headers = zone_header(client, max_file_size=None, chunk_quota=None)
     response = start(client, "huge.bin", 10_000 * 5 * MiB + 1, headers)
-    assert (response.status_code, response.get_data(as_text=True)) == (413, (
-        "The file is too large to upload here: it would take more than 10,000 parts of 5 MiB (at most 50,000 MiB)."
-    ))
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        413,
+        (
+            "The file is too large to upload here: it would take more than 10,000 parts of 5 MiB (at most 50,000 MiB)."
+        ),
+    )
     fits = start(client, "fits.bin", 10_000 * 5 * MiB, headers)
-    assert fits.status_code == 200 and fits.json["parts"] == 10_000 and len(fits.json["urls"]) == 10_000
+    assert (
+        fits.status_code == 200
+        and fits.json["parts"] == 10_000
+        and len(fits.json["urls"]) == 10_000
+    )
     assert client.post(ABORT, json={"upload": fits.json["upload"]}).status_code == 204
     assert s3.keys() == [] and s3.open_uploads() == []
 
@@ -521,7 +632,8 @@ def test_unfinished_uploads_count_against_the_clients_quota(tmp_path, s3_setting
     assert first.status_code == 200
     second = start(client, "b.bin", 10 * MiB)
     assert (second.status_code, second.get_data(as_text=True)) == (
-        413, "Too many unfinished uploads; finish or cancel some first."
+        413,
+        "Too many unfinished uploads; finish or cancel some first.",
     )
     assert start(app.test_client(), "b.bin", 10 * MiB).status_code == 200  # another client's quota
     assert client.post(ABORT, json={"upload": first.json["upload"]}).status_code == 204
@@ -534,7 +646,10 @@ def test_a_client_has_at_most_unfinished_uploads_even_of_nothing(tmp_path, s3_se
     client = app.test_client()
     answers = [start(client, "report.pdf", 0) for _ in range(4)]
     assert [answer.status_code for answer in answers] == [200, 200, 200, 413]
-    assert answers[3].get_data(as_text=True) == "Too many unfinished uploads; finish or cancel some first."
+    assert (
+        answers[3].get_data(as_text=True)
+        == "Too many unfinished uploads; finish or cancel some first."
+    )
     assert len(s3.open_uploads()) == 3
     assert client.post(ABORT, json={"upload": answers[0].json["upload"]}).status_code == 204
     assert start(client, "report.pdf", 0).status_code == 200  # an aborted upload counts no more
@@ -550,16 +665,29 @@ def test_content_that_contradicts_its_name_is_refused_and_removed(tmp_path, s3_s
     heard = []
     file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
     client = app.test_client()
-    headers = zone_header(client, allowed_file_type="image", content_mismatch="Pictures only, not {{type}} look-alikes.")
+    headers = zone_header(
+        client,
+        allowed_file_type="image",
+        content_mismatch="Pictures only, not {{type}} look-alikes.",
+    )
     data = b"<!DOCTYPE html><html><script>alert(1)</script></html>" + b" " * (6 * MiB)
     started = start(client, "x.png", len(data), headers)
     assert started.status_code == 200
     upload_parts(started.json, data)
     response = client.post(COMPLETE, json={"upload": started.json["upload"]})
     assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
-        415, "text/plain", "Pictures only, not PNG look-alikes."
+        415,
+        "text/plain",
+        "Pictures only, not PNG look-alikes.",
     )
-    assert refused == [{"filename": "x.png", "status": 415, "reason": "Pictures only, not PNG look-alikes.", "zone": None}]
+    assert refused == [
+        {
+            "filename": "x.png",
+            "status": 415,
+            "reason": "Pictures only, not PNG look-alikes.",
+            "zone": None,
+        }
+    ]
     assert heard == [] and s3.keys() == [] and s3.open_uploads() == []
     again = client.post(COMPLETE, json={"upload": started.json["upload"]})
     assert again.status_code == 404 and s3.keys() == []
@@ -569,7 +697,8 @@ def test_a_refused_file_is_never_completed_so_never_under_a_name(tmp_path, s3_se
     app = direct_app(tmp_path, s3_settings)
     completions = []
     stores.of(app).files.client.meta.events.register(
-        "before-call.s3.CompleteMultipartUpload", lambda params, **kwargs: completions.append(params),
+        "before-call.s3.CompleteMultipartUpload",
+        lambda params, **kwargs: completions.append(params),
         unique_id="count-completions",
     )
     client = app.test_client()
@@ -596,7 +725,9 @@ def test_the_first_part_judged_is_the_one_stored_whatever_the_browser_sends_afte
 
     def then_swapped(store, base):
         copy_first(store, base)
-        assert put(answer["urls"][0], html) == 200  # its URL still holds: the first part is HTML now
+        assert (
+            put(answer["urls"][0], html) == 200
+        )  # its URL still holds: the first part is HTML now
 
     monkeypatch.setattr(S3Direct, "_copy_first", then_swapped)
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
@@ -623,7 +754,9 @@ def test_a_url_tampered_with_or_expired_is_refused_by_s3(tmp_path, s3_settings, 
     answer = start(client, "t.bin", 11 * MiB).json
     first, second = answer["urls"][:2]
     assert put(second.replace("partNumber=2", "partNumber=3"), os.urandom(5 * MiB)) == 403
-    assert put(second.replace("partNumber=2", "partNumber=1"), os.urandom(5 * MiB)) == 403  # part 1 is the server's
+    assert (
+        put(second.replace("partNumber=2", "partNumber=1"), os.urandom(5 * MiB)) == 403
+    )  # part 1 is the server's
     for url, key in ((first, "/.dropzone-direct/"), (second, "/t.bin")):
         other = url.replace(key, key.replace("/", "/x", 1) if key[1] == "." else "/x.bin")
         assert other != url and put(other, os.urandom(5 * MiB)) == 403
@@ -647,7 +780,9 @@ def test_another_session_cannot_use_an_upload(tmp_path, s3_settings, s3):
     for endpoint in (COMPLETE, URLS, ABORT):
         response = stranger.post(endpoint, json=token)
         assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
-            404, "text/plain", "There is no such upload."
+            404,
+            "text/plain",
+            "There is no such upload.",
         ), endpoint
     assert stranger.get(STATUS, query_string=token).status_code == 404
     assert s3.open_uploads() == [ticket(app, answer["upload"]).key]  # nothing was aborted
@@ -681,9 +816,13 @@ def test_a_missing_part_is_409_and_the_upload_stays_open(tmp_path, s3_settings, 
     upload_parts(answer, data, [1, 3])
     response = client.post(COMPLETE, json={"upload": answer["upload"]})
     assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
-        409, "text/plain", "Part 2 is missing."
+        409,
+        "text/plain",
+        "Part 2 is missing.",
     )
-    assert s3.open_uploads() == ["uploads/m.bin"] and s3.get("uploads/m.bin") == b""  # open, its name held
+    assert (
+        s3.open_uploads() == ["uploads/m.bin"] and s3.get("uploads/m.bin") == b""
+    )  # open, its name held
     upload_parts(answer, data, [2])
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 200
     assert s3.get("uploads/m.bin") == data
@@ -697,10 +836,13 @@ def test_a_part_of_the_wrong_size_is_409(tmp_path, s3_settings, s3):
     answer = start(client, "w.bin", len(data)).json
     held = ticket(app, answer["upload"])
     upload_parts(answer, data, [1])
-    s3.raw.upload_part(Bucket=s3.bucket, Key=held.key, UploadId=held.upload_id, PartNumber=2, Body=b"x" * 100)
+    s3.raw.upload_part(
+        Bucket=s3.bucket, Key=held.key, UploadId=held.upload_id, PartNumber=2, Body=b"x" * 100
+    )
     response = client.post(COMPLETE, json={"upload": answer["upload"]})
     assert (response.status_code, response.get_data(as_text=True)) == (
-        409, f"Part 2 has 100 bytes instead of {2 * MiB}."
+        409,
+        f"Part 2 has 100 bytes instead of {2 * MiB}.",
     )
     assert client.get(STATUS, query_string={"upload": answer["upload"]}).json["held"] == [1]
     upload_parts(answer, data, [2])  # sent again, it replaces the wrong one
@@ -719,11 +861,13 @@ def test_parts_joined_into_another_size_than_declared_leave_nothing_under_the_na
     answer = start(client, "short.bin", len(data)).json
     upload_parts(answer, data)
     join = S3Direct.join
-    monkeypatch.setattr(S3Direct, "join", lambda store, held, parts: join(
-        store, held, parts[:-1]))  # a server that leaves the last part out
+    monkeypatch.setattr(
+        S3Direct, "join", lambda store, held, parts: join(store, held, parts[:-1])
+    )  # a server that leaves the last part out
     response = client.post(COMPLETE, json={"upload": answer["upload"]})
     assert (response.status_code, response.get_data(as_text=True)) == (
-        409, "The parts did not make the file declared; add the file again."
+        409,
+        "The parts did not make the file declared; add the file again.",
     )
     assert s3.keys() == [] and s3.open_uploads() == []
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
@@ -742,12 +886,18 @@ def test_a_replayed_complete_stores_nothing_more(tmp_path, s3_settings, s3):
     assert (again.status_code, again.get_data(as_text=True)) == (404, "There is no such upload.")
     assert s3.keys() == ["uploads/once.bin"] and len(heard) == 1
     assert client.get(STATUS, query_string={"upload": started["upload"]}).status_code == 404
-    assert client.post(ABORT, json={"upload": started["upload"]}).status_code == 204  # ended: nothing to abort
+    assert (
+        client.post(ABORT, json={"upload": started["upload"]}).status_code == 204
+    )  # ended: nothing to abort
     assert s3.get("uploads/once.bin") == data and len(heard) == 1
-    assert client.post(URLS, json={"upload": started["upload"]}).status_code == 404  # no URL for an ended upload
+    assert (
+        client.post(URLS, json={"upload": started["upload"]}).status_code == 404
+    )  # no URL for an ended upload
 
 
-def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(tmp_path, s3_settings, s3, monkeypatch):
+def test_a_complete_that_failed_after_joining_the_parts_can_be_sent_again(
+    tmp_path, s3_settings, s3, monkeypatch
+):
     from flask_dropzone._stores import StoreUnavailable
     from flask_dropzone._stores.s3.direct import S3Direct
 
@@ -789,8 +939,14 @@ def test_a_client_aborts_its_upload(tmp_path, s3_settings, s3):
 
 
 def test_a_named_zones_rules_and_folder_apply_through_its_signed_header(tmp_path, s3_settings, s3):
-    zones = {"avatar": {"allowed_file_type": "image", "max_file_size": 8, "upload_folder": "avatars",
-                        "file_too_big": "Too big for an avatar."}}
+    zones = {
+        "avatar": {
+            "allowed_file_type": "image",
+            "max_file_size": 8,
+            "upload_folder": "avatars",
+            "file_too_big": "Too big for an avatar.",
+        }
+    }
     app = direct_app(tmp_path, s3_settings, DROPZONE_ZONES=zones)
 
     @app.get("/avatar")
@@ -812,7 +968,11 @@ def test_a_named_zones_rules_and_folder_apply_through_its_signed_header(tmp_path
     payload, stamp, signature = headers[zonerules.HEADER].rsplit(".", 2)
     rules = decoded(payload)
     assert (rules["z"], rules["k"]) == ("avatar", {})
-    rules["k"] = {"upload_folder": "elsewhere", "allowed_file_custom": True, "allowed_file_type": ".txt"}
+    rules["k"] = {
+        "upload_folder": "elsewhere",
+        "allowed_file_custom": True,
+        "allowed_file_type": ".txt",
+    }
     moved = start(client, "me.txt", 5, {zonerules.HEADER: f"{encoded(rules)}.{stamp}.{signature}"})
     assert (moved.status_code, moved.get_data(as_text=True)) == (400, zonerules.EXPIRED)
     assert s3.keys() == ["uploads/avatars/me.png"]
@@ -847,8 +1007,12 @@ def test_a_zones_folder_is_the_same_key_prefix_for_save_and_send_stored(tmp_path
             found = client.get(f"/file/{zone}/{name}")
             assert found.status_code == 302, name
             assert f"/uploads/{folder}/{name}" in found.headers["Location"], name
-    assert s3.keys() == ["uploads/avatars/direct.png", "uploads/avatars/form.png",
-                         "uploads/shared/direct.png", "uploads/shared/form.png"]
+    assert s3.keys() == [
+        "uploads/avatars/direct.png",
+        "uploads/avatars/form.png",
+        "uploads/shared/direct.png",
+        "uploads/shared/form.png",
+    ]
 
 
 def test_rules_of_the_old_untimed_kind_are_refused(tmp_path, s3_settings, s3):
@@ -857,19 +1021,32 @@ def test_rules_of_the_old_untimed_kind_are_refused(tmp_path, s3_settings, s3):
     from itsdangerous import URLSafeSerializer
 
     app = direct_app(tmp_path, s3_settings)
-    old = URLSafeSerializer("direct tests", salt="flask-dropzone.zone-rules").dumps({"max_file_size": 60})
+    old = URLSafeSerializer("direct tests", salt="flask-dropzone.zone-rules").dumps(
+        {"max_file_size": 60}
+    )
     response = start(app.test_client(), "a.bin", 2 * MiB, {zonerules.HEADER: old})
     assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
     assert s3.keys() == [] and s3.open_uploads() == []
 
 
 def test_the_folder_is_signed_only_for_direct_uploads():
-    keywords = {"max_file_size": 2, "upload_folder": "pics", "stored_name": lambda f: "x",
-                "file_too_big": "Big.", "s3_direct": True}
-    signed = {purpose: zonerules.signed(None, keywords, purpose).keywords
-              for purpose in (zonerules.DIRECT, zonerules.VIEW, zonerules.FIELD)}
+    keywords = {
+        "max_file_size": 2,
+        "upload_folder": "pics",
+        "stored_name": lambda f: "x",
+        "file_too_big": "Big.",
+        "s3_direct": True,
+    }
+    signed = {
+        purpose: zonerules.signed(None, keywords, purpose).keywords
+        for purpose in (zonerules.DIRECT, zonerules.VIEW, zonerules.FIELD)
+    }
     assert signed[zonerules.DIRECT] == {
-        "max_file_size": 2, "upload_folder": "pics", "file_too_big": "Big.", "s3_direct": True}
+        "max_file_size": 2,
+        "upload_folder": "pics",
+        "file_too_big": "Big.",
+        "s3_direct": True,
+    }
     assert signed[zonerules.VIEW] == {"max_file_size": 2}  # the view says the rest
     # a form field's ticket: its refusals' words, no folder (on disk a path, which no page shows)
     assert signed[zonerules.FIELD] == {"max_file_size": 2, "file_too_big": "Big."}
@@ -887,11 +1064,17 @@ def test_an_unusable_bucket_is_a_503_in_plain_text(tmp_path, s3_settings, s3, s3
     upload_parts(answer, b"x" * 100)
     wrong = make_client(s3_server, secret_key="not the secret")
     stores.of(app).files._client = lambda: wrong
-    for response in (start(client, "b.bin", 100), client.post(COMPLETE, json={"upload": answer["upload"]}),
-                     client.get(STATUS, query_string={"upload": answer["upload"]}),
-                     client.post(ABORT, json={"upload": answer["upload"]})):
+    for response in (
+        start(client, "b.bin", 100),
+        client.post(COMPLETE, json={"upload": answer["upload"]}),
+        client.get(STATUS, query_string={"upload": answer["upload"]}),
+        client.post(ABORT, json={"upload": answer["upload"]}),
+    ):
         assert (response.status_code, response.mimetype) == (503, "text/plain")
-        assert response.get_data(as_text=True) == "The server cannot store files right now; try again later."
+        assert (
+            response.get_data(as_text=True)
+            == "The server cannot store files right now; try again later."
+        )
     assert "SignatureDoesNotMatch" in caplog.text
 
 
@@ -932,12 +1115,16 @@ def test_s3_failing_is_a_plain_503_at_every_direct_endpoint_and_loses_nothing(
         failing = s3_answering(s3_server, code, 404 if code == "NoSuchBucket" else 400)
         stores.of(app).files._client = lambda: failing
     for endpoint, response in (
-        ("start", start(client, "other.bin", 100)), ("urls", client.post(URLS, json=token)),
+        ("start", start(client, "other.bin", 100)),
+        ("urls", client.post(URLS, json=token)),
         ("status", client.get(STATUS, query_string=token)),
-        ("complete", client.post(COMPLETE, json=token)), ("abort", client.post(ABORT, json=token)),
+        ("complete", client.post(COMPLETE, json=token)),
+        ("abort", client.post(ABORT, json=token)),
     ):
         assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
-            503, "text/plain", "The server cannot store files right now; try again later."
+            503,
+            "text/plain",
+            "The server cannot store files right now; try again later.",
         ), endpoint
     stores.of(app).files._client = live
     assert client.post(COMPLETE, json=token).status_code == 200
@@ -950,7 +1137,11 @@ def test_a_signer_that_leaves_the_length_out_is_refused(tmp_path, s3_settings, s
     real = client.generate_presigned_url
 
     def unsigned_length(operation, Params, ExpiresIn):
-        return real(operation, Params={k: v for k, v in Params.items() if k != "ContentLength"}, ExpiresIn=ExpiresIn)
+        return real(
+            operation,
+            Params={k: v for k, v in Params.items() if k != "ContentLength"},
+            ExpiresIn=ExpiresIn,
+        )
 
     monkeypatch.setattr(client, "generate_presigned_url", unsigned_length)
     response = start(app.test_client(), "a.bin", 100)
@@ -986,12 +1177,16 @@ def test_clean_aborts_direct_uploads_older_than_chunk_expires(tmp_path, s3_setti
     time.sleep(1.5)
     result = runner.invoke(args=["dropzone", "clean", "--expires", "1"])
     assert result.exit_code == 0, result.output
-    assert result.output == "Removed 1 partial upload, freed 1048576 bytes.\n"  # its part 2, in the bucket
+    assert (
+        result.output == "Removed 1 partial upload, freed 1048576 bytes.\n"
+    )  # its part 2, in the bucket
     assert s3.open_uploads() == [] and s3.keys() == []
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
 
 
-def test_a_zone_with_a_short_expiry_leaves_direct_uploads_to_the_apps_expiry(tmp_path, s3_settings, s3):
+def test_a_zone_with_a_short_expiry_leaves_direct_uploads_to_the_apps_expiry(
+    tmp_path, s3_settings, s3
+):
     """A chunk sent to a zone with a tiny CHUNK_EXPIRES once swept direct uploads by it."""
     from chunking import CONTENT_TYPE, chunk_requests
 
@@ -1011,19 +1206,33 @@ def test_a_zone_with_a_short_expiry_leaves_direct_uploads_to_the_apps_expiry(tmp
     assert response.status_code == 200
     response.close()  # the sweep runs once the response is sent
     completed = client.post(COMPLETE, json={"upload": answer["upload"]})
-    assert completed.status_code == 200 and completed.json["stored"][0]["stored_name"] == "direct.bin"
+    assert (
+        completed.status_code == 200 and completed.json["stored"][0]["stored_name"] == "direct.bin"
+    )
     assert s3.get("uploads/direct.bin") == data
 
 
 def test_s3_cors_lets_the_apps_pages_put_parts(tmp_path, s3_settings, s3):
     app = direct_app(tmp_path, s3_settings)
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["dropzone", "s3-cors", "--origin", "https://app.example", "--origin",
-                                 "http://127.0.0.1:5000"])
+    result = runner.invoke(
+        args=[
+            "dropzone",
+            "s3-cors",
+            "--origin",
+            "https://app.example",
+            "--origin",
+            "http://127.0.0.1:5000",
+        ]
+    )
     assert result.exit_code == 0, result.output
     rule = json.loads(result.output.split("\n", 1)[1])
     (stored,) = s3.raw.get_bucket_cors(Bucket=s3.bucket)["CORSRules"]
-    assert stored["AllowedOrigins"] == rule["AllowedOrigins"] == ["https://app.example", "http://127.0.0.1:5000"]
+    assert (
+        stored["AllowedOrigins"]
+        == rule["AllowedOrigins"]
+        == ["https://app.example", "http://127.0.0.1:5000"]
+    )
     assert stored["AllowedMethods"] == ["PUT"] and stored["ExposeHeaders"] == ["ETag"]
     assert stored["MaxAgeSeconds"] == 3600 and "content-type" in stored["AllowedHeaders"]
 
@@ -1032,10 +1241,15 @@ def test_s3_cors_lets_the_apps_pages_put_parts(tmp_path, s3_settings, s3):
 
     def preflight(origin: str):
         connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
-        connection.request("OPTIONS", f"{parts.path}?{parts.query}", headers={
-            "Origin": origin, "Access-Control-Request-Method": "PUT",
-            "Access-Control-Request-Headers": "content-type,x-requested-with",
-        })
+        connection.request(
+            "OPTIONS",
+            f"{parts.path}?{parts.query}",
+            headers={
+                "Origin": origin,
+                "Access-Control-Request-Method": "PUT",
+                "Access-Control-Request-Headers": "content-type,x-requested-with",
+            },
+        )
         response = connection.getresponse()
         response.read()
         connection.close()
@@ -1060,15 +1274,21 @@ def test_a_file_is_cut_into_parts_of_the_part_size_and_a_tail():
 def part(number, size, etag, second=0):
     import datetime
 
-    return {"PartNumber": number, "Size": size, "ETag": etag,
-            "LastModified": datetime.datetime(2030, 1, 1, 0, 0, second, tzinfo=datetime.timezone.utc)}
+    return {
+        "PartNumber": number,
+        "Size": size,
+        "ETag": etag,
+        "LastModified": datetime.datetime(2030, 1, 1, 0, 0, second, tzinfo=datetime.timezone.utc),
+    }
 
 
 def test_parts_are_checked_missing_and_of_the_wrong_size():
     size, each = 12, 5
     whole = [part(3, 2, "c"), part(1, 5, "a"), part(2, 5, "b"), part(4, 1, "extra")]
     assert direct.check_parts(whole, size, each) == [
-        {"PartNumber": 1, "ETag": "a"}, {"PartNumber": 2, "ETag": "b"}, {"PartNumber": 3, "ETag": "c"},
+        {"PartNumber": 1, "ETag": "a"},
+        {"PartNumber": 2, "ETag": "b"},
+        {"PartNumber": 3, "ETag": "c"},
     ]
     with pytest.raises(direct.PartsProblem, match="Part 2 is missing."):
         direct.check_parts([part(1, 5, "a"), part(3, 2, "c")], size, each)
@@ -1084,14 +1304,26 @@ def test_a_part_listed_twice_counts_once_the_newest_or_else_the_exact_one():
     same_second = [part(1, 5, "exact", 1), part(1, 4, "short", 1)]
     assert direct.latest_parts(same_second, 5, 5)[1]["ETag"] == "exact"
     assert direct.latest_parts(list(reversed(same_second)), 5, 5)[1]["ETag"] == "exact"
-    assert direct.latest_parts([part(1, 5, "first", 1), part(1, 5, "last", 1)], 5, 5)[1]["ETag"] == "last"
+    assert (
+        direct.latest_parts([part(1, 5, "first", 1), part(1, 5, "last", 1)], 5, 5)[1]["ETag"]
+        == "last"
+    )
 
 
 def test_the_token_carries_the_ticket_signed_and_timed():
     app = Flask(__name__)
     app.config.update(SECRET_KEY="k")
     made = direct.Ticket(
-        "p/.dropzone-direct/c/k", "p/a b.png", "a b.png", "id", "c" * 32, "a b.png", "a b.png", 7, 5 * MiB, "p/",
+        "p/.dropzone-direct/c/k",
+        "p/a b.png",
+        "a b.png",
+        "id",
+        "c" * 32,
+        "a b.png",
+        "a b.png",
+        7,
+        5 * MiB,
+        "p/",
         zonerules.Zone("avatar", {"max_file_size": 1}),
     )
     token = direct.make_token(app, made)
@@ -1125,7 +1357,9 @@ def named_header(client, name: str) -> dict:
 
 
 def test_a_zone_tightened_after_the_page_was_rendered_applies_at_once(tmp_path, s3_settings, s3):
-    app = named_app(tmp_path, s3_settings, {"avatar": {"max_file_size": 20, "upload_folder": "avatars"}})
+    app = named_app(
+        tmp_path, s3_settings, {"avatar": {"max_file_size": 20, "upload_folder": "avatars"}}
+    )
     client = app.test_client()
     saved = named_header(client, "avatar")  # a header kept from before the change
     app.config["DROPZONE_ZONES"]["avatar"] = {"max_file_size": 1, "upload_folder": "small"}
@@ -1146,12 +1380,16 @@ def test_a_removed_zone_takes_nothing(tmp_path, s3_settings, s3):
 
 def test_without_valid_rules_a_direct_upload_is_refused(tmp_path, s3_settings, s3):
     """No view runs: the app-wide defaults are no zone of the page's, and never a looser one."""
-    app = named_app(tmp_path, s3_settings, {"avatar": {"allowed_file_type": "image", "max_file_size": 1}})
+    app = named_app(
+        tmp_path, s3_settings, {"avatar": {"allowed_file_type": "image", "max_file_size": 1}}
+    )
     stored = []
     file_stored.connect(lambda sender, saved: stored.append(saved), app, weak=False)
     client = app.test_client()
     for headers in ({}, {zonerules.HEADER: ""}, {zonerules.HEADER: "garbage"}):
-        response = client.post(START, json={"name": "evil.html", "size": 2 * MiB, "type": "text/html"}, headers=headers)
+        response = client.post(
+            START, json={"name": "evil.html", "size": 2 * MiB, "type": "text/html"}, headers=headers
+        )
         assert (response.status_code, response.get_data(as_text=True)) == (400, zonerules.EXPIRED)
     assert s3.keys() == [] and s3.open_uploads() == [] and stored == []
 
@@ -1164,7 +1402,9 @@ def test_another_apps_rules_are_refused_though_it_shares_the_secret_key(tmp_path
 
     @admin.get("/")
     def admin_page():
-        return render_template_string("{{ dropzone.config(max_file_size=60, upload_folder='internal') }}")
+        return render_template_string(
+            "{{ dropzone.config(max_file_size=60, upload_folder='internal') }}"
+        )
 
     with admin.test_client() as staff:
         rules = zone_config(staff.get("/").get_data(as_text=True))["options"]["headers"]
@@ -1187,7 +1427,9 @@ def test_a_pages_rules_work_only_in_the_session_that_was_shown_the_page(tmp_path
     assert s3.keys() == ["uploads/users/42/mine.txt"]
 
 
-def test_an_upload_is_resumed_and_completed_only_in_the_zone_it_started_in(tmp_path, s3_settings, s3):
+def test_an_upload_is_resumed_and_completed_only_in_the_zone_it_started_in(
+    tmp_path, s3_settings, s3
+):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
     public = zone_header(client, upload_folder="public")
@@ -1217,7 +1459,9 @@ def test_a_zone_tightened_while_a_file_uploads_refuses_it_at_completion(tmp_path
     assert s3.keys() == [] and s3.open_uploads() == []
 
 
-def test_the_app_chooses_a_direct_uploads_folder_when_it_starts_and_completes(tmp_path, s3_settings, s3):
+def test_the_app_chooses_a_direct_uploads_folder_when_it_starts_and_completes(
+    tmp_path, s3_settings, s3
+):
     app = direct_app(tmp_path, s3_settings)
     users = {"user": "42"}
 
@@ -1226,7 +1470,10 @@ def test_the_app_chooses_a_direct_uploads_folder_when_it_starts_and_completes(tm
         return False if users["user"] is None else f"users/{users['user']}"
 
     client = app.test_client()
-    assert send(client, "a.txt", b"hello", zone_header(client, upload_folder="ignored")).status_code == 200
+    assert (
+        send(client, "a.txt", b"hello", zone_header(client, upload_folder="ignored")).status_code
+        == 200
+    )
     assert s3.keys() == ["uploads/users/42/a.txt"]
     answer = start(client, "b.txt", 5).json
     upload_parts(answer, b"world")
@@ -1234,7 +1481,10 @@ def test_the_app_chooses_a_direct_uploads_folder_when_it_starts_and_completes(tm
     assert client.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 409
     users["user"] = None  # logged out
     refused = start(client, "c.txt", 5)
-    assert (refused.status_code, refused.get_data(as_text=True)) == (403, "You cannot upload files here.")
+    assert (refused.status_code, refused.get_data(as_text=True)) == (
+        403,
+        "You cannot upload files here.",
+    )
     assert s3.keys() == ["uploads/users/42/a.txt"] and s3.open_uploads() == []
 
 
@@ -1249,7 +1499,9 @@ def test_a_page_renews_its_rules_while_they_hold(tmp_path, s3_settings, s3):
     assert send(client, "a.txt", b"hi", fresh).status_code == 200
     stranger = app.test_client()
     zone_header(stranger)
-    assert stranger.get("/dropzone/rules", headers=old).status_code == 400  # not the stranger's page
+    assert (
+        stranger.get("/dropzone/rules", headers=old).status_code == 400
+    )  # not the stranger's page
     del app.config["DROPZONE_ZONES"]["avatar"]
     gone = client.get("/dropzone/rules", headers=fresh)
     assert (gone.status_code, gone.get_data(as_text=True)) == (400, zonerules.EXPIRED)
@@ -1378,11 +1630,14 @@ def test_a_zone_no_longer_direct_starts_nothing_from_a_page_shown_before(tmp_pat
 
 
 @pytest.mark.parametrize("app_default", [False, True])
-def test_one_app_has_a_direct_zone_and_a_zone_through_the_app(tmp_path, s3_settings, s3,
-                                                                app_default):
+def test_one_app_has_a_direct_zone_and_a_zone_through_the_app(
+    tmp_path, s3_settings, s3, app_default
+):
     """S3_DIRECT is the app's default, and each zone's own setting."""
-    zones = {"direct": {"s3_direct": True, "upload_folder": "direct"},
-             "posted": {"s3_direct": False, "upload_folder": "posted"}}
+    zones = {
+        "direct": {"s3_direct": True, "upload_folder": "direct"},
+        "posted": {"s3_direct": False, "upload_folder": "posted"},
+    }
     app = named_app(tmp_path, s3_settings, zones, DROPZONE_S3_DIRECT=app_default)
     dropzone = app.extensions["dropzone"]
 
@@ -1391,14 +1646,16 @@ def test_one_app_has_a_direct_zone_and_a_zone_through_the_app(tmp_path, s3_setti
         return {"stored": [saved.location for saved in dropzone.save(zone="posted")]}
 
     client = app.test_client()
-    configs = {name: zone_config(client.get(f"/zone/{name}").get_data(as_text=True))
-               for name in zones}
+    configs = {
+        name: zone_config(client.get(f"/zone/{name}").get_data(as_text=True)) for name in zones
+    }
     assert configs["direct"]["direct"] is not None and configs["posted"]["direct"] is None
     headers = {name: config["options"]["headers"] for name, config in configs.items()}
     data = png(6 * MiB)
     assert send(client, "a.png", data, headers["direct"]).status_code == 200
-    posted = client.post("/upload", data={"file": (io.BytesIO(png(100)), "b.png")},
-                         headers=headers["posted"])
+    posted = client.post(
+        "/upload", data={"file": (io.BytesIO(png(100)), "b.png")}, headers=headers["posted"]
+    )
     assert posted.json == {"stored": ["uploads/posted/b.png"]}
     refused = start(client, "c.png", 100, headers["posted"])  # through the app: nothing direct
     assert (refused.status_code, refused.get_data(as_text=True)) == (400, zonerules.EXPIRED)

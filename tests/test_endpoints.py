@@ -30,7 +30,9 @@ def delete_app(tmp_path, **config) -> Flask:
 
 
 def upload(client, name="a.txt", content=b"hello"):
-    response = client.post("/upload", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data")
+    response = client.post(
+        "/upload", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return json.loads(response.headers[deletion.HEADER])
 
@@ -52,10 +54,17 @@ def test_a_stored_files_token_deletes_it_once(tmp_path):
     deleted = []
     file_deleted.connect(lambda sender, **info: deleted.append(info["name"]), app, weak=False)
     response = delete(client, entries[0]["token"])
-    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (200, "text/plain", "Deleted.")
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+        200,
+        "text/plain",
+        "Deleted.",
+    )
     assert stored(app) == [] and deleted == ["a.txt"]
     again = delete(client, entries[0]["token"])  # replayed
-    assert (again.status_code, again.get_data(as_text=True)) == (404, "There is no such file to delete.")
+    assert (again.status_code, again.get_data(as_text=True)) == (
+        404,
+        "There is no such file to delete.",
+    )
 
 
 def payload(app, token) -> dict:
@@ -64,18 +73,32 @@ def payload(app, token) -> dict:
 
 @pytest.mark.parametrize("zone", [None, "elsewhere"])
 def test_the_token_names_no_server_path_nor_the_files_inode(tmp_path, zone):
-    app = delete_app(tmp_path, DROPZONE_ZONES={"elsewhere": {"upload_folder": str(tmp_path / "other" / "place")}})
-    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.dropzone.save(zone=zone)]}
+    app = delete_app(
+        tmp_path, DROPZONE_ZONES={"elsewhere": {"upload_folder": str(tmp_path / "other" / "place")}}
+    )
+    app.view_functions["upload"] = lambda: {
+        "stored": [s.stored_name for s in app.dropzone.save(zone=zone)]
+    }
     token = upload(app.test_client())[0]["token"]
     found = payload(app, token)
     assert str(tmp_path) not in repr(found)
-    assert found["f"] == ("" if zone is None else "../../other/place")  # relative to the upload folder
-    folder = os.path.join(app.instance_path, "uploads") if zone is None else str(tmp_path / "other" / "place")
+    assert found["f"] == (
+        "" if zone is None else "../../other/place"
+    )  # relative to the upload folder
+    folder = (
+        os.path.join(app.instance_path, "uploads")
+        if zone is None
+        else str(tmp_path / "other" / "place")
+    )
     info = os.stat(os.path.join(folder, "a.txt"))
-    assert str(info.st_ino) not in found["v"] and str(info.st_mtime_ns) not in found["v"]  # a keyed hash
+    assert (
+        str(info.st_ino) not in found["v"] and str(info.st_mtime_ns) not in found["v"]
+    )  # a keyed hash
 
 
-@pytest.mark.parametrize("mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "", lambda t: "a" * 5000])
+@pytest.mark.parametrize(
+    "mangle", [lambda t: t[:-3] + "abc", lambda t: "x" + t, lambda t: "", lambda t: "a" * 5000]
+)
 def test_a_tampered_or_missing_token_is_400_and_deletes_nothing(tmp_path, mangle):
     app = delete_app(tmp_path)
     client = app.test_client()
@@ -123,7 +146,10 @@ def test_the_apps_check_can_keep_a_file(tmp_path):
     client = app.test_client()
     token = upload(client)[0]["token"]
     response = delete(client, token)
-    assert (response.status_code, response.get_data(as_text=True)) == (403, "This file cannot be deleted.")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        403,
+        "This file cannot be deleted.",
+    )
     assert asked == ["a.txt"] and stored(app) == ["a.txt"]
 
 
@@ -150,7 +176,9 @@ def test_with_csrfprotect_a_delete_needs_the_csrf_token(tmp_path):
     token = upload(client)[0]["token"]
     app.config["WTF_CSRF_ENABLED"] = True
     refused = delete(client, token)
-    assert refused.status_code == 400 and refused.mimetype == "text/plain" and stored(app) == ["a.txt"]
+    assert (
+        refused.status_code == 400 and refused.mimetype == "text/plain" and stored(app) == ["a.txt"]
+    )
     csrf = client.get("/token").get_data(as_text=True)
     assert delete(client, token, **{"X-CSRFToken": csrf}).status_code == 200 and stored(app) == []
 
@@ -162,7 +190,9 @@ def test_a_file_in_s3_is_deleted_from_its_remove_link(tmp_path, s3_server, s3_bu
     client = app.test_client()
     token = upload(client, "photo.bin", os.urandom(1000))[0]["token"]
     bucket = make_client(s3_server)
-    assert [e["Key"] for e in bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", [])] == ["uploads/photo.bin"]
+    assert [e["Key"] for e in bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", [])] == [
+        "uploads/photo.bin"
+    ]
     assert delete(client, token).status_code == 200
     assert bucket.list_objects_v2(Bucket=s3_bucket).get("Contents", []) == []
 
@@ -175,7 +205,9 @@ def test_a_client_cancels_its_own_partial_upload_and_no_other(tmp_path):
     data = os.urandom(2500)
     bodies = chunk_requests(data, "c.bin", 1024, file_id="0f0f0f0f-0000-4000-8000-000000000001")
     assert client.post("/upload", data=bodies[0], content_type=CONTENT_TYPE).status_code == 200
-    other = app.test_client().post("/dropzone/cancel", data={"dzuuid": "0f0f0f0f-0000-4000-8000-000000000001"})
+    other = app.test_client().post(
+        "/dropzone/cancel", data={"dzuuid": "0f0f0f0f-0000-4000-8000-000000000001"}
+    )
     assert (other.status_code, other.get_data(as_text=True)) == (404, "There is no such upload.")
     mine = client.post("/dropzone/cancel", data={"dzuuid": "0f0f0f0f-0000-4000-8000-000000000001"})
     assert (mine.status_code, mine.get_data(as_text=True)) == (200, "Cancelled.")
@@ -201,23 +233,34 @@ def test_existing_files_reach_the_page_as_escaped_json_with_their_tokens(tmp_pat
     def edit():
         from flask import render_template_string
 
-        hostile = {"name": "</script><script>alert(1)</script>", "size": 3}  # shown only: no delete token
+        hostile = {
+            "name": "</script><script>alert(1)</script>",
+            "size": 3,
+        }  # shown only: no delete token
         return render_template_string(
             "{{ dropzone.config(existing=items) }}{{ dropzone.config(id='shown', existing=[hostile], "
-            "delete_on_remove=False) }}", items=saved, hostile=hostile,
+            "delete_on_remove=False) }}",
+            items=saved,
+            hostile=hostile,
         )
 
     upload(client, "kept.txt")
-    client.post("/saved", data={"file": (io.BytesIO(b"abc"), "s.txt")}, content_type="multipart/form-data")
+    client.post(
+        "/saved", data={"file": (io.BytesIO(b"abc"), "s.txt")}, content_type="multipart/form-data"
+    )
     html = client.get("/edit").get_data(as_text=True)
     assert "</script><script>" not in html
     zones = {config["id"]: config["existing"] for config in zone_configs(html)}
     assert [(e["name"], e["size"]) for e in zones["myDropzone"]] == [("s.txt", 3)]
     assert zones["shown"] == [{"name": "</script><script>alert(1)</script>", "size": 3}]
-    assert delete(client, zones["myDropzone"][0]["token"]).status_code == 200 and stored(app) == ["kept.txt"]
+    assert delete(client, zones["myDropzone"][0]["token"]).status_code == 200 and stored(app) == [
+        "kept.txt"
+    ]
 
 
-@pytest.mark.parametrize("name", ["../app-database.sqlite", "otheruser/file.txt", ".hidden", "a\\b.txt"])
+@pytest.mark.parametrize(
+    "name", ["../app-database.sqlite", "otheruser/file.txt", ".hidden", "a\\b.txt"]
+)
 def test_existing_names_that_cannot_be_stored_files_get_no_delete_token(tmp_path, name):
     """An app listing saved.filename (the client's name) instead of saved.stored_name, or a
     path, is told so: a token for such a name would delete outside the folder."""
@@ -234,9 +277,14 @@ def test_a_token_naming_a_path_deletes_nothing(tmp_path):
     client = app.test_client()
     good = payload(app, upload(client)[0]["token"])
     (tmp_path / "instance" / "app-database.sqlite").write_bytes(b"precious")
-    forged = signing.serializer(app, deletion.PURPOSE).dumps({**good, "n": "../app-database.sqlite"})
+    forged = signing.serializer(app, deletion.PURPOSE).dumps(
+        {**good, "n": "../app-database.sqlite"}
+    )
     response = delete(client, forged)
-    assert (response.status_code, response.get_data(as_text=True)) == (404, "There is no such file to delete.")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        404,
+        "There is no such file to delete.",
+    )
     assert (tmp_path / "instance" / "app-database.sqlite").read_bytes() == b"precious"
 
 
@@ -254,12 +302,17 @@ def test_the_status_of_an_upload_is_told_to_its_client_only(tmp_path):
     upload_id = "0f0f0f0f-0000-4000-8000-000000000002"
     bodies = chunk_requests(os.urandom(2500), "c.bin", 1024, order=[2, 0], file_id=upload_id)
     for request_body in bodies:
-        assert client.post("/upload", data=request_body, content_type=CONTENT_TYPE).status_code == 200
+        assert (
+            client.post("/upload", data=request_body, content_type=CONTENT_TYPE).status_code == 200
+        )
     status = client.get(f"/dropzone/status?dzuuid={upload_id}")
     assert status.json == {"held": [0, 2], "size": 2500, "chunkSize": 1024, "count": 3}
     assert status.headers["Cache-Control"] == "no-store"
-    for other in (app.test_client().get(f"/dropzone/status?dzuuid={upload_id}"),
-                  client.get("/dropzone/status?dzuuid=not-an-id"), client.get("/dropzone/status")):
+    for other in (
+        app.test_client().get(f"/dropzone/status?dzuuid={upload_id}"),
+        client.get("/dropzone/status?dzuuid=not-an-id"),
+        client.get("/dropzone/status"),
+    ):
         assert (other.status_code, other.mimetype) == (404, "text/plain")
 
 
@@ -269,12 +322,20 @@ def test_remove_links_are_dropzones_add_remove_links(tmp_path):
     app = delete_app(tmp_path, DROPZONE_DELETE_ON_REMOVE=False)
     with app.test_request_context():
         plain = zone_config(str(app.dropzone.config()))
-        links = zone_config(str(app.dropzone.config(add_remove_links=True, remove_file="Take it away")))
+        links = zone_config(
+            str(app.dropzone.config(add_remove_links=True, remove_file="Take it away"))
+        )
         deleting = zone_config(str(app.dropzone.config(delete_on_remove=True)))
     assert plain["options"]["addRemoveLinks"] is False and plain["deleteUrl"] is None
-    assert links["options"]["addRemoveLinks"] is True and links["options"]["dictRemoveFile"] == "Take it away"
+    assert (
+        links["options"]["addRemoveLinks"] is True
+        and links["options"]["dictRemoveFile"] == "Take it away"
+    )
     assert links["deleteUrl"] is None  # links that only take the file out of the zone
-    assert deleting["options"]["addRemoveLinks"] is True and deleting["deleteUrl"] == "/dropzone/delete"
+    assert (
+        deleting["options"]["addRemoveLinks"] is True
+        and deleting["deleteUrl"] == "/dropzone/delete"
+    )
 
 
 # Which file a token deletes, decided by the server from today's settings ---------------------
@@ -293,13 +354,21 @@ def _stored_in(app, folder_keyword) -> list[str]:
 WAYS = {
     # how the view chooses the folder: (extra config, save() keywords, the folder named to the store)
     "app setting": ({"DROPZONE_UPLOAD_FOLDER": "{tmp}/media"}, {}, None),
-    "named zone": ({"DROPZONE_ZONES": {"avatar": {"upload_folder": "{tmp}/avatars"}}}, {"zone": "avatar"}, "{tmp}/avatars"),
+    "named zone": (
+        {"DROPZONE_ZONES": {"avatar": {"upload_folder": "{tmp}/avatars"}}},
+        {"zone": "avatar"},
+        "{tmp}/avatars",
+    ),
     "keyword": ({}, {"upload_folder": "{tmp}/by-keyword"}, "{tmp}/by-keyword"),
     "folder argument": ({}, {"folder": "{tmp}/by-argument"}, "{tmp}/by-argument"),
 }
 S3_WAYS = {
     "the prefix": ({}, {}, None),
-    "named zone": ({"DROPZONE_ZONES": {"avatar": {"upload_folder": "avatars"}}}, {"zone": "avatar"}, "avatars"),
+    "named zone": (
+        {"DROPZONE_ZONES": {"avatar": {"upload_folder": "avatars"}}},
+        {"zone": "avatar"},
+        "avatars",
+    ),
     "keyword": ({}, {"upload_folder": "by-keyword"}, "by-keyword"),
     "folder argument": ({}, {"folder": "by-argument"}, "by-argument"),
 }
@@ -316,7 +385,9 @@ def _filled(value, tmp_path):
 def _way_app(tmp_path, config, keywords, storage=None) -> Flask:
     app = delete_app(tmp_path, **_filled(config, tmp_path), **(storage or {}))
     keywords = _filled(keywords, tmp_path)
-    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.dropzone.save(**keywords)]}
+    app.view_functions["upload"] = lambda: {
+        "stored": [s.stored_name for s in app.dropzone.save(**keywords)]
+    }
     return app
 
 
@@ -334,7 +405,9 @@ def test_the_remove_link_deletes_the_file_wherever_the_view_stored_it(tmp_path, 
 
 
 @pytest.mark.parametrize("way", S3_WAYS)
-def test_on_s3_the_remove_link_deletes_the_file_wherever_the_view_stored_it(tmp_path, s3_settings, way):
+def test_on_s3_the_remove_link_deletes_the_file_wherever_the_view_stored_it(
+    tmp_path, s3_settings, way
+):
     config, keywords, folder = S3_WAYS[way]
     app = _way_app(tmp_path, config, keywords, s3_settings)
     client = app.test_client()
@@ -347,7 +420,9 @@ def test_on_s3_the_remove_link_deletes_the_file_wherever_the_view_stored_it(tmp_
 
 @pytest.mark.parametrize("zone", [None, "avatar"])
 def test_files_shown_again_are_deleted_from_the_zones_own_folder(tmp_path, zone):
-    app = delete_app(tmp_path, DROPZONE_ZONES={"avatar": {"upload_folder": str(tmp_path / "avatars")}})
+    app = delete_app(
+        tmp_path, DROPZONE_ZONES={"avatar": {"upload_folder": str(tmp_path / "avatars")}}
+    )
     folder = str(tmp_path / ("avatars" if zone else "instance/uploads"))
     os.makedirs(folder)
     with open(os.path.join(folder, "old.txt"), "wb") as file:
@@ -358,8 +433,9 @@ def test_files_shown_again_are_deleted_from_the_zones_own_folder(tmp_path, zone)
     def edit():
         from flask import render_template_string
 
-        return render_template_string("{{ dropzone.config(id=zone or 'plain', existing=[{'name': 'old.txt'}]) }}",
-                                      zone=zone)
+        return render_template_string(
+            "{{ dropzone.config(id=zone or 'plain', existing=[{'name': 'old.txt'}]) }}", zone=zone
+        )
 
     from conftest import zone_config
 
@@ -392,7 +468,10 @@ def test_a_token_deletes_nothing_once_the_app_no_longer_deletes_from_remove_link
     token = upload(client)[0]["token"]
     app.config["DROPZONE_DELETE_ON_REMOVE"] = False  # redeployed
     response = delete(client, token)
-    assert (response.status_code, response.get_data(as_text=True)) == (403, "This file cannot be deleted here.")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        403,
+        "This file cannot be deleted here.",
+    )
     assert stored(app) == ["a.txt"]
 
 
@@ -407,8 +486,14 @@ def test_a_token_is_held_to_the_shorter_of_its_window_and_todays(tmp_path, monke
 
 
 def test_a_named_zones_token_follows_the_zone_of_today(tmp_path):
-    app = delete_app(tmp_path, DROPZONE_DELETE_ON_REMOVE=False, DROPZONE_ZONES={"avatar": {"delete_on_remove": True}})
-    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.dropzone.save(zone="avatar")]}
+    app = delete_app(
+        tmp_path,
+        DROPZONE_DELETE_ON_REMOVE=False,
+        DROPZONE_ZONES={"avatar": {"delete_on_remove": True}},
+    )
+    app.view_functions["upload"] = lambda: {
+        "stored": [s.stored_name for s in app.dropzone.save(zone="avatar")]
+    }
     client = app.test_client()
     token = upload(client)[0]["token"]
     del app.config["DROPZONE_ZONES"]["avatar"]  # the zone is gone
@@ -454,7 +539,9 @@ def test_after_a_logout_the_next_person_inherits_nothing(tmp_path):
 
 def test_forget_client_gives_the_browser_a_new_client_id(tmp_path):
     app = delete_app(tmp_path)
-    app.add_url_rule("/switch", "switch", lambda: app.dropzone.forget_client() or "", methods=["POST"])
+    app.add_url_rule(
+        "/switch", "switch", lambda: app.dropzone.forget_client() or "", methods=["POST"]
+    )
     client = app.test_client()
     token = upload(client)[0]["token"]
     client.post("/switch")

@@ -38,7 +38,9 @@ def test_application_factory():
 
 def test_dropzone_in_every_template_including_imported_macros(app):
     app.jinja_env.loader = None
-    macros = app.jinja_env.from_string("{% macro zone() %}{{ dropzone.create('upload') }}{% endmacro %}")
+    macros = app.jinja_env.from_string(
+        "{% macro zone() %}{{ dropzone.create('upload') }}{% endmacro %}"
+    )
     with app.test_request_context():
         assert "dropzone" in str(macros.module.zone())
 
@@ -53,7 +55,10 @@ def test_vendored_dropzone_matches_its_pinned_integrity():
 
 def test_static_files_are_served_also_under_2_0_names(app):
     client = app.test_client()
-    js, css = (STATIC / "dropzone" / "dropzone-min.js").read_bytes(), (STATIC / "dropzone" / "dropzone.css").read_bytes()
+    js, css = (
+        (STATIC / "dropzone" / "dropzone-min.js").read_bytes(),
+        (STATIC / "dropzone" / "dropzone.css").read_bytes(),
+    )
     assert client.get("/dropzone/static/dropzone/dropzone-min.js").data == js
     assert client.get("/dropzone/static/dropzone/dropzone.css").data == css
     with app.test_request_context():  # the names 2.0.0's templates link directly

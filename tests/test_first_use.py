@@ -45,14 +45,22 @@ def at_once(requests) -> list[int]:
     return statuses
 
 
-@pytest.mark.parametrize("size", [100, 800_000], ids=["written at once", "linked from a temporary file"])
+@pytest.mark.parametrize(
+    "size", [100, 800_000], ids=["written at once", "linked from a temporary file"]
+)
 def test_simultaneous_first_uploads_all_arrive(tmp_path, size):
     for trial in range(TRIALS):
-        app = fresh_app(str(tmp_path / f"t{trial}" / "instance"))  # not even the instance folder exists
+        app = fresh_app(
+            str(tmp_path / f"t{trial}" / "instance")
+        )  # not even the instance folder exists
 
         def upload(number, app=app):
             data = {"file": (io.BytesIO(os.urandom(size)), f"{number}.bin")}
-            return lambda: app.test_client().post("/save", data=data, content_type="multipart/form-data").status_code
+            return lambda: (
+                app.test_client()
+                .post("/save", data=data, content_type="multipart/form-data")
+                .status_code
+            )
 
         assert at_once([upload(n) for n in range(AT_ONCE)]) == [200] * AT_ONCE, trial
         assert len(os.listdir(os.path.join(app.instance_path, "uploads"))) == AT_ONCE
@@ -67,6 +75,10 @@ def test_simultaneous_first_chunks_all_arrive(tmp_path, same_client):
             for client in clients:
                 with client.session_transaction() as session:
                     session["_dropzone_client"] = "12" * 16
-        firsts = [chunk_requests(os.urandom(3 * CHUNK), f"{n}.bin", CHUNK)[0] for n in range(AT_ONCE)]
-        statuses = at_once([lambda c=c, b=b: send(c, b).status_code for c, b in zip(clients, firsts)])
+        firsts = [
+            chunk_requests(os.urandom(3 * CHUNK), f"{n}.bin", CHUNK)[0] for n in range(AT_ONCE)
+        ]
+        statuses = at_once(
+            [lambda c=c, b=b: send(c, b).status_code for c, b in zip(clients, firsts)]
+        )
         assert statuses == [200] * AT_ONCE, trial

@@ -67,7 +67,8 @@ def dead_endpoint(app) -> None:
         free.bind(("127.0.0.1", 0))
         port = free.getsockname()[1]
     client = boto3.session.Session().client(
-        "s3", endpoint_url=f"http://127.0.0.1:{port}",
+        "s3",
+        endpoint_url=f"http://127.0.0.1:{port}",
         config=Config(retries={"max_attempts": 1}, connect_timeout=2, read_timeout=2),
     )
     stores.of(app).files._client = lambda: client
@@ -83,10 +84,14 @@ def test_on_s3_a_store_outage_is_a_plain_503_at_the_pending_endpoint(tmp_path, s
     dead_endpoint(app)
     answer = upload(client, config)
     assert answer.status_code == 503 and answer.mimetype == "text/plain"
-    assert answer.get_data(as_text=True) == "The server cannot store files right now; try again later."
+    assert (
+        answer.get_data(as_text=True) == "The server cannot store files right now; try again later."
+    )
 
 
-def test_on_s3_a_form_sent_during_an_outage_comes_back_with_what_was_typed_and_a_field_error(tmp_path, s3_settings):
+def test_on_s3_a_form_sent_during_an_outage_comes_back_with_what_was_typed_and_a_field_error(
+    tmp_path, s3_settings
+):
     app = form_app(tmp_path, **s3_settings)
     client = app.test_client()
     ref = reference(client, field_config(client))
@@ -100,7 +105,9 @@ def test_on_s3_a_form_sent_during_an_outage_comes_back_with_what_was_typed_and_a
     assert [saved.filename for saved in app.claimed[0]] == ["a.png"]
 
 
-def test_claim_raises_store_unavailable_an_app_may_catch_or_leave_as_a_plain_503(tmp_path, s3_settings):
+def test_claim_raises_store_unavailable_an_app_may_catch_or_leave_as_a_plain_503(
+    tmp_path, s3_settings
+):
     app = two_photo_app(tmp_path, catch=False, **s3_settings)
     client = app.test_client()
     ref = reference(client, field_config(client))
@@ -114,7 +121,9 @@ def test_claim_raises_store_unavailable_an_app_may_catch_or_leave_as_a_plain_503
     assert answer.status_code == 503 and answer.mimetype == "text/plain"
     assert issubclass(StoreUnavailable, UploadRefused) and StoreUnavailable.code == 503
     files._copy_new = original
-    assert client.post("/post", data={"title": "x", "photos": ref}).get_data(as_text=True) == "posted"
+    assert (
+        client.post("/post", data={"title": "x", "photos": ref}).get_data(as_text=True) == "posted"
+    )
 
 
 # A claim that fails midway --------------------------------------------------------------------
@@ -142,13 +151,19 @@ def test_on_s3_a_copy_that_fails_after_the_claim_gives_the_claim_back(tmp_path, 
 
     files._copy_new = second_fails
     answer = client.post("/post", data={"title": "x", "photos": refs})
-    assert answer.status_code == 503 and "cannot store files right now" in answer.get_data(as_text=True)
+    assert answer.status_code == 503 and "cannot store files right now" in answer.get_data(
+        as_text=True
+    )
     assert claim_keys(app) == []  # both claims given back, conditionally on their own bodies
     from test_forms import bucket_keys
 
-    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == []  # a.png's copy went
+    assert [
+        key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")
+    ] == []  # a.png's copy went
     files._copy_new = original
-    assert client.post("/post", data={"title": "x", "photos": refs}).get_data(as_text=True) == "posted"
+    assert (
+        client.post("/post", data={"title": "x", "photos": refs}).get_data(as_text=True) == "posted"
+    )
     assert [saved.stored_name for saved in app.claimed[0]] == ["a.png", "b.png"]
 
 
@@ -171,11 +186,15 @@ def test_on_disk_a_claim_that_fails_midway_leaves_every_file_pending(tmp_path, m
     answer = client.post("/post", data={"title": "x", "photos": refs})
     assert answer.status_code == 507 and stored(app) == [] and pending_count(app) == 2
     monkeypatch.undo()
-    assert client.post("/post", data={"title": "x", "photos": refs}).get_data(as_text=True) == "posted"
+    assert (
+        client.post("/post", data={"title": "x", "photos": refs}).get_data(as_text=True) == "posted"
+    )
     assert stored(app) == ["a.png", "b.png"] and pending_count(app) == 0
 
 
-def test_on_s3_a_file_held_by_a_claim_that_died_is_told_not_silently_left_out(tmp_path, s3_settings):
+def test_on_s3_a_file_held_by_a_claim_that_died_is_told_not_silently_left_out(
+    tmp_path, s3_settings
+):
     app = form_app(tmp_path, **s3_settings)
     client = app.test_client()
     config = field_config(client)
@@ -185,7 +204,9 @@ def test_on_s3_a_file_held_by_a_claim_that_died_is_told_not_silently_left_out(tm
     files = stores.of(app).files
     payload, _ = signing.loads(app, pending.REFERENCE_PURPOSE, refs[1], 3600)
     folder = files.pending_folder("", payload["c"])
-    files.client.put_object(Bucket=files.bucket, Key=folder + payload["i"] + ".claim", Body=b"a worker killed midway")
+    files.client.put_object(
+        Bucket=files.bucket, Key=folder + payload["i"] + ".claim", Body=b"a worker killed midway"
+    )
     answer = client.post("/post", data={"title": "x", "photos": refs})
     assert answer.status_code == 200 and pending.NOT_KEPT in answer.get_data(as_text=True)
     assert app.claimed == []  # no post made without b.png
@@ -194,7 +215,9 @@ def test_on_s3_a_file_held_by_a_claim_that_died_is_told_not_silently_left_out(tm
 # A form sent twice ----------------------------------------------------------------------------
 
 
-def test_a_file_claimed_by_another_request_while_the_form_is_checked_is_a_field_error(tmp_path, s3_settings, monkeypatch):
+def test_a_file_claimed_by_another_request_while_the_form_is_checked_is_a_field_error(
+    tmp_path, s3_settings, monkeypatch
+):
     """The race of a form sent twice, made deterministic: the other request's claim lands
     between the field's check and its validators' read (in a bucket, each read is a GET)."""
 
@@ -205,11 +228,15 @@ def test_a_file_claimed_by_another_request_while_the_form_is_checked_is_a_field_
 
     class Sized(FlaskForm):
         title = StringField(validators=[DataRequired()])
-        photos = DropzoneField("Photos", validators=[FileSize(1024 * 1024), whole_picture], allowed_file_type="image")
+        photos = DropzoneField(
+            "Photos", validators=[FileSize(1024 * 1024), whole_picture], allowed_file_type="image"
+        )
 
     app = form_app(tmp_path, form=Sized, **s3_settings)
     client = app.test_client()
-    ref = reference(client, field_config(client), data=PNG + bytes(300 * 1024))  # read past the head
+    ref = reference(
+        client, field_config(client), data=PNG + bytes(300 * 1024)
+    )  # read past the head
     from flask_dropzone._protocol import pending_files
 
     original = pending_files.PendingFile.read_head
@@ -248,10 +275,14 @@ def test_a_reference_spelled_otherwise_is_no_file_and_one_file_counts_once(tmp_p
     from flask_dropzone._rules import signing
 
     serializer = signing.serializer(app, pending.REFERENCE_PURPOSE)
-    assert len(set(spellings(ref))) == 5 and all(serializer.loads(each) for each in spellings(ref))  # lenient
+    assert len(set(spellings(ref))) == 5 and all(
+        serializer.loads(each) for each in spellings(ref)
+    )  # lenient
     answer = client.post("/post", data={"title": "x", "photos": [ref, *spellings(ref)]})
     assert answer.status_code == 200 and pending.NOT_KEPT in answer.get_data(as_text=True)
-    assert "You can&#39;t upload any more files" not in answer.get_data(as_text=True)  # counted once
+    assert "You can&#39;t upload any more files" not in answer.get_data(
+        as_text=True
+    )  # counted once
     assert client.post("/post", data={"title": "x", "photos": [ref, ref]}).status_code == 302
     assert [len(claimed) for claimed in app.claimed] == [1]
 
@@ -263,13 +294,17 @@ def test_on_s3_a_post_of_a_thousand_references_opens_no_more_than_max_files(tmp_
     refs = [reference(client, config, f"{index}.png") for index in range(5)]
     calls = []
     files = stores.of(app).files
-    files.client.meta.events.register("before-call.s3", lambda model, **kwargs: calls.append(model.name))
+    files.client.meta.events.register(
+        "before-call.s3", lambda model, **kwargs: calls.append(model.name)
+    )
     assert client.post("/post", data={"title": "", "photos": refs[:3]}).status_code == 200
     three = len(calls)
     calls.clear()
     hostile = [ref + "=" * (index % 3) for index in range(200) for ref in refs]  # 1,000 values
     answer = client.post("/post", data={"title": "x", "photos": hostile})
-    assert answer.status_code == 200 and "You can&#39;t upload any more files" in answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "You can&#39;t upload any more files" in answer.get_data(
+        as_text=True
+    )
     assert 0 < len(calls) <= three  # what three files cost: no more files opened
 
 
@@ -277,13 +312,21 @@ def test_on_s3_a_post_of_a_thousand_references_opens_no_more_than_max_files(tmp_
 
 
 def test_a_type_group_that_does_not_exist_fails_where_the_form_is_defined():
-    with pytest.raises(SettingError, match=r"DropzoneField\(\): DROPZONE_ALLOWED_FILE_TYPE 'images' is not a known type"):
+    with pytest.raises(
+        SettingError,
+        match=r"DropzoneField\(\): DROPZONE_ALLOWED_FILE_TYPE 'images' is not a known type",
+    ):
+
         class Typo(FlaskForm):
             photos = DropzoneField(allowed_file_type="images")
+
     with pytest.raises(SettingError, match=r"'\.pdf' is not a file type|is not a known type"):
+
         class NotCustom(FlaskForm):
             papers = DropzoneField(allowed_file_type=".pdf", allowed_file_custom=False)
+
     with pytest.raises(SettingError, match="cannot both be on"):
+
         class Both(FlaskForm):
             papers = DropzoneField(chunking=True, upload_multiple=True)
 
@@ -296,7 +339,10 @@ def test_a_field_naming_a_zone_the_app_does_not_have_says_so_naming_the_field(tm
         photos = DropzoneField("Photos", zone="gallery")
 
     app = form_app(tmp_path)
-    with app.test_request_context("/post"), pytest.raises(SettingError, match=r"DropzoneField .*Zoned\.photos.*'gallery'"):
+    with (
+        app.test_request_context("/post"),
+        pytest.raises(SettingError, match=r"DropzoneField .*Zoned\.photos.*'gallery'"),
+    ):
         render_template_string("{{ form.photos() }}", form=Zoned())
 
 
@@ -318,11 +364,17 @@ def test_a_chunked_field_on_disk_takes_its_chunks_without_csrfprotect(tmp_path):
 
     client = app.test_client()
     config = field_config(client, "/video")
-    headers = {key: value for key, value in config["options"]["headers"].items() if key != "X-CSRF-Token"}
+    headers = {
+        key: value for key, value in config["options"]["headers"].items() if key != "X-CSRF-Token"
+    }
     data = os.urandom(200 * 1024)
-    answers = [client.post(config["url"], data=body, headers=headers, content_type=CONTENT_TYPE)
-               for body in chunk_requests(data, "film.bin", 64 * 1024)]
-    assert [answer.status_code for answer in answers] == [200] * 4, answers[-1].get_data(as_text=True)
+    answers = [
+        client.post(config["url"], data=body, headers=headers, content_type=CONTENT_TYPE)
+        for body in chunk_requests(data, "film.bin", 64 * 1024)
+    ]
+    assert [answer.status_code for answer in answers] == [200] * 4, answers[-1].get_data(
+        as_text=True
+    )
     (entry,) = answers[-1].json["files"]
     assert entry["filename"] == "film.bin" and entry["size"] == len(data)
 
@@ -342,8 +394,11 @@ def test_expired_pending_files_never_count_and_are_swept_after_pending_uploads(t
         if path.is_file():
             os.utime(path, (old, old))
     # past PENDING_EXPIRES they are no files of the client's: they count for nothing
-    with client.post(config["url"], data={"file": (io.BytesIO(PNG), "c.png")},
-                     headers={k: v for k, v in config["options"]["headers"].items() if k != "X-CSRF-Token"}) as answer:
+    with client.post(
+        config["url"],
+        data={"file": (io.BytesIO(PNG), "c.png")},
+        headers={k: v for k, v in config["options"]["headers"].items() if k != "X-CSRF-Token"},
+    ) as answer:
         assert answer.status_code == 200
     assert pending_count(app) == 1  # and the sweep, run after that upload, removed them
 
@@ -383,13 +438,18 @@ def test_a_claim_that_loses_one_file_gives_back_the_others(tmp_path):
         form = TwoPhotos()
         assert form.validate()
         last = max(form.photos.data, key=lambda each: each.found.id)  # claimed last
-        other = stores.of(app).files.claim(last.folder, last.found.id, form.photos.folder(), "x.png", last.size)
+        other = stores.of(app).files.claim(
+            last.folder, last.found.id, form.photos.folder(), "x.png", last.size
+        )
         with pytest.raises(AlreadyClaimed):
             form.photos.claim()
         assert stored(app) == ["x.png"]  # the other claim's; the first file was given back
         other.undo()  # the other claim gave up: the form can be claimed again
         again = TwoPhotos()
-        assert again.validate() and [saved.filename for saved in again.photos.claim()] == ["a.png", "b.png"]
+        assert again.validate() and [saved.filename for saved in again.photos.claim()] == [
+            "a.png",
+            "b.png",
+        ]
     assert stored(app) == ["a.png", "b.png"] and pending_count(app) == 0
 
 
@@ -409,7 +469,10 @@ def test_claim_stores_where_the_view_says_a_persons_own_folder(tmp_path):
         form = TwoPhotos()
         assert form.validate()
         (saved,) = form.photos.claim(folder="users/7")
-    assert saved.path == str(tmp_path / "instance" / "users" / "7" / "a.png") and saved.stored_name == "a.png"
+    assert (
+        saved.path == str(tmp_path / "instance" / "users" / "7" / "a.png")
+        and saved.stored_name == "a.png"
+    )
 
 
 # Existing files: one file however the app gives it ----------------------------------------------
@@ -427,7 +490,14 @@ def test_an_existing_file_given_as_a_row_or_a_saved_file_is_the_same_file(tmp_pa
     folder = tmp_path / "instance" / "uploads"
     folder.mkdir(parents=True)
     (folder / "sea.png").write_bytes(PNG)
-    photo = SavedFile("Sea.png", "sea.png", str(folder / "sea.png"), len(PNG), "image/png", str(folder / "sea.png"))
+    photo = SavedFile(
+        "Sea.png",
+        "sea.png",
+        str(folder / "sea.png"),
+        len(PNG),
+        "image/png",
+        str(folder / "sea.png"),
+    )
     seen = {}
 
     @app.route("/edit", methods=["GET", "POST"])
@@ -442,20 +512,31 @@ def test_an_existing_file_given_as_a_row_or_a_saved_file_is_the_same_file(tmp_pa
     client = app.test_client()
     (config,) = zone_configs(client.get("/edit").get_data(as_text=True))
     (entry,) = config["existing"]
-    assert (entry["name"], entry["filename"], entry["thumbnail"]) == ("sea.png", "Sea.png", "/thumbs/sea.png")
+    assert (entry["name"], entry["filename"], entry["thumbnail"]) == (
+        "sea.png",
+        "Sea.png",
+        "/thumbs/sea.png",
+    )
     with app.app_context():
         payload, _ = signing.loads(app, pending.KEPT_PURPOSE, entry["keep"], 60)
     assert payload["k"] == "/sea.png" and str(tmp_path) not in entry["keep"]  # no server path
-    assert client.post("/edit", data={"title": "x", "photos": entry["keep"]}).get_data(as_text=True) == "edited"
+    assert (
+        client.post("/edit", data={"title": "x", "photos": entry["keep"]}).get_data(as_text=True)
+        == "edited"
+    )
     assert seen["removed"] == []  # kept: nothing for the view to delete
 
 
-def test_on_s3_expired_pending_files_never_count_and_are_swept_after_pending_uploads(tmp_path, s3_settings):
+def test_on_s3_expired_pending_files_never_count_and_are_swept_after_pending_uploads(
+    tmp_path, s3_settings
+):
     import time
 
     from test_forms import bucket_keys
 
-    app = form_app(tmp_path, DROPZONE_UNFINISHED_UPLOADS=2, DROPZONE_PENDING_EXPIRES=4, **s3_settings)
+    app = form_app(
+        tmp_path, DROPZONE_UNFINISHED_UPLOADS=2, DROPZONE_PENDING_EXPIRES=4, **s3_settings
+    )
     client = app.test_client()
     config = field_config(client)
     reference(client, config, "a.png")

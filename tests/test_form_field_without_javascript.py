@@ -51,8 +51,11 @@ def app_without_script(tmp_path, protect: bool = False) -> Flask:
 def form_values(client) -> dict[str, str]:
     """The hidden values of the form page, as a browser sends them back: CSRF token, ticket."""
     html = client.get("/post").get_data(as_text=True)
-    return {attrs["name"]: attrs["value"] for tag, attrs, _ in parse(html)
-            if tag == "input" and attrs.get("type") == "hidden"}
+    return {
+        attrs["name"]: attrs["value"]
+        for tag, attrs, _ in parse(html)
+        if tag == "input" and attrs.get("type") == "hidden"
+    }
 
 
 def test_the_ticket_comes_before_the_file_input_of_the_field(tmp_path):
@@ -65,9 +68,16 @@ def test_posted_files_are_kept_only_once_the_forms_own_csrf_token_holds(tmp_path
     app = app_without_script(tmp_path)
     client = app.test_client()
     values = form_values(client)
-    planted = {**values, "csrf_token": "forged", "title": "Buy now", "photos": (io.BytesIO(PNG), "ad.png")}
+    planted = {
+        **values,
+        "csrf_token": "forged",
+        "title": "Buy now",
+        "photos": (io.BytesIO(PNG), "ad.png"),
+    }
     answer = client.post("/post", data=planted)
-    assert answer.status_code == 200 and "The CSRF token is invalid." in answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "The CSRF token is invalid." in answer.get_data(
+        as_text=True
+    )
     assert pending_count(app) == 0  # nothing planted in the person's form
     mine = {**values, "title": "", "photos": (io.BytesIO(PNG), "mine.png")}
     assert client.post("/post", data=mine).status_code == 200 and pending_count(app) == 1
@@ -78,7 +88,9 @@ def test_under_csrfprotect_a_cross_site_post_keeps_nothing(tmp_path):
     client = app.test_client()
     values = form_values(client)
     del values["csrf_token"]
-    answer = client.post("/post", data={**values, "title": "Buy now", "photos": (io.BytesIO(PNG), "ad.png")})
+    answer = client.post(
+        "/post", data={**values, "title": "Buy now", "photos": (io.BytesIO(PNG), "ad.png")}
+    )
     assert answer.status_code == 400 and pending_count(app) == 0
 
 
@@ -103,9 +115,15 @@ def test_a_file_past_the_fields_limit_is_written_no_further_and_the_form_comes_b
 
     files.stage = counting
     big = PNG + bytes(64 * MiB)
-    answer = client.post("/post", data={**values, "title": "My trip", "photos": (io.BytesIO(big), "big.png")})
+    answer = client.post(
+        "/post", data={**values, "title": "My trip", "photos": (io.BytesIO(big), "big.png")}
+    )
     html = answer.get_data(as_text=True)
-    assert answer.status_code == 200 and 'value="My trip"' in html and "big.png: File is too big" in html
+    assert (
+        answer.status_code == 200
+        and 'value="My trip"' in html
+        and "big.png: File is too big" in html
+    )
     assert sum(written) <= 2 * MiB and pending_count(app) == 0 and stored(app) == []
 
 
@@ -115,5 +133,7 @@ def test_files_past_max_files_are_not_written(tmp_path):
     values = form_values(client)
     photos = [(io.BytesIO(PNG), f"{index}.png") for index in range(5)]
     answer = client.post("/post", data={**values, "title": "Five", "photos": photos})
-    assert answer.status_code == 200 and "You can&#39;t upload any more files" in answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "You can&#39;t upload any more files" in answer.get_data(
+        as_text=True
+    )
     assert pending_count(app) == 2  # the first two; the others were read past, never kept

@@ -58,12 +58,16 @@ def ours(body: bytes, boundary: bytes, sizes=None, **limits):
 
 def werkzeugs(body: bytes, boundary: bytes):
     fields, files = MultiPartParser().parse(io.BytesIO(body), boundary, len(body))
-    return list(fields.items(multi=True)), [(k, f.filename, f.read()) for k, f in files.items(multi=True)]
+    return list(fields.items(multi=True)), [
+        (k, f.filename, f.read()) for k, f in files.items(multi=True)
+    ]
 
 
 def multiparts(body: bytes, boundary: bytes):
     """The multipart library's own blocking parser, as a second opinion."""
-    parser = multipart.MultipartParser(io.BytesIO(body), boundary.decode("latin-1"), part_limit=10**6)
+    parser = multipart.MultipartParser(
+        io.BytesIO(body), boundary.decode("latin-1"), part_limit=10**6
+    )
     fields, files = [], []
     for item in parser:
         if item.filename is None:
@@ -71,7 +75,9 @@ def multiparts(body: bytes, boundary: bytes):
         else:
             files.append((item.name, (item.filename, item.raw)))
     grouped = MultiDict(files)
-    return list(MultiDict(fields).items(multi=True)), [(k, *v) for k, v in grouped.items(multi=True)]
+    return list(MultiDict(fields).items(multi=True)), [
+        (k, *v) for k, v in grouped.items(multi=True)
+    ]
 
 
 def outcome(parser, *args):
@@ -84,12 +90,20 @@ def outcome(parser, *args):
 def content(boundary: str):
     """Bytes full of near-delimiters: CRLFs, dashes and prefixes of the boundary."""
     tricky = [
-        b"\r", b"\n", b"\r\n", b"--", b"\r\n--", b" \t", b"\r\n\r\n",
+        b"\r",
+        b"\n",
+        b"\r\n",
+        b"--",
+        b"\r\n--",
+        b" \t",
+        b"\r\n\r\n",
         ("\r\n--" + boundary[:-1]).encode(),  # a delimiter cut short
         ("--" + boundary[:-1]).encode(),
         boundary.encode()[:3],
     ]
-    return st.lists(st.one_of(st.binary(max_size=40), st.sampled_from(tricky)), max_size=12).map(b"".join)
+    return st.lists(st.one_of(st.binary(max_size=40), st.sampled_from(tricky)), max_size=12).map(
+        b"".join
+    )
 
 
 @st.composite
@@ -152,7 +166,10 @@ def test_garbage_is_a_value_error_never_a_crash(data, boundary):
 @settings(max_examples=examples(200, 5_000))
 @given(
     values=st.lists(
-        st.tuples(st.text(NAME_CHARS, min_size=1, max_size=8), st.booleans(), st.binary(max_size=30)), max_size=6
+        st.tuples(
+            st.text(NAME_CHARS, min_size=1, max_size=8), st.booleans(), st.binary(max_size=30)
+        ),
+        max_size=6,
     ),
     sizes=st.lists(st.integers(1, 9), max_size=60),
 )
@@ -173,7 +190,10 @@ def test_empty_values_from_the_test_client():
     boundary, body = encode_multipart(
         {"a": "", "b": "", "file": FileStorage(io.BytesIO(b""), filename="e.bin"), "c": "x"}
     )
-    assert ours(body, boundary.encode()) == ([("a", ""), ("b", ""), ("c", "x")], [("file", "e.bin", b"")])
+    assert ours(body, boundary.encode()) == (
+        [("a", ""), ("b", ""), ("c", "x")],
+        [("file", "e.bin", b"")],
+    )
 
 
 # Deliberate differences from Werkzeug: framing RFC 7578 does not allow is refused, never guessed.
@@ -187,14 +207,26 @@ def test_empty_values_from_the_test_client():
             [("0", ""), ("1", "v")],
         ),
         # Blanks between a delimiter and its line break ("transport padding").
-        (b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--0  \r\n'
-         b'Content-Disposition: form-data; name="b"\r\n\r\nw\r\n--0--\r\n', [("a", "v"), ("b", "w")]),
+        (
+            b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--0  \r\n'
+            b'Content-Disposition: form-data; name="b"\r\n\r\nw\r\n--0--\r\n',
+            [("a", "v"), ("b", "w")],
+        ),
         # The delimiter followed by other bytes inside a part.
-        (b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--0x\r\n--0--\r\n', [("a", "v\r\n--0x")]),
+        (
+            b'--0\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--0x\r\n--0--\r\n',
+            [("a", "v\r\n--0x")],
+        ),
         # A preamble not ending in CRLF, a part without a name, a header line without a colon.
-        (b'junk--0\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--0--\r\n', [("a", "v")]),
-        (b'--0\r\nContent-Disposition: form-data\r\n\r\nv\r\n--0--\r\n', [(None, "v")]),
-        (b'--0\r\nContent-Disposition: form-data; name="a"\r\nbogus\r\n\r\nv\r\n--0--\r\n', [("a", "v")]),
+        (
+            b'junk--0\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n--0--\r\n',
+            [("a", "v")],
+        ),
+        (b"--0\r\nContent-Disposition: form-data\r\n\r\nv\r\n--0--\r\n", [(None, "v")]),
+        (
+            b'--0\r\nContent-Disposition: form-data; name="a"\r\nbogus\r\n\r\nv\r\n--0--\r\n',
+            [("a", "v")],
+        ),
     ],
 )
 def test_framing_werkzeug_guesses_at_is_refused(body, werkzeug_reads):
@@ -225,13 +257,25 @@ def test_file_names_windows_paths_and_filename_star():
     "body, error",
     [
         (b"", ValueError),
-        (b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nno end", ValueError),
+        (b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nno end', ValueError),
         (b"--b\r\nX: y\r\n\r\nvalue\r\n--b--", ValueError),  # no Content-Disposition
         (b"--b\r\n" + b"X" * (formdata.MAX_HEADER_SIZE + 10), RequestEntityTooLarge),
-        (b"--b\r\n" + b"X-A: b\r\n" * (formdata.MAX_HEADER_COUNT + 1) + b"\r\n--b--", RequestEntityTooLarge),
-        (b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n" + b"v" * 101 + b"\r\n--b--", RequestEntityTooLarge),
-        (b"--b\r\nContent-Disposition: form-data; name=\"\xff\"\r\n\r\nv\r\n--b--", ValueError),  # not UTF-8
-        (b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\nX: a\rb\r\n\r\nv\r\n--b--", ValueError),  # CR in a value
+        (
+            b"--b\r\n" + b"X-A: b\r\n" * (formdata.MAX_HEADER_COUNT + 1) + b"\r\n--b--",
+            RequestEntityTooLarge,
+        ),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\n' + b"v" * 101 + b"\r\n--b--",
+            RequestEntityTooLarge,
+        ),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="\xff"\r\n\r\nv\r\n--b--',
+            ValueError,
+        ),  # not UTF-8
+        (
+            b'--b\r\nContent-Disposition: form-data; name="a"\r\nX: a\rb\r\n\r\nv\r\n--b--',
+            ValueError,
+        ),  # CR in a value
     ],
 )
 def test_malformed_or_oversized(body, error):
@@ -240,7 +284,7 @@ def test_malformed_or_oversized(body, error):
 
 
 def test_part_count_limit():
-    one = b"--b\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nv\r\n"
+    one = b'--b\r\nContent-Disposition: form-data; name="a"\r\n\r\nv\r\n'
     assert len(ours(one * 3 + b"--b--", b"b", max_form_parts=3)[0]) == 3
     with pytest.raises(RequestEntityTooLarge):
         ours(one * 4 + b"--b--", b"b", max_form_parts=3)
@@ -250,7 +294,8 @@ def test_a_field_cannot_choose_a_slow_decoder():
     value = "ü".encode("punycode") * (400_000 // 3)
     body = (
         b'--b\r\nContent-Disposition: form-data; name="a"\r\nContent-Type: text/plain; charset=punycode\r\n\r\n'
-        + value + b"\r\n--b--\r\n"
+        + value
+        + b"\r\n--b--\r\n"
     )
     start = time.perf_counter()
     fields, _ = ours(body, b"b")
@@ -258,7 +303,9 @@ def test_a_field_cannot_choose_a_slow_decoder():
     assert fields == [("a", value.decode())]  # read as UTF-8
 
 
-@pytest.mark.parametrize("charset, value", [("latin-1", "é"), ("ISO-8859-1", "é"), ("utf-8", "é"), ("us-ascii", "x")])
+@pytest.mark.parametrize(
+    "charset, value", [("latin-1", "é"), ("ISO-8859-1", "é"), ("utf-8", "é"), ("us-ascii", "x")]
+)
 def test_allowed_charsets_decode_fields(charset, value):
     assert formdata.decode_field(value.encode(charset), charset) == value
 
@@ -278,7 +325,13 @@ def test_hostile_bodies_parse_in_linear_time_and_bounded_memory(family, size):
     tracemalloc.start()
     start = time.perf_counter()
     try:
-        formdata.parse(reads(body), b"B", lambda *args: Discard(), max_form_parts=1000, max_form_memory_size=500_000)
+        formdata.parse(
+            reads(body),
+            b"B",
+            lambda *args: Discard(),
+            max_form_parts=1000,
+            max_form_memory_size=500_000,
+        )
     except (ValueError, RequestEntityTooLarge):
         pass  # refused is fine; slow or memory-hungry is not
     finally:
@@ -304,6 +357,8 @@ def test_a_zone_refuses_a_hostile_body_quickly(tmp_path):
 
     body = part("file", "j.bin") + b"x\r\n--B" + b" " * (16 * MIB) + b"Z\r\n--B--\r\n"
     start = time.perf_counter()
-    response = app.test_client().post("/", data=body, content_type="multipart/form-data; boundary=B")
+    response = app.test_client().post(
+        "/", data=body, content_type="multipart/form-data; boundary=B"
+    )
     assert time.perf_counter() - start < 2
     assert response.status_code == 400 and response.mimetype == "text/plain"

@@ -27,8 +27,13 @@ PAGE = """<form method=post enctype=multipart/form-data>{{ form.csrf_token }}{{ 
 
 class PostForm(FlaskForm):
     title = StringField(validators=[DataRequired()])
-    photos = DropzoneField("Photos", validators=[FileAllowed(["png", "jpg"])], allowed_file_type="image",
-                           max_files=3, max_file_size=1)
+    photos = DropzoneField(
+        "Photos",
+        validators=[FileAllowed(["png", "jpg"])],
+        allowed_file_type="image",
+        max_files=3,
+        max_file_size=1,
+    )
 
 
 class OtherForm(FlaskForm):
@@ -71,7 +76,9 @@ def field_config(client, url="/post") -> dict:
 
 
 def upload(client, config, name="a.png", data=PNG):
-    headers = {key: value for key, value in config["options"]["headers"].items() if key != "X-CSRF-Token"}
+    headers = {
+        key: value for key, value in config["options"]["headers"].items() if key != "X-CSRF-Token"
+    }
     return client.post(config["url"], data={"file": (io.BytesIO(data), name)}, headers=headers)
 
 
@@ -94,8 +101,11 @@ def pending_count(app) -> int:
 
 def kept_references(html: str) -> list[str]:
     """The field's files a re-rendered form keeps (without JavaScript: a checked box each)."""
-    return [attrs["value"] for tag, attrs, _ in parse(html) if tag == "input" and attrs.get("type") == "checkbox"
-            and attrs.get("name") == "photos"]
+    return [
+        attrs["value"]
+        for tag, attrs, _ in parse(html)
+        if tag == "input" and attrs.get("type") == "checkbox" and attrs.get("name") == "photos"
+    ]
 
 
 def test_a_file_kept_pending_survives_a_form_error_and_is_stored_once_claimed(tmp_path):
@@ -121,13 +131,17 @@ def test_a_file_kept_pending_survives_a_form_error_and_is_stored_once_claimed(tm
 def test_the_fields_empty_zone_states_the_fields_rules(tmp_path):
     client = form_app(tmp_path).test_client()
     said = field_config(client)["options"]["dictDefaultMessage"]
-    assert said == ("Drop files here or click to upload. Allowed: Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, "
-                    "HEIC/HEIF, ICO). Max filesize: 1 MiB. Max files: 3.")
+    assert said == (
+        "Drop files here or click to upload. Allowed: Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, "
+        "HEIC/HEIF, ICO). Max filesize: 1 MiB. Max files: 3."
+    )
 
 
 def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
     class Strict(FlaskForm):
-        photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["jpg"]), FileSize(max_size=100)])
+        photos = DropzoneField(
+            "Photos", validators=[FileRequired(), FileAllowed(["jpg"]), FileSize(max_size=100)]
+        )
 
     app = form_app(tmp_path, form=Strict)
     client = app.test_client()
@@ -136,14 +150,19 @@ def test_the_validators_of_flask_wtf_judge_pending_files(tmp_path):
     text = client.post("/post", data={"photos": ref}).get_data(as_text=True)
     assert "File does not have an approved extension: jpg" in text
     jpg = reference(client, field_config(client), "b.jpg", b"\xff\xd8\xff\xe0" + bytes(300))
-    assert "File must be between 0 and 100 bytes." in client.post("/post", data={"photos": jpg}).get_data(as_text=True)
+    assert "File must be between 0 and 100 bytes." in client.post(
+        "/post", data={"photos": jpg}
+    ).get_data(as_text=True)
     assert stored(app) == []
 
 
 def test_file_allowed_and_file_size_errors_name_every_file_they_refuse(tmp_path):
     class Named(FlaskForm):
-        photos = DropzoneField("Photos", validators=[FileRequired(), FileAllowed(["png"]), FileSize(max_size=300)],
-                               allowed_file_type="image")
+        photos = DropzoneField(
+            "Photos",
+            validators=[FileRequired(), FileAllowed(["png"]), FileSize(max_size=300)],
+            allowed_file_type="image",
+        )
 
     def errors(refs) -> list[str]:
         html = client.post("/post", data={"photos": refs}).get_data(as_text=True)
@@ -152,16 +171,26 @@ def test_file_allowed_and_file_size_errors_name_every_file_they_refuse(tmp_path)
     app = form_app(tmp_path, form=Named)
     client = app.test_client()
     config = field_config(client)
-    good, small_jpg, gif = (reference(client, config, name, data) for name, data in [
-        ("a.png", PNG), ("b.jpg", b"\xff\xd8\xff\xe0" + bytes(100)), ("c.gif", b"GIF89a" + bytes(100))])
-    assert errors([good, small_jpg, gif]) == ["photos: b.jpg, c.gif: File does not have an approved extension: png"]
+    good, small_jpg, gif = (
+        reference(client, config, name, data)
+        for name, data in [
+            ("a.png", PNG),
+            ("b.jpg", b"\xff\xd8\xff\xe0" + bytes(100)),
+            ("c.gif", b"GIF89a" + bytes(100)),
+        ]
+    )
+    assert errors([good, small_jpg, gif]) == [
+        "photos: b.jpg, c.gif: File does not have an approved extension: png"
+    ]
     big = reference(client, config, "big.png", PNG + bytes(400))
     assert errors([big, good]) == ["photos: big.png: File must be between 0 and 300 bytes."]
     assert errors([]) == ["photos: This field is required."]  # no file to name
     assert stored(app) == []
 
 
-@pytest.mark.parametrize("how", ["forged", "tampered", "another client's", "another field's", "another form's"])
+@pytest.mark.parametrize(
+    "how", ["forged", "tampered", "another client's", "another field's", "another form's"]
+)
 def test_a_reference_that_is_no_file_of_this_field_is_a_field_error(tmp_path, how):
     app = form_app(tmp_path)
     client = app.test_client()
@@ -187,7 +216,10 @@ def test_a_reference_that_is_no_file_of_this_field_is_a_field_error(tmp_path, ho
 
 def _reference_of_another_field(client) -> str:
     """A reference the same client got for the ``scans`` field of another form of the app."""
-    configs = {config["field"]["name"]: config for config in zone_configs(client.get("/two").get_data(as_text=True))}
+    configs = {
+        config["field"]["name"]: config
+        for config in zone_configs(client.get("/two").get_data(as_text=True))
+    }
     return reference(client, configs["scans"])
 
 
@@ -196,7 +228,9 @@ def test_duplicates_are_dropped_and_more_than_max_files_is_an_error(tmp_path):
     client = app.test_client()
     config = field_config(client)
     refs = [reference(client, config, f"{n}.png") for n in range(4)]
-    assert client.post("/post", data={"title": "x", "photos": [refs[0], refs[0]]}).status_code == 302
+    assert (
+        client.post("/post", data={"title": "x", "photos": [refs[0], refs[0]]}).status_code == 302
+    )
     assert stored(app) == ["0.png"]
     response = client.post("/post", data={"title": "x", "photos": refs[1:] + [refs[1]]})
     assert response.status_code == 302  # three, once each
@@ -212,7 +246,10 @@ def test_a_file_the_zone_refuses_never_becomes_pending(tmp_path):
     answer = upload(client, config, "notes.txt", b"text")
     assert answer.status_code == 415 and pending_count(app) == 0
     fake = upload(client, config, "fake.png", b"MZ" + bytes(100))
-    assert (fake.status_code, fake.get_data(as_text=True)) == (415, "Its name says PNG, but its content is not.")
+    assert (fake.status_code, fake.get_data(as_text=True)) == (
+        415,
+        "Its name says PNG, but its content is not.",
+    )
     big = upload(client, config, "big.png", PNG + bytes(2 * 1024 * 1024))
     assert big.status_code == 413 and pending_count(app) == 0
 
@@ -238,15 +275,26 @@ def test_the_widget_renders_a_zone_inside_the_form_with_no_inline_script(tmp_pat
     assert zone["id"] == "photos" and "data-flask-dropzone" in zone
     (fallback,) = [attrs for tag, attrs, _ in elements if attrs.get("type") == "file"]
     (without_script,) = [attrs for tag, attrs, _ in elements if "data-dropzone-fallback" in attrs]
-    assert fallback["name"] == "photos" and "multiple" in fallback and without_script["data-dropzone-fallback"] == "photos"
-    assert zone["role"] == "group" and zone["aria-label"] == fallback["aria-label"] == "Photos"  # the field's label
+    assert (
+        fallback["name"] == "photos"
+        and "multiple" in fallback
+        and without_script["data-dropzone-fallback"] == "photos"
+    )
+    assert (
+        zone["role"] == "group" and zone["aria-label"] == fallback["aria-label"] == "Photos"
+    )  # the field's label
     scripts = [(attrs, text) for tag, attrs, text in elements if tag == "script"]
-    assert all(attrs.get("type") == "application/json" or (attrs.get("src") and not text.strip()) for attrs, text in scripts)
+    assert all(
+        attrs.get("type") == "application/json" or (attrs.get("src") and not text.strip())
+        for attrs, text in scripts
+    )
 
 
 def test_the_widget_takes_attributes_as_wtforms_widgets_do(tmp_path):
     app = form_app(tmp_path)
-    page = '{{ form.photos(id="gallery", class_="wide", data_kind="photos", render_kw_ignored=None) }}'
+    page = (
+        '{{ form.photos(id="gallery", class_="wide", data_kind="photos", render_kw_ignored=None) }}'
+    )
     with app.test_request_context("/post"):
         from flask import render_template_string
 
@@ -263,12 +311,21 @@ def test_an_unknown_setting_or_a_bad_value_fails_where_the_form_is_defined():
     from flask_dropzone import SettingError
 
     with pytest.raises(TypeError, match="Did you mean 'max_file_size'"):
+
         class Typo(FlaskForm):
             photos = DropzoneField(max_filesize=3)
-    with pytest.raises(SettingError, match=r"DropzoneField\(\): chunk_size= is in bytes: 4 bytes per chunk"):
+
+    with pytest.raises(
+        SettingError, match=r"DropzoneField\(\): chunk_size= is in bytes: 4 bytes per chunk"
+    ):
+
         class Units(FlaskForm):
             video = DropzoneField(chunking=True, chunk_size=4)
-    with pytest.raises(SettingError, match=r"DropzoneField\(\): max_files= must be at least 1, got 0"):
+
+    with pytest.raises(
+        SettingError, match=r"DropzoneField\(\): max_files= must be at least 1, got 0"
+    ):
+
         class Zero(FlaskForm):
             photos = DropzoneField(max_files=0)
 
@@ -278,7 +335,10 @@ def test_a_field_without_a_secret_key_says_it_needs_one(tmp_path):
 
     app = form_app(tmp_path)
     app.config["SECRET_KEY"] = None
-    with app.test_request_context("/post"), pytest.raises(SettingError, match="DropzoneField needs Flask's SECRET_KEY"):
+    with (
+        app.test_request_context("/post"),
+        pytest.raises(SettingError, match="DropzoneField needs Flask's SECRET_KEY"),
+    ):
         render_template_string("{{ form.photos() }}", form=OtherForm())
 
 
@@ -348,7 +408,10 @@ def test_a_pending_image_is_sent_back_to_its_client_only(tmp_path):
     thumbnail = config["field"]["pending"][0]["thumbnail"]
     picture = client.get(thumbnail)
     assert picture.status_code == 200 and picture.data == PNG
-    assert picture.headers["X-Content-Type-Options"] == "nosniff" and "sandbox" in picture.headers["Content-Security-Policy"]
+    assert (
+        picture.headers["X-Content-Type-Options"] == "nosniff"
+        and "sandbox" in picture.headers["Content-Security-Policy"]
+    )
     assert app.test_client().get(thumbnail).status_code == 404
 
 
@@ -359,8 +422,10 @@ def test_stored_files_are_shown_and_their_removal_is_told_to_the_view(tmp_path):
     @app.route("/edit", methods=["GET", "POST"])
     def edit():
         form = PostForm()
-        form.photos.existing = [{"name": "old.png", "filename": "Old photo.png", "size": 3},
-                                {"name": "kept.png", "size": 4}]
+        form.photos.existing = [
+            {"name": "old.png", "filename": "Old photo.png", "size": 3},
+            {"name": "kept.png", "size": 4},
+        ]
         if form.validate_on_submit():
             seen["removed"] = [item["name"] for item in form.photos.removed]
             return redirect("/done")
@@ -396,7 +461,9 @@ def test_an_objects_files_are_the_fields_existing_files_and_populate_obj_leaves_
 
     client = app.test_client()
     (config,) = zone_configs(client.get("/edit").get_data(as_text=True))
-    assert [entry["name"] for entry in config["existing"]] == ["sea.png"] and config["field"]["pending"] == []
+    assert [entry["name"] for entry in config["existing"]] == ["sea.png"] and config["field"][
+        "pending"
+    ] == []
     new = reference(client, field_config(client, "/edit"))
     assert client.post("/edit", data={"title": "Trip 2", "photos": new}).status_code == 302
     assert seen["removed"] == [photo] and post.photos == [photo] and post.title == "Trip 2"
@@ -430,13 +497,21 @@ def test_on_s3_a_pending_file_survives_a_form_error_and_is_claimed_once(tmp_path
     ref = reference(client, field_config(client))
     keys = bucket_keys(app)
     assert [key for key in keys if not key.startswith("uploads/_dropzone/")] == []  # nothing stored
-    assert [key for key in keys if "/pending-files/" in key]  # in the store's own prefix, not the disk
+    assert [
+        key for key in keys if "/pending-files/" in key
+    ]  # in the store's own prefix, not the disk
     assert not (tmp_path / "instance" / "dropzone-chunks").exists()
     assert client.post("/post", data={"title": "", "photos": ref}).status_code == 200
     assert client.post("/post", data={"title": "x", "photos": ref}).status_code == 302
-    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == ["uploads/a.png"]
-    assert not [key for key in bucket_keys(app) if "/pending-files/" in key and not key.endswith(".claim")]
-    assert pending.NOT_KEPT in client.post("/post", data={"title": "x", "photos": ref}).get_data(as_text=True)
+    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == [
+        "uploads/a.png"
+    ]
+    assert not [
+        key for key in bucket_keys(app) if "/pending-files/" in key and not key.endswith(".claim")
+    ]
+    assert pending.NOT_KEPT in client.post("/post", data={"title": "x", "photos": ref}).get_data(
+        as_text=True
+    )
 
 
 def test_on_s3_claims_at_the_same_time_store_the_file_once(tmp_path, s3_settings):
@@ -457,7 +532,9 @@ def test_on_s3_claims_at_the_same_time_store_the_file_once(tmp_path, s3_settings
         thread.start()
     for thread in threads:
         thread.join(60)
-    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == ["uploads/a.png"]
+    assert [key for key in bucket_keys(app) if not key.startswith("uploads/_dropzone/")] == [
+        "uploads/a.png"
+    ]
     assert sum(len(claimed) for claimed in app.claimed) == 1
 
 
@@ -467,6 +544,10 @@ def test_a_pending_picture_no_browser_shows_gets_no_thumbnail(tmp_path):
     config = field_config(client)
     tiff = b"II*\x00\x08\x00\x00\x00" + bytes(200)
     refs = [reference(client, config, "scan.tif", tiff), reference(client, config, "a.png")]
-    (again,) = zone_configs(client.post("/post", data={"title": "", "photos": refs}).get_data(as_text=True))
+    (again,) = zone_configs(
+        client.post("/post", data={"title": "", "photos": refs}).get_data(as_text=True)
+    )
     thumbnails = {entry["name"]: entry["thumbnail"] for entry in again["field"]["pending"]}
-    assert thumbnails["scan.tif"] is None and thumbnails["a.png"].startswith("/dropzone/pending/file?")
+    assert thumbnails["scan.tif"] is None and thumbnails["a.png"].startswith(
+        "/dropzone/pending/file?"
+    )

@@ -39,8 +39,24 @@ def gunicorn_pid(tmp_path):
     env = dict(os.environ, DROPZONE_TEST_INSTANCE=str(tmp_path / "instance"))
     tests = Path(__file__).parent
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "2", "--bind", f"127.0.0.1:{port}",
-         "--graceful-timeout", "5", "--chdir", str(tests), "--log-level", "warning", "gunicorn_app:create_app()"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers",
+            "4",
+            "--threads",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--graceful-timeout",
+            "5",
+            "--chdir",
+            str(tests),
+            "--log-level",
+            "warning",
+            "gunicorn_app:create_app()",
+        ],
         env=env,
         start_new_session=True,  # its own process group: the master and its workers stop together
     )
@@ -56,7 +72,9 @@ def gunicorn_pid(tmp_path):
                 time.sleep(0.1)
         yield port, tmp_path / "instance", process.pid
     finally:
-        process.send_signal(signal.SIGTERM)  # workers get --graceful-timeout to finish, then the master exits
+        process.send_signal(
+            signal.SIGTERM
+        )  # workers get --graceful-timeout to finish, then the master exits
         try:
             process.wait(60)
         except subprocess.TimeoutExpired:  # a loaded machine: stop the group, by its id
@@ -74,7 +92,9 @@ def session_cookie(port: int) -> str:
 
 def post(port: int, cookie: str, body: bytes, timeout: float = 60) -> tuple[int, bytes]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    connection.request("POST", "/upload", body=body, headers={"Content-Type": CONTENT_TYPE, "Cookie": cookie})
+    connection.request(
+        "POST", "/upload", body=body, headers={"Content-Type": CONTENT_TYPE, "Cookie": cookie}
+    )
     response = connection.getresponse()
     return response.status, response.read()
 
@@ -95,7 +115,9 @@ def test_eight_files_in_parallel_chunks_across_four_workers(gunicorn):
         cookie = session_cookie(port)  # one browser per file
         jobs += [(cookie, body) for body in chunk_requests(content, name, MIB)]
     with ThreadPoolExecutor(max_workers=16) as pool:
-        saved = [item for result in pool.map(lambda job: post_chunk(port, *job), jobs) for item in result]
+        saved = [
+            item for result in pool.map(lambda job: post_chunk(port, *job), jobs) for item in result
+        ]
     assert sorted(saved) == sorted([name, 20 * MIB] for name in files)
     for name, content in files.items():
         stored = (instance / "uploads" / name).read_bytes()
@@ -118,7 +140,8 @@ def test_a_worker_killed_mid_chunk_is_recovered_by_the_retry(gunicorn_pid):
     half = socket.create_connection(("127.0.0.1", port))
     half.sendall(
         f"POST /upload HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: {CONTENT_TYPE}\r\n"
-        f"Cookie: {cookie}\r\nContent-Length: {len(bodies[-1])}\r\n\r\n".encode() + bodies[-1][:-100]
+        f"Cookie: {cookie}\r\nContent-Length: {len(bodies[-1])}\r\n\r\n".encode()
+        + bodies[-1][:-100]
     )
     time.sleep(0.5)
     killed = workers(master)
@@ -139,7 +162,9 @@ def test_a_worker_killed_mid_chunk_is_recovered_by_the_retry(gunicorn_pid):
     assert (instance / "uploads" / "killed.bin").read_bytes() == content
 
 
-def test_a_chunked_encoding_body_refused_for_its_size_is_drained_for_the_client_to_read_the_answer(gunicorn):
+def test_a_chunked_encoding_body_refused_for_its_size_is_drained_for_the_client_to_read_the_answer(
+    gunicorn,
+):
     """A body without Content-Length over MAX_CONTENT_LENGTH (4 MiB here) is read to its end
     (it is under DRAIN_LIMIT), so that a client sending it all before reading gets the 413,
     not a broken pipe."""
@@ -147,7 +172,8 @@ def test_a_chunked_encoding_body_refused_for_its_size_is_drained_for_the_client_
     content = b"x" * (28 * MIB)  # more than socket buffers hold past the limit
     body = (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\n\r\n'.encode()
-        + content + f"\r\n--{BOUNDARY}--\r\n".encode()
+        + content
+        + f"\r\n--{BOUNDARY}--\r\n".encode()
     )
     with socket.create_connection(("127.0.0.1", port), timeout=60) as connection:
         connection.sendall(
@@ -174,7 +200,9 @@ def test_completing_chunks_with_two_file_parts_are_answered_and_hold_no_thread(g
     file_id, content = "0f8fad5b-d9cb-469f-a165-70867728950e", os.urandom(2 * MIB)
     first, last = chunk_requests(content, "two.bin", MIB, file_id=file_id)
     assert post_chunk(port, cookie, first) == []
-    doubled = chunk_body(chunk_fields(file_id, 1, 2 * MIB, MIB), "file", "two.bin", content[MIB:], copies=2)
+    doubled = chunk_body(
+        chunk_fields(file_id, 1, 2 * MIB, MIB), "file", "two.bin", content[MIB:], copies=2
+    )
     with ThreadPoolExecutor(max_workers=8) as pool:
         answers = list(pool.map(lambda _: post(port, cookie, doubled, timeout=30), range(8)))
     assert answers == [(400, b"A chunk request carries one file.")] * 8

@@ -28,7 +28,12 @@ def app(tmp_path):
     @app.post("/files")
     def files():
         found = dropzone.files(**request.args)
-        return {"files": [[f.name, f.filename, f.size, f.detected_type, f.read().decode("latin-1")] for f in found]}
+        return {
+            "files": [
+                [f.name, f.filename, f.size, f.detected_type, f.read().decode("latin-1")]
+                for f in found
+            ]
+        }
 
     @app.post("/save")
     def save():
@@ -63,25 +68,37 @@ def test_single_file(client):
 
 
 def test_upload_multiple_fields_in_index_order(client):
-    files = [(f"file[{index}]", f"f{index}.txt", str(index).encode()) for index in (10, 2, 0, 1, 9, 11)]
+    files = [
+        (f"file[{index}]", f"f{index}.txt", str(index).encode()) for index in (10, 2, 0, 1, 9, 11)
+    ]
     response = post(client, "/files", files)
     assert [entry[0] for entry in response.json["files"]] == [
-        "file[0]", "file[1]", "file[2]", "file[9]", "file[10]", "file[11]"
+        "file[0]",
+        "file[1]",
+        "file[2]",
+        "file[9]",
+        "file[10]",
+        "file[11]",
     ]
 
 
 def test_repeated_fields_keep_their_order(client):
     body = multipart([("file", "b.txt", b"b"), ("file", "a.txt", b"a"), ("other", "x.txt", b"x")])
-    response = client.post("/files", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}")
+    response = client.post(
+        "/files", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}"
+    )
     assert [entry[1] for entry in response.json["files"]] == ["b.txt", "a.txt"]
 
 
 def test_input_name_setting_and_keyword(client, app):
-    assert post(client, "/files?input_name=photo", [("photo", "p.txt", b"p"), ("file", "f.txt", b"f")]).json[
-        "files"
-    ][0][:2] == ["photo", "p.txt"]
+    assert post(
+        client, "/files?input_name=photo", [("photo", "p.txt", b"p"), ("file", "f.txt", b"f")]
+    ).json["files"][0][:2] == ["photo", "p.txt"]
     app.config["DROPZONE_INPUT_NAME"] = "doc"
-    assert post(client, "/files", [("doc[0]", "d.txt", b"d")]).json["files"][0][:2] == ["doc[0]", "d.txt"]
+    assert post(client, "/files", [("doc[0]", "d.txt", b"d")]).json["files"][0][:2] == [
+        "doc[0]",
+        "d.txt",
+    ]
 
 
 def test_empty_file_fields_are_ignored(client):
@@ -89,7 +106,9 @@ def test_empty_file_fields_are_ignored(client):
 
 
 def test_not_multipart_gives_no_files(client):
-    assert client.post("/files", data=b"raw", content_type="application/octet-stream").json == {"files": []}
+    assert client.post("/files", data=b"raw", content_type="application/octet-stream").json == {
+        "files": []
+    }
 
 
 def test_other_fields_and_files_stay_available_to_the_view(app, client):
@@ -108,7 +127,9 @@ def test_other_fields_and_files_stay_available_to_the_view(app, client):
 
 def test_save_stores_under_safe_names_and_reports_them(client, app):
     response = post(client, "/save", [("file", "../../中文 photo.png", PNG)])
-    assert response.json == {"saved": [["../../中文 photo.png", "中文 photo.png", len(PNG), "image/png"]]}
+    assert response.json == {
+        "saved": [["../../中文 photo.png", "中文 photo.png", len(PNG), "image/png"]]
+    }
     with open(os.path.join(upload_folder(app), "中文 photo.png"), "rb") as stored:
         assert stored.read() == PNG
 
@@ -145,7 +166,11 @@ def test_refusals_are_plain_text_and_store_nothing(client, app):
         ("/save?max_files=1", None, None, 400),
     ]
     for url, name, content, status in cases:
-        files = [("file", name, content)] if name else [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")]
+        files = (
+            [("file", name, content)]
+            if name
+            else [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")]
+        )
         response = post(client, url, files)
         assert response.status_code == status
         assert response.mimetype == "text/plain"
@@ -200,7 +225,10 @@ def test_max_content_length_is_plain_text_413(app, client):
     [
         (b"--" + b"B" * 10 + b"\r\nno headers here", "multipart/form-data; boundary=BBBBBBBBBB"),
         (b"garbage", "multipart/form-data"),
-        (b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a\"\r\n\r\nabc", "multipart/form-data; boundary=b"),
+        (
+            b'--b\r\nContent-Disposition: form-data; name="file"; filename="a"\r\n\r\nabc',
+            "multipart/form-data; boundary=b",
+        ),
     ],
 )
 def test_malformed_bodies_are_400(client, body, content_type):
@@ -210,9 +238,13 @@ def test_malformed_bodies_are_400(client, body, content_type):
 
 def test_a_boundary_over_70_characters_is_a_malformed_body(client, app):
     def upload(boundary):
-        body = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
-                f"abc\r\n--{boundary}--\r\n").encode()
-        return client.post("/save", data=body, content_type=f"multipart/form-data; boundary={boundary}")
+        body = (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\n\r\n'
+            f"abc\r\n--{boundary}--\r\n"
+        ).encode()
+        return client.post(
+            "/save", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
 
     response = upload("b" * 71)  # RFC 2046: 1 to 70 characters
     assert response.status_code == 400 and response.mimetype == "text/plain"
@@ -241,7 +273,11 @@ def test_a_line_break_or_nul_in_a_part_header_is_a_malformed_body(app, client, h
     def other():
         return {"form": dict(request.form), "files": list(request.files)}
 
-    body = b"--b\r\n" + header + b"\r\n\r\nabc\r\n--b\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\ny\r\n--b--\r\n"
+    body = (
+        b"--b\r\n"
+        + header
+        + b'\r\n\r\nabc\r\n--b\r\nContent-Disposition: form-data; name="x"\r\n\r\ny\r\n--b--\r\n'
+    )
     response = client.post("/save", data=body, content_type="multipart/form-data; boundary=b")
     assert response.status_code == 400 and response.mimetype == "text/plain"
     assert "not valid multipart/form-data" in response.get_data(as_text=True)
@@ -278,11 +314,15 @@ def test_files_are_written_once_whoever_reads_the_form_first(app, client, monkey
 
     copies = []
     original = storage.DiskFiles.copy_into
-    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *args: copies.append(1) or original(*args))
+    monkeypatch.setattr(
+        storage.DiskFiles, "copy_into", lambda *args: copies.append(1) or original(*args)
+    )
     post(client, "/save", [("file", "a.bin", os.urandom(700_000))])
     assert copies == []  # parsed straight into the upload folder, then linked
 
-    assert post(client, "/parsed-first", [("file", "b.bin", b"b" * 700_000)]).json == {"saved": [700_000]}
+    assert post(client, "/parsed-first", [("file", "b.bin", b"b" * 700_000)]).json == {
+        "saved": [700_000]
+    }
     assert copies == []  # the form read first (CSRFProtect) went through the same reader
 
 
@@ -293,14 +333,19 @@ def test_files_then_save_in_one_request(app, client):
         saved = [s.stored_name for s in app.extensions["dropzone"].save()]
         return {"names": names, "saved": saved}
 
-    assert post(client, "/both", [("file", "a.txt", b"a")]).json == {"names": ["a.txt"], "saved": ["a.txt"]}
+    assert post(client, "/both", [("file", "a.txt", b"a")]).json == {
+        "names": ["a.txt"],
+        "saved": ["a.txt"],
+    }
 
 
 def test_upload_save_links_and_a_second_save_copies(tmp_path):
     files = storage.DiskFiles()
     temp = files.stage(str(tmp_path))
     temp.write(b"data")
-    upload = Upload(temp.open(), "a.txt", "file", FileStorage().headers, 4, b"data", store=files, staged=temp)
+    upload = Upload(
+        temp.open(), "a.txt", "file", FileStorage().headers, 4, b"data", store=files, staged=temp
+    )
     upload.save(str(tmp_path / "first.txt"))
     upload.save(str(tmp_path / "second.txt"))
     first, second = os.stat(tmp_path / "first.txt"), os.stat(tmp_path / "second.txt")
@@ -333,7 +378,9 @@ def _publish_many(folder: str, worker: int, count: int) -> None:
 
 def test_concurrent_processes_never_overwrite_each_other(tmp_path):
     folder = str(tmp_path)
-    workers = [multiprocessing.Process(target=_publish_many, args=(folder, w, 25)) for w in range(4)]
+    workers = [
+        multiprocessing.Process(target=_publish_many, args=(folder, w, 25)) for w in range(4)
+    ]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -345,7 +392,12 @@ def test_concurrent_processes_never_overwrite_each_other(tmp_path):
 
 def test_saved_file_fields():
     saved = SavedFile("a b.png", "a b.png", "/x/a b.png", 3, "image/png")
-    assert (saved.filename, saved.stored_name, saved.size, saved.mimetype) == ("a b.png", "a b.png", 3, "image/png")
+    assert (saved.filename, saved.stored_name, saved.size, saved.mimetype) == (
+        "a b.png",
+        "a b.png",
+        3,
+        "image/png",
+    )
 
 
 BOUNDARY = "testboundary1234"
@@ -355,9 +407,13 @@ def multipart(parts) -> bytes:
     body = b""
     for name, filename, content in parts:
         body += (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
-            "Content-Type: application/octet-stream\r\n\r\n"
-        ).encode() + content + b"\r\n"
+            (
+                f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                "Content-Type: application/octet-stream\r\n\r\n"
+            ).encode()
+            + content
+            + b"\r\n"
+        )
     return body + f"--{BOUNDARY}--\r\n".encode()
 
 
@@ -375,9 +431,15 @@ def _receive_by(path: str, client, name: str, content: bytes, rules: dict):
 
     query = "?" + urlencode(rules)
     if path == "chunked":
-        statuses = [send(client, chunk, "/save" + query + "&chunking=true&chunk_size=1024").status_code
-                    for chunk in chunk_requests(content, name, 1024)]
-        return statuses[-1] if all(s == 200 for s in statuses) else next(s for s in statuses if s != 200)
+        statuses = [
+            send(client, chunk, "/save" + query + "&chunking=true&chunk_size=1024").status_code
+            for chunk in chunk_requests(content, name, 1024)
+        ]
+        return (
+            statuses[-1]
+            if all(s == 200 for s in statuses)
+            else next(s for s in statuses if s != 200)
+        )
     url = "/save" if path == "streamed" else "/parsed-first"
     return post(client, url + query, [("file", name, content)]).status_code
 
@@ -411,16 +473,24 @@ def three_paths_app(app):
         ("evil.png", b"<html><script>alert(1)</script></html>", {"allowed_file_type": "image"}),
     ],
 )
-def test_names_that_are_not_allowed_are_refused_on_every_path(three_paths_app, path, name, content, rules):
+def test_names_that_are_not_allowed_are_refused_on_every_path(
+    three_paths_app, path, name, content, rules
+):
     client = three_paths_app.test_client()
     assert _receive_by(path, client, name, content, rules) == 415
-    assert not os.path.exists(upload_folder(three_paths_app)) or os.listdir(upload_folder(three_paths_app)) == []
+    assert (
+        not os.path.exists(upload_folder(three_paths_app))
+        or os.listdir(upload_folder(three_paths_app)) == []
+    )
 
 
 @pytest.mark.parametrize("path", ["streamed", "chunked", "parsed-first"])
 def test_an_allowed_file_is_stored_under_the_name_it_was_judged_by(three_paths_app, path):
     client = three_paths_app.test_client()
-    assert _receive_by(path, client, "holiday.png. ", SCRIPTED_PNG, {"allowed_file_type": "image"}) == 200
+    assert (
+        _receive_by(path, client, "holiday.png. ", SCRIPTED_PNG, {"allowed_file_type": "image"})
+        == 200
+    )
     assert os.listdir(upload_folder(three_paths_app)) == ["holiday.png"]
 
 
@@ -428,17 +498,26 @@ def test_an_allowed_file_is_stored_under_the_name_it_was_judged_by(three_paths_a
 
 
 def test_the_original_name_is_the_default(client, app):
-    assert post(client, "/save", [("file", "Jane Doe passport.PNG", PNG)]).json["saved"][0][1] == "Jane Doe passport.PNG"
+    assert (
+        post(client, "/save", [("file", "Jane Doe passport.PNG", PNG)]).json["saved"][0][1]
+        == "Jane Doe passport.PNG"
+    )
 
 
 def test_random_names_keep_the_lower_cased_extension(client, app):
-    stored = {post(client, "/save?stored_name=random", [("file", "Jane Doe passport.PNG", PNG)]).json["saved"][0][1]
-              for _ in range(3)}
+    stored = {
+        post(client, "/save?stored_name=random", [("file", "Jane Doe passport.PNG", PNG)]).json[
+            "saved"
+        ][0][1]
+        for _ in range(3)
+    }
     assert len(stored) == 3
     for name in stored:
         assert re.fullmatch(r"[0-9a-f]{32}\.png", name)
     app.config["DROPZONE_STORED_NAME"] = "random"
-    assert re.fullmatch(r"[0-9a-f]{32}", post(client, "/save", [("file", "README", b"r")]).json["saved"][0][1])
+    assert re.fullmatch(
+        r"[0-9a-f]{32}", post(client, "/save", [("file", "README", b"r")]).json["saved"][0][1]
+    )
 
 
 @pytest.mark.parametrize(
@@ -475,10 +554,14 @@ def test_a_naming_function_never_overwrites(tmp_path):
 
     @app.post("/save")
     def save():
-        return {"saved": [s.stored_name for s in dropzone.save(stored_name=lambda file: "same.bin")]}
+        return {
+            "saved": [s.stored_name for s in dropzone.save(stored_name=lambda file: "same.bin")]
+        }
 
     client = app.test_client()
-    names = [post(client, "/save", [("file", f"{n}.bin", bytes([n]))]).json["saved"][0] for n in range(3)]
+    names = [
+        post(client, "/save", [("file", f"{n}.bin", bytes([n]))]).json["saved"][0] for n in range(3)
+    ]
     assert names == ["same.bin", "same (1).bin", "same (2).bin"]
 
 
@@ -500,7 +583,9 @@ def test_an_unknown_naming_policy_fails_at_start_up():
 
     app = Flask(__name__)
     app.config["DROPZONE_STORED_NAME"] = "uuid"
-    with pytest.raises(SettingError, match="DROPZONE_STORED_NAME must be 'original', 'random' or a function"):
+    with pytest.raises(
+        SettingError, match="DROPZONE_STORED_NAME must be 'original', 'random' or a function"
+    ):
         Dropzone(app)
 
 
@@ -510,14 +595,22 @@ HTML_AS_PNG = b"<!doctype html><script>alert(1)</script>"
 
 
 def test_a_batch_stores_its_good_files_and_says_which_was_refused(client, app):
-    files = [("file[0]", "a.png", PNG), ("file[1]", "evil.png", HTML_AS_PNG), ("file[2]", "c.png", PNG)]
+    files = [
+        ("file[0]", "a.png", PNG),
+        ("file[1]", "evil.png", HTML_AS_PNG),
+        ("file[2]", "c.png", PNG),
+    ]
     response = post(client, "/save?allowed_file_type=image&upload_multiple=true", files)
     assert response.status_code == 415 and response.mimetype == "application/json"
     assert response.json == {
         "error": "Its name says PNG, but its content is not.",
         "files": [
             {"filename": "a.png", "stored_name": "a.png"},
-            {"filename": "evil.png", "status": 415, "error": "Its name says PNG, but its content is not."},
+            {
+                "filename": "evil.png",
+                "status": 415,
+                "error": "Its name says PNG, but its content is not.",
+            },
             {"filename": "c.png", "stored_name": "c.png"},
         ],
     }
@@ -537,7 +630,8 @@ def test_answer_says_what_was_stored_as_a_refusal_of_some_files_says_it(client):
     evil = ("file[2]", "evil.png", HTML_AS_PNG)
     refused = post(client, "/answer?upload_multiple=true&allowed_file_type=image", [*files, evil])
     assert refused.json["files"][:2] == [
-        entry("../a b.png", "a b (3).png"), entry("a b.png", "a b (4).png")
+        entry("../a b.png", "a b (3).png"),
+        entry("a b.png", "a b (4).png"),
     ]
 
 
@@ -547,18 +641,30 @@ def test_a_file_too_large_in_a_batch_is_refused_alone_while_the_others_arrive(cl
     response = post(client, "/save?max_file_size=1&upload_multiple=true", files)
     assert response.status_code == 413
     assert [entry.get("status") for entry in response.json["files"]] == [None, 413, None]
-    assert response.json["files"][1]["error"] == "File is too big (2 MiB). Max filesize: 1 MiB."  # its whole size
+    assert (
+        response.json["files"][1]["error"] == "File is too big (2 MiB). Max filesize: 1 MiB."
+    )  # its whole size
     assert sorted(os.listdir(upload_folder(app))) == ["a.bin", "c.bin"]
 
 
 def test_a_single_file_refused_while_it_arrives_is_told_its_whole_size(client):
-    response = post(client, "/save?max_file_size=1", [("file", "big.bin", os.urandom(5 * 1024 * 1024 + 300_000))])
+    response = post(
+        client,
+        "/save?max_file_size=1",
+        [("file", "big.bin", os.urandom(5 * 1024 * 1024 + 300_000))],
+    )
     assert response.get_data(as_text=True) == "File is too big (5.29 MiB). Max filesize: 1 MiB."
 
 
 def test_different_refusals_in_a_batch_answer_400_with_each_message(client, app):
-    files = [("file[0]", "a.png", PNG + b"x" * 2_000_000), ("file[1]", "b.png", HTML_AS_PNG), ("file[2]", "c.png", PNG)]
-    response = post(client, "/save?allowed_file_type=image&max_file_size=1&upload_multiple=true", files)
+    files = [
+        ("file[0]", "a.png", PNG + b"x" * 2_000_000),
+        ("file[1]", "b.png", HTML_AS_PNG),
+        ("file[2]", "c.png", PNG),
+    ]
+    response = post(
+        client, "/save?allowed_file_type=image&max_file_size=1&upload_multiple=true", files
+    )
     assert response.status_code == 400
     assert response.json["error"] == "2 of 3 files were refused."
     assert [entry.get("status") for entry in response.json["files"]] == [413, 415, None]
@@ -566,7 +672,9 @@ def test_different_refusals_in_a_batch_answer_400_with_each_message(client, app)
 
 def test_in_a_form_a_refused_file_refuses_the_submission(client, app):
     files = [("file[0]", "a.png", PNG), ("file[1]", "evil.png", HTML_AS_PNG)]
-    response = post(client, "/save?allowed_file_type=image&in_form=true&upload_multiple=true", files)
+    response = post(
+        client, "/save?allowed_file_type=image&in_form=true&upload_multiple=true", files
+    )
     assert response.status_code == 415 and response.mimetype == "text/plain"
     assert not os.path.exists(upload_folder(app)) or os.listdir(upload_folder(app)) == []
 
@@ -583,7 +691,9 @@ def test_a_view_can_say_which_file_was_wrong(app, client):
         except UploadRefused as refused:  # in a form: the file that made the submission fail
             seen.append((refused.filename, refused.code))
         try:
-            app.extensions["dropzone"].save()  # the same refusal again: the body was not read further
+            app.extensions[
+                "dropzone"
+            ].save()  # the same refusal again: the body was not read further
         except UploadRefused as refused:
             seen.append((refused.filename, refused.code))
         return ""
@@ -593,7 +703,12 @@ def test_a_view_can_say_which_file_was_wrong(app, client):
         try:
             app.extensions["dropzone"].files(allowed_file_type="image", upload_multiple=True)
         except SomeFilesRefused as refused:  # several files: each one's outcome
-            seen.append(([(r.filename, r.code) for r in refused.refusals], [u.filename for u in refused.accepted]))
+            seen.append(
+                (
+                    [(r.filename, r.code) for r in refused.refusals],
+                    [u.filename for u in refused.accepted],
+                )
+            )
         return ""
 
     files = [("file[0]", "a.png", PNG), ("file[1]", "evil.png", HTML_AS_PNG)]
@@ -606,9 +721,21 @@ def test_a_view_can_say_which_file_was_wrong(app, client):
     "url, files, expected",
     [
         ("/save?allowed_file_type=image", [("file", "a.txt", b"a")], ("a.txt", 415)),
-        ("/save?max_file_size=0.001", [("file", "big.bin", b"x" * 5000)], ("big.bin", 413)),  # while it arrives
-        ("/save?max_file_size=0.0001", [("file", "small.bin", b"x" * 200)], ("small.bin", 413)),  # once received
-        ("/save?max_files=1", [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")], ("b.txt", 400)),
+        (
+            "/save?max_file_size=0.001",
+            [("file", "big.bin", b"x" * 5000)],
+            ("big.bin", 413),
+        ),  # while it arrives
+        (
+            "/save?max_file_size=0.0001",
+            [("file", "small.bin", b"x" * 200)],
+            ("small.bin", 413),
+        ),  # once received
+        (
+            "/save?max_files=1",
+            [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")],
+            ("b.txt", 400),
+        ),
     ],
 )
 def test_every_refusal_names_its_file(app, client, url, files, expected):

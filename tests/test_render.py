@@ -35,7 +35,10 @@ def test_config_reads_app_settings(ctx):
 
 
 def test_default_type_accepts_files_without_extension(ctx):
-    assert zone_config(render_template_string("{{ dropzone.config() }}"))["options"]["acceptedFiles"] is None
+    assert (
+        zone_config(render_template_string("{{ dropzone.config() }}"))["options"]["acceptedFiles"]
+        is None
+    )
 
 
 def test_messages_map_to_dropzone_dictionary(ctx):
@@ -75,17 +78,31 @@ def test_hostile_values_stay_data(ctx):
 
 def test_the_empty_zone_states_its_rules_unless_the_app_words_it(ctx):
     dropzone = ctx.extensions["dropzone"]
-    said = zone_config(dropzone.config(allowed_file_type="web_image", max_files=2))["options"]["dictDefaultMessage"]
-    assert said == ("Drop files here or click to upload. Allowed: Images (JPEG, PNG, GIF, WebP, AVIF). "
-                    "Max filesize: 3 MiB. Max files: 2.")
-    custom = dropzone.config(allowed_file_custom=True, allowed_file_type=".a<b>", max_file_size=None)
+    said = zone_config(dropzone.config(allowed_file_type="web_image", max_files=2))["options"][
+        "dictDefaultMessage"
+    ]
+    assert said == (
+        "Drop files here or click to upload. Allowed: Images (JPEG, PNG, GIF, WebP, AVIF). "
+        "Max filesize: 3 MiB. Max files: 2."
+    )
+    custom = dropzone.config(
+        allowed_file_custom=True, allowed_file_type=".a<b>", max_file_size=None
+    )
     # inserted as HTML by Dropzone: escaped, as any text message
-    assert zone_config(custom)["options"]["dictDefaultMessage"] == "Drop files here or click to upload. Allowed: .a&lt;b&gt;."
+    assert (
+        zone_config(custom)["options"]["dictDefaultMessage"]
+        == "Drop files here or click to upload. Allowed: .a&lt;b&gt;."
+    )
     ctx.config["DROPZONE_ZONES"] = {"avatar": {"allowed_file_type": "image", "max_files": 1}}
     named = zone_config(dropzone.config(id="avatar"))["options"]["dictDefaultMessage"]
     assert named.endswith("Max files: 1.") and "Images (PNG, JPEG" in named
-    assert zone_config(dropzone.config(default_message="Drop here"))["options"]["dictDefaultMessage"] == "Drop here"
-    ctx.config["DROPZONE_DEFAULT_MESSAGE"] = "Drop files here or click to upload."  # 2.0.0's own words
+    assert (
+        zone_config(dropzone.config(default_message="Drop here"))["options"]["dictDefaultMessage"]
+        == "Drop here"
+    )
+    ctx.config["DROPZONE_DEFAULT_MESSAGE"] = (
+        "Drop files here or click to upload."  # 2.0.0's own words
+    )
     said = zone_config(dropzone.config(max_files=2))["options"]["dictDefaultMessage"]
     assert said == "Drop files here or click to upload."
 
@@ -106,9 +123,15 @@ def test_remove_and_cancel_links_are_escaped(ctx):
 def test_config_loads_the_static_init_script_and_no_inline_code(ctx):
     elements = parse(ctx.extensions["dropzone"].config())
     scripts = [(attrs, text) for tag, attrs, text in elements if tag == "script"]
-    inline = [attrs for attrs, text in scripts if "src" not in attrs and attrs.get("type") != "application/json"]
+    inline = [
+        attrs
+        for attrs, text in scripts
+        if "src" not in attrs and attrs.get("type") != "application/json"
+    ]
     assert inline == []
-    assert [attrs["src"] for attrs, _ in scripts if "src" in attrs] == ["/dropzone/static/flask-dropzone.js"]
+    assert [attrs["src"] for attrs, _ in scripts if "src" in attrs] == [
+        "/dropzone/static/flask-dropzone.js"
+    ]
 
 
 def test_custom_code_is_inline_and_raw(ctx):
@@ -159,7 +182,9 @@ def test_talisman_nonce_is_picked_up(tmp_path):
     response = app.test_client().get("/")
     nonce = response.headers["Content-Security-Policy"].split("'nonce-")[1].split("'")[0]
     elements = parse(response.get_data(as_text=True))
-    assert [attrs.get("nonce") for _, attrs, _ in elements] == [nonce] * 4  # load_js: 2, config(): 2
+    assert [attrs.get("nonce") for _, attrs, _ in elements] == [
+        nonce
+    ] * 4  # load_js: 2, config(): 2
 
 
 def test_redirect_view_and_url(ctx):
@@ -177,7 +202,9 @@ def test_several_zones_each_with_their_options(ctx):
         "{{ dropzone.config(id='bar-baz', default_message='Bar', max_files=1) }}"
     )
     configs = zone_configs(html)
-    assert [(c["id"], c["options"]["dictDefaultMessage"], c["options"]["maxFiles"]) for c in configs] == [
+    assert [
+        (c["id"], c["options"]["dictDefaultMessage"], c["options"]["maxFiles"]) for c in configs
+    ] == [
         ("foo", "Foo", None),
         ("bar-baz", "Bar", 1),
     ]
@@ -186,7 +213,9 @@ def test_several_zones_each_with_their_options(ctx):
 
 
 def test_click_upload(ctx):
-    config = zone_config(ctx.extensions["dropzone"].config(upload_on_click=True, upload_btn_id="go"))
+    config = zone_config(
+        ctx.extensions["dropzone"].config(upload_on_click=True, upload_btn_id="go")
+    )
     assert config["uploadOnClick"] is True
     assert config["uploadButton"] == "go"
     assert config["options"]["autoProcessQueue"] is False
@@ -197,7 +226,9 @@ def test_click_upload(ctx):
 def test_in_form_zone_honours_id_and_has_an_upload_url(ctx):
     dropzone = ctx.extensions["dropzone"]
     html = dropzone.create(id="album-files", in_form=True)
-    assert parse(html) == [("div", {"class": "dropzone", "id": "album-files", "data-flask-dropzone": None}, "")]
+    assert parse(html) == [
+        ("div", {"class": "dropzone", "id": "album-files", "data-flask-dropzone": None}, "")
+    ]
     config = zone_config(dropzone.config(id="album-files", in_form=True, upload_action="upload"))
     assert config["inForm"] is True
     assert config["uploadUrl"] == "/upload"
@@ -254,8 +285,12 @@ def test_the_extension_stylesheet_comes_after_dropzones_unless_left_out(ctx):
     dropzone = ctx.extensions["dropzone"]
     links = [attrs["href"] for _, attrs, _ in parse(dropzone.load_css())]
     assert links == ["/dropzone/static/dropzone.min.css", "/dropzone/static/flask-dropzone.css"]
-    assert [attrs["href"] for _, attrs, _ in parse(dropzone.load_css(extension_css=False))] == links[:1]
-    assert [attrs["href"] for _, attrs, _ in parse(dropzone.load_css(css_url="/my.css"))][1] == links[1]
+    assert [
+        attrs["href"] for _, attrs, _ in parse(dropzone.load_css(extension_css=False))
+    ] == links[:1]
+    assert [attrs["href"] for _, attrs, _ in parse(dropzone.load_css(css_url="/my.css"))][
+        1
+    ] == links[1]
     response = ctx.test_client().get(links[1])
     assert response.status_code == 200 and response.mimetype == "text/css"
     # CSP-clean: nothing it loads from anywhere (no url(), no @import)
@@ -267,11 +302,15 @@ def test_cdn_assets_of_the_pinned_version_carry_sri(ctx):
     ctx.config["DROPZONE_SERVE_LOCAL"] = False
     dropzone = ctx.extensions["dropzone"]
     js = parse(dropzone.load_js())[0][1]
-    assert js["src"] == f"https://cdn.jsdelivr.net/npm/dropzone@{_vendor.VERSION}/dist/dropzone-min.js"
+    assert (
+        js["src"] == f"https://cdn.jsdelivr.net/npm/dropzone@{_vendor.VERSION}/dist/dropzone-min.js"
+    )
     assert js["integrity"] == _vendor.INTEGRITY["dropzone-min.js"]
     assert js["crossorigin"] == "anonymous"
     css = parse(dropzone.load_css())[0][1]
-    assert css["href"] == f"https://cdn.jsdelivr.net/npm/dropzone@{_vendor.VERSION}/dist/dropzone.css"
+    assert (
+        css["href"] == f"https://cdn.jsdelivr.net/npm/dropzone@{_vendor.VERSION}/dist/dropzone.css"
+    )
     assert css["integrity"] == _vendor.INTEGRITY["dropzone.css"]
 
 
@@ -281,7 +320,9 @@ def test_cdn_layouts_of_5x_and_6x():
         None,
     )
     assert render.cdn_asset("5.9.3", "css")[0].endswith("dropzone@5.9.3/dist/min/dropzone.min.css")
-    assert render.cdn_asset("6.0.0-beta.2", "js")[0].endswith("dropzone@6.0.0-beta.2/dist/dropzone-min.js")
+    assert render.cdn_asset("6.0.0-beta.2", "js")[0].endswith(
+        "dropzone@6.0.0-beta.2/dist/dropzone-min.js"
+    )
     with pytest.raises(ValueError):
         render.cdn_asset('6.3.5"><script>', "js")
 
@@ -308,7 +349,14 @@ def test_style_cannot_close_its_element():
 
 @pytest.mark.parametrize(
     "value, escaped",
-    [("foo", "foo"), ("1a", "\\31 a"), ("-1", "-\\31 "), ("-", "\\-"), ("a.b", "a\\.b"), ("é", "é")],
+    [
+        ("foo", "foo"),
+        ("1a", "\\31 a"),
+        ("-1", "-\\31 "),
+        ("-", "\\-"),
+        ("a.b", "a\\.b"),
+        ("é", "é"),
+    ],
 )
 def test_css_identifier(value, escaped):
     assert render.css_identifier(value) == escaped
@@ -322,7 +370,9 @@ def test_create_without_action_posts_to_this_page_under_the_apps_prefix(app):
 
 def test_config_carries_the_url_create_gave_its_zone(ctx):
     dropzone = ctx.extensions["dropzone"]
-    assert zone_config(dropzone.config(id="later"))["url"] is None  # create() comes after: the element says
+    assert (
+        zone_config(dropzone.config(id="later"))["url"] is None
+    )  # create() comes after: the element says
     dropzone.create("upload", id="z")
     assert zone_config(dropzone.config(id="z"))["url"] == "/upload"
     dropzone.create(action='/u?q="<x>', id="h")

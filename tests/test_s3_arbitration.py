@@ -48,11 +48,18 @@ def bucket(s3_server, s3_bucket):
 
         @staticmethod
         def exists(key: str) -> bool:
-            return any(entry["Key"] == key for entry in client.list_objects_v2(Bucket=s3_bucket, Prefix=key).get("Contents", ()))
+            return any(
+                entry["Key"] == key
+                for entry in client.list_objects_v2(Bucket=s3_bucket, Prefix=key).get(
+                    "Contents", ()
+                )
+            )
 
         @staticmethod
         def open_uploads() -> list[str]:
-            return [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])]
+            return [
+                u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+            ]
 
         @staticmethod
         def store() -> tuple[S3Files, S3Partials]:
@@ -100,7 +107,9 @@ def run(name: str, target) -> threading.Thread:
 # Claims, locks and the sweep's stamp are compare-and-swaps ------------------------------
 
 
-def test_two_take_overs_of_one_stale_completion_claim_store_the_file_once(tmp_path, s3_settings, bucket, monkeypatch):
+def test_two_take_overs_of_one_stale_completion_claim_store_the_file_once(
+    tmp_path, s3_settings, bucket, monkeypatch
+):
     app = direct_app(tmp_path, s3_settings)
     heard = []
     file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
@@ -115,7 +124,11 @@ def test_two_take_overs_of_one_stale_completion_claim_store_the_file_once(tmp_pa
 
     def reads_then_waits(self, key):
         found = real_head(self, key)
-        if threading.current_thread().name == "second" and key.endswith(".claim") and not read.is_set():
+        if (
+            threading.current_thread().name == "second"
+            and key.endswith(".claim")
+            and not read.is_set()
+        ):
             read.set()
             assert first_done.wait(60)  # the other take-over stores the file meanwhile
         return found
@@ -123,7 +136,12 @@ def test_two_take_overs_of_one_stale_completion_claim_store_the_file_once(tmp_pa
     monkeypatch.setattr(S3Partials, "head", reads_then_waits)
     statuses = []
     second = same_client(app, owner)
-    late = run("second", lambda: statuses.append(second.post(COMPLETE, json={"upload": answer["upload"]}).status_code))
+    late = run(
+        "second",
+        lambda: statuses.append(
+            second.post(COMPLETE, json={"upload": answer["upload"]}).status_code
+        ),
+    )
     assert read.wait(60)  # it read the dead claim; now the first takes it over
     statuses.append(owner.post(COMPLETE, json={"upload": answer["upload"]}).status_code)
     first_done.set()
@@ -158,7 +176,11 @@ def test_an_abort_that_read_the_claim_before_a_slow_complete_ended_leaves_the_fi
 
     def abort_reads_then_waits(self, key):
         found = real_head(self, key)
-        if threading.current_thread().name == "abort" and key.endswith(".claim") and not abort_read.is_set():
+        if (
+            threading.current_thread().name == "abort"
+            and key.endswith(".claim")
+            and not abort_read.is_set()
+        ):
             abort_read.set()
             assert ended.wait(30)  # the complete ends the upload meanwhile
         return found
@@ -166,10 +188,16 @@ def test_an_abort_that_read_the_claim_before_a_slow_complete_ended_leaves_the_fi
     monkeypatch.setattr(s3_direct.S3Direct, "finish", slow_end)
     monkeypatch.setattr(S3Partials, "head", abort_reads_then_waits)
     answers = {}
-    completing = run("complete", lambda: answers.update(complete=owner.post(COMPLETE, json={"upload": answer["upload"]})))
+    completing = run(
+        "complete",
+        lambda: answers.update(complete=owner.post(COMPLETE, json={"upload": answer["upload"]})),
+    )
     assert at_end.wait(60)
     aborter = same_client(app, owner)
-    aborting = run("abort", lambda: answers.update(abort=aborter.post(ABORT, json={"upload": answer["upload"]})))
+    aborting = run(
+        "abort",
+        lambda: answers.update(abort=aborter.post(ABORT, json={"upload": answer["upload"]})),
+    )
     completing.join(60)
     aborting.join(60)
     assert (answers["complete"].status_code, answers["abort"].status_code) == (200, 204)
@@ -183,18 +211,26 @@ def test_two_servers_taking_over_a_dead_start_lock_do_not_both_get_it(bucket, mo
     bucket.raw.put_object(Bucket=bucket.name, Key=lock, Body=b"")  # its holder died
     monkeypatch.setattr(s3_chunks, "START_LEASE", -1.0)
     stale_reads(monkeypatch, S3Partials, "head", "/.lock")
-    assert [bool(partials.claim_start(lock)), bool(S3Partials(files).claim_start(lock))] == [True, False]
+    assert [bool(partials.claim_start(lock)), bool(S3Partials(files).claim_start(lock))] == [
+        True,
+        False,
+    ]
 
 
-def test_two_servers_taking_over_a_dead_hand_over_in_the_same_instant_do_not_both_get_it(bucket, monkeypatch):
+def test_two_servers_taking_over_a_dead_hand_over_in_the_same_instant_do_not_both_get_it(
+    bucket, monkeypatch
+):
     files, partials = bucket.store()
     upload, data = str(uuids.uuid4()), os.urandom(CHUNK + 1)
     chunked_to_the_name(partials, files.folder(None, ""), upload, data, 0)
     base = f"{partials.root}{CLIENT}/{upload}/"
     record = partials._read_record(base)
     frozen = time.time() + 1000  # one instant: every claim made now is past its lease
-    monkeypatch.setattr(s3_chunks, "time", types.SimpleNamespace(time=lambda: frozen, monotonic=time.monotonic,
-                                                                   sleep=time.sleep))
+    monkeypatch.setattr(
+        s3_chunks,
+        "time",
+        types.SimpleNamespace(time=lambda: frozen, monotonic=time.monotonic, sleep=time.sleep),
+    )
     assert partials.claim(base, record, 1)  # the server that died
     stale_reads(monkeypatch, S3Partials, "read", partials.marker_of(base, record))
     takers = [partials.claim(base, record, 1), partials.claim(base, record, 1)]
@@ -285,17 +321,25 @@ def test_a_direct_upload_whose_held_name_was_taken_meanwhile_is_refused_and_the_
     data = os.urandom(6 * MiB)
     answer = start(attacker, "contract.bin", len(data)).json
     upload_parts(answer, data)
-    bucket.raw.delete_object(Bucket=bucket.name, Key="uploads/contract.bin")  # the held name removed
+    bucket.raw.delete_object(
+        Bucket=bucket.name, Key="uploads/contract.bin"
+    )  # the held name removed
     mine = b"the victim's contract"
     assert send(victim, "contract.bin", mine).json["stored"][0]["stored_name"] == "contract.bin"
     response = attacker.post(COMPLETE, json={"upload": answer["upload"]})
-    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (409, "text/plain", TAKEN)
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+        409,
+        "text/plain",
+        TAKEN,
+    )
     assert bucket.get("uploads/contract.bin") == mine and heard == ["uploads/contract.bin"]
     assert bucket.open_uploads() == []
     assert attacker.post(COMPLETE, json={"upload": answer["upload"]}).status_code == 404
 
 
-def test_a_file_stored_between_the_check_and_the_completion_is_kept_by_if_match(tmp_path, s3_settings, bucket):
+def test_a_file_stored_between_the_check_and_the_completion_is_kept_by_if_match(
+    tmp_path, s3_settings, bucket
+):
     """SeaweedFS honours If-Match on CompleteMultipartUpload: the HEAD before it cannot be
     raced."""
     app = direct_app(tmp_path, s3_settings)
@@ -327,9 +371,16 @@ def test_a_chunked_upload_whose_held_name_was_taken_meanwhile_is_refused_and_the
     first, last = chunk_requests(data, "f.bin", CHUNK)
     assert client.post("/save", data=first, content_type=CONTENT_TYPE).status_code == 200
     bucket.raw.delete_object(Bucket=bucket.name, Key="uploads/f.bin")
-    assert post(victim, "/save", "f.bin", b"mine").json["saved"][0][:2] == ["f.bin", "uploads/f.bin"]
+    assert post(victim, "/save", "f.bin", b"mine").json["saved"][0][:2] == [
+        "f.bin",
+        "uploads/f.bin",
+    ]
     response = client.post("/save", data=last, content_type=CONTENT_TYPE)
-    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (409, "text/plain", TAKEN)
+    assert (response.status_code, response.mimetype, response.get_data(as_text=True)) == (
+        409,
+        "text/plain",
+        TAKEN,
+    )
     assert bucket.get("uploads/f.bin") == b"mine" and bucket.open_uploads() == []
     assert client.post("/save", data=last, content_type=CONTENT_TYPE).status_code == 410
 
@@ -344,15 +395,23 @@ def test_a_held_name_is_no_stored_file(tmp_path, s3_settings, bucket):
 
     @app.post("/existing")
     def existing():
-        return render_template_string("{{ dropzone.config(existing=[{'name': 'held.txt'}], delete_on_remove=True) }}")
+        return render_template_string(
+            "{{ dropzone.config(existing=[{'name': 'held.txt'}], delete_on_remove=True) }}"
+        )
 
     client = app.test_client()
     assert send(client, "empty.txt", b"").status_code == 200
     answer = start(client, "held.txt", 5).json
     files = stores.of(app).files
     assert files.listing("uploads/") == [("empty.txt", 0)]
-    assert files.version("uploads/", "held.txt") is None and files.version("uploads/", "empty.txt") is not None
-    assert client.get("/file/held.txt").status_code == 404 and client.get("/file/empty.txt").status_code == 302
+    assert (
+        files.version("uploads/", "held.txt") is None
+        and files.version("uploads/", "empty.txt") is not None
+    )
+    assert (
+        client.get("/file/held.txt").status_code == 404
+        and client.get("/file/empty.txt").status_code == 302
+    )
     with pytest.raises(FileNotFoundError):
         files.open("uploads/", "held.txt").read(10)
     assert files.delete("uploads/", "held.txt") is False and bucket.exists("uploads/held.txt")
@@ -464,7 +523,9 @@ def test_neither_an_abort_nor_the_sweep_removes_a_file_completed_under_the_name(
     assert bucket.get("uploads/kept.bin") == data
 
 
-def test_the_sweep_leaves_a_completion_within_the_lease_of_its_size(tmp_path, s3_settings, bucket, monkeypatch):
+def test_the_sweep_leaves_a_completion_within_the_lease_of_its_size(
+    tmp_path, s3_settings, bucket, monkeypatch
+):
     app = direct_app(tmp_path, s3_settings)
     client = app.test_client()
     data = os.urandom(6 * MiB)

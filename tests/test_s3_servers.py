@@ -99,10 +99,27 @@ class Cluster:
             env = dict(self.env, DROPZONE_TEST_INSTANCE=str(instance), DROPZONE_TEST_SERVER=name)
             # Started from this (the main) thread: the parent-death signal follows the thread.
             process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "--workers", "2", "--threads", "2",
-                 "--bind", f"127.0.0.1:{port}", "--chdir", str(TESTS), "--log-level", "warning",
-                 "--graceful-timeout", "10", "s3_gunicorn_app:create_app()"],
-                env=env, start_new_session=True, preexec_fn=_set_parent_death_signal,
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "--workers",
+                    "2",
+                    "--threads",
+                    "2",
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--chdir",
+                    str(TESTS),
+                    "--log-level",
+                    "warning",
+                    "--graceful-timeout",
+                    "10",
+                    "s3_gunicorn_app:create_app()",
+                ],
+                env=env,
+                start_new_session=True,
+                preexec_fn=_set_parent_death_signal,
             )
             server = Server(name, port, instance, process)
             self.servers.append(server)
@@ -123,7 +140,9 @@ class Cluster:
                     found.append(json.loads(line))
         return found
 
-    def await_events(self, predicate: Callable[[dict[str, Any]], bool], count: int = 1) -> list[dict[str, Any]]:
+    def await_events(
+        self, predicate: Callable[[dict[str, Any]], bool], count: int = 1
+    ) -> list[dict[str, Any]]:
         """Wait until ``count`` logged events match ``predicate``."""
         deadline = time.monotonic() + TIMEOUT
         while True:
@@ -131,7 +150,9 @@ class Cluster:
             if len(found) >= count:
                 return found
             for server in self.servers:
-                assert server.process.poll() is None or server.process.returncode == -signal.SIGKILL, server
+                assert (
+                    server.process.poll() is None or server.process.returncode == -signal.SIGKILL
+                ), server
             assert time.monotonic() < deadline, f"awaited {count} events, saw {found}"
             time.sleep(0.02)
 
@@ -142,7 +163,9 @@ class Cluster:
 
     def handed(self) -> list[tuple[str, list]]:
         """(server, saved) of every view call whose save() returned files."""
-        return [(e["server"], e["saved"]) for e in self.events() if e["event"] == "saved" and e["saved"]]
+        return [
+            (e["server"], e["saved"]) for e in self.events() if e["event"] == "saved" and e["saved"]
+        ]
 
 
 def wait_ready(server: Server) -> None:
@@ -207,7 +230,12 @@ def cluster(tmp_path, s3_server, s3_bucket):
         DROPZONE_TEST_ENDPOINT=s3_server.endpoint_url,
         DROPZONE_TEST_LOG=str(log),
     )
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_SESSION_TOKEN",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    ):
         env.pop(name, None)
     cluster = Cluster(tmp_path, env, log)
     try:
@@ -235,7 +263,9 @@ def headers(cookie: str, tag: str) -> dict[str, str]:
     return {"Content-Type": CONTENT_TYPE, "Cookie": cookie, "X-Test-Tag": tag}
 
 
-def post(server: Server, request_body: bytes, cookie: str = "", path: str = "/upload", tag: str = "") -> Answer:
+def post(
+    server: Server, request_body: bytes, cookie: str = "", path: str = "/upload", tag: str = ""
+) -> Answer:
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
     try:
         connection.request("POST", path, body=request_body, headers=headers(cookie, tag))
@@ -249,8 +279,15 @@ class Pending:
     """A request whose body is sent but for its last ``held`` bytes (or from ``held`` on,
     when it is bytes): ``finish()`` sends the rest, ``cut()`` resets the connection."""
 
-    def __init__(self, server: Server, request_body: bytes, cookie: str, tag: str,
-                 path: str = "/upload", split: Optional[int] = None) -> None:
+    def __init__(
+        self,
+        server: Server,
+        request_body: bytes,
+        cookie: str,
+        tag: str,
+        path: str = "/upload",
+        split: Optional[int] = None,
+    ) -> None:
         self.tag = tag
         split = len(request_body) - 100 if split is None else split
         self.connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
@@ -291,7 +328,9 @@ def session_cookie(server: Server) -> str:
 
 def file_part_start(request_body: bytes) -> int:
     """Where the file part of a chunk request begins (after the chunk fields)."""
-    return request_body.index(f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"'.encode())
+    return request_body.index(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"'.encode()
+    )
 
 
 def sha(data: bytes) -> str:
@@ -303,7 +342,9 @@ def upload_base(client_uuid: str, file_id: str) -> str:
 
 
 def local_entries(servers: list[Server]) -> list[str]:
-    return [str(path) for server in servers for path in server.instance.rglob("*") if path.is_file()]
+    return [
+        str(path) for server in servers for path in server.instance.rglob("*") if path.is_file()
+    ]
 
 
 def leftovers(bucket: Any, keys: list[str]) -> list[str]:
@@ -353,14 +394,18 @@ def test_four_files_in_parallel_chunks_across_three_servers_without_shared_disk(
             others["done"].set()
             raise
 
-    def send(kind: str, name: str, index: int, server: Server) -> list[tuple[str, int, str, Answer]]:
+    def send(
+        kind: str, name: str, index: int, server: Server
+    ) -> list[tuple[str, int, str, Answer]]:
         request_body = bodies[name][index]
         tag = f"{name}-{index}-{server.name}"
         if kind == "cut":
             # Dropped mid-body once the upload is under way (it is not the chunk that started
             # it), while the server reads it; the browser sends it again, to another server.
             assert answered[name].wait(TIMEOUT)
-            pending = Pending(server, request_body, cookie, "cut-" + tag, split=len(request_body) // 2)
+            pending = Pending(
+                server, request_body, cookie, "cut-" + tag, split=len(request_body) // 2
+            )
             cluster.await_start("cut-" + tag)
             pending.cut()
             server = servers[(servers.index(server) + 1) % 3]
@@ -406,7 +451,9 @@ def test_four_files_in_parallel_chunks_across_three_servers_without_shared_disk(
     assert not [e for e in started if e["tag"].startswith("cut-") and e["event"] == "saved"]
 
     keys = bucket.all_keys()
-    assert [key for key in keys if not key.startswith(OWN)] == sorted(PREFIX + name for name in files)
+    assert [key for key in keys if not key.startswith(OWN)] == sorted(
+        PREFIX + name for name in files
+    )
     assert leftovers(bucket, keys) == []
     assert bucket.open_uploads() == []
     assert local_entries(servers) == []
@@ -442,7 +489,9 @@ def test_chunk_zero_racing_on_two_servers_starts_one_multipart_upload(cluster, b
     assert [(u["Key"], u["UploadId"]) for u in opened] == [(key, manifest["upload_id"])]
 
     assert post(servers[1], bodies[1], cookie).saved == []
-    assert post(servers[0], bodies[2], cookie).saved == [["race.bin", PREFIX + "race.bin", len(data)]]
+    assert post(servers[0], bodies[2], cookie).saved == [
+        ["race.bin", PREFIX + "race.bin", len(data)]
+    ]
     assert sha(bucket.get(PREFIX + "race.bin")) == sha(data)
     assert len(cluster.handed()) == 1
     assert bucket.open_uploads() == []
@@ -475,7 +524,9 @@ def test_a_server_killed_mid_chunk_is_recovered_by_the_retry_on_another(cluster,
     assert local_entries([survivor, victim]) == []
 
 
-def test_a_type_refused_on_chunk_zero_refuses_the_later_chunks_and_leaves_only_records(cluster, bucket):
+def test_a_type_refused_on_chunk_zero_refuses_the_later_chunks_and_leaves_only_records(
+    cluster, bucket
+):
     servers = cluster.start(2)
     cookie = session_cookie(servers[0])
     data = b"<html><body>" + os.urandom(12 * MIB)
@@ -484,7 +535,10 @@ def test_a_type_refused_on_chunk_zero_refuses_the_later_chunks_and_leaves_only_r
     assert len(bodies) == 3
     first = post(servers[0], bodies[0], cookie, path="/typed")
     assert first.status == 415, first
-    later = [post(servers[(index + 1) % 2], b, cookie, path="/typed") for index, b in enumerate(bodies[1:])]
+    later = [
+        post(servers[(index + 1) % 2], b, cookie, path="/typed")
+        for index, b in enumerate(bodies[1:])
+    ]
     assert [(a.status, a.payload) for a in later] == [(415, first.payload)] * 2
     # Sent again, chunk 0 is refused too, on either server.
     assert [post(s, bodies[0], cookie, path="/typed").status for s in servers] == [415, 415]
@@ -519,7 +573,10 @@ def test_two_servers_storing_one_name_at_once_take_two_names(cluster, bucket):
     for ((name, location, size),), content in zip(saved, contents):
         assert size == len(content) and location == PREFIX + name
         assert sha(bucket.get(location)) == sha(content), location
-    assert [key for key in bucket.all_keys() if key != STAMP] == [PREFIX + "x (1).bin", PREFIX + "x.bin"]
+    assert [key for key in bucket.all_keys() if key != STAMP] == [
+        PREFIX + "x (1).bin",
+        PREFIX + "x.bin",
+    ]
     assert bucket.open_uploads() == []
     assert local_entries(servers) == []
 
@@ -541,8 +598,23 @@ def test_an_expired_upload_is_cleaned_and_its_later_chunks_answer_410(cluster, b
     instance.mkdir()
     env = dict(cluster.env, DROPZONE_TEST_INSTANCE=str(instance), DROPZONE_TEST_SERVER="cli")
     done = subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "s3_gunicorn_app:create_app", "dropzone", "clean", "--expires", "-1"],
-        cwd=TESTS, env=env, capture_output=True, text=True, timeout=TIMEOUT, check=False,
+        [
+            sys.executable,
+            "-m",
+            "flask",
+            "--app",
+            "s3_gunicorn_app:create_app",
+            "dropzone",
+            "clean",
+            "--expires",
+            "-1",
+        ],
+        cwd=TESTS,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "Removed 0 partial uploads" in done.stdout, done.stdout
@@ -576,7 +648,12 @@ def page_rules(server: Server, cookie: str) -> dict:
 
 
 def call(
-    server: Server, method: str, path: str, cookie: str, payload: Optional[dict] = None, headers: Optional[dict] = None
+    server: Server,
+    method: str,
+    path: str,
+    cookie: str,
+    payload: Optional[dict] = None,
+    headers: Optional[dict] = None,
 ) -> tuple[int, Any]:
     """A JSON request to ``server`` with the client's cookie: the status and the JSON answer
     (or the plain-text refusal)."""
@@ -612,27 +689,44 @@ def test_a_direct_upload_started_on_one_server_is_completed_once_on_any(cluster,
     cookie = session_cookie(servers[0])
     rules = page_rules(servers[0], cookie)
     data = os.urandom(2 * CHUNK + MIB)
-    status, started = call(servers[0], "POST", "/dropzone/direct/start", cookie,
-                           {"name": "far.bin", "size": len(data), "type": ""}, rules)
+    status, started = call(
+        servers[0],
+        "POST",
+        "/dropzone/direct/start",
+        cookie,
+        {"name": "far.bin", "size": len(data), "type": ""},
+        rules,
+    )
     assert status == 200, started
     for number, url in enumerate(started["urls"]):
         assert put_part(url, data[number * CHUNK : (number + 1) * CHUNK]) == 200
     token = started["upload"]
-    status, held = call(servers[1], "GET", f"/dropzone/direct/status?upload={urllib.parse.quote(token)}", cookie,
-                        headers=rules)
+    status, held = call(
+        servers[1],
+        "GET",
+        f"/dropzone/direct/status?upload={urllib.parse.quote(token)}",
+        cookie,
+        headers=rules,
+    )
     assert (status, held["held"]) == (200, [1, 2, 3])
     with ThreadPoolExecutor(4) as pool:  # two requests on each server at once
-        answers = list(pool.map(
-            lambda server: call(server, "POST", "/dropzone/direct/complete", cookie, {"upload": token}, rules),
-            servers * 2,
-        ))
+        answers = list(
+            pool.map(
+                lambda server: call(
+                    server, "POST", "/dropzone/direct/complete", cookie, {"upload": token}, rules
+                ),
+                servers * 2,
+            )
+        )
     assert sorted(status for status, _ in answers) == [200, 404, 404, 404], answers
     assert [answer for status, answer in answers if status == 200] == [
         {"stored": [{"filename": "far.bin", "stored_name": "far.bin"}]}
     ]
     assert bucket.get(PREFIX + "far.bin") == data and bucket.open_uploads() == []
     direct = [key for key in bucket.all_keys() if "/.dropzone-direct/" in key]
-    assert len(direct) == 1 and direct[0].endswith(".claim")  # its body a nonce, its word in metadata
+    assert len(direct) == 1 and direct[0].endswith(
+        ".claim"
+    )  # its body a nonce, its word in metadata
     assert bucket.metadata(direct[0]) == {"fdz-state": "ended"}
     assert leftovers(bucket, bucket.all_keys()) == [] and local_entries(servers) == []
 
@@ -648,7 +742,10 @@ def test_a_form_fields_pending_file_kept_by_one_server_is_claimed_once_on_any(cl
     connection.close()
     data = os.urandom(MIB)
     file_body = body({}, "file", "kept.bin", data)
-    upload_headers = {**headers(cookie, ""), **{k: v for k, v in config["options"]["headers"].items() if k != "X-CSRF-Token"}}
+    upload_headers = {
+        **headers(cookie, ""),
+        **{k: v for k, v in config["options"]["headers"].items() if k != "X-CSRF-Token"},
+    }
     connection = http.client.HTTPConnection("127.0.0.1", servers[0].port, timeout=TIMEOUT)
     connection.request("POST", "/dropzone/pending", body=file_body, headers=upload_headers)
     answer = connection.getresponse()
@@ -660,12 +757,20 @@ def test_a_form_fields_pending_file_kept_by_one_server_is_claimed_once_on_any(cl
     def submit(server):
         each = http.client.HTTPConnection("127.0.0.1", server.port, timeout=TIMEOUT)
         try:
-            each.request("POST", "/form", body=form, headers={
-                "Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"})
+            each.request(
+                "POST",
+                "/form",
+                body=form,
+                headers={"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"},
+            )
             response = each.getresponse()
             text = response.read().decode()
             statuses.append(response.status)
-            return json.loads(text)["claimed"] if response.status == 200 and text.startswith("{") else None
+            return (
+                json.loads(text)["claimed"]
+                if response.status == 200 and text.startswith("{")
+                else None
+            )
         finally:
             each.close()
 

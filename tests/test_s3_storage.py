@@ -72,7 +72,9 @@ def s3(s3_server, s3_bucket):
 
         @staticmethod
         def open_uploads() -> list[str]:
-            return [u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])]
+            return [
+                u["Key"] for u in client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", [])
+            ]
 
     return S3
 
@@ -97,21 +99,45 @@ ON_S3 = {"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b"}
         ({"DROPZONE_STORAGE": "nfs"}, "DROPZONE_STORAGE"),
         ({"DROPZONE_STORAGE": "s3"}, "DROPZONE_S3_BUCKET"),
         ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "Not_A_Bucket"}, "DROPZONE_S3_BUCKET"),
-        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_S3_PREFIX": "/abs"}, "DROPZONE_S3_PREFIX"),
-        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_S3_ENDPOINT_URL": "localhost"},
-         "DROPZONE_S3_ENDPOINT_URL"),
-        ({"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_CHUNKING": True,
-          "DROPZONE_CHUNK_SIZE": MiB}, "DROPZONE_CHUNK_SIZE"),
+        (
+            {"DROPZONE_STORAGE": "s3", "DROPZONE_S3_BUCKET": "b1b", "DROPZONE_S3_PREFIX": "/abs"},
+            "DROPZONE_S3_PREFIX",
+        ),
+        (
+            {
+                "DROPZONE_STORAGE": "s3",
+                "DROPZONE_S3_BUCKET": "b1b",
+                "DROPZONE_S3_ENDPOINT_URL": "localhost",
+            },
+            "DROPZONE_S3_ENDPOINT_URL",
+        ),
+        (
+            {
+                "DROPZONE_STORAGE": "s3",
+                "DROPZONE_S3_BUCKET": "b1b",
+                "DROPZONE_CHUNKING": True,
+                "DROPZONE_CHUNK_SIZE": MiB,
+            },
+            "DROPZONE_CHUNK_SIZE",
+        ),
         # a path of the disk means nothing in a bucket, the app's setting and a zone's alike
-        ({**ON_S3, "DROPZONE_UPLOAD_FOLDER": "/srv/uploads"},
-         "DROPZONE_UPLOAD_FOLDER: folder '/srv/uploads' is an absolute path"),
-        ({**ON_S3, "DROPZONE_UPLOAD_FOLDER": "../up"},
-         "DROPZONE_UPLOAD_FOLDER: folder '../up' must stay inside DROPZONE_S3_PREFIX"),
-        ({**ON_S3, "DROPZONE_ZONES": {"a": {"upload_folder": "/srv/a"}}},
-         r"DROPZONE_ZONES\['a'\] upload_folder: folder '/srv/a' is an absolute path"),
+        (
+            {**ON_S3, "DROPZONE_UPLOAD_FOLDER": "/srv/uploads"},
+            "DROPZONE_UPLOAD_FOLDER: folder '/srv/uploads' is an absolute path",
+        ),
+        (
+            {**ON_S3, "DROPZONE_UPLOAD_FOLDER": "../up"},
+            "DROPZONE_UPLOAD_FOLDER: folder '../up' must stay inside DROPZONE_S3_PREFIX",
+        ),
+        (
+            {**ON_S3, "DROPZONE_ZONES": {"a": {"upload_folder": "/srv/a"}}},
+            r"DROPZONE_ZONES\['a'\] upload_folder: folder '/srv/a' is an absolute path",
+        ),
     ],
 )
-def test_storage_settings_that_cannot_work_fail_at_start_up_naming_the_setting(tmp_path, config, named):
+def test_storage_settings_that_cannot_work_fail_at_start_up_naming_the_setting(
+    tmp_path, config, named
+):
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(config)
     with pytest.raises(SettingError, match=named):
@@ -122,14 +148,20 @@ def test_s3_without_boto3_says_how_to_install_it(tmp_path, monkeypatch):
     import importlib.util
 
     real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a))
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "boto3" else real(name, *a)
+    )
     app = Flask(__name__, instance_path=str(tmp_path))
     app.config.update(DROPZONE_STORAGE="s3", DROPZONE_S3_BUCKET="uploads")
-    with pytest.raises(SettingError, match=r"needs boto3 \(the s3 extra\): pip install .boto3>=1.41."):
+    with pytest.raises(
+        SettingError, match=r"needs boto3 \(the s3 extra\): pip install .boto3>=1.41."
+    ):
         Dropzone(app)
 
 
-def test_a_zones_chunk_size_too_small_for_s3_is_an_error_where_it_is_given(tmp_path, s3, monkeypatch):
+def test_a_zones_chunk_size_too_small_for_s3_is_an_error_where_it_is_given(
+    tmp_path, s3, monkeypatch
+):
     app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
     with app.test_request_context():
         with pytest.raises(SettingError, match="chunk_size"):
@@ -163,8 +195,12 @@ def test_a_relative_folder_means_one_place_on_either_store(tmp_path, monkeypatch
         Dropzone(app)
         root = app.instance_path + os.sep
     dropzone = app.extensions["dropzone"]
-    saves = {"/a": {}, "/b": {"zone": "avatar"}, "/c": {"upload_folder": "docs"},
-             "/d": {"folder": "x/y"}}
+    saves = {
+        "/a": {},
+        "/b": {"zone": "avatar"},
+        "/c": {"upload_folder": "docs"},
+        "/d": {"folder": "x/y"},
+    }
 
     def view(keywords):
         return lambda: {"at": [saved.location for saved in dropzone.save(**keywords)]}
@@ -172,10 +208,16 @@ def test_a_relative_folder_means_one_place_on_either_store(tmp_path, monkeypatch
     for url, keywords in saves.items():
         app.add_url_rule(url, url, view(keywords), methods=["POST"])
     client = app.test_client()
-    found = [client.post(url, data={"file": (io.BytesIO(b"x"), f"{url[1]}.txt")}).json["at"][0]
-             for url in saves]
+    found = [
+        client.post(url, data={"file": (io.BytesIO(b"x"), f"{url[1]}.txt")}).json["at"][0]
+        for url in saves
+    ]
     assert [where.removeprefix(root).replace(os.sep, "/") for where in found] == [
-        "media/a.txt", "avatars/b.txt", "docs/c.txt", "x/y/d.txt"]
+        "media/a.txt",
+        "avatars/b.txt",
+        "docs/c.txt",
+        "x/y/d.txt",
+    ]
 
 
 def test_storage_settings_are_not_keywords(tmp_path, s3, monkeypatch):
@@ -187,7 +229,9 @@ def test_storage_settings_are_not_keywords(tmp_path, s3, monkeypatch):
 # Uploads -------------------------------------------------------------------------------
 
 
-def test_a_large_upload_streams_into_the_bucket_without_touching_the_disk(tmp_path, s3, monkeypatch):
+def test_a_large_upload_streams_into_the_bucket_without_touching_the_disk(
+    tmp_path, s3, monkeypatch
+):
     app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
     data = os.urandom(20 * MiB + 3)
     response = post(app.test_client(), "/save", "big.bin", data)
@@ -232,7 +276,10 @@ def test_a_chunked_upload_is_assembled_in_the_bucket(tmp_path, s3, monkeypatch):
     app = s3_app(tmp_path, s3.server, s3.bucket, monkeypatch)
     client = app.test_client()
     data = os.urandom(12 * MiB + 5)
-    answers = [client.post("/save", data=b, content_type=CONTENT_TYPE) for b in chunk_requests(data, "c.bin", 5 * MiB)]
+    answers = [
+        client.post("/save", data=b, content_type=CONTENT_TYPE)
+        for b in chunk_requests(data, "c.bin", 5 * MiB)
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200]
     assert answers[-1].json["saved"] == [["c.bin", "uploads/c.bin", None, len(data)]]
     assert s3.get("uploads/c.bin") == data
@@ -320,7 +367,9 @@ def test_of_first_chunks_at_once_that_would_each_fit_the_quota_alone_one_passes(
         assert stores.of(app).partials("").unfinished(client_id) == (10 * MiB, 1), trial
 
 
-def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_path, s3, monkeypatch, caplog):
+def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(
+    tmp_path, s3, monkeypatch, caplog
+):
     """SeaweedFS creates a missing bucket on a write, as AWS does not: AWS's answer is stubbed."""
     import boto3
     from botocore.stub import Stubber
@@ -336,7 +385,10 @@ def test_a_bucket_that_does_not_exist_is_a_503_with_its_cause_in_the_log(tmp_pat
     caplog.set_level(logging.ERROR, logger="flask_dropzone")
     response = post(app.test_client(), "/save", "a.txt", b"x" * 1000)
     assert response.status_code == 503 and response.mimetype == "text/plain"
-    assert response.get_data(as_text=True) == "The server cannot store files right now; try again later."
+    assert (
+        response.get_data(as_text=True)
+        == "The server cannot store files right now; try again later."
+    )
     assert any("NoSuchBucket" in record.getMessage() for record in caplog.records)
     stubber.assert_no_pending_responses()
 
@@ -379,7 +431,11 @@ class HeldBody(io.RawIOBase):
         return self.position
 
     def seek(self, offset: int, whence: int = 0) -> int:
-        self.position = offset if whence == 0 else (len(self.data) + offset if whence == 2 else self.position + offset)
+        self.position = (
+            offset
+            if whence == 0
+            else (len(self.data) + offset if whence == 2 else self.position + offset)
+        )
         return self.position
 
     def readinto(self, buffer) -> int:
@@ -395,7 +451,9 @@ class HeldBody(io.RawIOBase):
         return count
 
 
-def test_a_chunk_whose_upload_vanished_under_it_is_answered_503_and_its_resend_joins(tmp_path, s3, monkeypatch):
+def test_a_chunk_whose_upload_vanished_under_it_is_answered_503_and_its_resend_joins(
+    tmp_path, s3, monkeypatch
+):
     """Server A's first chunk fails after server B read the upload's record: A removes the
     upload it started; B answers "send it again", and forgets the stale record."""
     servers = [s3_app(tmp_path / name, s3.server, s3.bucket, monkeypatch) for name in "ab"]
@@ -411,7 +469,12 @@ def test_a_chunk_whose_upload_vanished_under_it_is_answered_503_and_its_resend_j
         held = HeldBody(request_body)
 
         def run():
-            answer = client.post("/save", input_stream=held, content_type=CONTENT_TYPE, content_length=len(request_body))
+            answer = client.post(
+                "/save",
+                input_stream=held,
+                content_type=CONTENT_TYPE,
+                content_length=len(request_body),
+            )
             answers[name] = answer.status_code
 
         thread = threading.Thread(target=run)
@@ -451,7 +514,9 @@ def test_a_hand_over_whose_server_died_is_taken_over_by_its_resent_chunk(tmp_pat
     assert client.post("/save", data=last, content_type=CONTENT_TYPE).status_code == 500
     monkeypatch.setattr(s3_chunks.S3Partials, "assemble", real)
     monkeypatch.setattr(s3_chunks, "RESENT_WAIT", 0.5)
-    other = client.post("/save", data=first, content_type=CONTENT_TYPE)  # another chunk leaves it to its holder
+    other = client.post(
+        "/save", data=first, content_type=CONTENT_TYPE
+    )  # another chunk leaves it to its holder
     assert other.json["saved"] == []
     resent = client.post("/save", data=last, content_type=CONTENT_TYPE)
     assert resent.json["saved"] == [["d.bin", "uploads/d.bin", None, len(data)]]

@@ -118,9 +118,22 @@ def test_raster_images_are_inline_and_everything_else_a_download(name, head, inl
     assert kind == ("inline" if inline else "attachment") and params["filename"] == name
 
 
-@pytest.mark.parametrize("content_type", ["text/html", "image/svg+xml", "application/xhtml+xml", "text/javascript",
-                                          "application/javascript", "text/css", "text/xml", "application/xml",
-                                          "text/xsl", "application/wasm", "application/x-shockwave-flash"])
+@pytest.mark.parametrize(
+    "content_type",
+    [
+        "text/html",
+        "image/svg+xml",
+        "application/xhtml+xml",
+        "text/javascript",
+        "application/javascript",
+        "text/css",
+        "text/xml",
+        "application/xml",
+        "text/xsl",
+        "application/wasm",
+        "application/x-shockwave-flash",
+    ],
+)
 def test_active_types_are_never_passive(content_type):
     assert not serving.passive(content_type)
 
@@ -142,7 +155,9 @@ def test_the_disposition_names_the_file_in_ascii_and_in_utf8(name, ascii_name):
     assert value.isascii()
     if not name.isascii():  # the ASCII stand-in, for clients that do not read filename*
         plain, _, extended = value.partition("; filename*=")
-        assert parse_options_header(plain)[1]["filename"] == ascii_name and extended.startswith("UTF-8''")
+        assert parse_options_header(plain)[1]["filename"] == ascii_name and extended.startswith(
+            "UTF-8''"
+        )
 
 
 @pytest.mark.parametrize(("name", "head"), [("a.png", PNG), ("a.svg", EVIL_SVG), ("a.txt", b"x")])
@@ -156,7 +171,10 @@ def test_every_response_carries_nosniff_and_a_sandbox(name, head):
 
 
 def test_only_a_picture_may_have_the_browsers_own_inline_style():
-    assert serving.headers(serving.delivery("a.png", PNG))["Content-Security-Policy"] == serving.IMAGE_POLICY
+    assert (
+        serving.headers(serving.delivery("a.png", PNG))["Content-Security-Policy"]
+        == serving.IMAGE_POLICY
+    )
     assert serving.headers(serving.delivery("a.svg", EVIL_SVG))["Content-Security-Policy"] == (
         "default-src 'none'; sandbox"
     )
@@ -189,7 +207,9 @@ def serving_app(folder, **config) -> Flask:
 
     @app.get("/in/<folder>/<path:name>")
     def in_folder(folder, name):
-        return dropzone.send_stored(name, folder=os.path.join(str(app.config["DROPZONE_UPLOAD_FOLDER"]), folder))
+        return dropzone.send_stored(
+            name, folder=os.path.join(str(app.config["DROPZONE_UPLOAD_FOLDER"]), folder)
+        )
 
     @app.post("/upload")
     def upload():
@@ -340,15 +360,22 @@ def test_what_save_stored_is_served_back(disk):
     stored = client.post("/upload", data=data, content_type="multipart/form-data").json["stored"]
     assert stored == ["logo.svg"]
     response = client.get("/files/logo.svg")
-    assert response.data == EVIL_SVG and response.headers["Content-Disposition"].startswith("attachment;")
+    assert response.data == EVIL_SVG and response.headers["Content-Disposition"].startswith(
+        "attachment;"
+    )
 
 
 def test_a_zone_serves_from_the_folder_it_stored_into(tmp_path):
     folder, avatars = tmp_path / "uploads", tmp_path / "avatars"
-    app = serving_app(folder, DROPZONE_ZONES={"avatar": {"upload_folder": str(avatars), "allowed_file_type": "image"}})
+    app = serving_app(
+        folder,
+        DROPZONE_ZONES={"avatar": {"upload_folder": str(avatars), "allowed_file_type": "image"}},
+    )
     client = app.test_client()
     data = {"file": (io.BytesIO(PNG), "me.png")}
-    assert client.post("/avatar", data=data, content_type="multipart/form-data").json == {"stored": ["me.png"]}
+    assert client.post("/avatar", data=data, content_type="multipart/form-data").json == {
+        "stored": ["me.png"]
+    }
     assert (avatars / "me.png").read_bytes() == PNG
     response = client.get("/avatars/me.png")
     assert response.status_code == 200 and response.data == PNG
@@ -367,9 +394,14 @@ def test_ranges_and_validators_come_with_the_file(disk):
     _, client, folder = disk
     (folder / "photo.png").write_bytes(PNG)
     first = client.get("/files/photo.png")
-    assert first.headers["Accept-Ranges"] == "bytes" and first.headers["ETag"] and first.last_modified
+    assert (
+        first.headers["Accept-Ranges"] == "bytes" and first.headers["ETag"] and first.last_modified
+    )
     assert "private" in first.headers["Cache-Control"]
-    assert client.get("/files/photo.png", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert (
+        client.get("/files/photo.png", headers={"If-None-Match": first.headers["ETag"]}).status_code
+        == 304
+    )
     part = client.get("/files/photo.png", headers={"Range": "bytes=1-3"})
     assert part.status_code == 206 and part.data == PNG[1:4]
     assert part.headers["Content-Range"] == f"bytes 1-3/{len(PNG)}"
@@ -377,7 +409,10 @@ def test_ranges_and_validators_come_with_the_file(disk):
     assert client.get("/files/photo.png", headers={"Range": "bytes=999-"}).status_code == 416
     (folder / "photo.png").unlink()
     (folder / "photo.png").write_bytes(PNG + b"\x00")  # another file under the same name
-    assert client.get("/files/photo.png", headers={"If-None-Match": first.headers["ETag"]}).status_code == 200
+    assert (
+        client.get("/files/photo.png", headers={"If-None-Match": first.headers["ETag"]}).status_code
+        == 200
+    )
 
 
 def test_head_answers_the_headers_alone(disk):
@@ -399,7 +434,10 @@ def test_an_unreadable_store_is_a_plain_503(disk, monkeypatch, caplog):
     monkeypatch.setattr(files, "open", broken)
     response = client.get("/files/photo.png")
     assert response.status_code == 503 and response.mimetype == "text/plain"
-    assert response.get_data(as_text=True) == "The server cannot send files right now; try again later."
+    assert (
+        response.get_data(as_text=True)
+        == "The server cannot send files right now; try again later."
+    )
     assert "reading a stored file failed" in caplog.text
 
 
@@ -437,7 +475,9 @@ def s3_serving_app(tmp_path, s3_settings, **config) -> Flask:
 
 
 def upload(client, url, name, data):
-    return client.post(url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+    return client.post(
+        url, data={"file": (io.BytesIO(data), name)}, content_type="multipart/form-data"
+    )
 
 
 def follow(location: str):
@@ -473,7 +513,9 @@ def test_s3_the_header_overrides_are_signed(tmp_path, s3_settings):
     client = s3_serving_app(tmp_path, s3_settings).test_client()
     upload(client, "/upload", "logo.svg", EVIL_SVG)
     location = client.get("/files/logo.svg").location
-    forged = location.replace("response-content-type=application%2Foctet-stream", "response-content-type=text%2Fhtml")
+    forged = location.replace(
+        "response-content-type=application%2Foctet-stream", "response-content-type=text%2Fhtml"
+    )
     assert forged != location
     with pytest.raises(urllib.error.HTTPError) as refused:
         follow(forged)
@@ -482,17 +524,33 @@ def test_s3_the_header_overrides_are_signed(tmp_path, s3_settings):
 
 def test_s3_a_non_ascii_name_is_encoded_in_the_url(tmp_path, s3_settings):
     client = s3_serving_app(tmp_path, s3_settings).test_client()
-    assert upload(client, "/upload", "中文 报告.txt", b"hello").json == {"stored": ["中文 报告.txt"]}
-    status, headers, body = follow(client.get("/files/" + urllib.parse.quote("中文 报告.txt")).location)
+    assert upload(client, "/upload", "中文 报告.txt", b"hello").json == {
+        "stored": ["中文 报告.txt"]
+    }
+    status, headers, body = follow(
+        client.get("/files/" + urllib.parse.quote("中文 报告.txt")).location
+    )
     kind, params = parse_options_header(headers["Content-Disposition"])
-    assert (status, body, kind, params["filename"]) == (200, b"hello", "attachment", "中文 报告.txt")
+    assert (status, body, kind, params["filename"]) == (
+        200,
+        b"hello",
+        "attachment",
+        "中文 报告.txt",
+    )
     assert headers["Content-Type"] == "text/plain"
 
 
 def test_s3_missing_and_hostile_names_are_a_plain_404(tmp_path, s3_settings):
     client = s3_serving_app(tmp_path, s3_settings).test_client()
     upload(client, "/avatars", "me.png", PNG)
-    for path in ("missing.png", "avatars%2fme.png", "../avatars/me.png", ".env", "a%00b", "_dropzone"):
+    for path in (
+        "missing.png",
+        "avatars%2fme.png",
+        "../avatars/me.png",
+        ".env",
+        "a%00b",
+        "_dropzone",
+    ):
         assert_not_found(client.get("/files/" + path))
 
 
@@ -521,7 +579,10 @@ def test_s3_an_unusable_bucket_is_a_plain_503(tmp_path, s3_settings, caplog):
     client = s3_serving_app(tmp_path, settings).test_client()
     response = client.get("/files/photo.png")
     assert response.status_code == 503 and response.mimetype == "text/plain"
-    assert response.get_data(as_text=True) == "The server cannot send files right now; try again later."
+    assert (
+        response.get_data(as_text=True)
+        == "The server cannot send files right now; try again later."
+    )
     assert "reading a stored file failed" in caplog.text
 
 
@@ -555,8 +616,13 @@ def test_flask_talisman_does_not_replace_a_stored_files_sandbox(tmp_path, talism
     svg, picture = client.get("/files/evil.svg"), client.get("/files/a.png")
     assert svg.headers["Content-Security-Policy"] == serving.CONTENT_SECURITY_POLICY
     assert picture.headers["Content-Security-Policy"] == serving.IMAGE_POLICY
-    assert svg.headers["X-Content-Type-Options"] == "nosniff" and "attachment" in svg.headers["Content-Disposition"]
-    assert "sandbox" not in client.get("/page").headers["Content-Security-Policy"]  # the app's pages: Talisman's
+    assert (
+        svg.headers["X-Content-Type-Options"] == "nosniff"
+        and "attachment" in svg.headers["Content-Disposition"]
+    )
+    assert (
+        "sandbox" not in client.get("/page").headers["Content-Security-Policy"]
+    )  # the app's pages: Talisman's
 
 
 def _saved_app(app) -> Flask:
@@ -592,4 +658,6 @@ def test_a_saved_file_is_sent_under_the_persons_name_for_it(tmp_path, storage, r
     for query, shown in (("", "Holiday notes.txt"), ("?as=notes%0d%0a.txt", "notes__.txt")):
         response = client.get(f"/rows/{stored}{query}")
         headers = response.headers if storage == "disk" else follow(response.location)[1]
-        assert headers["Content-Disposition"] == dump_options_header("attachment", {"filename": shown})
+        assert headers["Content-Disposition"] == dump_options_header(
+            "attachment", {"filename": shown}
+        )

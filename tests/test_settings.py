@@ -57,7 +57,7 @@ def test_the_migration_notes_list_every_changed_default():
     from pathlib import Path
 
     readme = (Path(__file__).parent.parent / "README.md").read_text()
-    migration = readme[readme.index("## Migrating from Flask-Dropzone 2.0.0"):]
+    migration = readme[readme.index("## Migrating from Flask-Dropzone 2.0.0") :]
     for name in DOCUMENTED_DEFAULTS:
         if name in CHANGED_DEFAULTS:
             assert f"`{name}`" in migration.split("\n## ")[0], name
@@ -155,7 +155,15 @@ def test_bad_setting_fails_at_init_app():
 
 
 def test_file_type_groups():
-    assert set(allowed_file_extensions) == {"default", "image", "web_image", "audio", "video", "text", "app"}
+    assert set(allowed_file_extensions) == {
+        "default",
+        "image",
+        "web_image",
+        "audio",
+        "video",
+        "text",
+        "app",
+    }
     assert resolve({}).accepted_files is None  # default accepts every file
     images = resolve({"DROPZONE_ALLOWED_FILE_TYPE": "image"}).accepted_files
     assert "image/png" in images and "svg" not in images and "image/*" not in images
@@ -167,7 +175,15 @@ def test_web_image_holds_the_images_every_browser_shows():
     assert web == "image/jpeg,image/png,image/gif,image/webp,image/avif,.avif"
     images = resolve({"DROPZONE_ALLOWED_FILE_TYPE": "image"}).accepted_files
     assert set(web.split(",")) < set(images.split(","))  # image is as it was: web_image and more
-    for unshown in ("image/tiff", "image/heic", "image/heif", "image/bmp", "image/x-icon", ".heic", ".ico"):
+    for unshown in (
+        "image/tiff",
+        "image/heic",
+        "image/heif",
+        "image/bmp",
+        "image/x-icon",
+        ".heic",
+        ".ico",
+    ):
         assert unshown in images.split(",") and unshown not in web.split(","), unshown
     assert "svg" not in web and "image/*" not in web
 
@@ -228,42 +244,63 @@ def test_an_app_id_that_names_nothing_fails_at_start_up(value):
 
 @pytest.mark.parametrize(
     ("key", "meant"),
-    [("DROPZONE_MAX_FILESIZE", "DROPZONE_MAX_FILE_SIZE"), ("DROPZONE_ALLOWED_FILE_TYPES", "DROPZONE_ALLOWED_FILE_TYPE"),
-     ("DROPZONE_S3_BUKET", "DROPZONE_S3_BUCKET")],
+    [
+        ("DROPZONE_MAX_FILESIZE", "DROPZONE_MAX_FILE_SIZE"),
+        ("DROPZONE_ALLOWED_FILE_TYPES", "DROPZONE_ALLOWED_FILE_TYPE"),
+        ("DROPZONE_S3_BUKET", "DROPZONE_S3_BUCKET"),
+    ],
 )
 def test_a_misspelled_setting_fails_at_start_up_with_the_setting_meant(key, meant):
     app = Flask(__name__)
     app.config[key] = 10
-    with pytest.raises(SettingError, match=f"{key} is not a Flask-Dropzone setting. Did you mean {meant}?"):
+    with pytest.raises(
+        SettingError, match=f"{key} is not a Flask-Dropzone setting. Did you mean {meant}?"
+    ):
         Dropzone(app)
 
 
 def test_a_file_size_given_in_bytes_is_told_to_be_mib():
     app = Flask(__name__)
     app.config["DROPZONE_MAX_FILE_SIZE"] = 10_000_000
-    with pytest.raises(SettingError, match=r"DROPZONE_MAX_FILE_SIZE is in MiB: 10000000 MiB is 9.5 TiB"):
+    with pytest.raises(
+        SettingError, match=r"DROPZONE_MAX_FILE_SIZE is in MiB: 10000000 MiB is 9.5 TiB"
+    ):
         Dropzone(app)
 
 
 def test_a_chunk_size_given_in_mib_is_told_to_be_bytes():
     app = Flask(__name__)
     app.config.update(DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=4)
-    with pytest.raises(SettingError, match=r"DROPZONE_CHUNK_SIZE is in bytes: 4 bytes per chunk would send a 1 GiB "
-                                           r"file in 268,435,456 requests; for 4 MiB write 4194304"):
+    with pytest.raises(
+        SettingError,
+        match=r"DROPZONE_CHUNK_SIZE is in bytes: 4 bytes per chunk would send a 1 GiB "
+        r"file in 268,435,456 requests; for 4 MiB write 4194304",
+    ):
         Dropzone(app)
     app.config["DROPZONE_CHUNK_SIZE"] = 1024
     Dropzone(app)  # a KiB is small, but meant
 
 
-def test_relative_folders_are_in_the_instance_folder_not_the_working_directory(tmp_path, monkeypatch):
+def test_relative_folders_are_in_the_instance_folder_not_the_working_directory(
+    tmp_path, monkeypatch
+):
     import io
 
     monkeypatch.chdir(tmp_path)  # wherever the app happens to be started from
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="k", DROPZONE_UPLOAD_FOLDER="media", DROPZONE_CHUNK_FOLDER="partial")
+    app.config.update(
+        SECRET_KEY="k", DROPZONE_UPLOAD_FOLDER="media", DROPZONE_CHUNK_FOLDER="partial"
+    )
     dropzone = Dropzone(app)
-    app.add_url_rule("/up", "up", lambda: {"at": [s.path for s in dropzone.save(folder="avatars")]}, methods=["POST"])
-    app.add_url_rule("/plain", "plain", lambda: {"at": [s.path for s in dropzone.save()]}, methods=["POST"])
+    app.add_url_rule(
+        "/up",
+        "up",
+        lambda: {"at": [s.path for s in dropzone.save(folder="avatars")]},
+        methods=["POST"],
+    )
+    app.add_url_rule(
+        "/plain", "plain", lambda: {"at": [s.path for s in dropzone.save()]}, methods=["POST"]
+    )
     client = app.test_client()
     avatar = client.post("/up", data={"file": (io.BytesIO(b"a"), "a.txt")}).json["at"]
     plain = client.post("/plain", data={"file": (io.BytesIO(b"b"), "b.txt")}).json["at"]

@@ -20,7 +20,12 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + b"\x00" * 64
 @pytest.fixture
 def app(tmp_path):
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="signals", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=1)
+    app.config.update(
+        SECRET_KEY="signals",
+        DROPZONE_CHUNKING=True,
+        DROPZONE_CHUNK_SIZE=CHUNK,
+        DROPZONE_MAX_FILE_SIZE=1,
+    )
     dropzone = Dropzone(app)
 
     @app.post("/save")
@@ -65,9 +70,21 @@ def test_each_stored_file_is_announced_with_what_save_returned(app, heard):
 @pytest.mark.parametrize(
     "url, files, expected",
     [
-        ("/save?allowed_file_type=image", [("file", "page.png", b"<html>")], ("page.png", 415, "Its name says PNG, but its content is not.")),
-        ("/save", [("file", "big.bin", b"x" * (2 << 20))], ("big.bin", 413, "File is too big (2 MiB). Max filesize: 1 MiB.")),
-        ("/save?max_files=1", [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")], ("b.txt", 400, "You can't upload any more files (at most 1).")),
+        (
+            "/save?allowed_file_type=image",
+            [("file", "page.png", b"<html>")],
+            ("page.png", 415, "Its name says PNG, but its content is not."),
+        ),
+        (
+            "/save",
+            [("file", "big.bin", b"x" * (2 << 20))],
+            ("big.bin", 413, "File is too big (2 MiB). Max filesize: 1 MiB."),
+        ),
+        (
+            "/save?max_files=1",
+            [("file[0]", "a.txt", b"a"), ("file[1]", "b.txt", b"b")],
+            ("b.txt", 400, "You can't upload any more files (at most 1)."),
+        ),
     ],
 )
 def test_each_refusal_is_announced_and_logged_once(app, heard, caplog, url, files, expected):
@@ -77,7 +94,10 @@ def test_each_refusal_is_announced_and_logged_once(app, heard, caplog, url, file
     assert heard == [("refused", app, expected)]
     (line,) = [r for r in caplog.records if r.name == "flask_dropzone"]
     assert line.levelno == logging.INFO
-    assert f"upload refused, {expected[1]}: {expected[2]} (file {expected[0]!r}, client 127.0.0.1)" == line.getMessage()
+    assert (
+        f"upload refused, {expected[1]}: {expected[2]} (file {expected[0]!r}, client 127.0.0.1)"
+        == line.getMessage()
+    )
 
 
 def test_a_chunk_refusal_names_the_file(tmp_path, caplog):
@@ -89,7 +109,14 @@ def test_a_chunk_refusal_names_the_file(tmp_path, caplog):
 
     with upload_refused.connected_to(refused, app):
         send(app.test_client(), chunk_requests(b"<html>" * 500, "fake.png", CHUNK)[0])
-    assert heard == [{"filename": "fake.png", "status": 415, "reason": "Its name says PNG, but its content is not.", "zone": None}]
+    assert heard == [
+        {
+            "filename": "fake.png",
+            "status": 415,
+            "reason": "Its name says PNG, but its content is not.",
+            "zone": None,
+        }
+    ]
 
 
 def test_the_signals_say_which_named_zone(app):
@@ -100,8 +127,10 @@ def test_the_signals_say_which_named_zone(app):
         return {"saved": [s.stored_name for s in app.extensions["dropzone"].save(zone="avatar")]}
 
     stored, refused = [], []
-    with file_stored.connected_to(lambda sender, saved: stored.append(saved.zone), app), \
-            upload_refused.connected_to(lambda sender, **info: refused.append(info["zone"]), app):
+    with (
+        file_stored.connected_to(lambda sender, saved: stored.append(saved.zone), app),
+        upload_refused.connected_to(lambda sender, **info: refused.append(info["zone"]), app),
+    ):
         client = app.test_client()
         post(client, "/avatar", [("file", "me.png", PNG)])
         post(client, "/avatar", [("file", "me.txt", b"text")])
@@ -110,10 +139,14 @@ def test_the_signals_say_which_named_zone(app):
 
 
 def test_a_malformed_request_is_refused_without_a_file_name(app, heard):
-    response = app.test_client().post("/save", data=b"--B\r\nnothing", content_type="multipart/form-data; boundary=B")
+    response = app.test_client().post(
+        "/save", data=b"--B\r\nnothing", content_type="multipart/form-data; boundary=B"
+    )
     assert response.status_code == 400
     ((kind, _, (filename, status, reason)),) = heard
-    assert (kind, filename, status) == ("refused", None, 400) and reason.startswith("The upload is not valid")
+    assert (kind, filename, status) == ("refused", None, 400) and reason.startswith(
+        "The upload is not valid"
+    )
 
 
 def test_a_hostile_file_name_cannot_forge_a_log_line(app, caplog):
@@ -123,7 +156,9 @@ def test_a_hostile_file_name_cannot_forge_a_log_line(app, caplog):
         b'--B\r\nContent-Disposition: form-data; name="file"; '
         b'filename="x.png%0D%0A2026-01-01 INFO upload stored: all is well"\r\n\r\n<html>\r\n--B--\r\n'
     )
-    app.test_client().post("/save?allowed_file_type=image", data=body, content_type="multipart/form-data; boundary=B")
+    app.test_client().post(
+        "/save?allowed_file_type=image", data=body, content_type="multipart/form-data; boundary=B"
+    )
     (line,) = [r.getMessage() for r in caplog.records if r.name == "flask_dropzone"]
     assert "\n" not in line and "\r" not in line and "x.png\\r\\n2026" in line
 
@@ -138,7 +173,10 @@ def test_a_storage_failure_is_logged_as_an_error(app, caplog, monkeypatch):
     caplog.set_level(logging.INFO, logger="flask_dropzone")
     assert post(app.test_client(), "/save", [("file", "a.txt", b"a")]).status_code == 507
     levels = [(r.levelno, r.getMessage()) for r in caplog.records if r.name == "flask_dropzone"]
-    assert levels[0] == (logging.ERROR, "storing an upload failed: [Errno 28] No space left on device")
+    assert levels[0] == (
+        logging.ERROR,
+        "storing an upload failed: [Errno 28] No space left on device",
+    )
     assert levels[1][0] == logging.INFO and "507" in levels[1][1] and "'a.txt'" in levels[1][1]
 
 
@@ -161,7 +199,10 @@ def test_the_readmes_two_lines_show_refusals_where_flask_shows_its_own(app, caps
     finally:
         logger.removeHandler(default_handler)
         logger.setLevel(logging.NOTSET)
-    assert "upload refused, 413: File is too big (2 MiB). Max filesize: 1 MiB. (file 'big.bin'" in capsys.readouterr().err
+    assert (
+        "upload refused, 413: File is too big (2 MiB). Max filesize: 1 MiB. (file 'big.bin'"
+        in capsys.readouterr().err
+    )
 
 
 def test_a_refusal_before_the_view_is_announced_and_logged_once(tmp_path, caplog):
@@ -173,19 +214,34 @@ def test_a_refusal_before_the_view_is_announced_and_logged_once(tmp_path, caplog
     from conftest import zone_config
 
     app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="signals", DROPZONE_ENABLE_CSRF=True,
-                      DROPZONE_ZONES={"photos": {"allowed_file_type": "image"}})
+    app.config.update(
+        SECRET_KEY="signals",
+        DROPZONE_ENABLE_CSRF=True,
+        DROPZONE_ZONES={"photos": {"allowed_file_type": "image"}},
+    )
     dropzone = Dropzone(app)
     CSRFProtect(app)
-    app.add_url_rule("/", "index", lambda: render_template_string("{{ dropzone.config(id='photos') }}"))
-    app.add_url_rule("/photos", "photos", lambda: str(dropzone.save(zone="photos")), methods=["POST"])
+    app.add_url_rule(
+        "/", "index", lambda: render_template_string("{{ dropzone.config(id='photos') }}")
+    )
+    app.add_url_rule(
+        "/photos", "photos", lambda: str(dropzone.save(zone="photos")), methods=["POST"]
+    )
     caplog.set_level(logging.INFO, logger="flask_dropzone")
     heard = []
     client = app.test_client()
     headers = zone_config(client.get("/").get_data(as_text=True))["options"]["headers"]
     with upload_refused.connected_to(lambda sender, **info: heard.append(info), app):
-        response = client.post("/photos", data={"file": (io.BytesIO(b"MZ" + bytes(100)), "virus.png")}, headers=headers)
+        response = client.post(
+            "/photos", data={"file": (io.BytesIO(b"MZ" + bytes(100)), "virus.png")}, headers=headers
+        )
     assert response.status_code == 415
-    assert heard == [{"filename": "virus.png", "status": 415, "reason": "Its name says PNG, but its content is not.",
-                      "zone": "photos"}]
+    assert heard == [
+        {
+            "filename": "virus.png",
+            "status": 415,
+            "reason": "Its name says PNG, but its content is not.",
+            "zone": "photos",
+        }
+    ]
     assert len([r for r in caplog.records if r.name == "flask_dropzone"]) == 1

@@ -17,7 +17,11 @@ from conftest import examples
 APP = Flask("signing")
 APP.secret_key = "signing"
 PURPOSES = (
-    deletion.PURPOSE, direct.PURPOSE, pending.FIELD_PURPOSE, pending.REFERENCE_PURPOSE, pending.KEPT_PURPOSE,
+    deletion.PURPOSE,
+    direct.PURPOSE,
+    pending.FIELD_PURPOSE,
+    pending.REFERENCE_PURPOSE,
+    pending.KEPT_PURPOSE,
     *zonerules.SALTS.values(),
 )
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -29,7 +33,13 @@ def other_spellings(token: str) -> list[str]:
     value, signature = token.rsplit(".", 1)
     unused = (4 - len(signature) % 4) % 4 * 2
     last = ALPHABET[ALPHABET.index(signature[-1]) | ((1 << unused) - 1)]
-    return [token + "=", token + "==", token + "\u00e9", token + "!=", f"{value}.{signature[:-1]}{last}"]
+    return [
+        token + "=",
+        token + "==",
+        token + "\u00e9",
+        token + "!=",
+        f"{value}.{signature[:-1]}{last}",
+    ]
 
 
 @pytest.mark.parametrize("purpose", PURPOSES)
@@ -49,14 +59,19 @@ def test_a_value_reads_back_for_its_purpose_only_and_in_its_own_spelling_only(pu
 
 
 @settings(max_examples=examples(300, 5000))
-@given(text=st.text(max_size=300) | st.from_regex(r"\.?[A-Za-z0-9_=!-]{1,40}(\.[A-Za-z0-9_=-]{1,30}){0,3}"))
+@given(
+    text=st.text(max_size=300)
+    | st.from_regex(r"\.?[A-Za-z0-9_=!-]{1,40}(\.[A-Za-z0-9_=-]{1,30}){0,3}")
+)
 def test_arbitrary_text_is_refused_never_raises(text):
     for purpose in PURPOSES:
         assert signing.loads(APP, purpose, text, 60) is None
 
 
 @settings(max_examples=examples(300, 5000))
-@given(payload=st.dictionaries(st.text(max_size=5), st.text(max_size=40), max_size=4), data=st.data())
+@given(
+    payload=st.dictionaries(st.text(max_size=5), st.text(max_size=40), max_size=4), data=st.data()
+)
 def test_a_value_changed_anywhere_is_refused_unless_it_is_the_value(payload, data):
     token = signing.dumps(APP, pending.REFERENCE_PURPOSE, payload)
     at = data.draw(st.integers(0, len(token)))
@@ -77,6 +92,11 @@ def test_an_old_value_and_a_value_too_long_are_refused():
 
 def test_a_value_made_for_a_client_reads_back_for_that_client_only():
     token = signing.dumps(APP, pending.KEPT_PURPOSE, {"k": "v"}, "alice")
-    assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60, "alice")[0] == {"k": "v", "c": "alice"}
+    assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60, "alice")[0] == {
+        "k": "v",
+        "c": "alice",
+    }
     assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60, "bob") is None
-    assert signing.loads(APP, pending.KEPT_PURPOSE, token, 60)[0]["c"] == "alice"  # a reader that checks itself
+    assert (
+        signing.loads(APP, pending.KEPT_PURPOSE, token, 60)[0]["c"] == "alice"
+    )  # a reader that checks itself

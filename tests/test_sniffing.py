@@ -15,7 +15,11 @@ from flask_dropzone._rules import sniffing
         ("image/png", "application/zip", False),
         ("application/zip", "image/png", False),
         ("text/plain", "application/x-msdownload", False),
-        ("application/vnd.openxmlformats-officedocument.wordprocessingml.document", "application/zip", True),
+        (
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            "application/zip",
+            True,
+        ),
         ("application/zip", "application/epub+zip", True),
         ("application/java-archive", "application/zip", True),
         ("application/pdf", "application/zip", False),

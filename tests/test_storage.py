@@ -26,7 +26,12 @@ TESTS = Path(__file__).parent
 
 def make_app(instance: str) -> Flask:
     app = Flask(__name__, instance_path=instance)
-    app.config.update(SECRET_KEY="storage tests", DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=64)
+    app.config.update(
+        SECRET_KEY="storage tests",
+        DROPZONE_CHUNKING=True,
+        DROPZONE_CHUNK_SIZE=CHUNK,
+        DROPZONE_MAX_FILE_SIZE=64,
+    )
     dropzone = Dropzone(app)
 
     @app.post("/save")
@@ -91,8 +96,17 @@ def run_limited(code: str, tmp_path: Path, **limits: int) -> subprocess.Complete
     )
     script = tmp_path / "limited.py"
     script.write_text(prelude + textwrap.dedent(code))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]))
-    return subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    env = dict(
+        os.environ, PYTHONPATH=os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    )
+    return subprocess.run(
+        [sys.executable, str(script)],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 SHORT_WRITES = """
@@ -124,7 +138,9 @@ def test_short_writes_never_store_a_truncated_file(tmp_path, limit):
     results = json.loads(result.stdout.splitlines()[-1])
     too_large = "The file is larger than the server can store."
     assert results["large"] == too_large
-    assert results["small"] == (too_large if limit < 300_000 else '{"saved":[["small.bin",300000]]}\n')
+    assert results["small"] == (
+        too_large if limit < 300_000 else '{"saved":[["small.bin",300000]]}\n'
+    )
     assert 413 in results["chunked"] and results["chunked"][-1] != 200
     assert results["stored"] == ([] if limit < 300_000 else ["small.bin"])
 
@@ -165,7 +181,9 @@ def no_tmpfile(monkeypatch):
 
 def test_without_o_tmpfile_a_large_upload_into_a_new_folder_works(app, no_tmpfile):
     content = os.urandom(800_000)
-    assert post(app.test_client(), "/save", ("big.bin", content)).json["saved"] == [["big.bin", len(content)]]
+    assert post(app.test_client(), "/save", ("big.bin", content)).json["saved"] == [
+        ["big.bin", len(content)]
+    ]
     assert os.listdir(uploads(app)) == ["big.bin"]  # the hidden temporary name is gone
     assert (uploads(app) / "big.bin").read_bytes() == content
 
@@ -217,7 +235,9 @@ def test_the_sweep_after_a_request_without_o_tmpfile_removes_dead_temporaries(ap
     assert not dead.exists()
 
 
-def test_write_all_continues_short_writes_and_a_write_of_nothing_is_a_full_disk(monkeypatch, tmp_path):
+def test_write_all_continues_short_writes_and_a_write_of_nothing_is_a_full_disk(
+    monkeypatch, tmp_path
+):
     import errno
 
     fd = os.open(tmp_path / "f", os.O_CREAT | os.O_WRONLY)

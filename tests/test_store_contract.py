@@ -49,7 +49,13 @@ def backend(request, tmp_path):
             names = (str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*") if p.is_file())
             return sorted(name for name in names if not name.endswith(("/lock", ".last-clean")))
 
-        return Backend(DiskFiles(), DiskPartials(str(tmp_path / "chunks")), folder, listing, tmp_path / "chunks")
+        return Backend(
+            DiskFiles(),
+            DiskPartials(str(tmp_path / "chunks")),
+            folder,
+            listing,
+            tmp_path / "chunks",
+        )
     from flask_dropzone._stores.s3.files import S3Files
     from flask_dropzone._stores.s3.partials import S3Partials
 
@@ -104,7 +110,9 @@ def test_publishing_never_replaces_a_file(backend):
 def test_one_staged_file_published_twice_gives_two_whole_files(backend):
     data = os.urandom(300_000)
     stage = staged(backend, data)
-    names = [backend.files.publish(stage, backend.folder, "twice.bin", len(data)).name for _ in range(2)]
+    names = [
+        backend.files.publish(stage, backend.folder, "twice.bin", len(data)).name for _ in range(2)
+    ]
     stage.close()
     assert names == ["twice.bin", "twice (1).bin"]
     assert read(backend, "twice.bin") == data and read(backend, "twice (1).bin") == data
@@ -114,7 +122,9 @@ def test_servers_storing_one_name_at_once_each_get_their_own(backend):
     results: dict[int, str] = {}
 
     def store(worker: int) -> None:
-        results[worker] = backend.files.publish(f"{worker}".encode() * 100, backend.folder, "race.txt", 100).name
+        results[worker] = backend.files.publish(
+            f"{worker}".encode() * 100, backend.folder, "race.txt", 100
+        ).name
 
     threads = [threading.Thread(target=store, args=(worker,)) for worker in range(8)]
     for thread in threads:
@@ -149,7 +159,9 @@ def test_a_missing_file_is_not_found(backend):
         backend.files.open(backend.folder + "no-such-folder/", "missing.txt").read(10)
 
 
-@pytest.mark.parametrize("backend", ["disk"], indirect=True)  # a bucket has no symlinks, folders or FIFOs
+@pytest.mark.parametrize(
+    "backend", ["disk"], indirect=True
+)  # a bucket has no symlinks, folders or FIFOs
 def test_only_regular_files_are_opened_never_through_a_symlink(backend, tmp_path):
     backend.files.publish(b"real", backend.folder, "real.txt", 4)
     (tmp_path / "outside.txt").write_bytes(b"outside")
@@ -188,7 +200,9 @@ def test_a_listing_shows_stored_files_and_nothing_of_the_stores_own(backend):
 
 
 def test_clean_removes_what_a_dead_process_left(backend):
-    stage = staged(backend, os.urandom(2000))  # finished, never published nor closed: its process died
+    stage = staged(
+        backend, os.urandom(2000)
+    )  # finished, never published nor closed: its process died
     if backend.files.local:
         stage.rest()  # on disk only a named temporary file outlives its process
     assert stage.leaves_traces
@@ -299,7 +313,9 @@ def test_a_refused_upload_refuses_its_later_chunks_and_keeps_nothing(backend):
     reopened.close()
     late, handover = send_chunk(backend, upload, data, 1)
     assert handover is None and (late.state, late.refusal) == (REFUSED, 415)
-    assert not [name for name in backend.listing() if name.endswith("data") or "open upload" in name]
+    assert not [
+        name for name in backend.listing() if name.endswith("data") or "open upload" in name
+    ]
 
 
 def test_a_chunk_that_does_not_match_its_upload_is_refused(backend):
@@ -330,7 +346,9 @@ def test_a_client_has_at_most_unfinished_uploads_whatever_their_size(backend):
         backend.partials.open(CLIENT, chunk_of(upload, empty_enough, 0), unfinished=2).close()
     with pytest.raises(QuotaExceeded):
         backend.partials.open(CLIENT, chunk_of(uploads[2], empty_enough, 0), unfinished=2)
-    assert backend.partials.cancel(CLIENT, uploads[0]) is True  # an upload that ended counts no more
+    assert (
+        backend.partials.cancel(CLIENT, uploads[0]) is True
+    )  # an upload that ended counts no more
     backend.partials.open(CLIENT, chunk_of(uploads[2], empty_enough, 0), unfinished=2).close()
 
 
@@ -354,7 +372,9 @@ def test_an_idle_upload_expires_and_its_late_chunks_say_so(backend):
     late, handover = send_chunk(backend, upload, data, 1)
     assert handover is None and late.state == EXPIRED
     assert backend.partials.unfinished_bytes(CLIENT) == 0
-    backend.partials.clean(expires=-1, now=time.time() + TOMBSTONE + 60)  # its record goes after a week
+    backend.partials.clean(
+        expires=-1, now=time.time() + TOMBSTONE + 60
+    )  # its record goes after a week
     assert [name for name in backend.listing() if "last-clean" not in name] == []
 
 
@@ -374,7 +394,9 @@ def test_each_upload_expires_by_the_expiry_it_started_with(backend):
     send_chunk(backend, short, data, 0, expires=60)
     send_chunk(backend, long, data, 0, expires=86400)
     send_chunk(backend, unsaid, data, 0)
-    assert backend.partials.clean(expires=86400, now=time.time() + 600).partial_uploads == 1  # short
+    assert (
+        backend.partials.clean(expires=86400, now=time.time() + 600).partial_uploads == 1
+    )  # short
     assert backend.partials.clean(expires=2, now=time.time() + 600).partial_uploads == 1  # unsaid
     assert send_chunk(backend, short, data, 1)[0].state == EXPIRED
     assert send_chunk(backend, unsaid, data, 1)[0].state == EXPIRED
@@ -394,8 +416,13 @@ def test_the_record_of_an_upload_that_ended_unfinished_outlives_its_expiry(backe
     partial.close()
     send_chunk(backend, complete, data, 1, expires=60)[1].commit()
     report = backend.partials.clean(expires=60, now=time.time() + 120)
-    assert (report.partial_uploads, report.records) == (1, 1)  # the complete one's record goes at once
-    report = backend.partials.clean(expires=60, now=time.time() + 2 * 86400)  # well past their expiry
+    assert (report.partial_uploads, report.records) == (
+        1,
+        1,
+    )  # the complete one's record goes at once
+    report = backend.partials.clean(
+        expires=60, now=time.time() + 2 * 86400
+    )  # well past their expiry
     assert report.records == 0  # the others' late chunks are refused for a week
     assert send_chunk(backend, expired, data, 1, expires=60)[0].state == EXPIRED
     assert send_chunk(backend, refused, data, 1, expires=60)[0].state == REFUSED
@@ -438,14 +465,18 @@ def test_a_file_in_chunks_and_one_stored_meanwhile_under_its_name_both_keep_thei
     handover.commit()
     assert {other.name, stored.name} == {"photo.jpg", "photo (1).jpg"}
     assert read(backend, other.name) == b"stored meanwhile" and read(backend, stored.name) == data
-    assert backend.files.listing(backend.folder) == sorted([(other.name, 16), (stored.name, len(data))])
+    assert backend.files.listing(backend.folder) == sorted(
+        [(other.name, 16), (stored.name, len(data))]
+    )
 
 
 def test_a_file_in_chunks_stored_where_it_was_assembled_is_not_copied(backend, monkeypatch):
     copies = []
     if not backend.files.local:
         real = type(backend.files)._copy_new
-        monkeypatch.setattr(type(backend.files), "_copy_new", lambda *a: copies.append(a) or real(*a))
+        monkeypatch.setattr(
+            type(backend.files), "_copy_new", lambda *a: copies.append(a) or real(*a)
+        )
     data = os.urandom(CHUNK + 5)
     upload = str(uuids.uuid4())
     send_chunk_to(backend, upload, data, 0, "here.bin")
@@ -461,7 +492,9 @@ def test_a_refused_or_expired_file_in_chunks_frees_its_name(backend):
     refused, expired = str(uuids.uuid4()), str(uuids.uuid4())
     send_chunk_to(backend, refused, data, 0, "r.bin")
     send_chunk_to(backend, expired, data, 0, "e.bin")
-    partial = backend.partials.open(CLIENT, chunk_of(refused, data, 1), None, (backend.folder, "r.bin"))
+    partial = backend.partials.open(
+        CLIENT, chunk_of(refused, data, 1), None, (backend.folder, "r.bin")
+    )
     partial.release()
     partial.refuse(415)
     partial.close()
@@ -491,7 +524,9 @@ def test_a_client_cancels_its_own_unfinished_upload_only(backend):
     late, handover = send_chunk(backend, upload, data, 1)
     assert handover is None and late.state == EXPIRED
     assert backend.partials.cancel(CLIENT, upload) is False  # ended already
-    assert not [name for name in backend.listing() if name.endswith("data") or "open upload" in name]
+    assert not [
+        name for name in backend.listing() if name.endswith("data") or "open upload" in name
+    ]
 
 
 def test_the_chunks_an_unfinished_upload_holds_are_told_to_its_client_only(backend):
@@ -530,7 +565,10 @@ def test_a_pending_file_is_claimed_exactly_once_under_a_free_name(backend):
     claimed.finish()
     assert read(backend, "photo (1).png") == data and read(backend, "photo.png") == b"there first"
     assert backend.files.claim(folder, "0123abcd", backend.folder, "photo.png", len(data)) is None
-    assert [name for name, _ in backend.files.listing(backend.folder)] == ["photo (1).png", "photo.png"]
+    assert [name for name, _ in backend.files.listing(backend.folder)] == [
+        "photo (1).png",
+        "photo.png",
+    ]
     assert backend.files.pending_files(folder) == []
 
 
@@ -542,7 +580,9 @@ def test_an_undone_claim_leaves_the_file_pending_and_nothing_stored(backend):
     assert (name, size) == ("0123abcd", len(data)) and abs(kept - time.time()) < 60
     claimed = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
     claimed.undo()
-    assert backend.files.listing(backend.folder) == [] and backend.files.is_pending(folder, "0123abcd")
+    assert backend.files.listing(backend.folder) == [] and backend.files.is_pending(
+        folder, "0123abcd"
+    )
     again = backend.files.claim(folder, "0123abcd", backend.folder, "a.bin", len(data))
     again.finish()
     assert again.stored.name == "a.bin" and read(backend, "a.bin") == data
@@ -594,6 +634,7 @@ def test_the_sweep_never_takes_a_file_from_a_claim_midway(backend, monkeypatch):
         def run(*args, **kwargs):
             swept.append(backend.files.clean_pending(str(backend.root), 2))
             return original(*args, **kwargs)
+
         return run
 
     if on_s3:
@@ -615,8 +656,11 @@ def test_a_file_removed_under_its_claim_is_no_file_stored_and_no_error(backend, 
                 for entry in os.scandir(folder):
                     os.unlink(entry.path)
             else:
-                backend.files.client.delete_object(Bucket=backend.files.bucket, Key=folder + "0123abcd")
+                backend.files.client.delete_object(
+                    Bucket=backend.files.bucket, Key=folder + "0123abcd"
+                )
             return original(*args, **kwargs)
+
         return run
 
     if backend.root:

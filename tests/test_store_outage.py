@@ -21,7 +21,13 @@ CHUNK = 5 * 1024 * 1024  # S3's smallest part
 def outage(tmp_path, s3_settings):
     """An app on S3 with a stored file, a pending file and an unfinished chunked upload; then
     its bucket becomes unreachable."""
-    app = form_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=CHUNK, DROPZONE_MAX_FILE_SIZE=20, **s3_settings)
+    app = form_app(
+        tmp_path,
+        DROPZONE_CHUNKING=True,
+        DROPZONE_CHUNK_SIZE=CHUNK,
+        DROPZONE_MAX_FILE_SIZE=20,
+        **s3_settings,
+    )
     dropzone: Dropzone = app.extensions["dropzone"]
 
     @app.post("/upload")
@@ -39,19 +45,27 @@ def outage(tmp_path, s3_settings):
     client = app.test_client()
     ref = reference(client, field_config(client))
     assert client.post("/upload", data={"file": (io.BytesIO(PNG), "a.png")}).status_code == 200
-    first, _ = chunk_requests(os.urandom(CHUNK + 10), "big.bin", CHUNK, file_id="00000000-0000-4000-8000-000000000001")
+    first, _ = chunk_requests(
+        os.urandom(CHUNK + 10), "big.bin", CHUNK, file_id="00000000-0000-4000-8000-000000000001"
+    )
     assert client.post("/upload", data=first, content_type=CONTENT_TYPE).status_code == 200
     dead_endpoint(app)
     return app, client, ref
 
 
 def requests(ref):
-    second = chunk_requests(b"x" * (CHUNK + 10), "big.bin", CHUNK, file_id="00000000-0000-4000-8000-000000000001")[1]
+    second = chunk_requests(
+        b"x" * (CHUNK + 10), "big.bin", CHUNK, file_id="00000000-0000-4000-8000-000000000001"
+    )[1]
     return {
         "save": ("POST", "/upload", {"data": {"file": (io.BytesIO(PNG), "b.png")}}),
         "chunk": ("POST", "/upload", {"data": second, "content_type": CONTENT_TYPE}),
         "status": ("GET", "/dropzone/status?dzuuid=00000000-0000-4000-8000-000000000001", {}),
-        "cancel": ("POST", "/dropzone/cancel", {"data": {"dzuuid": "00000000-0000-4000-8000-000000000001"}}),
+        "cancel": (
+            "POST",
+            "/dropzone/cancel",
+            {"data": {"dzuuid": "00000000-0000-4000-8000-000000000001"}},
+        ),
         "send_stored": ("GET", "/files/a.png", {}),
         "delete_stored": ("POST", "/forget/a.png", {}),
         "pending thumbnail": ("GET", f"/dropzone/pending/file?reference={ref}", {}),
@@ -59,13 +73,26 @@ def requests(ref):
     }
 
 
-@pytest.mark.parametrize("path", ["save", "chunk", "status", "cancel", "send_stored", "delete_stored",
-                                  "pending thumbnail", "pending discard"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "save",
+        "chunk",
+        "status",
+        "cancel",
+        "send_stored",
+        "delete_stored",
+        "pending thumbnail",
+        "pending discard",
+    ],
+)
 def test_every_path_that_uses_an_unreachable_store_answers_a_plain_503(outage, path):
     app, client, ref = outage
     method, url, kwargs = requests(ref)[path]
     answer = client.open(url, method=method, **kwargs)
-    assert (answer.status_code, answer.mimetype) == (503, "text/plain"), answer.get_data(as_text=True)[:300]
+    assert (answer.status_code, answer.mimetype) == (503, "text/plain"), answer.get_data(
+        as_text=True
+    )[:300]
     assert "right now; try again later." in answer.get_data(as_text=True)
 
 
@@ -90,8 +117,13 @@ def test_a_refusal_s3_gives_that_the_store_has_no_meaning_for_is_a_plain_503(tmp
         return dropzone.answer(dropzone.save())
 
     client = stores.of(app).files.client
-    refused = ClientError({"Error": {"Code": "InvalidArgument", "Message": "no"},
-                           "ResponseMetadata": {"HTTPStatusCode": 400}}, "PutObject")
+    refused = ClientError(
+        {
+            "Error": {"Code": "InvalidArgument", "Message": "no"},
+            "ResponseMetadata": {"HTTPStatusCode": 400},
+        },
+        "PutObject",
+    )
 
     def refuse(**kwargs):
         raise refused
@@ -101,4 +133,6 @@ def test_a_refusal_s3_gives_that_the_store_has_no_meaning_for_is_a_plain_503(tmp
         answer = app.test_client().post("/upload", data={"file": (io.BytesIO(PNG), "a.png")})
     finally:
         client.meta.events.unregister("before-call.s3.PutObject", refuse)
-    assert (answer.status_code, answer.mimetype) == (503, "text/plain"), answer.get_data(as_text=True)[:200]
+    assert (answer.status_code, answer.mimetype) == (503, "text/plain"), answer.get_data(
+        as_text=True
+    )[:200]

@@ -9,6 +9,9 @@ ROOT = Path(__file__).parent.parent
 
 def test_the_package_type_checks():
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "src/flask_dropzone"], cwd=ROOT, capture_output=True, text=True
+        [sys.executable, "-m", "mypy", "src/flask_dropzone"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -66,7 +66,12 @@ CUSTOM = options(allowed_file_custom=True, allowed_file_type=".pdf, .TXT, text/c
         ("shell.php.png", PNG, IMAGES, True),  # the last extension is the one that counts
         # An image zone is for raster images: SVG runs script when opened, unless asked for by name.
         ("drawing.svg", b"<svg xmlns='http://www.w3.org/2000/svg'/>", IMAGES, False),
-        ("drawing.svg", b"<svg/>", options(allowed_file_custom=True, allowed_file_type="image/svg+xml"), True),
+        (
+            "drawing.svg",
+            b"<svg/>",
+            options(allowed_file_custom=True, allowed_file_type="image/svg+xml"),
+            True,
+        ),
         ("photo.webp", b"RIFF\x00\x00\x00\x00WEBPVP8 " + b"\x00" * 32, IMAGES, True),
         ("icon.ico", b"\x00\x00\x01\x00" + b"\x00" * 32, IMAGES, True),
         ("scan.tiff", b"II*\x00" + b"\x00" * 32, IMAGES, True),
@@ -101,7 +106,10 @@ def test_type_rules(name, head, rules, accepted):
         try:
             check_name(name, rules)
         except FileTypeRefused:  # a name the zone does not take
-            assert refused.value.description == f"You can't upload files of this type. Allowed: {allowed}."
+            assert (
+                refused.value.description
+                == f"You can't upload files of this type. Allowed: {allowed}."
+            )
         else:  # an allowed name on other content: said as such
             kind = name.rpartition(".")[2].upper()
             assert refused.value.description == f"Its name says {kind}, but its content is not."
@@ -111,7 +119,9 @@ def test_a_program_named_like_a_picture_reads_as_a_contradiction():
     with pytest.raises(FileTypeRefused) as refused:
         check_type("holiday.png", b"MZ\x90\x00" + b"\x00" * 60, IMAGES)
     assert refused.value.description == "Its name says PNG, but its content is not."
-    custom = options(allowed_file_type="image", content_mismatch="Not a real {{type}} ({{acceptedFiles}} only).")
+    custom = options(
+        allowed_file_type="image", content_mismatch="Not a real {{type}} ({{acceptedFiles}} only)."
+    )
     with pytest.raises(FileTypeRefused, match=r"Not a real JPEG \(\.png, \.jpg"):
         check_type("a.jpeg", b"MZ\x90\x00" + b"\x00" * 60, custom)
 
@@ -119,7 +129,10 @@ def test_a_program_named_like_a_picture_reads_as_a_contradiction():
 def test_the_type_reported_comes_from_content_then_name():
     assert check_type("photo.jpg", PNG, IMAGES) == "image/png"
     assert check_type("table.csv", b"a,b", options()) == "text/csv"
-    assert check_type("archive.tar.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20, options()) == "application/gzip"
+    assert (
+        check_type("archive.tar.gz", b"\x1f\x8b\x08\x00" + b"\x00" * 20, options())
+        == "application/gzip"
+    )
     assert check_type("data", b"\x00\x01", options()) == "application/octet-stream"
     assert check_type("page.png", HTML, options()) == "image/png"
 
@@ -134,7 +147,9 @@ def test_check_name_refuses_before_any_byte():
 
 def test_rules_parse_like_dropzone():
     rules = AcceptRules.parse("image/*, .PDF ,application/json")
-    assert rules == AcceptRules(extensions=(".pdf",), families=("image",), types=("application/json",))
+    assert rules == AcceptRules(
+        extensions=(".pdf",), families=("image",), types=("application/json",)
+    )
     assert AcceptRules.parse(None) is None and AcceptRules.parse("") is None
     assert rules.allows("X.pdf", "application/octet-stream")
     assert not rules.allows("pdf", "application/octet-stream")

@@ -52,7 +52,9 @@ def zone_headers(client) -> dict:
 
 
 def post(client, url, data: bytes, headers: dict, filename="photo.png"):
-    return client.post(url, data=body({}, "file", filename, data), content_type=CONTENT_TYPE, headers=headers)
+    return client.post(
+        url, data=body({}, "file", filename, data), content_type=CONTENT_TYPE, headers=headers
+    )
 
 
 @pytest.fixture
@@ -79,7 +81,9 @@ def stored(app) -> list[str]:
     return sorted(os.listdir(folder)) if os.path.isdir(folder) else []
 
 
-def test_under_csrfprotect_a_file_over_the_zones_limit_is_refused_while_it_arrives(tmp_path, written):
+def test_under_csrfprotect_a_file_over_the_zones_limit_is_refused_while_it_arrives(
+    tmp_path, written
+):
     app = rules_app(tmp_path)
     client = app.test_client()
     response = post(client, "/upload", png(16 * MiB), zone_headers(client))
@@ -89,7 +93,9 @@ def test_under_csrfprotect_a_file_over_the_zones_limit_is_refused_while_it_arriv
     assert stored(app) == []
 
 
-def test_under_csrfprotect_content_of_another_type_is_refused_from_its_first_bytes(tmp_path, written):
+def test_under_csrfprotect_content_of_another_type_is_refused_from_its_first_bytes(
+    tmp_path, written
+):
     app = rules_app(tmp_path)
     client = app.test_client()
     zip_bytes = b"PK\x03\x04" + os.urandom(MiB // 2)
@@ -128,26 +134,40 @@ def test_chunks_under_csrfprotect_are_written_once_into_their_upload(tmp_path, w
     headers = zone_headers(client)
     data = png(200_000)
     for request_body in chunk_requests(data, "big.png", 65536):
-        response = client.post("/upload", data=request_body, content_type=CONTENT_TYPE, headers=headers)
+        response = client.post(
+            "/upload", data=request_body, content_type=CONTENT_TYPE, headers=headers
+        )
         assert response.status_code == 200, response.get_data(as_text=True)
     assert (tmp_path / "instance" / "uploads" / "big.png").read_bytes() == data
     assert sum(written) < 1.01 * len(data)  # the chunks, their bitmap and manifest: no copy
 
 
 @pytest.mark.parametrize(("page_limit", "view_limit"), [(1, 8), (8, 1)])
-def test_under_csrfprotect_the_stricter_of_the_zones_rules_and_the_views_holds(tmp_path, page_limit, view_limit):
-    app = rules_app(tmp_path, page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}", max_file_size=view_limit)
+def test_under_csrfprotect_the_stricter_of_the_zones_rules_and_the_views_holds(
+    tmp_path, page_limit, view_limit
+):
+    app = rules_app(
+        tmp_path,
+        page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}",
+        max_file_size=view_limit,
+    )
     client = app.test_client()
     response = post(client, "/upload", png(2 * MiB), zone_headers(client))
     assert response.status_code == 413 and stored(app) == []
 
 
 @pytest.mark.parametrize(("page_limit", "view_limit", "status"), [(1, 8, 200), (8, 1, 413)])
-def test_a_view_reading_the_body_itself_judges_by_its_own_settings(tmp_path, page_limit, view_limit, status):
+def test_a_view_reading_the_body_itself_judges_by_its_own_settings(
+    tmp_path, page_limit, view_limit, status
+):
     """The rules only stand in for the view's settings before they are known: a client can
     leave the header out, so it can neither loosen nor tighten what the view decides."""
-    app = rules_app(tmp_path, csrf=False, page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}",
-                    max_file_size=view_limit)
+    app = rules_app(
+        tmp_path,
+        csrf=False,
+        page=f"{{{{ dropzone.config(max_file_size={page_limit}) }}}}",
+        max_file_size=view_limit,
+    )
     client = app.test_client()
     response = post(client, "/upload", png(2 * MiB), zone_headers(client))
     assert response.status_code == status
@@ -170,12 +190,15 @@ def test_forged_or_foreign_rules_are_ignored(tmp_path):
     client = app.test_client()
     headers = zone_headers(client)
     token = headers[zonerules.HEADER]
-    forged = base64.urlsafe_b64encode(json.dumps({"k": {"max_file_size": 0.001}}).encode()).decode().rstrip("=")
+    forged = (
+        base64.urlsafe_b64encode(json.dumps({"k": {"max_file_size": 0.001}}).encode())
+        .decode()
+        .rstrip("=")
+    )
     other = Flask(__name__)
     other.secret_key = "another app"
     foreign = zonerules.sign(other, Zone(), CLIENT, zonerules.VIEW)
-    for value in (f"{forged}.{token.rsplit('.', 1)[1]}", token[:-2] + "xx", foreign, "",
-                  "garbage"):
+    for value in (f"{forged}.{token.rsplit('.', 1)[1]}", token[:-2] + "xx", foreign, "", "garbage"):
         response = post(client, "/upload", png(1000), {**headers, zonerules.HEADER: value})
         assert response.status_code == 200, value
     assert len(stored(app)) == 5
@@ -212,12 +235,18 @@ def test_without_a_secret_key_no_rules_are_sent(tmp_path):
 def test_a_named_zone_tightened_since_the_page_applies_while_bytes_arrive(tmp_path, written):
     app = rules_app(tmp_path, page="{{ dropzone.config(id='avatar') }}")
     app.config["DROPZONE_ZONES"] = {"avatar": {"max_file_size": 20}}
-    app.view_functions["upload"] = lambda: {"stored": [s.stored_name for s in app.extensions["dropzone"].save()]}
+    app.view_functions["upload"] = lambda: {
+        "stored": [s.stored_name for s in app.extensions["dropzone"].save()]
+    }
     client = app.test_client()
     headers = zone_headers(client)
-    app.config["DROPZONE_ZONES"]["avatar"] = {"max_file_size": 1}  # tightened after the page was sent
+    app.config["DROPZONE_ZONES"]["avatar"] = {
+        "max_file_size": 1
+    }  # tightened after the page was sent
     response = post(client, "/upload", png(8 * MiB), headers)
-    assert response.status_code == 413 and sum(written) <= 2 * MiB  # refused at today's limit, as it arrived
+    assert (
+        response.status_code == 413 and sum(written) <= 2 * MiB
+    )  # refused at today's limit, as it arrived
     assert stored(app) == []
 
 
@@ -225,9 +254,14 @@ def test_rules_judge_only_for_the_session_they_were_rendered_for(tmp_path, writt
     app = rules_app(tmp_path)
     foreign = zone_headers(app.test_client())[zonerules.HEADER]  # another person's page
     client = app.test_client()
-    headers = {**zone_headers(client), zonerules.HEADER: foreign}  # this client's session and CSRF token
+    headers = {
+        **zone_headers(client),
+        zonerules.HEADER: foreign,
+    }  # this client's session and CSRF token
     response = post(client, "/upload", png(2 * MiB), headers)
-    assert sum(written) == 2 * MiB  # not judged by the foreign rules while arriving: by the view, after
+    assert (
+        sum(written) == 2 * MiB
+    )  # not judged by the foreign rules while arriving: by the view, after
     assert response.status_code == 200
 
 
@@ -249,11 +283,15 @@ def test_another_zones_header_cannot_open_partial_uploads_a_stricter_view_would_
     runs; the view's own settings then judge it too, and an upload they would not have
     opened is refused at once, its bytes gone."""
     big = "{{ dropzone.config(chunking=True, chunk_size=65536, max_file_size=4096, chunk_quota=4096) }}"
-    app = rules_app(tmp_path, page=big, chunking=True, chunk_size=65536, max_file_size=2, chunk_quota=2)
+    app = rules_app(
+        tmp_path, page=big, chunking=True, chunk_size=65536, max_file_size=2, chunk_quota=2
+    )
     client = app.test_client()
     headers = zone_headers(client)
     declared = 3 * 1024 * MiB
-    chunk = body(chunk_fields(str(uuid.uuid4()), 0, declared, 65536), "file", "huge.bin", os.urandom(65536))
+    chunk = body(
+        chunk_fields(str(uuid.uuid4()), 0, declared, 65536), "file", "huge.bin", os.urandom(65536)
+    )
     response = client.post("/upload", data=chunk, content_type=CONTENT_TYPE, headers=headers)
     assert response.status_code == 413
     chunks = tmp_path / "instance" / "dropzone-chunks"
@@ -269,29 +307,49 @@ def test_under_csrfprotect_a_chunk_at_a_view_that_takes_no_chunks_is_refused(tmp
     headers = zone_headers(client)
     first = chunk_requests(png(200_000), "a.png", 65536)[0]
     response = client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=headers)
-    assert (response.status_code, response.get_data(as_text=True)) == (400, "This zone does not take chunked uploads.")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        400,
+        "This zone does not take chunked uploads.",
+    )
     assert not list((tmp_path / "instance").rglob("data"))
 
 
 def test_under_csrfprotect_a_chunked_upload_keeps_its_zones_expiry(tmp_path):
     zone = {"chunking": True, "chunk_size": 65536, "chunk_expires": 5}
-    app = rules_app(tmp_path, page="{{ dropzone.config(chunking=True, chunk_size=65536, chunk_expires=5) }}", **zone)
+    app = rules_app(
+        tmp_path,
+        page="{{ dropzone.config(chunking=True, chunk_size=65536, chunk_expires=5) }}",
+        **zone,
+    )
     client = app.test_client()
     first = chunk_requests(png(200_000), "a.png", 65536)[0]
-    assert client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=zone_headers(client)).status_code == 200
+    assert (
+        client.post(
+            "/upload", data=first, content_type=CONTENT_TYPE, headers=zone_headers(client)
+        ).status_code
+        == 200
+    )
     (manifest,) = (tmp_path / "instance" / "dropzone-chunks").rglob("manifest.json")
     assert json.loads(manifest.read_text())["expires"] == 5
 
 
 def test_another_zones_header_cannot_open_more_partial_uploads_than_the_view_allows(tmp_path):
     big = "{{ dropzone.config(chunking=True, chunk_size=65536, max_file_size=4, unfinished_uploads=50) }}"
-    app = rules_app(tmp_path, page=big, chunking=True, chunk_size=65536, max_file_size=4, unfinished_uploads=2)
+    app = rules_app(
+        tmp_path, page=big, chunking=True, chunk_size=65536, max_file_size=4, unfinished_uploads=2
+    )
     client = app.test_client()
     headers = zone_headers(client)
     statuses = []
     for _ in range(4):
-        first = body(chunk_fields(str(uuid.uuid4()), 0, 300_000, 65536), "file", "a.bin", os.urandom(65536))
-        statuses.append(client.post("/upload", data=first, content_type=CONTENT_TYPE, headers=headers).status_code)
+        first = body(
+            chunk_fields(str(uuid.uuid4()), 0, 300_000, 65536), "file", "a.bin", os.urandom(65536)
+        )
+        statuses.append(
+            client.post(
+                "/upload", data=first, content_type=CONTENT_TYPE, headers=headers
+            ).status_code
+        )
     assert statuses == [200, 200, 400, 400]
     assert len(list((tmp_path / "instance" / "dropzone-chunks").rglob("data"))) == 2
 
@@ -322,15 +380,19 @@ def field_upload(client, headers: dict, data: bytes):
     return post(client, "/dropzone/pending", data, headers)
 
 
-def test_under_csrfprotect_a_form_fields_file_is_judged_by_its_ticket_while_it_arrives(tmp_path,
-                                                                                      written):
+def test_under_csrfprotect_a_form_fields_file_is_judged_by_its_ticket_while_it_arrives(
+    tmp_path, written
+):
     app = field_app(tmp_path, max_file_size=1, file_too_big="Too big for this form.")
     client = app.test_client()
     (config,) = zone_configs(client.get("/form").get_data(as_text=True))
     headers = config["options"]["headers"]
     assert zonerules.HEADER not in headers  # no rules that a view or a direct upload could take
     response = field_upload(client, headers, png(16 * MiB))
-    assert (response.status_code, response.get_data(as_text=True)) == (413, "Too big for this form.")
+    assert (response.status_code, response.get_data(as_text=True)) == (
+        413,
+        "Too big for this form.",
+    )
     assert sum(written) <= 2 * MiB  # refused at the limit, not after receiving 16 MiB
 
 

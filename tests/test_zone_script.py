@@ -62,18 +62,34 @@ def test_modules_come_after_the_modules_they_import(tmp_path):
 @pytest.mark.parametrize(
     ("texts", "refusal"),
     [
-        ({"main": 'import { c } from "./a.js";\n', "a": "export var a = 1;\n"}, "main.js: a.js exports no c"),
-        ({"main": 'import { a } from "./a.js";\n', "a": "var a = 1;\n"}, "main.js: a.js exports no a"),
+        (
+            {"main": 'import { c } from "./a.js";\n', "a": "export var a = 1;\n"},
+            "main.js: a.js exports no c",
+        ),
+        (
+            {"main": 'import { a } from "./a.js";\n', "a": "var a = 1;\n"},
+            "main.js: a.js exports no a",
+        ),
         ({"main": 'import { a } from "./a.js";\n'}, "main.js: no module a.js"),
         ({"main": 'import { a as b } from "./a.js";\n', "a": "export var a = 1;\n"}, "no 'as'"),
-        ({"main": 'import { a } from "./a.js";\nfunction a() {}\n', "a": "export var a = 1;\n"},
-         "main.js: a is declared by a.js too"),
-        ({"main": 'import { a } from "./a.js";\n', "a": 'import { m } from "./main.js";\nexport var a = 1;\n'},
-         "main.js: imports itself through main.js -> a.js"),
+        (
+            {"main": 'import { a } from "./a.js";\nfunction a() {}\n', "a": "export var a = 1;\n"},
+            "main.js: a is declared by a.js too",
+        ),
+        (
+            {
+                "main": 'import { a } from "./a.js";\n',
+                "a": 'import { m } from "./main.js";\nexport var a = 1;\n',
+            },
+            "main.js: imports itself through main.js -> a.js",
+        ),
         ({"main": 'import { a } from "../a.js";\n'}, "outside js/"),
         ({"main": "", "lost": "export var lost = 1;\n"}, "lost.js: imported by no module"),
         ({"main": "export default 1;\n"}, "main.js: 'export default 1;'"),
-        ({"main": 'import * as all from "./a.js";\n', "a": "export var a = 1;\n"}, "main.js: 'import * as"),
+        (
+            {"main": 'import * as all from "./a.js";\n', "a": "export var a = 1;\n"},
+            "main.js: 'import * as",
+        ),
     ],
 )
 def test_a_module_the_assembly_cannot_join_is_refused(tmp_path, texts, refusal):

@@ -22,7 +22,9 @@ def zones_app(**config) -> Flask:
 
     @app.get("/")
     def page():
-        return render_template_string("{{ dropzone.create(action='upload', id='avatar') }}{{ dropzone.config(id='avatar') }}")
+        return render_template_string(
+            "{{ dropzone.create(action='upload', id='avatar') }}{{ dropzone.config(id='avatar') }}"
+        )
 
     @app.post("/upload")
     def upload():
@@ -44,21 +46,31 @@ def test_a_named_zone_is_the_same_in_the_page_and_in_the_view(tmp_path):
     app = zones_app(DROPZONE_UPLOAD_FOLDER=str(tmp_path))
     client = app.test_client()
     options = zone_config(client.get("/").get_data(as_text=True))["options"]
-    assert (options["maxFiles"], options["maxFilesize"]) == (1, 1) and "image/png" in options["acceptedFiles"]
+    assert (options["maxFiles"], options["maxFilesize"]) == (1, 1) and "image/png" in options[
+        "acceptedFiles"
+    ]
     assert post(client, "/upload", [("file", "a.txt", b"text")]).status_code == 415
-    assert post(client, "/upload", [("file[0]", "a.png", PNG), ("file[1]", "b.png", PNG)]).status_code == 400
+    assert (
+        post(client, "/upload", [("file[0]", "a.png", PNG), ("file[1]", "b.png", PNG)]).status_code
+        == 400
+    )
     assert post(client, "/upload", [("file", "a.png", PNG)]).json == {"stored": ["a.png"]}
 
 
 def test_keywords_given_as_well_apply_over_the_zone(tmp_path):
     app = zones_app(DROPZONE_UPLOAD_FOLDER=str(tmp_path))
-    response = post(app.test_client(), "/bigger", [("file[0]", "a.png", PNG), ("file[1]", "b.png", PNG)])
+    response = post(
+        app.test_client(), "/bigger", [("file[0]", "a.png", PNG), ("file[1]", "b.png", PNG)]
+    )
     assert response.json == {"names": ["a.png", "b.png"]}
 
 
 def test_an_unknown_zone_is_an_error_that_names_the_known_ones():
     app = zones_app()
-    with app.test_request_context(method="POST"), pytest.raises(SettingError, match="no zone 'avtar'.*'avatar'"):
+    with (
+        app.test_request_context(method="POST"),
+        pytest.raises(SettingError, match="no zone 'avtar'.*'avatar'"),
+    ):
         app.extensions["dropzone"].save(zone="avtar")
 
 
@@ -82,7 +94,9 @@ def test_the_zone_is_never_taken_from_the_request(tmp_path):
     app = zones_app(DROPZONE_UPLOAD_FOLDER=str(tmp_path))
     client = app.test_client()
     response = client.post(
-        "/upload?zone=other", data={"zone": "other", "file": (io.BytesIO(b"text"), "a.txt")},
-        content_type="multipart/form-data", headers={"X-Dropzone-Zone-Name": "other"},
+        "/upload?zone=other",
+        data={"zone": "other", "file": (io.BytesIO(b"text"), "a.txt")},
+        content_type="multipart/form-data",
+        headers={"X-Dropzone-Zone-Name": "other"},
     )
     assert response.status_code == 415  # still the avatar zone's rules

@@ -39,7 +39,9 @@ def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     DROPZONE_PENDING_EXPIRES, and temporary files of processes that died."""
     options = resolve(current_app.config)
     try:
-        report = clean_uploads(options, options.chunk_expires if expires is None else expires, folders)
+        report = clean_uploads(
+            options, options.chunk_expires if expires is None else expires, folders
+        )
     except STORE_ERRORS as error:  # a full disk, an unusable bucket, a planted entry
         raise click.ClickException(f"Cleaning up failed: {error}") from None
     removed = report.partial_uploads
@@ -94,7 +96,9 @@ def s3_cors(origins: tuple[str, ...]) -> None:
 
     bad = [origin for origin in origins if not _ORIGIN.fullmatch(origin)]
     if bad:
-        raise click.BadParameter(f"{bad[0]!r} is not an origin such as https://app.example.com", param_hint="--origin")
+        raise click.BadParameter(
+            f"{bad[0]!r} is not an origin such as https://app.example.com", param_hint="--origin"
+        )
     direct = of(current_app).direct
     if direct is None:
         raise click.UsageError("s3-cors needs DROPZONE_STORAGE = 's3': direct uploads go there")
@@ -102,6 +106,8 @@ def s3_cors(origins: tuple[str, ...]) -> None:
     try:
         direct.put_cors(rule)
     except StoreUnavailable as error:
-        raise click.ClickException(f"The bucket's CORS configuration could not be set: {error}") from None
+        raise click.ClickException(
+            f"The bucket's CORS configuration could not be set: {error}"
+        ) from None
     click.echo(f"Set the CORS configuration of bucket {direct.bucket!r} to this rule:")
     click.echo(json.dumps(rule, indent=2))

@@ -32,9 +32,7 @@ class UploadRefused(HTTPException):
     def get_body(self, environ: Any = None, scope: Any = None) -> str:
         return self.description or ""
 
-    def get_headers(
-        self, environ: Any = None, scope: Any = None
-    ) -> list[tuple[str, str]]:
+    def get_headers(self, environ: Any = None, scope: Any = None) -> list[tuple[str, str]]:
         return [("Content-Type", "text/plain; charset=utf-8")]
 
 
@@ -88,7 +86,10 @@ class NameTaken(UploadRefused):
 
     code = 409
 
-    def __init__(self, description: str = "The name this file was to have was taken meanwhile; add the file again.") -> None:
+    def __init__(
+        self,
+        description: str = "The name this file was to have was taken meanwhile; add the file again.",
+    ) -> None:
         super().__init__(description)
 
 
@@ -99,7 +100,8 @@ class AlreadyClaimed(UploadRefused):
     code = 409
 
     def __init__(
-        self, description: str = "This form's files were stored by another request (was it sent twice?); nothing was stored."
+        self,
+        description: str = "This form's files were stored by another request (was it sent twice?); nothing was stored.",
     ) -> None:
         super().__init__(description)
 
@@ -117,7 +119,9 @@ class SomeFilesRefused(UploadRefused):
     entry per file in the order sent (``filename`` and ``stored_name``, or ``filename``,
     ``status`` and ``error``), with the refusals' status (400 if they differ)."""
 
-    def __init__(self, entries: list[dict[str, Any]], refusals: list[UploadRefused], accepted: list[Any]) -> None:
+    def __init__(
+        self, entries: list[dict[str, Any]], refusals: list[UploadRefused], accepted: list[Any]
+    ) -> None:
         messages = {refused.description for refused in refusals}
         if len(messages) == 1:
             message = messages.pop() or ""

@@ -68,7 +68,9 @@ def _stored_file(
         item = SavedFile(**row)
     if isinstance(item, SavedFile):
         if folder is not None or zone is not None or kwargs:
-            raise TypeError(f"{where} of a stored file's location takes no folder, zone or settings")
+            raise TypeError(
+                f"{where} of a stored file's location takes no folder, zone or settings"
+            )
         location = item.location or item.path
         if not location:
             raise ValueError(f"{where}: the SavedFile of {item.stored_name!r} has no location")
@@ -133,7 +135,9 @@ class _StaticBlueprint(Blueprint):
     """The extension's static files, also under the names Flask-Dropzone 2.0.0 served
     them by (``dropzone.min.js``, ``dropzone.min.css``), which templates link directly."""
 
-    OLD_NAMES = {f"dropzone.min.{kind}": "dropzone/" + name for kind, name in render.DIST_FILES.items()}
+    OLD_NAMES = {
+        f"dropzone.min.{kind}": "dropzone/" + name for kind, name in render.DIST_FILES.items()
+    }
 
     def send_static_file(self, filename: str) -> Response:
         return super().send_static_file(self.OLD_NAMES.get(filename, filename))
@@ -197,7 +201,14 @@ class Dropzone:
         signing.check_app_id(app.config)
         pending.expires(app.config)  # a bad value fails here, naming the setting
         check_names(
-            app.config, (*map(setting_name, KEYWORDS), *storage_settings.DEFAULTS, ZONES, signing.APP_ID, pending.EXPIRES)
+            app.config,
+            (
+                *map(setting_name, KEYWORDS),
+                *storage_settings.DEFAULTS,
+                ZONES,
+                signing.APP_ID,
+                pending.EXPIRES,
+            ),
         )
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
         check_zones(app.config)
@@ -216,7 +227,9 @@ class Dropzone:
                         raise SettingError(f"{where}: {error}") from None
         if "dropzone" not in app.blueprints:
             static_url_path = "/dropzone" + (app.static_url_path or "/static")
-            blueprint = _StaticBlueprint("dropzone", __name__, static_folder="static", static_url_path=static_url_path)
+            blueprint = _StaticBlueprint(
+                "dropzone", __name__, static_folder="static", static_url_path=static_url_path
+            )
             # On S3 any zone may upload direct (s3_direct is a zone's): each start needs its rules.
             endpoints.register(blueprint, self._delete_checks, storage.kind == "s3")
             app.register_blueprint(blueprint)
@@ -253,7 +266,9 @@ class Dropzone:
         self._delete_checks.append(check)
         return check
 
-    def direct_folder(self, choose: Callable[[Optional[str], str], Any]) -> Callable[[Optional[str], str], Any]:
+    def direct_folder(
+        self, choose: Callable[[Optional[str], str], Any]
+    ) -> Callable[[Optional[str], str], Any]:
         """Register ``choose(zone, filename)``, which decides where a direct upload
         (``s3_direct``) is stored, since no view runs for it: called when the upload
         starts and again when it completes (in the request, so ``current_user`` works),
@@ -302,7 +317,9 @@ class Dropzone:
             raise
 
     @staticmethod
-    def save(folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any) -> list[SavedFile]:
+    def save(
+        folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any
+    ) -> list[SavedFile]:
         """Check and store every uploaded file of this request in ``folder``
         (default ``DROPZONE_UPLOAD_FOLDER``) under a safe name that does not
         replace an existing file; return what was stored. ``zone`` names a zone of
@@ -400,7 +417,9 @@ class Dropzone:
         """``<script>`` loading Dropzone.js (``js_url``, the vendored copy or jsDelivr), then the
         extension's script, which sets up each zone and says in the console which zone lacks
         its ``config()``."""
-        ours = render.script(url_for("dropzone.static", filename="flask-dropzone.js"), nonce=_nonce(nonce))
+        ours = render.script(
+            url_for("dropzone.static", filename="flask-dropzone.js"), nonce=_nonce(nonce)
+        )
         return _asset("js", js_url, version, nonce) + ours
 
     @staticmethod
@@ -440,18 +459,33 @@ class Dropzone:
         zone = zonerules.signed(name, kwargs, purpose)
         rules = zonerules.sign(app, zone, client, purpose) if client is not None else None
         delete_url = url_for("dropzone.delete") if options.delete_on_remove else None
-        chunked = options.chunking and not direct  # a direct upload is cancelled and resumed by its own endpoints
+        chunked = (
+            options.chunking and not direct
+        )  # a direct upload is cancelled and resumed by its own endpoints
         cancel_url = url_for("dropzone.cancel") if chunked else None
         status_url = url_for("dropzone.status") if chunked and options.resume else None
         direct_urls = None
         if direct:
-            direct_urls = {name: url_for(f"dropzone.direct_{name}") for name in endpoints.DIRECT_NAMES}
+            direct_urls = {
+                name: url_for(f"dropzone.direct_{name}") for name in endpoints.DIRECT_NAMES
+            }
         folder = upload_folder(options)
         config = render.zone_config(
-            options, id=id, url=url, redirect_url=redirect_url, upload_url=upload_url, csrf=csrf, rules=rules,
-            rules_url=url_for("dropzone.rules") if rules else None, rules_expires=zonerules.max_age(app),
-            zone_key=zone.key, delete_url=delete_url, cancel_url=cancel_url, status_url=status_url,
-            direct_urls=direct_urls, existing=deletion.existing_files(existing, options, folder, Zone(name, kwargs)),
+            options,
+            id=id,
+            url=url,
+            redirect_url=redirect_url,
+            upload_url=upload_url,
+            csrf=csrf,
+            rules=rules,
+            rules_url=url_for("dropzone.rules") if rules else None,
+            rules_expires=zonerules.max_age(app),
+            zone_key=zone.key,
+            delete_url=delete_url,
+            cancel_url=cancel_url,
+            status_url=status_url,
+            direct_urls=direct_urls,
+            existing=deletion.existing_files(existing, options, folder, Zone(name, kwargs)),
             not_kept=receive.not_kept(options) if options.in_form else (),
         )
         return render.config_block(
@@ -464,7 +498,11 @@ class Dropzone:
 
     @staticmethod
     def create(
-        action: str = "", csrf: bool = False, action_view: str = "", id: str = "myDropzone", **kwargs: Any
+        action: str = "",
+        csrf: bool = False,
+        action_view: str = "",
+        id: str = "myDropzone",
+        **kwargs: Any,
     ) -> Markup:
         """The drop zone element. Setting keywords (``in_form=True``) apply to it;
         other keywords are URL values for the ``action`` endpoint.
@@ -474,7 +512,9 @@ class Dropzone:
         ``config()`` called after it carries its URL as well."""
         settings = {k: kwargs.pop(k) for k in list(kwargs) if k in KEYWORDS or k in ALIASES}
         zones = current_app.config.get(ZONES) or {}
-        options = _options("create()", _with_zone("create()", id if id in zones else None, settings))
+        options = _options(
+            "create()", _with_zone("create()", id if id in zones else None, settings)
+        )
         if csrf:
             warnings.warn(
                 "create(csrf=...) does nothing; set DROPZONE_ENABLE_CSRF instead.",

@@ -47,7 +47,9 @@ STORE_DOWN = "The files cannot be kept right now (storage is unavailable); try a
 def _settings(kwargs: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """WTForms' keywords and the zone's settings, checked as ``config()`` checks them."""
     own = {key: value for key, value in kwargs.items() if key in _FIELD_KEYWORDS}
-    settings = canonical_keywords({k: v for k, v in kwargs.items() if k not in _FIELD_KEYWORDS}, "DropzoneField()")
+    settings = canonical_keywords(
+        {k: v for k, v in kwargs.items() if k not in _FIELD_KEYWORDS}, "DropzoneField()"
+    )
     return own, settings
 
 
@@ -64,7 +66,14 @@ class DropzoneField(Field):
             check_alone(settings, "DropzoneField()", form_field=True)
         return super().__new__(cls, *args, **kwargs)
 
-    def __init__(self, label: Any = None, validators: Any = None, *, zone: Optional[str] = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        label: Any = None,
+        validators: Any = None,
+        *,
+        zone: Optional[str] = None,
+        **kwargs: Any,
+    ) -> None:
         own, self.settings = _settings(kwargs)
         form = own.get("_form")
         super().__init__(label, validators, **own)
@@ -74,7 +83,9 @@ class DropzoneField(Field):
         #: ``config(existing=...)``), shown in the zone; set it before rendering.
         self.existing: Sequence[Any] = ()
         self._kept: Optional[set[str]] = None  # the existing files the form sent back
-        self._posted: list[FileStorage] = []  # files posted with the form, kept once its CSRF check passed
+        self._posted: list[
+            FileStorage
+        ] = []  # files posted with the form, kept once its CSRF check passed
         self._named = 0  # the pending files the form named, each once
         self._claimed: Optional[list[SavedFile]] = None
         self.data: list[pending_files.PendingFile] = []
@@ -288,10 +299,16 @@ class DropzoneField(Field):
         ticket = pending.sign_ticket(app, pending.Ticket(client, self.binding, zone, self.name))
         from flask_wtf.csrf import generate_csrf
 
-        csrf = {"field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), "token": generate_csrf()}
+        csrf = {
+            "field": app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"),
+            "token": generate_csrf(),
+        }
         chunked = options.chunking
         config = render.zone_config(
-            options, id=zone_id, url=url_for("dropzone.pending"), csrf=csrf,
+            options,
+            id=zone_id,
+            url=url_for("dropzone.pending"),
+            csrf=csrf,
             zone_key=zone.key,
             cancel_url=url_for("dropzone.cancel") if chunked else None,
             status_url=url_for("dropzone.status") if chunked and options.resume else None,
@@ -302,22 +319,43 @@ class DropzoneField(Field):
         config["options"]["autoProcessQueue"] = True
         config["inForm"] = False
         pending_entries = [
-            {"name": each.filename, "size": each.size, "reference": each.reference,
-             "thumbnail": url_for("dropzone.pending_file", reference=each.reference)
-             if each.found.mimetype in serving.INLINE_IMAGES else None}  # a picture a browser shows
+            {
+                "name": each.filename,
+                "size": each.size,
+                "reference": each.reference,
+                "thumbnail": url_for("dropzone.pending_file", reference=each.reference)
+                if each.found.mimetype in serving.INLINE_IMAGES
+                else None,
+            }  # a picture a browser shows
             for each in self.data
         ]
-        config["field"] = {"name": self.name, "pending": pending_entries, "discardUrl": url_for("dropzone.pending_discard")}
+        config["field"] = {
+            "name": self.name,
+            "pending": pending_entries,
+            "discardUrl": url_for("dropzone.pending_discard"),
+        }
         kept = [(each.filename or "", each.reference) for each in self.data]
-        kept += [(str(entry.get("filename") or entry["name"]), str(entry["keep"])) for entry in config["existing"]]
+        kept += [
+            (str(entry.get("filename") or entry["name"]), str(entry["keep"]))
+            for entry in config["existing"]
+        ]
         zone_html = render.zone_element(zone_id, None, in_form=True, **attributes)
         block = render.config_block(
-            config, init_script_url=url_for("dropzone.static", filename="flask-dropzone.js"), nonce=_nonce(nonce)
+            config,
+            init_script_url=url_for("dropzone.static", filename="flask-dropzone.js"),
+            nonce=_nonce(nonce),
         )
-        return Markup(zone_html + block + self._without_script(zone_id, ticket, kept, options, label))
+        return Markup(
+            zone_html + block + self._without_script(zone_id, ticket, kept, options, label)
+        )
 
     def _without_script(
-        self, zone_id: str, ticket: str, kept: list[tuple[str, str]], options: Options, label: Optional[str]
+        self,
+        zone_id: str,
+        ticket: str,
+        kept: list[tuple[str, str]],
+        options: Options,
+        label: Optional[str],
     ) -> Markup:
         """What a browser without JavaScript shows: the files kept so far (a checkbox each,
         unchecked to remove it), the field's ticket (before the file input: the server judges
@@ -343,7 +381,9 @@ class DropzoneField(Field):
         named as the page may carry it (relative to the upload folder, no server path)."""
         place = deletion.stored_place(item, self.folder())
         if place is None:
-            raise TypeError(f"a field's existing files are what save() returned or dicts as for existing=, not {item!r}")
+            raise TypeError(
+                f"a field's existing files are what save() returned or dicts as for existing=, not {item!r}"
+            )
         folder, name = place
         return f"{deletion.folder_label(folder)}/{name}"
 
@@ -351,7 +391,9 @@ class DropzoneField(Field):
         """The existing files still kept (all of them, until the form is sent; then those its
         person did not remove), as ``config(existing=...)`` shows them, each with the token
         the form sends back while it is kept (the field deletes nothing itself)."""
-        shown = [item for item in self.existing if self._kept is None or self._key(item) in self._kept]
+        shown = [
+            item for item in self.existing if self._kept is None or self._key(item) in self._kept
+        ]
         options = dataclasses.replace(self.options(), delete_on_remove=False)
         entries = deletion.existing_files(shown, options, self.folder(), self.zone)
         for item, entry in zip(shown, entries):
@@ -379,10 +421,17 @@ def _csrf_passed(form: Any) -> bool:
     return token is not None and bool(token.validate(form))
 
 
-def _saved(each: pending_files.PendingFile, stored: stores.Stored, zone: Optional[str]) -> SavedFile:
+def _saved(
+    each: pending_files.PendingFile, stored: stores.Stored, zone: Optional[str]
+) -> SavedFile:
     return SavedFile(
-        filename=each.filename or "", stored_name=stored.name, path=stored.path, size=each.size,
-        mimetype=each.found.mimetype, location=stored.location, zone=zone,
+        filename=each.filename or "",
+        stored_name=stored.name,
+        path=stored.path,
+        size=each.size,
+        mimetype=each.found.mimetype,
+        location=stored.location,
+        zone=zone,
     )
 
 

@@ -101,7 +101,9 @@ def page(browser):
     page.on("pageerror", lambda error: page.js_errors.append(str(error)))
     page.on(
         "console",
-        lambda message: page.console_errors.append(message.text) if message.type == "error" else None,
+        lambda message: (
+            page.console_errors.append(message.text) if message.type == "error" else None
+        ),
     )
     yield page
     assert page.js_errors == [], "uncaught errors in the page"

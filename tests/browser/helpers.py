@@ -58,11 +58,20 @@ def png(width: int = 8, height: int = 8, seed: int = 0) -> bytes:
     rng = random.Random(seed)
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
 
-    rows = b"".join(b"\x00" + bytes(rng.randrange(256) for _ in range(width * 3)) for _ in range(height))
+    rows = b"".join(
+        b"\x00" + bytes(rng.randrange(256) for _ in range(width * 3)) for _ in range(height)
+    )
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
 
 
 def payload(size: int, seed: int = 0) -> bytes:
@@ -74,10 +83,16 @@ def browser_type(name: str) -> str:
     return mimetypes.guess_type(name)[0] or ""
 
 
-def drop_files(page, zone_id: str, files: Sequence[tuple[str, bytes]], types: Optional[Sequence[str]] = None) -> None:
+def drop_files(
+    page, zone_id: str, files: Sequence[tuple[str, bytes]], types: Optional[Sequence[str]] = None
+) -> None:
     """Drag files onto the zone."""
     items = [
-        {"name": name, "data": base64.b64encode(data).decode(), "type": types[i] if types else browser_type(name)}
+        {
+            "name": name,
+            "data": base64.b64encode(data).decode(),
+            "type": types[i] if types else browser_type(name),
+        }
         for i, (name, data) in enumerate(files)
     ]
     page.evaluate(DROP, [zone_id, items])
@@ -85,7 +100,9 @@ def drop_files(page, zone_id: str, files: Sequence[tuple[str, bytes]], types: Op
 
 def choose_files(page, zone_id: str, files: Sequence[tuple[str, bytes]]) -> None:
     """Pick files through the zone's file dialog input."""
-    handle = page.evaluate_handle("id => document.getElementById(id).dropzone.hiddenFileInput", zone_id)
+    handle = page.evaluate_handle(
+        "id => document.getElementById(id).dropzone.hiddenFileInput", zone_id
+    )
     handle.as_element().set_input_files(
         [{"name": name, "mimeType": browser_type(name), "buffer": data} for name, data in files]
     )
@@ -104,7 +121,9 @@ def wait_settled(page, zone_id: str, count: int) -> None:
 
 
 def statuses(page, zone_id: str) -> list[str]:
-    return page.evaluate("id => document.getElementById(id).dropzone.files.map(f => f.status)", zone_id)
+    return page.evaluate(
+        "id => document.getElementById(id).dropzone.files.map(f => f.status)", zone_id
+    )
 
 
 def error_messages(page, zone_id: str) -> list[str]:

@@ -163,10 +163,18 @@ SPECS: dict[str, Spec] = {
         "/click-upload", "photos", "/click-upload", start="#upload-photos", refuse=too_big
     ),
     "in_form": Spec(
-        "/in-form", "album", "/in-form", start="#submit", in_form=True, succeeded_at="/album",
-        refuse=not_a_picture, extra=("server-refused",),
+        "/in-form",
+        "album",
+        "/in-form",
+        start="#submit",
+        in_form=True,
+        succeeded_at="/album",
+        refuse=not_a_picture,
+        extra=("server-refused",),
     ),
-    "new_post": Spec("/post", "photos", "/dropzone/pending", refuse=not_a_picture, extra=("form-error",)),
+    "new_post": Spec(
+        "/post", "photos", "/dropzone/pending", refuse=not_a_picture, extra=("form-error",)
+    ),
     "csrf_page": Spec("/csrf", "with-token", "/csrf", refuse=without_token),
     "strict_csp": Spec("/strict-csp", "myDropzone", "/strict-csp", refuse=too_big),
     "nonce_csp": Spec("/nonce-csp", "myDropzone", "/nonce-csp", refuse=too_big),
@@ -431,9 +439,15 @@ def record(results: dict, name: str, state: str, url: str) -> None:
             for violation in results[kind]:
                 for node in violation["nodes"]:
                     entry = {
-                        "kind": kind, "page": name, "state": state, "url": url,
-                        "id": violation["id"], "impact": node.get("impact") or violation["impact"],
-                        "help": violation["help"], "target": node["target"], "html": node["html"],
+                        "kind": kind,
+                        "page": name,
+                        "state": state,
+                        "url": url,
+                        "id": violation["id"],
+                        "impact": node.get("impact") or violation["impact"],
+                        "help": violation["help"],
+                        "target": node["target"],
+                        "html": node["html"],
                         "summary": node.get("failureSummary"),
                     }
                     out.write(json.dumps(entry) + "\n")

@@ -23,7 +23,13 @@ def test_64_mib_in_parallel_chunks_survives_failing_requests(page, serve, tmp_pa
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(64 * MIB))
     failures, posts = [], []
-    page.on("response", lambda r: r.request.method == "POST" and (posts.append(r.status), r.status >= 500 and failures.append(r.url)))
+    page.on(
+        "response",
+        lambda r: (
+            r.request.method == "POST"
+            and (posts.append(r.status), r.status >= 500 and failures.append(r.url))
+        ),
+    )
     page.goto(server.url + "/chunked")
     handle = page.evaluate_handle("document.getElementById('myDropzone').dropzone.hiddenFileInput")
     handle.as_element().set_input_files(str(source))
@@ -34,7 +40,9 @@ def test_64_mib_in_parallel_chunks_survives_failing_requests(page, serve, tmp_pa
     assert statuses(page, "myDropzone") == ["success"]
     assert page.locator(".dz-preview.dz-success").count() == 1
     stored = Path(app.instance_path) / "uploads" / "big.bin"
-    assert hashlib.sha256(stored.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert (
+        hashlib.sha256(stored.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    )
     assert failures, "the failure switch did not fire: the retries were not exercised"
     assert len(posts) >= 64 + len(failures)
 
@@ -83,8 +91,13 @@ def test_success_gets_the_answer_of_the_chunk_that_completed_the_file(page, serv
     """Parallel chunks: chunk 0 reaches the server last, so it completes the file, and its answer
     reaches the page first. Dropzone hands on chunk 1's answer (``save()`` stored nothing then);
     the zone ends the file with chunk 0's: what was stored, and its delete token."""
-    settings = {"SECRET_KEY": "chunks", "DROPZONE_CHUNKING": True, "DROPZONE_CHUNK_SIZE": 1024,
-                "DROPZONE_PARALLEL_CHUNK_UPLOADS": True, "DROPZONE_DELETE_ON_REMOVE": True}
+    settings = {
+        "SECRET_KEY": "chunks",
+        "DROPZONE_CHUNKING": True,
+        "DROPZONE_CHUNK_SIZE": 1024,
+        "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
+        "DROPZONE_DELETE_ON_REMOVE": True,
+    }
     app = page_app(PARALLEL_PAGE, settings, instance_path=str(tmp_path / "instance"))
     server = serve(app)
     page.add_init_script(RECORD_ANSWERS)

@@ -63,7 +63,9 @@ def blog(tmp_path, settings, bucket_in_policy: bool) -> Flask:
 
 
 def pictures_drawn(page, selector: str) -> list[bool]:
-    return page.evaluate(f"Array.from(document.querySelectorAll({selector!r}), i => i.complete && i.naturalWidth > 0)")
+    return page.evaluate(
+        f"Array.from(document.querySelectorAll({selector!r}), i => i.complete && i.naturalWidth > 0)"
+    )
 
 
 def post_two_photos(page, server) -> None:
@@ -73,11 +75,15 @@ def post_two_photos(page, server) -> None:
     with page.expect_navigation():
         page.click("#send")  # no title: the form comes back, its thumbnails from the store
     page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
-    page.wait_for_function("Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete)")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete)"
+    )
 
 
 @pytest.mark.parametrize("storage", ["disk", "s3"])
-def test_the_policy_the_readme_gives_shows_every_picture_of_each_storage(page, serve, tmp_path, storage, request):
+def test_the_policy_the_readme_gives_shows_every_picture_of_each_storage(
+    page, serve, tmp_path, storage, request
+):
     settings = request.getfixturevalue("s3_settings") if storage == "s3" else {}
     server = serve(blog(tmp_path, settings, bucket_in_policy=True))
     post_two_photos(page, server)
@@ -85,12 +91,16 @@ def test_the_policy_the_readme_gives_shows_every_picture_of_each_storage(page, s
     page.fill("input[name=title]", "Two")
     with page.expect_navigation():
         page.click("#send")
-    page.wait_for_function("Array.from(document.images).length === 2 && Array.from(document.images).every(i => i.complete)")
+    page.wait_for_function(
+        "Array.from(document.images).length === 2 && Array.from(document.images).every(i => i.complete)"
+    )
     assert pictures_drawn(page, "main img") == [True, True]
     assert violations(page) == []
 
 
-def test_on_s3_a_policy_without_the_buckets_origin_blocks_its_pictures(page, serve, tmp_path, s3_settings):
+def test_on_s3_a_policy_without_the_buckets_origin_blocks_its_pictures(
+    page, serve, tmp_path, s3_settings
+):
     server = serve(blog(tmp_path, s3_settings, bucket_in_policy=False))
     post_two_photos(page, server)
     assert pictures_drawn(page, "#photos .dz-image img") == [False, False]

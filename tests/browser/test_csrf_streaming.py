@@ -14,7 +14,9 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 
 
 def csrf_app(tmp_path, page=PAGE, **config) -> Flask:
-    settings = dict(SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config)
+    settings = dict(
+        SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config
+    )
     app = page_app(page, settings, str(tmp_path / "instance"))
     CSRFProtect(app)
     return app
@@ -23,9 +25,13 @@ def csrf_app(tmp_path, page=PAGE, **config) -> Flask:
 def test_a_large_upload_under_csrfprotect_is_written_once(page, serve, tmp_path, monkeypatch):
     written, copies = [], []
     write = storage.write_all
-    monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
+    monkeypatch.setattr(
+        storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a)
+    )
     copy = storage.DiskFiles.copy_into
-    monkeypatch.setattr(storage.DiskFiles, "copy_into", lambda *a, **k: copies.append(1) or copy(*a, **k))
+    monkeypatch.setattr(
+        storage.DiskFiles, "copy_into", lambda *a, **k: copies.append(1) or copy(*a, **k)
+    )
     app = csrf_app(tmp_path)
     server = serve(app)
     page.goto(server.url + "/")
@@ -46,21 +52,30 @@ def test_max_content_length_under_csrfprotect_shows_plain_text(page, serve, tmp_
     assert error_messages(page, "myDropzone") == ["The upload is larger than the server accepts."]
 
 
-def test_under_csrfprotect_the_zones_rules_refuse_a_file_while_it_arrives(page, serve, tmp_path, monkeypatch):
+def test_under_csrfprotect_the_zones_rules_refuse_a_file_while_it_arrives(
+    page, serve, tmp_path, monkeypatch
+):
     """The browser is told to send anything (custom_options); the server still refuses by
     the zone's settings before the file reaches the disk, though CSRFProtect reads the form."""
     written = []
     write = storage.write_all
-    monkeypatch.setattr(storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a))
+    monkeypatch.setattr(
+        storage, "write_all", lambda fd, data, *a: written.append(len(data)) or write(fd, data, *a)
+    )
     zone = (
         "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}"
         "{{ dropzone.config(max_file_size=1, custom_options='maxFilesize: null,') }}"
     )
-    app = csrf_app(tmp_path, page=PAGE.replace(PAGE[PAGE.index("{{ dropzone.create"):PAGE.index("</body>")], zone))
+    app = csrf_app(
+        tmp_path,
+        page=PAGE.replace(PAGE[PAGE.index("{{ dropzone.create") : PAGE.index("</body>")], zone),
+    )
     server = serve(app)
     page.goto(server.url + "/")
     drop_files(page, "myDropzone", [("big.bin", payload(20 * 1024 * 1024, seed=7))])
     wait_settled(page, "myDropzone", 1)
     assert error_messages(page, "myDropzone") == ["File is too big (20 MiB). Max filesize: 1 MiB."]
     assert sum(written) <= 2 * 1024 * 1024
-    assert not (tmp_path / "instance" / "uploads").exists() or not any((tmp_path / "instance" / "uploads").iterdir())
+    assert not (tmp_path / "instance" / "uploads").exists() or not any(
+        (tmp_path / "instance" / "uploads").iterdir()
+    )

@@ -88,7 +88,9 @@ def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bu
     client = make_client(s3_server)
 
     def keys():
-        return sorted(e["Key"] for e in client.list_objects_v2(Bucket=s3_bucket).get("Contents", []))
+        return sorted(
+            e["Key"] for e in client.list_objects_v2(Bucket=s3_bucket).get("Contents", [])
+        )
 
     assert keys() == ["uploads/a.txt", "uploads/b.txt"]
     click_remove(page, 1)
@@ -98,7 +100,9 @@ def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bu
 def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, tmp_path):
     import threading
 
-    app = delete_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_MAX_FILE_SIZE=64)
+    app = delete_app(
+        tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_MAX_FILE_SIZE=64
+    )
     arrived = threading.Event()
     release = threading.Event()
 
@@ -142,7 +146,9 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
     (folder / "report.pdf").write_bytes(b"%PDF- twelve")
     entities = "&lt;img src=x&gt;.txt"  # a stored name that reads as markup if written as HTML
     (folder / entities).write_bytes(b"hi")
-    hostile = '<img src=x onerror="window.hit=1">.txt'  # no stored name: shown only, no delete token
+    hostile = (
+        '<img src=x onerror="window.hit=1">.txt'  # no stored name: shown only, no delete token
+    )
 
     @app.get("/edit")
     def edit():
@@ -152,7 +158,9 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
             {"name": "report.pdf", "size": 12, "url": "/files/report.pdf"},
             {"name": entities, "size": 2, "url": "javascript:alert(1)"},
         ]
-        return render_template_string(EXISTING_PAGE, existing=existing, shown=[{"name": hostile, "size": 2}])
+        return render_template_string(
+            EXISTING_PAGE, existing=existing, shown=[{"name": hostile, "size": 2}]
+        )
 
     server = serve(app)
     page.goto(server.url + "/edit")
@@ -162,9 +170,14 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
     assert page.evaluate("window.hit") is None
     assert page.get_attribute(".dz-preview [data-dz-name] a", "href").endswith("/files/report.pdf")
     assert page.locator(".dz-preview [data-dz-name] a").count() == 1  # no javascript: link
-    drop_files(page, "myDropzone", [("a.txt", b"1"), ("b.txt", b"2")])  # two more, with room for one
+    drop_files(
+        page, "myDropzone", [("a.txt", b"1"), ("b.txt", b"2")]
+    )  # two more, with room for one
     page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 4")
-    assert page.evaluate("document.getElementById('myDropzone').dropzone.getRejectedFiles().length") == 1
+    assert (
+        page.evaluate("document.getElementById('myDropzone').dropzone.getRejectedFiles().length")
+        == 1
+    )
     click_remove(page, 0)
     assert not (folder / "report.pdf").exists() and (folder / entities).exists()
 
@@ -186,8 +199,12 @@ def test_files_shown_again_show_the_persons_names_and_scaled_thumbnails(page, se
     @app.get("/edit")
     def edit():
         return render_template_string(
-            EXISTING_PAGE, shown=[],
-            existing=[*saved, {"name": saved[0].stored_name, "filename": "as typed.png", "thumbnail": "/thumb"}],
+            EXISTING_PAGE,
+            shown=[],
+            existing=[
+                *saved,
+                {"name": saved[0].stored_name, "filename": "as typed.png", "thumbnail": "/thumb"},
+            ],
         )
 
     @app.get("/thumb")
@@ -210,4 +227,9 @@ def test_files_shown_again_show_the_persons_names_and_scaled_thumbnails(page, se
       const r = img.getBoundingClientRect(), frame = img.parentElement.getBoundingClientRect();
       return [Math.round(r.width), Math.round(r.height), Math.round(frame.width), getComputedStyle(img).objectFit];
     }""")
-    assert box == [120, 120, 120, "cover"]  # the whole picture scaled into the square, not its corner
+    assert box == [
+        120,
+        120,
+        120,
+        "cover",
+    ]  # the whole picture scaled into the square, not its corner

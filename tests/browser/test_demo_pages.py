@@ -25,7 +25,11 @@ def stored(app) -> dict[str, bytes]:
 
 
 def test_basic_files_arrive_byte_for_byte(page, demo, demo_app):
-    files = [("photo.png", png(seed=1)), ("data.bin", payload(300_000, 2)), ("notes.txt", b"hello\n")]
+    files = [
+        ("photo.png", png(seed=1)),
+        ("data.bin", payload(300_000, 2)),
+        ("notes.txt", b"hello\n"),
+    ]
     page.goto(demo.url + "/basic")
     drop_files(page, "myDropzone", files)
     wait_settled(page, "myDropzone", 3)
@@ -45,7 +49,9 @@ def test_files_chosen_in_the_dialog_arrive(page, demo, demo_app):
 
 def test_parallel_uploads_send_several_files_per_request(page, demo, demo_app):
     requests = []
-    page.on("request", lambda request: requests.append(request) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: requests.append(request) if request.method == "POST" else None
+    )
     files = [(f"p{index}.png", png(seed=index)) for index in range(7)]
     page.goto(demo.url + "/parallel")
     drop_files(page, "myDropzone", files)
@@ -61,7 +67,9 @@ def test_click_upload_sends_the_whole_queue_of_its_own_zone(page, demo, demo_app
     page.goto(demo.url + "/click-upload")
     drop_files(page, "photos", photos)
     drop_files(page, "scans", scans)
-    page.wait_for_function("document.getElementById('photos').dropzone.getQueuedFiles().length === 5")
+    page.wait_for_function(
+        "document.getElementById('photos').dropzone.getQueuedFiles().length === 5"
+    )
     page.wait_for_timeout(300)
     assert stored(demo_app) == {}  # nothing leaves before the click
     page.click("#upload-photos")
@@ -74,15 +82,21 @@ def test_click_upload_sends_the_whole_queue_of_its_own_zone(page, demo, demo_app
     assert stored(demo_app) == dict(photos + scans)
 
 
-def test_in_form_sends_fields_and_files_in_one_request_and_follows_the_redirect(page, demo, demo_app):
+def test_in_form_sends_fields_and_files_in_one_request_and_follows_the_redirect(
+    page, demo, demo_app
+):
     posts = []
-    page.on("request", lambda request: posts.append(request.url) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: posts.append(request.url) if request.method == "POST" else None
+    )
     pictures = [("cat.png", png(seed=5)), ("dog.png", png(seed=6))]
     page.goto(demo.url + "/in-form")
     page.fill("#title", "Holiday")
     page.fill("#description", "Two pets")
     drop_files(page, "album", pictures)
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 2")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 2"
+    )
     with page.expect_navigation():
         page.click("#submit")
     assert "/album" in page.url
@@ -96,7 +110,9 @@ def test_in_form_shows_the_form_again_with_its_errors(page, demo, demo_app):
     page.goto(demo.url + "/in-form")
     page.fill("#description", "No title")
     drop_files(page, "album", [("cat.png", png(seed=5))])
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 1"
+    )
     with page.expect_navigation():
         page.click("#submit")
     assert page.text_content("#title-error") == "Give the album a title."
@@ -108,14 +124,18 @@ def test_in_form_shows_the_servers_refusal_in_the_form(page, demo, demo_app):
     page.goto(demo.url + "/in-form")
     page.fill("#title", "Fake")
     drop_files(page, "album", [("fake.png", b"<html><script>alert(1)</script></html>")])
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 1"
+    )
     with page.expect_navigation():
         page.click("#submit")
     assert page.text_content("#files-error") == NOT_A_PNG
     assert stored(demo_app) == {}
 
 
-def test_csrf_token_is_sent_and_a_missing_one_is_explained_under_the_thumbnail(page, demo, demo_app):
+def test_csrf_token_is_sent_and_a_missing_one_is_explained_under_the_thumbnail(
+    page, demo, demo_app
+):
     page.goto(demo.url + "/csrf")
     drop_files(page, "with-token", [("ok.png", png(seed=1))])
     drop_files(page, "without-token", [("forged.png", png(seed=2))])
@@ -156,14 +176,19 @@ def test_several_zones_each_with_their_own_options(page, demo, demo_app):
     drop_files(page, "documents-zone", [("table.csv", b"a,b\n1,2\n"), ("pic.png", png(seed=9))])
     wait_settled(page, "avatar-zone", 2)
     wait_settled(page, "documents-zone", 2)
-    assert error_messages(page, "avatar-zone") == ["", "You can't upload any more files (at most 1)."]
+    assert error_messages(page, "avatar-zone") == [
+        "",
+        "You can't upload any more files (at most 1).",
+    ]
     assert error_messages(page, "documents-zone") == ["", DOCUMENTS_REFUSED]
     assert stored(demo_app) == {"me.png": png(seed=7), "table.csv": b"a,b\n1,2\n"}
 
 
 def test_custom_options_and_init(page, demo, demo_app):
     page.goto(demo.url + "/custom")
-    drop_files(page, "myDropzone", [("a.png", png(seed=1)), ("b.png", png(seed=2)), ("c.png", png(seed=3))])
+    drop_files(
+        page, "myDropzone", [("a.png", png(seed=1)), ("b.png", png(seed=2)), ("c.png", png(seed=3))]
+    )
     assert page.locator(".dz-remove").all_text_contents() == ["Remove file"] * 3
     page.wait_for_timeout(200)
     assert stored(demo_app) == {}
@@ -225,7 +250,9 @@ def test_every_page_loads_without_a_console_error(page, demo, demo_app):
         page.goto(demo.url + url)
         page.wait_for_load_state("load")
         assert page.console_errors == [], url  # the favicon too: no 404
-        assert page.evaluate("() => document.querySelector('link[rel=icon]').href").endswith("/static/favicon.svg")
+        assert page.evaluate("() => document.querySelector('link[rel=icon]').href").endswith(
+            "/static/favicon.svg"
+        )
 
 
 SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg" onload="document.title=\'pwned\'"><script>document.title="pwned"</script></svg>'
@@ -233,12 +260,17 @@ SVG_WITH_SCRIPT = b'<svg xmlns="http://www.w3.org/2000/svg" onload="document.tit
 
 def test_the_stored_files_page_lists_sizes_serves_safely_and_deletes(page, demo, demo_app):
     page.goto(demo.url + "/basic")
-    files = [("photo.png", png(seed=1)), ("drawing.svg", SVG_WITH_SCRIPT), ("notes.txt", b"x" * 2560)]
+    files = [
+        ("photo.png", png(seed=1)),
+        ("drawing.svg", SVG_WITH_SCRIPT),
+        ("notes.txt", b"x" * 2560),
+    ]
     drop_files(page, "myDropzone", files)
     wait_settled(page, "myDropzone", 3)
     page.goto(demo.url + "/stored")
     rows = page.eval_on_selector_all(
-        "#stored tbody tr", "rows => rows.map(r => [r.cells[0].textContent.trim(), r.cells[1].textContent.trim()])"
+        "#stored tbody tr",
+        "rows => rows.map(r => [r.cells[0].textContent.trim(), r.cells[1].textContent.trim()])",
     )
     assert rows == [
         ["drawing.svg", f"{len(SVG_WITH_SCRIPT)} bytes"],
@@ -270,8 +302,13 @@ def test_a_post_keeps_its_photos_through_a_form_error_and_editing_removes_one(pa
     page.fill("#title", "Summer")
     with page.expect_navigation(url="**/posts/1"):
         page.click("#submit")
-    assert page.title().startswith("Summer") and sorted(stored(demo_app)) == ["beach.png", "dune.png"]
-    page.wait_for_function("Array.from(document.querySelectorAll('#post-photos img')).every(i => i.complete && i.naturalWidth)")
+    assert page.title().startswith("Summer") and sorted(stored(demo_app)) == [
+        "beach.png",
+        "dune.png",
+    ]
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#post-photos img')).every(i => i.complete && i.naturalWidth)"
+    )
     with page.expect_navigation(url="**/posts/1/edit"):
         page.click("#edit")
     page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
@@ -280,5 +317,11 @@ def test_a_post_keeps_its_photos_through_a_form_error_and_editing_removes_one(pa
     wait_settled(page, "photos", 2)
     with page.expect_navigation(url="**/posts/1"):
         page.click("#submit")
-    assert page.locator("#post-photos img").evaluate_all("imgs => imgs.map(i => i.alt)") == ["dune.png", "cliff.png"]
-    assert sorted(stored(demo_app)) == ["cliff.png", "dune.png"]  # the removed photo deleted by the view
+    assert page.locator("#post-photos img").evaluate_all("imgs => imgs.map(i => i.alt)") == [
+        "dune.png",
+        "cliff.png",
+    ]
+    assert sorted(stored(demo_app)) == [
+        "cliff.png",
+        "dune.png",
+    ]  # the removed photo deleted by the view

@@ -47,15 +47,17 @@ class BodyCounter:
 
 def direct_app(s3_settings: dict, **rules) -> tuple[Flask, BodyCounter]:
     app = Flask(__name__)
-    app.config.update({
-        "SECRET_KEY": "direct uploads",
-        "DROPZONE_S3_DIRECT": True,
-        "DROPZONE_CHUNK_SIZE": 8 * MIB,
-        "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
-        "DROPZONE_PARALLEL_UPLOADS": 4,
-        "DROPZONE_MAX_FILE_SIZE": 100,
-        **s3_settings,
-    })
+    app.config.update(
+        {
+            "SECRET_KEY": "direct uploads",
+            "DROPZONE_S3_DIRECT": True,
+            "DROPZONE_CHUNK_SIZE": 8 * MIB,
+            "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
+            "DROPZONE_PARALLEL_UPLOADS": 4,
+            "DROPZONE_MAX_FILE_SIZE": 100,
+            **s3_settings,
+        }
+    )
     Dropzone(app)
 
     @app.get("/")
@@ -77,9 +79,15 @@ def keys(client, bucket: str) -> list[str]:
     """The bucket's keys but the sweep's own bookkeeping (``_dropzone/``) and the claims of
     direct uploads that ended (kept until the sweep, so that a request sent again is 404)."""
     listed = [item["Key"] for item in client.list_objects_v2(Bucket=bucket).get("Contents", [])]
-    ended = {key for key in listed if key.endswith(".claim")
-             and client.head_object(Bucket=bucket, Key=key)["Metadata"].get("fdz-state") == "ended"}
-    return sorted(key for key in listed if not key.startswith("uploads/_dropzone/") and key not in ended)
+    ended = {
+        key
+        for key in listed
+        if key.endswith(".claim")
+        and client.head_object(Bucket=bucket, Key=key)["Metadata"].get("fdz-state") == "ended"
+    }
+    return sorted(
+        key for key in listed if not key.startswith("uploads/_dropzone/") and key not in ended
+    )
 
 
 def test_a_64_mib_file_goes_to_the_bucket_in_parallel_parts_and_never_through_the_app(
@@ -106,7 +114,9 @@ def test_a_64_mib_file_goes_to_the_bucket_in_parallel_parts_and_never_through_th
     assert counter.total < 64 * 1024  # the app got the file's name and size, never its bytes
 
 
-def test_refusals_before_and_after_the_bytes_are_in_the_bucket(page, serve, s3_server, s3_bucket, s3_settings):
+def test_refusals_before_and_after_the_bytes_are_in_the_bucket(
+    page, serve, s3_server, s3_bucket, s3_settings
+):
     from s3server import make_client
 
     app, counter = direct_app(s3_settings, allowed_file_type="image", max_file_size=1)
@@ -114,11 +124,21 @@ def test_refusals_before_and_after_the_bytes_are_in_the_bucket(page, serve, s3_s
     allow_the_page(app, server.url)
     page.goto(server.url + "/")
     # custom_options could turn the browser's checks off; the server's come first anyway
-    page.evaluate("() => { const dz = document.getElementById('myDropzone').dropzone;"
-                  " dz.options.maxFilesize = null; dz.options.acceptedFiles = null; }")
+    page.evaluate(
+        "() => { const dz = document.getElementById('myDropzone').dropzone;"
+        " dz.options.maxFilesize = null; dz.options.acceptedFiles = null; }"
+    )
     fake = b"<!doctype html><html><script>alert(1)</script></html>"
-    drop_files(page, "myDropzone", [("big.png", png(seed=1) + b"\0" * (2 * MIB)), ("notes.txt", b"text"),
-                                    ("page.png", fake), ("fine.png", png(seed=2))])
+    drop_files(
+        page,
+        "myDropzone",
+        [
+            ("big.png", png(seed=1) + b"\0" * (2 * MIB)),
+            ("notes.txt", b"text"),
+            ("page.png", fake),
+            ("fine.png", png(seed=2)),
+        ],
+    )
     wait_settled(page, "myDropzone", 4)
     assert statuses(page, "myDropzone") == ["error", "error", "error", "success"]
     assert error_messages(page, "myDropzone") == [
@@ -141,9 +161,13 @@ def held_by_the_bucket(client, bucket: str, numbers: list[int]) -> None:
         uploads = client.list_multipart_uploads(Bucket=bucket).get("Uploads", [])
         held = []
         if len(uploads) == 1:
-            listed = client.list_parts(Bucket=bucket, Key=uploads[0]["Key"], UploadId=uploads[0]["UploadId"])
+            listed = client.list_parts(
+                Bucket=bucket, Key=uploads[0]["Key"], UploadId=uploads[0]["UploadId"]
+            )
             held = sorted({part["PartNumber"] for part in listed.get("Parts", [])})
-            objects = client.list_objects_v2(Bucket=bucket, Prefix="uploads/.dropzone-direct/").get("Contents", [])
+            objects = client.list_objects_v2(Bucket=bucket, Prefix="uploads/.dropzone-direct/").get(
+                "Contents", []
+            )
             held = [1] * any("." not in item["Key"].rsplit("/", 1)[1] for item in objects) + held
         if held == numbers:
             return
@@ -156,16 +180,29 @@ def test_a_direct_upload_cut_short_resumes_with_the_parts_the_bucket_lacks(
 ):
     from s3server import make_client
 
-    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_RETRY_CHUNKS": False})
+    app, _ = direct_app(
+        {**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_RETRY_CHUNKS": False}
+    )
     server = serve(app)
     allow_the_page(app, server.url)
     source = tmp_path / "film.bin"
     source.write_bytes(os.urandom(15 * MIB + 1))  # 4 parts: 5, 5, 5 MiB and a byte
-    lost = lambda route: route.abort() if route.request.method == "PUT" and "partNumber=3" in route.request.url else route.continue_()  # noqa: E731
+
+    def lost(route):
+        if route.request.method == "PUT" and "partNumber=3" in route.request.url:
+            route.abort()
+        else:
+            route.continue_()
+
     page.route("**/uploads/**", lost)
     page.goto(server.url + "/")
-    choose = lambda: page.evaluate_handle(  # noqa: E731
-        "document.getElementById('myDropzone').dropzone.hiddenFileInput").as_element().set_input_files(str(source))
+
+    def choose():
+        picker = page.evaluate_handle(
+            "document.getElementById('myDropzone').dropzone.hiddenFileInput"
+        )
+        picker.as_element().set_input_files(str(source))
+
     choose()
     wait_settled_long(page)
     assert statuses(page, "myDropzone") == ["error"]  # part 3 never arrived
@@ -174,12 +211,16 @@ def test_a_direct_upload_cut_short_resumes_with_the_parts_the_bucket_lacks(
     page.unroute("**/uploads/**")
     page.goto(server.url + "/")  # later, on the page again: the same file
     puts = []
-    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
+    page.on(
+        "request", lambda request: puts.append(request.url) if request.method == "PUT" else None
+    )
     choose()
     page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 1")
     wait_settled_long(page)
     assert statuses(page, "myDropzone") == ["success"]
-    assert [url for url in puts if "partNumber=3" in url] and len(puts) == 1  # only the missing part
+    assert [url for url in puts if "partNumber=3" in url] and len(
+        puts
+    ) == 1  # only the missing part
     stored = client.get_object(Bucket=s3_bucket, Key="uploads/film.bin")["Body"].read()
     assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
     assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
@@ -227,8 +268,14 @@ def test_a_file_started_in_one_zone_is_never_resumed_into_another(
     from s3server import make_client
 
     zones = {"public": {"upload_folder": "public"}, "private": {"upload_folder": "private"}}
-    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_RETRY_CHUNKS": False,
-                         "DROPZONE_ZONES": zones})
+    app, _ = direct_app(
+        {
+            **s3_settings,
+            "DROPZONE_CHUNK_SIZE": 5 * MIB,
+            "DROPZONE_RETRY_CHUNKS": False,
+            "DROPZONE_ZONES": zones,
+        }
+    )
 
     @app.get("/zone/<name>")
     def zone_page(name):
@@ -238,11 +285,20 @@ def test_a_file_started_in_one_zone_is_never_resumed_into_another(
     allow_the_page(app, server.url)
     source = tmp_path / "film.bin"
     source.write_bytes(os.urandom(15 * MIB + 1))
-    lost = lambda route: route.abort() if route.request.method == "PUT" and "partNumber=3" in route.request.url else route.continue_()  # noqa: E731
+
+    def lost(route):
+        if route.request.method == "PUT" and "partNumber=3" in route.request.url:
+            route.abort()
+        else:
+            route.continue_()
+
     page.route("**/uploads/**", lost)
     page.goto(server.url + "/zone/public")
-    choose = lambda zone: page.evaluate_handle(  # noqa: E731
-        f"document.getElementById('{zone}').dropzone.hiddenFileInput").as_element().set_input_files(str(source))
+
+    def choose(zone):
+        picker = page.evaluate_handle(f"document.getElementById('{zone}').dropzone.hiddenFileInput")
+        picker.as_element().set_input_files(str(source))
+
     choose("public")
     wait_settled_long(page, "public")
     assert statuses(page, "public") == ["error"]
@@ -251,8 +307,13 @@ def test_a_file_started_in_one_zone_is_never_resumed_into_another(
     page.unroute("**/uploads/**")
     page.goto(server.url + "/zone/private")
     puts, asked = [], []
-    page.on("request", lambda request: puts.append(request.url) if request.method == "PUT" else None)
-    page.on("request", lambda request: asked.append(request.url) if "/direct/status" in request.url else None)
+    page.on(
+        "request", lambda request: puts.append(request.url) if request.method == "PUT" else None
+    )
+    page.on(
+        "request",
+        lambda request: asked.append(request.url) if "/direct/status" in request.url else None,
+    )
     choose("private")
     page.wait_for_function("document.getElementById('private').dropzone.files.length === 1")
     wait_settled_long(page, "private")
@@ -263,8 +324,12 @@ def test_a_file_started_in_one_zone_is_never_resumed_into_another(
     assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
     named = [key for key in keys(client, s3_bucket) if "/.dropzone-direct/" not in key]
     assert named == ["uploads/private/film.bin", "uploads/public/film.bin"]
-    assert client.head_object(Bucket=s3_bucket, Key="uploads/public/film.bin")["ContentLength"] == 0  # still held
-    (left,) = client.list_multipart_uploads(Bucket=s3_bucket)["Uploads"]  # public's, for its own zone to resume
+    assert (
+        client.head_object(Bucket=s3_bucket, Key="uploads/public/film.bin")["ContentLength"] == 0
+    )  # still held
+    (left,) = client.list_multipart_uploads(Bucket=s3_bucket)[
+        "Uploads"
+    ]  # public's, for its own zone to resume
     assert left["Key"] == "uploads/public/film.bin"
 
 
@@ -284,13 +349,17 @@ def test_a_page_open_longer_than_its_rules_renews_them_and_says_so_when_it_canno
     client = make_client(s3_server)
     assert keys(client, s3_bucket) == ["uploads/a.txt"]
 
-    page.route("**/dropzone/rules", lambda route: route.abort())  # asleep, or offline, past their end
+    page.route(
+        "**/dropzone/rules", lambda route: route.abort()
+    )  # asleep, or offline, past their end
     page.goto(server.url + "/")
     page.wait_for_timeout(6000)
     drop_files(page, "myDropzone", [("b.txt", b"too late")])
     wait_settled(page, "myDropzone", 1)
     assert statuses(page, "myDropzone") == ["error"]
-    assert error_messages(page, "myDropzone") == ["This page's upload settings have expired; reload the page."]
+    assert error_messages(page, "myDropzone") == [
+        "This page's upload settings have expired; reload the page."
+    ]
     assert keys(client, s3_bucket) == ["uploads/a.txt"]
 
 
@@ -302,17 +371,26 @@ def test_a_direct_upload_cancelled_by_its_person_is_aborted_at_once(
     file: the upload is aborted all the same, through its own endpoint."""
     from s3server import make_client
 
-    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_CHUNKING": chunking},
-                        add_remove_links=True)
+    app, _ = direct_app(
+        {**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_CHUNKING": chunking},
+        add_remove_links=True,
+    )
     server = serve(app)
     allow_the_page(app, server.url)
     held, asked = [], []
-    page.route("**/uploads/**", lambda route: held.append(route) if route.request.method == "PUT" else route.continue_())
-    page.on("request", lambda request: asked.append(request.url.split("?")[0].replace(server.url, "")))
+    page.route(
+        "**/uploads/**",
+        lambda route: held.append(route) if route.request.method == "PUT" else route.continue_(),
+    )
+    page.on(
+        "request", lambda request: asked.append(request.url.split("?")[0].replace(server.url, ""))
+    )
     page.on("dialog", lambda dialog: dialog.accept())  # the cancel confirmation
     page.goto(server.url + "/")
     drop_files(page, "myDropzone", [("big.bin", os.urandom(12 * MIB))])
-    page.wait_for_function("document.getElementById('myDropzone').dropzone.getUploadingFiles().length === 1")
+    page.wait_for_function(
+        "document.getElementById('myDropzone').dropzone.getUploadingFiles().length === 1"
+    )
     page.wait_for_function("document.querySelector('#myDropzone [data-dz-remove]') !== null")
     page.evaluate(
         """() => new Promise(resolve => {
@@ -369,7 +447,9 @@ def test_an_in_form_zone_on_a_direct_upload_app_sends_its_files_with_the_form(
     assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
 
 
-def test_success_gets_the_apps_answer_in_direct_mode_too(page, serve, s3_server, s3_bucket, s3_settings):
+def test_success_gets_the_apps_answer_in_direct_mode_too(
+    page, serve, s3_server, s3_bucket, s3_settings
+):
     app, _ = direct_app(s3_settings)
     server = serve(app)
     allow_the_page(app, server.url)
@@ -381,17 +461,22 @@ def test_success_gets_the_apps_answer_in_direct_mode_too(page, serve, s3_server,
     drop_files(page, "myDropzone", [("a.txt", b"a")])
     wait_settled(page, "myDropzone", 1)
     assert statuses(page, "myDropzone") == ["success"]
-    assert page.evaluate("window.answers") == [{"stored": [{"filename": "a.txt", "stored_name": "a.txt"}]}]
+    assert page.evaluate("window.answers") == [
+        {"stored": [{"filename": "a.txt", "stored_name": "a.txt"}]}
+    ]
 
 
-def test_one_page_has_a_direct_zone_and_a_zone_through_the_app(page, serve, s3_server, s3_bucket,
-                                                                s3_settings):
+def test_one_page_has_a_direct_zone_and_a_zone_through_the_app(
+    page, serve, s3_server, s3_bucket, s3_settings
+):
     """S3_DIRECT is a zone's setting too: in an app that sends files through its views, one
     zone sends its files straight to the bucket, and the other still posts to its view."""
     from s3server import make_client
 
-    zones = {"direct": {"s3_direct": True, "upload_folder": "direct"},
-             "posted": {"upload_folder": "posted"}}
+    zones = {
+        "direct": {"s3_direct": True, "upload_folder": "direct"},
+        "posted": {"upload_folder": "posted"},
+    }
     app, counter = direct_app({**s3_settings, "DROPZONE_S3_DIRECT": False, "DROPZONE_ZONES": zones})
     dropzone = app.extensions["dropzone"]
 

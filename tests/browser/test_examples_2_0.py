@@ -62,7 +62,9 @@ def visit(page, serve):
 
     yield open_page
     off_loopback = [
-        url for _, url in getattr(page, "requests", []) if not url.startswith(("http://127.0.0.1:", "data:", "blob:"))
+        url
+        for _, url in getattr(page, "requests", [])
+        if not url.startswith(("http://127.0.0.1:", "data:", "blob:"))
     ]
     assert off_loopback == []
 
@@ -75,15 +77,26 @@ def pictures(count: int, offset: int = 0) -> list[tuple[str, bytes]]:
     return [(f"photo{offset + n}.png", png(seed=offset + n)) for n in range(count)]
 
 
-IMAGES = {"DROPZONE_ALLOWED_FILE_TYPE": "image", "DROPZONE_MAX_FILE_SIZE": 3, "DROPZONE_MAX_FILES": 30}
+IMAGES = {
+    "DROPZONE_ALLOWED_FILE_TYPE": "image",
+    "DROPZONE_MAX_FILE_SIZE": 3,
+    "DROPZONE_MAX_FILES": 30,
+}
 
 
 def test_basic(page, visit, folder):
-    visit(example_app(folder, IMAGES, "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}"))
+    visit(
+        example_app(
+            folder,
+            IMAGES,
+            "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}",
+        )
+    )
     # the empty zone states the example's rules (a change the migration notes list)
     assert page.locator("#myDropzone .dz-message").text_content() == (
         "Drop files here or click to upload. Allowed: Images (PNG, JPEG, GIF, WebP, AVIF, BMP, TIFF, HEIC/HEIF, ICO). "
-        "Max filesize: 3 MiB. Max files: 30.")
+        "Max filesize: 3 MiB. Max files: 30."
+    )
     files = pictures(3)
     drop_files(page, "myDropzone", files)
     wait_settled(page, "myDropzone", 3)
@@ -95,7 +108,11 @@ def test_basic(page, visit, folder):
 def test_click_upload(page, visit, folder):
     body = """{{ dropzone.create('/') }}<button id="upload">Upload</button>
               {{ dropzone.load_js() }}{{ dropzone.config() }}"""
-    visit(example_app(folder, {**IMAGES, "DROPZONE_MAX_FILES": 20, "DROPZONE_UPLOAD_ON_CLICK": True}, body))
+    visit(
+        example_app(
+            folder, {**IMAGES, "DROPZONE_MAX_FILES": 20, "DROPZONE_UPLOAD_ON_CLICK": True}, body
+        )
+    )
     files = pictures(5)
     drop_files(page, "myDropzone", files)
     page.wait_for_timeout(300)
@@ -107,8 +124,11 @@ def test_click_upload(page, visit, folder):
 
 
 def test_complete_redirect(page, visit, folder):
-    app = example_app(folder, {**IMAGES, "DROPZONE_REDIRECT_VIEW": "completed"},
-                      "{{ dropzone.create('upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}")
+    app = example_app(
+        folder,
+        {**IMAGES, "DROPZONE_REDIRECT_VIEW": "completed"},
+        "{{ dropzone.create('upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}",
+    )
 
     @app.route("/completed")
     def completed():
@@ -125,8 +145,11 @@ def test_complete_redirect(page, visit, folder):
 def test_csrf(page, visit, folder):
     from flask_wtf.csrf import CSRFError, CSRFProtect
 
-    app = example_app(folder, {**IMAGES, "SECRET_KEY": "dev key", "DROPZONE_ENABLE_CSRF": True},
-                      "{{ dropzone.create('upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}")
+    app = example_app(
+        folder,
+        {**IMAGES, "SECRET_KEY": "dev key", "DROPZONE_ENABLE_CSRF": True},
+        "{{ dropzone.create('upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}",
+    )
     CSRFProtect(app)
 
     @app.errorhandler(CSRFError)
@@ -158,7 +181,12 @@ def test_custom_options(page, visit, folder):
     assert saved(folder) == dict(files)
 
 
-IN_FORM = {**IMAGES, "DROPZONE_IN_FORM": True, "DROPZONE_UPLOAD_ON_CLICK": True, "DROPZONE_UPLOAD_BTN_ID": "submit"}
+IN_FORM = {
+    **IMAGES,
+    "DROPZONE_IN_FORM": True,
+    "DROPZONE_UPLOAD_ON_CLICK": True,
+    "DROPZONE_UPLOAD_BTN_ID": "submit",
+}
 FORM_PAGE = """<h1>New Album</h1>
 <form action="{{ url_for('handle_form') }}" enctype="multipart/form-data" method="post">
   <input type="text" id="title" name="title"><input type="text" id="description" name="description">
@@ -167,7 +195,9 @@ FORM_PAGE = """<h1>New Album</h1>
 </form>{{ dropzone.load_js() }}{{ dropzone.config() }}"""
 
 
-def in_form_app(folder: Path, settings: dict, refuse: Optional[Callable[[str], bool]] = None) -> Flask:
+def in_form_app(
+    folder: Path, settings: dict, refuse: Optional[Callable[[str], bool]] = None
+) -> Flask:
     """2.0.0's in-form example: a page, an upload view that answers 204, a form view."""
     app = Flask(__name__)
     app.config.update(UPLOADED_PATH=str(folder), **settings)
@@ -191,7 +221,9 @@ def in_form_app(folder: Path, settings: dict, refuse: Optional[Callable[[str], b
     def handle_form():
         app.extensions["form_posts"].append(sorted(request.files))
         return "file uploaded and form submit<br>title: %s<br> description: %s" % (
-            request.form.get("title"), request.form.get("description"))
+            request.form.get("title"),
+            request.form.get("description"),
+        )
 
     return app
 
@@ -207,12 +239,17 @@ def test_in_form_with_its_own_upload_view_uploads_then_submits_the_form(page, vi
     page.wait_for_url("**/form")
     assert "title: Holiday" in page.content() and "description: Sea and sun" in page.content()
     assert saved(folder) == dict(files)
-    assert app.extensions["form_posts"] == [[]]  # the files went to /upload, not again with the form
+    assert app.extensions["form_posts"] == [
+        []
+    ]  # the files went to /upload, not again with the form
 
 
 def test_in_form_with_its_own_upload_view_stays_on_a_failed_file(page, visit, folder):
-    app = in_form_app(folder, {**IN_FORM, "DROPZONE_UPLOAD_ACTION": "handle_upload"},
-                      refuse=lambda name: name == "photo1.png")
+    app = in_form_app(
+        folder,
+        {**IN_FORM, "DROPZONE_UPLOAD_ACTION": "handle_upload"},
+        refuse=lambda name: name == "photo1.png",
+    )
     visit(app)
     page.fill("#title", "Holiday")
     drop_files(page, "myDropzone", pictures(3))
@@ -222,8 +259,10 @@ def test_in_form_with_its_own_upload_view_stays_on_a_failed_file(page, visit, fo
     assert page.url.endswith("/") and app.extensions["form_posts"] == []
     assert error_messages(page, "myDropzone")[1] == "The server does not want this one."
     # Removing the failed file and submitting again sends the form, the others being uploaded.
-    page.evaluate("() => { const dz = document.getElementById('myDropzone').dropzone;"
-                  " dz.removeFile(dz.files[1]); }")
+    page.evaluate(
+        "() => { const dz = document.getElementById('myDropzone').dropzone;"
+        " dz.removeFile(dz.files[1]); }"
+    )
     page.click("#submit")
     page.wait_for_url("**/form")
     assert sorted(saved(folder)) == ["photo0.png", "photo2.png"]
@@ -242,8 +281,11 @@ def test_in_form_posting_to_the_forms_own_action_sends_one_request(page, visit, 
 
 
 def test_large_file(page, visit, folder):
-    app = example_app(folder, {"DROPZONE_MAX_FILE_SIZE": 1024, "DROPZONE_TIMEOUT": 5 * 60 * 1000},
-                      "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}")
+    app = example_app(
+        folder,
+        {"DROPZONE_MAX_FILE_SIZE": 1024, "DROPZONE_TIMEOUT": 5 * 60 * 1000},
+        "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}",
+    )
     visit(app)
     big = payload(24 * 1024 * 1024, seed=7)
     drop_files(page, "myDropzone", [("big.bin", big)])
@@ -270,8 +312,11 @@ def test_multiple_dropzone(page, visit, folder):
 
 
 def test_parallel_upload(page, visit, folder):
-    app = example_app(folder, {**IMAGES, "DROPZONE_PARALLEL_UPLOADS": 3, "DROPZONE_UPLOAD_MULTIPLE": True},
-                      "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}")
+    app = example_app(
+        folder,
+        {**IMAGES, "DROPZONE_PARALLEL_UPLOADS": 3, "DROPZONE_UPLOAD_MULTIPLE": True},
+        "{{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}",
+    )
     visit(app)
     files = pictures(7)
     drop_files(page, "myDropzone", files)

@@ -80,27 +80,44 @@ def stored(app) -> dict[str, bytes]:
     folder = os.path.join(app.instance_path, "uploads")
     if not os.path.isdir(folder):
         return {}
-    return {name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))}
+    return {
+        name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))
+    }
 
 
 def references(page, name="photos") -> list[str]:
     """What the form sends for the field: the zone's hidden inputs, or (without JavaScript)
     the boxes of the files kept."""
-    return page.evaluate("""(name) => Array.from(document.querySelectorAll(
-        `input[type=hidden][name=${name}], input[type=checkbox][name=${name}]:checked`), i => i.value)""", name)
+    return page.evaluate(
+        """(name) => Array.from(document.querySelectorAll(
+        `input[type=hidden][name=${name}], input[type=checkbox][name=${name}]:checked`), i => i.value)""",
+        name,
+    )
 
 
-def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_sent(page, serve, tmp_path):
+def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_sent(
+    page, serve, tmp_path
+):
     app = form_app(tmp_path)
     server = serve(app)
     page.goto(server.url + "/post")
-    assert page.locator("input[type=file][name=photos]").count() == 0  # the fallback left: no file twice
+    assert (
+        page.locator("input[type=file][name=photos]").count() == 0
+    )  # the fallback left: no file twice
     photos = [("a.png", png(40, 30, seed=1)), ("b.png", png(seed=2))]
     held = []  # a.png's upload ends after b.png's: the form keeps the order they were dropped in
-    page.route("**/dropzone/pending", lambda route: held.append(route)
-               if b'filename="a.png"' in (route.request.post_data_buffer or b"") else route.continue_())
+    page.route(
+        "**/dropzone/pending",
+        lambda route: (
+            held.append(route)
+            if b'filename="a.png"' in (route.request.post_data_buffer or b"")
+            else route.continue_()
+        ),
+    )
     drop_files(page, "photos", photos)
-    page.wait_for_function("() => document.getElementById('photos').dropzone.files.some(f => f.name === 'b.png' && f.status === 'success')")
+    page.wait_for_function(
+        "() => document.getElementById('photos').dropzone.files.some(f => f.name === 'b.png' && f.status === 'success')"
+    )
     held.pop().continue_()
     wait_settled(page, "photos", 2)
     page.unroute("**/dropzone/pending")
@@ -110,7 +127,9 @@ def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_s
     assert page.locator(".error").all_text_contents() == ["This field is required."]
     page.wait_for_function("document.getElementById('photos')?.dropzone?.files.length === 2")
     assert page.locator("#photos [data-dz-name]").all_text_contents() == ["a.png", "b.png"]
-    page.wait_for_function("Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete && i.naturalWidth)")
+    page.wait_for_function(
+        "Array.from(document.querySelectorAll('#photos .dz-image img')).every(i => i.complete && i.naturalWidth)"
+    )
     assert len(references(page)) == 2 and stored(app) == {}
     page.fill("input[name=title]", "Holiday")
     with page.expect_navigation():
@@ -128,7 +147,9 @@ def test_the_fields_label_opens_the_file_picker_and_names_the_zone(page, serve, 
     assert page.get_by_role("group", name="Photos").count() == 1
     with page.expect_file_chooser() as chooser:
         page.click("label[for=photos]")
-    chooser.value.set_files([{"name": "picked.png", "mimeType": "image/png", "buffer": png(seed=7)}])
+    chooser.value.set_files(
+        [{"name": "picked.png", "mimeType": "image/png", "buffer": png(seed=7)}]
+    )
     wait_settled(page, "photos", 1)
     assert statuses(page, "photos") == ["success"] and len(references(page)) == 1
 
@@ -137,8 +158,14 @@ def test_a_refused_file_never_becomes_pending_and_a_removed_one_is_discarded(pag
     app = form_app(tmp_path)
     server = serve(app)
     page.goto(server.url + "/post")
-    page.evaluate("() => { document.getElementById('photos').dropzone.options.acceptedFiles = null; }")  # the server judges
-    drop_files(page, "photos", [("notes.txt", b"text"), ("keep.png", png(seed=3)), ("drop.png", png(seed=4))])
+    page.evaluate(
+        "() => { document.getElementById('photos').dropzone.options.acceptedFiles = null; }"
+    )  # the server judges
+    drop_files(
+        page,
+        "photos",
+        [("notes.txt", b"text"), ("keep.png", png(seed=3)), ("drop.png", png(seed=4))],
+    )
     wait_settled(page, "photos", 3)
     assert statuses(page, "photos") == ["error", "success", "success"]
     assert error_messages(page, "photos")[0] == IMAGES_REFUSED and len(references(page)) == 2
@@ -176,7 +203,10 @@ def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, se
     page.click("#send")
     waiting = page.locator(".fdz-waiting")
     waiting.wait_for()
-    assert waiting.is_visible() and waiting.text_content() == "The form is sent as soon as its files have arrived."
+    assert (
+        waiting.is_visible()
+        and waiting.text_content() == "The form is sent as soon as its files have arrived."
+    )
     assert page.locator("#send").is_disabled()  # it cannot be pressed twice meanwhile
     page.locator("#send").click(force=True)
     page.wait_for_timeout(300)
@@ -187,15 +217,19 @@ def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, se
     assert sent == ["/post"]  # the form went once
 
 
-def test_without_javascript_the_files_go_with_the_form_and_survive_its_error(browser, serve, tmp_path):
+def test_without_javascript_the_files_go_with_the_form_and_survive_its_error(
+    browser, serve, tmp_path
+):
     app = form_app(tmp_path)
     server = serve(app)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     try:
         page.goto(server.url + "/post")
-        page.set_input_files("input[type=file][name=photos]", [
-            {"name": "plain.png", "mimeType": "image/png", "buffer": png(seed=6)}])
+        page.set_input_files(
+            "input[type=file][name=photos]",
+            [{"name": "plain.png", "mimeType": "image/png", "buffer": png(seed=6)}],
+        )
         with page.expect_navigation():
             page.click("#send")  # no title
         assert page.locator(".error").all_text_contents() == ["This field is required."]
@@ -219,7 +253,9 @@ BIG_PAGE = """<!doctype html><html lang="en"><head><title>Video</title>{{ dropzo
 {{ dropzone.load_js() }}</body></html>"""
 
 
-def test_a_chunked_field_resumes_after_a_reload_and_its_file_is_claimed_whole(page, serve, tmp_path):
+def test_a_chunked_field_resumes_after_a_reload_and_its_file_is_claimed_whole(
+    page, serve, tmp_path
+):
     import hashlib
 
     from .test_chunked import wait_settled_long
@@ -286,7 +322,9 @@ def test_a_chunked_field_resumes_after_a_reload_and_its_file_is_claimed_whole(pa
         page.click("#send")
     assert page.text_content("#done") == "Posted." and page.url.endswith("name=big.bin")
     kept = tmp_path / "instance" / "uploads" / "big.bin"
-    assert hashlib.sha256(kept.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert (
+        hashlib.sha256(kept.read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    )
     assert violations(page) == []
 
 
@@ -358,7 +396,11 @@ def test_a_removal_on_an_edit_form_stays_through_a_form_error(page, serve, tmp_p
         page.click("#send")  # no title: the form comes back
     assert page.locator(".error").all_text_contents() == ["This field is required."]
     wait_settled(page, "photos", 3)
-    assert page.locator("#photos [data-dz-name]").all_text_contents() == ["red.png", "blue.png", "yellow.png"]
+    assert page.locator("#photos [data-dz-name]").all_text_contents() == [
+        "red.png",
+        "blue.png",
+        "yellow.png",
+    ]
     page.fill("input[name=title]", "Warm")
     with page.expect_navigation():
         page.click("#send")
@@ -369,7 +411,9 @@ def test_a_removal_on_an_edit_form_stays_through_a_form_error(page, serve, tmp_p
     assert violations(page) == []
 
 
-def test_without_javascript_a_removal_and_an_added_file_stay_through_a_form_error(browser, serve, tmp_path):
+def test_without_javascript_a_removal_and_an_added_file_stay_through_a_form_error(
+    browser, serve, tmp_path
+):
     app = edit_app(tmp_path)
     server = serve(app)
     context = browser.new_context(java_script_enabled=False)
@@ -378,15 +422,18 @@ def test_without_javascript_a_removal_and_an_added_file_stay_through_a_form_erro
         page.goto(server.url + "/edit")
         assert page.locator("input[type=checkbox][name=photos]:checked").count() == 3
         page.get_by_label("green.png").uncheck()
-        page.set_input_files("input[type=file][name=photos]", [
-            {"name": "yellow.png", "mimeType": "image/png", "buffer": png(seed=14)}])
+        page.set_input_files(
+            "input[type=file][name=photos]",
+            [{"name": "yellow.png", "mimeType": "image/png", "buffer": png(seed=14)}],
+        )
         page.fill("input[name=title]", "")
         with page.expect_navigation():
             page.click("#send")  # no title
         assert page.locator(".error").all_text_contents() == ["This field is required."]
         kept = page.locator("input[type=checkbox][name=photos]:checked")
-        assert [label.strip() for label in page.locator(".dz-fallback-files label").all_text_contents()] == [
-            "yellow.png", "red.png", "blue.png"]
+        assert [
+            label.strip() for label in page.locator(".dz-fallback-files label").all_text_contents()
+        ] == ["yellow.png", "red.png", "blue.png"]
         assert kept.count() == 3 and stored(app).keys() == {"red.png", "green.png", "blue.png"}
         page.fill("input[name=title]", "Warm")
         with page.expect_navigation():
@@ -465,7 +512,9 @@ def test_a_form_pressed_twice_is_sent_once(page, serve, tmp_path):
     drop_files(page, "photos", [("once.png", png(seed=8))])
     wait_settled(page, "photos", 1)
     # pressed, then again while the first is on its way (as a person does, 150 ms apart)
-    page.evaluate("() => { const b = document.getElementById('send'); b.click(); setTimeout(() => b.click(), 150); }")
+    page.evaluate(
+        "() => { const b = document.getElementById('send'); b.click(); setTimeout(() => b.click(), 150); }"
+    )
     page.wait_for_timeout(600)
     with page.expect_navigation():
         release.set()

@@ -8,7 +8,7 @@ from flask_dropzone import Dropzone
 
 from .helpers import drop_files, error_messages, wait_settled
 
-PAYLOAD = "\"'`${window.__pwned=1}</script><img src=x onerror=\"window.__pwned=1\"><b>bold</b>"
+PAYLOAD = '"\'`${window.__pwned=1}</script><img src=x onerror="window.__pwned=1"><b>bold</b>'
 ZONE_ID = "zone \"'<x>`${1}"
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>

@@ -23,13 +23,17 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 
 def batch_app(folder: Path) -> Flask:
     settings = {
-        "DROPZONE_ALLOWED_FILE_TYPE": "image", "DROPZONE_UPLOAD_MULTIPLE": True, "DROPZONE_PARALLEL_UPLOADS": 3,
+        "DROPZONE_ALLOWED_FILE_TYPE": "image",
+        "DROPZONE_UPLOAD_MULTIPLE": True,
+        "DROPZONE_PARALLEL_UPLOADS": 3,
         "DROPZONE_UPLOAD_FOLDER": str(folder),
     }
     return page_app(PAGE, settings)
 
 
-def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(page, serve, tmp_path):
+def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(
+    page, serve, tmp_path
+):
     folder = tmp_path / "uploads"
     server = serve(batch_app(folder))
     page.goto(server.url + "/")
@@ -38,7 +42,11 @@ def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(
     page.evaluate("""() => document.getElementById('myDropzone').dropzone.on('success',
                        (file) => window.recordSuccess(file.name))""")
     # An HTML page named .png passes the browser (its type comes from the name); the server sniffs it.
-    files = [("a.png", png(seed=1)), ("evil.png", b"<!doctype html><script>alert(1)</script>"), ("c.png", png(seed=2))]
+    files = [
+        ("a.png", png(seed=1)),
+        ("evil.png", b"<!doctype html><script>alert(1)</script>"),
+        ("c.png", png(seed=2)),
+    ]
     drop_files(page, "myDropzone", files)
     wait_settled(page, "myDropzone", 3)
     page.wait_for_timeout(200)
@@ -49,5 +57,7 @@ def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(
     assert classes == [[True, False], [False, True], [True, False]]
     assert sorted(successes) == ["a.png", "c.png"]
     # Dropzone could not draw the fake picture: a plain icon, not its "Failed to load the image"
-    assert page.evaluate("() => document.querySelectorAll('#myDropzone .dz-no-thumbnail').length") == 1
+    assert (
+        page.evaluate("() => document.querySelectorAll('#myDropzone .dz-no-thumbnail').length") == 1
+    )
     assert sorted(path.name for path in folder.iterdir()) == ["a.png", "c.png"]

@@ -78,7 +78,10 @@ def test_a_reloaded_upload_sends_only_the_missing_chunks(page, serve, tmp_path):
     assert state["indices"] == [4, 5, 6, 7, 8, 9]  # the chunks the server lacked, and no other
     stored = tmp_path / "instance" / "uploads"
     assert sorted(os.listdir(stored)) == ["big.bin"]  # once, not big (1).bin
-    assert hashlib.sha256((stored / "big.bin").read_bytes()).digest() == hashlib.sha256(source.read_bytes()).digest()
+    assert (
+        hashlib.sha256((stored / "big.bin").read_bytes()).digest()
+        == hashlib.sha256(source.read_bytes()).digest()
+    )
     assert remembered(page) == []
 
 
@@ -90,7 +93,9 @@ def test_an_expired_upload_starts_over(page, serve, tmp_path):
     failed_half_way(page, server, state, source)
     from chunking import age
 
-    age(tmp_path / "instance" / "dropzone-chunks", 2 * 86400)  # idle past the CHUNK_EXPIRES it started with
+    age(
+        tmp_path / "instance" / "dropzone-chunks", 2 * 86400
+    )  # idle past the CHUNK_EXPIRES it started with
     result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
     assert "Removed 1 partial upload" in result.output
     add_file(page, source)
@@ -100,7 +105,9 @@ def test_an_expired_upload_starts_over(page, serve, tmp_path):
     assert remembered(page) == []
 
 
-def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(page, serve, tmp_path, s3_settings, s3_server):
+def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(
+    page, serve, tmp_path, s3_settings, s3_server
+):
     """One origin (a round-robin proxy), two app servers, S3: the resent chunks may reach either."""
     import threading
 
@@ -111,8 +118,12 @@ def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(page, serve, tmp
 
     state = {"fail_after": None, "posts": 0, "indices": []}
     s3_chunk = 5 * MIB  # S3's smallest part
-    apps = [resume_app(tmp_path / name, {**s3_settings, "DROPZONE_CHUNK_SIZE": s3_chunk}, state, s3_chunk)[0]
-            for name in "ab"]
+    apps = [
+        resume_app(
+            tmp_path / name, {**s3_settings, "DROPZONE_CHUNK_SIZE": s3_chunk}, state, s3_chunk
+        )[0]
+        for name in "ab"
+    ]
     servers = [serve(app) for app in apps]
     proxy = RoundRobin([server.server.server_port for server in servers])
     front = make_server("127.0.0.1", 0, proxy, threaded=True)
@@ -133,7 +144,9 @@ def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(page, serve, tmp
         front.shutdown()
         front.server_close()
         thread.join(10)
-    stored = make_client(s3_server).get_object(Bucket=s3_settings["DROPZONE_S3_BUCKET"], Key="uploads/big.bin")
+    stored = make_client(s3_server).get_object(
+        Bucket=s3_settings["DROPZONE_S3_BUCKET"], Key="uploads/big.bin"
+    )
     assert stored["Body"].read() == source.read_bytes()
     assert len(proxy.posts) == 2
 
@@ -151,13 +164,22 @@ def test_leaving_the_page_mid_upload_asks_first(page, serve, tmp_path):
 
     server = serve(app)
     page.goto(server.url + "/")
-    assert page.evaluate("() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; }") is False
+    assert (
+        page.evaluate(
+            "() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; }"
+        )
+        is False
+    )
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(9 * MIB))
-    page.evaluate_handle("document.getElementById('myDropzone').dropzone.hiddenFileInput").as_element().set_input_files(
-        str(source)
+    page.evaluate_handle(
+        "document.getElementById('myDropzone').dropzone.hiddenFileInput"
+    ).as_element().set_input_files(str(source))
+    page.wait_for_function(
+        "document.getElementById('myDropzone').dropzone.getUploadingFiles().length === 1"
     )
-    page.wait_for_function("document.getElementById('myDropzone').dropzone.getUploadingFiles().length === 1")
-    asked = page.evaluate("() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; }")
+    asked = page.evaluate(
+        "() => { const e = new Event('beforeunload', {cancelable: true}); dispatchEvent(e); return e.defaultPrevented; }"
+    )
     held.set()
     assert asked is True

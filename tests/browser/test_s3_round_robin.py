@@ -41,7 +41,9 @@ class RoundRobin:
         }
         if environ.get("CONTENT_TYPE"):
             headers["Content-Type"] = environ["CONTENT_TYPE"]
-        path = environ.get("PATH_INFO", "/") + ("?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else "")
+        path = environ.get("PATH_INFO", "/") + (
+            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""
+        )
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         connection.request(method, path, body, headers)
         answer = connection.getresponse()
@@ -51,7 +53,9 @@ class RoundRobin:
             with self.lock:
                 self.posts[port] += 1
         kept = [(key, value) for key, value in answer.getheaders() if key.lower() not in _HOP]
-        start_response(f"{answer.status} {answer.reason}", kept + [("Content-Length", str(len(data)))])
+        start_response(
+            f"{answer.status} {answer.reason}", kept + [("Content-Length", str(len(data)))]
+        )
         return [data]
 
 
@@ -75,7 +79,9 @@ def test_a_64_mib_file_in_parallel_chunks_over_two_servers_lands_whole_in_the_bu
         source = tmp_path / "big.bin"
         source.write_bytes(os.urandom(64 * MIB))
         page.goto(f"http://127.0.0.1:{front.server_port}/chunked")
-        handle = page.evaluate_handle("document.getElementById('myDropzone').dropzone.hiddenFileInput")
+        handle = page.evaluate_handle(
+            "document.getElementById('myDropzone').dropzone.hiddenFileInput"
+        )
         handle.as_element().set_input_files(str(source))
         page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 1")
         wait_settled_long(page)
@@ -89,4 +95,6 @@ def test_a_64_mib_file_in_parallel_chunks_over_two_servers_lands_whole_in_the_bu
     assert hashlib.sha256(stored).digest() == hashlib.sha256(source.read_bytes()).digest()
     assert client.list_multipart_uploads(Bucket=s3_bucket).get("Uploads", []) == []
     assert len(proxy.posts) == 2 and min(proxy.posts.values()) >= 5  # 13 chunks, spread over both
-    assert not any(path.is_file() for name in ("one", "two") for path in (tmp_path / name).rglob("*"))
+    assert not any(
+        path.is_file() for name in ("one", "two") for path in (tmp_path / name).rglob("*")
+    )

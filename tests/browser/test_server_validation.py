@@ -48,19 +48,33 @@ def test_server_refusals_show_under_the_thumbnails(page, demo, demo_app):
     ]
     # the server's own messages, never Dropzone's "Failed to load the image" for the fake pictures
     assert error_messages(page, "avatar") == [
-        NOT_A_PNG, NOT_A_PNG, "File is too big (2 MiB). Max filesize: 1 MiB.", IMAGES_REFUSED, ""
+        NOT_A_PNG,
+        NOT_A_PNG,
+        "File is too big (2 MiB). Max filesize: 1 MiB.",
+        IMAGES_REFUSED,
+        "",
     ]
     assert statuses(page, "avatar") == ["error", "error", "error", "error", "success"]
-    drop_files(page, "documents", [("table.csv", b"a,b\n"), ("fake.pdf", b"not a pdf"), ("notes.TXT", b"ok")])
+    drop_files(
+        page,
+        "documents",
+        [("table.csv", b"a,b\n"), ("fake.pdf", b"not a pdf"), ("notes.TXT", b"ok")],
+    )
     wait_settled(page, "documents", 3)
-    assert error_messages(page, "documents") == ["", "Its name says PDF, but its content is not.", ""]
+    assert error_messages(page, "documents") == [
+        "",
+        "Its name says PDF, but its content is not.",
+        "",
+    ]
     assert stored(demo_app) == {"fine.png": png(seed=2), "table.csv": b"a,b\n", "notes.TXT": b"ok"}
 
 
 def test_browser_checks_are_on_by_default(page, demo, demo_app):
     page.goto(demo.url + "/validation")
     requests = []
-    page.on("request", lambda request: requests.append(request) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: requests.append(request) if request.method == "POST" else None
+    )
     drop_files(page, "avatar", [("notes.txt", b"text")])
     wait_settled(page, "avatar", 1)
     assert error_messages(page, "avatar") == [IMAGES_REFUSED]
@@ -102,10 +116,14 @@ SVG = b"<svg xmlns='http://www.w3.org/2000/svg'><script>alert(document.domain)</
 
 def test_an_image_zone_takes_raster_images_only_on_both_sides(page, demo, demo_app):
     page.goto(demo.url + "/validation")
-    accept = page.evaluate("() => document.getElementById('avatar').dropzone.hiddenFileInput.accept")
+    accept = page.evaluate(
+        "() => document.getElementById('avatar').dropzone.hiddenFileInput.accept"
+    )
     assert "image/png" in accept and "image/*" not in accept and "svg" not in accept
     requests = []
-    page.on("request", lambda request: requests.append(request) if request.method == "POST" else None)
+    page.on(
+        "request", lambda request: requests.append(request) if request.method == "POST" else None
+    )
     drop_files(page, "avatar", [("logo.svg", SVG)])
     wait_settled(page, "avatar", 1)
     assert error_messages(page, "avatar") == [IMAGES_REFUSED] and requests == []

@@ -18,7 +18,9 @@ EVIL_SVG = (
     f'<svg xmlns="http://www.w3.org/2000/svg" width="50" height="50" onload="{PWN}">'
     f"<script>{PWN}</script><rect width='50' height='50'/></svg>"
 ).encode()
-EVIL_HTML = f'<!doctype html><title>page</title><body onload="{PWN}"><script>{PWN}</script>'.encode()
+EVIL_HTML = (
+    f'<!doctype html><title>page</title><body onload="{PWN}"><script>{PWN}</script>'.encode()
+)
 
 HOST = """<!doctype html><title>host</title>
 <iframe src="/files/{name}"></iframe>
@@ -96,8 +98,13 @@ def test_a_png_opened_directly_is_shown(page, stored):
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "sandbox" in response.headers["content-security-policy"]
     page.wait_for_function("document.images.length === 1 && document.images[0].complete")
-    assert page.evaluate("[document.images[0].naturalWidth, document.images[0].naturalHeight]") == [16, 12]
-    assert not [message for message in page.console_errors if "style" in message]  # the image page's own style
+    assert page.evaluate("[document.images[0].naturalWidth, document.images[0].naturalHeight]") == [
+        16,
+        12,
+    ]
+    assert not [
+        message for message in page.console_errors if "style" in message
+    ]  # the image page's own style
 
 
 def test_a_png_shows_in_the_apps_pages_but_not_in_other_sites(page, stored):
@@ -108,4 +115,6 @@ def test_a_png_shows_in_the_apps_pages_but_not_in_other_sites(page, stored):
     other_site = stored.url.replace("127.0.0.1", "localhost")  # another origin and site
     page.goto(other_site + "/picture?src=" + stored.url + "/files/photo.png")
     page.wait_for_function(f"{picture}.complete")
-    assert page.evaluate(f"{picture}.naturalWidth") == 0  # Cross-Origin-Resource-Policy: same-origin
+    assert (
+        page.evaluate(f"{picture}.naturalWidth") == 0
+    )  # Cross-Origin-Resource-Policy: same-origin

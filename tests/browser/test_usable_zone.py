@@ -24,11 +24,20 @@ PAGE = """<!doctype html><html lang="en"><head><title>zone</title>{{ dropzone.lo
 
 
 def zone_app(tmp_path, **settings) -> Flask:
-    return page_app(PAGE, {"SECRET_KEY": "usable zone", "DROPZONE_UPLOAD_FOLDER": str(tmp_path / "uploads"), **settings})
+    return page_app(
+        PAGE,
+        {
+            "SECRET_KEY": "usable zone",
+            "DROPZONE_UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            **settings,
+        },
+    )
 
 
 def announced(page) -> list[str]:
-    return page.evaluate("() => Array.from(document.querySelectorAll('.fdz-announcer p'), p => p.textContent)")
+    return page.evaluate(
+        "() => Array.from(document.querySelectorAll('.fdz-announcer p'), p => p.textContent)"
+    )
 
 
 def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, serve, tmp_path):
@@ -55,7 +64,9 @@ def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, ser
            })"""
     )
     stored, refused = looks
-    assert refused["message"] == ["block", "1"] and refused["details"] == "1" and not refused["covers"]
+    assert (
+        refused["message"] == ["block", "1"] and refused["details"] == "1" and not refused["covers"]
+    )
     assert refused["error"] == ["1", "none"] and stored["error"][0] == "0"
     # the success mark stays (Dropzone's own fades it out after 3 s)
     assert stored["success"] == ["1", "none"] and stored["details"] == "1"
@@ -64,13 +75,25 @@ def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, ser
 
 
 def test_the_empty_zone_states_its_rules_unless_the_app_words_it(page, serve, tmp_path):
-    rules = {"DROPZONE_ALLOWED_FILE_TYPE": "web_image", "DROPZONE_MAX_FILE_SIZE": 5, "DROPZONE_MAX_FILES": 3}
-    said = ("Drop files here or click to upload. Allowed: Images (JPEG, PNG, GIF, WebP, AVIF). "
-            "Max filesize: 5 MiB. Max files: 3.")
+    rules = {
+        "DROPZONE_ALLOWED_FILE_TYPE": "web_image",
+        "DROPZONE_MAX_FILE_SIZE": 5,
+        "DROPZONE_MAX_FILES": 3,
+    }
+    said = (
+        "Drop files here or click to upload. Allowed: Images (JPEG, PNG, GIF, WebP, AVIF). "
+        "Max filesize: 5 MiB. Max files: 3."
+    )
     for settings, shown in [
         (rules, said),
-        ({**rules, "DROPZONE_DEFAULT_MESSAGE": "Drop files here or click to upload."}, "Drop files here or click to upload."),
-        ({"DROPZONE_RULE_FILE_SIZE": "Up to {{maxFilesize}} MiB <each>."}, "Drop files here or click to upload. Up to 3 MiB <each>."),
+        (
+            {**rules, "DROPZONE_DEFAULT_MESSAGE": "Drop files here or click to upload."},
+            "Drop files here or click to upload.",
+        ),
+        (
+            {"DROPZONE_RULE_FILE_SIZE": "Up to {{maxFilesize}} MiB <each>."},
+            "Drop files here or click to upload. Up to 3 MiB <each>.",
+        ),
     ]:
         server = serve(zone_app(tmp_path, **settings))
         page.goto(server.url + "/")
@@ -114,15 +137,21 @@ def test_keyboard_alone_adds_three_files_one_after_another_and_removes_one(page,
         focus_on(page, "#myDropzone .dz-button")
         with page.expect_file_chooser() as chooser:
             page.keyboard.press(key)
-        chooser.value.set_files([{"name": f"f{index}.txt", "mimeType": "text/plain", "buffer": b"x" * (index + 1)}])
+        chooser.value.set_files(
+            [{"name": f"f{index}.txt", "mimeType": "text/plain", "buffer": b"x" * (index + 1)}]
+        )
         wait_settled(page, "myDropzone", index + 1)
     assert statuses(page, "myDropzone") == ["success"] * 3
-    focus_on(page, "#myDropzone [data-dz-remove][aria-label=\"Remove file: f1.txt\"]")
-    link = page.evaluate("() => [document.activeElement.getAttribute('role'), document.activeElement.getAttribute('aria-label')]")
+    focus_on(page, '#myDropzone [data-dz-remove][aria-label="Remove file: f1.txt"]')
+    link = page.evaluate(
+        "() => [document.activeElement.getAttribute('role'), document.activeElement.getAttribute('aria-label')]"
+    )
     assert link == ["button", "Remove file: f1.txt"]
     page.keyboard.press("Space")
     page.wait_for_function("document.getElementById('myDropzone').dropzone.files.length === 2")
-    names = page.evaluate("() => document.getElementById('myDropzone').dropzone.files.map(f => f.name)")
+    names = page.evaluate(
+        "() => document.getElementById('myDropzone').dropzone.files.map(f => f.name)"
+    )
     assert names == ["f0.txt", "f2.txt"]
     # the focus went back to the zone's button, where Enter adds a fourth file
     assert page.evaluate("() => document.activeElement.matches('#myDropzone .dz-button')")
@@ -134,7 +163,14 @@ def test_keyboard_alone_adds_three_files_one_after_another_and_removes_one(page,
 
 def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, tmp_path):
     # chunks one after another, files one after another: the numbers have steps to show
-    server = serve(zone_app(tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_PARALLEL_UPLOADS=1))
+    server = serve(
+        zone_app(
+            tmp_path,
+            DROPZONE_CHUNKING=True,
+            DROPZONE_CHUNK_SIZE=256 * 1024,
+            DROPZONE_PARALLEL_UPLOADS=1,
+        )
+    )
     page.goto(server.url + "/")
     page.evaluate(
         """() => {
@@ -145,7 +181,11 @@ def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, tmp_
         }"""
     )
     assert page.is_hidden("#myDropzone .fdz-total")  # nothing to show before an upload
-    drop_files(page, "myDropzone", [("a.bin", payload(1024 * 1024 + 5, 1)), ("b.bin", payload(512 * 1024, 2))])
+    drop_files(
+        page,
+        "myDropzone",
+        [("a.bin", payload(1024 * 1024 + 5, 1)), ("b.bin", payload(512 * 1024, 2))],
+    )
     wait_settled(page, "myDropzone", 2)
     assert statuses(page, "myDropzone") == ["success", "success"]
     files = page.evaluate(
@@ -155,7 +195,10 @@ def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, tmp_
              p.querySelector('.dz-progress').getAttribute('aria-valuenow'),
              p.querySelector('.fdz-percent').textContent])"""
     )
-    assert files == [["progressbar", "a.bin", "100", "100%"], ["progressbar", "b.bin", "100", "100%"]]
+    assert files == [
+        ["progressbar", "a.bin", "100", "100%"],
+        ["progressbar", "b.bin", "100", "100%"],
+    ]
     totals = [value for value in page.evaluate("window.totals") if value]
     assert totals[-1] == 100 and len([value for value in totals if 0 < value < 100]) >= 3
     assert totals == sorted(totals)  # the total never goes back while the queue empties
@@ -166,7 +209,9 @@ def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, tmp_
 def test_in_form_after_errors_says_which_files_to_add_again(page, demo, demo_app):
     page.goto(demo.url + "/in-form")
     drop_files(page, "album", [("a.png", png(seed=1)), ("b.png", png(seed=2))])
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 2")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 2"
+    )
     # queued files wait for the submit: no empty progress bars
     assert page.evaluate(
         "() => Array.from(document.querySelectorAll('#album .dz-progress'), b => getComputedStyle(b).display)"
@@ -179,7 +224,9 @@ def test_in_form_after_errors_says_which_files_to_add_again(page, demo, demo_app
     assert notice in announced(page)
     page.fill("#title", "Holidays")
     drop_files(page, "album", [("a.png", png(seed=1))])
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 1"
+    )
     assert page.query_selector("#album .fdz-notice") is None  # gone once a file is added again
     with page.expect_navigation(url="**/album?**"):
         page.click("#submit")
@@ -189,27 +236,41 @@ def test_in_form_a_refused_file_message_goes_once_the_files_change(page, demo, d
     page.goto(demo.url + "/in-form")
     page.fill("#title", "Holidays")
     drop_files(page, "album", [("fake.png", EVIL)])
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 1"
+    )
     with page.expect_navigation():
         page.click("#submit")
     assert page.text_content("#files-error") == NOT_A_PNG
-    assert page.text_content("#album .fdz-notice") == "Add these files again, they were not kept: fake.png."
+    assert (
+        page.text_content("#album .fdz-notice")
+        == "Add these files again, they were not kept: fake.png."
+    )
     drop_files(page, "album", [("real.png", png(seed=4))])
-    page.wait_for_function("document.getElementById('album').dropzone.getAcceptedFiles().length === 1")
+    page.wait_for_function(
+        "document.getElementById('album').dropzone.getAcceptedFiles().length === 1"
+    )
     assert page.is_hidden("#files-error") and page.query_selector("#album .fdz-notice") is None
 
 
 def test_a_file_just_over_the_limit_does_not_read_as_the_limit(page, serve, tmp_path):
     server = serve(zone_app(tmp_path, DROPZONE_MAX_FILE_SIZE=1))
     page.goto(server.url + "/")
-    drop_files(page, "myDropzone", [("big.bin", payload(1024 * 1024 + 1))])  # refused by the browser
+    drop_files(
+        page, "myDropzone", [("big.bin", payload(1024 * 1024 + 1))]
+    )  # refused by the browser
     wait_settled(page, "myDropzone", 1)
-    assert error_messages(page, "myDropzone") == ["File is too big (1.01 MiB). Max filesize: 1 MiB."]
+    assert error_messages(page, "myDropzone") == [
+        "File is too big (1.01 MiB). Max filesize: 1 MiB."
+    ]
 
 
 def test_an_html_error_page_is_said_in_words_not_shown_as_markup(page, serve, tmp_path):
     app = zone_app(tmp_path)
-    app.view_functions["upload"] = lambda: ("<!doctype html><title>500</title><h1>Internal Server Error</h1>", 500)
+    app.view_functions["upload"] = lambda: (
+        "<!doctype html><title>500</title><h1>Internal Server Error</h1>",
+        500,
+    )
     server = serve(app)
     page.goto(server.url + "/")
     drop_files(page, "myDropzone", [("a.txt", b"a")])
@@ -238,11 +299,15 @@ def test_sizes_read_in_the_unit_they_are_best_read_in(page, serve, tmp_path):
 
 
 def test_a_zone_without_its_config_says_so_in_the_console(page, serve, tmp_path):
-    app = page_app("""<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
+    app = page_app(
+        """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
       {{ dropzone.create(action='upload', id='album') }}{{ dropzone.load_js() }}</body></html>""",
-                   {"SECRET_KEY": "forgotten config"})
+        {"SECRET_KEY": "forgotten config"},
+    )
     server = serve(app)
     page.goto(server.url + "/")
     page.wait_for_function("window.flaskDropzone && window.flaskDropzone.loaded")
     ours = [text for text in page.console_errors if text.startswith("flask-dropzone:")]
-    assert ours == ['flask-dropzone: zone "album" is not set up; add {{ dropzone.config(id="album") }} to the page']
+    assert ours == [
+        'flask-dropzone: zone "album" is not set up; add {{ dropzone.config(id="album") }} to the page'
+    ]

@@ -39,11 +39,13 @@ def rules_app(tmp_path) -> tuple[Flask, list]:
     def upload():
         if request.method == "OPTIONS":
             return ""
-        seen.append({
-            "rules": request.headers.get(zonerules.HEADER),
-            "csrf": request.headers.get("X-CSRF-Token") or request.form.get("csrf_token"),
-            "client": session.get("_dropzone_client"),
-        })
+        seen.append(
+            {
+                "rules": request.headers.get(zonerules.HEADER),
+                "csrf": request.headers.get("X-CSRF-Token") or request.form.get("csrf_token"),
+                "client": session.get("_dropzone_client"),
+            }
+        )
         return {"stored": [saved.stored_name for saved in dropzone.save()]}
 
     @app.after_request
@@ -62,7 +64,9 @@ def test_a_zone_sends_its_rules_and_csrf_token_to_its_own_app_only(page, serve, 
     drop_files(page, "zone", [("a.txt", b"same origin")])
     wait_settled(page, "zone", 1)
     assert statuses(page, "zone") == ["success"]
-    assert zonerules.options(app, seen[0]["rules"], seen[0]["client"]) is not None  # valid, for this client
+    assert (
+        zonerules.options(app, seen[0]["rules"], seen[0]["client"]) is not None
+    )  # valid, for this client
     assert seen[0]["csrf"]
 
     other_origin = server.url.replace("127.0.0.1", "localhost") + "/upload"
@@ -73,7 +77,9 @@ def test_a_zone_sends_its_rules_and_csrf_token_to_its_own_app_only(page, serve, 
     assert len(seen) == 2 and seen[1]["rules"] is None and seen[1]["csrf"] is None
 
 
-def test_an_in_form_zone_adds_no_csrf_field_to_a_form_posting_to_another_origin(page, serve, tmp_path):
+def test_an_in_form_zone_adds_no_csrf_field_to_a_form_posting_to_another_origin(
+    page, serve, tmp_path
+):
     app, seen = rules_app(tmp_path)
     server = serve(app)
     other_origin = server.url.replace("127.0.0.1", "localhost") + "/upload"

@@ -7,7 +7,9 @@ from flask import Flask, render_template_string, request
 
 from flask_dropzone import Dropzone
 
-HOSTILE = '<div class="comment"><form id="myDropzone" action="{steal}"><p>nice post</p></form></div>'
+HOSTILE = (
+    '<div class="comment"><form id="myDropzone" action="{steal}"><p>nice post</p></form></div>'
+)
 ZONE = "{{ dropzone.create(action='upload') }}"
 CONFIG = "{{ dropzone.load_js() }}{{ dropzone.config() }}"
 
@@ -49,7 +51,12 @@ def test_the_zone_posts_where_create_said_whatever_else_has_its_id(page, serve, 
     app, thief = apps(received, stolen)
     thief_server = serve(thief)
     body = ZONE + CONFIG if order == "config after the zone" else CONFIG + ZONE
-    page_html = "<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>" + HOSTILE + body + "</body></html>"
+    page_html = (
+        "<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>"
+        + HOSTILE
+        + body
+        + "</body></html>"
+    )
 
     @app.get("/")
     def index():

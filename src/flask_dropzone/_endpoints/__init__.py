@@ -29,7 +29,9 @@ DIRECT_NAMES = ("start", "urls", "complete", "abort", "status")
 DIRECT_ENDPOINTS = tuple(f"dropzone.direct_{name}" for name in DIRECT_NAMES)
 
 
-def register(blueprint: Blueprint, delete_checks: Sequence[Callable[[str, str], Any]], direct: bool) -> None:
+def register(
+    blueprint: Blueprint, delete_checks: Sequence[Callable[[str, str], Any]], direct: bool
+) -> None:
     """Add every endpoint to the extension's blueprint (the direct ones with ``direct``: on S3
     storage, where any zone may upload direct)."""
     blueprint.add_url_rule(
@@ -39,8 +41,12 @@ def register(blueprint: Blueprint, delete_checks: Sequence[Callable[[str, str], 
     blueprint.add_url_rule("/dropzone/status", "status", chunked.upload_status, methods=["GET"])
     blueprint.add_url_rule("/dropzone/rules", "rules", rules.renew_rules, methods=["GET"])
     blueprint.add_url_rule("/dropzone/pending", "pending", pending.receive_files, methods=["POST"])
-    blueprint.add_url_rule("/dropzone/pending/discard", "pending_discard", pending.discard, methods=["POST"])
-    blueprint.add_url_rule("/dropzone/pending/file", "pending_file", pending.send_file, methods=["GET"])
+    blueprint.add_url_rule(
+        "/dropzone/pending/discard", "pending_discard", pending.discard, methods=["POST"]
+    )
+    blueprint.add_url_rule(
+        "/dropzone/pending/file", "pending_file", pending.send_file, methods=["GET"]
+    )
     if direct:
         from . import direct as direct_endpoints
 
@@ -70,7 +76,10 @@ def plain_upload_errors(app: Flask) -> None:
     def csrf_error(error: HTTPException) -> HTTPException:
         is_upload = request.headers.get("X-Requested-With") == "XMLHttpRequest" and request.files
         mine = request.endpoint in (
-            "dropzone.delete", "dropzone.cancel", "dropzone.pending_discard", *DIRECT_ENDPOINTS
+            "dropzone.delete",
+            "dropzone.cancel",
+            "dropzone.pending_discard",
+            *DIRECT_ENDPOINTS,
         )
         return plain_text(error) if is_upload or mine else error
 

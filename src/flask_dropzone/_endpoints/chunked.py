@@ -21,12 +21,21 @@ def upload_status() -> Response:
     found = None
     if isinstance(client, str):
         with store_refusals():
-            found = chunk_store(resolve(current_app.config)).held_chunks(client, request.args.get("dzuuid", ""))
+            found = chunk_store(resolve(current_app.config)).held_chunks(
+                client, request.args.get("dzuuid", "")
+            )
     if found is None:
         raise deletion.NotYours("There is no such upload.")
     manifest, held = found
-    status = {"held": held, "size": manifest.total_size, "chunkSize": manifest.chunk_size, "count": manifest.count}
-    return Response(json.dumps(status), mimetype="application/json", headers={"Cache-Control": "no-store"})
+    status = {
+        "held": held,
+        "size": manifest.total_size,
+        "chunkSize": manifest.chunk_size,
+        "count": manifest.count,
+    }
+    return Response(
+        json.dumps(status), mimetype="application/json", headers={"Cache-Control": "no-store"}
+    )
 
 
 def cancel_upload() -> Response:

@@ -40,14 +40,23 @@ def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
         except ValueError:
             raise deletion.NotYours("There is no such file to delete.") from None
         version = files.version(folder, claim.name)
-        if version is None or not signing.digest_matches(app, deletion.VERSION_PURPOSE, version, claim.version):
-            raise deletion.NotYours("There is no such file to delete.")  # deleted, or another file since
+        if version is None or not signing.digest_matches(
+            app, deletion.VERSION_PURPOSE, version, claim.version
+        ):
+            raise deletion.NotYours(
+                "There is no such file to delete."
+            )  # deleted, or another file since
         if not all(check(claim.name, folder) for check in checks):
             raise deletion.Vetoed("This file cannot be deleted.")
         if not files.delete(folder, claim.name, version):  # that very file, not one stored since
             raise deletion.NotYours("There is no such file to delete.")
     except deletion.DeleteRefused as refused:
-        log.info("delete refused, %s: %s (client %s)", refused.code, refused.description, request.remote_addr)
+        log.info(
+            "delete refused, %s: %s (client %s)",
+            refused.code,
+            refused.description,
+            request.remote_addr,
+        )
         raise
     except STORE_ERRORS as error:
         raise store_error(error) from error

@@ -48,7 +48,9 @@ def register(blueprint: Blueprint) -> None:
     :data:`.DIRECT_ENDPOINTS` lists them."""
     blueprint.add_url_rule("/dropzone/direct/start", "direct_start", start, methods=["POST"])
     blueprint.add_url_rule("/dropzone/direct/urls", "direct_urls", urls, methods=["POST"])
-    blueprint.add_url_rule("/dropzone/direct/complete", "direct_complete", complete, methods=["POST"])
+    blueprint.add_url_rule(
+        "/dropzone/direct/complete", "direct_complete", complete, methods=["POST"]
+    )
     blueprint.add_url_rule("/dropzone/direct/abort", "direct_abort", abort, methods=["POST"])
     blueprint.add_url_rule("/dropzone/direct/status", "direct_status", status, methods=["GET"])
 
@@ -78,7 +80,12 @@ def _endpoint(view: Callable[[], Response]) -> Callable[[], Response]:
 
 
 def _json(data: Any, status: int = 200) -> Response:
-    return Response(json.dumps(data), status=status, mimetype="application/json", headers={"Cache-Control": "no-store"})
+    return Response(
+        json.dumps(data),
+        status=status,
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _body() -> dict[str, Any]:
@@ -136,15 +143,19 @@ def start() -> Response:
     """``{"name", "size", "type"}``: the upload's token and a presigned URL for each part."""
     app = the_app()
     store = _store(app)
-    name, size, _ = direct.parse_start(_body())  # the browser's type: the server judges by name and content
+    name, size, _ = direct.parse_start(
+        _body()
+    )  # the browser's type: the server judges by name and content
     ticket, links = direct_uploads.start_upload(app, store, _zone(app), name, size)
-    return _json({
-        "upload": direct.make_token(app, ticket),
-        "partSize": ticket.part_size,
-        "parts": ticket.parts,
-        "urls": links,
-        "expires": direct.URL_EXPIRES,
-    })
+    return _json(
+        {
+            "upload": direct.make_token(app, ticket),
+            "partSize": ticket.part_size,
+            "parts": ticket.parts,
+            "urls": links,
+            "expires": direct.URL_EXPIRES,
+        }
+    )
 
 
 @_endpoint
@@ -162,12 +173,14 @@ def status() -> Response:
     """``?upload=<token>``: the parts the bucket holds, for a browser resuming the upload."""
     app = the_app()
     ticket, _ = _ticket(app, request.args.get("upload", ""), _zone(app))
-    return _json({
-        "held": direct_uploads.held_parts(_store(app), ticket),
-        "parts": ticket.parts,
-        "partSize": ticket.part_size,
-        "size": ticket.size,
-    })
+    return _json(
+        {
+            "held": direct_uploads.held_parts(_store(app), ticket),
+            "parts": ticket.parts,
+            "partSize": ticket.part_size,
+            "size": ticket.size,
+        }
+    )
 
 
 @_endpoint

@@ -43,16 +43,28 @@ def receive_files() -> Response:
         if judged.refusals:
             raise judged.refusal()
         pending_files.check_room(options, ticket.client, judged.accepted)
-        kept = [_entry(*pending_files.keep(app, ticket.client, ticket.binding, upload)) for upload in judged.accepted]
+        kept = [
+            _entry(*pending_files.keep(app, ticket.client, ticket.binding, upload))
+            for upload in judged.accepted
+        ]
         clean_later(options)  # pending files nobody claimed go now and then, on every store
     except UploadRefused as refused:
         report(refused, ticket.zone.name if ticket else None)
         raise
-    return Response(json.dumps({"files": kept}), mimetype="application/json", headers={"Cache-Control": "no-store"})
+    return Response(
+        json.dumps({"files": kept}),
+        mimetype="application/json",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _entry(found: pending.Reference, token: str) -> dict[str, Any]:
-    return {"filename": found.filename, "size": found.size, "type": found.mimetype, "reference": token}
+    return {
+        "filename": found.filename,
+        "size": found.size,
+        "type": found.mimetype,
+        "reference": token,
+    }
 
 
 def _reference(app: Flask, token: Any) -> pending.Reference:
@@ -81,4 +93,6 @@ def send_file() -> Response:
     app = the_app()
     found = _reference(app, request.args.get("reference"))
     folder = pending_files.folder_of(app, found.client)
-    return sending.send_stored(folder, found.id, serving.URL_EXPIRES, shown_as=found.filename or "file")
+    return sending.send_stored(
+        folder, found.id, serving.URL_EXPIRES, shown_as=found.filename or "file"
+    )

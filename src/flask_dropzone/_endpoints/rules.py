@@ -22,4 +22,6 @@ def renew_rules() -> Response:
     if rules is None:
         raise BadUpload(zonerules.EXPIRED)
     fresh = {"rules": rules, "expires": zonerules.max_age(app)}
-    return Response(json.dumps(fresh), mimetype="application/json", headers={"Cache-Control": "no-store"})
+    return Response(
+        json.dumps(fresh), mimetype="application/json", headers={"Cache-Control": "no-store"}
+    )

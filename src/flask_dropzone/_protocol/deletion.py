@@ -76,7 +76,9 @@ class Claim:
 
 def zone_of(zone: Zone) -> Zone:
     """What a token keeps of ``zone``: its name and the keywords deletes are decided by."""
-    return Zone(zone.name, {key: value for key, value in zone.keywords.items() if key in ZONE_KEYWORDS})
+    return Zone(
+        zone.name, {key: value for key, value in zone.keywords.items() if key in ZONE_KEYWORDS}
+    )
 
 
 def version_digest(app: Flask, version: str) -> str:
@@ -84,7 +86,13 @@ def version_digest(app: Flask, version: str) -> str:
 
 
 def make_token(app: Flask, claim: Claim) -> str:
-    payload = {"f": claim.folder, "n": claim.name, "v": claim.version, "c": claim.client, "w": claim.window}
+    payload = {
+        "f": claim.folder,
+        "n": claim.name,
+        "v": claim.version,
+        "c": claim.client,
+        "w": claim.window,
+    }
     return signing.dumps(app, PURPOSE, {**payload, **zone_of(claim.zone).payload()})
 
 
@@ -98,8 +106,13 @@ def read_token(app: Flask, token: Any, client: Optional[str]) -> Claim:
             raise ValueError("not a delete token")
         payload, made = read
         claim = Claim(
-            str(payload["f"]), str(payload["n"]), str(payload["v"]), str(payload["c"]), float(payload["w"]),
-            Zone.from_payload(payload), made,
+            str(payload["f"]),
+            str(payload["n"]),
+            str(payload["v"]),
+            str(payload["c"]),
+            float(payload["w"]),
+            Zone.from_payload(payload),
+            made,
         )
     except (KeyError, TypeError, ValueError):
         raise BadToken("This file cannot be deleted: its delete token is not valid.") from None
@@ -158,7 +171,9 @@ def stored_place(item: Any, folder: str) -> Optional[tuple[str, str]]:
     return None
 
 
-def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zone) -> list[dict[str, Any]]:
+def existing_files(
+    items: Sequence[Any], options: Options, folder: str, zone: Zone
+) -> list[dict[str, Any]]:
     """Files already stored, for a zone to show: what ``save()`` returned (or its
     ``dataclasses.asdict()``), or dicts with ``name`` (a stored name in the zone's
     ``folder``); each may carry ``size``, ``filename`` (the person's name for it, shown
@@ -176,7 +191,9 @@ def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zo
         where, name = place
         given = asdict(item) if isinstance(item, SavedFile) else dict(item)
         entry: dict[str, Any] = {"name": name, "size": int(given.get("size") or 0)}
-        entry.update({key: str(given[key]) for key in ("filename", "url", "thumbnail") if given.get(key)})
+        entry.update(
+            {key: str(given[key]) for key in ("filename", "url", "thumbnail") if given.get(key)}
+        )
         token = delete_token(app, where, name, options, zone) if options.delete_on_remove else None
         if token is not None:
             entry["token"] = token
@@ -184,7 +201,9 @@ def existing_files(items: Sequence[Any], options: Options, folder: str, zone: Zo
     return entries
 
 
-def send_delete_tokens(app: Flask, stored: list[SavedFile], folder: str, options: Options, zone: Zone) -> None:
+def send_delete_tokens(
+    app: Flask, stored: list[SavedFile], folder: str, options: Options, zone: Zone
+) -> None:
     """Add to the response a token for each stored file, for its remove link to delete it.
     The files are stored: a store that cannot say a file's version now leaves that file
     without a token (logged), rather than answering an error for a stored file."""

@@ -236,8 +236,13 @@ class DirectCompletion:
             except NameLost:
                 size = None
         if size != self.ticket.size:
-            problem = NameTaken() if size is None else direct.PartsProblem(
-                "The parts did not make the file declared; add the file again.")
+            problem = (
+                NameTaken()
+                if size is None
+                else direct.PartsProblem(
+                    "The parts did not make the file declared; add the file again."
+                )
+            )
             self._end(problem, own_file=size is not None)
             raise problem.about(self.ticket.filename)
 
@@ -246,8 +251,13 @@ class DirectCompletion:
         :class:`~.uploads.Upload` reading from the bucket, as ``save()`` gives it."""
         ticket = self.ticket
         upload = Upload(
-            self.store.reader(ticket), ticket.filename, options.input_name, Headers(), ticket.size,
-            head, store=self.store.files,
+            self.store.reader(ticket),
+            ticket.filename,
+            options.input_name,
+            Headers(),
+            ticket.size,
+            head,
+            store=self.store.files,
         )
         upload.detected_type = detected
         try:
@@ -271,8 +281,13 @@ class DirectCompletion:
         """Tell the app (``file_stored``) and the page (delete tokens) about the file."""
         ticket = self.ticket
         saved = SavedFile(
-            filename=ticket.filename, stored_name=stored.name, path=stored.path, size=ticket.size,
-            mimetype=detected, location=stored.location, zone=ticket.zone.name,
+            filename=ticket.filename,
+            stored_name=stored.name,
+            path=stored.path,
+            size=ticket.size,
+            mimetype=detected,
+            location=stored.location,
+            zone=ticket.zone.name,
         )
         signals.file_stored.send(self.app, saved=saved)
         if options.delete_on_remove:
@@ -295,8 +310,12 @@ class DirectCompletion:
         try:
             self.store.discard(self.ticket, self.claim, own_file=own_file)
         except StoreUnavailable as error:  # refused all the same; the sweep removes the rest
-            log.warning("could not remove refused direct upload %s (%s): %s",
-                        self.ticket.base, refused, error)
+            log.warning(
+                "could not remove refused direct upload %s (%s): %s",
+                self.ticket.base,
+                refused,
+                error,
+            )
 
     @contextmanager
     def _released_on_failure(self) -> Iterator[None]:

@@ -39,7 +39,9 @@ def _check_apart(upload_folder: str, chunk_folder: str) -> None:
 
 def chunk_folder(options: Options) -> str:
     """Where partial uploads live; a relative folder is in the instance folder."""
-    return os.path.abspath(os.path.join(current_app.instance_path, options.chunk_folder or "dropzone-chunks"))
+    return os.path.abspath(
+        os.path.join(current_app.instance_path, options.chunk_folder or "dropzone-chunks")
+    )
 
 
 def pending_folder(options: Options, client: str) -> str:

@@ -60,7 +60,9 @@ class UploadFormParser(FormDataParser):
 
     request: Optional[Request] = None
 
-    def parse(self, stream: IO[bytes], mimetype: str, content_length: Optional[int], options: Any = None) -> Any:
+    def parse(
+        self, stream: IO[bytes], mimetype: str, content_length: Optional[int], options: Any = None
+    ) -> Any:
         if mimetype != "multipart/form-data" or self.request is None:
             return super().parse(stream, mimetype, content_length, options)
         app = the_app()
@@ -85,7 +87,9 @@ class UploadFormParser(FormDataParser):
             return io.BytesIO(), self.cls(), self.cls()  # Werkzeug's way with a malformed body
         g._dropzone_parts, g._dropzone_checked = receiver.parts(), checked
         g._dropzone_chunks = [sink for sink in receiver.sinks if isinstance(sink, ChunkSink)]
-        files = self.cls([(name, item) for name, item in g._dropzone_parts if isinstance(item, Upload)])
+        files = self.cls(
+            [(name, item) for name, item in g._dropzone_parts if isinstance(item, Upload)]
+        )
         return io.BytesIO(), fields, files
 
 
@@ -182,7 +186,12 @@ class Receiver:
         """The size of a file refused while it arrives, for its message: the body's length
         less the framing around one file part, as a zone sends it (at least what came)."""
         length = self.req.content_length
-        if length is None or self.options.upload_multiple or self.options.in_form or len(self.sinks) > 1:
+        if (
+            length is None
+            or self.options.upload_multiple
+            or self.options.in_form
+            or len(self.sinks) > 1
+        ):
             return sink.size
         headers = sum(len(key) + len(value) + 4 for key, value in sink.headers.items())
         framing = 2 * len(self.boundary) + headers + 14  # --B CRLF, headers, CRLF, CRLF --B-- CRLF
@@ -218,20 +227,34 @@ class Receiver:
             raise
         received = [sink.upload for sink in self.sinks if sink.upload is not None]
         settle_after_response(received)
-        if any(isinstance(sink, FileSink) and sink.staged is not None and sink.staged.leaves_traces for sink in self.sinks):
-            clean_later(self.options)  # no O_TMPFILE here: a dead process would leave its file behind
+        if any(
+            isinstance(sink, FileSink) and sink.staged is not None and sink.staged.leaves_traces
+            for sink in self.sinks
+        ):
+            clean_later(
+                self.options
+            )  # no O_TMPFILE here: a dead process would leave its file behind
         return fields
 
-    def open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
+    def open_sink(
+        self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]"
+    ) -> Sink:
         self.opening = filename or None
         sink = self._open_sink(name, filename, headers, fields)
         self.opening = None
         return sink
 
-    def _open_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> Sink:
+    def _open_sink(
+        self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]"
+    ) -> Sink:
         options = self.options
         mine = self.checked and filename != "" and field_index(name, options.input_name) is not None
-        if self.checked and filename and chunks.is_chunk(fields) and any(sink.filename for sink in self.sinks):
+        if (
+            self.checked
+            and filename
+            and chunks.is_chunk(fields)
+            and any(sink.filename for sink in self.sinks)
+        ):
             raise chunks.BadChunk(ONE_FILE)  # before a second chunk waits on the first's hand-over
         if mine:
             self.count += 1
@@ -248,7 +271,9 @@ class Receiver:
         self.sinks.append(sink)
         return sink
 
-    def _field_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> FileSink:
+    def _field_sink(
+        self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]"
+    ) -> FileSink:
         """A form field's file posted with its form (no JavaScript): judged by the field's
         settings (its ticket, signed into the form before the file input) while it arrives,
         refused on its own, so the form comes back with the field's error, and written no
@@ -273,7 +298,9 @@ class Receiver:
             return sink
         return FileSink(self, name, filename, headers, self.folder, None)
 
-    def _chunk_sink(self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]") -> ChunkSink:
+    def _chunk_sink(
+        self, name: str, filename: str, headers: Headers, fields: "MultiDict[str, str]"
+    ) -> ChunkSink:
         options = self.options
         chunk = chunks.parse(fields, filename, options.chunk_size)
         store = chunk_store(options)
@@ -287,14 +314,25 @@ class Receiver:
         if not boundary:
             raise BadUpload("The upload is not valid multipart/form-data: it has no boundary.")
         if len(boundary) > MAX_BOUNDARY and not TEST_CLIENT_BOUNDARY.fullmatch(boundary):
-            raise BadUpload("The upload is not valid multipart/form-data: its boundary is over 70 characters.")
+            raise BadUpload(
+                "The upload is not valid multipart/form-data: its boundary is over 70 characters."
+            )
         limit = validation.size_limit(options)
         length = req.content_length
-        if self.checked and length is not None and limit is not None and options.max_files is not None:
+        if (
+            self.checked
+            and length is not None
+            and limit is not None
+            and options.max_files is not None
+        ):
             if length > options.max_files * limit + OVERHEAD:
                 raise validation.too_large(length, options)  # refused from the headers alone
         environ = req.environ
-        body = _Body(stream, length, environ.get("wsgi.input") if environ.get("wsgi.input_terminated") else None)
+        body = _Body(
+            stream,
+            length,
+            environ.get("wsgi.input") if environ.get("wsgi.input_terminated") else None,
+        )
         try:
             fields = formdata.parse(
                 body.read,
@@ -303,7 +341,9 @@ class Receiver:
                 max_form_memory_size=req.max_form_memory_size,
                 max_form_parts=req.max_form_parts,
             )
-            if chunks.is_chunk(fields) and any(isinstance(s, FileSink) and s.options for s in self.sinks):
+            if chunks.is_chunk(fields) and any(
+                isinstance(s, FileSink) and s.options for s in self.sinks
+            ):
                 raise chunks.BadChunk("The chunk fields must come before the file.")
         except BaseException as error:
             refusal = answer_for(error, body)
@@ -317,7 +357,9 @@ class _Body:
     """The request body, read on demand, counting what was read. ``raw`` is the server's
     own stream of a body without a length (chunked), which the server ends itself."""
 
-    def __init__(self, stream: IO[bytes], length: Optional[int], raw: Optional[IO[bytes]] = None) -> None:
+    def __init__(
+        self, stream: IO[bytes], length: Optional[int], raw: Optional[IO[bytes]] = None
+    ) -> None:
         self.stream, self.length, self.raw = stream, length, raw
         self.consumed = 0
 

@@ -41,7 +41,8 @@ def check_room(options: Options, client: str, received: list[Upload]) -> None:
     since = time.time() - pending.expires(app.config)
     with store_refusals():
         listed = [
-            size for name, size, kept in stores.of(app).files.pending_files(folder_of(app, client))
+            size
+            for name, size, kept in stores.of(app).files.pending_files(folder_of(app, client))
             if pending.PENDING_ID.fullmatch(name) and kept >= since
         ]
         unfinished, count = chunk_store(options).unfinished(client)
@@ -61,7 +62,9 @@ def keep(app: Flask, client: str, binding: str, upload: Upload) -> tuple[pending
     name = secrets.token_hex(16)
     with store_refusals(upload.filename or ""):
         upload.publish(folder_of(app, client), name)
-    found = pending.Reference(client, binding, name, upload.filename or "", upload.size, upload.detected_type)
+    found = pending.Reference(
+        client, binding, name, upload.filename or "", upload.size, upload.detected_type
+    )
     return found, pending.sign_reference(app, found)
 
 
@@ -104,7 +107,9 @@ class StoredStream(io.RawIOBase):
         if self._reader is None or self._at > self._position:
             self._close_reader()
             self._reader, self._at = self.files.open(self.folder, self.name), 0
-        while self._at < self._position:  # forward to the position (a bucket's object reads from its start)
+        while (
+            self._at < self._position
+        ):  # forward to the position (a bucket's object reads from its start)
             skipped = self._reader.read(min(1024 * 1024, self._position - self._at))
             if not skipped:
                 break
@@ -160,7 +165,9 @@ class PendingFile(Upload):
         return self._store.delete(self.folder, self.found.id)
 
 
-def open_reference(app: Flask, token: Any, client: Any, binding: str, field_name: str) -> Optional[PendingFile]:
+def open_reference(
+    app: Flask, token: Any, client: Any, binding: str, field_name: str
+) -> Optional[PendingFile]:
     """The pending file a reference of this field names, if it is still pending."""
     found = pending.read_reference(app, token, client, binding)
     if found is None:
@@ -172,4 +179,3 @@ def open_reference(app: Flask, token: Any, client: Any, binding: str, field_name
 def refusal_of(filename: str, refused: UploadRefused) -> str:
     """A refusal as a form field shows it: the file's name, then why."""
     return f"{safe_filename(filename) or filename}: {refused.description}"
-

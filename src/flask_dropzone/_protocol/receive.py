@@ -73,7 +73,9 @@ class Judged:
         #: Several files, not in a form: each has its own outcome.
         self.per_file = per_file
 
-    def refusal(self, accepted: Sequence[Any] = (), entries: Sequence[dict[str, Any]] = ()) -> UploadRefused:
+    def refusal(
+        self, accepted: Sequence[Any] = (), entries: Sequence[dict[str, Any]] = ()
+    ) -> UploadRefused:
         """The exception to raise: the refusal itself, or one outcome per file."""
         if not self.per_file:
             return self.refusals[0]
@@ -91,7 +93,11 @@ def judge(options: Options, folder: Optional[str] = None) -> Judged:
     if request.mimetype != "multipart/form-data":
         return Judged([], per_file=False)
     parts = _parts(options, folder or upload_folder(options))
-    mine = [item for item in in_order(parts, options.input_name) if not isinstance(item, Upload) or item.filename]
+    mine = [
+        item
+        for item in in_order(parts, options.input_name)
+        if not isinstance(item, Upload) or item.filename
+    ]
     validation.check_count(len(mine), options)
     order: list[Union[Upload, UploadRefused]] = []
     for item in mine:
@@ -140,7 +146,9 @@ def _parts(options: Options, folder: str) -> list[tuple[str, "Part"]]:
                 raise state._dropzone_refusal
         else:  # the app replaced its request class after init_app: Werkzeug parsed the body
             files = stores.of(current_app).files
-            state._dropzone_parts = [(name, Upload.wrap(file, files)) for name, file in req.files.items(multi=True)]
+            state._dropzone_parts = [
+                (name, Upload.wrap(file, files)) for name, file in req.files.items(multi=True)
+            ]
             state._dropzone_checked = False
     if not state.get("_dropzone_checked"):
         state._dropzone_parts = _apply_chunks(state._dropzone_parts, options, folder)
@@ -171,7 +179,9 @@ def _check_chunk(sink: ChunkSink, options: Options) -> None:
     if not options.chunking:
         raise chunks.BadChunk("This zone does not take chunked uploads.")
     if manifest.chunk_size != options.chunk_size:
-        raise chunks.BadChunk(f"The chunk size must be {options.chunk_size} bytes, not {manifest.chunk_size}.")
+        raise chunks.BadChunk(
+            f"The chunk size must be {options.chunk_size} bytes, not {manifest.chunk_size}."
+        )
     validation.check_size(manifest.total_size, options)
     validation.check_name(sink.safe_name, options)
     held, count = chunk_store(sink.options).unfinished(client_id())  # this upload's included
@@ -193,7 +203,9 @@ def _refuse_upload(sink: ChunkSink, status: int) -> None:
         partial.close()
 
 
-def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str) -> list[tuple[str, "Part"]]:
+def _apply_chunks(
+    parts: list[tuple[str, "Part"]], options: Options, folder: str
+) -> list[tuple[str, "Part"]]:
     """Files received before the zone's settings were known: a chunk among them is
     written into its upload now (a copy, the one place a chunk's bytes are written twice)."""
     form = request.form
@@ -207,7 +219,11 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     receiver = Receiver(request._get_current_object(), options, folder, checked=True)  # type: ignore[attr-defined]
     result: list[tuple[str, Part]] = []
     for name, item in parts:
-        if not (isinstance(item, Upload) and item.filename and field_index(name, options.input_name) is not None):
+        if not (
+            isinstance(item, Upload)
+            and item.filename
+            and field_index(name, options.input_name) is not None
+        ):
             result.append((name, item))
             continue
         sink: Optional[ChunkSink] = None
@@ -235,7 +251,9 @@ def _apply_chunks(parts: list[tuple[str, "Part"]], options: Options, folder: str
     return result
 
 
-def publish(files: list[Upload], folder: str, options: Options, zone: Zone = NO_ZONE) -> list[SavedFile]:
+def publish(
+    files: list[Upload], folder: str, options: Options, zone: Zone = NO_ZONE
+) -> list[SavedFile]:
     """Give each accepted file its name in ``folder`` (the naming policy's, or a free
     variant), through the app's file store, and tell ``file_stored``."""
     app = the_app()

@@ -32,7 +32,9 @@ def report(refused: UploadRefused, zone: Optional[str] = None) -> None:
         "upload refused, %s: %s (file %s, client %s)",
         refused.code,
         refused.description,
-        "-" if refused.filename is None else repr(refused.filename),  # repr: a name cannot forge a line
+        "-"
+        if refused.filename is None
+        else repr(refused.filename),  # repr: a name cannot forge a line
         request.remote_addr,
     )
     signals.upload_refused.send(

@@ -17,7 +17,9 @@ from ..errors import NotStored
 from .reporting import STORE_ERRORS, store_error
 
 
-def send_stored(folder: str, name: str, expires_in: int, shown_as: Optional[str] = None) -> Response:
+def send_stored(
+    folder: str, name: str, expires_in: int, shown_as: Optional[str] = None
+) -> Response:
     """The stored file ``name`` of ``folder``: streamed (disk), or a redirect to a presigned
     URL (S3), typed and named as ``shown_as`` (default ``name``); a name that cannot be a
     stored file, or is none, is 404."""
@@ -42,7 +44,9 @@ def send_stored(folder: str, name: str, expires_in: int, shown_as: Optional[str]
     finally:
         if stream is not None:
             stream.close()
-    response = current_app.response_class(status=302, headers={"Location": url, **serving.SAFETY_HEADERS})
+    response = current_app.response_class(
+        status=302, headers={"Location": url, **serving.SAFETY_HEADERS}
+    )
     response.cache_control.no_store = True  # the URL expires: no cache keeps it
     return _guarded(response, serving.SAFETY_HEADERS)
 
@@ -92,7 +96,9 @@ def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
         return response
     response.content_length = info.st_size
     try:
-        response.make_conditional(request, accept_ranges=True, complete_length=info.st_size)  # in place
+        response.make_conditional(
+            request, accept_ranges=True, complete_length=info.st_size
+        )  # in place
     except RequestedRangeNotSatisfiable:
         response.close()
         raise

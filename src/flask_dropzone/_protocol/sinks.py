@@ -193,8 +193,14 @@ class FileSink:
                 self.staged.rest()
                 stream = None
         self.upload = Upload(
-            stream, self.filename, self.name, self.headers, self.size, self.head.data,
-            store=self.receiver.files, staged=self.staged,
+            stream,
+            self.filename,
+            self.name,
+            self.headers,
+            self.size,
+            self.head.data,
+            store=self.receiver.files,
+            staged=self.staged,
         )
         if self.options is not None:  # judged while it arrived: size and type need no second look
             self.upload.judged_by, self.upload.detected_type = self.options, self.detected_type
@@ -229,18 +235,32 @@ class ChunkSink:
         validation.check_size(manifest.total_size, options)
         validation.check_name(self.safe_name, options)
         quota = None if options.chunk_quota is None else int(options.chunk_quota * validation.MIB)
-        self.name, self.headers, self.chunk, self.options, self.files = name, headers, chunk, options, files
+        self.name, self.headers, self.chunk, self.options, self.files = (
+            name,
+            headers,
+            chunk,
+            options,
+            files,
+        )
         try:
             self.partial = store.open(
-                client, chunk, quota, self._destination(folder, options), options.chunk_expires,
+                client,
+                chunk,
+                quota,
+                self._destination(folder, options),
+                options.chunk_expires,
                 options.unfinished_uploads,
             )
         except QuotaExceeded:
-            raise chunks.BadChunk("Too many unfinished uploads; finish or cancel some first.") from None
+            raise chunks.BadChunk(
+                "Too many unfinished uploads; finish or cancel some first."
+            ) from None
         except StoreBusy:
             raise UploadBusy("The server is busy with this upload; send the chunk again.") from None
         self._refuse_if_ended()
-        self.late = self.partial.state == COMPLETE  # a copy of a chunk of a finished upload: not kept
+        self.late = (
+            self.partial.state == COMPLETE
+        )  # a copy of a chunk of a finished upload: not kept
         self.finished = False
         self.received = 0
         self.head = Head()  # of chunk 0
@@ -315,8 +335,14 @@ class ChunkSink:
             head = stream.read(HEAD_SIZE)
             stream.seek(0)
             self.upload = Upload(
-                stream, manifest.filename, self.name, self.headers, manifest.total_size, head,
-                store=self.files, handover=handover,
+                stream,
+                manifest.filename,
+                self.name,
+                self.headers,
+                manifest.total_size,
+                head,
+                store=self.files,
+                handover=handover,
             )
 
     def discard(self) -> None:

@@ -27,7 +27,11 @@ def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> Cl
 
 
 def _sweep(
-    store: PartialStore, files: FileStore, folders: tuple[str, ...], expires: float, kept: tuple[str, float],
+    store: PartialStore,
+    files: FileStore,
+    folders: tuple[str, ...],
+    expires: float,
+    kept: tuple[str, float],
     direct: Any = None,
 ) -> CleanReport:
     """``kept``: where pending files live (the app's chunk folder) and how long they are kept."""

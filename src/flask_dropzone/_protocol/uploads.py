@@ -114,9 +114,13 @@ class Upload(FileStorage):
         head = stream.read(HEAD_SIZE)
         size = stream.seek(0, os.SEEK_END)
         stream.seek(0)
-        return cls(stream, file.filename or "", file.name or "", file.headers, size, head, store=store)
+        return cls(
+            stream, file.filename or "", file.name or "", file.headers, size, head, store=store
+        )
 
-    def save(self, dst: Union[str, "os.PathLike[str]", IO[bytes]], buffer_size: int = 16384) -> None:
+    def save(
+        self, dst: Union[str, "os.PathLike[str]", IO[bytes]], buffer_size: int = 16384
+    ) -> None:
         source = self._staged or self._handover
         if isinstance(dst, (str, os.PathLike)) and source is not None:
             target = os.path.abspath(os.fspath(dst))

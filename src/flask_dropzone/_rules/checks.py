@@ -63,7 +63,9 @@ def needs_secret_key(app: Flask, what: str, need: tuple[str, str] = CHUNKED_NEED
     way out."""
     if not app.secret_key:
         why, instead = need
-        raise SettingError(f"{what} needs Flask's SECRET_KEY: {why}. Set SECRET_KEY (or {instead}).")
+        raise SettingError(
+            f"{what} needs Flask's SECRET_KEY: {why}. Set SECRET_KEY (or {instead})."
+        )
 
 
 #: The zone settings that need Flask's SECRET_KEY, with why and the way out.
@@ -92,7 +94,11 @@ def check_at_first_request(app: Flask, options: Options) -> None:
     and each named zone's) and its views."""
     check_secret_key(app, options, "")
     for name in app.config.get(ZONES) or {}:
-        check_secret_key(app, resolve(app.config, zone_keywords(app.config, name, ZONES), ZONES), f"zone {name!r}")
+        check_secret_key(
+            app,
+            resolve(app.config, zone_keywords(app.config, name, ZONES), ZONES),
+            f"zone {name!r}",
+        )
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
     for keyword in ("redirect_view", "upload_action"):
         value = getattr(options, keyword)
@@ -100,4 +106,6 @@ def check_at_first_request(app: Flask, options: Options) -> None:
         if not value or value.startswith(("http://", "https://", "/", ".")):
             continue
         if value not in endpoints:
-            raise SettingError(f"{setting_name(keyword)} names {value!r}, which is not an endpoint of the app.")
+            raise SettingError(
+                f"{setting_name(keyword)} names {value!r}, which is not an endpoint of the app."
+            )

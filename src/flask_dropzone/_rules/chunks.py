@@ -53,7 +53,9 @@ class Manifest:
     def from_json(cls, data: bytes) -> "Manifest":
         """The manifest in ``data``; other keys a store records beside it are not part of it."""
         record = json.loads(data)
-        return cls(**{key: value for key, value in record.items() if key in cls.__dataclass_fields__})
+        return cls(
+            **{key: value for key, value in record.items() if key in cls.__dataclass_fields__}
+        )
 
 
 @dataclass(frozen=True)

@@ -128,7 +128,9 @@ def delivery(name: str, head: bytes) -> Delivery:
     by_name = sniffing.type_by_name(name)
     if by_content in INLINE_IMAGES and (by_name is None or by_name in INLINE_IMAGES):
         return Delivery(True, by_content, disposition(name, inline=True))
-    return Delivery(False, download_type(name, by_name, by_content), disposition(name, inline=False))
+    return Delivery(
+        False, download_type(name, by_name, by_content), disposition(name, inline=False)
+    )
 
 
 def passive(content_type: str) -> bool:
@@ -195,4 +197,6 @@ def check_expiry(expires_in: object) -> int:
     if isinstance(expires_in, int) and not isinstance(expires_in, bool):
         if 1 <= expires_in <= URL_EXPIRES_MAX:
             return expires_in
-    raise ValueError(f"expires_in must be whole seconds from 1 to {URL_EXPIRES_MAX}, not {expires_in!r}")
+    raise ValueError(
+        f"expires_in must be whole seconds from 1 to {URL_EXPIRES_MAX}, not {expires_in!r}"
+    )

@@ -72,8 +72,17 @@ class Ticket:
 
     def payload(self) -> dict[str, Any]:
         return {
-            "b": self.base, "k": self.key, "h": self.name, "u": self.upload_id, "c": self.client, "n": self.filename, "sn": self.safe_name,
-            "s": self.size, "p": self.part_size, "f": self.folder, "z": self.zone.payload(),
+            "b": self.base,
+            "k": self.key,
+            "h": self.name,
+            "u": self.upload_id,
+            "c": self.client,
+            "n": self.filename,
+            "sn": self.safe_name,
+            "s": self.size,
+            "p": self.part_size,
+            "f": self.folder,
+            "z": self.zone.payload(),
         }
 
     @classmethod
@@ -81,15 +90,25 @@ class Ticket:
         """The ticket of a decoded token; ValueError when it is not one."""
         if not isinstance(payload, dict):
             raise ValueError("not a ticket")
-        texts = [payload.get(name) for name in ("b", "k", "h", "u", "c", "n", "sn", "f")]
-        size, part_size = payload.get("s"), payload.get("p")
+        texts: list[Any] = [payload.get(name) for name in ("b", "k", "h", "u", "c", "n", "sn", "f")]
+        size: Any = payload.get("s")
+        part_size: Any = payload.get("p")
         if not all(isinstance(text, str) for text in texts):
             raise ValueError("not a ticket")
         if not _whole(size) or not _whole(part_size) or not part_size:
             raise ValueError("not a ticket")
         base, key, name, upload_id, client, filename, safe_name, folder = texts
         return cls(
-            base, key, name, upload_id, client, filename, safe_name, size, part_size, folder,  # type: ignore[arg-type]
+            base,
+            key,
+            name,
+            upload_id,
+            client,
+            filename,
+            safe_name,
+            size,
+            part_size,
+            folder,
             Zone.from_payload(payload.get("z")),
         )
 
@@ -131,12 +150,15 @@ def held_parts(listed: Iterable[Mapping[str, Any]], size: int, part_size: int) -
     resuming the upload (it sends the others)."""
     latest = latest_parts(listed, size, part_size)
     return [
-        number for number in range(1, part_count(size, part_size) + 1)
+        number
+        for number in range(1, part_count(size, part_size) + 1)
         if number in latest and latest[number].get("Size") == part_length(number, size, part_size)
     ]
 
 
-def check_parts(listed: Iterable[Mapping[str, Any]], size: int, part_size: int) -> list[dict[str, Any]]:
+def check_parts(
+    listed: Iterable[Mapping[str, Any]], size: int, part_size: int
+) -> list[dict[str, Any]]:
     """The parts to complete the upload with (number and ETag, in order), when every part
     of the file is there with its exact length; else :class:`PartsProblem`. Parts beyond
     the file's are left out (S3 drops them)."""

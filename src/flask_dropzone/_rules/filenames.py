@@ -11,7 +11,9 @@ from typing import Any
 #: Longest stored name in UTF-8 bytes; below the usual 255 so " (12)" still fits.
 MAX_NAME_BYTES = 240
 # Device names Windows resolves whatever extension follows, and whatever dots or spaces end them.
-_WINDOWS_RESERVED = re.compile(r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])", re.IGNORECASE)
+_WINDOWS_RESERVED = re.compile(
+    r"(CON|PRN|AUX|NUL|CONIN\$|CONOUT\$|COM[0-9¹²³]|LPT[0-9¹²³])", re.IGNORECASE
+)
 _FORBIDDEN = str.maketrans("", "", '<>:"/\\|?*')
 _SPACES = re.compile(" {2,}")
 

@@ -47,7 +47,9 @@ class _Naming:
             self.validator(form, field)
         except (StopValidation, ValidationError) as error:
             message = error.args[0] if error.args else ""
-            refused = [each.filename for each in _files(field) if not self._allows(form, field, each)]
+            refused = [
+                each.filename for each in _files(field) if not self._allows(form, field, each)
+            ]
             if not message or not refused:
                 raise
             raise type(error)(f"{', '.join(refused)}: {message}") from None

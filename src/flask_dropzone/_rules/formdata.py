@@ -56,7 +56,13 @@ def decode_field(data: bytes, charset: Optional[str]) -> str:
 class _Form:
     """What the parse produces: the fields, the sinks, the limits, shared by its levels."""
 
-    def __init__(self, boundary: bytes, open_file: OpenFile, max_memory: Optional[int], max_parts: Optional[int]):
+    def __init__(
+        self,
+        boundary: bytes,
+        open_file: OpenFile,
+        max_memory: Optional[int],
+        max_parts: Optional[int],
+    ):
         self.boundary, self.open_file = boundary, open_file
         self.max_memory, self.max_parts = max_memory, max_parts
         self.delimiter_line = b"--" + boundary
@@ -149,7 +155,10 @@ class _Level:
             raise RequestEntityTooLarge()
         if not segment.name:
             raise Malformed("a part has no name")
-        if any(_FORBIDDEN.search(name) or _FORBIDDEN.search(value) for name, value in segment.headerlist):
+        if any(
+            _FORBIDDEN.search(name) or _FORBIDDEN.search(value)
+            for name, value in segment.headerlist
+        ):
             raise Malformed("a part header holds a line break or NUL")
         self.segment, self.value, self.size, self.start = segment, [], 0, b""
         if segment.filename is not None:
@@ -164,7 +173,9 @@ class _Level:
             self.sink.finish()
             self.sink = None
         elif self.segment is not None:
-            self.form.fields.add(self.segment.name, decode_field(b"".join(self.value), self.segment.charset))
+            self.form.fields.add(
+                self.segment.name, decode_field(b"".join(self.value), self.segment.charset)
+            )
         self.segment = None
 
 

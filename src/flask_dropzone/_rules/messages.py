@@ -22,10 +22,21 @@ Text = TypeVar("Text", bound=str)  # str or Markup: Markup.replace escapes what 
 # The types zones usually name; others from Python's own table (not the machine's
 # /etc/mime.types: the same names everywhere).
 _EXTENSIONS = {
-    "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif", "image/webp": ".webp",
-    "image/avif": ".avif", "image/bmp": ".bmp", "image/tiff": ".tiff", "image/heic": ".heic",
-    "image/heif": ".heif", "image/x-icon": ".ico", "image/vnd.microsoft.icon": ".ico",
-    "image/svg+xml": ".svg", "application/pdf": ".pdf", "text/plain": ".txt", "text/csv": ".csv",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "image/avif": ".avif",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tiff",
+    "image/heic": ".heic",
+    "image/heif": ".heif",
+    "image/x-icon": ".ico",
+    "image/vnd.microsoft.icon": ".ico",
+    "image/svg+xml": ".svg",
+    "application/pdf": ".pdf",
+    "text/plain": ".txt",
+    "text/csv": ".csv",
 }
 _TYPES = mimetypes.MimeTypes(filenames=())
 
@@ -48,7 +59,11 @@ def accepted_for_people(accepted: Optional[str]) -> str:
     for rule in (part.strip().lower() for part in accepted.split(",")):
         if not rule:
             continue
-        label = rule if rule.startswith(".") or rule.endswith("/*") else _EXTENSIONS.get(rule) or _TYPES.guess_extension(rule)
+        label = (
+            rule
+            if rule.startswith(".") or rule.endswith("/*")
+            else _EXTENSIONS.get(rule) or _TYPES.guess_extension(rule)
+        )
         if label is None:
             unknown.append(rule)
         elif label not in shown:
@@ -81,7 +96,9 @@ def rules(options: Options) -> str:
 
 def _filled(text: Text, options: Options) -> Text:
     values = {
-        "{{maxFilesize}}": number(options.max_file_size) if options.max_file_size is not None else "",
+        "{{maxFilesize}}": number(options.max_file_size)
+        if options.max_file_size is not None
+        else "",
         "{{maxFiles}}": str(options.max_files) if options.max_files is not None else "",
         "{{acceptedFiles}}": accepted_for_people(options.accepted_files),
         "{{fileTypes}}": file_types(options),

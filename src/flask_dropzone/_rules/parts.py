@@ -6,7 +6,13 @@ from __future__ import annotations
 from typing import Any, Iterable, Mapping, Optional
 
 __all__ = [
-    "BLOCK", "blocks_from", "latest_parts", "missing", "part_count", "part_length", "part_lengths",
+    "BLOCK",
+    "blocks_from",
+    "latest_parts",
+    "missing",
+    "part_count",
+    "part_length",
+    "part_lengths",
 ]
 
 #: The parts one listing answers at most (S3's cap): a file is checked a block of parts at a time.
@@ -24,7 +30,9 @@ def part_length(number: int, size: int, part_size: int) -> int:
 
 
 def part_lengths(size: int, part_size: int) -> list[int]:
-    return [part_length(number, size, part_size) for number in range(1, part_count(size, part_size) + 1)]
+    return [
+        part_length(number, size, part_size) for number in range(1, part_count(size, part_size) + 1)
+    ]
 
 
 def latest_parts(
@@ -36,8 +44,10 @@ def latest_parts(
     one of the exact length is taken first."""
 
     def rank(part: Mapping[str, Any]) -> tuple[Any, bool]:
-        exact = size is not None and part_size is not None and part.get("Size") == part_length(
-            part["PartNumber"], size, part_size
+        exact = (
+            size is not None
+            and part_size is not None
+            and part.get("Size") == part_length(part["PartNumber"], size, part_size)
         )
         return part.get("LastModified"), exact
 

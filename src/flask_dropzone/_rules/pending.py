@@ -91,20 +91,27 @@ def read_ticket(app: Flask, token: Any, client: Any) -> Optional[Ticket]:
         return None
     payload = found[0]
     try:
-        return Ticket(client, str(payload["b"]), Zone.from_payload(payload, SIGNED[FIELD]), str(payload["n"]))
+        return Ticket(
+            client, str(payload["b"]), Zone.from_payload(payload, SIGNED[FIELD]), str(payload["n"])
+        )
     except (KeyError, TypeError, ValueError):
         return None
 
 
 def sign_reference(app: Flask, reference: Reference) -> str:
     payload = {
-        "b": reference.binding, "i": reference.id, "n": reference.filename, "s": reference.size,
+        "b": reference.binding,
+        "i": reference.id,
+        "n": reference.filename,
+        "s": reference.size,
         "t": reference.mimetype,
     }
     return signing.dumps(app, REFERENCE_PURPOSE, payload, reference.client)
 
 
-def read_reference(app: Flask, token: Any, client: Any, binding: Optional[str] = None) -> Optional[Reference]:
+def read_reference(
+    app: Flask, token: Any, client: Any, binding: Optional[str] = None
+) -> Optional[Reference]:
     """The reference this app signed for ``client`` (and the field ``binding``, if given) less
     than ``DROPZONE_PENDING_EXPIRES`` ago; None for anything else."""
     if not isinstance(client, str):
@@ -115,7 +122,12 @@ def read_reference(app: Flask, token: Any, client: Any, binding: Optional[str] =
     payload, made = read
     try:
         found = Reference(
-            client, str(payload["b"]), str(payload["i"]), str(payload["n"]), int(payload["s"]), str(payload["t"]),
+            client,
+            str(payload["b"]),
+            str(payload["i"]),
+            str(payload["n"]),
+            int(payload["s"]),
+            str(payload["t"]),
             made,
         )
     except (KeyError, TypeError, ValueError):
@@ -134,8 +146,11 @@ def sign_kept(app: Flask, client: str, binding: str, key: str) -> str:
 
 def read_kept(app: Flask, token: Any, client: Any, binding: str) -> Optional[str]:
     """The key of an existing file the form sent back as kept, if the value is this field's."""
-    found = signing.loads(app, KEPT_PURPOSE, token, expires(app.config), client) if isinstance(client, str) else None
+    found = (
+        signing.loads(app, KEPT_PURPOSE, token, expires(app.config), client)
+        if isinstance(client, str)
+        else None
+    )
     if found is None or found[0].get("b") != binding:
         return None
     return str(found[0].get("k"))
-

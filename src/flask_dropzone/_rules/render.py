@@ -172,7 +172,9 @@ def zone_config(
         "deleteUrl": html_safe_url(delete_url),
         "cancelUrl": html_safe_url(cancel_url),
         "statusUrl": html_safe_url(status_url),
-        "direct": {name: html_safe_url(value) for name, value in direct_urls.items()} if direct_urls else None,
+        "direct": {name: html_safe_url(value) for name, value in direct_urls.items()}
+        if direct_urls
+        else None,
         "rulesUrl": html_safe_url(rules_url),
         "rulesExpires": rules_expires,
         "zoneKey": zone_key,
@@ -220,9 +222,17 @@ def zone_element(id: str, action: Optional[str], in_form: bool, **extra: Any) ->
     ``data-flask-dropzone`` marks it as the extension's. ``extra``: more attributes of the
     ``<div>`` (a form field's, as WTForms writes them), a ``class`` added to ``dropzone``."""
     if in_form:
-        classes = " ".join(["dropzone", *filter(None, [extra.pop("class", None), extra.pop("class_", None)])])
-        extra = {k: v for k, v in extra.items() if k.rstrip("_").replace("_", "-") not in ("id", "data-flask-dropzone")}
-        return Markup(f'<div{_attrs(class_=classes, id=id, data_flask_dropzone=True, **extra)}></div>')
+        classes = " ".join(
+            ["dropzone", *filter(None, [extra.pop("class", None), extra.pop("class_", None)])]
+        )
+        extra = {
+            k: v
+            for k, v in extra.items()
+            if k.rstrip("_").replace("_", "-") not in ("id", "data-flask-dropzone")
+        }
+        return Markup(
+            f"<div{_attrs(class_=classes, id=id, data_flask_dropzone=True, **extra)}></div>"
+        )
     attrs = _attrs(
         action=html_safe_url(action),
         method="post",
@@ -241,8 +251,14 @@ def css_identifier(value: str) -> str:
         code = ord(char)
         if code == 0:
             out.append("\ufffd")
-        elif 0x1 <= code <= 0x1F or code == 0x7F or (
-            char.isdigit() and char.isascii() and (index == 0 or (index == 1 and value[0] == "-"))
+        elif (
+            0x1 <= code <= 0x1F
+            or code == 0x7F
+            or (
+                char.isdigit()
+                and char.isascii()
+                and (index == 0 or (index == 1 and value[0] == "-"))
+            )
         ):
             out.append(f"\\{code:x} ")
         elif code >= 0x80 or char in "-_" or char.isalnum():

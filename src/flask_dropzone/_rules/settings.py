@@ -61,8 +61,6 @@ GROUP_WORDS: Mapping[str, str] = {
 ALIASES = {"max_file_exceeded": "max_file_exceed"}
 
 
-
-
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -200,7 +198,9 @@ class Options:
         3, _size_mib, "Largest accepted file, in MiB (fractions allowed); None for no limit."
     )
     input_name: str = _setting(
-        "file", _field_name, "Form field name of the files (Dropzone's paramName): letters, digits, _ . : - [ ]."
+        "file",
+        _field_name,
+        "Form field name of the files (Dropzone's paramName): letters, digits, _ . : - [ ].",
     )
     allowed_file_custom: bool = _setting(
         False, _bool, "Read ALLOWED_FILE_TYPE as your own list of types instead of a group name."
@@ -212,7 +212,9 @@ class Options:
         "Dropzone's acceptedFiles list: '.ext', 'type/*' and 'type/subtype', comma-separated.",
     )
     max_files: Optional[int] = _setting(
-        None, _optional(_count(1)), "Most files a zone takes (and a request carries); None for no limit."
+        None,
+        _optional(_count(1)),
+        "Most files a zone takes (and a request carries); None for no limit.",
     )
     timeout: Optional[int] = _setting(
         None, _optional(_count(0)), "Upload request timeout in milliseconds; None or 0 for none."
@@ -252,7 +254,9 @@ class Options:
         "...) for a group, the extensions of a custom list).",
     )
     rule_file_size: str = _setting(
-        "Max filesize: {{maxFilesize}} MiB.", _text, "{{rules}}: the largest file, with MAX_FILE_SIZE."
+        "Max filesize: {{maxFilesize}} MiB.",
+        _text,
+        "{{rules}}: the largest file, with MAX_FILE_SIZE.",
     )
     rule_max_files: str = _setting(
         "Max files: {{maxFiles}}.", _text, "{{rules}}: the most files, with MAX_FILES."
@@ -287,7 +291,9 @@ class Options:
     cancel_upload: str = _setting("Cancel upload", _text, "Link that cancels an upload.")
     remove_file: str = _setting("Remove file", _text, "Link that removes a file from the zone.")
     cancel_confirmation: str = _setting(
-        "Cancel the upload of this file?", _text, "Question before cancelling an upload (nothing is deleted)."
+        "Cancel the upload of this file?",
+        _text,
+        "Question before cancelling an upload (nothing is deleted).",
     )
     upload_canceled: str = _setting("Upload canceled", _text, "Error shown on a cancelled file.")
     file_uploaded: str = _setting(
@@ -316,7 +322,9 @@ class Options:
         "characters and the extension) or a function of the file returning a name (made safe too).",
     )
     add_remove_links: bool = _setting(
-        False, _bool, "A remove link under each file (Dropzone's addRemoveLinks), worded by REMOVE_FILE."
+        False,
+        _bool,
+        "A remove link under each file (Dropzone's addRemoveLinks), worded by REMOVE_FILE.",
     )
     delete_on_remove: bool = _setting(
         False,
@@ -325,7 +333,9 @@ class Options:
         "(within DELETE_WINDOW seconds of its upload, by the client that uploaded it).",
     )
     delete_window: float = _setting(
-        3600, _size_seconds, "Seconds after its upload that a file may be deleted from its remove link."
+        3600,
+        _size_seconds,
+        "Seconds after its upload that a file may be deleted from its remove link.",
     )
     chunking: bool = _setting(False, _bool, "Send files larger than CHUNK_SIZE in chunks.")
     chunk_size: int = _setting(8 * 1024 * 1024, _chunk_bytes, "Bytes per chunk (at least 1024).")
@@ -341,13 +351,17 @@ class Options:
     )
     retry_chunks_limit: int = _setting(3, _count(0), "How many times a chunk is sent again.")
     chunk_folder: Optional[str] = _setting(
-        None, _optional_name, "Where partial uploads live; None for <instance folder>/dropzone-chunks."
+        None,
+        _optional_name,
+        "Where partial uploads live; None for <instance folder>/dropzone-chunks.",
     )
     chunk_expires: float = _setting(
         24 * 60 * 60, _size_seconds, "Seconds an idle partial upload is kept."
     )
     chunk_quota: Optional[float] = _setting(
-        1024, _size_mib, "Most MiB of unfinished chunked uploads one client may have; None for no limit."
+        1024,
+        _size_mib,
+        "Most MiB of unfinished chunked uploads one client may have; None for no limit.",
     )
     unfinished_uploads: Optional[int] = _setting(
         100,
@@ -415,7 +429,9 @@ _NAMES = tuple(setting_name(keyword) for keyword in KEYWORDS)
 _resolved: dict[Any, Options] = {}
 
 
-def resolve(config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where: str = "") -> Options:
+def resolve(
+    config: Mapping[str, Any], overrides: Mapping[str, Any] = {}, where: str = ""
+) -> Options:
     """Check the app config and the keywords given to ``where`` and merge them.
 
     Every upload request resolves its options, so recent answers are remembered, by the
@@ -478,13 +494,17 @@ def _check_together(values: Mapping[str, Any]) -> None:
         )
 
 
-def check_alone(overrides: Mapping[str, Any], where: str, form_field: bool = False) -> dict[str, Any]:
+def check_alone(
+    overrides: Mapping[str, Any], where: str, form_field: bool = False
+) -> dict[str, Any]:
     """Keywords given before there is an app (a form field's, where its form is defined):
     each value, and what the values given say together; what they mean beside the app's
     settings is judged when these are known. An allowed type may be a list of the app's
     own when its ``allowed_file_custom`` is not given (the app may set it)."""
     checked = check_keywords(overrides, where, form_field)
-    values = {f.name: f.metadata["check"](checked[f.name]) for f in fields(Options) if f.name in checked}
+    values = {
+        f.name: f.metadata["check"](checked[f.name]) for f in fields(Options) if f.name in checked
+    }
     try:
         if "allowed_file_type" in values:
             custom = values.get("allowed_file_custom")

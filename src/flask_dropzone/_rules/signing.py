@@ -37,7 +37,9 @@ def app_id(app: Flask) -> str:
 def check_app_id(config: Mapping[str, Any]) -> None:
     value = config.get(APP_ID)
     if value is not None and (not isinstance(value, str) or not value.strip()):
-        raise SettingError(f"{APP_ID} must be a non-empty string naming the app, or None, got {value!r}")
+        raise SettingError(
+            f"{APP_ID} must be a non-empty string naming the app, or None, got {value!r}"
+        )
 
 
 def _keys(app: Flask) -> list[Any]:
@@ -62,7 +64,9 @@ def digest(app: Flask, purpose: str, value: str, key: Any = None) -> str:
 
 def digest_matches(app: Flask, purpose: str, value: str, found: str) -> bool:
     """Whether ``found`` is :func:`digest` of ``value`` under any of the app's keys."""
-    return any(hmac.compare_digest(digest(app, purpose, value, key), found) for key in _keys(app) if key)
+    return any(
+        hmac.compare_digest(digest(app, purpose, value, key), found) for key in _keys(app) if key
+    )
 
 
 #: The longest signed value read: more is no value this app signed.
@@ -79,12 +83,17 @@ def canonical(token: str) -> bool:
     if not _SPELLING.fullmatch(token):
         return False
     try:
-        return all(base64_encode(base64_decode(part)).decode() == part for part in token.lstrip(".").split("."))
+        return all(
+            base64_encode(base64_decode(part)).decode() == part
+            for part in token.lstrip(".").split(".")
+        )
     except BadData:  # a length no base64 has
         return False
 
 
-def dumps(app: Flask, purpose: str, payload: Mapping[str, Any], client: Optional[str] = None) -> str:
+def dumps(
+    app: Flask, purpose: str, payload: Mapping[str, Any], client: Optional[str] = None
+) -> str:
     """``payload`` signed for ``purpose`` by ``app`` (its salt names both), with the time and,
     given, the ``client`` it is for (``"c"``); needs a secret key."""
     signer = serializer(app, purpose)

@@ -53,10 +53,14 @@ def storage(config: Mapping[str, Any]) -> Storage:
     if kind == "disk":
         return Storage()
     if importlib.util.find_spec("boto3") is None:
-        raise SettingError("DROPZONE_STORAGE = 's3' needs boto3 (the s3 extra): pip install 'boto3>=1.41'")
+        raise SettingError(
+            "DROPZONE_STORAGE = 's3' needs boto3 (the s3 extra): pip install 'boto3>=1.41'"
+        )
     bucket = _text(config, "DROPZONE_S3_BUCKET")
     if not bucket:
-        raise SettingError("DROPZONE_STORAGE = 's3' needs DROPZONE_S3_BUCKET, the bucket to store uploads in")
+        raise SettingError(
+            "DROPZONE_STORAGE = 's3' needs DROPZONE_S3_BUCKET, the bucket to store uploads in"
+        )
     if not _BUCKET.fullmatch(bucket) or ".." in bucket:
         raise SettingError(f"DROPZONE_S3_BUCKET {bucket!r} is not a bucket name")
     prefix = _text(config, "DROPZONE_S3_PREFIX") or ""

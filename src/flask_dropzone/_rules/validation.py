@@ -65,7 +65,9 @@ def content_refused(name: str, options: Options) -> FileTypeRefused:
     """A file of an allowed name whose content is another kind: said as such, not as a type
     the zone does not take."""
     kind = name.rpartition(".")[2].upper() if "." in name else name
-    return FileTypeRefused(messages.fill(options.content_mismatch, options).replace("{{type}}", kind))
+    return FileTypeRefused(
+        messages.fill(options.content_mismatch, options).replace("{{type}}", kind)
+    )
 
 
 def check_size(size: int, options: Options) -> None:

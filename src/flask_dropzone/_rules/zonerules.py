@@ -147,7 +147,9 @@ def signed(name: Optional[str], overrides: Mapping[str, Any], purpose: str) -> Z
     that can be signed (a naming function cannot)."""
     keys = SIGNED[purpose]
     keywords = canonical_keywords(overrides, "config()")
-    return Zone(name, {key: value for key, value in keywords.items() if key in keys and _plain(value)})
+    return Zone(
+        name, {key: value for key, value in keywords.items() if key in keys and _plain(value)}
+    )
 
 
 def max_age(app: Flask) -> float:
@@ -158,7 +160,11 @@ def max_age(app: Flask) -> float:
 def goes_direct(app: Flask, options: Options) -> bool:
     """Whether a zone of ``options`` sends its files straight to the bucket: ``s3_direct``
     with S3 storage, unless it is in a form (its files go with the form, to its view)."""
-    return options.s3_direct and not options.in_form and storage_settings.storage(app.config).kind == "s3"
+    return (
+        options.s3_direct
+        and not options.in_form
+        and storage_settings.storage(app.config).kind == "s3"
+    )
 
 
 def sign(app: Flask, zone: Zone, client: str, purpose: str) -> Optional[str]:
@@ -173,7 +179,11 @@ def load(app: Flask, token: Optional[str], client: Any, purpose: str) -> Optiona
     """The zone of rules this app signed for ``client`` and ``purpose`` no longer ago than
     :func:`max_age`, if it is still a zone today (for :data:`DIRECT`, one that uploads
     direct); None for anything else."""
-    read = signing.loads(app, SALTS[purpose], token, max_age(app), client) if isinstance(client, str) else None
+    read = (
+        signing.loads(app, SALTS[purpose], token, max_age(app), client)
+        if isinstance(client, str)
+        else None
+    )
     if read is None:
         return None
     try:

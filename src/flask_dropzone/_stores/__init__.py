@@ -92,7 +92,9 @@ def build(settings: Storage) -> Stores:
         from .s3.partials import S3Partials
 
         assert settings.s3_bucket is not None
-        files = S3Files(client_maker(settings.s3_endpoint_url), settings.s3_bucket, settings.s3_prefix)
+        files = S3Files(
+            client_maker(settings.s3_endpoint_url), settings.s3_bucket, settings.s3_prefix
+        )
         from .s3.direct import S3Direct
 
         direct = S3Direct(files, S3Partials(files))

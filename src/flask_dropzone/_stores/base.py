@@ -31,11 +31,15 @@ class QuotaExceeded(Exception):
     """Starting the upload would take the client over its quota of pending bytes or uploads."""
 
 
-def check_room(held: int, count: int, size: int, quota: Optional[int], unfinished: Optional[int]) -> None:
+def check_room(
+    held: int, count: int, size: int, quota: Optional[int], unfinished: Optional[int]
+) -> None:
     """QuotaExceeded if one more upload of ``size`` bytes takes a client that has ``count``
     unfinished uploads of ``held`` bytes past ``quota`` bytes or ``unfinished`` uploads
     (declaring a size of 0 must not open uploads without end)."""
-    if (quota is not None and held + size > quota) or (unfinished is not None and count >= unfinished):
+    if (quota is not None and held + size > quota) or (
+        unfinished is not None and count >= unfinished
+    ):
         raise QuotaExceeded()
 
 
@@ -134,7 +138,9 @@ class FileStore(ABC):
         """Somewhere to receive a file that will be published into ``folder``."""
 
     @abstractmethod
-    def publish(self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int) -> Stored:
+    def publish(
+        self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int
+    ) -> Stored:
         """Store ``source`` (``size`` bytes) in ``folder`` under ``name`` or the first free
         variant of it, never replacing anything; a source can be published more than once."""
 
@@ -152,7 +158,9 @@ class FileStore(ABC):
         file, never through a symlink)."""
 
     @abstractmethod
-    def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
+    def url(
+        self, folder: str, name: str, expires_in: int, content_type: str, disposition: str
+    ) -> Optional[str]:
         """A URL where a browser reads the stored file for ``expires_in`` seconds, answered
         with these ``Content-Type`` and ``Content-Disposition``; None where the store has
         no such URL (the app sends the file itself). It does not check that the file exists."""
@@ -193,7 +201,9 @@ class FileStore(ABC):
         disk, a prefix of the store's own in a bucket; never a folder of stored files."""
 
     @abstractmethod
-    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Claim]:
+    def claim(
+        self, folder: str, name: str, target: str, target_name: str, size: int
+    ) -> Optional[Claim]:
         """Store the pending file ``name`` of ``folder`` in ``target`` under ``target_name`` or
         the first free variant, exactly once, whoever else claims it at the same time: None
         for every claim but the one that stored it (and when it is gone). A claim that fails
@@ -208,7 +218,9 @@ class FileStore(ABC):
         """The pending files of one client's ``folder``, as (name, size, time kept)."""
 
     @abstractmethod
-    def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+    def clean_pending(
+        self, root: str, expires: float, now: Optional[float] = None
+    ) -> tuple[int, int]:
         """Remove pending files (of every client) older than ``expires``; (how many, bytes)."""
 
     def clean(self, folders: tuple[str, ...], expires: float) -> tuple[int, int]:
@@ -369,7 +381,11 @@ class DirectStore(ABC):
 
     @abstractmethod
     def start(
-        self, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
+        self,
+        client: str,
+        size: int,
+        quota: Optional[int],
+        place: Optional[tuple[str, str]],
         unfinished: Optional[int] = None,
     ) -> tuple[str, str, Optional[str], str]:
         """Create the upload, holding the first free variant of ``place`` (folder, name) if

@@ -77,7 +77,9 @@ def write_all(fd: int, data: Bytes, offset: Optional[int] = None) -> None:
 
 def check_size(file: Union[int, str], expected: int) -> None:
     """Refuse to name a file (a descriptor or our own path) whose size is not what was received."""
-    size = (os.fstat(file) if isinstance(file, int) else os.stat(file, follow_symlinks=False)).st_size
+    size = (
+        os.fstat(file) if isinstance(file, int) else os.stat(file, follow_symlinks=False)
+    ).st_size
     if size != expected:
         raise OSError(errno.ENOSPC, f"the stored file has {size} bytes instead of {expected}")
 
@@ -253,7 +255,9 @@ class DiskClaim(Claim):
     def undo(self) -> None:
         with disk_errors():
             with suppress(FileNotFoundError):
-                os.unlink(self.stored.path or self.stored.location)  # the name it took: nobody else's
+                os.unlink(
+                    self.stored.path or self.stored.location
+                )  # the name it took: nobody else's
             os.rename(self.claiming, self.pending_path)
 
 
@@ -274,7 +278,10 @@ class DiskFiles(FileStore):
         """A descriptor of this process's /proc/<pid>/fd, opened once per process (not per fork)."""
         pid = os.getpid()
         if self._proc_fd[0] != pid:
-            self._proc_fd = (pid, os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+            self._proc_fd = (
+                pid,
+                os.open(f"/proc/{pid}/fd", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC),
+            )
         return self._proc_fd[1]
 
     def link_descriptor(self, fd: int, target: str) -> None:
@@ -310,7 +317,9 @@ class DiskFiles(FileStore):
         fd, size = source.data_fd, source.size  # type: ignore[union-attr]
         return lambda path: self.link_checked(fd, size, path)
 
-    def copy_into(self, source: IO[bytes], folder: str, size: int, block_size: int = 1024 * 1024) -> DiskStaged:
+    def copy_into(
+        self, source: IO[bytes], folder: str, size: int, block_size: int = 1024 * 1024
+    ) -> DiskStaged:
         """A staged file in ``folder`` holding ``source``, which must have ``size`` bytes."""
         copy = self.stage(folder)
         try:
@@ -326,7 +335,9 @@ class DiskFiles(FileStore):
             raise
         return copy
 
-    def publish(self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int) -> Stored:
+    def publish(
+        self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int
+    ) -> Stored:
         folder = os.path.abspath(folder)
         with disk_errors():
             if isinstance(source, (bytes, bytearray, memoryview)):
@@ -398,7 +409,9 @@ class DiskFiles(FileStore):
             raise FileNotFoundError(errno.ENOENT, "no stored file", path)
         return os.fdopen(fd, "rb")
 
-    def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
+    def url(
+        self, folder: str, name: str, expires_in: int, content_type: str, disposition: str
+    ) -> Optional[str]:
         return None  # a folder of the server's disk has no URL of its own
 
     def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
@@ -420,7 +433,11 @@ class DiskFiles(FileStore):
             info = os.stat(os.path.join(os.path.abspath(folder), name), follow_symlinks=False)
         except (FileNotFoundError, NotADirectoryError):
             return None
-        return f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}" if stat.S_ISREG(info.st_mode) else None
+        return (
+            f"{info.st_ino}:{info.st_mtime_ns}:{info.st_size}"
+            if stat.S_ISREG(info.st_mode)
+            else None
+        )
 
     def label(self, folder: str, root: str) -> str:
         """The folder's path relative to ``root``, with ``/``: "" for the upload folder itself,
@@ -445,7 +462,9 @@ class DiskFiles(FileStore):
     def pending_folder(self, root: str, client: str) -> str:
         return os.path.join(os.path.abspath(root), PENDING, client)
 
-    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Claim]:
+    def claim(
+        self, folder: str, name: str, target: str, target_name: str, size: int
+    ) -> Optional[Claim]:
         """A rename to a name of the claim's own decides which claim it is (a rename is
         atomic: the others find nothing), then a link gives the file its free name in
         ``target``: no byte is moved (copied only across file systems)."""
@@ -460,7 +479,11 @@ class DiskFiles(FileStore):
             with disk_errors():
                 check_size(claiming, size)
                 try:
-                    stored = free_name(target, target_name, lambda path: os.link(claiming, path, follow_symlinks=False))
+                    stored = free_name(
+                        target,
+                        target_name,
+                        lambda path: os.link(claiming, path, follow_symlinks=False),
+                    )
                 except OSError as error:
                     if error.errno not in _NOT_LINKABLE:
                         raise
@@ -498,11 +521,15 @@ class DiskFiles(FileStore):
                 info = entry.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue
-            if stat.S_ISREG(info.st_mode) and not entry.name.startswith("."):  # a claim's, a temporary
+            if stat.S_ISREG(info.st_mode) and not entry.name.startswith(
+                "."
+            ):  # a claim's, a temporary
                 found.append((entry.name, info.st_size, info.st_mtime))
         return found
 
-    def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+    def clean_pending(
+        self, root: str, expires: float, now: Optional[float] = None
+    ) -> tuple[int, int]:
         older_than = (time.time() if now is None else now) - expires
         removed = freed = 0
         base = os.path.join(os.path.abspath(root), PENDING)

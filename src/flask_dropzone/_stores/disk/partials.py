@@ -473,7 +473,9 @@ class DiskHandOver(HandOver):
         if self.lock_fd < 0:
             return
         try:
-            _drop_bytes(self.dir_fd)  # first: should the marker fail, no file is left to hand over twice
+            _drop_bytes(
+                self.dir_fd
+            )  # first: should the marker fail, no file is left to hand over twice
             _touch(COMPLETE, self.dir_fd)
         finally:
             self._end()
@@ -555,7 +557,11 @@ class DiskPartials(PartialStore):
         raise StoreBusy()
 
     def _open_upload(
-        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int],
+        self,
+        client_fd: int,
+        chunk: Chunk,
+        quota: Optional[int],
+        unfinished: Optional[int],
         expires: Optional[float],
     ) -> Optional[DiskPartial]:
         dir_fd, created = self._start(client_fd, chunk, quota, unfinished, expires)
@@ -581,7 +587,11 @@ class DiskPartials(PartialStore):
         return DiskPartial(dir_fd, lock, recorded, created)
 
     def _start(
-        self, client_fd: int, chunk: Chunk, quota: Optional[int], unfinished: Optional[int],
+        self,
+        client_fd: int,
+        chunk: Chunk,
+        quota: Optional[int],
+        unfinished: Optional[int],
         expires: Optional[float],
     ) -> tuple[int, bool]:
         """The upload's folder, with its manifest; (folder, whether this request started it).
@@ -610,7 +620,9 @@ class DiskPartials(PartialStore):
             except BaseException:
                 os.close(dir_fd)
                 try:
-                    os.rmdir(chunk.uuid, dir_fd=client_fd)  # refused or failed: no empty folder is left
+                    os.rmdir(
+                        chunk.uuid, dir_fd=client_fd
+                    )  # refused or failed: no empty folder is left
                 except OSError:
                     pass  # not empty: not ours to remove
                 raise
@@ -706,7 +718,10 @@ class DiskPartials(PartialStore):
         root = self._root()
         try:
             try:
-                if time.time() - os.stat(_CLEAN_STAMP, dir_fd=root, follow_symlinks=False).st_mtime < interval:
+                if (
+                    time.time() - os.stat(_CLEAN_STAMP, dir_fd=root, follow_symlinks=False).st_mtime
+                    < interval
+                ):
                     return False
             except FileNotFoundError:
                 pass
@@ -726,7 +741,11 @@ class DiskPartials(PartialStore):
 def _folders(dir_fd: int, pattern: "re.Pattern[str]") -> Iterator[str]:
     """Names of real folders (not symlinks) in ``dir_fd`` that match ``pattern``."""
     with os.scandir(dir_fd) as entries:
-        names = [entry.name for entry in entries if pattern.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)]
+        names = [
+            entry.name
+            for entry in entries
+            if pattern.fullmatch(entry.name) and entry.is_dir(follow_symlinks=False)
+        ]
     return iter(names)
 
 
@@ -799,7 +818,9 @@ def _clean_upload(client_fd: int, name: str, now: float, expires: float) -> Clea
         try:
             if now - _last_change(dir_fd) <= _kept_for(dir_fd, lock, expires):
                 return report
-            if lock is not None and (not _lock_manifest(lock, exclusive=True, wait=False) or _removed(lock)):
+            if lock is not None and (
+                not _lock_manifest(lock, exclusive=True, wait=False) or _removed(lock)
+            ):
                 return report  # a request is at work on it
             if lock is None or _state(dir_fd) is not None:
                 report.freed += _remove_upload(dir_fd)

@@ -156,7 +156,11 @@ class S3Direct(DirectStore):
 
     @_translated
     def start(
-        self, client: str, size: int, quota: Optional[int], place: Optional[tuple[str, str]],
+        self,
+        client: str,
+        size: int,
+        quota: Optional[int],
+        place: Optional[tuple[str, str]],
         unfinished: Optional[int] = None,
     ) -> tuple[str, str, Optional[str], str]:
         """Create the multipart upload: at the first free variant of ``place`` (folder,
@@ -175,7 +179,9 @@ class S3Direct(DirectStore):
                 key, name = self._hold(base, *place)
             marker = self._marker(base, client, size)
             try:
-                partials.put(marker, b"", metadata={_KEY: quote(key)})  # first: the sweep finds it all
+                partials.put(
+                    marker, b"", metadata={_KEY: quote(key)}
+                )  # first: the sweep finds it all
                 made = self.client.create_multipart_upload(
                     Bucket=self.bucket, Key=key, Metadata={ID: _nonce(base)}
                 )
@@ -204,8 +210,13 @@ class S3Direct(DirectStore):
         params: dict[str, Any] = {"Bucket": bucket, "Key": ticket.base, "ContentLength": first}
         urls = [self._presign("put_object", params, expires)]
         for number, length in enumerate(others, 2):
-            params = {"Bucket": bucket, "Key": ticket.key, "UploadId": ticket.upload_id,
-                      "PartNumber": number, "ContentLength": length}
+            params = {
+                "Bucket": bucket,
+                "Key": ticket.key,
+                "UploadId": ticket.upload_id,
+                "PartNumber": number,
+                "ContentLength": length,
+            }
             urls.append(self._presign("upload_part", params, expires))
         return urls
 
@@ -215,7 +226,9 @@ class S3Direct(DirectStore):
         url = str(self.client.generate_presigned_url(operation, Params=params, ExpiresIn=expires))
         signed = parse_qs(urlsplit(url).query).get("X-Amz-SignedHeaders", [""])[0].split(";")
         if "content-length" not in signed:
-            raise StoreUnavailable("presigned part URLs do not sign Content-Length (is the client SigV4?)")
+            raise StoreUnavailable(
+                "presigned part URLs do not sign Content-Length (is the client SigV4?)"
+            )
         return url
 
     @_translated
@@ -223,14 +236,18 @@ class S3Direct(DirectStore):
         """Every part listed, all pages, and the first part (the object at ``base``) as
         part 1."""
         pages = self.client.get_paginator("list_parts").paginate(
-            Bucket=self.bucket, Key=ticket.key, UploadId=ticket.upload_id,
+            Bucket=self.bucket,
+            Key=ticket.key,
+            UploadId=ticket.upload_id,
             PaginationConfig={"PageSize": LIST_PAGE},
         )
         every = (dict(part) for page in pages for part in page.get("Parts", ()))
         listed = [part for part in every if part.get("PartNumber") != 1]
         first = self.partials.head(ticket.base)
         if first is not None:
-            listed.append({"PartNumber": 1, "Size": int(first["ContentLength"]), "ETag": first["ETag"]})
+            listed.append(
+                {"PartNumber": 1, "Size": int(first["ContentLength"]), "ETag": first["ETag"]}
+            )
         return listed
 
     @_translated
@@ -260,7 +277,10 @@ class S3Direct(DirectStore):
         it only while that is still its placeholder (else NameLost)."""
         base, key, upload_id = ticket.base, ticket.key, ticket.upload_id
         copied = self.client.upload_part_copy(
-            Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=1,
+            Bucket=self.bucket,
+            Key=key,
+            UploadId=upload_id,
+            PartNumber=1,
             CopySource={"Bucket": self.bucket, "Key": base + ".first"},
         )
         every = [{"PartNumber": 1, "ETag": copied["CopyPartResult"]["ETag"]}, *parts]
@@ -350,7 +370,12 @@ class S3Direct(DirectStore):
         self._end(base, ticket.client, ticket.size, discard=key, claim=claim, own_file=own_file)
 
     def _end(
-        self, base: str, client: str, size: int, discard: Optional[str] = None, claim: Optional[str] = None,
+        self,
+        base: str,
+        client: str,
+        size: int,
+        discard: Optional[str] = None,
+        claim: Optional[str] = None,
         own_file: bool = False,
     ) -> bool:
         """Mark the upload ended, if ``claim`` (the ETag of the caller's claim; None: no
@@ -361,7 +386,9 @@ class S3Direct(DirectStore):
         function named), the first part, its copy, the quota marker."""
         partials = self.partials
         condition: dict[str, Any] = {"create_only": True} if claim is None else {"if_match": claim}
-        if not partials.put(base + ".claim", new_id().encode(), metadata={_STATE: _ENDED}, **condition):
+        if not partials.put(
+            base + ".claim", new_id().encode(), metadata={_STATE: _ENDED}, **condition
+        ):
             return False  # taken over: the request that holds it ends it
         if discard == base + ".file":
             partials.delete_keys([discard])
@@ -391,7 +418,9 @@ class S3Direct(DirectStore):
             Bucket=self.bucket, Prefix=partials.unfinished_root
         )
         markers = [
-            entry for page in pages for entry in page.get("Contents", ())
+            entry
+            for page in pages
+            for entry in page.get("Contents", ())
             if _direct_marker(entry["Key"]) and entry["LastModified"].timestamp() < cutoff
         ]
         for entry in markers:
@@ -412,7 +441,7 @@ class S3Direct(DirectStore):
         """End the expired upload of a quota marker unless a completion holds it; (multipart
         uploads aborted, bytes freed)."""
         partials = self.partials
-        client, _, name = marker[len(partials.unfinished_root):].rpartition("/")
+        client, _, name = marker[len(partials.unfinished_root) :].rpartition("/")
         nonce, _, declared = name.partition(".")
         base, size = f"{self.root}{client}/{nonce}", int(declared or 0)
         claim = self._claim(base, size)  # within the lease of a completion of that size

@@ -58,7 +58,13 @@ _MISSING = ("404", "NoSuchKey", "NotFound")
 #: What the store's own code reads from an answer (a name taken, an object or upload missing,
 #: a range past the end, parts refused, a part too small): every other refusal is a failure.
 _ANSWERS = (
-    *_TAKEN, *_MISSING, "InvalidRange", "NoSuchUpload", "InvalidPart", "InvalidPartOrder", "EntityTooSmall",
+    *_TAKEN,
+    *_MISSING,
+    "InvalidRange",
+    "NoSuchUpload",
+    "InvalidPart",
+    "InvalidPartOrder",
+    "EntityTooSmall",
 )
 #: What an unusable bucket or credentials answer.
 _UNAVAILABLE = (
@@ -102,10 +108,14 @@ class S3Errors:
             code = error_code(error)
             if code == "EntityTooLarge":
                 raise StoreLimit(f"S3 refused the object as too large ({code})") from error
-            if code not in _UNAVAILABLE and (code in _ANSWERS or _status(error) in (404, 409, 412, 416)):
+            if code not in _UNAVAILABLE and (
+                code in _ANSWERS or _status(error) in (404, 409, 412, 416)
+            ):
                 return  # an answer the store reads (taken, missing, ...), not a failure
             # credentials, a bucket, a server error, or a refusal the store has no meaning for
-            raise StoreUnavailable(f"bucket {self.bucket!r}: {code or _status(error)}: {error}") from error
+            raise StoreUnavailable(
+                f"bucket {self.bucket!r}: {code or _status(error)}: {error}"
+            ) from error
         elif isinstance(error, BotoCoreError):  # no connection, no credentials, a timeout
             raise StoreUnavailable(f"bucket {self.bucket!r}: {error}") from error
 
@@ -144,7 +154,9 @@ class ObjectReader:
 
     def read(self, size: int = -1) -> bytes:
         if self._body is None and 0 <= size <= 64 * 1024:
-            data: bytes = self._get(f"bytes={self._position}-{self._position + max(size, 1) - 1}").read()
+            data: bytes = self._get(
+                f"bytes={self._position}-{self._position + max(size, 1) - 1}"
+            ).read()
             data = data[:size]
         else:
             if self._body is None:
@@ -260,7 +272,11 @@ class S3Staged(Staged):
                 self._upload_id = created["UploadId"]
             number = len(self._parts) + 1
             answer = files.client.upload_part(
-                Bucket=files.bucket, Key=self.key, UploadId=self._upload_id, PartNumber=number, Body=part
+                Bucket=files.bucket,
+                Key=self.key,
+                UploadId=self._upload_id,
+                PartNumber=number,
+                Body=part,
             )
         self._parts.append({"PartNumber": number, "ETag": answer["ETag"]})
 
@@ -270,7 +286,9 @@ class S3Staged(Staged):
         files = self.files
         with files.errors:
             if self._upload_id is None:
-                files.client.put_object(Bucket=files.bucket, Key=self.key, Body=Blocks(self._blocks))
+                files.client.put_object(
+                    Bucket=files.bucket, Key=self.key, Body=Blocks(self._blocks)
+                )
             else:
                 if self._filled:
                     self._upload_part(Blocks(self._blocks))
@@ -294,7 +312,9 @@ class S3Staged(Staged):
         try:
             with files.errors:
                 if self._upload_id is not None:
-                    files.client.abort_multipart_upload(Bucket=files.bucket, Key=self.key, UploadId=self._upload_id)
+                    files.client.abort_multipart_upload(
+                        Bucket=files.bucket, Key=self.key, UploadId=self._upload_id
+                    )
                     self._upload_id = None
                 elif self.finished:
                     files.client.delete_object(Bucket=files.bucket, Key=self.key)
@@ -307,7 +327,9 @@ def _version(head: dict[str, Any]) -> str:
     """A stored object's version: its id; for one stored before objects had ids, its ETag
     and the second it was stored."""
     own = (head.get("Metadata") or {}).get(ID)
-    return str(own) if own else str(head["ETag"]).strip('"') + f":{head['LastModified'].timestamp()}"
+    return (
+        str(own) if own else str(head["ETag"]).strip('"') + f":{head['LastModified'].timestamp()}"
+    )
 
 
 def client_maker(endpoint_url: Optional[str]) -> Callable[[], Any]:
@@ -321,9 +343,13 @@ def client_maker(endpoint_url: Optional[str]) -> Callable[[], Any]:
             import boto3
             from botocore.config import Config
 
-            config = Config(signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"})
+            config = Config(
+                signature_version="s3v4", retries={"max_attempts": 5, "mode": "standard"}
+            )
             made.clear()
-            made[pid] = boto3.session.Session().client("s3", endpoint_url=endpoint_url, config=config)
+            made[pid] = boto3.session.Session().client(
+                "s3", endpoint_url=endpoint_url, config=config
+            )
         return made[pid]
 
     return client
@@ -377,7 +403,9 @@ class S3Files(FileStore):
     def stage(self, folder: str) -> S3Staged:
         return S3Staged(self)
 
-    def publish(self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int) -> Stored:
+    def publish(
+        self, source: Union[Bytes, Staged, HandOver], folder: str, name: str, size: int
+    ) -> Stored:
         if isinstance(source, (bytes, bytearray, memoryview)):
             body = bytes(source)
             return self._first_free(folder, name, lambda key: self._put_new(key, body))
@@ -436,7 +464,9 @@ class S3Files(FileStore):
 
         try:
             with self.errors:
-                answer = self.client.put_object(Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata={})
+                answer = self.client.put_object(
+                    Bucket=self.bucket, Key=key, Body=body, IfNoneMatch="*", Metadata={}
+                )
         except ClientError as error:
             if error_code(error) in _TAKEN:
                 return None
@@ -452,8 +482,12 @@ class S3Files(FileStore):
         try:
             with self.errors:
                 self.client.copy_object(
-                    Bucket=self.bucket, Key=key, CopySource={"Bucket": self.bucket, "Key": source}, IfNoneMatch="*",
-                    MetadataDirective="REPLACE", Metadata={ID: new_id()},
+                    Bucket=self.bucket,
+                    Key=key,
+                    CopySource={"Bucket": self.bucket, "Key": source},
+                    IfNoneMatch="*",
+                    MetadataDirective="REPLACE",
+                    Metadata={ID: new_id()},
                 )
         except ClientError as error:
             if error_code(error) in _TAKEN:
@@ -469,15 +503,21 @@ class S3Files(FileStore):
         if not self.hold(key, nonce):
             return False
         with self.errors:
-            upload = self.client.create_multipart_upload(Bucket=self.bucket, Key=key, Metadata={ID: nonce})["UploadId"]
+            upload = self.client.create_multipart_upload(
+                Bucket=self.bucket, Key=key, Metadata={ID: nonce}
+            )["UploadId"]
         try:
             parts = []
             for number, start in enumerate(range(0, size, COPY_LIMIT), 1):
                 end = min(start + COPY_LIMIT, size) - 1
                 with self.errors:
                     answer = self.client.upload_part_copy(
-                        Bucket=self.bucket, Key=key, UploadId=upload, PartNumber=number,
-                        CopySource={"Bucket": self.bucket, "Key": source}, CopySourceRange=f"bytes={start}-{end}",
+                        Bucket=self.bucket,
+                        Key=key,
+                        UploadId=upload,
+                        PartNumber=number,
+                        CopySource={"Bucket": self.bucket, "Key": source},
+                        CopySourceRange=f"bytes={start}-{end}",
                     )
                 parts.append({"PartNumber": number, "ETag": answer["CopyPartResult"]["ETag"]})
             self.complete_held(key, nonce, upload, parts)
@@ -511,7 +551,11 @@ class S3Files(FileStore):
         return self._put_new(key, nonce.encode() if own_etag else b"", {HELD: nonce})
 
     def complete_held(
-        self, key: str, nonce: str, upload_id: str, parts: list[dict[str, Any]],
+        self,
+        key: str,
+        nonce: str,
+        upload_id: str,
+        parts: list[dict[str, Any]],
         etag: Optional[str] = None,
     ) -> None:
         """Complete the multipart upload at the name ``key`` held for it (by the upload
@@ -528,7 +572,10 @@ class S3Files(FileStore):
         try:
             with self.errors:
                 self.client.complete_multipart_upload(
-                    Bucket=self.bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts},
+                    Bucket=self.bucket,
+                    Key=key,
+                    UploadId=upload_id,
+                    MultipartUpload={"Parts": parts},
                     IfMatch=etag,
                 )
         except ClientError as error:
@@ -576,7 +623,9 @@ class S3Files(FileStore):
     def open(self, folder: str, name: str) -> IO[bytes]:
         return ObjectReader(self, folder + name)  # type: ignore[return-value]
 
-    def url(self, folder: str, name: str, expires_in: int, content_type: str, disposition: str) -> Optional[str]:
+    def url(
+        self, folder: str, name: str, expires_in: int, content_type: str, disposition: str
+    ) -> Optional[str]:
         """A presigned GET of the object (signed locally: no request), whose answer carries
         ``content_type`` and ``disposition`` (S3's ``response-content-type`` and
         ``response-content-disposition``, covered by the signature)."""
@@ -587,7 +636,11 @@ class S3Files(FileStore):
             "ResponseContentDisposition": disposition,
         }
         with self.errors:
-            return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
+            return str(
+                self.client.generate_presigned_url(
+                    "get_object", Params=params, ExpiresIn=expires_in
+                )
+            )
 
     def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
         """Delete the stored file (the object HEAD saw, not one stored after, and with
@@ -642,7 +695,9 @@ class S3Files(FileStore):
     def pending_folder(self, root: str, client: str) -> str:
         return f"{self.own}{PENDING}{client}/"
 
-    def claim(self, folder: str, name: str, target: str, target_name: str, size: int) -> Optional[Claim]:
+    def claim(
+        self, folder: str, name: str, target: str, target_name: str, size: int
+    ) -> Optional[Claim]:
         """A create-only claim object with a body of its own decides which claim it is (one
         server wins), then one create-only copy stores the file under a free name. A copy
         that fails gives the claim back (deleted only while it is still this claim's)."""
@@ -656,10 +711,14 @@ class S3Files(FileStore):
             head = self.head(key)
             if head is None:
                 raise FileNotFoundError(key)  # swept as the claim began
-            stored = self._first_free(target, target_name, lambda copy: self._copy_new(key, copy, size))
+            stored = self._first_free(
+                target, target_name, lambda copy: self._copy_new(key, copy, size)
+            )
         except BaseException as error:
             self._give_back(key + CLAIM, claim_tag)
-            if isinstance(error, FileNotFoundError) or (isinstance(error, ClientError) and error_code(error) in _MISSING):
+            if isinstance(error, FileNotFoundError) or (
+                isinstance(error, ClientError) and error_code(error) in _MISSING
+            ):
                 return None  # expired and swept as the claim began: the sweep won
             raise
         return S3Claim(self, key, head["ETag"], claim_tag, stored)
@@ -678,22 +737,34 @@ class S3Files(FileStore):
 
     def pending_files(self, folder: str) -> list[tuple[str, int, float]]:
         with self.errors:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=folder)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=folder
+            )
             entries = [entry for page in pages for entry in page.get("Contents", ())]
         claimed = {entry["Key"][: -len(CLAIM)] for entry in entries if entry["Key"].endswith(CLAIM)}
         return [
-            (entry["Key"][len(folder) :], int(entry.get("Size", 0)), entry["LastModified"].timestamp())
+            (
+                entry["Key"][len(folder) :],
+                int(entry.get("Size", 0)),
+                entry["LastModified"].timestamp(),
+            )
             for entry in entries
-            if not entry["Key"].endswith(CLAIM) and entry["Key"] not in claimed and "/" not in entry["Key"][len(folder) :]
+            if not entry["Key"].endswith(CLAIM)
+            and entry["Key"] not in claimed
+            and "/" not in entry["Key"][len(folder) :]
         ]
 
-    def clean_pending(self, root: str, expires: float, now: Optional[float] = None) -> tuple[int, int]:
+    def clean_pending(
+        self, root: str, expires: float, now: Optional[float] = None
+    ) -> tuple[int, int]:
         """Pending objects older than ``expires`` go, but not one a claim began on since (its
         claim is judged by its own age: a claim never loses its file to the sweep midway)."""
         cutoff = (time.time() if now is None else now) - expires
         removed = freed = 0
         with self.errors:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=self.own + PENDING)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self.own + PENDING
+            )
             for page in pages:
                 for entry in page.get("Contents", ()):
                     key = entry["Key"]
@@ -714,13 +785,17 @@ class S3Files(FileStore):
         staging = self.own + "staging/"
         removed = freed = 0
         with self.errors:
-            pages = self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=staging)
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=staging
+            )
             for page in pages:
                 for entry in page.get("Contents", ()):
                     if entry["LastModified"].timestamp() < cutoff:
                         self.client.delete_object(Bucket=self.bucket, Key=entry["Key"])
                         removed, freed = removed + 1, freed + entry.get("Size", 0)
-            uploads = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket, Prefix=staging)
+            uploads = self.client.get_paginator("list_multipart_uploads").paginate(
+                Bucket=self.bucket, Prefix=staging
+            )
             for page in uploads:
                 for upload in page.get("Uploads", ()):
                     if upload["Initiated"].timestamp() < cutoff:

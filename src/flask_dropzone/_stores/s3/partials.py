@@ -154,9 +154,15 @@ class Record:
     def from_json(cls, text: str) -> "Record":
         record = json.loads(text)
         return cls(
-            Manifest(**record["manifest"]), record["upload_id"], record["key"],
-            record.get("folder"), record.get("name"), str(record.get("nonce", "")),
-            record.get("expires"), record.get("held"), str(record.get("marker", "")),
+            Manifest(**record["manifest"]),
+            record["upload_id"],
+            record["key"],
+            record.get("folder"),
+            record.get("name"),
+            str(record.get("nonce", "")),
+            record.get("expires"),
+            record.get("held"),
+            str(record.get("marker", "")),
             record.get("marker_etag"),
         )
 
@@ -183,8 +189,14 @@ class S3Partial(Partial):
     this process how the start of another server ends)."""
 
     def __init__(
-        self, store: "S3Partials", base: str, chunk: Chunk, marker: str,
-        record: Optional[Record] = None, created: bool = False, start: Optional[_Start] = None,
+        self,
+        store: "S3Partials",
+        base: str,
+        chunk: Chunk,
+        marker: str,
+        record: Optional[Record] = None,
+        created: bool = False,
+        start: Optional[_Start] = None,
         starting: bool = False,
     ) -> None:
         self.store, self.base, self.chunk, self.marker = store, base, chunk, marker
@@ -409,7 +421,11 @@ class S3Partials(PartialStore):
         return self.files.head(key)
 
     def put(
-        self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None,
+        self,
+        key: str,
+        body: bytes,
+        create_only: bool = False,
+        if_match: Optional[str] = None,
         metadata: Optional[dict[str, str]] = None,
     ) -> bool:
         """Write ``key`` (with user ``metadata``: an empty object that says something needs
@@ -417,7 +433,11 @@ class S3Partials(PartialStore):
         return self.write(key, body, create_only, if_match, metadata) is not None
 
     def write(
-        self, key: str, body: bytes, create_only: bool = False, if_match: Optional[str] = None,
+        self,
+        key: str,
+        body: bytes,
+        create_only: bool = False,
+        if_match: Optional[str] = None,
         metadata: Optional[dict[str, str]] = None,
     ) -> Optional[str]:
         """:meth:`put`, answering the ETag written (None: the condition did not hold)."""
@@ -484,8 +504,11 @@ class S3Partials(PartialStore):
         try:
             with files.errors:
                 answer = files.client.upload_part(
-                    Bucket=files.bucket, Key=record.key, UploadId=record.upload_id,
-                    PartNumber=index + 1, Body=Blocks(blocks),
+                    Bucket=files.bucket,
+                    Key=record.key,
+                    UploadId=record.upload_id,
+                    PartNumber=index + 1,
+                    Body=Blocks(blocks),
                 )
         except ClientError as error:
             if _code(error) != "NoSuchUpload":
@@ -503,8 +526,11 @@ class S3Partials(PartialStore):
             with self.files.errors:
                 while True:
                     page = self.client.list_parts(
-                        Bucket=self.files.bucket, Key=record.key, UploadId=record.upload_id,
-                        MaxParts=BLOCK, PartNumberMarker=after,
+                        Bucket=self.files.bucket,
+                        Key=record.key,
+                        UploadId=record.upload_id,
+                        MaxParts=BLOCK,
+                        PartNumberMarker=after,
                     )
                     found = page.get("Parts", ())
                     listed.extend(found)
@@ -547,7 +573,9 @@ class S3Partials(PartialStore):
                 with files.errors:
                     if record.name is None:
                         files.client.complete_multipart_upload(
-                            Bucket=files.bucket, Key=record.key, UploadId=record.upload_id,
+                            Bucket=files.bucket,
+                            Key=record.key,
+                            UploadId=record.upload_id,
                             MultipartUpload={"Parts": parts},
                         )
                     else:
@@ -658,8 +686,13 @@ class S3Partials(PartialStore):
         self.write(self.marker_of(base, record), record.marker.encode(), if_match=claim)
 
     def end(
-        self, base: str, record: Record, state: str, refusal: Optional[int] = None,
-        expect: Optional[str] = None, own_file: bool = False,
+        self,
+        base: str,
+        record: Record,
+        state: str,
+        refusal: Optional[int] = None,
+        expect: Optional[str] = None,
+        own_file: bool = False,
     ) -> bool:
         """End the upload with ``state``, from the hand-over whose marker's ETag is
         ``expect``, else while it is open: its bytes go, and the name held for it while it
@@ -737,9 +770,15 @@ class S3Partials(PartialStore):
         return partial
 
     def _begin(
-        self, client: str, chunk: Chunk, base: str, marker: str,
-        limits: tuple[Optional[int], Optional[int]], destination: Optional[tuple[str, str]],
-        expires: Optional[float], start: _Start,
+        self,
+        client: str,
+        chunk: Chunk,
+        base: str,
+        marker: str,
+        limits: tuple[Optional[int], Optional[int]],
+        destination: Optional[tuple[str, str]],
+        expires: Optional[float],
+        start: _Start,
     ) -> S3Partial:
         """Start the upload (its marker, the quota, the name held, the multipart upload), or
         find it started: by its record, or, while the request starting it has not recorded
@@ -763,7 +802,11 @@ class S3Partials(PartialStore):
         return S3Partial(self, base, chunk, marker, record, created=True, start=start)
 
     def _check_room(
-        self, client: str, marker: tuple[str, str], size: int, quota: Optional[int],
+        self,
+        client: str,
+        marker: tuple[str, str],
+        size: int,
+        quota: Optional[int],
         unfinished: Optional[int],
     ) -> None:
         """QuotaExceeded if the client's other unfinished uploads leave no room for this one
@@ -829,8 +872,12 @@ class S3Partials(PartialStore):
         self.files.delete_matching(lock, held)
 
     def _create(
-        self, chunk: Chunk, base: str, destination: Optional[tuple[str, str]],
-        expires: Optional[float], nonce: str,
+        self,
+        chunk: Chunk,
+        base: str,
+        destination: Optional[tuple[str, str]],
+        expires: Optional[float],
+        nonce: str,
     ) -> Record:
         """The multipart upload, at a free name held for it in ``destination``, else in ``base``."""
         key, folder, name, held = base + "data", None, None, None
