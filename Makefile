@@ -6,7 +6,7 @@ FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo demo-s3 js lint test test-floors bench fuzz vendor screenshots clean
+.PHONY: demo demo-s3 js lint test test-fast test-floors bench fuzz vendor screenshots clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,7 @@ demo-s3: $(VENV)/.test
 	$(PY) scripts/demo_s3.py --host $(HOST) --port $(PORT)
 
 # The zone script: js/ (ES modules, one per feature) assembled into the one file the extension
-# serves, src/flask_dropzone/static/flask-dropzone.js (checked in; tests/test_zone_script.py checks it).
+# serves, src/flask_dropzone/static/flask-dropzone.js (checked in; tests/rules/test_zone_script.py checks it).
 js: | $(PY)
 	$(PY) scripts/build_js.py
 
@@ -43,8 +43,18 @@ lint: $(VENV)/.test node_modules/.package-lock.json
 	$(VENV)/bin/lint-imports
 	node_modules/.bin/eslint js src/flask_dropzone/static/flask-dropzone.js
 
+# The suite in parallel (pytest-xdist): each worker starts its own SeaweedFS and Chromium.
+# `make test PYTEST_ARGS="tests/app -x"` runs a part of it; WORKERS=0: in this process alone.
+WORKERS ?= 2
+PYTEST := -m pytest -n $(WORKERS) $(PYTEST_ARGS)
+
 test: lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) $(PYTEST)
+
+# The edit-test loop: every test that needs no SeaweedFS, gunicorn or Chromium (the markers
+# s3, servers and browser, set from the fixtures a test uses), in under a minute.
+test-fast: $(VENV)/.test
+	$(PY) -m pytest -n $(WORKERS) -m "not (s3 or servers or browser)" $(PYTEST_ARGS)
 
 # The suite again with every runtime dependency at the floor pyproject.toml declares.
 $(FLOORS)/.test: pyproject.toml scripts/floors.py
@@ -56,7 +66,7 @@ $(FLOORS)/.test: pyproject.toml scripts/floors.py
 
 test-floors: $(FLOORS)/.test
 	$(FLOORS)/bin/python -m pip list --format=freeze | grep -iE '^(flask|werkzeug|filetype|multipart|flask-wtf|boto3)=='
-	$(FLOORS)/bin/python -m pytest $(PYTEST_ARGS)
+	$(FLOORS)/bin/python $(PYTEST)
 
 bench: $(VENV)/.test
 	$(PY) bench/parsers.py

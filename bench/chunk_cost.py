@@ -19,7 +19,7 @@ from pathlib import Path
 
 HERE = Path(__file__).parent
 sys.path.insert(0, str(HERE.parent / "tests"))
-from chunking import chunk_requests, make_app, send  # noqa: E402
+from support.chunking import chunk_app, chunk_requests, send  # noqa: E402
 
 CHUNK = 4096
 TARGET = 1.2
@@ -28,7 +28,7 @@ TARGET = 1.2
 def per_chunk(count: int, last: int = 100) -> float:
     """Median seconds of each of the last ``last`` chunks of a file of ``count`` chunks."""
     with tempfile.TemporaryDirectory() as instance:
-        app = make_app(instance, chunk_size=CHUNK, max_file_size=None, chunk_quota=None)
+        app = chunk_app(instance, chunk_size=CHUNK, max_file_size=None, chunk_quota=None)
         client = app.test_client()
         bodies = chunk_requests(os.urandom(count * CHUNK), "w7.bin", CHUNK)
         times = []

@@ -38,7 +38,7 @@ import client as http_client  # noqa: E402
 from run import Server, data_file, machine, small_file  # noqa: E402
 from s3 import app_env, empty  # noqa: E402
 
-from s3server import S3Server, make_client  # noqa: E402
+from support.s3server import S3Server, make_client  # noqa: E402
 
 MIB = 1024 * 1024
 SMALL_CLAIMS = 100

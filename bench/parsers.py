@@ -21,7 +21,7 @@ from typing import Callable
 
 sys.path.insert(0, str(Path(__file__).parent.parent / "src"))
 sys.path.insert(0, str(Path(__file__).parent.parent / "tests"))
-from hostile_bodies import JUNK_FAMILIES, reads  # noqa: E402
+from support.hostile_bodies import JUNK_FAMILIES, reads  # noqa: E402
 
 MIB = 1024 * 1024
 READ = MIB

@@ -33,7 +33,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 import client as http_client  # noqa: E402
 from run import Server, data_file  # noqa: E402
 
-from s3server import S3Server, make_client  # noqa: E402
+from support.s3server import S3Server, make_client  # noqa: E402
 
 MIB = 1024 * 1024
 CHUNK = 8 * MIB

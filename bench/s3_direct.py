@@ -42,7 +42,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from run import Server, data_file, machine  # noqa: E402
 from s3 import CHUNK, IN_FLIGHT, app_env, boto3_upload, empty  # noqa: E402
 
-from s3server import S3Server, make_client  # noqa: E402
+from support.s3server import S3Server, make_client  # noqa: E402
 
 MIB = 1024 * 1024
 TARGET = 0.9

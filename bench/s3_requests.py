@@ -25,7 +25,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 from run import Server, data_file  # noqa: E402
 from s3 import CHUNK, app_env, empty, ours, requests_of  # noqa: E402
 
-from s3server import S3Server, make_client  # noqa: E402
+from support.s3server import S3Server, make_client  # noqa: E402
 
 COUNTS = (8, 24, 64)
 #: How the chunks are sent: one after the other, or so many at a time (parallelChunkUploads).

@@ -7,7 +7,7 @@ script, loaded and run as it always was: the modules in import order from ``js/m
 after the modules it imports), without their import lines and ``export`` words, in one strict
 function. No bundler and no npm: run ``make js`` (or this script) after editing a module;
 ``--check`` fails when the checked-in file is not what the modules give (the suite checks
-it too: tests/test_zone_script.py).
+it too: tests/rules/test_zone_script.py).
 """
 
 from __future__ import annotations

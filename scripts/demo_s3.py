@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from s3server import S3Server, make_client  # noqa: E402  (tests/s3server.py)
+from support.s3server import S3Server, make_client  # noqa: E402  (tests/support/s3server.py)
 
 
 def main() -> None:

@@ -15,10 +15,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from browser.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
-from browser.helpers import drop_files, payload, png, wait_settled  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
+
+from support.browser import (  # noqa: E402
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    drop_files,
+    payload,
+    png,
+    wait_settled,
+)
 
 DOCS = ROOT / "docs"
 EVIL = b"<!doctype html><html><script>alert(1)</script></html>"

@@ -1,84 +1,70 @@
+"""What every test has: the fixtures of tests/support, and markers set from the fixtures a test
+uses, so that ``-m`` picks tiers precisely (``make test-fast`` runs ``-m "not (s3 or servers or
+browser)"``)."""
+
 from __future__ import annotations
 
-import json
-import os
-from html.parser import HTMLParser
-
 import pytest
-from flask import Flask
-from hypothesis import HealthCheck, settings
 
-from flask_dropzone import Dropzone
+from support import ROOT
+from support.properties import load_profile
 
-from s3_fixtures import s3_bucket, s3_server, s3_settings  # noqa: F401  (fixtures: a real S3 server)
+# The fixtures of tests/support, every test's.
+pytest_plugins = [
+    "support.apps",  # make_app
+    "support.browser",  # page_app
+    "support.direct",  # direct_app, s3_app
+    "support.forms",  # form_app
+    "support.s3",  # weed, s3_server, s3_bucket, s3_settings
+    "support.servers",  # spawn_gunicorn
+]
 
-# `make test`: the same examples on every run and no example database, so that a checkout
-# never replays a failure found elsewhere. `make fuzz` (scripts/fuzz.py): random, many more.
-_QUIET = [HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large]
-settings.register_profile(
-    "test", derandomize=True, database=None, deadline=None, suppress_health_check=_QUIET
-)
-settings.register_profile(
-    "fuzz", derandomize=False, deadline=None, suppress_health_check=_QUIET, print_blob=True
-)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "test"))
-FUZZING = os.environ.get("HYPOTHESIS_PROFILE") == "fuzz"
+load_profile()
 
-
-def examples(test: int, fuzz: int) -> int:
-    """How many examples a property test tries: in `make test`, and in each `make fuzz` round."""
-    return fuzz if FUZZING else test
-
-
-class Elements(HTMLParser):
-    """Every element of a fragment as (tag, attrs, text)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__(convert_charrefs=True)
-        self.elements: list[tuple[str, dict, str]] = []
-        self._open: list[int] = []
-        self.feed(html)
-
-    def handle_starttag(self, tag, attrs):
-        self.elements.append((tag, dict(attrs), ""))
-        if tag not in ("link", "input", "meta", "br", "img"):
-            self._open.append(len(self.elements) - 1)
-
-    def handle_endtag(self, tag):
-        if self._open:
-            self._open.pop()
-
-    def handle_data(self, data):
-        if self._open:
-            tag, attrs, text = self.elements[self._open[-1]]
-            self.elements[self._open[-1]] = (tag, attrs, text + data)
+#: A test that uses the fixture (itself or through another) gets the marker.
+MARKED_BY_FIXTURE = {
+    "weed": "s3",  # SeaweedFS: s3_server, s3_bucket, s3_settings all stand on it
+    "spawn_gunicorn": "servers",
+    "browser": "browser",
+}
 
 
-def parse(html) -> list[tuple[str, dict, str]]:
-    return Elements(str(html)).elements
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by them
+def pytest_collection_modifyitems(items):
+    for item in items:
+        used = set(getattr(item, "fixturenames", ()))
+        for fixture, marker in MARKED_BY_FIXTURE.items():
+            if fixture in used:
+                item.add_marker(marker)
 
 
-def zone_configs(html) -> list[dict]:
-    """The JSON configuration blocks config() emitted, decoded."""
-    return [
-        json.loads(text)
-        for tag, attrs, text in parse(html)
-        if tag == "script"
-        and attrs.get("type") == "application/json"
-        and "data-dropzone-config" in attrs
-    ]
+def _instance_folders() -> set[str]:
+    return {str(path.relative_to(ROOT)) for path in (ROOT / "tests").rglob("instance")}
 
 
-def zone_config(html) -> dict:
-    (config,) = zone_configs(html)
-    return config
+def pytest_sessionstart(session):
+    session.config.stash[_BEFORE] = _instance_folders()
+
+
+def pytest_sessionfinish(session):
+    """An app keeping its files in the repository fails the run: under pytest-xdist the workers
+    would share them (make_app puts every app's instance folder in its test's tmp_path)."""
+    if hasattr(session.config, "workerinput"):  # the xdist controller checks, once
+        return
+    made = sorted(_instance_folders() - session.config.stash[_BEFORE])
+    if made:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        reporter.write_line(f"tests wrote into the repository: {', '.join(made)}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+_BEFORE = pytest.StashKey[set]()
 
 
 @pytest.fixture
-def app(tmp_path):
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="test", TESTING=True)
-    Dropzone(app)
+def app(make_app):
+    """An app with the views the rendering tests link to."""
+    app = make_app(TESTING=True)
 
     @app.route("/upload", methods=["POST"])
     def upload():

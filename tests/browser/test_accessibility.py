@@ -35,7 +35,7 @@ from urllib.parse import urlsplit
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .helpers import drop_files, png
+from support.browser import drop_files, png
 
 SERIOUS = ("serious", "critical")
 AXE = Axe()

@@ -6,10 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from pathlib import Path
 
-from .helpers import drop_files, page_app, payload, statuses, wait_settled
+from support.browser import (
+    CHUNK_ANSWERED,
+    drop_files,
+    held_requests,
+    payload,
+    statuses,
+    wait_settled,
+    wait_settled_long,
+)
 
 MIB = 1024 * 1024
 
@@ -47,17 +54,6 @@ def test_64_mib_in_parallel_chunks_survives_failing_requests(page, serve, tmp_pa
     assert len(posts) >= 64 + len(failures)
 
 
-def wait_settled_long(page, zone_id: str = "myDropzone") -> None:
-    page.wait_for_function(
-        """(id) => {
-          const dz = document.getElementById(id).dropzone;
-          return dz.getActiveFiles().length === 0 && dz.getAddedFiles().length === 0;
-        }""",
-        arg=zone_id,
-        timeout=180_000,
-    )
-
-
 PARALLEL_PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}
 </body></html>"""
@@ -69,25 +65,9 @@ RECORD_ANSWERS = """document.addEventListener('dropzone:init', (event) => {
 
 
 #: Whether the page has the answer to chunk ``index`` of the zone's first file.
-CHUNK_ANSWERED = """([id, index]) =>
-  document.getElementById(id).dropzone.files[0].upload.chunks[index].status === 'success'"""
-
-
-def chunk_index(route) -> int:
-    body = route.request.post_data_buffer or b""
-    return int(re.search(rb'name="dzchunkindex"\r\n\r\n(\d+)\r\n', body).group(1))
-
-
-def held_requests(page, held: list, count: int) -> dict:
-    """The ``count`` chunk requests held back, by chunk index, once the page has sent them."""
-    for _ in range(500):
-        if len(held) == count:
-            return {chunk_index(route): route for route in held}
-        page.wait_for_timeout(20)  # the page's requests are routed meanwhile
-    raise AssertionError(f"{len(held)} chunk requests sent, not {count}")
-
-
-def test_success_gets_the_answer_of_the_chunk_that_completed_the_file(page, serve, tmp_path):
+def test_success_gets_the_answer_of_the_chunk_that_completed_the_file(
+    page, serve, tmp_path, page_app
+):
     """Parallel chunks: chunk 0 reaches the server last, so it completes the file, and its answer
     reaches the page first. Dropzone hands on chunk 1's answer (``save()`` stored nothing then);
     the zone ends the file with chunk 0's: what was stored, and its delete token."""
@@ -98,7 +78,7 @@ def test_success_gets_the_answer_of_the_chunk_that_completed_the_file(page, serv
         "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
         "DROPZONE_DELETE_ON_REMOVE": True,
     }
-    app = page_app(PARALLEL_PAGE, settings, instance_path=str(tmp_path / "instance"))
+    app = page_app(PARALLEL_PAGE, settings)
     server = serve(app)
     page.add_init_script(RECORD_ANSWERS)
     held: list = []

@@ -10,10 +10,10 @@ from flask_wtf import FlaskForm
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import Dropzone
 from flask_dropzone.forms import DropzoneField
 
-from .helpers import drop_files, png, violations, wait_settled
+from support.apps import STORES
+from support.browser import drop_files, png, violations, wait_settled
 
 PAGE = """<!doctype html><html lang="en"><head><title>Post</title>{{ dropzone.load_css() }}</head><body>
 <main><form method="post" action="/post" enctype="multipart/form-data" novalidate>{{ form.csrf_token }}
@@ -28,10 +28,15 @@ class PostForm(FlaskForm):
     photos = DropzoneField("Photos", allowed_file_type="web_image", max_files=2)
 
 
-def blog(tmp_path, settings, bucket_in_policy: bool) -> Flask:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="a policy per storage", **settings)
-    dropzone = Dropzone(app)
+@pytest.fixture
+def blog(make_app):
+    """``blog(storage, bucket_in_policy)``: a post form under a strict policy that names the
+    bucket's origin or not."""
+    return lambda storage, bucket_in_policy: with_blog_views(make_app(storage), bucket_in_policy)
+
+
+def with_blog_views(app: Flask, bucket_in_policy: bool) -> Flask:
+    dropzone = app.extensions["dropzone"]
     app.stored = []  # type: ignore[attr-defined]
     with app.app_context():
         origin = dropzone.storage_origin()
@@ -80,12 +85,11 @@ def post_two_photos(page, server) -> None:
     )
 
 
-@pytest.mark.parametrize("storage", ["disk", "s3"])
+@pytest.mark.parametrize("storage", STORES)
 def test_the_policy_the_readme_gives_shows_every_picture_of_each_storage(
-    page, serve, tmp_path, storage, request
+    page, serve, storage, blog
 ):
-    settings = request.getfixturevalue("s3_settings") if storage == "s3" else {}
-    server = serve(blog(tmp_path, settings, bucket_in_policy=True))
+    server = serve(blog(storage, bucket_in_policy=True))
     post_two_photos(page, server)
     assert pictures_drawn(page, "#photos .dz-image img") == [True, True]
     page.fill("input[name=title]", "Two")
@@ -99,9 +103,9 @@ def test_the_policy_the_readme_gives_shows_every_picture_of_each_storage(
 
 
 def test_on_s3_a_policy_without_the_buckets_origin_blocks_its_pictures(
-    page, serve, tmp_path, s3_settings
+    page, serve, s3_settings, blog
 ):
-    server = serve(blog(tmp_path, s3_settings, bucket_in_policy=False))
+    server = serve(blog("s3", bucket_in_policy=False))
     post_two_photos(page, server)
     assert pictures_drawn(page, "#photos .dz-image img") == [False, False]
     assert any("img-src" in violation for violation in violations(page))

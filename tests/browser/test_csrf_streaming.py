@@ -2,27 +2,33 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
 from flask_dropzone._stores.disk import files as storage
 
-from .helpers import drop_files, error_messages, page_app, payload, statuses, wait_settled
+from support.browser import drop_files, error_messages, payload, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
 
 
-def csrf_app(tmp_path, page=PAGE, **config) -> Flask:
-    settings = dict(
-        SECRET_KEY="csrf streaming", DROPZONE_ENABLE_CSRF=True, DROPZONE_MAX_FILE_SIZE=64, **config
-    )
-    app = page_app(page, settings, str(tmp_path / "instance"))
-    CSRFProtect(app)
-    return app
+@pytest.fixture
+def csrf_app(page_app):
+    """``csrf_app(page=PAGE, **config)``: a zone's page under CSRFProtect."""
+
+    def make(page=PAGE, **config) -> Flask:
+        app = page_app(page, {"DROPZONE_ENABLE_CSRF": True, "DROPZONE_MAX_FILE_SIZE": 64, **config})
+        CSRFProtect(app)
+        return app
+
+    return make
 
 
-def test_a_large_upload_under_csrfprotect_is_written_once(page, serve, tmp_path, monkeypatch):
+def test_a_large_upload_under_csrfprotect_is_written_once(
+    page, serve, tmp_path, monkeypatch, csrf_app
+):
     written, copies = [], []
     write = storage.write_all
     monkeypatch.setattr(
@@ -32,7 +38,7 @@ def test_a_large_upload_under_csrfprotect_is_written_once(page, serve, tmp_path,
     monkeypatch.setattr(
         storage.DiskFiles, "copy_into", lambda *a, **k: copies.append(1) or copy(*a, **k)
     )
-    app = csrf_app(tmp_path)
+    app = csrf_app()
     server = serve(app)
     page.goto(server.url + "/")
     big = payload(20 * 1024 * 1024, seed=5)
@@ -43,8 +49,8 @@ def test_a_large_upload_under_csrfprotect_is_written_once(page, serve, tmp_path,
     assert copies == [] and sum(written) == len(big)  # one write per byte, the CSRF check included
 
 
-def test_max_content_length_under_csrfprotect_shows_plain_text(page, serve, tmp_path):
-    app = csrf_app(tmp_path, MAX_CONTENT_LENGTH=1024 * 1024)
+def test_max_content_length_under_csrfprotect_shows_plain_text(page, serve, csrf_app):
+    app = csrf_app(MAX_CONTENT_LENGTH=1024 * 1024)
     server = serve(app)
     page.goto(server.url + "/")
     drop_files(page, "myDropzone", [("big.bin", payload(3 * 1024 * 1024, seed=6))])
@@ -53,7 +59,7 @@ def test_max_content_length_under_csrfprotect_shows_plain_text(page, serve, tmp_
 
 
 def test_under_csrfprotect_the_zones_rules_refuse_a_file_while_it_arrives(
-    page, serve, tmp_path, monkeypatch
+    page, serve, tmp_path, monkeypatch, csrf_app
 ):
     """The browser is told to send anything (custom_options); the server still refuses by
     the zone's settings before the file reaches the disk, though CSRFProtect reads the form."""
@@ -67,7 +73,6 @@ def test_under_csrfprotect_the_zones_rules_refuse_a_file_while_it_arrives(
         "{{ dropzone.config(max_file_size=1, custom_options='maxFilesize: null,') }}"
     )
     app = csrf_app(
-        tmp_path,
         page=PAGE.replace(PAGE[PAGE.index("{{ dropzone.create") : PAGE.index("</body>")], zone),
     )
     server = serve(app)

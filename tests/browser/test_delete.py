@@ -5,17 +5,16 @@ from __future__ import annotations
 import os
 
 import pytest
-from flask import Flask
 
-from .helpers import drop_files, page_app, statuses, wait_settled
+from support.browser import drop_files, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config() }}</body></html>"""
 
 
-def delete_app(tmp_path, **config) -> Flask:
-    settings = {"SECRET_KEY": "delete in a browser", "DROPZONE_DELETE_ON_REMOVE": True, **config}
-    return page_app(PAGE, settings, instance_path=str(tmp_path / "instance"))
+@pytest.fixture
+def delete_app(page_app):
+    return lambda **config: page_app(PAGE, {"DROPZONE_DELETE_ON_REMOVE": True, **config})
 
 
 def on_disk(app) -> list[str]:
@@ -42,8 +41,8 @@ def click_remove(page, index: int) -> None:
     )
 
 
-def test_the_remove_link_deletes_the_stored_file(page, serve, tmp_path):
-    app = delete_app(tmp_path)
+def test_the_remove_link_deletes_the_stored_file(page, serve, delete_app):
+    app = delete_app()
     server = serve(app)
     upload_two(page, server)
     assert on_disk(app) == ["a.txt", "b.txt"]
@@ -52,10 +51,10 @@ def test_the_remove_link_deletes_the_stored_file(page, serve, tmp_path):
     assert page.locator(".dz-preview").count() == 1
 
 
-def test_what_the_zone_knows_of_a_file_is_not_put_on_dropzones_file(page, serve, tmp_path):
+def test_what_the_zone_knows_of_a_file_is_not_put_on_dropzones_file(page, serve, delete_app):
     """A file's delete token, and that its person removed it, are kept beside Dropzone's file
     object, which the app's own scripts and listeners see as Dropzone made it."""
-    app = delete_app(tmp_path)
+    app = delete_app()
     server = serve(app)
     upload_two(page, server)
     zone = "document.getElementById('myDropzone').dropzone"
@@ -68,8 +67,8 @@ def test_what_the_zone_knows_of_a_file_is_not_put_on_dropzones_file(page, serve,
 
 
 @pytest.mark.parametrize("how", ["removeAllFiles(true)", "destroy()"])
-def test_removing_files_from_script_deletes_nothing(page, serve, tmp_path, how):
-    app = delete_app(tmp_path)
+def test_removing_files_from_script_deletes_nothing(page, serve, how, delete_app):
+    app = delete_app()
     server = serve(app)
     upload_two(page, server)
     posts = []
@@ -79,10 +78,12 @@ def test_removing_files_from_script_deletes_nothing(page, serve, tmp_path, how):
     assert posts == [] and on_disk(app) == ["a.txt", "b.txt"]
 
 
-def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bucket, s3_settings):
-    from s3server import make_client
+def test_the_remove_link_deletes_from_s3(
+    page, serve, s3_server, s3_bucket, s3_settings, delete_app
+):
+    from support.s3server import make_client
 
-    app = delete_app(tmp_path, **s3_settings)
+    app = delete_app(**s3_settings)
     server = serve(app)
     upload_two(page, server)
     client = make_client(s3_server)
@@ -97,11 +98,11 @@ def test_the_remove_link_deletes_from_s3(page, serve, tmp_path, s3_server, s3_bu
     assert keys() == ["uploads/a.txt"]
 
 
-def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, tmp_path):
+def test_cancelling_a_chunked_upload_leaves_no_partial_upload(page, serve, delete_app):
     import threading
 
     app = delete_app(
-        tmp_path, DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_MAX_FILE_SIZE=64
+        DROPZONE_CHUNKING=True, DROPZONE_CHUNK_SIZE=256 * 1024, DROPZONE_MAX_FILE_SIZE=64
     )
     arrived = threading.Event()
     release = threading.Event()
@@ -139,8 +140,8 @@ EXISTING_PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><b
 {{ dropzone.config(id='shown', existing=shown, delete_on_remove=False) }}</body></html>"""
 
 
-def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_path):
-    app = delete_app(tmp_path)
+def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_path, delete_app):
+    app = delete_app()
     folder = tmp_path / "instance" / "uploads"
     folder.mkdir(parents=True)
     (folder / "report.pdf").write_bytes(b"%PDF- twelve")
@@ -182,12 +183,12 @@ def test_files_already_stored_are_shown_counted_and_deletable(page, serve, tmp_p
     assert not (folder / "report.pdf").exists() and (folder / entities).exists()
 
 
-def test_files_shown_again_show_the_persons_names_and_scaled_thumbnails(page, serve, tmp_path):
+def test_files_shown_again_show_the_persons_names_and_scaled_thumbnails(page, serve, delete_app):
     from flask import render_template_string, send_file
 
-    from .helpers import png
+    from support.browser import png
 
-    app = delete_app(tmp_path, DROPZONE_STORED_NAME="random")
+    app = delete_app(DROPZONE_STORED_NAME="random")
     saved = []
 
     def upload():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .helpers import (
+from support.browser import (
     DOCUMENTS_REFUSED,
     IMAGES_REFUSED,
     NOT_A_PNG,

@@ -11,9 +11,7 @@ import time
 import pytest
 from flask import Flask, render_template_string
 
-from flask_dropzone import Dropzone
-
-from .helpers import (
+from support.browser import (
     IMAGES_REFUSED,
     NOT_A_PNG,
     drop_files,
@@ -21,8 +19,8 @@ from .helpers import (
     png,
     statuses,
     wait_settled,
+    wait_settled_long,
 )
-from .test_chunked import wait_settled_long
 
 MIB = 1024 * 1024
 PAGE = """<!doctype html><html lang="en"><head><title>direct</title>{{ dropzone.load_css() }}</head><body>
@@ -45,20 +43,28 @@ class BodyCounter:
         return self.app(environ, start_response)
 
 
-def direct_app(s3_settings: dict, **rules) -> tuple[Flask, BodyCounter]:
-    app = Flask(__name__)
-    app.config.update(
-        {
-            "SECRET_KEY": "direct uploads",
-            "DROPZONE_S3_DIRECT": True,
-            "DROPZONE_CHUNK_SIZE": 8 * MIB,
-            "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
-            "DROPZONE_PARALLEL_UPLOADS": 4,
-            "DROPZONE_MAX_FILE_SIZE": 100,
-            **s3_settings,
-        }
-    )
-    Dropzone(app)
+@pytest.fixture
+def direct_page(make_app):
+    """``direct_page(settings, **rules)``: an app on S3 whose page at / shows a direct zone
+    with ``rules``; and the counter of the bytes its requests sent it."""
+
+    def make(settings: dict, **rules) -> tuple[Flask, BodyCounter]:
+        app = make_app(
+            **{
+                "DROPZONE_S3_DIRECT": True,
+                "DROPZONE_CHUNK_SIZE": 8 * MIB,
+                "DROPZONE_PARALLEL_CHUNK_UPLOADS": True,
+                "DROPZONE_PARALLEL_UPLOADS": 4,
+                "DROPZONE_MAX_FILE_SIZE": 100,
+                **settings,
+            }
+        )
+        return with_direct_page(app, rules)
+
+    return make
+
+
+def with_direct_page(app: Flask, rules: dict) -> tuple[Flask, BodyCounter]:
 
     @app.get("/")
     def index():
@@ -91,11 +97,11 @@ def keys(client, bucket: str) -> list[str]:
 
 
 def test_a_64_mib_file_goes_to_the_bucket_in_parallel_parts_and_never_through_the_app(
-    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings, direct_page
 ):
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, counter = direct_app(s3_settings)
+    app, counter = direct_page(s3_settings)
     server = serve(app)
     allow_the_page(app, server.url)
     source = tmp_path / "big.bin"
@@ -115,11 +121,11 @@ def test_a_64_mib_file_goes_to_the_bucket_in_parallel_parts_and_never_through_th
 
 
 def test_refusals_before_and_after_the_bytes_are_in_the_bucket(
-    page, serve, s3_server, s3_bucket, s3_settings
+    page, serve, s3_server, s3_bucket, s3_settings, direct_page
 ):
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, counter = direct_app(s3_settings, allowed_file_type="image", max_file_size=1)
+    app, counter = direct_page(s3_settings, allowed_file_type="image", max_file_size=1)
     server = serve(app)
     allow_the_page(app, server.url)
     page.goto(server.url + "/")
@@ -176,11 +182,11 @@ def held_by_the_bucket(client, bucket: str, numbers: list[int]) -> None:
 
 
 def test_a_direct_upload_cut_short_resumes_with_the_parts_the_bucket_lacks(
-    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings, direct_page
 ):
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, _ = direct_app(
+    app, _ = direct_page(
         {**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_RETRY_CHUNKS": False}
     )
     server = serve(app)
@@ -227,11 +233,11 @@ def test_a_direct_upload_cut_short_resumes_with_the_parts_the_bucket_lacks(
 
 
 def test_a_direct_upload_removed_by_its_person_is_deleted_from_the_bucket(
-    page, serve, s3_server, s3_bucket, s3_settings
+    page, serve, s3_server, s3_bucket, s3_settings, direct_page
 ):
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, _ = direct_app(s3_settings, delete_on_remove=True)
+    app, _ = direct_page(s3_settings, delete_on_remove=True)
     server = serve(app)
     allow_the_page(app, server.url)
     page.goto(server.url + "/")
@@ -245,10 +251,10 @@ def test_a_direct_upload_removed_by_its_person_is_deleted_from_the_bucket(
     assert keys(client, s3_bucket) == ["uploads/b.png"]
 
 
-def test_an_empty_file_goes_direct_too(page, serve, s3_server, s3_bucket, s3_settings):
-    from s3server import make_client
+def test_an_empty_file_goes_direct_too(page, serve, s3_server, s3_bucket, s3_settings, direct_page):
+    from support.s3server import make_client
 
-    app, _ = direct_app(s3_settings)
+    app, _ = direct_page(s3_settings)
     server = serve(app)
     allow_the_page(app, server.url)
     page.goto(server.url + "/")
@@ -261,14 +267,14 @@ def test_an_empty_file_goes_direct_too(page, serve, s3_server, s3_bucket, s3_set
 
 
 def test_a_file_started_in_one_zone_is_never_resumed_into_another(
-    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+    page, serve, tmp_path, s3_server, s3_bucket, s3_settings, direct_page
 ):
     """Resumes are remembered by zone: the same file added in another zone of the origin
     starts an upload of its own there, under that zone's rules and folder."""
-    from s3server import make_client
+    from support.s3server import make_client
 
     zones = {"public": {"upload_folder": "public"}, "private": {"upload_folder": "private"}}
-    app, _ = direct_app(
+    app, _ = direct_page(
         {
             **s3_settings,
             "DROPZONE_CHUNK_SIZE": 5 * MIB,
@@ -334,11 +340,11 @@ def test_a_file_started_in_one_zone_is_never_resumed_into_another(
 
 
 def test_a_page_open_longer_than_its_rules_renews_them_and_says_so_when_it_cannot(
-    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+    page, serve, s3_server, s3_bucket, s3_settings, direct_page
 ):
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, _ = direct_app({**s3_settings, "DROPZONE_CHUNK_EXPIRES": 4})
+    app, _ = direct_page({**s3_settings, "DROPZONE_CHUNK_EXPIRES": 4})
     server = serve(app)
     allow_the_page(app, server.url)
     page.goto(server.url + "/")
@@ -365,13 +371,13 @@ def test_a_page_open_longer_than_its_rules_renews_them_and_says_so_when_it_canno
 
 @pytest.mark.parametrize("chunking", [False, True])
 def test_a_direct_upload_cancelled_by_its_person_is_aborted_at_once(
-    page, serve, tmp_path, s3_server, s3_bucket, s3_settings, chunking
+    page, serve, s3_server, s3_bucket, s3_settings, chunking, direct_page
 ):
     """Dropzone says "Upload canceled" (an error) before "canceled" and before it removes the
     file: the upload is aborted all the same, through its own endpoint."""
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, _ = direct_app(
+    app, _ = direct_page(
         {**s3_settings, "DROPZONE_CHUNK_SIZE": 5 * MIB, "DROPZONE_CHUNKING": chunking},
         add_remove_links=True,
     )
@@ -408,13 +414,13 @@ def test_a_direct_upload_cancelled_by_its_person_is_aborted_at_once(
 
 
 def test_an_in_form_zone_on_a_direct_upload_app_sends_its_files_with_the_form(
-    page, serve, tmp_path, s3_server, s3_bucket, s3_settings
+    page, serve, s3_server, s3_bucket, s3_settings, direct_page
 ):
     from flask import request
 
-    from s3server import make_client
+    from support.s3server import make_client
 
-    app, _ = direct_app(s3_settings)
+    app, _ = direct_page(s3_settings)
     dropzone = app.extensions["dropzone"]
 
     @app.route("/album", methods=["GET", "POST"])
@@ -448,9 +454,9 @@ def test_an_in_form_zone_on_a_direct_upload_app_sends_its_files_with_the_form(
 
 
 def test_success_gets_the_apps_answer_in_direct_mode_too(
-    page, serve, s3_server, s3_bucket, s3_settings
+    page, serve, s3_server, s3_bucket, s3_settings, direct_page
 ):
-    app, _ = direct_app(s3_settings)
+    app, _ = direct_page(s3_settings)
     server = serve(app)
     allow_the_page(app, server.url)
     page.add_init_script("""document.addEventListener('dropzone:init', (event) => {
@@ -467,17 +473,19 @@ def test_success_gets_the_apps_answer_in_direct_mode_too(
 
 
 def test_one_page_has_a_direct_zone_and_a_zone_through_the_app(
-    page, serve, s3_server, s3_bucket, s3_settings
+    page, serve, s3_server, s3_bucket, s3_settings, direct_page
 ):
     """S3_DIRECT is a zone's setting too: in an app that sends files through its views, one
     zone sends its files straight to the bucket, and the other still posts to its view."""
-    from s3server import make_client
+    from support.s3server import make_client
 
     zones = {
         "direct": {"s3_direct": True, "upload_folder": "direct"},
         "posted": {"upload_folder": "posted"},
     }
-    app, counter = direct_app({**s3_settings, "DROPZONE_S3_DIRECT": False, "DROPZONE_ZONES": zones})
+    app, counter = direct_page(
+        {**s3_settings, "DROPZONE_S3_DIRECT": False, "DROPZONE_ZONES": zones}
+    )
     dropzone = app.extensions["dropzone"]
 
     @app.post("/upload")

@@ -15,21 +15,24 @@ from typing import Callable, Optional
 import pytest
 from flask import Flask, render_template_string, request
 
-from flask_dropzone import Dropzone
-
-from .helpers import drop_files, error_messages, payload, png, statuses, wait_settled
+from support.browser import drop_files, error_messages, payload, png, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8">
 {{ dropzone.load_css() }}{{ dropzone.style('border: 2px dashed #0087F7; min-height: 200px;') }}
 </head><body>%s</body></html>"""
 
 
-def example_app(folder: Path, settings: dict, body: str) -> Flask:
-    """An app as 2.0.0's examples wrote them: settings in app.config, one page, and a view
-    that saves each uploaded file under its own name."""
-    app = Flask(__name__)
-    app.config.update(UPLOADED_PATH=str(folder), **settings)
-    Dropzone(app)
+@pytest.fixture
+def example_app(make_app):
+    """``example_app(folder, settings, body)``: an app as 2.0.0's examples wrote them (no
+    SECRET_KEY): settings in app.config, one page, and a view that saves each uploaded file
+    under its own name."""
+    return lambda folder, settings, body: with_example_views(
+        make_app(**{"SECRET_KEY": None, "UPLOADED_PATH": str(folder), **settings}), body
+    )
+
+
+def with_example_views(app: Flask, body: str) -> Flask:
 
     @app.route("/", methods=["GET", "POST"])
     def upload():
@@ -84,7 +87,7 @@ IMAGES = {
 }
 
 
-def test_basic(page, visit, folder):
+def test_basic(page, visit, folder, example_app):
     visit(
         example_app(
             folder,
@@ -105,7 +108,7 @@ def test_basic(page, visit, folder):
     assert saved(folder) == dict(files)
 
 
-def test_click_upload(page, visit, folder):
+def test_click_upload(page, visit, folder, example_app):
     body = """{{ dropzone.create('/') }}<button id="upload">Upload</button>
               {{ dropzone.load_js() }}{{ dropzone.config() }}"""
     visit(
@@ -123,7 +126,7 @@ def test_click_upload(page, visit, folder):
     assert saved(folder) == dict(files)
 
 
-def test_complete_redirect(page, visit, folder):
+def test_complete_redirect(page, visit, folder, example_app):
     app = example_app(
         folder,
         {**IMAGES, "DROPZONE_REDIRECT_VIEW": "completed"},
@@ -142,7 +145,7 @@ def test_complete_redirect(page, visit, folder):
     assert saved(folder) == dict(files)
 
 
-def test_csrf(page, visit, folder):
+def test_csrf(page, visit, folder, example_app):
     from flask_wtf.csrf import CSRFError, CSRFProtect
 
     app = example_app(
@@ -164,7 +167,7 @@ def test_csrf(page, visit, folder):
     assert saved(folder) == dict(files)
 
 
-def test_custom_options(page, visit, folder):
+def test_custom_options(page, visit, folder, example_app):
     body = """{{ dropzone.create(action='upload') }}<button id="upload-btn">Upload</button>
       {{ dropzone.load_js() }}
       {{ dropzone.config(custom_init='dz = this;document.getElementById("upload-btn").addEventListener("click", function handler(e) {dz.processQueue();});',
@@ -195,13 +198,16 @@ FORM_PAGE = """<h1>New Album</h1>
 </form>{{ dropzone.load_js() }}{{ dropzone.config() }}"""
 
 
-def in_form_app(
-    folder: Path, settings: dict, refuse: Optional[Callable[[str], bool]] = None
-) -> Flask:
-    """2.0.0's in-form example: a page, an upload view that answers 204, a form view."""
-    app = Flask(__name__)
-    app.config.update(UPLOADED_PATH=str(folder), **settings)
-    Dropzone(app)
+@pytest.fixture
+def in_form_app(make_app):
+    """``in_form_app(folder, settings, refuse=None)``: 2.0.0's in-form example (no SECRET_KEY):
+    a page, an upload view that answers 204 (400 for a file ``refuse`` names), a form view."""
+    return lambda folder, settings, refuse=None: with_in_form_views(
+        make_app(**{"SECRET_KEY": None, "UPLOADED_PATH": str(folder), **settings}), refuse
+    )
+
+
+def with_in_form_views(app: Flask, refuse: Optional[Callable[[str], bool]]) -> Flask:
     app.extensions["form_posts"] = []
 
     @app.route("/")
@@ -228,7 +234,9 @@ def in_form_app(
     return app
 
 
-def test_in_form_with_its_own_upload_view_uploads_then_submits_the_form(page, visit, folder):
+def test_in_form_with_its_own_upload_view_uploads_then_submits_the_form(
+    page, visit, folder, in_form_app
+):
     app = in_form_app(folder, {**IN_FORM, "DROPZONE_UPLOAD_ACTION": "handle_upload"})
     visit(app)
     page.fill("#title", "Holiday")
@@ -244,7 +252,7 @@ def test_in_form_with_its_own_upload_view_uploads_then_submits_the_form(page, vi
     ]  # the files went to /upload, not again with the form
 
 
-def test_in_form_with_its_own_upload_view_stays_on_a_failed_file(page, visit, folder):
+def test_in_form_with_its_own_upload_view_stays_on_a_failed_file(page, visit, folder, in_form_app):
     app = in_form_app(
         folder,
         {**IN_FORM, "DROPZONE_UPLOAD_ACTION": "handle_upload"},
@@ -268,7 +276,9 @@ def test_in_form_with_its_own_upload_view_stays_on_a_failed_file(page, visit, fo
     assert sorted(saved(folder)) == ["photo0.png", "photo2.png"]
 
 
-def test_in_form_posting_to_the_forms_own_action_sends_one_request(page, visit, folder):
+def test_in_form_posting_to_the_forms_own_action_sends_one_request(
+    page, visit, folder, in_form_app
+):
     app = in_form_app(folder, {**IN_FORM, "DROPZONE_UPLOAD_ACTION": "handle_form"})
     visit(app)
     page.fill("#title", "One go")
@@ -280,7 +290,7 @@ def test_in_form_posting_to_the_forms_own_action_sends_one_request(page, visit, 
     assert saved(folder) == {}
 
 
-def test_large_file(page, visit, folder):
+def test_large_file(page, visit, folder, example_app):
     app = example_app(
         folder,
         {"DROPZONE_MAX_FILE_SIZE": 1024, "DROPZONE_TIMEOUT": 5 * 60 * 1000},
@@ -294,7 +304,7 @@ def test_large_file(page, visit, folder):
     assert saved(folder) == {"big.bin": big}
 
 
-def test_multiple_dropzone(page, visit, folder):
+def test_multiple_dropzone(page, visit, folder, example_app):
     body = """{{ dropzone.create(action='upload', id='foo') }}{{ dropzone.create(action='upload', id='bar') }}
       {{ dropzone.load_js() }}
       {{ dropzone.config(id='foo', default_message='Dropzone Foo') }}
@@ -311,7 +321,7 @@ def test_multiple_dropzone(page, visit, folder):
     assert saved(folder) == dict(foo + bar)
 
 
-def test_parallel_upload(page, visit, folder):
+def test_parallel_upload(page, visit, folder, example_app):
     app = example_app(
         folder,
         {**IMAGES, "DROPZONE_PARALLEL_UPLOADS": 3, "DROPZONE_UPLOAD_MULTIPLE": True},
@@ -327,7 +337,7 @@ def test_parallel_upload(page, visit, folder):
     assert len(posts) == 3  # 3 + 3 + 1 files
 
 
-def test_a_template_linking_2_0_static_files_by_name(page, visit, folder):
+def test_a_template_linking_2_0_static_files_by_name(page, visit, folder, example_app):
     body = """<script src="{{ url_for('dropzone.static', filename='dropzone.min.js') }}"></script>
       {{ dropzone.create(action='upload') }}{{ dropzone.config() }}"""
     visit(example_app(folder, IMAGES, body))

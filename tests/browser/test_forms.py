@@ -7,16 +7,16 @@ from __future__ import annotations
 import os
 import threading
 
+import pytest
 from flask import Flask, redirect, render_template_string
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFProtect
 from wtforms import StringField
 from wtforms.validators import DataRequired
 
-from flask_dropzone import Dropzone
 from flask_dropzone.forms import DropzoneField
 
-from .helpers import (
+from support.browser import (
     IMAGES_REFUSED,
     drop_files,
     error_messages,
@@ -41,10 +41,13 @@ class PostForm(FlaskForm):
     photos = DropzoneField("Photos", allowed_file_type="image", max_files=3, max_file_size=2)
 
 
-def form_app(tmp_path) -> Flask:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="forms in a browser")
-    Dropzone(app)
+@pytest.fixture
+def post_app(make_app):
+    """A post form under CSRFProtect and a strict policy; what it claimed is ``app.claimed``."""
+    return lambda: with_post_views(make_app())
+
+
+def with_post_views(app: Flask) -> Flask:
     CSRFProtect(app)
     app.claimed = []  # type: ignore[attr-defined]
     app.uploads = []  # type: ignore[attr-defined]
@@ -96,9 +99,9 @@ def references(page, name="photos") -> list[str]:
 
 
 def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_sent(
-    page, serve, tmp_path
+    page, serve, post_app
 ):
-    app = form_app(tmp_path)
+    app = post_app()
     server = serve(app)
     page.goto(server.url + "/post")
     assert (
@@ -140,8 +143,8 @@ def test_files_dropped_into_a_form_survive_its_error_and_are_stored_once_it_is_s
     assert violations(page) == []
 
 
-def test_the_fields_label_opens_the_file_picker_and_names_the_zone(page, serve, tmp_path):
-    app = form_app(tmp_path)
+def test_the_fields_label_opens_the_file_picker_and_names_the_zone(page, serve, post_app):
+    app = post_app()
     server = serve(app)
     page.goto(server.url + "/post")
     assert page.get_by_role("group", name="Photos").count() == 1
@@ -154,8 +157,8 @@ def test_the_fields_label_opens_the_file_picker_and_names_the_zone(page, serve, 
     assert statuses(page, "photos") == ["success"] and len(references(page)) == 1
 
 
-def test_a_refused_file_never_becomes_pending_and_a_removed_one_is_discarded(page, serve, tmp_path):
-    app = form_app(tmp_path)
+def test_a_refused_file_never_becomes_pending_and_a_removed_one_is_discarded(page, serve, post_app):
+    app = post_app()
     server = serve(app)
     page.goto(server.url + "/post")
     page.evaluate(
@@ -180,8 +183,8 @@ def test_a_refused_file_never_becomes_pending_and_a_removed_one_is_discarded(pag
     assert sum(len(files) for _, _, files in os.walk(pending)) == 0
 
 
-def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, serve, tmp_path):
-    app = form_app(tmp_path)
+def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, serve, post_app):
+    app = post_app()
     arrived, release = threading.Event(), threading.Event()
 
     @app.before_request
@@ -218,9 +221,9 @@ def test_submitting_while_a_file_uploads_sends_the_form_once_it_arrived(page, se
 
 
 def test_without_javascript_the_files_go_with_the_form_and_survive_its_error(
-    browser, serve, tmp_path
+    browser, serve, post_app
 ):
-    app = form_app(tmp_path)
+    app = post_app()
     server = serve(app)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
@@ -254,16 +257,13 @@ BIG_PAGE = """<!doctype html><html lang="en"><head><title>Video</title>{{ dropzo
 
 
 def test_a_chunked_field_resumes_after_a_reload_and_its_file_is_claimed_whole(
-    page, serve, tmp_path
+    page, serve, tmp_path, make_app
 ):
     import hashlib
 
-    from .test_chunked import wait_settled_long
-    from .test_resume import remembered
+    from support.browser import remembered, wait_settled_long
 
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="a chunked field")
-    Dropzone(app)
+    app = make_app()
     state = {"fail_after": None, "posts": 0, "indices": []}
 
     @app.before_request
@@ -333,11 +333,14 @@ class EditForm(FlaskForm):
     photos = DropzoneField("Photos", allowed_file_type="image", max_files=4, max_file_size=2)
 
 
-def edit_app(tmp_path) -> Flask:
+@pytest.fixture
+def edit_app(make_app):
     """A post of three photos, stored; its edit page keeps the post's photos as SavedFiles."""
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="an edit form")
-    dropzone = Dropzone(app)
+    return lambda: with_edit_views(make_app())
+
+
+def with_edit_views(app: Flask) -> Flask:
+    dropzone = app.extensions["dropzone"]
     csrf = CSRFProtect(app)
     app.blog = {"title": "Colours", "photos": []}  # type: ignore[attr-defined]
     app.removed = []  # type: ignore[attr-defined]
@@ -380,8 +383,8 @@ def edit_app(tmp_path) -> Flask:
     return app
 
 
-def test_a_removal_on_an_edit_form_stays_through_a_form_error(page, serve, tmp_path):
-    app = edit_app(tmp_path)
+def test_a_removal_on_an_edit_form_stays_through_a_form_error(page, serve, edit_app):
+    app = edit_app()
     server = serve(app)
     page.goto(server.url + "/edit")
     wait_settled(page, "photos", 3)
@@ -412,9 +415,9 @@ def test_a_removal_on_an_edit_form_stays_through_a_form_error(page, serve, tmp_p
 
 
 def test_without_javascript_a_removal_and_an_added_file_stay_through_a_form_error(
-    browser, serve, tmp_path
+    browser, serve, edit_app
 ):
-    app = edit_app(tmp_path)
+    app = edit_app()
     server = serve(app)
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
@@ -450,15 +453,13 @@ class ParallelForm(FlaskForm):
 
 
 def test_a_fields_file_in_parallel_chunks_gets_its_reference_whichever_chunk_completes_it(
-    page, serve, tmp_path
+    page, serve, tmp_path, make_app
 ):
     """Chunk 0 reaches the server last, so it completes the file and its answer carries the
     reference; it reaches the page before chunk 1's answer, which carries none."""
-    from .test_chunked import CHUNK_ANSWERED, held_requests
+    from support.browser import CHUNK_ANSWERED, held_requests
 
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="a field in parallel chunks")
-    Dropzone(app)
+    app = make_app()
     CSRFProtect(app)
 
     @app.route("/video", methods=["GET", "POST"])
@@ -494,8 +495,8 @@ def test_a_fields_file_in_parallel_chunks_gets_its_reference_whichever_chunk_com
     assert (tmp_path / "instance" / "uploads" / "clip.bin").read_bytes() == content
 
 
-def test_a_form_pressed_twice_is_sent_once(page, serve, tmp_path):
-    app = form_app(tmp_path)
+def test_a_form_pressed_twice_is_sent_once(page, serve, post_app):
+    app = post_app()
     sent, release = [], threading.Event()
 
     @app.before_request

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask, render_template_string
 
-from flask_dropzone import Dropzone
-
-from .helpers import drop_files, error_messages, wait_settled
+from support.browser import drop_files, error_messages, wait_settled
 
 PAYLOAD = '"\'`${window.__pwned=1}</script><img src=x onerror="window.__pwned=1"><b>bold</b>'
 ZONE_ID = "zone \"'<x>`${1}"
@@ -20,9 +19,12 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 </body></html>"""
 
 
-def hostile_app() -> Flask:
-    app = Flask(__name__)
-    Dropzone(app)
+@pytest.fixture
+def hostile_app(make_app):
+    return lambda: with_hostile_page(make_app(SECRET_KEY=None))
+
+
+def with_hostile_page(app: Flask) -> Flask:
 
     @app.route("/")
     def index():
@@ -35,7 +37,7 @@ def hostile_app() -> Flask:
     return app
 
 
-def test_hostile_messages_and_ids_render_literally_and_run_nothing(page, serve):
+def test_hostile_messages_and_ids_render_literally_and_run_nothing(page, serve, hostile_app):
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     server = serve(hostile_app())
@@ -54,10 +56,10 @@ def test_hostile_messages_and_ids_render_literally_and_run_nothing(page, serve):
     assert dialogs == []
 
 
-def test_javascript_redirect_url_is_not_followed(page, serve):
+def test_javascript_redirect_url_is_not_followed(page, serve, hostile_app):
     server = serve(hostile_app())
     page.goto(server.url + "/")
-    from .helpers import png
+    from support.browser import png
 
     drop_files(page, ZONE_ID, [("ok.png", png())])
     wait_settled(page, ZONE_ID, 1)

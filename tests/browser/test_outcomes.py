@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask
+import pytest
 
-from .helpers import (
+from support.browser import (
     NOT_A_PNG,
     drop_files,
     error_messages,
-    page_app,
     png,
     statuses,
     wait_settled,
@@ -21,18 +20,22 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.config() }}</body></html>"""
 
 
-def batch_app(folder: Path) -> Flask:
-    settings = {
+@pytest.fixture
+def batch_app(page_app):
+    return lambda folder: page_app(PAGE, batch_settings(folder))
+
+
+def batch_settings(folder: Path) -> dict:
+    return {
         "DROPZONE_ALLOWED_FILE_TYPE": "image",
         "DROPZONE_UPLOAD_MULTIPLE": True,
         "DROPZONE_PARALLEL_UPLOADS": 3,
         "DROPZONE_UPLOAD_FOLDER": str(folder),
     }
-    return page_app(PAGE, settings)
 
 
 def test_a_batch_with_one_file_refused_stores_the_others_and_shows_each_outcome(
-    page, serve, tmp_path
+    page, serve, tmp_path, batch_app
 ):
     folder = tmp_path / "uploads"
     server = serve(batch_app(folder))

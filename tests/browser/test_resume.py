@@ -6,12 +6,10 @@ from __future__ import annotations
 import hashlib
 import os
 
+import pytest
 from flask import Flask, render_template_string, request
 
-from flask_dropzone import Dropzone
-
-from .helpers import statuses
-from .test_chunked import wait_settled_long
+from support.browser import remembered, statuses, wait_settled_long
 
 MIB = 1024 * 1024
 CHUNK = 4 * MIB
@@ -19,10 +17,20 @@ PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action='upload') }}{{ dropzone.load_js() }}{{ dropzone.config(**rules) }}</body></html>"""
 
 
-def resume_app(tmp_path, settings=None, state=None, chunk=CHUNK) -> tuple[Flask, dict]:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update({"SECRET_KEY": "resume", **(settings or {})})
-    dropzone = Dropzone(app)
+@pytest.fixture
+def resume_app(make_app):
+    """``resume_app(settings=None, state=None, chunk=CHUNK, instance="instance")``: a chunking
+    zone whose server fails from the ``state["fail_after"]``-th chunk request on."""
+
+    def make(settings=None, state=None, chunk=CHUNK, instance="instance") -> tuple[Flask, dict]:
+        app = make_app(instance=instance, **(settings or {}))
+        return with_resume_views(app, state, chunk)
+
+    return make
+
+
+def with_resume_views(app: Flask, state, chunk) -> tuple[Flask, dict]:
+    dropzone = app.extensions["dropzone"]
     rules = {"chunking": True, "chunk_size": chunk, "max_file_size": 64}
     state = state if state is not None else {"fail_after": None, "posts": 0, "indices": []}
 
@@ -53,10 +61,6 @@ def add_file(page, path) -> None:
     wait_settled_long(page)
 
 
-def remembered(page) -> list[str]:
-    return page.evaluate("Object.keys(localStorage).filter(k => k.startsWith('flask-dropzone:'))")
-
-
 def failed_half_way(page, server, state, source) -> None:
     state["fail_after"] = 4
     page.goto(server.url + "/")
@@ -67,8 +71,8 @@ def failed_half_way(page, server, state, source) -> None:
     page.reload()
 
 
-def test_a_reloaded_upload_sends_only_the_missing_chunks(page, serve, tmp_path):
-    app, state = resume_app(tmp_path)
+def test_a_reloaded_upload_sends_only_the_missing_chunks(page, serve, tmp_path, resume_app):
+    app, state = resume_app()
     server = serve(app)
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(40 * MIB))
@@ -85,13 +89,13 @@ def test_a_reloaded_upload_sends_only_the_missing_chunks(page, serve, tmp_path):
     assert remembered(page) == []
 
 
-def test_an_expired_upload_starts_over(page, serve, tmp_path):
-    app, state = resume_app(tmp_path)
+def test_an_expired_upload_starts_over(page, serve, tmp_path, resume_app):
+    app, state = resume_app()
     server = serve(app)
     source = tmp_path / "big.bin"
     source.write_bytes(os.urandom(20 * MIB))
     failed_half_way(page, server, state, source)
-    from chunking import age
+    from support.chunking import age
 
     age(
         tmp_path / "instance" / "dropzone-chunks", 2 * 86400
@@ -106,21 +110,21 @@ def test_an_expired_upload_starts_over(page, serve, tmp_path):
 
 
 def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(
-    page, serve, tmp_path, s3_settings, s3_server
+    page, serve, tmp_path, s3_settings, s3_server, resume_app
 ):
     """One origin (a round-robin proxy), two app servers, S3: the resent chunks may reach either."""
     import threading
 
     from werkzeug.serving import make_server
 
-    from .test_s3_round_robin import RoundRobin
-    from s3server import make_client
+    from support.s3server import make_client
+    from support.servers import RoundRobin
 
     state = {"fail_after": None, "posts": 0, "indices": []}
     s3_chunk = 5 * MIB  # S3's smallest part
     apps = [
         resume_app(
-            tmp_path / name, {**s3_settings, "DROPZONE_CHUNK_SIZE": s3_chunk}, state, s3_chunk
+            {**s3_settings, "DROPZONE_CHUNK_SIZE": s3_chunk}, state, s3_chunk, instance=name
         )[0]
         for name in "ab"
     ]
@@ -151,10 +155,10 @@ def test_a_reloaded_upload_resumes_over_two_app_servers_with_s3(
     assert len(proxy.posts) == 2
 
 
-def test_leaving_the_page_mid_upload_asks_first(page, serve, tmp_path):
+def test_leaving_the_page_mid_upload_asks_first(page, serve, tmp_path, resume_app):
     import threading
 
-    app, state = resume_app(tmp_path)
+    app, state = resume_app()
     held = threading.Event()
 
     @app.before_request

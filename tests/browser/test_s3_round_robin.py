@@ -4,66 +4,22 @@ two app servers storing into S3: no shared disk, no sticky sessions."""
 from __future__ import annotations
 
 import hashlib
-import http.client
-import itertools
 import os
 import threading
-from collections import Counter
 
 from werkzeug.serving import make_server
 
-from .helpers import statuses
-from .test_chunked import wait_settled_long
+from support.browser import statuses, wait_settled_long
+from support.servers import RoundRobin
 
 MIB = 1024 * 1024
-_HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
-
-
-class RoundRobin:
-    """A WSGI proxy sending each request to the next of ``ports`` in turn."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.turn = itertools.count()
-        self.lock = threading.Lock()
-        self.posts: Counter[int] = Counter()
-
-    def __call__(self, environ, start_response):
-        with self.lock:
-            port = self.ports[next(self.turn) % len(self.ports)]
-        method = environ["REQUEST_METHOD"]
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else None
-        headers = {
-            key[5:].replace("_", "-").title(): value
-            for key, value in environ.items()
-            if key.startswith("HTTP_") and key[5:].replace("_", "-").lower() not in _HOP
-        }
-        if environ.get("CONTENT_TYPE"):
-            headers["Content-Type"] = environ["CONTENT_TYPE"]
-        path = environ.get("PATH_INFO", "/") + (
-            "?" + environ["QUERY_STRING"] if environ.get("QUERY_STRING") else ""
-        )
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        connection.request(method, path, body, headers)
-        answer = connection.getresponse()
-        data = answer.read()
-        connection.close()
-        if method == "POST":
-            with self.lock:
-                self.posts[port] += 1
-        kept = [(key, value) for key, value in answer.getheaders() if key.lower() not in _HOP]
-        start_response(
-            f"{answer.status} {answer.reason}", kept + [("Content-Length", str(len(data)))]
-        )
-        return [data]
 
 
 def test_a_64_mib_file_in_parallel_chunks_over_two_servers_lands_whole_in_the_bucket(
     page, serve, tmp_path, s3_server, s3_bucket, s3_settings
 ):
     from demo.app import create_app
-    from s3server import make_client
+    from support.s3server import make_client
 
     settings = {"SECRET_KEY": "one key for every server", **s3_settings}
     servers = []

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Flask, render_template_string
+from flask import render_template_string
 
-from flask_dropzone import Dropzone
-
-from .helpers import (
+from support.browser import (
     IMAGES_REFUSED,
     NOT_A_PNG,
     drop_files,
@@ -86,9 +84,9 @@ ORDER_PAGE = """<!doctype html><html><body>
 {{ dropzone.config(upload_multiple=True, parallel_uploads=12) }}</body></html>"""
 
 
-def test_twelve_files_in_one_request_arrive_complete_and_in_order(page, serve, tmp_path):
-    app = Flask(__name__, instance_path=str(tmp_path))
-    dropzone = Dropzone(app)
+def test_twelve_files_in_one_request_arrive_complete_and_in_order(page, serve, make_app):
+    app = make_app()
+    dropzone = app.extensions["dropzone"]
     seen = []
 
     @app.route("/")

@@ -8,9 +8,7 @@ from flask import Flask, request
 from markupsafe import escape
 from playwright.sync_api import Error as PlaywrightError
 
-from flask_dropzone import Dropzone
-
-from .helpers import png
+from support.browser import png
 
 # Sets a flag on the page that embeds it and the title of any document it becomes.
 PWN = "document.title='pwned'; try { top.__pwned = (top.__pwned || 0) + 1 } catch (e) {}"
@@ -31,10 +29,13 @@ HOST = """<!doctype html><title>host</title>
 """
 
 
-def serving_app(folder) -> Flask:
-    app = Flask(__name__)
-    app.config.update(SECRET_KEY="serving", DROPZONE_UPLOAD_FOLDER=str(folder))
-    dropzone = Dropzone(app)
+@pytest.fixture
+def serving_app(make_app):
+    return lambda folder: with_serving_views(make_app(DROPZONE_UPLOAD_FOLDER=str(folder)))
+
+
+def with_serving_views(app: Flask) -> Flask:
+    dropzone = app.extensions["dropzone"]
 
     @app.get("/files/<name>")
     def files(name):
@@ -52,7 +53,7 @@ def serving_app(folder) -> Flask:
 
 
 @pytest.fixture
-def stored(tmp_path, serve):
+def stored(tmp_path, serve, serving_app):
     folder = tmp_path / "uploads"
     folder.mkdir()
     (folder / "evil.svg").write_bytes(EVIL_SVG)

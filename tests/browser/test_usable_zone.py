@@ -3,13 +3,12 @@ hears, progress in numbers, and an in-form zone after the form came back with er
 
 from __future__ import annotations
 
-from flask import Flask
+import pytest
 
-from .helpers import (
+from support.browser import (
     NOT_A_PNG,
     drop_files,
     error_messages,
-    page_app,
     payload,
     png,
     statuses,
@@ -23,14 +22,10 @@ PAGE = """<!doctype html><html lang="en"><head><title>zone</title>{{ dropzone.lo
 {{ dropzone.config(add_remove_links=True) }}</body></html>"""
 
 
-def zone_app(tmp_path, **settings) -> Flask:
-    return page_app(
-        PAGE,
-        {
-            "SECRET_KEY": "usable zone",
-            "DROPZONE_UPLOAD_FOLDER": str(tmp_path / "uploads"),
-            **settings,
-        },
+@pytest.fixture
+def zone_app(page_app, tmp_path):
+    return lambda **settings: page_app(
+        PAGE, {"DROPZONE_UPLOAD_FOLDER": str(tmp_path / "uploads"), **settings}
     )
 
 
@@ -40,8 +35,8 @@ def announced(page) -> list[str]:
     )
 
 
-def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, serve, tmp_path):
-    server = serve(zone_app(tmp_path, DROPZONE_ALLOWED_FILE_TYPE="image"))
+def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, serve, zone_app):
+    server = serve(zone_app(DROPZONE_ALLOWED_FILE_TYPE="image"))
     page.goto(server.url + "/")
     drop_files(page, "myDropzone", [("ok.png", png(seed=1)), ("evil.png", EVIL)])
     wait_settled(page, "myDropzone", 2)
@@ -74,7 +69,7 @@ def test_outcomes_are_in_sight_without_hover_and_do_not_cover_the_name(page, ser
     assert sorted(announced(page)) == [f"evil.png: {NOT_A_PNG}", "ok.png uploaded."]
 
 
-def test_the_empty_zone_states_its_rules_unless_the_app_words_it(page, serve, tmp_path):
+def test_the_empty_zone_states_its_rules_unless_the_app_words_it(page, serve, zone_app):
     rules = {
         "DROPZONE_ALLOWED_FILE_TYPE": "web_image",
         "DROPZONE_MAX_FILE_SIZE": 5,
@@ -95,7 +90,7 @@ def test_the_empty_zone_states_its_rules_unless_the_app_words_it(page, serve, tm
             "Drop files here or click to upload. Up to 3 MiB <each>.",
         ),
     ]:
-        server = serve(zone_app(tmp_path, **settings))
+        server = serve(zone_app(**settings))
         page.goto(server.url + "/")
         button = page.locator("#myDropzone .dz-message .dz-button")
         assert button.text_content() == shown and button.is_visible()
@@ -128,8 +123,8 @@ def focus_on(page, selector: str, limit: int = 30) -> None:
     raise AssertionError(f"Tab never reached {selector}")
 
 
-def test_keyboard_alone_adds_three_files_one_after_another_and_removes_one(page, serve, tmp_path):
-    server = serve(zone_app(tmp_path))
+def test_keyboard_alone_adds_three_files_one_after_another_and_removes_one(page, serve, zone_app):
+    server = serve(zone_app())
     # Playwright catches file dialogs once it listens for them: listen before any opens
     page.on("filechooser", lambda chooser: None)
     page.goto(server.url + "/")
@@ -161,11 +156,10 @@ def test_keyboard_alone_adds_three_files_one_after_another_and_removes_one(page,
     wait_settled(page, "myDropzone", 3)
 
 
-def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, tmp_path):
+def test_each_file_and_the_queue_show_their_progress_up_to_100(page, serve, zone_app):
     # chunks one after another, files one after another: the numbers have steps to show
     server = serve(
         zone_app(
-            tmp_path,
             DROPZONE_CHUNKING=True,
             DROPZONE_CHUNK_SIZE=256 * 1024,
             DROPZONE_PARALLEL_UPLOADS=1,
@@ -253,8 +247,8 @@ def test_in_form_a_refused_file_message_goes_once_the_files_change(page, demo, d
     assert page.is_hidden("#files-error") and page.query_selector("#album .fdz-notice") is None
 
 
-def test_a_file_just_over_the_limit_does_not_read_as_the_limit(page, serve, tmp_path):
-    server = serve(zone_app(tmp_path, DROPZONE_MAX_FILE_SIZE=1))
+def test_a_file_just_over_the_limit_does_not_read_as_the_limit(page, serve, zone_app):
+    server = serve(zone_app(DROPZONE_MAX_FILE_SIZE=1))
     page.goto(server.url + "/")
     drop_files(
         page, "myDropzone", [("big.bin", payload(1024 * 1024 + 1))]
@@ -265,8 +259,8 @@ def test_a_file_just_over_the_limit_does_not_read_as_the_limit(page, serve, tmp_
     ]
 
 
-def test_an_html_error_page_is_said_in_words_not_shown_as_markup(page, serve, tmp_path):
-    app = zone_app(tmp_path)
+def test_an_html_error_page_is_said_in_words_not_shown_as_markup(page, serve, zone_app):
+    app = zone_app()
     app.view_functions["upload"] = lambda: (
         "<!doctype html><title>500</title><h1>Internal Server Error</h1>",
         500,
@@ -279,8 +273,8 @@ def test_an_html_error_page_is_said_in_words_not_shown_as_markup(page, serve, tm
     assert announced(page) == ["a.txt: Server error: 500"]
 
 
-def test_sizes_read_in_the_unit_they_are_best_read_in(page, serve, tmp_path):
-    server = serve(zone_app(tmp_path, DROPZONE_UPLOAD_ON_CLICK=True, DROPZONE_MAX_FILE_SIZE=None))
+def test_sizes_read_in_the_unit_they_are_best_read_in(page, serve, zone_app):
+    server = serve(zone_app(DROPZONE_UPLOAD_ON_CLICK=True, DROPZONE_MAX_FILE_SIZE=None))
     page.goto(server.url + "/")
     sizes = page.evaluate(  # files of these sizes (Dropzone's own unit for 200 MiB: "0.2 GiB")
         """() => {
@@ -298,11 +292,11 @@ def test_sizes_read_in_the_unit_they_are_best_read_in(page, serve, tmp_path):
     assert sizes == ["200 MiB", "3 GiB", "1.5 KiB", "512 bytes"]
 
 
-def test_a_zone_without_its_config_says_so_in_the_console(page, serve, tmp_path):
+def test_a_zone_without_its_config_says_so_in_the_console(page, serve, page_app):
     app = page_app(
         """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
       {{ dropzone.create(action='upload', id='album') }}{{ dropzone.load_js() }}</body></html>""",
-        {"SECRET_KEY": "forgotten config"},
+        {},
     )
     server = serve(app)
     page.goto(server.url + "/")

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from flask import Flask, render_template_string, request, session
 from flask_wtf.csrf import CSRFProtect
 
-from flask_dropzone import Dropzone
 from flask_dropzone._rules import zonerules
 
-from .helpers import drop_files, statuses, wait_settled
+from support.browser import drop_files, statuses, wait_settled
 
 PAGE = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.create(action=action, id='zone') }}{{ dropzone.load_js() }}{{ dropzone.config(id='zone') }}
@@ -19,10 +19,14 @@ FORM = """<!doctype html><html><head>{{ dropzone.load_css() }}</head><body>
 {{ dropzone.load_js() }}{{ dropzone.config(id='zone', in_form=True) }}</body></html>"""
 
 
-def rules_app(tmp_path) -> tuple[Flask, list]:
-    app = Flask(__name__, instance_path=str(tmp_path / "instance"))
-    app.config.update(SECRET_KEY="zone rules in a browser", DROPZONE_ENABLE_CSRF=True)
-    dropzone = Dropzone(app)
+@pytest.fixture
+def rules_app(make_app):
+    """A zone under CSRFProtect, and the requests its /upload saw (as another origin's view)."""
+    return lambda: with_rules_views(make_app(DROPZONE_ENABLE_CSRF=True))
+
+
+def with_rules_views(app: Flask) -> tuple[Flask, list]:
+    dropzone = app.extensions["dropzone"]
     csrf = CSRFProtect(app)
     seen = []
 
@@ -57,8 +61,8 @@ def rules_app(tmp_path) -> tuple[Flask, list]:
     return app, seen
 
 
-def test_a_zone_sends_its_rules_and_csrf_token_to_its_own_app_only(page, serve, tmp_path):
-    app, seen = rules_app(tmp_path)
+def test_a_zone_sends_its_rules_and_csrf_token_to_its_own_app_only(page, serve, rules_app):
+    app, seen = rules_app()
     server = serve(app)
     page.goto(server.url + "/")
     drop_files(page, "zone", [("a.txt", b"same origin")])
@@ -78,9 +82,9 @@ def test_a_zone_sends_its_rules_and_csrf_token_to_its_own_app_only(page, serve, 
 
 
 def test_an_in_form_zone_adds_no_csrf_field_to_a_form_posting_to_another_origin(
-    page, serve, tmp_path
+    page, serve, rules_app
 ):
-    app, seen = rules_app(tmp_path)
+    app, seen = rules_app()
     server = serve(app)
     other_origin = server.url.replace("127.0.0.1", "localhost") + "/upload"
     page.goto(server.url + "/form?action=" + other_origin)

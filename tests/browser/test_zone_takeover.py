@@ -5,8 +5,6 @@ from __future__ import annotations
 import pytest
 from flask import Flask, render_template_string, request
 
-from flask_dropzone import Dropzone
-
 HOSTILE = (
     '<div class="comment"><form id="myDropzone" action="{steal}"><p>nice post</p></form></div>'
 )
@@ -25,28 +23,35 @@ DROP_ON_MARKED = """
 """
 
 
-def apps(received: list, stolen: list) -> tuple[Flask, Flask]:
-    thief = Flask("thief")
+@pytest.fixture
+def apps(make_app):
+    """``apps(received, stolen)``: the zone's app, and a thief's on another origin."""
+    return lambda received, stolen: (zone_app(make_app(), received), thief_app(stolen))
+
+
+def thief_app(stolen: list) -> Flask:
+    thief = Flask("thief")  # no extension, nothing stored: a plain app
 
     @thief.route("/steal", methods=["GET", "POST", "OPTIONS"])
     def steal():
         stolen.append(request.method)
         return "", 200, {"Access-Control-Allow-Origin": "*", "Access-Control-Allow-Headers": "*"}
 
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = "takeover"
-    Dropzone(app)
+    return thief
+
+
+def zone_app(app: Flask, received: list) -> Flask:
 
     @app.post("/upload")
     def upload():
         received.extend(f.filename for f in app.extensions["dropzone"].files())
         return ""
 
-    return app, thief
+    return app
 
 
 @pytest.mark.parametrize("order", ["config after the zone", "config before the zone"])
-def test_the_zone_posts_where_create_said_whatever_else_has_its_id(page, serve, order):
+def test_the_zone_posts_where_create_said_whatever_else_has_its_id(page, serve, order, apps):
     received, stolen = [], []
     app, thief = apps(received, stolen)
     thief_server = serve(thief)
