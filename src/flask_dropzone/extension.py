@@ -82,7 +82,8 @@ def _stored_file(
         item = item["name"]
     if not isinstance(item, str):
         raise TypeError(
-            f"{where} takes a stored name, a SavedFile or a dict with a 'name' or 'location', not {item!r}"
+            f"{where} takes a stored name, a SavedFile or a dict with a 'name' or 'location', not "
+            f"{item!r}"
         )
     keywords = _with_zone(where, zone, kwargs)
     options = _options(where, keywords)
@@ -110,7 +111,8 @@ def _nonce(nonce: Optional[str]) -> Optional[str]:
 def _csrf() -> dict[str, str]:
     if "csrf" not in current_app.extensions:
         raise RuntimeError(
-            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install Flask-WTF (the csrf extra) "
+            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install Flask-WTF (the csrf "
+            "extra) "
             "and call CSRFProtect(app)."
         )
     from flask_wtf.csrf import generate_csrf
@@ -237,7 +239,8 @@ class Dropzone:
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
             app.before_request(_first_request_checks(app))
-            # Run last (after_request runs in reverse order), whenever other extensions register theirs.
+            # Run last (after_request runs in reverse order), whenever other extensions register
+            # theirs.
             app.after_request_funcs.setdefault(None, []).insert(0, sending.keep_safety_headers)
         endpoints.plain_upload_errors(app)
         parsing.install(app)

@@ -1,8 +1,9 @@
 """Deleting a stored file from its remove link: the token an upload's response carries,
 and the checks the delete endpoint makes before the store deletes anything.
 
-The token is signed for its purpose and app (:mod:`~flask_dropzone._rules.signing`). It names the file (its
-folder by a label relative to the app's settings, never a server path, and its name),
+The token is signed for its purpose and app (:mod:`~flask_dropzone._rules.signing`). It
+names the file (its folder by a label relative to the app's settings, never a server path,
+and its name),
 a keyed hash of the version stored (a file stored later under the same name is not
 deleted by an old token; no inode or time reaches the page), the client that uploaded
 it, its zone (resolved again when the token is used: a zone that no longer deletes
@@ -186,7 +187,8 @@ def existing_files(
         place = stored_place(item, folder)
         if place is None:
             raise TypeError(
-                f"existing= takes what save() returned, or dicts with a 'name' or a 'location', not {item!r}"
+                "existing= takes what save() returned, or dicts with a 'name' or a 'location', "
+                f"not {item!r}"
             )
         where, name = place
         given = asdict(item) if isinstance(item, SavedFile) else dict(item)

@@ -1,6 +1,6 @@
-"""Sending a stored file back, the I/O of :mod:`~flask_dropzone._rules.delivery`'s rules: streamed from disk with
-its validators and ranges, or a redirect to a presigned URL; every answer keeps its safety
-headers whatever another extension sets after the view."""
+"""Sending a stored file back, the I/O of :mod:`~flask_dropzone._rules.delivery`'s rules:
+streamed from disk with its validators and ranges, or a redirect to a presigned URL; every
+answer keeps its safety headers whatever another extension sets after the view."""
 
 from __future__ import annotations
 
