@@ -18,8 +18,7 @@ from ._protocol.context import the_app
 from ._protocol.folders import chunk_folder, upload_folder
 from ._protocol.reporting import log, report, store_refusals
 from ._protocol.uploads import SAVED_FIELDS, SavedFile, Upload, answer
-from ._rules import checks, pending, render, signing, storage_settings, zonerules
-from ._rules import delivery as serving
+from ._rules import checks, delivery, pending, render, signing, storage_settings, zonerules
 from ._rules.settings import (
     ALIASES,
     KEYWORDS,
@@ -350,7 +349,7 @@ class Dropzone:
         folder: Optional[str] = None,
         zone: Optional[str] = None,
         *,
-        expires_in: int = serving.URL_EXPIRES,
+        expires_in: int = delivery.URL_EXPIRES,
         download_name: Optional[str] = None,
         **kwargs: Any,
     ) -> Response:
@@ -367,7 +366,7 @@ class Dropzone:
         streamed (with ETag, Last-Modified and ranges); with S3 storage the answer is a
         redirect to a presigned URL valid ``expires_in`` seconds. An unusable store is 503.
         """
-        expires_in = serving.check_expiry(expires_in)
+        expires_in = delivery.check_expiry(expires_in)
         target, stored, person = _stored_file("send_stored()", name, folder, zone, kwargs)
         return sending.send_stored(target, stored, expires_in, shown_as=download_name or person)
 
@@ -386,7 +385,7 @@ class Dropzone:
         ``file_deleted`` is sent; an unusable store is :class:`StoreUnavailable` (503)."""
         app = the_app()
         target, name, _ = _stored_file("delete_stored()", name, folder, zone, kwargs)
-        if not serving.servable(name):
+        if not delivery.servable(name):
             return False
         with store_refusals():
             deleted = stores.of(app).files.delete(target, name)

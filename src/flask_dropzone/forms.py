@@ -30,8 +30,7 @@ from ._protocol.context import the_app
 from ._protocol.folders import upload_folder
 from ._protocol.reporting import STORE_ERRORS, log, store_error
 from ._protocol.uploads import SavedFile
-from ._rules import checks, pending, render, zonerules
-from ._rules import delivery as serving
+from ._rules import checks, delivery, pending, render, zonerules
 from ._rules.filenames import stored_name
 from ._rules.form_errors import naming_files
 from ._rules.messages import fill
@@ -325,7 +324,7 @@ class DropzoneField(Field):
                 "size": each.size,
                 "reference": each.reference,
                 "thumbnail": url_for("dropzone.pending_file", reference=each.reference)
-                if each.found.mimetype in serving.INLINE_IMAGES
+                if each.found.mimetype in delivery.INLINE_IMAGES
                 else None,
             }  # a picture a browser shows
             for each in self.data

@@ -21,8 +21,7 @@ from typing import Any, Mapping, Optional, Sequence
 from flask import Flask, after_this_request, current_app
 
 from .. import _stores as stores
-from .._rules import delivery as serving
-from .._rules import signing
+from .._rules import delivery, signing
 from .._rules.settings import Options, resolve
 from .._rules.zonerules import Zone
 from ..errors import UploadRefused
@@ -135,7 +134,7 @@ def check_window(claim: Claim, window: float, now: Optional[float] = None) -> No
 def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zone) -> Optional[str]:
     """The token that lets this client delete the stored file ``name`` of ``folder`` of
     ``zone``; None when no stored file has that name (nothing to delete)."""
-    if not serving.servable(name):
+    if not delivery.servable(name):
         raise ValueError(
             f"{name!r} cannot be a stored file: give the name it is stored under "
             "(SavedFile.stored_name), not the client's filename or a path"
