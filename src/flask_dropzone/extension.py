@@ -18,7 +18,16 @@ from ._protocol.context import the_app
 from ._protocol.folders import chunk_folder, upload_folder
 from ._protocol.reporting import log, report, store_refusals
 from ._protocol.uploads import SAVED_FIELDS, SavedFile, Upload, answer
-from ._rules import checks, delivery, pending, render, signing, storage_settings, zonerules
+from ._rules import (
+    checks,
+    delivery,
+    pending,
+    render,
+    signing,
+    sniffing,
+    storage_settings,
+    zonerules,
+)
 from ._rules.settings import (
     ALIASES,
     KEYWORDS,
@@ -369,6 +378,27 @@ class Dropzone:
         expires_in = delivery.check_expiry(expires_in)
         target, stored, person = _stored_file("send_stored()", name, folder, zone, kwargs)
         return sending.send_stored(target, stored, expires_in, shown_as=download_name or person)
+
+    @staticmethod
+    def stored_files(
+        folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any
+    ) -> list[SavedFile]:
+        """The files stored in ``folder``, found as ``save()`` with the same ``folder``,
+        ``zone`` and ``kwargs`` stores them, by name: each a :class:`SavedFile` (its
+        ``filename`` is its stored name, the person's name being known only to what ``save()``
+        returned; its type by its name), to show, send or delete. An unusable store is
+        :class:`StoreUnavailable` (503)."""
+        keywords = _with_zone("stored_files()", zone, kwargs)
+        target = upload_folder(_options("stored_files()", keywords), folder)
+        files = stores.of(the_app()).files
+        with store_refusals(reading=True):
+            listed = files.listing(target)
+        found = []
+        for name, size in listed:
+            place = files.place(target, name)
+            mimetype = sniffing.type_by_name(name) or "application/octet-stream"
+            found.append(SavedFile(name, name, place.path, size, mimetype, place.location, zone))
+        return found
 
     @staticmethod
     def delete_stored(

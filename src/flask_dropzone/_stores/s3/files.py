@@ -656,6 +656,9 @@ class S3Files(FileStore):
         folder, slash, name = location.rpartition("/")
         return folder + slash, name
 
+    def place(self, folder: str, name: str) -> Stored:
+        return Stored(name, location=folder + name)
+
     def version(self, folder: str, name: str) -> Optional[str]:
         """The object's id; for one stored before objects had ids, its ETag and the second
         it was stored."""
