@@ -6,7 +6,7 @@ FLOORS := .venv-floors
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: demo demo-s3 js lint test test-floors bench fuzz vendor screenshots clean
+.PHONY: demo demo-s3 js lint test test-floors bench fuzz vendor screenshots docs clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -75,8 +75,18 @@ fuzz: $(VENV)/.test
 screenshots: $(VENV)/.test
 	$(PY) scripts/screenshots.py
 
+# The documentation site: docs/ built into docs/_build/html (open docs/_build/html/index.html).
+# Warnings are errors, and every reference must resolve (-n), as in CI.
+DOCS_OUT := docs/_build/html
+$(VENV)/.docs: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[docs]'
+	touch $@
+
+docs: $(VENV)/.docs
+	$(PY) -m sphinx -W --keep-going -n -b html docs $(DOCS_OUT)
+
 vendor: | $(PY)
 	$(PY) scripts/vendor_dropzone.py
 
 clean:
-	rm -rf $(VENV) $(FLOORS) node_modules build src/*.egg-info .pytest_cache .hypothesis
+	rm -rf $(VENV) $(FLOORS) node_modules build docs/_build src/*.egg-info .pytest_cache .hypothesis
