@@ -38,8 +38,8 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 
 lint: $(VENV)/.test node_modules/.package-lock.json
-	$(PY) -m ruff check src tests bench scripts demo
-	$(PY) -m ruff format --check src tests bench scripts demo
+	$(PY) -m ruff check src tests bench scripts demo docs
+	$(PY) -m ruff format --check src tests bench scripts demo docs
 	$(VENV)/bin/lint-imports
 	node_modules/.bin/eslint js src/flask_dropzone/static/flask-dropzone.js
 

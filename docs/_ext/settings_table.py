@@ -10,6 +10,7 @@ where the package's code reads it. Plain Python, no Sphinx: tests/docs/ imports 
 from __future__ import annotations
 
 import ast
+import functools
 import importlib
 import pkgutil
 import re
@@ -17,8 +18,9 @@ from dataclasses import MISSING, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-import flask_dropzone
 from flask import Flask
+
+import flask_dropzone
 from flask_dropzone._rules import settings, storage_settings
 
 PACKAGE = Path(flask_dropzone.__file__).parent
@@ -115,6 +117,7 @@ def comments(path: Path) -> dict[int, str]:
     return found
 
 
+@functools.lru_cache(maxsize=None)
 def app_meanings() -> dict[str, str]:
     """Each app-wide setting's meaning: the comment on the module constant naming it (in
     any module of the package), or, for a storage setting, on its field of ``Storage``."""
@@ -165,6 +168,7 @@ class _Function:
     page: bool
 
 
+@functools.lru_cache(maxsize=None)
 def where_read() -> dict[str, set[str]]:
     """For each zone keyword and app-wide setting name, where the code reads it: ``browser``
     when a function writing the page reads it (the template helpers and what returns
@@ -219,7 +223,9 @@ def _collect(body: list[ast.stmt], prefix: str, module: str, out: list[_Function
             markup = (isinstance(returns, ast.Name) and returns.id == "Markup") or (
                 isinstance(returns, ast.Constant) and returns.value == "Markup"
             )
-            out.append(_Function(module, prefix + item.name, item, module in PAGE_MODULES or markup))
+            out.append(
+                _Function(module, prefix + item.name, item, module in PAGE_MODULES or markup)
+            )
 
 
 def _option_properties(keywords: set[str]) -> dict[str, set[str]]:

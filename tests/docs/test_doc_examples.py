@@ -78,7 +78,9 @@ def test_quickstart_serves_its_zone_and_stores_an_upload(tmp_path):
     assert page.status_code == 200 and b"data-flask-dropzone" in page.data
     answer = client.post("/", data={"file": (io.BytesIO(png()), "holiday.png")})
     assert answer.status_code == 200
-    assert answer.get_json() == {"stored": [{"filename": "holiday.png", "stored_name": "holiday.png"}]}
+    assert answer.get_json() == {
+        "stored": [{"filename": "holiday.png", "stored_name": "holiday.png"}]
+    }
     assert (tmp_path / "instance" / "uploads" / "holiday.png").read_bytes() == png()
 
 

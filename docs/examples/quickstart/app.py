@@ -1,4 +1,5 @@
 from flask import Flask, render_template, request
+
 from flask_dropzone import Dropzone
 
 app = Flask(__name__)
