@@ -17,7 +17,7 @@ $(VENV)/.demo: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,csrf,s3,bench]'
+	$(PY) -m pip install --quiet -e '.[test,csrf,s3,bench,docs]'
 	touch $@
 
 demo: $(VENV)/.demo
@@ -51,7 +51,7 @@ $(FLOORS)/.test: pyproject.toml scripts/floors.py
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
 	$(FLOORS)/bin/python scripts/floors.py csrf s3 > $(FLOORS)/constraints.txt
-	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf,s3]'
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf,s3,docs]'
 	touch $@
 
 test-floors: $(FLOORS)/.test
@@ -71,7 +71,8 @@ FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.test
 	$(PY) scripts/fuzz.py --seconds $(FUZZ_SECONDS)
 
-# The README's pictures of the zone (docs/*.png), taken from the demo in Chromium.
+# The pictures of the zone and of a form field (docs/*.png) the README and the site show,
+# taken from the demo in Chromium.
 screenshots: $(VENV)/.test
 	$(PY) scripts/screenshots.py
 

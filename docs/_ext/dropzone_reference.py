@@ -8,6 +8,7 @@ import re
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
@@ -94,7 +95,32 @@ class SettingsTable(SphinxDirective):
         return row
 
 
+class RefusalsTable(SphinxDirective):
+    """``.. dropzone-refusals::``: each refusal the package exports, its status and the
+    message it says unless given another, from the classes themselves."""
+
+    def run(self) -> list[nodes.Node]:
+        table = nodes.table(classes=["dropzone-refusals"])
+        group = nodes.tgroup(cols=3)
+        table += group
+        for width in (30, 10, 60):
+            group += nodes.colspec(colwidth=width)
+        head, body = nodes.thead(), nodes.tbody()
+        head += SettingsTable._row([nodes.Text(t) for t in ("Refusal", "Status", "Message")])
+        for name, code, message in settings_table.refusals():
+            link = addnodes.pending_xref(
+                "", refdomain="py", reftype="exc", reftarget=f"flask_dropzone.{name}"
+            )
+            link += nodes.literal(name, name)
+            said = nodes.Text(message) if message else nodes.emphasis("", "given where raised")
+            body += SettingsTable._row([link, nodes.Text(str(code)), said])
+        group += head
+        group += body
+        return [table]
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     app.add_crossref_type("setting", "setting", indextemplate="pair: %s; setting")
     app.add_directive("dropzone-settings", SettingsTable)
+    app.add_directive("dropzone-refusals", RefusalsTable)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

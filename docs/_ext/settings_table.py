@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import functools
 import importlib
+import inspect
 import pkgutil
 import re
 from dataclasses import MISSING, dataclass, fields
@@ -291,3 +292,19 @@ def _reads(
                 keyword = item.value[len(settings.PREFIX) :].lower()
                 read.add(keyword if keyword in keywords else item.value)
     return read
+
+
+# The refusals ------------------------------------------------------------------------------
+
+
+def refusals() -> list[tuple[str, int, str]]:
+    """Each refusal ``flask_dropzone`` exports: its name, status and default message (empty
+    when the message is given where it is raised), the base class first."""
+    found = []
+    for name in flask_dropzone.__all__:
+        value = getattr(flask_dropzone, name)
+        if isinstance(value, type) and issubclass(value, flask_dropzone.UploadRefused):
+            default = inspect.signature(value.__init__).parameters.get("description")
+            message = default.default if default and default.default is not default.empty else ""
+            found.append((name, value.code, message))
+    return sorted(found, key=lambda row: (row[0] != "UploadRefused", row[1], row[0]))

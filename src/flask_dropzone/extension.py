@@ -201,6 +201,9 @@ class Dropzone:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
+        """Set the app's ``DROPZONE_*`` defaults and check every setting (a bad one fails
+        here, naming it), build its stores, serve the static files and endpoints, and make
+        ``dropzone`` a global of its templates. Calling it twice is harmless."""
         for keyword in KEYWORDS:
             app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
         for name, default in storage_settings.DEFAULTS.items():

@@ -118,7 +118,8 @@ def signed_zone(app: Flask, req: Request) -> tuple[Optional[Zone], Optional[tupl
 
 
 class UploadRequest(Request):
-    """Marks the app's request class as ours; see :func:`install`."""
+    """The request class whose multipart parser is the extension's: ``init_app()`` makes the
+    app's request class a subclass of this one and of the app's own."""
 
     form_data_parser_class = UploadFormParser
 
