@@ -33,7 +33,7 @@ smartquotes = False
 # The API as the code says it, in the order the source gives it.
 autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
-autodoc_preserve_defaults = True
+autodoc_preserve_defaults = False
 autoclass_content = "class"
 
 # Every reference inside the site must resolve (-n). Names of other projects (Flask,

@@ -20,7 +20,7 @@ HEADERS = {
     "zone": ("Setting", "Keyword", "Default", "Meaning", "Where"),
     "app": ("Setting", "Default", "Meaning", "Where"),
 }
-WIDTHS = {"zone": (22, 14, 16, 40, 8), "app": (26, 14, 50, 10)}
+WIDTHS = {"zone": (25, 17, 20, 30, 8), "app": (28, 12, 50, 10)}
 
 
 def target_id(name: str) -> str:
@@ -37,7 +37,7 @@ class SettingsTable(SphinxDirective):
         kind = self.options.get("kind", "zone")
         rows = settings_table.zone_rows() if kind == "zone" else settings_table.app_rows()
         names = {row.name for row in settings_table.zone_rows() + settings_table.app_rows()}
-        table = nodes.table(classes=["dropzone-settings"])
+        table = nodes.table(classes=["dropzone-settings", "colwidths-given"])
         group = nodes.tgroup(cols=len(HEADERS[kind]))
         table += group
         for width in WIDTHS[kind]:
@@ -100,7 +100,7 @@ class RefusalsTable(SphinxDirective):
     message it says unless given another, from the classes themselves."""
 
     def run(self) -> list[nodes.Node]:
-        table = nodes.table(classes=["dropzone-refusals"])
+        table = nodes.table(classes=["dropzone-refusals", "colwidths-given"])
         group = nodes.tgroup(cols=3)
         table += group
         for width in (30, 10, 60):
