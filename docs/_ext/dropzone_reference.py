@@ -35,8 +35,11 @@ class SettingsTable(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         kind = self.options.get("kind", "zone")
-        rows = settings_table.zone_rows() if kind == "zone" else settings_table.app_rows()
-        names = {row.name for row in settings_table.zone_rows() + settings_table.app_rows()}
+        try:
+            rows = settings_table.zone_rows() if kind == "zone" else settings_table.app_rows()
+            names = {row.name for row in settings_table.zone_rows() + settings_table.app_rows()}
+        except LookupError as error:  # a setting the code does not explain
+            raise self.error(str(error)) from None
         table = nodes.table(classes=["dropzone-settings", "colwidths-given"])
         group = nodes.tgroup(cols=len(HEADERS[kind]))
         table += group
