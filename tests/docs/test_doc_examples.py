@@ -168,7 +168,6 @@ def test_the_blogs_policy_allows_only_the_app_on_disk(tmp_path):
 
 
 def test_the_blog_on_s3_allows_the_buckets_pictures(tmp_path, monkeypatch):
-    pytest.importorskip("boto3")
     for name, value in {
         "AWS_ACCESS_KEY_ID": "tutorial",
         "AWS_SECRET_ACCESS_KEY": "tutorial-secret",
