@@ -13,8 +13,6 @@ import zlib
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
-
 EXAMPLES = Path(__file__).resolve().parents[2] / "docs" / "examples"
 
 
