@@ -15,9 +15,6 @@ from wtforms import StringField
 from wtforms.validators import DataRequired
 
 from flask_dropzone import Dropzone, UploadRefused
-from flask_dropzone import _stores as stores
-from flask_dropzone._protocol import folders
-from flask_dropzone._rules.settings import resolve
 from flask_dropzone.forms import DropzoneField
 
 dropzone = Dropzone()
@@ -274,22 +271,15 @@ def register(app: Flask) -> None:
     @app.route("/remove", methods=["GET", "POST"])
     def remove():
         # The files already stored are shown too (a demo: anyone may delete them here).
-        folder = folders.upload_folder(resolve(app.config))
-        existing = [
-            {"name": name, "size": size} for name, size in stores.of(app).files.listing(folder)
-        ]
         return _upload_view(**REMOVABLE) or render_template(
-            "remove.html", rules=REMOVABLE, existing=existing
+            "remove.html", rules=REMOVABLE, existing=dropzone.stored_files()
         )
-
-    def stored_files() -> tuple[Any, str, dict[str, int]]:
-        store = stores.of(app).files  # the instance folder, or the bucket with `make demo-s3`
-        folder = folders.upload_folder(resolve(app.config))
-        return store, folder, dict(store.listing(folder))
 
     @app.route("/stored")
     def stored():
-        return render_template("stored.html", files=sorted(stored_files()[2].items()))
+        # the instance folder, or the bucket with `make demo-s3`
+        files = [(saved.stored_name, saved.size) for saved in dropzone.stored_files()]
+        return render_template("stored.html", files=files)
 
     @app.route("/stored/<path:name>")
     def stored_file(name: str):
@@ -297,11 +287,11 @@ def register(app: Flask) -> None:
 
     @app.post("/stored/delete")
     def delete_stored_file():
-        store, folder, files = stored_files()
         name = request.form.get("name", "")
-        if name not in files:  # only a file the page listed (a demo: anyone may delete here)
+        listed = {saved.stored_name: saved for saved in dropzone.stored_files()}
+        if name not in listed:  # only a file the page listed (a demo: anyone may delete here)
             abort(404)
-        store.delete(folder, name)
+        dropzone.delete_stored(listed[name])
         return redirect(url_for("stored"))
 
     @app.template_filter("human_size")

@@ -2,7 +2,8 @@
 
 Serves the demo on loopback with a fresh instance folder, and saves ``docs/zone-empty.png``,
 ``docs/zone-uploading.png`` (a file in chunks, half of them kept waiting),
-``docs/zone-done.png`` (stored and refused files side by side) and ``docs/stored-files.png``.
+``docs/zone-done.png`` (stored and refused files side by side), ``docs/stored-files.png`` and
+``docs/form-kept-files.png`` (a form sent without its title: its photos still there).
 """
 
 from __future__ import annotations
@@ -37,6 +38,18 @@ def photo(seed: int) -> bytes:
 
 def zone_shot(page, name: str) -> None:
     page.locator("#avatar").screenshot(path=str(DOCS / name))
+
+
+def form_kept_files(page, url: str) -> None:
+    """A form field's form sent without its title: the error, and the photos kept pending."""
+    page.goto(url + "/post")
+    drop_files(page, "photos", [("beach.png", photo(3)), ("harbour.png", photo(4))])
+    wait_settled(page, "photos", 2)
+    with page.expect_navigation():
+        page.click("#submit")
+    wait_settled(page, "photos", 2)
+    page.mouse.move(0, 0)
+    page.locator("form").screenshot(path=str(DOCS / "form-kept-files.png"))
 
 
 def main() -> None:
@@ -83,6 +96,7 @@ def main() -> None:
             zone_shot(page, "zone-done.png")
             page.goto(url + "/stored")
             page.locator("main").screenshot(path=str(DOCS / "stored-files.png"))
+            form_kept_files(page, url)
             browser.close()
     finally:
         server.shutdown()

@@ -26,6 +26,7 @@ MARKED_BY_FIXTURE = {
     "weed": "s3",  # SeaweedFS: s3_server, s3_bucket, s3_settings all stand on it
     "spawn_gunicorn": "servers",
     "browser": "browser",
+    "site": "docs",
 }
 
 

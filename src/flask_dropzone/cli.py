@@ -23,8 +23,11 @@ dropzone_cli = AppGroup("dropzone", help="Flask-Dropzone maintenance.")
     "--expires",
     type=float,
     default=None,
-    help="The expiry in seconds of direct uploads, temporary files and chunked uploads that recorded "
-    "none (default: DROPZONE_CHUNK_EXPIRES); other chunked uploads keep the one they started with.",
+    help=(
+        "The expiry in seconds of direct uploads, temporary files and chunked uploads that "
+        "recorded none (default: DROPZONE_CHUNK_EXPIRES); other chunked uploads keep the one "
+        "they started with."
+    ),
 )
 @click.option(
     "--folder",
@@ -86,7 +89,10 @@ def cors_rule(origins: tuple[str, ...]) -> dict[str, Any]:
     "origins",
     multiple=True,
     required=True,
-    help="The origin (scheme://host[:port]) of the app's pages that upload to the bucket (repeatable).",
+    help=(
+        "The origin (scheme://host[:port]) of the app's pages that upload to the bucket "
+        "(repeatable)."
+    ),
 )
 def s3_cors(origins: tuple[str, ...]) -> None:
     """Let browsers on the app's pages PUT parts straight to the bucket (the zones with

@@ -88,7 +88,9 @@ class NameTaken(UploadRefused):
 
     def __init__(
         self,
-        description: str = "The name this file was to have was taken meanwhile; add the file again.",
+        description: str = (
+            "The name this file was to have was taken meanwhile; add the file again."
+        ),
     ) -> None:
         super().__init__(description)
 
@@ -101,7 +103,10 @@ class AlreadyClaimed(UploadRefused):
 
     def __init__(
         self,
-        description: str = "This form's files were stored by another request (was it sent twice?); nothing was stored.",
+        description: str = (
+            "This form's files were stored by another request (was it sent twice?); "
+            "nothing was stored."
+        ),
     ) -> None:
         super().__init__(description)
 
@@ -133,7 +138,8 @@ class SomeFilesRefused(UploadRefused):
         self.entries = entries
         #: The refusals, each naming its file (``filename``).
         self.refusals = refusals
-        #: What was accepted: the ``Upload`` objects (``files()``) or ``SavedFile`` objects (``save()``).
+        #: What was accepted: the ``Upload`` objects (``files()``) or ``SavedFile`` objects
+        #: (``save()``).
         self.accepted = accepted
 
     def get_body(self, environ: Any = None, scope: Any = None) -> str:

@@ -18,8 +18,16 @@ from ._protocol.context import the_app
 from ._protocol.folders import chunk_folder, upload_folder
 from ._protocol.reporting import log, report, store_refusals
 from ._protocol.uploads import SAVED_FIELDS, SavedFile, Upload, answer
-from ._rules import checks, pending, render, signing, storage_settings, zonerules
-from ._rules import delivery as serving
+from ._rules import (
+    checks,
+    delivery,
+    pending,
+    render,
+    signing,
+    sniffing,
+    storage_settings,
+    zonerules,
+)
 from ._rules.settings import (
     ALIASES,
     KEYWORDS,
@@ -82,7 +90,8 @@ def _stored_file(
         item = item["name"]
     if not isinstance(item, str):
         raise TypeError(
-            f"{where} takes a stored name, a SavedFile or a dict with a 'name' or 'location', not {item!r}"
+            f"{where} takes a stored name, a SavedFile or a dict with a 'name' or 'location', not "
+            f"{item!r}"
         )
     keywords = _with_zone(where, zone, kwargs)
     options = _options(where, keywords)
@@ -110,7 +119,8 @@ def _nonce(nonce: Optional[str]) -> Optional[str]:
 def _csrf() -> dict[str, str]:
     if "csrf" not in current_app.extensions:
         raise RuntimeError(
-            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install Flask-WTF (the csrf extra) "
+            "DROPZONE_ENABLE_CSRF needs Flask-WTF's CSRFProtect: install Flask-WTF (the csrf "
+            "extra) "
             "and call CSRFProtect(app)."
         )
     from flask_wtf.csrf import generate_csrf
@@ -191,6 +201,9 @@ class Dropzone:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
+        """Set the app's ``DROPZONE_*`` defaults and check every setting (a bad one fails
+        here, naming it), build its stores, serve the static files and endpoints, and make
+        ``dropzone`` a global of its templates. Calling it twice is harmless."""
         for keyword in KEYWORDS:
             app.config.setdefault(setting_name(keyword), getattr(Options, keyword))
         for name, default in storage_settings.DEFAULTS.items():
@@ -237,7 +250,8 @@ class Dropzone:
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
             app.before_request(_first_request_checks(app))
-            # Run last (after_request runs in reverse order), whenever other extensions register theirs.
+            # Run last (after_request runs in reverse order), whenever other extensions register
+            # theirs.
             app.after_request_funcs.setdefault(None, []).insert(0, sending.keep_safety_headers)
         endpoints.plain_upload_errors(app)
         parsing.install(app)
@@ -347,7 +361,7 @@ class Dropzone:
         folder: Optional[str] = None,
         zone: Optional[str] = None,
         *,
-        expires_in: int = serving.URL_EXPIRES,
+        expires_in: int = delivery.URL_EXPIRES,
         download_name: Optional[str] = None,
         **kwargs: Any,
     ) -> Response:
@@ -364,9 +378,30 @@ class Dropzone:
         streamed (with ETag, Last-Modified and ranges); with S3 storage the answer is a
         redirect to a presigned URL valid ``expires_in`` seconds. An unusable store is 503.
         """
-        expires_in = serving.check_expiry(expires_in)
+        expires_in = delivery.check_expiry(expires_in)
         target, stored, person = _stored_file("send_stored()", name, folder, zone, kwargs)
         return sending.send_stored(target, stored, expires_in, shown_as=download_name or person)
+
+    @staticmethod
+    def stored_files(
+        folder: Optional[str] = None, zone: Optional[str] = None, **kwargs: Any
+    ) -> list[SavedFile]:
+        """The files stored in ``folder``, found as ``save()`` with the same ``folder``,
+        ``zone`` and ``kwargs`` stores them, by name: each a :class:`SavedFile` (its
+        ``filename`` is its stored name, the person's name being known only to what ``save()``
+        returned; its type by its name), to show, send or delete. An unusable store is
+        :class:`StoreUnavailable` (503)."""
+        keywords = _with_zone("stored_files()", zone, kwargs)
+        target = upload_folder(_options("stored_files()", keywords), folder)
+        files = stores.of(the_app()).files
+        with store_refusals(reading=True):
+            listed = files.listing(target)
+        found = []
+        for name, size in listed:
+            place = files.place(target, name)
+            mimetype = sniffing.type_by_name(name) or "application/octet-stream"
+            found.append(SavedFile(name, name, place.path, size, mimetype, place.location, zone))
+        return found
 
     @staticmethod
     def delete_stored(
@@ -383,7 +418,7 @@ class Dropzone:
         ``file_deleted`` is sent; an unusable store is :class:`StoreUnavailable` (503)."""
         app = the_app()
         target, name, _ = _stored_file("delete_stored()", name, folder, zone, kwargs)
-        if not serving.servable(name):
+        if not delivery.servable(name):
             return False
         with store_refusals():
             deleted = stores.of(app).files.delete(target, name)

@@ -3,8 +3,9 @@ form that comes back with errors, and are stored when the view claims them.
 
 Each file goes to the extension's pending endpoint while the person fills in the form,
 judged by the field's settings (``config()``'s keywords, or a named zone) as it arrives,
-and is kept pending (:mod:`~flask_dropzone._protocol.pending_files`); the form carries only a reference per file.
-On submit the field's ``data`` is a list of :class:`~.pending_files.PendingFile` (Werkzeug
+and is kept pending (:mod:`~flask_dropzone._protocol.pending_files`); the form carries only a
+reference per file. On submit the field's ``data`` is a list of
+:class:`~flask_dropzone._protocol.pending_files.PendingFile` (Werkzeug
 ``FileStorage`` objects read from the store), so Flask-WTF's ``FileRequired``,
 ``FileAllowed`` and ``FileSize`` judge them; ``claim()`` stores them, once. A browser without
 JavaScript posts the files themselves with the form: they become pending files too.
@@ -29,8 +30,7 @@ from ._protocol.context import the_app
 from ._protocol.folders import upload_folder
 from ._protocol.reporting import STORE_ERRORS, log, store_error
 from ._protocol.uploads import SavedFile
-from ._rules import checks, pending, render, zonerules
-from ._rules import delivery as serving
+from ._rules import checks, delivery, pending, render, zonerules
 from ._rules.filenames import stored_name
 from ._rules.form_errors import naming_files
 from ._rules.messages import fill
@@ -324,7 +324,7 @@ class DropzoneField(Field):
                 "size": each.size,
                 "reference": each.reference,
                 "thumbnail": url_for("dropzone.pending_file", reference=each.reference)
-                if each.found.mimetype in serving.INLINE_IMAGES
+                if each.found.mimetype in delivery.INLINE_IMAGES
                 else None,
             }  # a picture a browser shows
             for each in self.data
@@ -382,7 +382,8 @@ class DropzoneField(Field):
         place = deletion.stored_place(item, self.folder())
         if place is None:
             raise TypeError(
-                f"a field's existing files are what save() returned or dicts as for existing=, not {item!r}"
+                "a field's existing files are what save() returned or dicts as for existing=, not "
+                f"{item!r}"
             )
         folder, name = place
         return f"{deletion.folder_label(folder)}/{name}"

@@ -19,6 +19,11 @@ from blinker import Namespace
 
 _signals = Namespace()
 
+#: A file stored by ``save()`` or a form field's ``claim()`` (a chunked file once, whole; a
+#: direct upload once completed): ``saved``, its :class:`~flask_dropzone.SavedFile`.
 file_stored = _signals.signal("file-stored")
+#: A stored file deleted from its remove link or by ``delete_stored()``: ``name``, ``folder``.
 file_deleted = _signals.signal("file-deleted")
+#: A file or request refused: ``filename`` (None for the whole request), ``status``,
+#: ``reason`` (the message shown) and ``zone`` (the named zone, or None).
 upload_refused = _signals.signal("upload-refused")

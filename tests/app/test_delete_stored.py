@@ -111,3 +111,21 @@ def test_a_saved_file_row_is_the_saved_file_again(app):
     (saved,) = app.saved
     row = dataclasses.asdict(saved)  # what a JSON column, or a table's columns, keep
     assert type(saved)(**row) == saved
+
+
+def test_the_files_a_zone_stored_are_listed_as_saved_files_to_send_or_delete(app):
+    store(app, "/avatar", "me.txt")
+    store(app, "/upload", "a.txt")
+    store(app, "/upload", "b.txt")
+    with app.test_request_context():
+        dropzone = app.extensions["dropzone"]
+        listed = dropzone.stored_files()
+        assert [(saved.stored_name, saved.size, saved.mimetype) for saved in listed] == [
+            ("a.txt", 5, "text/plain"),
+            ("b.txt", 5, "text/plain"),
+        ]
+        (avatar,) = dropzone.stored_files(zone="avatar")
+        assert avatar == dataclasses.replace(app.saved[0], filename="me.txt")  # where save() put it
+        assert dropzone.send_stored(listed[0]).status_code in (200, 302)
+        assert dropzone.delete_stored(listed[1]) is True
+    assert listing(app) == ["a.txt"]

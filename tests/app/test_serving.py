@@ -1,4 +1,4 @@
-"""send_stored(): stored files sent back safely (serving.py's rules, then the disk and a real S3 server)."""
+"""send_stored(): stored files sent back safely (delivery.py's rules, then the disk and a real S3 server)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from flask import Flask, request
 from werkzeug.http import dump_options_header, parse_options_header
 
 from flask_dropzone import Dropzone, SavedFile
-from flask_dropzone._rules import delivery as serving
+from flask_dropzone._rules import delivery
 
 from support.apps import STORES
 
@@ -35,7 +35,7 @@ EVIL_SVG = (
 HTML = b"<!doctype html><script>document.title='pwned'</script>"
 
 
-# serving.py: names ----------------------------------------------------------------------
+# delivery.py: names ----------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -73,10 +73,10 @@ HTML = b"<!doctype html><script>document.title='pwned'</script>"
     ],
 )
 def test_only_a_plain_stored_name_is_servable(name, ok):
-    assert serving.servable(name) is ok
+    assert delivery.servable(name) is ok
 
 
-# serving.py: how a file is sent ------------------------------------------------------------
+# delivery.py: how a file is sent ------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -90,31 +90,31 @@ def test_only_a_plain_stored_name_is_servable(name, ok):
         ("a.bmp", BMP, True, "image/bmp"),
         ("a.ico", ICO, True, "image/x-icon"),
         ("photo", PNG, True, "image/png"),  # no extension: the content decides
-        ("a.svg", EVIL_SVG, False, serving.OCTET_STREAM),
-        ("a.svg", PNG, False, serving.OCTET_STREAM),  # a PNG named .svg is saved as .svg
-        ("a.html", PNG, False, serving.OCTET_STREAM),
-        ("a.png", HTML, False, serving.OCTET_STREAM),  # HTML named .png
-        ("a.png", EVIL_SVG, False, serving.OCTET_STREAM),
-        ("a.png", b"", False, serving.OCTET_STREAM),
-        ("a.html", HTML, False, serving.OCTET_STREAM),
-        ("a.xhtml", HTML, False, serving.OCTET_STREAM),
-        ("a.xml", b"<?xml version='1.0'?><x/>", False, serving.OCTET_STREAM),
-        ("a.js", b"alert(1)", False, serving.OCTET_STREAM),  # never a script type
-        ("a.mjs", b"alert(1)", False, serving.OCTET_STREAM),
-        ("a.css", b"body{}", False, serving.OCTET_STREAM),  # never a style type
+        ("a.svg", EVIL_SVG, False, delivery.OCTET_STREAM),
+        ("a.svg", PNG, False, delivery.OCTET_STREAM),  # a PNG named .svg is saved as .svg
+        ("a.html", PNG, False, delivery.OCTET_STREAM),
+        ("a.png", HTML, False, delivery.OCTET_STREAM),  # HTML named .png
+        ("a.png", EVIL_SVG, False, delivery.OCTET_STREAM),
+        ("a.png", b"", False, delivery.OCTET_STREAM),
+        ("a.html", HTML, False, delivery.OCTET_STREAM),
+        ("a.xhtml", HTML, False, delivery.OCTET_STREAM),
+        ("a.xml", b"<?xml version='1.0'?><x/>", False, delivery.OCTET_STREAM),
+        ("a.js", b"alert(1)", False, delivery.OCTET_STREAM),  # never a script type
+        ("a.mjs", b"alert(1)", False, delivery.OCTET_STREAM),
+        ("a.css", b"body{}", False, delivery.OCTET_STREAM),  # never a style type
         ("a.txt", b"hello", False, "text/plain"),
         ("a.txt", HTML, False, "text/plain"),  # text/plain + nosniff: never HTML
         ("a.csv", b"a,b\n1,2\n", False, "text/csv"),
         ("a.pdf", PDF, False, "application/pdf"),
-        ("a.pdf", b"not a pdf", False, serving.OCTET_STREAM),
+        ("a.pdf", b"not a pdf", False, delivery.OCTET_STREAM),
         ("a.zip", ZIP, False, "application/zip"),
         ("a.tif", TIFF, False, "image/tiff"),  # most browsers cannot show it: a download
-        ("a.bin", b"\x00\x01", False, serving.OCTET_STREAM),
-        ("noext", b"hello", False, serving.OCTET_STREAM),
+        ("a.bin", b"\x00\x01", False, delivery.OCTET_STREAM),
+        ("noext", b"hello", False, delivery.OCTET_STREAM),
     ],
 )
 def test_raster_images_are_inline_and_everything_else_a_download(name, head, inline, content_type):
-    sent = serving.delivery(name, head)
+    sent = delivery.decide(name, head)
     assert (sent.inline, sent.content_type) == (inline, content_type)
     kind, params = parse_options_header(sent.disposition)
     assert kind == ("inline" if inline else "attachment") and params["filename"] == name
@@ -137,7 +137,7 @@ def test_raster_images_are_inline_and_everything_else_a_download(name, head, inl
     ],
 )
 def test_active_types_are_never_passive(content_type):
-    assert not serving.passive(content_type)
+    assert not delivery.passive(content_type)
 
 
 @pytest.mark.parametrize(
@@ -151,7 +151,7 @@ def test_active_types_are_never_passive(content_type):
     ],
 )
 def test_the_disposition_names_the_file_in_ascii_and_in_utf8(name, ascii_name):
-    value = serving.disposition(name, inline=False)
+    value = delivery.disposition(name, inline=False)
     kind, params = parse_options_header(value)  # Werkzeug decodes filename* (RFC 8187)
     assert kind == "attachment" and params["filename"] == name
     assert value.isascii()
@@ -164,7 +164,7 @@ def test_the_disposition_names_the_file_in_ascii_and_in_utf8(name, ascii_name):
 
 @pytest.mark.parametrize(("name", "head"), [("a.png", PNG), ("a.svg", EVIL_SVG), ("a.txt", b"x")])
 def test_every_response_carries_nosniff_and_a_sandbox(name, head):
-    headers = serving.headers(serving.delivery(name, head))
+    headers = delivery.headers(delivery.decide(name, head))
     assert headers["X-Content-Type-Options"] == "nosniff"
     policy = headers["Content-Security-Policy"].split("; ")
     assert "sandbox" in policy and "default-src 'none'" in policy
@@ -174,10 +174,10 @@ def test_every_response_carries_nosniff_and_a_sandbox(name, head):
 
 def test_only_a_picture_may_have_the_browsers_own_inline_style():
     assert (
-        serving.headers(serving.delivery("a.png", PNG))["Content-Security-Policy"]
-        == serving.IMAGE_POLICY
+        delivery.headers(delivery.decide("a.png", PNG))["Content-Security-Policy"]
+        == delivery.IMAGE_POLICY
     )
-    assert serving.headers(serving.delivery("a.svg", EVIL_SVG))["Content-Security-Policy"] == (
+    assert delivery.headers(delivery.decide("a.svg", EVIL_SVG))["Content-Security-Policy"] == (
         "default-src 'none'; sandbox"
     )
 
@@ -185,8 +185,10 @@ def test_only_a_picture_may_have_the_browsers_own_inline_style():
 @pytest.mark.parametrize("bad", [0, -1, 7 * 24 * 3600 + 1, 1.5, "300", True, None])
 def test_a_url_lifetime_is_whole_seconds_up_to_seven_days(bad):
     with pytest.raises(ValueError, match="expires_in"):
-        serving.check_expiry(bad)
-    assert serving.check_expiry(1) == 1 and serving.check_expiry(serving.URL_EXPIRES_MAX) == 604800
+        delivery.check_expiry(bad)
+    assert (
+        delivery.check_expiry(1) == 1 and delivery.check_expiry(delivery.URL_EXPIRES_MAX) == 604800
+    )
 
 
 # send_stored() on disk ---------------------------------------------------------------------
@@ -243,7 +245,7 @@ def disk(tmp_path, serving_app):
 
 def assert_safe(response, picture=False):
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    policy = serving.IMAGE_POLICY if picture else "default-src 'none'; sandbox"
+    policy = delivery.IMAGE_POLICY if picture else "default-src 'none'; sandbox"
     assert response.headers["Content-Security-Policy"] == policy
     assert response.headers["Cross-Origin-Resource-Policy"] == "same-origin"
 
@@ -628,8 +630,8 @@ def test_flask_talisman_does_not_replace_a_stored_files_sandbox(tmp_path, talism
     app.add_url_rule("/page", "page", lambda: "a page")
     client = app.test_client()
     svg, picture = client.get("/files/evil.svg"), client.get("/files/a.png")
-    assert svg.headers["Content-Security-Policy"] == serving.CONTENT_SECURITY_POLICY
-    assert picture.headers["Content-Security-Policy"] == serving.IMAGE_POLICY
+    assert svg.headers["Content-Security-Policy"] == delivery.CONTENT_SECURITY_POLICY
+    assert picture.headers["Content-Security-Policy"] == delivery.IMAGE_POLICY
     assert (
         svg.headers["X-Content-Type-Options"] == "nosniff"
         and "attachment" in svg.headers["Content-Disposition"]

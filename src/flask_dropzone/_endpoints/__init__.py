@@ -55,8 +55,9 @@ def register(
 
 def plain_upload_errors(app: Flask) -> None:
     """Answer uploads (and deletes from a remove link) refused before the view runs in
-    plain text, as Dropzone shows it under the thumbnails: Flask-WTF's CSRF errors, and a body over ``MAX_CONTENT_LENGTH``
-    (Werkzeug's own 413 is an HTML page); unless the app handles these errors itself."""
+    plain text, as Dropzone shows it under the thumbnails: Flask-WTF's CSRF errors, and a
+    body over ``MAX_CONTENT_LENGTH`` (Werkzeug's own 413 is an HTML page); unless the app
+    handles these errors itself."""
     handlers = app.error_handler_spec[None]
 
     def too_large(error: HTTPException) -> HTTPException:

@@ -13,8 +13,7 @@ from .._protocol.clients import CLIENT_KEY
 from .._protocol.context import the_app
 from .._protocol.folders import upload_folder
 from .._protocol.reporting import STORE_ERRORS, log, store_error
-from .._rules import delivery as serving
-from .._rules import signing
+from .._rules import delivery, signing
 from .._rules.settings import resolve
 from .._rules.zonerules import ZoneGone
 
@@ -25,7 +24,7 @@ def delete_stored(checks: Sequence[Callable[[str, str], Any]]) -> Response:
     app = the_app()
     try:
         claim = deletion.read_token(app, request.form.get("token"), session.get(CLIENT_KEY))
-        if not serving.servable(claim.name):
+        if not delivery.servable(claim.name):
             raise deletion.NotYours("There is no such file to delete.")
         try:
             options = claim.zone.options(app.config)

@@ -16,8 +16,7 @@ from .._protocol.context import the_app
 from .._protocol.deletion import NotYours
 from .._protocol.reporting import log, report, store_refusals
 from .._protocol.sweep import clean_later
-from .._rules import delivery as serving
-from .._rules import pending
+from .._rules import delivery, pending
 from .._rules.zonerules import ZoneGone
 from ..errors import BadUpload, UploadRefused
 
@@ -94,5 +93,5 @@ def send_file() -> Response:
     found = _reference(app, request.args.get("reference"))
     folder = pending_files.folder_of(app, found.client)
     return sending.send_stored(
-        folder, found.id, serving.URL_EXPIRES, shown_as=found.filename or "file"
+        folder, found.id, delivery.URL_EXPIRES, shown_as=found.filename or "file"
     )

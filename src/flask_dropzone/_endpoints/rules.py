@@ -1,4 +1,5 @@
-"""Fresh signed rules for a page that lives longer than its zone's (:mod:`~flask_dropzone._rules.zonerules`)."""
+"""Fresh signed rules for a page that lives longer than its zone's
+(:mod:`~flask_dropzone._rules.zonerules`)."""
 
 from __future__ import annotations
 

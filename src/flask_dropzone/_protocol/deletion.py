@@ -1,8 +1,9 @@
 """Deleting a stored file from its remove link: the token an upload's response carries,
 and the checks the delete endpoint makes before the store deletes anything.
 
-The token is signed for its purpose and app (:mod:`~flask_dropzone._rules.signing`). It names the file (its
-folder by a label relative to the app's settings, never a server path, and its name),
+The token is signed for its purpose and app (:mod:`~flask_dropzone._rules.signing`). It
+names the file (its folder by a label relative to the app's settings, never a server path,
+and its name),
 a keyed hash of the version stored (a file stored later under the same name is not
 deleted by an old token; no inode or time reaches the page), the client that uploaded
 it, its zone (resolved again when the token is used: a zone that no longer deletes
@@ -20,8 +21,7 @@ from typing import Any, Mapping, Optional, Sequence
 from flask import Flask, after_this_request, current_app
 
 from .. import _stores as stores
-from .._rules import delivery as serving
-from .._rules import signing
+from .._rules import delivery, signing
 from .._rules.settings import Options, resolve
 from .._rules.zonerules import Zone
 from ..errors import UploadRefused
@@ -134,7 +134,7 @@ def check_window(claim: Claim, window: float, now: Optional[float] = None) -> No
 def delete_token(app: Flask, folder: str, name: str, options: Options, zone: Zone) -> Optional[str]:
     """The token that lets this client delete the stored file ``name`` of ``folder`` of
     ``zone``; None when no stored file has that name (nothing to delete)."""
-    if not serving.servable(name):
+    if not delivery.servable(name):
         raise ValueError(
             f"{name!r} cannot be a stored file: give the name it is stored under "
             "(SavedFile.stored_name), not the client's filename or a path"
@@ -186,7 +186,8 @@ def existing_files(
         place = stored_place(item, folder)
         if place is None:
             raise TypeError(
-                f"existing= takes what save() returned, or dicts with a 'name' or a 'location', not {item!r}"
+                "existing= takes what save() returned, or dicts with a 'name' or a 'location', "
+                f"not {item!r}"
             )
         where, name = place
         given = asdict(item) if isinstance(item, SavedFile) else dict(item)

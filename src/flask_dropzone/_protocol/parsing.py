@@ -54,9 +54,9 @@ class UploadFormParser(FormDataParser):
     body is read by ours, each file written once, into the upload folder, whoever reads
     the form first. Read by ``files()`` or ``save()``, its files are checked while bytes
     arrive against their settings; read before the view (CSRFProtect), against the
-    zone's signed rules (:mod:`~flask_dropzone._rules.zonerules`) if the request carries valid ones, else
-    received unchecked, and ``files()`` and ``save()`` judge again by their own
-    settings where these differ."""
+    zone's signed rules (:mod:`~flask_dropzone._rules.zonerules`) if the request carries
+    valid ones, else received unchecked, and ``files()`` and ``save()`` judge again by
+    their own settings where these differ."""
 
     request: Optional[Request] = None
 
@@ -96,8 +96,9 @@ class UploadFormParser(FormDataParser):
 def signed_zone(app: Flask, req: Request) -> tuple[Optional[Zone], Optional[tuple[Options, str]]]:
     """The zone a request's signed value names, with its settings of today and its folder, for
     whoever reads the form before the endpoint: a form field's upload names its field's by its
-    ticket, for the pending endpoint only (:mod:`~flask_dropzone._rules.pending`); any other, by its zone's rules
-    signed for a view (:mod:`~flask_dropzone._rules.zonerules`), never a direct zone's."""
+    ticket, for the pending endpoint only (:mod:`~flask_dropzone._rules.pending`); any other,
+    by its zone's rules signed for a view (:mod:`~flask_dropzone._rules.zonerules`), never a
+    direct zone's."""
     client = session.get(CLIENT_KEY)
     folder: Optional[str] = None
     if req.endpoint == pending.ENDPOINT:
@@ -117,7 +118,8 @@ def signed_zone(app: Flask, req: Request) -> tuple[Optional[Zone], Optional[tupl
 
 
 class UploadRequest(Request):
-    """Marks the app's request class as ours; see :func:`install`."""
+    """The request class whose multipart parser is the extension's: ``init_app()`` makes the
+    app's request class a subclass of this one and of the app's own."""
 
     form_data_parser_class = UploadFormParser
 
@@ -132,7 +134,8 @@ def install(app: Flask) -> None:
     """Give the app a request class whose form parser is ours (a subclass of its own)."""
     if not issubclass(app.request_class, UploadRequest):
         base = app.request_class
-        app.request_class = type(base.__name__, (UploadRequest, base), {})  # type: ignore[assignment]
+        made = type(base.__name__, (UploadRequest, base), {})
+        app.request_class = made  # type: ignore[assignment]
 
 
 def settle_after_response(received: list[Upload]) -> None:

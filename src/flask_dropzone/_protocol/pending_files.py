@@ -1,6 +1,7 @@
-"""A client's pending files, the I/O beside :mod:`~flask_dropzone._rules.pending`: a file kept pending (from the
-pending endpoint, or posted with a form by a browser without JavaScript), opened again as
-the field's data, claimed into its folder, counted against the client's quota."""
+"""A client's pending files, the I/O beside :mod:`~flask_dropzone._rules.pending`: a file
+kept pending (from the pending endpoint, or posted with a form by a browser without
+JavaScript), opened again as the field's data, claimed into its folder, counted against the
+client's quota."""
 
 from __future__ import annotations
 

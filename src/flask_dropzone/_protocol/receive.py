@@ -216,7 +216,8 @@ def _apply_chunks(
         raise chunks.BadChunk(ONE_FILE)
     if files and field_index(files[0][0], options.input_name) is not None and not options.chunking:
         raise chunks.BadChunk(NOT_CHUNKED)
-    receiver = Receiver(request._get_current_object(), options, folder, checked=True)  # type: ignore[attr-defined]
+    req = request._get_current_object()  # type: ignore[attr-defined]
+    receiver = Receiver(req, options, folder, checked=True)
     result: list[tuple[str, Part]] = []
     for name, item in parts:
         if not (

@@ -1,6 +1,6 @@
-"""Sending a stored file back, the I/O of :mod:`~flask_dropzone._rules.delivery`'s rules: streamed from disk with
-its validators and ranges, or a redirect to a presigned URL; every answer keeps its safety
-headers whatever another extension sets after the view."""
+"""Sending a stored file back, the I/O of :mod:`~flask_dropzone._rules.delivery`'s rules:
+streamed from disk with its validators and ranges, or a redirect to a presigned URL; every
+answer keeps its safety headers whatever another extension sets after the view."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from flask import Response, current_app, request, send_file
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from .. import _stores as stores
-from .._rules import delivery as serving
+from .._rules import delivery
 from ..errors import NotStored
 from .reporting import STORE_ERRORS, store_error
 
@@ -23,13 +23,13 @@ def send_stored(
     """The stored file ``name`` of ``folder``: streamed (disk), or a redirect to a presigned
     URL (S3), typed and named as ``shown_as`` (default ``name``); a name that cannot be a
     stored file, or is none, is 404."""
-    if not serving.servable(name):
+    if not delivery.servable(name):
         raise NotStored()
     files = stores.of(current_app).files
     stream: Optional[IO[bytes]] = None
     try:
         stream = files.open(folder, name)
-        sent = serving.delivery(shown_as or name, stream.read(serving.HEAD_SIZE))
+        sent = delivery.decide(shown_as or name, stream.read(delivery.HEAD_SIZE))
         url = files.url(folder, name, expires_in, sent.content_type, sent.disposition)
         if url is None:
             stream.seek(0)
@@ -45,10 +45,10 @@ def send_stored(
         if stream is not None:
             stream.close()
     response = current_app.response_class(
-        status=302, headers={"Location": url, **serving.SAFETY_HEADERS}
+        status=302, headers={"Location": url, **delivery.SAFETY_HEADERS}
     )
     response.cache_control.no_store = True  # the URL expires: no cache keeps it
-    return _guarded(response, serving.SAFETY_HEADERS)
+    return _guarded(response, delivery.SAFETY_HEADERS)
 
 
 #: The attribute of a response that sends a stored file: the headers it must keep.
@@ -70,7 +70,7 @@ def keep_safety_headers(response: Response) -> Response:
     return response
 
 
-def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
+def _stream(stream: IO[bytes], sent: delivery.Delivery) -> Response:
     """A response streaming the open file ``stream`` with the headers of ``sent``: its length
     and validators from the open file itself, conditional and range requests answered."""
     try:
@@ -88,7 +88,7 @@ def _stream(stream: IO[bytes], sent: serving.Delivery) -> Response:
         etag=etag,
         last_modified=info.st_mtime if info is not None else None,
     )
-    safety = serving.headers(sent)
+    safety = delivery.headers(sent)
     response.headers.update(safety)  # the exact type: no charset added to text
     _guarded(response, safety)
     response.cache_control.private = True

@@ -178,7 +178,9 @@ class FileSink:
             except UploadRefused as refused:
                 self.refuse(refused)
         if isinstance(self.refusal, FileTooLarge):  # now its whole size is known
-            self.refusal = validation.too_large(self.size, self.options).about(self.filename)  # type: ignore[arg-type]
+            # a file refused while it arrived was judged by settings
+            judged_by: Options = self.options  # type: ignore[assignment]
+            self.refusal = validation.too_large(self.size, judged_by).about(self.filename)
         if self.refusal is not None:
             return
         stream: Optional[IO[bytes]]

@@ -49,7 +49,8 @@ def check_at_start(upload_folder: str, chunk_folder: str, access: Access = os.ac
 #: Why chunked and direct uploads need Flask's SECRET_KEY, and how to do without them.
 CHUNKED_NEED = "chunked uploads are filed under an id kept in the session", "turn chunking off"
 FIELD_NEED = (
-    "its files are kept pending for a client whose id is kept in the session, and referenced by values signed with it",
+    "its files are kept pending for a client whose id is kept in the session, and referenced by "
+    "values signed with it",
     "keep the files in the form's own request with DROPZONE_IN_FORM",
 )
 DIRECT_NEED = (

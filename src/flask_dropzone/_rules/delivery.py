@@ -116,7 +116,7 @@ class Delivery:
     disposition: str  #: the ``Content-Disposition`` value
 
 
-def delivery(name: str, head: bytes) -> Delivery:
+def decide(name: str, head: bytes) -> Delivery:
     """How to send the stored file ``name`` whose first bytes are ``head``.
 
     Inline only when the content is a raster image of :data:`INLINE_IMAGES` and the name

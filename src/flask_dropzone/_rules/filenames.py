@@ -24,8 +24,8 @@ def safe_filename(name: str, fallback: str = "file") -> str:
     Unlike Werkzeug's ``secure_filename`` (which turns ``中文.png`` into
     ``png``) this keeps every printable character except the few Windows
     forbids; it drops directories, control and format characters, leading
-    dots and trailing dots or spaces, defuses Windows device names (``CON .txt``, ``CONIN$``, ``COM¹``) and bounds
-    the length, keeping the extension.
+    dots and trailing dots or spaces, defuses Windows device names (``CON .txt``,
+    ``CONIN$``, ``COM¹``) and bounds the length, keeping the extension.
     """
     name = unicodedata.normalize("NFC", str(name)).replace("\\", "/").rpartition("/")[2]
     if not name.isprintable():  # control, format or unassigned characters, or odd spaces

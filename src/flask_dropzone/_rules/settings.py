@@ -112,7 +112,8 @@ def _chunk_bytes(value: Any) -> int:
     if number < _MIB_LIKELY:
         raise ValueError(
             f"is in bytes: {number} bytes per chunk would send a 1 GiB file in "
-            f"{math.ceil(1024**3 / number):,} requests; for {number} MiB write {number * 1024 * 1024}"
+            f"{math.ceil(1024**3 / number):,} requests; "
+            f"for {number} MiB write {number * 1024 * 1024}"
         )
     return number
 
@@ -208,7 +209,8 @@ class Options:
     allowed_file_type: str = _setting(
         "default",
         _text,
-        "A group (default, image, web_image, audio, video, text, app) or, with ALLOWED_FILE_CUSTOM, "
+        "A group (default, image, web_image, audio, video, text, app) or, with "
+        "ALLOWED_FILE_CUSTOM, "
         "Dropzone's acceptedFiles list: '.ext', 'type/*' and 'type/subtype', comma-separated.",
     )
     max_files: Optional[int] = _setting(
@@ -245,12 +247,14 @@ class Options:
     default_message: str = _setting(
         "Drop files here or click to upload. {{rules}}",
         _text,
-        "Text shown in the empty zone; {{rules}} states the zone's rules (the three RULE_ settings).",
+        "Text shown in the empty zone; {{rules}} states the zone's rules (the three RULE_ "
+        "settings).",
     )
     rule_file_type: str = _setting(
         "Allowed: {{fileTypes}}.",
         _text,
-        "{{rules}}: the allowed types, in a typed zone; {{fileTypes}} names them (Images (JPEG, PNG, "
+        "{{rules}}: the allowed types, in a typed zone; {{fileTypes}} names them (Images (JPEG, "
+        "PNG, "
         "...) for a group, the extensions of a custom list).",
     )
     rule_file_size: str = _setting(
@@ -305,7 +309,8 @@ class Options:
     waiting_for_files: str = _setting(
         "The form is sent as soon as its files have arrived.",
         _text,
-        "A form field's zone (DropzoneField): said when its form is submitted while files still upload.",
+        "A form field's zone (DropzoneField): said when its form is submitted while files still "
+        "upload.",
     )
     files_not_kept: str = _setting(
         "Add these files again, they were not kept: {{filenames}}.",
@@ -366,7 +371,8 @@ class Options:
     unfinished_uploads: Optional[int] = _setting(
         100,
         _optional(_count(1)),
-        "Most unfinished chunked and direct uploads one client may have at once; None for no limit.",
+        "Most unfinished chunked and direct uploads one client may have at once; None for no "
+        "limit.",
     )
     s3_direct: bool = _setting(
         False,
@@ -568,12 +574,15 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def check_folders(upload_folder: str, chunk_folder: str) -> None:
-    """The chunk folder is the chunk store's alone: it may neither hold nor sit in the upload folder."""
+    """The chunk folder is the chunk store's alone: it may neither hold nor sit in the upload
+    folder."""
     uploads, chunks = os.path.realpath(upload_folder), os.path.realpath(chunk_folder)
     if _inside(uploads, chunks) or _inside(chunks, uploads):
         raise SettingError(
-            f"DROPZONE_CHUNK_FOLDER ({chunk_folder!r}) and DROPZONE_UPLOAD_FOLDER ({upload_folder!r}) "
-            "must be apart: neither may hold the other (the sweep removes what is in the chunk folder)."
+            f"DROPZONE_CHUNK_FOLDER ({chunk_folder!r}) and DROPZONE_UPLOAD_FOLDER "
+            f"({upload_folder!r}) "
+            "must be apart: neither may hold the other (the sweep removes what is in the chunk "
+            "folder)."
         )
 
 

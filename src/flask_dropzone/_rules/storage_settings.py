@@ -33,7 +33,7 @@ _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 @dataclass(frozen=True)
 class Storage:
     kind: str = "disk"  #: ``disk`` or ``s3``
-    s3_bucket: Optional[str] = None
+    s3_bucket: Optional[str] = None  #: the bucket uploads are stored in (required with ``s3``)
     s3_prefix: str = ""  #: stored files' keys start with it
     s3_endpoint_url: Optional[str] = None  #: None for AWS
 

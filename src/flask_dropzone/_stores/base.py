@@ -175,6 +175,10 @@ class FileStore(ABC):
         """The folder and name of a stored file's location (``SavedFile.location``)."""
 
     @abstractmethod
+    def place(self, folder: str, name: str) -> Stored:
+        """Where the file ``name`` of ``folder`` is (the inverse of :meth:`locate`)."""
+
+    @abstractmethod
     def version(self, folder: str, name: str) -> Optional[str]:
         """What tells this stored file from another stored later under the same name; None
         if there is none."""

@@ -427,6 +427,10 @@ class DiskFiles(FileStore):
         folder, name = os.path.split(os.path.abspath(location))
         return folder, name
 
+    def place(self, folder: str, name: str) -> Stored:
+        path = os.path.join(os.path.abspath(folder), name)
+        return Stored(name, location=path, path=path)
+
     def version(self, folder: str, name: str) -> Optional[str]:
         """Its inode, time and size (never shown: delete tokens carry a keyed hash of it)."""
         try:

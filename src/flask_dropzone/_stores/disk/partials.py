@@ -98,7 +98,8 @@ _F_OFD_SETLKW = getattr(fcntl, "F_OFD_SETLKW", None)
 
 
 def _lock(fd: int, exclusive: bool, wait: bool = True) -> bool:
-    """Lock the whole file for this open file description; False if ``wait`` is off and it is held."""
+    """Lock the whole file for this open file description; False if ``wait`` is off and it is
+    held."""
     if fcntl is None:
         return True
     try:

@@ -411,7 +411,8 @@ class S3Files(FileStore):
             return self._first_free(folder, name, lambda key: self._put_new(key, body))
         reserved = getattr(source, "reserved", None)
         if reserved == (folder, name) and not getattr(source, "in_place", True):
-            source.in_place = True  # type: ignore[union-attr]  # assembled under the name held for it
+            # assembled under the name held for it
+            source.in_place = True  # type: ignore[union-attr]
             key = self._source_key(source)
             return Stored(key[len(folder) :], location=key)
         source_key = self._source_key(source)
@@ -537,7 +538,8 @@ class S3Files(FileStore):
 
         try:
             with self.errors:
-                return self.client.head_object(Bucket=self.bucket, Key=key)  # type: ignore[no-any-return]
+                head: dict[str, Any] = self.client.head_object(Bucket=self.bucket, Key=key)
+                return head
         except ClientError as error:
             if error_code(error) in _MISSING:
                 return None
@@ -653,6 +655,9 @@ class S3Files(FileStore):
     def locate(self, location: str) -> tuple[str, str]:
         folder, slash, name = location.rpartition("/")
         return folder + slash, name
+
+    def place(self, folder: str, name: str) -> Stored:
+        return Stored(name, location=folder + name)
 
     def version(self, folder: str, name: str) -> Optional[str]:
         """The object's id; for one stored before objects had ids, its ETag and the second
