@@ -38,7 +38,8 @@ def receive_files() -> Response:
             options = ticket.zone.options(app.config)
         except ZoneGone:
             raise BadUpload(EXPIRED) from None
-        judged = receive.judge(options, pending_files.folder_of(app, ticket.client))
+        folder = pending_files.folder_of(app, ticket.client)
+        judged = receive.prepare(receive.judge(options, folder), folder)
         if judged.refusals:
             raise judged.refusal()
         pending_files.check_room(options, ticket.client, judged.accepted)

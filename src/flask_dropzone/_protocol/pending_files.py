@@ -62,9 +62,9 @@ def keep(app: Flask, client: str, binding: str, upload: Upload) -> tuple[pending
     """Keep ``upload`` pending under an id of its own: its reference, and the reference signed."""
     name = secrets.token_hex(16)
     with store_refusals(upload.filename or ""):
-        upload.publish(folder_of(app, client), name)
+        saved = upload.publish(folder_of(app, client), name)
     found = pending.Reference(
-        client, binding, name, upload.filename or "", upload.size, upload.detected_type
+        client, binding, name, upload.filename or "", saved.size, upload.detected_type
     )
     return found, pending.sign_reference(app, found)
 
@@ -77,6 +77,7 @@ def judge(upload: FileStorage, options: Options) -> Upload:
     validation.check_count(1, options)
     validation.check_size(found.size, options)
     found.detected_type = validation.check_type(found.safe_name, found.head, options)
+    found.strip = options.strip_metadata
     return found
 
 

@@ -47,7 +47,7 @@ def save(options: Options, folder: str, zone: Zone = NO_ZONE) -> list[SavedFile]
     """Store this request's accepted files; several files with some refused store the
     others and raise :class:`SomeFilesRefused`."""
     checks.check_secret_key(current_app, options)  # before anything is stored (delete tokens)
-    judged = judge(options, folder)
+    judged = prepare(judge(options, folder), folder)
     if judged.refusals and not judged.per_file:
         raise judged.refusal()
     stored = publish(judged.accepted, folder, options, zone)
@@ -111,7 +111,26 @@ def judge(options: Options, folder: Optional[str] = None) -> Judged:
             order.append(refused.about(item.filename or ""))
             continue
         order.append(item)
+    for item in order:
+        if isinstance(item, Upload):
+            item.strip = options.strip_metadata
     return Judged(order, per_file=len(order) > 1 and not options.in_form)
+
+
+def prepare(judged: Judged, folder: str) -> Judged:
+    """Each accepted file made ready to store (stripped of its metadata) before any is
+    stored: an image too damaged to strip is refused as a file of another type is."""
+    order: list[Union[Upload, UploadRefused]] = []
+    for item in judged.order:
+        if isinstance(item, Upload):
+            try:
+                with store_refusals(item.filename or ""):
+                    item.prepare(folder)
+            except UploadRefused as refused:  # the request's end settles or closes it
+                order.append(refused.about(item.filename or ""))
+                continue
+        order.append(item)
+    return Judged(order, judged.per_file)
 
 
 def not_kept(options: Options) -> list[str]:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import os
 from dataclasses import dataclass, fields
-from typing import IO, Iterable, Optional, Union
+from typing import IO, Iterable, Iterator, Optional, Union
 
 from werkzeug.datastructures import FileStorage, Headers
 
+from .._rules import metadata
 from .._rules.filenames import safe_filename
 from .._rules.settings import Options
 from .._rules.sniffing import HEAD_SIZE
@@ -19,6 +20,10 @@ from .._stores import (
     Staged,
     Stored,
 )
+from ..errors import FileTypeRefused
+
+#: Bytes read at a time from a file being stripped of its metadata.
+STRIP_READ = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,10 @@ class Upload(FileStorage):
         self._saved_elsewhere = False
         #: The settings it was judged by while it arrived (None: not judged yet).
         self.judged_by: Optional[Options] = None
+        #: Stored without its metadata (``strip_metadata`` of the settings that judged it).
+        self.strip = False
+        self._prepared: Optional[Union[bytes, Staged]] = None  # its stripped bytes
+        self._prepared_size = 0
 
     @property
     def chunked(self) -> bool:
@@ -118,9 +127,30 @@ class Upload(FileStorage):
             stream, file.filename or "", file.name or "", file.headers, size, head, store=store
         )
 
+    @property
+    def strips(self) -> bool:
+        """Whether it is stored stripped of its metadata: judged so, and an image that can be."""
+        return self.strip and metadata.stripper(self.head) is not None
+
+    def stripped(self) -> Iterator[bytes]:
+        """Its bytes as they are stored without metadata; FileTypeRefused (nothing to store)
+        when the image is too damaged to strip."""
+        stripper = metadata.stripper(self.head)
+        assert stripper is not None
+        self.stream.seek(0)
+        try:
+            for block in iter(lambda: self.stream.read(STRIP_READ), b""):
+                yield stripper.feed(block)
+            yield stripper.end()
+        except metadata.Damaged as damaged:
+            raise FileTypeRefused(metadata.DAMAGED_MESSAGE.format(reason=damaged)) from None
+
     def save(
         self, dst: Union[str, "os.PathLike[str]", IO[bytes]], buffer_size: int = 16384
     ) -> None:
+        if self.strips:
+            self._save_stripped(dst)
+            return
         source = self._staged or self._handover
         if isinstance(dst, (str, os.PathLike)) and source is not None:
             target = os.path.abspath(os.fspath(dst))
@@ -129,6 +159,22 @@ class Upload(FileStorage):
                 return
         self.stream.seek(0)
         super().save(dst, buffer_size)
+        self._saved_elsewhere = True
+
+    def _save_stripped(self, dst: Union[str, "os.PathLike[str]", IO[bytes]]) -> None:
+        """``save`` without metadata: a path is removed again when the image is damaged."""
+        if not isinstance(dst, (str, os.PathLike)):
+            for block in self.stripped():
+                dst.write(block)
+            self._saved_elsewhere = True
+            return
+        with open(dst, "wb") as file:
+            try:
+                for block in self.stripped():
+                    file.write(block)
+            except BaseException:
+                os.unlink(dst)
+                raise
         self._saved_elsewhere = True
 
     @property
@@ -142,7 +188,12 @@ class Upload(FileStorage):
         store = self._store
         name = name or self.safe_name
         source = self._staged or self._handover
-        if source is not None:
+        size = self.size
+        self.prepare(folder)
+        if self._prepared is not None:
+            size = self._prepared_size
+            stored = store.publish(self._prepared, folder, name, size)
+        elif source is not None:
             stored = store.publish(source, folder, name, self.size)
         elif isinstance(self._stream, io.BytesIO):
             stored = store.publish(self._stream.getvalue(), folder, name, self.size)
@@ -161,10 +212,33 @@ class Upload(FileStorage):
             filename=self.filename or "",
             stored_name=stored.name,
             path=stored.path,
-            size=self.size,
+            size=size,
             mimetype=self.detected_type,
             location=stored.location,
         )
+
+    def prepare(self, folder: str) -> None:
+        """Strip the file of its metadata now, before anything of its request is stored (to
+        be stored in ``folder``): a damaged image is refused (FileTypeRefused) with nothing
+        stored. Nothing to do for a file stored as it is, or prepared already."""
+        if not self.strips or self._prepared is not None:
+            return
+        if isinstance(self._stream, io.BytesIO):  # a small file: stripped in memory
+            data = b"".join(self.stripped())
+            self._prepared, self._prepared_size = data, len(data)
+            return
+        staged = self._store.stage(folder)
+        try:
+            for block in self.stripped():
+                if block:
+                    staged.write(block)
+                    self._prepared_size += len(block)
+            staged.finish()
+        except BaseException:
+            staged.close()
+            self._prepared_size = 0
+            raise
+        self._prepared = staged
 
     def settle(self, status: Optional[int]) -> None:
         """End a chunked upload's hand-over once the request has answered ``status``
@@ -194,3 +268,5 @@ class Upload(FileStorage):
             self._stream.close()
         if self._staged is not None:
             self._staged.close()
+        if isinstance(self._prepared, Staged):
+            self._prepared.close()

@@ -374,6 +374,14 @@ class Options:
         "Most unfinished chunked and direct uploads one client may have at once; None for no "
         "limit.",
     )
+    strip_metadata: bool = _setting(
+        False,
+        _bool,
+        "Store images without location and device data: JPEG, PNG and WebP are stripped as "
+        "they are stored (no Exif but the orientation, no XMP, IPTC, comments or text; the "
+        "image data and colour profile byte for byte); TIFF, HEIC, AVIF and other images "
+        "that cannot be stripped are refused.",
+    )
     s3_direct: bool = _setting(
         False,
         _bool,

@@ -13,7 +13,7 @@ from functools import lru_cache
 from typing import Optional
 
 from ..errors import BadUpload, FileTooLarge, FileTypeRefused
-from . import messages, sniffing
+from . import messages, metadata, sniffing
 from .settings import Options
 
 MIB = 1024 * 1024
@@ -101,10 +101,14 @@ def check_type(name: str, head: bytes, options: Options) -> str:
     """The file's type, from its content where that can be told, else from its name.
 
     ``name`` is the safe name it will be stored under. In a typed zone the name
-    must be allowed (:func:`check_name`) and the content must agree with it.
+    must be allowed (:func:`check_name`) and the content must agree with it. While
+    ``strip_metadata`` is on, an image whose metadata cannot be removed is refused.
     """
     check_name(name, options)
     by_content = sniffing.type_by_content(head)
     if options.accepted_files and not _content_agrees(name, by_content):
         raise content_refused(name, options)
-    return by_content or sniffing.type_by_name(name) or "application/octet-stream"
+    detected = by_content or sniffing.type_by_name(name) or "application/octet-stream"
+    if options.strip_metadata and metadata.refuses(detected):
+        raise FileTypeRefused(metadata.UNSTRIPPABLE_MESSAGE)
+    return detected

@@ -56,6 +56,7 @@ RULES = (
     "chunk_quota",
     "chunk_expires",  # how long its partial uploads are kept
     "unfinished_uploads",
+    "strip_metadata",  # refuses the images it cannot strip
 )
 #: The refusals' words, signed where no view runs to say them.
 MESSAGES = ("file_too_big", "invalid_file_type", "content_mismatch")
