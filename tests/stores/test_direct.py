@@ -19,8 +19,11 @@ from flask import Flask, render_template_string
 from flask_dropzone import Dropzone, SettingError, file_stored, upload_refused
 from flask_dropzone import _stores as stores
 from flask_dropzone._protocol import deletion
-from flask_dropzone._rules import direct, parts, zonerules
+from flask_dropzone._rules import direct, metadata, parts, zonerules
 
+from support import photos
+from support.chunking import chunk_requests
+from support.chunking import send as send_chunk
 from support.direct import (
     ABORT,
     COMPLETE,
@@ -29,6 +32,7 @@ from support.direct import (
     STATUS,
     URLS,
     MiB,
+    post,
     put,
     send,
     start,
@@ -1600,3 +1604,67 @@ def test_s3_cors_works_when_only_a_zone_is_direct(s3_settings, s3, direct_app, m
     disk = make_app(instance="disk")
     refused = disk.test_cli_runner().invoke(args=command)
     assert refused.exit_code == 2 and "needs DROPZONE_STORAGE = 's3'" in refused.output
+
+
+# DROPZONE_STRIP_METADATA: through the app and direct, the stored object has no metadata ------
+
+
+@pytest.fixture(scope="module")
+def big_photo():
+    """A photo of more than two parts (5 MiB each) and of a rewrite's part (8 MiB)."""
+    return photos.jpeg(progressive=True, size=(4200, 3000))
+
+
+def assert_stripped(stored: bytes, original: bytes) -> None:
+    assert all(secret not in stored for secret in photos.SECRETS)
+    assert photos.scan_data(stored) == photos.scan_data(original)
+    assert b"ICC_PROFILE" in stored and len(stored) < len(original)
+
+
+def test_through_the_app_a_photo_is_stored_stripped_whole_or_chunked(s3, s3_app, big_photo):
+    app = s3_app(DROPZONE_STRIP_METADATA=True)
+    client = app.test_client()
+    assert len(big_photo) > 8 * MiB
+    whole = post(client, "/save", "whole.jpg", big_photo)
+    assert whole.status_code == 200, whole.get_data(as_text=True)
+    for body in chunk_requests(big_photo, "chunked.jpg", 5 * MiB):
+        chunked = send_chunk(client, body)
+    assert chunked.status_code == 200, chunked.get_data(as_text=True)
+    for answer in (whole, chunked):
+        ((_, location, _, size),) = answer.json["saved"]
+        stored = s3.get(location)
+        assert_stripped(stored, big_photo)
+        assert size == len(stored)
+
+
+def test_a_direct_photo_is_rewritten_stripped_once_completed(s3, direct_app, big_photo):
+    app = direct_app(DROPZONE_STRIP_METADATA=True)
+    heard = []
+    file_stored.connect(lambda sender, saved: heard.append(saved), app, weak=False)
+    client = app.test_client()
+    done = send(client, "photo.jpg", big_photo)
+    assert done.status_code == 200, done.get_data(as_text=True)
+    stored = s3.get("uploads/photo.jpg")
+    assert_stripped(stored, big_photo)
+    assert [saved.size for saved in heard] == [len(stored)]
+    assert s3.keys() == ["uploads/photo.jpg"] and s3.open_uploads() == []
+
+
+def test_a_direct_photo_keeps_its_metadata_unless_stripping_is_on(s3, direct_app):
+    photo = photos.jpeg()
+    app = direct_app()
+    assert send(app.test_client(), "photo.jpg", photo).status_code == 200
+    assert s3.get("uploads/photo.jpg") == photo
+
+
+def test_a_damaged_direct_photo_is_refused_and_nothing_is_left(s3, direct_app):
+    app = direct_app(DROPZONE_STRIP_METADATA=True)
+    client = app.test_client()
+    photo = photos.jpeg(size=(1000, 700))
+    done = send(client, "photo.jpg", photo[: len(photo) - 1000])
+    assert done.status_code == 415
+    assert done.get_data(as_text=True) == metadata.DAMAGED_MESSAGE.format(reason="it ends early")
+    assert s3.keys() == [] and s3.open_uploads() == []
+    tiff = send(client, "scan.tif", b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64)
+    assert (tiff.status_code, tiff.get_data(as_text=True)) == (415, metadata.UNSTRIPPABLE_MESSAGE)
+    assert s3.keys() == []

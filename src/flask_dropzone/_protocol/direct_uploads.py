@@ -165,11 +165,35 @@ class DirectCompletion:
         detected = self._refusing(lambda: self._judge(options, parts, head, size))
         if parts is not None:
             self._join(parts)
+        size = self._strip(options, head) if options.strip_metadata else self.ticket.size
         with self._released_on_failure():
             name = None if self.ticket.name else self._name(options, head, detected)
             stored = self.store.publish(self.ticket, name)
         self._finish()
-        return self._announce(options, stored, detected)
+        return self._announce(options, stored, detected, size)
+
+    def _strip(self, options: Options, head: bytes) -> int:
+        """The completed file rewritten without its metadata, through this server (one read
+        and one write of it, a part held at a time): its size. A damaged image, or a file
+        no longer the upload's, ends the upload, its file gone."""
+        upload = self._upload(options, head)
+        upload.strip = True
+        refusal: Optional[UploadRefused] = None
+        try:
+            if not upload.strips:
+                return self.ticket.size
+            with self._released_on_failure():
+                try:
+                    return self.store.rewrite(self.ticket, upload.stripped())
+                except UploadRefused as refused:
+                    refusal = refused
+                except NameLost:
+                    refusal = NameTaken()
+        finally:
+            upload.close()
+        assert refusal is not None
+        self._end(refusal, own_file=not isinstance(refusal, NameTaken))
+        raise refusal.about(self.ticket.filename)
 
     def _today(self) -> Options:
         """The settings the upload is judged by now: its zone's of today, which must still
@@ -249,8 +273,17 @@ class DirectCompletion:
     def _name(self, options: Options, head: bytes, detected: str) -> str:
         """The name a function of the file (``DROPZONE_STORED_NAME``) gives it: the file is an
         :class:`~.uploads.Upload` reading from the bucket, as ``save()`` gives it."""
+        upload = self._upload(options, head)
+        upload.detected_type = detected
+        try:
+            return stored_name(self.ticket.filename, options.stored_name, upload)
+        finally:
+            upload.close()
+
+    def _upload(self, options: Options, head: bytes) -> Upload:
+        """The completed file, as an :class:`~.uploads.Upload` reading from the bucket."""
         ticket = self.ticket
-        upload = Upload(
+        return Upload(
             self.store.reader(ticket),
             ticket.filename,
             options.input_name,
@@ -259,11 +292,6 @@ class DirectCompletion:
             head,
             store=self.store.files,
         )
-        upload.detected_type = detected
-        try:
-            return stored_name(ticket.filename, options.stored_name, upload)
-        finally:
-            upload.close()
 
     def _finish(self) -> None:
         """End the upload, the file stored; NotYours if this request outlived its lease (the
@@ -277,14 +305,14 @@ class DirectCompletion:
             log.warning("direct upload %s was taken over while it was completed", self.ticket.base)
             raise NotYours(NO_UPLOAD)
 
-    def _announce(self, options: Options, stored: Stored, detected: str) -> SavedFile:
+    def _announce(self, options: Options, stored: Stored, detected: str, size: int) -> SavedFile:
         """Tell the app (``file_stored``) and the page (delete tokens) about the file."""
         ticket = self.ticket
         saved = SavedFile(
             filename=ticket.filename,
             stored_name=stored.name,
             path=stored.path,
-            size=ticket.size,
+            size=size,
             mimetype=detected,
             location=stored.location,
             zone=ticket.zone.name,

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import IO, Any, Optional, Union
+from typing import IO, Any, Iterable, Optional, Union
 
 from .._rules.chunks import Chunk, Manifest
 from .._rules.direct import Ticket
@@ -437,6 +437,13 @@ class DirectStore(ABC):
     @abstractmethod
     def reader(self, ticket: Ticket) -> IO[bytes]:
         """The completed file, to read (a naming function reads the whole file)."""
+
+    @abstractmethod
+    def rewrite(self, ticket: Ticket, pieces: Iterable[bytes]) -> int:
+        """Replace the completed file with the bytes of ``pieces`` (it stripped of its
+        metadata, read from :meth:`reader` as they are written), holding a part at most:
+        the size written. NameLost when the file there is no longer the one completed;
+        an error of ``pieces`` leaves the completed file as it was."""
 
     @abstractmethod
     def publish(self, ticket: Ticket, name: Optional[str] = None) -> Stored:

@@ -43,13 +43,14 @@ import logging
 import secrets
 import time
 from functools import wraps
-from typing import IO, Any, Callable, Optional, TypeVar, cast
+from typing import IO, Any, Callable, Iterable, Optional, TypeVar, cast
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 from ..._rules.direct import Ticket
 from ..._rules.parts import part_length, part_lengths
 from ..base import (
     DirectStore,
+    NameLost,
     PartsRejected,
     Stored,
     StoreUnavailable,
@@ -57,7 +58,7 @@ from ..base import (
     check_room,
 )
 from ..names import candidates
-from .files import DIRECT, ObjectReader, S3Files, error_code
+from .files import _TAKEN, DIRECT, PART_SIZE, ObjectReader, S3Files, error_code
 from .marks import ID, held_by, made_for, new_id
 from .partials import S3Partials
 
@@ -397,6 +398,69 @@ class S3Direct(DirectStore):
         partials.delete_keys([base, base + ".first"])
         partials.delete_keys([self._marker(base, client, size)])
         return True
+
+    @_translated
+    def rewrite(self, ticket: Ticket, pieces: Iterable[bytes]) -> int:
+        """A multipart upload at the file's key, fed part by part as ``pieces`` come (the
+        file is read while it is written: the new one exists only once completed), with the
+        file's metadata (its upload's nonce), completed only while the key is still that
+        file (If-Match on its ETag)."""
+        key = ticket.key
+        head = self.partials.head(key)
+        if head is None:
+            raise UploadGone(key)
+        upload_id = self.client.create_multipart_upload(
+            Bucket=self.bucket, Key=key, Metadata=head.get("Metadata") or {}
+        )["UploadId"]
+        try:
+            size, parts = self._rewrite_parts(key, upload_id, pieces)
+            self._complete_if(key, upload_id, parts, head["ETag"])
+        except BaseException:
+            self._abort(key, upload_id)
+            raise
+        return size
+
+    def _rewrite_parts(
+        self, key: str, upload_id: str, pieces: Iterable[bytes]
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """Upload ``pieces`` as parts of ``PART_SIZE`` (the last one shorter): their size and
+        the parts."""
+        parts: list[dict[str, Any]] = []
+        block, size = bytearray(), 0
+
+        def send(body: bytes) -> None:
+            number = len(parts) + 1
+            answer = self.client.upload_part(
+                Bucket=self.bucket, Key=key, UploadId=upload_id, PartNumber=number, Body=body
+            )
+            parts.append({"PartNumber": number, "ETag": answer["ETag"]})
+
+        for piece in pieces:
+            block += piece
+            size += len(piece)
+            while len(block) >= PART_SIZE:
+                send(bytes(block[:PART_SIZE]))
+                del block[:PART_SIZE]
+        send(bytes(block))
+        return size, parts
+
+    def _complete_if(
+        self, key: str, upload_id: str, parts: list[dict[str, Any]], etag: str
+    ) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.complete_multipart_upload(
+                Bucket=self.bucket,
+                Key=key,
+                UploadId=upload_id,
+                MultipartUpload={"Parts": parts},
+                IfMatch=etag,
+            )
+        except ClientError as error:
+            if error_code(error) in _TAKEN:
+                raise NameLost(key) from error
+            raise
 
     @_translated
     def publish(self, ticket: Ticket, name: Optional[str] = None) -> Stored:
