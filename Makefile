@@ -84,6 +84,7 @@ bench: $(VENV)/.test
 	$(PY) bench/s3_requests.py
 	$(PY) bench/s3_direct.py
 	$(PY) bench/forms.py
+	$(PY) bench/strip.py
 
 FUZZ_SECONDS ?= 600
 fuzz: $(VENV)/.test

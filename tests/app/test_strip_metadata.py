@@ -43,6 +43,11 @@ def strip_app(make_app):
             saved = dropzone.save(**request.args)
             return {"saved": [[s.stored_name, s.size] for s in saved]}
 
+        @app.post("/parsed-first")
+        def parsed_first():
+            request.form  # noqa: B018  (as Flask-WTF's CSRFProtect does: no settings yet)
+            return {"saved": [[s.stored_name, s.size] for s in dropzone.save(**request.args)]}
+
         @app.post("/files")
         def files():
             folder = Path(app.instance_path) / "own"
@@ -78,6 +83,16 @@ def test_save_stores_a_photo_without_its_metadata_and_says_its_stored_size(strip
     assert_stripped(stored, photo)
     assert response.json["saved"] == [["photo.jpg", len(stored)]] and len(stored) < len(photo)
     assert photos.decoded(stored) == photos.decoded(photo)
+
+
+@pytest.mark.parametrize("photo", [SMALL, LARGE], ids=["in memory", "spilled to disk"])
+def test_a_photo_received_before_the_settings_were_known_is_stripped_when_stored(strip_app, photo):
+    app = strip_app(DROPZONE_MAX_FILE_SIZE=8)
+    response = post(app.test_client(), ("photo.jpg", photo), url="/parsed-first?strip_metadata=1")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    stored = uploads(app)["photo.jpg"]
+    assert_stripped(stored, photo)
+    assert response.json["saved"] == [["photo.jpg", len(stored)]]
 
 
 def test_by_default_a_photo_is_stored_byte_for_byte(strip_app):

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import io
 import re
-from typing import IO, TYPE_CHECKING, Optional, TypeVar
+from typing import IO, TYPE_CHECKING, Callable, Optional, TypeVar
 
 from werkzeug.datastructures import Headers
 
-from .._rules import chunks, validation
+from .._rules import chunks, metadata, validation
 from .._rules.filenames import safe_filename, stored_name
 from .._rules.settings import Options
 from .._rules.sniffing import HEAD_SIZE
@@ -116,6 +116,10 @@ class FileSink:
         self.upload: Optional[Upload] = None
         self.refusal: Optional[UploadRefused] = None
         self.done = False
+        #: Its metadata stripped as it arrives (``strip_metadata``), once its first bytes
+        #: say it is an image that can be; ``stored``, the bytes kept.
+        self.stripper: Optional[metadata.Stripper] = None
+        self.stored = 0
 
     def write(self, data: bytes) -> None:
         if self.refusal is not None:
@@ -128,16 +132,33 @@ class FileSink:
                 raise validation.too_large(size, self.options)  # type: ignore[arg-type]
             if self.head.add(data):
                 self._check_type()
+            if self.size == len(data) and self.options and self.options.strip_metadata:
+                self.stripper = metadata.stripper(bytes(data[:16]))
+            if self.stripper is not None:
+                data = self._strip(self.stripper.feed, data)
         except UploadRefused as refused:
             self.refuse(refused)
             return
+        self._keep(data)
+
+    def _keep(self, data: bytes) -> None:
+        """Keep bytes of the file: in memory while it is small, else in the store's staging."""
+        self.stored += len(data)
         if self.memory is not None:
-            if self.size <= MEMORY_LIMIT and self.receiver.memory + len(data) <= REQUEST_MEMORY:
+            if self.stored <= MEMORY_LIMIT and self.receiver.memory + len(data) <= REQUEST_MEMORY:
                 self.memory += data
                 self.receiver.memory += len(data)
                 return
             self._spill()
         self.staged.write(data)  # type: ignore[union-attr]
+
+    @staticmethod
+    def _strip(step: Callable[[bytes], bytes], data: bytes) -> bytes:
+        """The bytes to keep for ``data``; a damaged image is refused as of another type."""
+        try:
+            return step(data)
+        except metadata.Damaged as damaged:
+            raise FileTypeRefused(metadata.DAMAGED_MESSAGE.format(reason=damaged)) from None
 
     def refuse(self, refused: UploadRefused) -> None:
         """Refuse the file: the whole request, or (one outcome per file) this file alone."""
@@ -175,6 +196,9 @@ class FileSink:
         if self.refusal is None:
             try:
                 self._check_type()
+                stripper = self.stripper
+                if stripper is not None:
+                    self._keep(self._strip(lambda _: stripper.end(), b""))
             except UploadRefused as refused:
                 self.refuse(refused)
         if isinstance(self.refusal, FileTooLarge):  # now its whole size is known
@@ -199,13 +223,14 @@ class FileSink:
             self.filename,
             self.name,
             self.headers,
-            self.size,
+            self.stored,
             self.head.data,
             store=self.receiver.files,
             staged=self.staged,
         )
         if self.options is not None:  # judged while it arrived: size and type need no second look
             self.upload.judged_by, self.upload.detected_type = self.options, self.detected_type
+        self.upload.stripped_as_received = self.stripper is not None
         self.memory = None
 
     def discard(self) -> None:

@@ -91,6 +91,8 @@ class Upload(FileStorage):
         self.judged_by: Optional[Options] = None
         #: Stored without its metadata (``strip_metadata`` of the settings that judged it).
         self.strip = False
+        #: Stripped as it arrived: its bytes are what is stored.
+        self.stripped_as_received = False
         self._prepared: Optional[Union[bytes, Staged]] = None  # its stripped bytes
         self._prepared_size = 0
 
@@ -130,7 +132,11 @@ class Upload(FileStorage):
     @property
     def strips(self) -> bool:
         """Whether it is stored stripped of its metadata: judged so, and an image that can be."""
-        return self.strip and metadata.stripper(self.head) is not None
+        return (
+            self.strip
+            and not self.stripped_as_received
+            and metadata.stripper(self.head) is not None
+        )
 
     def stripped(self) -> Iterator[bytes]:
         """Its bytes as they are stored without metadata; FileTypeRefused (nothing to store)

@@ -161,6 +161,16 @@ class JpegStripper(Stripper):
             return 2 + struct.unpack_from(">H", self._held, 2)[0]
         return 4 if self._state == "length" else 2
 
+    def feed(self, data: bytes) -> bytes:
+        if (  # most of a photo: scan data with no marker, kept as it came (no copy)
+            self._state == "scan"
+            and not (self._held or self._copy)
+            and data[-1:] not in (b"\xff", b"")
+            and _SCAN_END.search(data) is None
+        ):
+            return data if type(data) is bytes else bytes(data)
+        return super().feed(data)
+
     def _pass(self, view: memoryview, out: list[bytes]) -> memoryview:
         if self._state != "scan" or self._copy:
             return super()._pass(view, out)
