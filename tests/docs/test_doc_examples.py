@@ -120,6 +120,19 @@ def test_the_blog_posts_photos_into_the_authors_folder_and_serves_them(tmp_path)
     assert stored.read_bytes() == png(1)
 
 
+def test_the_blog_stores_a_phones_photo_without_where_it_was_taken(tmp_path):
+    from support import photos
+
+    app = blog_app(tmp_path)
+    client = app.test_client()
+    log_in(client)
+    taken = photos.jpeg()
+    assert publish(client, "/posts/new", "Walk", [("walk.jpg", taken)]).status_code == 302
+    stored = (Path(app.instance_path) / "photos" / "1" / "walk.jpg").read_bytes()
+    assert all(secret not in stored for secret in photos.SECRETS)
+    assert photos.decoded(stored) == photos.decoded(taken)
+
+
 def test_the_blogs_form_keeps_its_photos_across_an_error(tmp_path):
     client = blog_app(tmp_path).test_client()
     log_in(client)

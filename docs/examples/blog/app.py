@@ -54,6 +54,7 @@ class LoginForm(FlaskForm):
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.config["SECRET_KEY"] = "dev"  # FLASK_SECRET_KEY=... in production
+    app.config["DROPZONE_STRIP_METADATA"] = True  # photos kept without where they were taken
     app.config.from_prefixed_env()  # FLASK_DROPZONE_STORAGE=s3, ... (see the tutorial)
     app.config.update(config or {})
     os.makedirs(app.instance_path, exist_ok=True)
