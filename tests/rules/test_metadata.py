@@ -121,10 +121,19 @@ def test_an_extended_webp_loses_exif_and_xmp_and_its_header_says_so():
 @given(
     kind=st.sampled_from(["jpeg", "progressive", "png", "webp"]),
     cuts=st.lists(st.integers(0, 1 << 17), max_size=40),
+    after_ff=st.lists(st.integers(0, 1 << 17), max_size=20),
 )
-def test_the_output_is_the_same_however_the_bytes_arrive(kind, cuts):
+def test_the_output_is_the_same_however_the_bytes_arrive(kind, cuts, after_ff):
     data = PHOTOS[kind]
-    points = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
+    marks = MARKS[kind]  # a cut right after a 0xFF splits a marker from its code
+    points = sorted(
+        {
+            0,
+            len(data),
+            *(cut % (len(data) + 1) for cut in cuts),
+            *(marks[at % len(marks)] for at in after_ff),
+        }
+    )
     pieces = [data[a:b] for a, b in zip(points, points[1:])]
     assert b"".join(strip(pieces, data[:8192])) == WHOLE[kind]
 
@@ -136,6 +145,9 @@ PHOTOS = {
     "webp": photos.webp(),
 }
 WHOLE = {kind: stripped(data) for kind, data in PHOTOS.items()}
+MARKS = {
+    kind: [at + 1 for at in range(len(data)) if data[at] == 0xFF] for kind, data in PHOTOS.items()
+}
 
 
 @pytest.mark.parametrize("kind", sorted(PHOTOS))
