@@ -14,7 +14,7 @@ import sys
 import pytest
 from flask import render_template_string
 
-from flask_dropzone import SavedFile
+from flask_dropzone import SavedFile, SettingError
 from flask_dropzone._rules import images
 
 from support.forms import PAGE, PostForm
@@ -132,7 +132,7 @@ def write(app, name: str, data: bytes) -> None:
 
 
 def test_a_bad_variants_setting_fails_at_start_up_naming_it(make_app):
-    with pytest.raises(Exception, match="DROPZONE_VARIANTS"):
+    with pytest.raises(SettingError, match=r"DROPZONE_VARIANTS\['thumbnail'\]: width and height"):
         make_app(DROPZONE_VARIANTS={"thumbnail": {"width": -1, "height": 10}})
 
 
