@@ -103,9 +103,7 @@ def post_two_photos(page, server) -> None:
 
 
 @pytest.mark.parametrize("storage", STORES)
-def test_the_policy_the_docs_give_shows_every_picture_of_each_storage(
-    page, serve, storage, blog
-):
+def test_the_policy_the_docs_give_shows_every_picture_of_each_storage(page, serve, storage, blog):
     server = serve(blog(storage, bucket_in_policy=True))
     post_two_photos(page, server)
     assert pictures_drawn(page, "#photos .dz-image img") == [True, True]
