@@ -194,10 +194,10 @@ class Dropzone:
 
     def __init__(self, app: Optional[Flask] = None) -> None:
         #: Each app's stores, built by :meth:`init_app`.
-        self.stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
+        self._stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
         self._delete_checks: list[Callable[[str, str], Any]] = []
         #: The app's choice of a direct upload's folder (:meth:`direct_folder`), if any.
-        self.folder_for: Optional[Callable[[Optional[str], str], Any]] = None
+        self._folder_for: Optional[Callable[[Optional[str], str], Any]] = None
         if app is not None:
             self.init_app(app)
 
@@ -231,9 +231,9 @@ class Dropzone:
         check_zones(app.config)
         storage = storage_settings.storage(app.config)
         app.extensions["dropzone"] = self
-        self.stores[app] = stores.build(storage)
+        self._stores[app] = stores.build(storage)
         self._check_storage_needs(app, options)
-        if self.stores[app].files.local:
+        if self._stores[app].files.local:
             with app.app_context():
                 checks.check_at_start(upload_folder(options), chunk_folder(options))
                 for name, keywords in (app.config.get(ZONES) or {}).items():
@@ -268,7 +268,7 @@ class Dropzone:
         """What the app's settings, and each named zone's, need of the storage (direct uploads
         need S3, chunks that are S3 parts their size, a folder in a bucket a key prefix), the
         error naming the setting."""
-        app_stores = self.stores[app]
+        app_stores = self._stores[app]
         storage_settings.check_zone(app_stores.settings, options)
         _check_bucket_folder(app_stores, options.upload_folder, setting_name("upload_folder"))
         for name, keywords in (app.config.get(ZONES) or {}).items():
@@ -295,7 +295,7 @@ class Dropzone:
         the file. It returns a folder (a key prefix inside ``DROPZONE_S3_PREFIX``, such as
         ``f"users/{current_user.id}"``), None for the zone's own, or False to refuse the
         upload (403)."""
-        self.folder_for = choose
+        self._folder_for = choose
         return choose
 
     @staticmethod
