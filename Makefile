@@ -17,7 +17,7 @@ $(VENV)/.demo: pyproject.toml | $(PY)
 	touch $@
 
 $(VENV)/.test: pyproject.toml | $(PY)
-	$(PY) -m pip install --quiet -e '.[test,csrf,s3,bench,docs]'
+	$(PY) -m pip install --quiet -e '.[test,csrf,s3,images,bench,docs]'
 	touch $@
 
 demo: $(VENV)/.demo
@@ -68,12 +68,12 @@ test-fast: $(VENV)/.test
 $(FLOORS)/.test: pyproject.toml scripts/floors.py
 	$(PYTHON) -m venv $(FLOORS)
 	$(FLOORS)/bin/python -m pip install --quiet --upgrade pip
-	$(FLOORS)/bin/python scripts/floors.py csrf s3 > $(FLOORS)/constraints.txt
-	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf,s3]'
+	$(FLOORS)/bin/python scripts/floors.py csrf s3 images > $(FLOORS)/constraints.txt
+	$(FLOORS)/bin/python -m pip install --quiet -c $(FLOORS)/constraints.txt -e '.[test,csrf,s3,images]'
 	touch $@
 
 test-floors: $(FLOORS)/.test
-	$(FLOORS)/bin/python -m pip list --format=freeze | grep -iE '^(flask|werkzeug|filetype|multipart|flask-wtf|boto3)=='
+	$(FLOORS)/bin/python -m pip list --format=freeze | grep -iE '^(flask|werkzeug|filetype|multipart|flask-wtf|boto3|pillow)=='
 	$(FLOORS)/bin/python $(PYTEST) -m "not (browser or docs)"
 
 bench: $(VENV)/.test

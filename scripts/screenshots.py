@@ -1,4 +1,5 @@
-"""``make screenshots``: the README's pictures of a zone's states, taken from the demo in Chromium.
+"""``make screenshots``: the pictures of a zone's states that the site and the README show, taken
+from the demo in Chromium.
 
 Serves the demo on loopback with a fresh instance folder, and saves ``docs/zone-empty.png``,
 ``docs/zone-uploading.png`` (a file in chunks, half of them kept waiting),

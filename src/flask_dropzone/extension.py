@@ -13,7 +13,7 @@ from markupsafe import Markup
 from . import _endpoints as endpoints
 from . import _stores as stores
 from . import _vendor, signals
-from ._protocol import clients, deletion, parsing, receive, sending
+from ._protocol import clients, deletion, parsing, receive, sending, variants
 from ._protocol.context import the_app
 from ._protocol.folders import chunk_folder, upload_folder
 from ._protocol.reporting import log, report, store_refusals
@@ -21,6 +21,7 @@ from ._protocol.uploads import SAVED_FIELDS, SavedFile, Upload, answer
 from ._rules import (
     checks,
     delivery,
+    images,
     pending,
     render,
     signing,
@@ -193,10 +194,10 @@ class Dropzone:
 
     def __init__(self, app: Optional[Flask] = None) -> None:
         #: Each app's stores, built by :meth:`init_app`.
-        self.stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
+        self._stores: "WeakKeyDictionary[Flask, stores.Stores]" = WeakKeyDictionary()
         self._delete_checks: list[Callable[[str, str], Any]] = []
         #: The app's choice of a direct upload's folder (:meth:`direct_folder`), if any.
-        self.folder_for: Optional[Callable[[Optional[str], str], Any]] = None
+        self._folder_for: Optional[Callable[[Optional[str], str], Any]] = None
         if app is not None:
             self.init_app(app)
 
@@ -211,8 +212,10 @@ class Dropzone:
         app.config.setdefault(ZONES, {})
         app.config.setdefault(signing.APP_ID, None)
         app.config.setdefault(pending.EXPIRES, pending.DEFAULT_EXPIRES)
+        app.config.setdefault(images.VARIANTS, images.default_variants())
         signing.check_app_id(app.config)
         pending.expires(app.config)  # a bad value fails here, naming the setting
+        images.variants(app.config)
         check_names(
             app.config,
             (
@@ -221,15 +224,16 @@ class Dropzone:
                 ZONES,
                 signing.APP_ID,
                 pending.EXPIRES,
+                images.VARIANTS,
             ),
         )
         options = resolve(app.config)  # a bad setting fails at start-up, with its name
         check_zones(app.config)
         storage = storage_settings.storage(app.config)
         app.extensions["dropzone"] = self
-        self.stores[app] = stores.build(storage)
+        self._stores[app] = stores.build(storage)
         self._check_storage_needs(app, options)
-        if self.stores[app].files.local:
+        if self._stores[app].files.local:
             with app.app_context():
                 checks.check_at_start(upload_folder(options), chunk_folder(options))
                 for name, keywords in (app.config.get(ZONES) or {}).items():
@@ -247,6 +251,7 @@ class Dropzone:
             endpoints.register(blueprint, self._delete_checks, storage.kind == "s3")
             app.register_blueprint(blueprint)
         app.jinja_env.globals["dropzone"] = self  # in every template, macros included
+        variants.hint_without_pillow(app.config)
         if receive.end_request not in app.teardown_request_funcs.get(None, []):
             app.teardown_request(receive.end_request)
             app.before_request(_first_request_checks(app))
@@ -263,7 +268,7 @@ class Dropzone:
         """What the app's settings, and each named zone's, need of the storage (direct uploads
         need S3, chunks that are S3 parts their size, a folder in a bucket a key prefix), the
         error naming the setting."""
-        app_stores = self.stores[app]
+        app_stores = self._stores[app]
         storage_settings.check_zone(app_stores.settings, options)
         _check_bucket_folder(app_stores, options.upload_folder, setting_name("upload_folder"))
         for name, keywords in (app.config.get(ZONES) or {}).items():
@@ -290,7 +295,7 @@ class Dropzone:
         the file. It returns a folder (a key prefix inside ``DROPZONE_S3_PREFIX``, such as
         ``f"users/{current_user.id}"``), None for the zone's own, or False to refuse the
         upload (403)."""
-        self.folder_for = choose
+        self._folder_for = choose
         return choose
 
     @staticmethod
@@ -363,6 +368,7 @@ class Dropzone:
         *,
         expires_in: int = delivery.URL_EXPIRES,
         download_name: Optional[str] = None,
+        variant: Optional[str] = None,
         **kwargs: Any,
     ) -> Response:
         """The response sending the stored file ``name`` of ``folder``, found as ``save()``
@@ -377,10 +383,21 @@ class Dropzone:
         carries ``nosniff`` and a sandboxing Content-Security-Policy. On disk the file is
         streamed (with ETag, Last-Modified and ranges); with S3 storage the answer is a
         redirect to a presigned URL valid ``expires_in`` seconds. An unusable store is 503.
+
+        ``variant`` names a size of ``DROPZONE_VARIANTS`` (``"thumbnail"``): the image made
+        from the stored one to fit that box (upright, aspect ratio kept, the first frame of an
+        animation, no metadata; a JPEG, or a PNG where it has transparency), made on the
+        first request and kept in the store beside its file, then sent the same way. An
+        unknown variant, a file that is no JPEG, PNG, GIF, WebP or BMP (or has more than
+        50 megapixels, or cannot be decoded), and a missing Pillow (the ``images`` extra)
+        are a plain-text 404.
         """
         expires_in = delivery.check_expiry(expires_in)
         target, stored, person = _stored_file("send_stored()", name, folder, zone, kwargs)
-        return sending.send_stored(target, stored, expires_in, shown_as=download_name or person)
+        shown_as = download_name or person
+        if variant is not None:
+            return variants.send_variant(target, stored, variant, expires_in, shown_as)
+        return sending.send_stored(target, stored, expires_in, shown_as=shown_as)
 
     @staticmethod
     def stored_files(
@@ -469,7 +486,9 @@ class Dropzone:
     ) -> Markup:
         """Set up the zone ``id`` with the settings, overridden by ``kwargs``; ``existing``
         lists files already stored (what ``save()`` returned, or dicts with ``name``,
-        ``size``, ``url``, ``thumbnail``) that the zone shows, with working remove links.
+        ``size``, ``url``, ``thumbnail``) that the zone shows, with working remove links; an
+        image given no ``thumbnail`` shows its ``thumbnail`` variant (``DROPZONE_VARIANTS``),
+        which the extension sends to this browser only.
 
         ``custom_init`` (the body of Dropzone's ``init``) and ``custom_options``
         (extra ``key: value,`` pairs) are raw JavaScript, written as given.

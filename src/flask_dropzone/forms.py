@@ -96,7 +96,7 @@ class DropzoneField(Field):
     def zone(self) -> Zone:
         return Zone(self.zone_name, self.settings)
 
-    def options(self) -> Options:
+    def _options(self) -> Options:
         """The field's settings over today's app settings; SettingError naming the field
         when they cannot work together (or its zone is gone)."""
         try:
@@ -106,7 +106,7 @@ class DropzoneField(Field):
 
     def folder(self) -> str:
         """Where :meth:`claim` stores the files: the field's (or its zone's) ``upload_folder``."""
-        return upload_folder(self.options())
+        return upload_folder(self._options())
 
     # Submitted -----------------------------------------------------------------------------
 
@@ -134,7 +134,7 @@ class DropzoneField(Field):
         app = the_app()
         checks.needs_secret_key(app, "DropzoneField", checks.FIELD_NEED)
         client = session.get(CLIENT_KEY)
-        options = self.options()
+        options = self._options()
         named: set[str] = set()
         self._kept, self._posted, self.data = set(), [], []
         for value in valuelist:
@@ -186,7 +186,7 @@ class DropzoneField(Field):
         """Files posted with the form (no JavaScript) are kept pending only once the form's
         CSRF check passed (another site cannot plant a file in a person's form); then the
         field's count is judged."""
-        options = self.options()
+        options = self._options()
         posted, self._posted = self._posted, []
         kept_now = 0
         if posted and _csrf_passed(form):
@@ -246,7 +246,7 @@ class DropzoneField(Field):
         if self._claimed is not None:
             return list(self._claimed)
         app = the_app()
-        options = self.options()
+        options = self._options()
         target = upload_folder(options, folder)
         files = stores.of(app).files
         taken: list[tuple[pending_files.PendingFile, stores.Claim]] = []
@@ -293,7 +293,7 @@ class DropzoneField(Field):
         attributes.setdefault("role", "group")
         if label:
             attributes.setdefault("aria_label", str(label))
-        options = self.options()
+        options = self._options()
         client = client_id()
         zone = zonerules.signed(self.zone_name, self.settings, zonerules.FIELD)  # its ticket's
         ticket = pending.sign_ticket(app, pending.Ticket(client, self.binding, zone, self.name))
@@ -395,7 +395,7 @@ class DropzoneField(Field):
         shown = [
             item for item in self.existing if self._kept is None or self._key(item) in self._kept
         ]
-        options = dataclasses.replace(self.options(), delete_on_remove=False)
+        options = dataclasses.replace(self._options(), delete_on_remove=False)
         entries = deletion.existing_files(shown, options, self.folder(), self.zone)
         for item, entry in zip(shown, entries):
             entry["keep"] = pending.sign_kept(app, client, self.binding, self._key(item))

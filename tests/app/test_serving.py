@@ -15,6 +15,7 @@ from flask import Flask, request
 from werkzeug.http import dump_options_header, parse_options_header
 
 from flask_dropzone import Dropzone, SavedFile
+from flask_dropzone import _stores as stores
 from flask_dropzone._rules import delivery
 
 from support.apps import STORES
@@ -439,7 +440,7 @@ def test_head_answers_the_headers_alone(disk):
 def test_an_unreadable_store_is_a_plain_503(disk, monkeypatch, caplog):
     app, client, folder = disk
     (folder / "photo.png").write_bytes(PNG)
-    files = app.extensions["dropzone"].stores[app].files
+    files = stores.of(app).files
 
     def broken(folder, name):
         raise OSError(5, "Input/output error")

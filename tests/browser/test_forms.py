@@ -83,8 +83,9 @@ def stored(app) -> dict[str, bytes]:
     folder = os.path.join(app.instance_path, "uploads")
     if not os.path.isdir(folder):
         return {}
-    return {
-        name: open(os.path.join(folder, name), "rb").read() for name in sorted(os.listdir(folder))
+    paths = (os.path.join(folder, name) for name in sorted(os.listdir(folder)))
+    return {  # files: the folder of their thumbnails (.dropzone-variants) is none
+        os.path.basename(path): open(path, "rb").read() for path in paths if os.path.isfile(path)
     }
 
 

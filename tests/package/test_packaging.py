@@ -25,3 +25,19 @@ def test_the_request_class_to_subclass_is_where_the_readme_says_and_where_it_was
     from flask_dropzone._protocol import parsing, receive
 
     assert receive.UploadRequest is parsing.UploadRequest
+
+
+def test_the_images_extra_pins_pillow_and_the_core_never_imports_it():
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "floors.py"), "images"],
+        capture_output=True,
+        text=True,
+    )
+    assert "Pillow==10.1" in result.stdout.split()
+    started = (
+        "import sys, flask, flask_dropzone;"
+        "app = flask.Flask('a'); app.secret_key = 'k'; flask_dropzone.Dropzone(app);"
+        "print(sorted(m for m in sys.modules if m == 'PIL' or m.startswith('PIL.')))"
+    )
+    imported = subprocess.run([sys.executable, "-c", started], capture_output=True, text=True)
+    assert imported.stdout.strip() == "[]", imported.stderr

@@ -255,7 +255,7 @@ def test_a_file_in_n_chunks_costs_at_most_2n_plus_8_s3_requests(
     s3, monkeypatch, count, parallel, s3_app
 ):
     """A chunk costs its UploadPart and one ListParts; starting the upload, handing the file
-    over and reading its head, 8 in all (README, Storage on S3). Counted while the app handles
+    over and reading its head, 8 in all (docs: Storage on S3). Counted while the app handles
     the chunk requests, 4 at a time in parallel as Dropzone sends them; the sweep's look after a
     response (once a minute in a process, whatever it uploads) is not the file's."""
     app = s3_app(DROPZONE_MAX_FILE_SIZE=128)

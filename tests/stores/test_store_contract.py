@@ -201,6 +201,36 @@ def test_a_listing_shows_stored_files_and_nothing_of_the_stores_own(backend):
     assert backend.files.listing(backend.folder) == [("a.txt", 0), ("b.txt", 3)]
 
 
+def test_a_variant_is_kept_whole_the_first_one_stays_and_it_goes_with_its_file(backend):
+    files = backend.files
+    files.publish(b"photo", backend.folder, "photo.jpg", 5)
+    place = files.variant_folder(backend.folder, "photo.jpg")
+    files.put_variant(place, "thumbnail-1", b"first")
+    files.put_variant(place, "thumbnail-1", b"second")  # another server, later: the first stays
+    files.put_variant(place, "small-1", b"small")
+    with files.open(place, "thumbnail-1") as stream:
+        assert stream.read() == b"first"
+    assert files.listing(backend.folder) == [("photo.jpg", 5)]  # no variant is a stored file
+    assert not any(
+        name.startswith(("thumbnail", "small")) for name, _ in files.listing(backend.folder)
+    )
+    assert files.delete(backend.folder, "photo.jpg") is True
+    assert not [name for name in backend.listing() if "thumbnail-1" in name or "small-1" in name]
+    with pytest.raises(FileNotFoundError):
+        files.open(place, "thumbnail-1").read(1)
+
+
+def test_a_files_variants_are_its_own(backend):
+    files = backend.files
+    one, two = (files.variant_folder(backend.folder, name) for name in ("a.jpg", "b.jpg"))
+    assert one != two
+    files.put_variant(one, "thumbnail-1", b"a")
+    files.put_variant(two, "thumbnail-1", b"b")
+    assert files.delete_variants(backend.folder, "a.jpg") == 1
+    with files.open(two, "thumbnail-1") as stream:
+        assert stream.read() == b"b"
+
+
 def test_clean_removes_what_a_dead_process_left(backend):
     stage = staged(
         backend, os.urandom(2000)

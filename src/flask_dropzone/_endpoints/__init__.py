@@ -8,6 +8,7 @@ refusals (and Flask-WTF's CSRF errors, and bodies over ``MAX_CONTENT_LENGTH``) a
 ``GET /dropzone/rules``    ``dropzone.rules``       fresh signed rules for a page
 ``POST /dropzone/pending`` ``dropzone.pending``     a form field's file, kept pending
 ``.../pending/discard``    ``dropzone.pending_*``   a pending file removed; one sent back
+``/dropzone/thumbnail``     ``dropzone.thumbnail``   an existing file's thumbnail, to its page
 ``/dropzone/direct/...``   ``dropzone.direct_*``    direct uploads (S3 storage only)
 =========================  =======================  ====================================
 """
@@ -20,7 +21,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from ..errors import FileTooLarge, plain_text
-from . import chunked, deletes, pending, rules
+from . import chunked, deletes, pending, rules, thumbnails
 
 #: The direct-upload endpoints (:mod:`.direct`), refused in plain text as the others.
 DIRECT_NAMES = ("start", "urls", "complete", "abort", "status")
@@ -46,6 +47,9 @@ def register(
     )
     blueprint.add_url_rule(
         "/dropzone/pending/file", "pending_file", pending.send_file, methods=["GET"]
+    )
+    blueprint.add_url_rule(
+        "/dropzone/thumbnail", "thumbnail", thumbnails.send_thumbnail, methods=["GET"]
     )
     if direct:
         from . import direct as direct_endpoints

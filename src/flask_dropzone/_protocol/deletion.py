@@ -21,10 +21,11 @@ from typing import Any, Mapping, Optional, Sequence
 from flask import Flask, after_this_request, current_app
 
 from .. import _stores as stores
-from .._rules import delivery, signing
+from .._rules import delivery, signing, sniffing
 from .._rules.settings import Options, resolve
 from .._rules.zonerules import Zone
 from ..errors import UploadRefused
+from . import variants
 from .clients import client_id
 from .context import the_app
 from .folders import upload_folder
@@ -179,8 +180,10 @@ def existing_files(
     ``folder``); each may carry ``size``, ``filename`` (the person's name for it, shown
     instead), ``url`` and ``thumbnail``. With ``DELETE_ON_REMOVE`` each gets a delete token,
     signed only for a name that can be a stored file's (``send_stored()``'s rule; another is
-    an error) and names one."""
+    an error) and names one. An image given no ``thumbnail`` gets its thumbnail variant's URL,
+    for this client (:mod:`.variants`)."""
     app = the_app()
+    thumbnails = variants.shows_thumbnails(app)
     entries = []
     for item in items:
         place = stored_place(item, folder)
@@ -198,8 +201,36 @@ def existing_files(
         token = delete_token(app, where, name, options, zone) if options.delete_on_remove else None
         if token is not None:
             entry["token"] = token
+        if thumbnails and "thumbnail" not in entry and _image(name, given.get("mimetype")):
+            thumbnail = _thumbnail(app, where, name)
+            if thumbnail is not None:
+                entry["thumbnail"] = thumbnail
         entries.append(entry)
     return entries
+
+
+def _image(name: str, mimetype: Any) -> bool:
+    """Whether a file an app shows again is an image a variant is made of, by the type
+    ``save()`` found (where the app gives it) or its name: nothing is read to tell."""
+    found = mimetype if isinstance(mimetype, str) and mimetype else sniffing.type_by_name(name)
+    return found in delivery.INLINE_IMAGES
+
+
+def _thumbnail(app: Flask, folder: str, name: str) -> Optional[str]:
+    """The signed URL of the thumbnail of the stored file ``name`` of ``folder``; None when
+    there is no such file, or its folder cannot be named to a page."""
+    if not delivery.servable(name):
+        return None
+    files = stores.of(app).files
+    try:
+        version = files.version(folder, name)
+        label = folder_label(folder)
+    except ValueError:
+        return None
+    except STORE_ERRORS as error:  # the page shows the file without a picture
+        log.warning("no thumbnail for %r: %s", name, error)
+        return None
+    return None if version is None else variants.shown_thumbnail(app, label, name, version)
 
 
 def send_delete_tokens(

@@ -49,7 +49,7 @@ def folder_for(app: Flask, zone: Zone, options: Options, filename: str) -> str:
     """Where the zone's direct uploads go today: the app's choice (``direct_folder``), else
     the zone's ``upload_folder`` (a key prefix), else the store's prefix."""
     folder = None
-    choose = app.extensions["dropzone"].folder_for
+    choose = app.extensions["dropzone"]._folder_for
     if choose is not None:
         folder = choose(zone.name, filename)
         if folder is False:

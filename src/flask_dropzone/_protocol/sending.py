@@ -18,18 +18,21 @@ from .reporting import STORE_ERRORS, store_error
 
 
 def send_stored(
-    folder: str, name: str, expires_in: int, shown_as: Optional[str] = None
+    folder: str, name: str, expires_in: int, shown_as: Optional[str] = None, typed: bool = False
 ) -> Response:
     """The stored file ``name`` of ``folder``: streamed (disk), or a redirect to a presigned
-    URL (S3), typed and named as ``shown_as`` (default ``name``); a name that cannot be a
-    stored file, or is none, is 404."""
+    URL (S3), typed and named as ``shown_as`` (default ``name``; with ``typed``, the extension
+    of the type its content has added: a variant's); a name that cannot be a stored file, or
+    is none, is 404."""
     if not delivery.servable(name):
         raise NotStored()
     files = stores.of(current_app).files
     stream: Optional[IO[bytes]] = None
     try:
         stream = files.open(folder, name)
-        sent = delivery.decide(shown_as or name, stream.read(delivery.HEAD_SIZE))
+        head = stream.read(delivery.HEAD_SIZE)
+        shown = (shown_as or name) + (delivery.extension(head) if typed else "")
+        sent = delivery.decide(shown, head)
         url = files.url(folder, name, expires_in, sent.content_type, sent.disposition)
         if url is None:
             stream.seek(0)

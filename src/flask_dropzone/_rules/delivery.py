@@ -107,6 +107,15 @@ def servable(name: object) -> bool:
     return safe_filename(name) == name
 
 
+#: The extension a name of a variant's type is given (the types variants are made in).
+_EXTENSIONS = {"image/jpeg": ".jpg", "image/png": ".png"}
+
+
+def extension(head: bytes) -> str:
+    """The extension of the type a variant's first bytes show ("" for another)."""
+    return _EXTENSIONS.get(sniffing.type_by_content(head) or "", "")
+
+
 @dataclass(frozen=True)
 class Delivery:
     """How a stored file is sent: shown inline or downloaded, and as which type."""

@@ -1,7 +1,7 @@
 """Reading ``multipart/form-data`` as it arrives, each file part straight into its sink.
 
 The parsing itself is the ``multipart`` library's sans-IO ``PushMultipartParser``,
-chosen by measurement (README, "Parsing"): as fast as a hand-written reader on
+chosen by measurement (docs: Performance, "Parsing"): as fast as a hand-written reader on
 large files, linear in the body whatever its bytes, its buffer bounded by the
 read size and the header limit. This module adds what the receiving code
 needs around it: file parts handed to sinks as they arrive, fields decoded

@@ -202,7 +202,7 @@ def config_block(
     """The zone's JSON data block, its custom code if any, and the init script tag."""
     parts = []
     if custom_init.strip() or custom_options.strip():
-        # Trusted developer JavaScript, inserted as written (see the README).
+        # Trusted developer JavaScript, inserted as written (docs: Receiving files in a view).
         parts.append(
             f"<script{_attrs(nonce=nonce)}>(function (ns) {{\n"
             f"(ns.hooks = ns.hooks || {{}})[{htmlsafe_json_dumps(config['id'])}] = {{\n"

@@ -108,4 +108,4 @@ def build(settings: Storage) -> Stores:
 def of(app: Flask) -> Stores:
     """The stores ``init_app`` built for ``app`` (the current app, through its proxy, too)."""
     app = getattr(app, "_get_current_object", lambda: app)()
-    return app.extensions["dropzone"].stores[app]  # type: ignore[no-any-return]
+    return app.extensions["dropzone"]._stores[app]  # type: ignore[no-any-return]

@@ -197,6 +197,24 @@ class FileStore(ABC):
     def listing(self, folder: str) -> list[tuple[str, int]]:
         """The files stored in ``folder`` itself, as (name, size), by name."""
 
+    # Variants of a stored file (thumbnails), kept beside it ---------------------------------
+
+    @abstractmethod
+    def variant_folder(self, folder: str, name: str) -> str:
+        """The folder of the variants of the file ``name`` of ``folder``: the store's own, which
+        no listing of ``folder`` shows and no stored name reaches; read by :meth:`open` and
+        :meth:`url` as any folder."""
+
+    @abstractmethod
+    def put_variant(self, folder: str, name: str, data: Bytes) -> None:
+        """Keep ``data`` as ``name`` in ``folder`` (a :meth:`variant_folder`), whole or not at
+        all: no reader ever finds a part of it. When another server kept it first, theirs stays."""
+
+    @abstractmethod
+    def delete_variants(self, folder: str, name: str) -> int:
+        """Remove every variant of the file ``name`` of ``folder`` (:meth:`delete` does, after
+        the file); how many went."""
+
     # Pending files: a form field's uploads, kept until the view claims them ---------------
 
     @abstractmethod

@@ -36,6 +36,8 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
 
 #: Hidden names of temporary files, where a file system has no unnamed ones.
 TEMP_NAME = re.compile(r"\.dropzone-[0-9a-f]{16}\.part")
+#: The hidden folder, in a folder of stored files, of their variants: one folder per file.
+VARIANTS = ".dropzone-variants"
 #: The folder (in the chunk folder) of pending files, one folder per client.
 PENDING = "pending"
 #: How a pending file being claimed is named (a name no pending file has).
@@ -421,7 +423,46 @@ class DiskFiles(FileStore):
             os.unlink(os.path.join(os.path.abspath(folder), name))
         except FileNotFoundError:
             return False
+        try:
+            self.delete_variants(folder, name)
+        except OSError:  # the file went: its variants are named by its version, never shown again
+            pass
         return True
+
+    def variant_folder(self, folder: str, name: str) -> str:
+        """``<folder>/.dropzone-variants/<name>``: a hidden folder (no stored name starts with
+        a dot, and a listing shows files only)."""
+        return os.path.join(os.path.abspath(folder), VARIANTS, name)
+
+    def put_variant(self, folder: str, name: str, data: Bytes) -> None:
+        """Written unnamed (or under a hidden name), then linked: a link is atomic and never
+        replaces the variant another process linked first."""
+        with disk_errors():
+            staged = self.stage(folder)
+            try:
+                staged.write(data)
+                staged.link(os.path.join(os.path.abspath(folder), name))
+            except FileExistsError:
+                pass
+            finally:
+                staged.close()
+
+    def delete_variants(self, folder: str, name: str) -> int:
+        place = self.variant_folder(folder, name)
+        removed = 0
+        try:
+            entries = list(os.scandir(place))
+        except (FileNotFoundError, NotADirectoryError):
+            return 0
+        for entry in entries:
+            if entry.is_file(follow_symlinks=False):
+                with suppress(FileNotFoundError):
+                    os.unlink(entry.path)
+                    removed += 1
+        for empty in (place, os.path.dirname(place)):
+            with suppress(OSError):  # another file's variants, or one being made
+                os.rmdir(empty)
+        return removed
 
     def locate(self, location: str) -> tuple[str, str]:
         folder, name = os.path.split(os.path.abspath(location))

@@ -49,6 +49,8 @@ COPY_LIMIT = 5 * 1024**3
 OWN = "_dropzone/"
 #: The folder-like prefix of the files browsers send straight to the bucket (DROPZONE_S3_DIRECT).
 DIRECT = ".dropzone-direct/"
+#: Inside the store's own prefix: the variants of stored files (thumbnails), one folder per file.
+VARIANTS = "variants/"
 #: Inside the store's own prefix: pending files, one folder per client, and a claim's suffix.
 PENDING, CLAIM = "pending-files/", ".claim"
 #: Statuses of a conditional write that found the name taken (409: a write in progress).
@@ -650,7 +652,35 @@ class S3Files(FileStore):
         head = self.head(folder + name)
         if head is None or placeholder(head) or (version is not None and _version(head) != version):
             return False
-        return self.delete_matching(folder + name, head["ETag"])
+        if not self.delete_matching(folder + name, head["ETag"]):
+            return False
+        try:
+            self.delete_variants(folder, name)
+        except StoreUnavailable as error:  # the file went: its variants are never shown again
+            log.warning("could not remove the variants of %s: %s", folder + name, error)
+        return True
+
+    def variant_folder(self, folder: str, name: str) -> str:
+        """Under the store's own prefix (``_dropzone/variants/<folder>/<name>/``), which no
+        folder of stored files can be and no listing of one shows."""
+        inner = folder[len(self.prefix) :] if folder.startswith(self.prefix) else folder
+        return f"{self.own}{VARIANTS}{inner}{name}/"
+
+    def put_variant(self, folder: str, name: str, data: Bytes) -> None:
+        """One create-only PUT: an object appears whole, and the first one made stays."""
+        self._put_new(folder + name, bytes(data))
+
+    def delete_variants(self, folder: str, name: str) -> int:
+        prefix = self.variant_folder(folder, name)
+        removed = 0
+        with self.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=prefix
+            )
+            for key in [entry["Key"] for page in pages for entry in page.get("Contents", ())]:
+                self.client.delete_object(Bucket=self.bucket, Key=key)
+                removed += 1
+        return removed
 
     def locate(self, location: str) -> tuple[str, str]:
         folder, slash, name = location.rpartition("/")
