@@ -213,11 +213,50 @@ def test_a_form_fields_photo_is_stored_stripped_once_claimed(form_app):
         assert saved[name].size == len(stored[name])
 
 
+class AnyFileStrippedForm(FlaskForm):
+    title = StringField()
+    photos = DropzoneField("Files", strip_metadata=True)  # every type: the content decides
+
+
 def test_a_form_fields_unstrippable_file_is_refused(form_app):
-    app = form_app(form=StrippedForm)
+    app = form_app(form=AnyFileStrippedForm)
     client = app.test_client()
     from support.forms import upload
 
     refused = upload(client, field_config(client), "scan.tif", TIFF)
     assert refused.status_code == 415
     assert refused.get_data(as_text=True) == metadata.UNSTRIPPABLE_MESSAGE
+
+
+@pytest.mark.parametrize("group", ["image", "web_image"])
+def test_an_image_group_leaves_out_in_the_browser_too_what_cannot_be_stripped(make_app, group):
+    """One meaning on both sides: the zone's acceptedFiles and its rule in words drop the
+    types the server would refuse, so the browser refuses an AVIF before it is sent."""
+    import json
+    import re
+
+    from flask import render_template_string
+
+    app = make_app(DROPZONE_ALLOWED_FILE_TYPE=group, DROPZONE_STRIP_METADATA=True)
+    with app.test_request_context():
+        page = render_template_string("{{ dropzone.config() }}")
+    block = re.search(r'<script type="application/json"[^>]*>(.*?)</script>', page, re.S)
+    accepted = json.loads(block.group(1).replace("&lt;", "<"))["options"]["acceptedFiles"]
+    rules = set(accepted.split(","))
+    assert {"image/jpeg", "image/png", "image/webp"} <= rules
+    assert not rules & (metadata.UNSTRIPPABLE | metadata.UNSTRIPPABLE_NAMES), rules
+    assert "AVIF" not in page and "Images (" in page
+    kept = make_app(DROPZONE_ALLOWED_FILE_TYPE=group)
+    with kept.test_request_context():
+        assert "image/avif" in render_template_string("{{ dropzone.config() }}")
+
+
+def test_an_avif_sent_anyway_is_refused_by_its_type_as_the_browser_would(strip_app):
+    app = strip_app(DROPZONE_ALLOWED_FILE_TYPE="web_image", DROPZONE_STRIP_METADATA=True)
+    avif = b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00avifmif1miaf" + b"\x00" * 64
+    response = post(app.test_client(), ("photo.avif", avif))
+    assert response.status_code == 415
+    assert response.get_data(as_text=True) == (
+        "You can't upload files of this type. Allowed: .jpg, .png, .gif, .webp."
+    )
+    assert uploads(app) == {}

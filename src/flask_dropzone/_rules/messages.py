@@ -15,7 +15,7 @@ from typing import Optional, TypeVar
 
 from markupsafe import Markup
 
-from .settings import GROUP_WORDS, Options
+from .settings import GROUP_WORDS, STRIPPED_GROUP_WORDS, Options
 
 Text = TypeVar("Text", bound=str)  # str or Markup: Markup.replace escapes what it puts in
 
@@ -76,6 +76,8 @@ def file_types(options: Options) -> str:
     empty when it takes every file."""
     if options.allowed_file_custom:
         return accepted_for_people(options.accepted_files)
+    if options.strip_metadata and options.allowed_file_type in STRIPPED_GROUP_WORDS:
+        return STRIPPED_GROUP_WORDS[options.allowed_file_type]
     return GROUP_WORDS[options.allowed_file_type]
 
 

@@ -41,6 +41,20 @@ UNSTRIPPABLE = frozenset(
     }
 )
 
+#: Names of those types, which browsers may give no type: a group's acceptedFiles loses them
+#: while stripping is on, so that the browser refuses what the server would.
+UNSTRIPPABLE_NAMES = frozenset(
+    {".tif", ".tiff", ".heic", ".heif", ".avif", ".jxl", ".jpx", ".jp2", ".jxr", ".psd", ".cr2"}
+)
+
+
+def strippable(accepted: str) -> str:
+    """An ``acceptedFiles`` list without the types whose metadata cannot be removed."""
+    rules = [rule.strip() for rule in accepted.split(",")]
+    kept = [r for r in rules if r.lower() not in UNSTRIPPABLE | UNSTRIPPABLE_NAMES]
+    return ",".join(kept)
+
+
 #: Said of a file refused for its type while stripping is on.
 UNSTRIPPABLE_MESSAGE = (
     "This server removes location and device data from images and cannot do so from this "

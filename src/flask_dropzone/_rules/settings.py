@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Callable, Iterable, Mapping, Optional
 
 from ..errors import SettingError
+from . import metadata
 
 PREFIX = "DROPZONE_"
 
@@ -55,6 +56,13 @@ GROUP_WORDS: Mapping[str, str] = {
     "video": "Video files",
     "text": "Text files",
     "app": "Application files (PDF, ZIP, office documents, ...)",
+}
+
+#: The image groups as a person reads them while ``strip_metadata`` is on (the types whose
+#: metadata cannot be removed are not taken).
+STRIPPED_GROUP_WORDS: Mapping[str, str] = {
+    "image": "Images (PNG, JPEG, GIF, WebP, BMP, ICO)",
+    "web_image": "Images (JPEG, PNG, GIF, WebP)",
 }
 
 #: Keywords Flask-Dropzone 2.0.0 accepted under another name.
@@ -392,9 +400,12 @@ class Options:
     @property
     def accepted_files(self) -> Optional[str]:
         """Dropzone's ``acceptedFiles`` for this zone; None accepts every file."""
-        if self.allowed_file_custom:
+        if self.allowed_file_custom:  # the app's own list: the server refuses the rest
             return self.allowed_file_type or None
-        return allowed_file_extensions[self.allowed_file_type] or None
+        accepted = allowed_file_extensions[self.allowed_file_type]
+        if self.strip_metadata:  # the browser refuses what the server could not strip
+            accepted = metadata.strippable(accepted)
+        return accepted or None
 
 
 KEYWORDS = tuple(f.name for f in fields(Options))
