@@ -143,3 +143,23 @@ def test_an_existing_image_shows_its_thumbnail_from_the_bucket(make_app):
     assert answer.headers["Location"].startswith(origin + "/")
     assert fetch(answer.headers["Location"])[0] == "image/jpeg"
     assert app.test_client().get(entry["thumbnail"]).status_code == 404
+
+
+def test_a_pending_files_discard_looks_for_no_variants(form_app):
+    """A pending file never has variants: its discard deletes it without listing the bucket."""
+    from flask_dropzone import _stores as stores
+
+    from support.forms import field_config, reference
+
+    app = form_app(storage="s3")
+    client = app.test_client()
+    found = reference(client, field_config(client))
+    calls = []
+    s3 = stores.of(app).files.client
+    s3.meta.events.register("before-call.s3", lambda event_name, **_: calls.append(event_name))
+    answer = client.post("/dropzone/pending/discard", data={"reference": found})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    assert "before-call.s3.DeleteObject" in calls
+    assert not [call for call in calls if "List" in call], calls
+    again = client.post("/dropzone/pending/discard", data={"reference": found})
+    assert again.status_code == 404  # it is gone

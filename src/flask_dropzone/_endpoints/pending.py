@@ -80,7 +80,9 @@ def discard() -> Response:
     app = the_app()
     found = _reference(app, request.form.get("reference"))
     with store_refusals():
-        gone = stores.of(app).files.delete(pending_files.folder_of(app, found.client), found.id)
+        gone = stores.of(app).files.delete(
+            pending_files.folder_of(app, found.client), found.id, variants=False
+        )
     if not gone:
         raise NotYours(_NO_FILE)  # claimed, discarded or expired already
     log.info("pending file %s discarded by its client", found.id)

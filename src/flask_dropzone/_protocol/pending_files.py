@@ -164,7 +164,7 @@ class PendingFile(Upload):
         return self._store.is_pending(self.folder, self.found.id)
 
     def discard(self) -> bool:
-        return self._store.delete(self.folder, self.found.id)
+        return self._store.delete(self.folder, self.found.id, variants=False)
 
 
 def open_reference(

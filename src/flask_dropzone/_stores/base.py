@@ -166,9 +166,12 @@ class FileStore(ABC):
         no such URL (the app sends the file itself). It does not check that the file exists."""
 
     @abstractmethod
-    def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
+    def delete(
+        self, folder: str, name: str, version: Optional[str] = None, *, variants: bool = True
+    ) -> bool:
         """Remove a stored file (with ``version``, only while it is still that
-        :meth:`version`); whether there was one to remove."""
+        :meth:`version`) and its variants (``variants=False`` for a file that has none, a
+        pending one: no look for them); whether there was one to remove."""
 
     @abstractmethod
     def locate(self, location: str) -> tuple[str, str]:

@@ -416,7 +416,9 @@ class DiskFiles(FileStore):
     ) -> Optional[str]:
         return None  # a folder of the server's disk has no URL of its own
 
-    def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
+    def delete(
+        self, folder: str, name: str, version: Optional[str] = None, *, variants: bool = True
+    ) -> bool:
         if version is not None and self.version(folder, name) != version:
             return False
         try:
@@ -424,7 +426,8 @@ class DiskFiles(FileStore):
         except FileNotFoundError:
             return False
         try:
-            self.delete_variants(folder, name)
+            if variants:
+                self.delete_variants(folder, name)
         except OSError:  # the file went: its variants are named by its version, never shown again
             pass
         return True

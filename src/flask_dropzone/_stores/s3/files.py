@@ -646,7 +646,9 @@ class S3Files(FileStore):
                 )
             )
 
-    def delete(self, folder: str, name: str, version: Optional[str] = None) -> bool:
+    def delete(
+        self, folder: str, name: str, version: Optional[str] = None, *, variants: bool = True
+    ) -> bool:
         """Delete the stored file (the object HEAD saw, not one stored after, and with
         ``version`` only that version); a name held for an upload is none."""
         head = self.head(folder + name)
@@ -654,6 +656,8 @@ class S3Files(FileStore):
             return False
         if not self.delete_matching(folder + name, head["ETag"]):
             return False
+        if not variants:
+            return True
         try:
             self.delete_variants(folder, name)
         except StoreUnavailable as error:  # the file went: its variants are never shown again
