@@ -171,13 +171,12 @@ def _orientation(image: Any) -> int:
 
 def _pixels(image: Any) -> Any:
     """The first frame decoded, as RGB or L, with A where it has transparency; a 16-bit
-    or 32-bit grey image scaled to 8 bits (Pillow's own conversion clips it)."""
+    grey PNG scaled to 8 bits (Pillow's own conversion clips it)."""
     image.load()
     mode = image.mode
-    if mode.startswith("I;16") or mode == "I":
-        high = 65535 if mode.startswith("I;16") else (image.getextrema()[1] or 1)
+    if mode.startswith("I;16") or mode == "I":  # a 16-bit grey PNG (I in older Pillow)
         grey = image.convert("I") if mode != "I" else image
-        return grey.point(lambda value: value * (255 / max(high, 255))).convert("L")
+        return grey.point(lambda value: value * (255 / 65535)).convert("L")
     if mode == "F":
         return image.convert("L")
     if mode in ("P", "PA") or image.info.get("transparency") is not None:
