@@ -1668,3 +1668,26 @@ def test_a_damaged_direct_photo_is_refused_and_nothing_is_left(s3, direct_app):
     tiff = send(client, "scan.tif", b"II*\x00\x08\x00\x00\x00" + b"\x00" * 64)
     assert (tiff.status_code, tiff.get_data(as_text=True)) == (415, metadata.UNSTRIPPABLE_MESSAGE)
     assert s3.keys() == []
+
+
+def test_a_direct_photo_replaced_while_it_is_rewritten_is_not_overwritten(s3, direct_app):
+    """The rewrite completes only while the key is still the file it read (If-Match): a file
+    put there meanwhile stays, and the upload is told its name was taken."""
+    app = direct_app(DROPZONE_STRIP_METADATA=True)
+    completions, replaced = [], []
+
+    def replace_at_the_rewrite(params, **_):
+        completions.append(params["Key"])
+        if len(completions) == 2:  # the upload's, then the rewrite's: another writer first
+            replaced.append(params["Key"])
+            s3.raw.put_object(Bucket=s3.bucket, Key=params["Key"], Body=b"someone else's")
+
+    event = "before-parameter-build.s3.CompleteMultipartUpload"
+    client = stores.of(app).files.client
+    client.meta.events.register(event, replace_at_the_rewrite)
+    done = send(app.test_client(), "photo.jpg", photos.jpeg(size=(1000, 700)))
+    client.meta.events.unregister(event, replace_at_the_rewrite)
+    assert replaced == ["uploads/photo.jpg"], completions
+    assert done.status_code == 409, done.get_data(as_text=True)
+    assert s3.get(replaced[0]) == b"someone else's"
+    assert s3.open_uploads() == []

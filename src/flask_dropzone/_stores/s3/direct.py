@@ -50,7 +50,6 @@ from ..._rules.direct import Ticket
 from ..._rules.parts import part_length, part_lengths
 from ..base import (
     DirectStore,
-    NameLost,
     PartsRejected,
     Stored,
     StoreUnavailable,
@@ -58,7 +57,7 @@ from ..base import (
     check_room,
 )
 from ..names import candidates
-from .files import _TAKEN, DIRECT, PART_SIZE, ObjectReader, S3Files, error_code
+from .files import DIRECT, PART_SIZE, ObjectReader, S3Files, error_code
 from .marks import ID, held_by, made_for, new_id
 from .partials import S3Partials
 
@@ -414,7 +413,8 @@ class S3Direct(DirectStore):
         )["UploadId"]
         try:
             size, parts = self._rewrite_parts(key, upload_id, pieces)
-            self._complete_if(key, upload_id, parts, head["ETag"])
+            # only while the key is still the file read (If-Match on its ETag), else NameLost
+            self.files.complete_held(key, _nonce(ticket.base), upload_id, parts, head["ETag"])
         except BaseException:
             self._abort(key, upload_id)
             raise
@@ -443,24 +443,6 @@ class S3Direct(DirectStore):
                 del block[:PART_SIZE]
         send(bytes(block))
         return size, parts
-
-    def _complete_if(
-        self, key: str, upload_id: str, parts: list[dict[str, Any]], etag: str
-    ) -> None:
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.complete_multipart_upload(
-                Bucket=self.bucket,
-                Key=key,
-                UploadId=upload_id,
-                MultipartUpload={"Parts": parts},
-                IfMatch=etag,
-            )
-        except ClientError as error:
-            if error_code(error) in _TAKEN:
-                raise NameLost(key) from error
-            raise
 
     @_translated
     def publish(self, ticket: Ticket, name: Optional[str] = None) -> Stored:
