@@ -58,6 +58,20 @@ def store_refusals(filename: Optional[str] = None, reading: bool = False) -> Ite
         raise refusal from error
 
 
+@contextmanager
+def reading_refusals() -> Iterator[None]:
+    """Reading a stored file: a missing one is the plain 404 of :class:`NotStored`, and a
+    store or disk that fails is the refusal it is answered with."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise errors.NotStored() from None
+    except STORE_ERRORS as error:
+        raise store_error(error, reading=True) from error
+    except OSError as error:  # an unreadable file or disk
+        raise store_error(StoreUnavailable(str(error)), reading=True) from error
+
+
 def store_error(error: Exception, reading: bool = False) -> UploadRefused:
     """The refusal for a store that is full, cannot hold so large a file, or cannot be
     used (``reading``: to send a stored file). Each is logged: an operator wants to know

@@ -14,7 +14,7 @@ from werkzeug.exceptions import RequestedRangeNotSatisfiable
 from .. import _stores as stores
 from .._rules import delivery
 from ..errors import NotStored
-from .reporting import STORE_ERRORS, store_error
+from .reporting import reading_refusals
 
 
 def send_stored(
@@ -29,21 +29,16 @@ def send_stored(
     files = stores.of(current_app).files
     stream: Optional[IO[bytes]] = None
     try:
-        stream = files.open(folder, name)
-        head = stream.read(delivery.HEAD_SIZE)
-        shown = (shown_as or name) + (delivery.extension(head) if typed else "")
-        sent = delivery.decide(shown, head)
-        url = files.url(folder, name, expires_in, sent.content_type, sent.disposition)
-        if url is None:
-            stream.seek(0)
-            response, stream = _stream(stream, sent), None  # the response closes it
-            return response
-    except FileNotFoundError:
-        raise NotStored() from None
-    except STORE_ERRORS as error:
-        raise store_error(error, reading=True) from error
-    except OSError as error:  # an unreadable file or disk
-        raise store_error(stores.StoreUnavailable(str(error)), reading=True) from error
+        with reading_refusals():
+            stream = files.open(folder, name)
+            head = stream.read(delivery.HEAD_SIZE)
+            shown = (shown_as or name) + (delivery.extension(head) if typed else "")
+            sent = delivery.decide(shown, head)
+            url = files.url(folder, name, expires_in, sent.content_type, sent.disposition)
+            if url is None:
+                stream.seek(0)
+                response, stream = _stream(stream, sent), None  # the response closes it
+                return response
     finally:
         if stream is not None:
             stream.close()

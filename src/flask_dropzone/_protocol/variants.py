@@ -16,7 +16,7 @@ from .._rules.zonerules import max_age
 from ..errors import NotStored
 from .clients import client_id
 from .context import the_app
-from .reporting import STORE_ERRORS, log, store_error
+from .reporting import log, reading_refusals
 from .sending import send_stored
 
 
@@ -37,19 +37,13 @@ def send_variant(
     if box is None or not delivery.servable(name) or not images.available():
         raise NotStored()
     files = stores.of(app).files
-    try:
+    with reading_refusals():
         version = files.version(folder, name)
         if version is None or (is_version is not None and not is_version(version)):
             raise NotStored()
         place, kept = files.variant_folder(folder, name), images.stored_name(variant, box, version)
         if files.version(place, kept) is None:
             files.put_variant(place, kept, _make(files, folder, name, box))
-    except FileNotFoundError:
-        raise NotStored() from None
-    except STORE_ERRORS as error:
-        raise store_error(error, reading=True) from error
-    except OSError as error:  # an unreadable file or disk
-        raise store_error(stores.StoreUnavailable(str(error)), reading=True) from error
     stem = (shown_as or name).rpartition(".")[0] or (shown_as or name)
     return send_stored(place, kept, expires_in, shown_as=f"{stem}-{variant}", typed=True)
 
