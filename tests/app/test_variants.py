@@ -26,6 +26,7 @@ from support.images import (
     opened,
     png,
     png_declaring,
+    variants_app,
 )
 
 HOSTILE = {
@@ -38,20 +39,7 @@ HOSTILE = {
 
 @pytest.fixture
 def app(make_app):
-    app = make_app(WTF_CSRF_ENABLED=False)
-    dropzone = app.extensions["dropzone"]
-
-    @app.post("/upload")
-    def upload():
-        return dropzone.answer(dropzone.save())
-
-    @app.get("/files/<name>/<variant>")
-    def variant(name, variant):
-        return dropzone.send_stored(name, variant=variant)
-
-    @app.get("/files/<name>")
-    def whole(name):
-        return dropzone.send_stored(name)
+    app = variants_app(make_app)
 
     @app.get("/zone")
     def zone():
@@ -198,13 +186,8 @@ def test_deleting_a_file_deletes_its_variants(app):
 
 
 def test_deleting_from_a_remove_link_deletes_the_variants(make_app):
-    app = make_app(DROPZONE_DELETE_ON_REMOVE=True)
+    app = variants_app(make_app, DROPZONE_DELETE_ON_REMOVE=True)
     dropzone = app.extensions["dropzone"]
-
-    @app.post("/upload")
-    def upload():
-        return dropzone.answer(dropzone.save())
-
     client = app.test_client()
     client.get("/")  # a session
     answer = client.post("/upload", data={"file": (io.BytesIO(jpeg()), "photo.jpg")})

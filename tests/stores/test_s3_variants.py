@@ -14,7 +14,7 @@ from flask import render_template_string
 from flask_dropzone._rules import images
 
 from support.html import zone_config
-from support.images import TURNED, jpeg, opened
+from support.images import TURNED, jpeg, opened, variants_app
 from support.s3 import bucket_keys
 
 pytestmark = pytest.mark.s3
@@ -23,16 +23,7 @@ VARIANTS = "uploads/_dropzone/variants/"
 
 
 def make(make_app, instance="instance"):
-    app = make_app("s3", instance=instance)
-    dropzone = app.extensions["dropzone"]
-
-    @app.post("/upload")
-    def upload():
-        return dropzone.answer(dropzone.save())
-
-    @app.get("/files/<name>/<variant>")
-    def variant(name, variant):
-        return dropzone.send_stored(name, variant=variant)
+    app = variants_app(make_app, "s3", instance=instance)
 
     @app.get("/zone")
     def zone():

@@ -9,6 +9,28 @@ import zlib
 
 from PIL import Image
 
+
+def variants_app(make_app, storage: str = "disk", **config):
+    """An app that stores uploads (``/upload``) and sends them (``/files/<name>``) and their
+    variants (``/files/<name>/<variant>``)."""
+    app = make_app(storage, WTF_CSRF_ENABLED=False, **config)
+    dropzone = app.extensions["dropzone"]
+
+    @app.post("/upload")
+    def upload():
+        return dropzone.answer(dropzone.save())
+
+    @app.get("/files/<name>/<variant>")
+    def variant(name, variant):
+        return dropzone.send_stored(name, variant=variant)
+
+    @app.get("/files/<name>")
+    def whole(name):
+        return dropzone.send_stored(name)
+
+    return app
+
+
 #: EXIF's orientation tag, and the value of a phone held upright (the picture turned 90°).
 ORIENTATION, TURNED = 0x0112, 6
 
