@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from .test_doc_examples import png
+from support import photos
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "README.md"
@@ -34,7 +35,9 @@ def test_every_relative_link_of_the_readme_is_a_file_of_the_repository():
     assert broken == [], f"README.md links to what the repository does not hold: {broken}"
 
 
-def test_the_readmes_example_stores_a_picture_and_refuses_a_fake_one(tmp_path, monkeypatch):
+def test_the_readmes_example_stores_a_picture_without_its_place_and_refuses_a_fake_one(
+    tmp_path, monkeypatch
+):
     examples = PYTHON.findall(README.read_text(encoding="utf-8"))
     assert len(examples) == 1, "the README has one Python example, the twenty lines"
     source = tmp_path / "app.py"
@@ -59,3 +62,9 @@ def test_the_readmes_example_stores_a_picture_and_refuses_a_fake_one(tmp_path, m
     fake = client.post("/upload", data={"file": (io.BytesIO(b"<script>1</script>"), "x.png")})
     assert fake.status_code == 415
     assert sorted(p.name for p in (tmp_path / "instance" / "uploads").iterdir()) == ["holiday.png"]
+    phone = photos.jpeg()
+    taken = client.post("/upload", data={"file": (io.BytesIO(phone), "beach.jpg")})
+    assert taken.status_code == 200
+    kept = (tmp_path / "instance" / "uploads" / "beach.jpg").read_bytes()
+    assert photos.scan_data(kept) == photos.scan_data(phone)
+    assert [secret for secret in photos.SECRETS if secret in kept] == []  # no place, no device
