@@ -82,6 +82,35 @@ def test_a_variant_carries_no_metadata():
     assert b"ICC_PROFILE" not in made
 
 
+def srgb_profile() -> bytes:
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+@pytest.mark.parametrize("kind", ["JPEG", "PNG"])
+def test_a_variant_keeps_the_colour_profile_its_pixels_are_shown_by(kind):
+    """A phone's wide-gamut photo looks as it should: its RGB profile goes with it."""
+    profile = srgb_profile()
+    assert profile[16:20] == b"RGB "
+    if kind == "JPEG":
+        source = jpeg((400, 200), icc_profile=profile)
+    else:
+        source = png((300, 300), "RGBA", (0, 120, 255, 128), icc_profile=profile)
+    picture, _, _ = make(source)
+    assert picture.format == kind and picture.info.get("icc_profile") == profile
+
+
+def test_a_colour_profile_that_does_not_describe_the_variant_goes():
+    cmyk = bytearray(srgb_profile())
+    cmyk[16:20] = b"CMYK"  # a printer's profile: the variant is RGB
+    picture, _, _ = make(jpeg((400, 200), icc_profile=bytes(cmyk)))
+    assert "icc_profile" not in picture.info
+    cut = srgb_profile()[:-10]  # not whole
+    picture, _, _ = make(jpeg((400, 200), icc_profile=cut))
+    assert "icc_profile" not in picture.info
+
+
 def test_an_image_with_transparency_gives_a_png_and_an_opaque_one_a_jpeg():
     picture, mimetype, _ = make(png((300, 300), "RGBA", (0, 120, 255, 128)))
     assert (picture.format, picture.mode, mimetype) == ("PNG", "RGBA", "image/png")

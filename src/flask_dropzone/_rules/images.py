@@ -48,7 +48,7 @@ SOURCE_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP")
 #: Quality of a JPEG variant.
 JPEG_QUALITY = 85
 #: Bumped when variants are made differently: each stored variant's name carries it.
-RECIPE = "1"
+RECIPE = "2"
 #: The hint logged at start-up when variants are set but Pillow is missing.
 NO_PILLOW = (
     "DROPZONE_VARIANTS: variants (thumbnails) need Pillow, which is not installed: "
@@ -127,12 +127,14 @@ def make(source: IO[bytes], box: Box) -> tuple[bytes, str]:
             if image.format == "JPEG":
                 image.draft(None, (side, side))  # decode at 1/2, 1/4 or 1/8 when that covers
             image.seek(0)
+            profile = image.info.get("icc_profile")
             picture = _pixels(image)
     except (UnidentifiedImageError, Image.DecompressionBombError) as error:
         raise NoVariant(str(error)) from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as error:
         raise NoVariant(f"unreadable image: {error}") from None  # truncated, corrupt
-    return _encode(_fit(picture, orientation, box))
+    picture = _fit(picture, orientation, box)
+    return _encode(picture, _colour_profile(profile, picture.mode))
 
 
 def read_source(stream: IO[bytes]) -> IO[bytes]:
@@ -199,9 +201,24 @@ def _fit(picture: Any, orientation: int, box: Box) -> Any:
     return picture
 
 
-def _encode(picture: Any) -> tuple[bytes, str]:
-    """A new image of the pixels alone (no ``info`` of the source reaches the encoder): PNG
-    when some pixel is transparent, else JPEG."""
+#: The largest colour profile a variant carries (a display's is about 0.5 KiB to 4 KiB).
+MAX_PROFILE = 64 * 1024
+
+
+def _colour_profile(profile: Any, mode: str) -> Optional[bytes]:
+    """The source's ICC profile when it describes the variant's pixels (an RGB one for RGB,
+    a grey one for grey) and is whole: a phone's wide-gamut photo keeps its colours. It says
+    how to show colours, not where or with what the photo was taken; anything else goes."""
+    if not isinstance(profile, bytes) or not 128 <= len(profile) <= MAX_PROFILE:
+        return None
+    space = b"RGB " if mode in ("RGB", "RGBA") else b"GRAY"
+    whole = int.from_bytes(profile[:4], "big") == len(profile) and profile[36:40] == b"acsp"
+    return profile if whole and profile[16:20] == space else None
+
+
+def _encode(picture: Any, profile: Optional[bytes] = None) -> tuple[bytes, str]:
+    """A new image of the pixels alone (no ``info`` of the source reaches the encoder) and
+    its colour ``profile``: PNG when some pixel is transparent, else JPEG."""
     from PIL import Image
 
     if picture.mode in ("RGBA", "LA"):
@@ -211,10 +228,11 @@ def _encode(picture: Any) -> tuple[bytes, str]:
     clean = Image.frombytes(picture.mode, picture.size, picture.tobytes())
     out = io.BytesIO()
     kind = "PNG" if clean.mode in ("RGBA", "LA") else "JPEG"
+    colour = {"icc_profile": profile} if profile else {}
     if kind == "JPEG":
-        clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True)
+        clean.save(out, "JPEG", quality=JPEG_QUALITY, optimize=True, **colour)
     else:
-        clean.save(out, "PNG", optimize=True)
+        clean.save(out, "PNG", optimize=True, **colour)
     return out.getvalue(), TYPES[kind][0]
 
 
