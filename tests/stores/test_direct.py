@@ -1691,3 +1691,38 @@ def test_a_direct_photo_replaced_while_it_is_rewritten_is_not_overwritten(s3, di
     assert done.status_code == 409, done.get_data(as_text=True)
     assert s3.get(replaced[0]) == b"someone else's"
     assert s3.open_uploads() == []
+
+
+def test_a_completion_sent_again_after_the_rewrite_stores_the_stripped_photo_once(
+    s3, direct_app, monkeypatch
+):
+    """The rewrite done, a later step fails (the store, a moment): the completion sent again
+    finds its file (rewritten, smaller than declared), does not rewrite it, and stores it."""
+    app = direct_app(DROPZONE_STRIP_METADATA=True)
+    direct_store = stores.of(app).direct
+    publish, failed, rewrites = direct_store.publish, [], []
+
+    def publish_failing_once(*args, **kwargs):
+        if not failed:
+            failed.append(True)
+            raise stores.StoreUnavailable("a moment")
+        return publish(*args, **kwargs)
+
+    rewrite = direct_store.rewrite
+    monkeypatch.setattr(direct_store, "publish", publish_failing_once)
+    monkeypatch.setattr(direct_store, "rewrite", lambda *a: rewrites.append(1) or rewrite(*a))
+    client = app.test_client()
+    photo = photos.jpeg(size=(1000, 700))
+    started = start(client, "photo.jpg", len(photo))
+    upload_parts(started.json, photo)
+    first = client.post(COMPLETE, json={"upload": started.json["upload"]})
+    assert first.status_code == 503, first.get_data(as_text=True)
+    created = []
+    event = "before-parameter-build.s3.CreateMultipartUpload"
+    stores.of(app).files.client.meta.events.register(event, lambda **_: created.append(1))
+    again = client.post(COMPLETE, json={"upload": started.json["upload"]})
+    assert again.status_code == 200, again.get_data(as_text=True)
+    stored = s3.get("uploads/photo.jpg")
+    assert_stripped(stored, photo)
+    assert len(rewrites) == 2 and created == []  # asked again, written once
+    assert s3.keys() == ["uploads/photo.jpg"] and s3.open_uploads() == []

@@ -464,7 +464,9 @@ class DirectStore(ABC):
         """Replace the completed file with the bytes of ``pieces`` (it stripped of its
         metadata, read from :meth:`reader` as they are written), holding a part at most:
         the size written. NameLost when the file there is no longer the one completed;
-        an error of ``pieces`` leaves the completed file as it was."""
+        an error of ``pieces`` leaves the completed file as it was. Done once: a file
+        rewritten already is left as it is (its size), and :meth:`completed_head` still
+        gives the size it was completed with, so that a completion sent again finds it."""
 
     @abstractmethod
     def publish(self, ticket: Ticket, name: Optional[str] = None) -> Stored:

@@ -58,7 +58,7 @@ from ..base import (
 )
 from ..names import candidates
 from .files import DIRECT, PART_SIZE, ObjectReader, S3Files, error_code
-from .marks import ID, held_by, made_for, new_id
+from .marks import ID, STRIPPED, held_by, made_for, new_id
 from .partials import S3Partials
 
 log = logging.getLogger("flask_dropzone")
@@ -269,7 +269,9 @@ class S3Direct(DirectStore):
         head = self.partials.head(ticket.key)
         if head is None or not made_for(head, _nonce(ticket.base)):
             raise UploadGone(ticket.key)
-        return self._read_head(ticket.key, ticket.size, length)
+        first, size = self._read_head(ticket.key, ticket.size, length)
+        completed = (head.get("Metadata") or {}).get(STRIPPED)  # rewritten since: as completed
+        return first, int(completed) if completed and completed.isdigit() else size
 
     @_translated
     def join(self, ticket: Ticket, parts: list[dict[str, Any]]) -> int:
@@ -403,13 +405,18 @@ class S3Direct(DirectStore):
         """A multipart upload at the file's key, fed part by part as ``pieces`` come (the
         file is read while it is written: the new one exists only once completed), with the
         file's metadata (its upload's nonce), completed only while the key is still that
-        file (If-Match on its ETag)."""
+        file (If-Match on its ETag). A file rewritten already (its completion sent again) is
+        left as it is: its size."""
         key = ticket.key
         head = self.partials.head(key)
         if head is None:
             raise UploadGone(key)
+        metadata = {**(head.get("Metadata") or {})}
+        if STRIPPED in metadata:
+            return int(head["ContentLength"])
+        metadata[STRIPPED] = str(ticket.size)
         upload_id = self.client.create_multipart_upload(
-            Bucket=self.bucket, Key=key, Metadata=head.get("Metadata") or {}
+            Bucket=self.bucket, Key=key, Metadata=metadata
         )["UploadId"]
         try:
             size, parts = self._rewrite_parts(key, upload_id, pieces)

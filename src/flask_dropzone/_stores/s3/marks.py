@@ -10,6 +10,9 @@ from typing import Any, Mapping
 #: User metadata: the nonce of the upload a placeholder holds its name for, and the id of
 #: a published object (equal bytes stored again under a freed name get another).
 HELD, ID = "fdz-held", "fdz-id"
+#: User metadata of a direct upload's file rewritten without its image metadata: the size the
+#: upload completed it with (a completion sent again knows its file by it).
+STRIPPED = "fdz-stripped"
 #: The ETag of an empty object.
 EMPTY_ETAG = "d41d8cd98f00b204e9800998ecf8427e"
 #: The sizes of a placeholder: empty, or its upload's nonce (see :func:`new_id`).
