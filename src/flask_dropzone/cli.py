@@ -39,7 +39,8 @@ def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     """Remove partial chunked uploads idle longer than the DROPZONE_CHUNK_EXPIRES each started
     with, old records of ended ones, direct uploads (S3_DIRECT) started longer ago
     than DROPZONE_CHUNK_EXPIRES, pending files of form fields older than
-    DROPZONE_PENDING_EXPIRES, and temporary files of processes that died."""
+    DROPZONE_PENDING_EXPIRES, temporary files of processes that died, and the variants
+    (thumbnails) of files removed or stored again since, or of a box the app no longer has."""
     options = resolve(current_app.config)
     try:
         report = clean_uploads(
@@ -51,6 +52,8 @@ def clean(expires: Optional[float], folders: tuple[str, ...]) -> None:
     line = f"Removed {removed} partial upload{'s' if removed != 1 else ''}"
     if report.pending_files:
         line += f", {report.pending_files} pending file{'s' if report.pending_files != 1 else ''}"
+    if report.variants:
+        line += f", {report.variants} stale variant{'s' if report.variants != 1 else ''}"
     if report.temporaries:
         line += f" and {report.temporaries} temporary file{'s' if report.temporaries != 1 else ''}"
     click.echo(f"{line}, freed {report.freed} bytes.")

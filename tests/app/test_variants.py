@@ -290,3 +290,34 @@ def test_a_form_fields_existing_images_get_thumbnails(make_app):
     answer = client.get(entry["thumbnail"])
     assert answer.status_code == 200 and opened(answer.data).size == (120, 240)
     assert app.test_client().get(entry["thumbnail"]).status_code == 404
+
+
+def test_clean_removes_the_variants_no_request_would_send(app):
+    """A file removed outside the extension, one stored again, a box changed: their old
+    variants go with ``flask dropzone clean``; the variants of today's files stay."""
+    client = app.test_client()
+    for name in ("kept.jpg", "gone.jpg", "again.jpg"):
+        store(app, name, jpeg((400, 200)))
+        assert client.get(f"/files/{name}/thumbnail").status_code == 200
+    os.remove(os.path.join(uploads(app), "gone.jpg"))  # as a 2.0.0 view deletes
+    os.remove(os.path.join(uploads(app), "again.jpg"))
+    store(app, "again.jpg", jpeg((300, 300)))  # the same name, another file
+    assert client.get("/files/again.jpg/thumbnail").status_code == 200
+    kept = kept_variants(app, "kept.jpg")
+    assert len(kept_variants(app, "again.jpg")) == 2
+
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert result.exit_code == 0, result.output
+    assert "2 stale variants" in result.output
+    assert kept_variants(app, "kept.jpg") == kept
+    assert kept_variants(app, "gone.jpg") == []
+    assert len(kept_variants(app, "again.jpg")) == 1
+    assert client.get("/files/again.jpg/thumbnail").status_code == 200
+
+    app.config["DROPZONE_VARIANTS"] = {"thumbnail": {"width": 100, "height": 100}}
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert "2 stale variants" in result.output  # made for a box the app no longer has
+    assert kept_variants(app, "kept.jpg") == [] and sorted(os.listdir(uploads(app))) == [
+        "again.jpg",
+        "kept.jpg",
+    ]

@@ -85,6 +85,25 @@ def test_a_variant_is_deleted_with_its_file(make_app):
     assert variant_keys(app) == []
 
 
+def test_clean_removes_the_variants_of_objects_gone_from_the_bucket(make_app):
+    """An object deleted outside the extension leaves its variant; ``flask dropzone clean``
+    finds it in one listing of the store's own prefix and removes it, and no other."""
+    from flask_dropzone import _stores as stores
+
+    app = make(make_app)
+    for name in ("kept.jpg", "gone.jpg"):
+        store(app, name, jpeg())
+        assert app.test_client().get(f"/files/{name}/thumbnail").status_code == 302
+    files = stores.of(app).files
+    files.client.delete_object(Bucket=files.bucket, Key="uploads/gone.jpg")
+    (kept,) = [key for key in variant_keys(app) if "/kept.jpg/" in key]
+    result = app.test_cli_runner().invoke(args=["dropzone", "clean"])
+    assert result.exit_code == 0, result.output
+    assert "1 stale variant," in result.output
+    assert variant_keys(app) == [kept]
+    assert [key for key in bucket_keys(app) if not key.startswith(VARIANTS)] == ["uploads/kept.jpg"]
+
+
 def test_a_non_image_in_the_bucket_is_a_plain_404(make_app):
     app = make(make_app)
     store(app, "notes.txt", b"notes\n")

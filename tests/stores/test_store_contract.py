@@ -231,6 +231,25 @@ def test_a_files_variants_are_its_own(backend):
         assert stream.read() == b"b"
 
 
+def test_the_variants_kept_are_listed_by_their_file_and_removed_one_by_one(backend):
+    files = backend.files
+    files.publish(b"photo", backend.folder, "photo.jpg", 5)
+    place = files.variant_folder(backend.folder, "photo.jpg")
+    files.put_variant(place, "thumbnail-1", b"first")
+    files.put_variant(place, "small-1", b"sm")
+    kept = sorted(
+        (name, variant, size)
+        for folder, name, variant, size in files.kept_variants([backend.folder])
+        if folder == backend.folder
+    )
+    assert kept == [("photo.jpg", "small-1", 2), ("photo.jpg", "thumbnail-1", 5)]
+    files.remove_variant(backend.folder, "photo.jpg", "small-1")
+    files.remove_variant(backend.folder, "photo.jpg", "small-1")  # gone already: nothing
+    left = [(n, v) for _, n, v, _ in files.kept_variants([backend.folder])]
+    assert left == [("photo.jpg", "thumbnail-1")]
+    assert files.listing(backend.folder) == [("photo.jpg", 5)]
+
+
 def test_clean_removes_what_a_dead_process_left(backend):
     stage = staged(
         backend, os.urandom(2000)

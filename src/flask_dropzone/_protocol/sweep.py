@@ -1,15 +1,15 @@
 """The sweep: abandoned partial uploads, direct uploads, pending files nobody claimed and
 temporary files of dead processes go, now and then after requests that used them, or on
-demand (``flask dropzone clean``)."""
+demand (``flask dropzone clean``, which also removes the variants no request would send)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Optional
 
 from flask import after_this_request, current_app, g
 
 from .. import _stores as stores
-from .._rules import pending
+from .._rules import images, pending
 from .._rules.settings import Options, resolve
 from .._stores import CleanReport, FileStore, PartialStore
 from .folders import chunk_folder, chunk_store, upload_folder
@@ -23,7 +23,31 @@ def clean(options: Options, expires: float, folders: tuple[str, ...] = ()) -> Cl
     app_stores = stores.of(current_app)
     folders = (upload_folder(options), *folders)
     kept = (chunk_folder(resolve(current_app.config)), pending.expires(current_app.config))
-    return _sweep(chunk_store(options), app_stores.files, folders, expires, kept, app_stores.direct)
+    report = _sweep(
+        chunk_store(options), app_stores.files, folders, expires, kept, app_stores.direct
+    )
+    report.variants, freed = _stale_variants(app_stores.files, folders)
+    report.freed += freed
+    return report
+
+
+def _stale_variants(files: FileStore, folders: tuple[str, ...]) -> tuple[int, int]:
+    """Remove the variants no request would send: of a file gone (removed outside the
+    extension), stored again since, or made for a box or a variant the app no longer has.
+    How many went, and their bytes."""
+    boxes = images.variants(current_app.config)
+    versions: dict[tuple[str, str], Optional[str]] = {}
+    removed = freed = 0
+    for folder, name, variant, size in files.kept_variants(folders):
+        if (folder, name) not in versions:
+            versions[folder, name] = files.version(folder, name)
+        version = versions[folder, name]
+        if version is None or variant not in {
+            images.stored_name(each, box, version) for each, box in boxes.items()
+        }:
+            files.remove_variant(folder, name, variant)
+            removed, freed = removed + 1, freed + size
+    return removed, freed
 
 
 def _sweep(

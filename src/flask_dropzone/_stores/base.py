@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from typing import IO, Any, Iterable, Optional, Union
+from typing import IO, Any, Iterable, Iterator, Optional, Union
 
 from .._rules.chunks import Chunk, Manifest
 from .._rules.direct import Ticket
@@ -214,6 +214,15 @@ class FileStore(ABC):
         all: no reader ever finds a part of it. When another server kept it first, theirs stays."""
 
     @abstractmethod
+    def kept_variants(self, folders: Iterable[str]) -> Iterator[tuple[str, str, str, int]]:
+        """Every variant kept: its file's folder and name, the variant's own name and its
+        size. On disk those of ``folders``; on S3 every one the store keeps (one listing)."""
+
+    @abstractmethod
+    def remove_variant(self, folder: str, name: str, variant: str) -> None:
+        """Remove one variant of the file ``name`` of ``folder`` (gone already: nothing)."""
+
+    @abstractmethod
     def delete_variants(self, folder: str, name: str) -> int:
         """Remove every variant of the file ``name`` of ``folder`` (:meth:`delete` does, after
         the file); how many went."""
@@ -262,10 +271,12 @@ class CleanReport:
     records: int = 0  #: records of ended uploads forgotten
     temporaries: int = 0  #: temporary files of dead processes removed
     pending_files: int = 0  #: a form field's files nobody claimed, removed
+    variants: int = 0  #: variants of files gone or stored again since, removed
     freed: int = 0  #: bytes given back to the store
 
     def add(self, other: "CleanReport") -> None:
-        for name in ("partial_uploads", "records", "temporaries", "pending_files", "freed"):
+        fields = ("partial_uploads", "records", "temporaries", "pending_files", "variants")
+        for name in (*fields, "freed"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 

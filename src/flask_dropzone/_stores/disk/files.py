@@ -25,7 +25,7 @@ import secrets
 import stat
 import time
 from contextlib import contextmanager, suppress
-from typing import IO, Callable, Iterator, Optional, Union
+from typing import IO, Callable, Iterable, Iterator, Optional, Union
 
 from ..base import Bytes, Claim, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
 from ..names import candidates
@@ -450,14 +450,32 @@ class DiskFiles(FileStore):
             finally:
                 staged.close()
 
+    def kept_variants(self, folders: Iterable[str]) -> Iterator[tuple[str, str, str, int]]:
+        for folder in folders:
+            for place in _entries(os.path.join(os.path.abspath(folder), VARIANTS)):
+                if not place.is_dir(follow_symlinks=False):
+                    continue
+                for entry in _entries(place.path):
+                    if entry.is_file(follow_symlinks=False) and not TEMP_NAME.fullmatch(entry.name):
+                        yield (
+                            folder,
+                            place.name,
+                            entry.name,
+                            entry.stat(follow_symlinks=False).st_size,
+                        )
+
+    def remove_variant(self, folder: str, name: str, variant: str) -> None:
+        place = self.variant_folder(folder, name)
+        with suppress(FileNotFoundError):
+            os.unlink(os.path.join(place, variant))
+        for empty in (place, os.path.dirname(place)):
+            with suppress(OSError):  # another variant, or one being made
+                os.rmdir(empty)
+
     def delete_variants(self, folder: str, name: str) -> int:
         place = self.variant_folder(folder, name)
         removed = 0
-        try:
-            entries = list(os.scandir(place))
-        except (FileNotFoundError, NotADirectoryError):
-            return 0
-        for entry in entries:
+        for entry in _entries(place):
             if entry.is_file(follow_symlinks=False):
                 with suppress(FileNotFoundError):
                     os.unlink(entry.path)
@@ -611,3 +629,11 @@ class DiskFiles(FileStore):
             count, size = remove_stale_temporaries(folder, older_than)
             removed, freed = removed + count, freed + size
         return removed, freed
+
+
+def _entries(folder: str) -> list[os.DirEntry[str]]:
+    """What ``folder`` holds (nothing when it is not there, or not a folder)."""
+    try:
+        return list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return []

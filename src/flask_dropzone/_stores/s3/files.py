@@ -23,7 +23,7 @@ import logging
 import os
 import secrets
 import time
-from typing import IO, Any, Callable, Iterator, Optional, Union
+from typing import IO, Any, Callable, Iterable, Iterator, Optional, Union
 
 from ..base import (
     Bytes,
@@ -673,6 +673,24 @@ class S3Files(FileStore):
     def put_variant(self, folder: str, name: str, data: Bytes) -> None:
         """One create-only PUT: an object appears whole, and the first one made stays."""
         self._put_new(folder + name, bytes(data))
+
+    def kept_variants(self, folders: Iterable[str]) -> Iterator[tuple[str, str, str, int]]:
+        root = f"{self.own}{VARIANTS}"
+        with self.errors:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=root
+            )
+            for entry in (entry for page in pages for entry in page.get("Contents", ())):
+                place, _, variant = entry["Key"][len(root) :].rpartition("/")
+                inner, _, name = place.rpartition("/")
+                folder = self.prefix + (inner + "/" if inner else "")
+                yield folder, name, variant, int(entry.get("Size", 0))
+
+    def remove_variant(self, folder: str, name: str, variant: str) -> None:
+        with self.errors:
+            self.client.delete_object(
+                Bucket=self.bucket, Key=self.variant_folder(folder, name) + variant
+            )
 
     def delete_variants(self, folder: str, name: str) -> int:
         prefix = self.variant_folder(folder, name)
