@@ -318,3 +318,46 @@ def test_a_chunk_failing_on_a_planted_entry_whose_clean_up_fails_too_leaks_no_de
         )
     assert len(os.listdir("/proc/self/fd")) == before
     assert all(refused_as_unusable(answer) for answer in answers) and untouched(outside)
+
+
+def test_a_client_folder_the_sweep_removes_as_it_is_made_is_made_again(tmp_path, monkeypatch):
+    """The sweep removes a client's empty folder; a request that made it (or found it) just
+    before opens it after: the folder is made again, never a FileNotFoundError (a 500)."""
+    root = tmp_path / "chunks"
+    store = DiskPartials(str(root))
+    client = "ab" * 16
+    real_open, swept = os.open, []
+
+    def open_after_the_sweep(path, flags, *args, dir_fd=None, **kwargs):
+        if path == client and dir_fd is not None and not swept:
+            swept.append(path)
+            os.rmdir(path, dir_fd=dir_fd)  # the sweep, between mkdir and open
+        return real_open(path, flags, *args, dir_fd=dir_fd, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_after_the_sweep)
+    assert store.unfinished(client) == (0, 0)
+    assert swept == [client] and (root / client).is_dir()
+
+
+def test_a_folder_the_sweep_removes_as_a_file_is_staged_in_it_is_made_again(tmp_path, monkeypatch):
+    """A pending client's folder (or a variant's) is removed by the sweep once emptied; a
+    file staged there as it goes is staged all the same, never a FileNotFoundError."""
+    from flask_dropzone._stores.disk import files as disk_files
+
+    folder = tmp_path / "pending" / ("cd" * 16)
+    real_make, swept = disk_files.make_folder, []
+
+    def made_then_swept(path):
+        real_make(path)
+        if not swept:
+            swept.append(path)
+            os.rmdir(path)  # the sweep, between the making and the staging
+
+    monkeypatch.setattr(disk_files, "make_folder", made_then_swept)
+    store = disk_files.DiskFiles()
+    staged = store.stage(str(folder))
+    staged.write(b"kept")
+    staged.finish()
+    name = store.publish(staged, str(folder), "a.txt", 4).name
+    staged.close()
+    assert swept and (folder / name).read_bytes() == b"kept"

@@ -19,13 +19,14 @@ the process umask (022 gives 0644 and 0755; 077 keeps uploads to the app's user)
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import re
 import secrets
 import stat
 import time
 from contextlib import contextmanager, suppress
-from typing import IO, Callable, Iterable, Iterator, Optional, Union
+from typing import IO, Callable, Iterable, Iterator, Optional, TypeVar, Union
 
 from ..base import Bytes, Claim, FileStore, HandOver, Staged, Stored, StoreFull, StoreLimit
 from ..names import candidates
@@ -91,6 +92,23 @@ def make_folder(path: str) -> None:
     os.makedirs(path, exist_ok=True)
 
 
+#: How often a folder is made again when a sweep removes it, emptied, between its making
+#: and its use: once is rare, more is the store failing.
+REMADE = 5
+T = TypeVar("T")
+
+
+def in_folder(folder: str, action: Callable[[], T]) -> T:
+    """``action()``, which makes an entry in ``folder``: the folder is made when it is
+    missing, and made again when a sweep removes it (emptied) before the entry is made."""
+    for _ in range(REMADE):
+        try:
+            return action()
+        except FileNotFoundError:
+            make_folder(folder)
+    return action()
+
+
 class DiskStaged(Staged):
     """A file being received in ``folder``; it vanishes unless given a name."""
 
@@ -100,11 +118,7 @@ class DiskStaged(Staged):
         self.path: Optional[str] = None  # a hidden name, where there is one
         self.size = 0
         self.linked = False  # its bytes were given a name: another name is a copy
-        try:
-            fd = self._create()
-        except FileNotFoundError:
-            make_folder(self.folder)
-            fd = self._create()
+        fd = in_folder(self.folder, self._create)
         self.file: Optional[IO[bytes]] = os.fdopen(fd, "w+b", buffering=0)
 
     def _create(self) -> int:
@@ -177,17 +191,10 @@ def free_name(folder: str, name: str, create: Callable[[str], None]) -> str:
     """Call ``create`` with the path of ``name`` or of a variant until one is not taken;
     ``folder`` is created if it is missing."""
     for candidate in candidates(name):
-        path = os.path.join(folder, candidate)
         try:
-            create(path)
+            in_folder(folder, functools.partial(create, os.path.join(folder, candidate)))
         except FileExistsError:
             continue
-        except FileNotFoundError:
-            make_folder(folder)
-            try:
-                create(path)
-            except FileExistsError:
-                continue
         return candidate
     raise FileExistsError(errno.EEXIST, f"no free name for {name!r}", folder)
 

@@ -150,19 +150,30 @@ def _removed(fd: int) -> bool:
 # Entries, relative to their folder ------------------------------------------------
 
 
+#: How often a folder is made again when the sweep removes it (empty) between its making
+#: and its opening: once is rare, more is the store failing.
+_REMADE = 5
+
+
 def _open_folder(name: str, dir_fd: int, create: bool = False) -> int:
-    if create:
+    for _ in range(_REMADE if create else 1):
+        if create:
+            try:
+                with disk_errors():
+                    os.mkdir(name, 0o777, dir_fd=dir_fd)
+            except FileExistsError:
+                pass
         try:
-            with disk_errors():
-                os.mkdir(name, 0o777, dir_fd=dir_fd)
-        except FileExistsError:
-            pass
-    try:
-        return os.open(name, _FOLDER, dir_fd=dir_fd)
-    except OSError as error:
-        if error.errno in (errno.ELOOP, errno.ENOTDIR):
-            raise UnsafeEntry(error.errno, "not a folder of the chunk store", name) from None
-        raise
+            return os.open(name, _FOLDER, dir_fd=dir_fd)
+        except FileNotFoundError:
+            if not create:
+                raise
+            # the sweep removed it, empty, since it was made: make it again
+        except OSError as error:
+            if error.errno in (errno.ELOOP, errno.ENOTDIR):
+                raise UnsafeEntry(error.errno, "not a folder of the chunk store", name) from None
+            raise
+    raise StoreUnavailable(f"the chunk store's folder {name} keeps vanishing")
 
 
 def _open_file(name: str, dir_fd: int, flags: int, mode: int = 0o666) -> int:
